@@ -1,0 +1,46 @@
+// Shared measuring tools for the bench files: wall time of child processes (median of N), in-process rates.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(fileURLToPath(import.meta.url), '../../..');
+
+export async function createContext() {
+  const dir = await mkdtemp(join(tmpdir(), 'cosignkit-bench-'));
+  return {
+    root,
+    dir,
+    cosignkit: join(root, 'bin', 'cosignkit'),
+    /** Median wall time in ms of running argv `runs` times (after one warm-up). */
+    timeProcess(argv, { runs = 10, env = {}, input, cwd = dir } = {}) {
+      const times = [];
+      for (let i = 0; i <= runs; i++) {
+        const start = process.hrtime.bigint();
+        const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, input, cwd, stdio: ['pipe', 'ignore', 'pipe'] });
+        const ms = Number(process.hrtime.bigint() - start) / 1e6;
+        if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+        if (i > 0) times.push(ms);
+      }
+      return median(times);
+    },
+    /** Operations per second of an async function, run for about `seconds`. */
+    async rate(fn, { seconds = 2, concurrency = 1 } = {}) {
+      const end = performance.now() + seconds * 1000;
+      let count = 0;
+      const start = performance.now();
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) { await fn(); count++; }
+      }));
+      return count / ((performance.now() - start) / 1000);
+    },
+    fmt: { ms: (v) => `${v.toFixed(1)} ms`, rate: (v) => `${Math.round(v).toLocaleString('en')}/s`, ratio: (v) => `${v.toFixed(2)}×` },
+    async close() { await rm(dir, { recursive: true, force: true }); },
+  };
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

@@ -1,0 +1,80 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CosignkitError } from './errors.js';
+
+/**
+ * The config files: the user's (`$XDG_CONFIG_HOME/cosignkit/config.json`) and the project's
+ * (`cosignkit.config.json` in the working directory or a parent). The project's values win.
+ */
+export interface CosignkitConfig {
+  /** The key used when a command gets no `--key` (`cosignkit key set-default`). */
+  defaultKey?: string;
+  /**
+   * Options per backend name, and third-party backends: `"vault": "cosignkit-key-vault"` or
+   * `"vault": { "package": "cosignkit-key-vault", …options }`.
+   */
+  backends?: Record<string, string | ({ package?: string } & Record<string, unknown>)>;
+}
+
+export const PROJECT_CONFIG_FILE = 'cosignkit.config.json';
+
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'cosignkit', 'config.json');
+}
+
+export async function findProjectConfig(cwd: string = process.cwd()): Promise<string | undefined> {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const candidate = join(dir, PROJECT_CONFIG_FILE);
+    if ((await readJson(candidate)) !== undefined) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+export async function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CosignkitConfig> {
+  const user = (await readJson(userConfigPath(options.env))) ?? {};
+  const projectPath = await findProjectConfig(options.cwd);
+  const project = projectPath ? ((await readJson(projectPath)) ?? {}) : {};
+  return mergeConfig(user, project);
+}
+
+export function mergeConfig(base: CosignkitConfig, over: CosignkitConfig): CosignkitConfig {
+  const backends: NonNullable<CosignkitConfig['backends']> = { ...base.backends };
+  for (const [name, value] of Object.entries(over.backends ?? {})) {
+    const prior = backends[name];
+    backends[name] = typeof value === 'object' && typeof prior === 'object' ? { ...prior, ...value } : value;
+  }
+  return { ...base, ...over, backends };
+}
+
+/** Changes the user config file atomically (temp file, then rename). */
+export async function updateUserConfig(
+  change: (config: CosignkitConfig) => CosignkitConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const path = userConfigPath(env);
+  const next = change((await readJson(path)) ?? {});
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, path);
+  return path;
+}
+
+async function readJson(path: string): Promise<CosignkitConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CosignkitError('IO', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as CosignkitConfig;
+  } catch (error) {
+    throw new CosignkitError('USAGE', `config file ${path} is not valid: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,54 @@
+import type { KeyObject } from 'node:crypto';
+
+/** The signature algorithms a key can have. ECDSA signatures are ASN.1 DER; Ed25519 signs messages (pure). */
+export type KeyAlgorithm = 'ecdsa-p256-sha256' | 'ecdsa-p384-sha384' | 'ed25519';
+
+export interface KeyInfo {
+  /** The key's id inside its backend (a file name, a token object label, a TPM key name, a keyring account). */
+  id: string;
+  label?: string;
+  algorithm: KeyAlgorithm;
+  /** The backend's name, e.g. `file`, `pkcs11`. */
+  backend: string;
+  /** A key reference that opens this key again (what a user passes to `--key`). */
+  ref: string;
+  publicKeyPem: string;
+  /** Lower-case hex SHA-256 of the SubjectPublicKeyInfo DER. */
+  fingerprint: string;
+}
+
+export interface GenerateKeyOptions {
+  algorithm?: KeyAlgorithm;
+  /** The id/label of the new key; backends that need one refuse without it (code USAGE). */
+  label?: string;
+  signal?: AbortSignal;
+}
+
+export interface SignOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * One key store (a directory of key files, a PKCS#11 token, a TPM keystore, a keyring service) and the keys
+ * in it. The nine operations of the Key Manager design, all async. Private keys never leave the manager.
+ */
+export interface KeyManager {
+  readonly backend: string;
+  generateKeyPair(options?: GenerateKeyOptions): Promise<KeyInfo>;
+  getPublicKey(id: string): Promise<KeyObject>;
+  getPublicKeyPem(id: string): Promise<string>;
+  getPublicKeyFingerprint(id: string): Promise<string>;
+  /**
+   * Signs a digest already computed with the key's hash (SHA-256 for P-256, SHA-384 for P-384). Refuses a
+   * digest of the wrong length (code DIGEST_LENGTH). Returns an ASN.1 DER ECDSA signature.
+   */
+  signDigest(id: string, digest: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+  /** Signs a whole message: required for Ed25519 keys (pure signatures), optional otherwise. */
+  signMessage?(id: string, message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+  verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean>;
+  getAlgorithm(id: string): Promise<KeyAlgorithm>;
+  listKeys(): Promise<KeyInfo[]>;
+  deleteKey(id: string): Promise<void>;
+  /** Releases sessions, contexts and decrypted keys. Idempotent. */
+  close(): Promise<void>;
+}

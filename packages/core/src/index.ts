@@ -1,0 +1,36 @@
+export type { KeyAlgorithm, KeyInfo, KeyManager, GenerateKeyOptions, SignOptions } from './contracts/key-manager.js';
+export type {
+  BackendCapabilities,
+  BackendContext,
+  KeyBackend,
+  SecretProvider,
+  SecretRequest,
+} from './contracts/key-backend.js';
+export { KEY_BACKEND_SPEC_VERSION } from './contracts/key-backend.js';
+export type { EngineName, SignatureCheck, VerificationFailure, VerificationResult } from './contracts/verification-result.js';
+export type { SignBlobOptions, SignBlobResult, Signer, VerifyLocalOptions, Verifier } from './contracts/roles.js';
+export { CosignkitError, MALFORMED_INPUT_CODES, toCosignkitError } from './errors.js';
+export type { CosignkitErrorOptions, ErrorCode } from './errors.js';
+export { silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { formatKeyRef, parseKeyRef, redactKeyRef } from './keys/key-ref.js';
+export type { KeyRef } from './keys/key-ref.js';
+export { parsePkcs11Uri } from './keys/pkcs11-uri.js';
+export type { Pkcs11Uri } from './keys/pkcs11-uri.js';
+export {
+  ALGORITHMS,
+  KEY_ALGORITHMS,
+  algorithmOfKey,
+  assertDigestLength,
+  fingerprintOf,
+  isKeyAlgorithm,
+  publicKeyPem,
+  rawToDer,
+  spkiDer,
+} from './keys/algorithms.js';
+export type { HashAlgorithm } from './keys/algorithms.js';
+export { BackendRegistry, BUILTIN_BACKEND_PACKAGES } from './keys/backend-registry.js';
+export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
+export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
+export type { CosignkitConfig } from './config.js';
+export { assertReadableFile, digestFile, digestFileMulti, fileError } from './digest.js';

@@ -1,0 +1,82 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { CosignkitError } from '../errors.js';
+import type { KeyAlgorithm } from '../contracts/key-manager.js';
+
+export type HashAlgorithm = 'sha256' | 'sha384' | 'sha512';
+
+interface AlgorithmFacts {
+  hash: HashAlgorithm;
+  /** Bytes in the digest the key signs (ECDSA), or undefined for pure signatures. */
+  digestLength?: number;
+  /** Bytes in one of r, s. */
+  coordinateLength?: number;
+  namedCurve?: string;
+}
+
+export const ALGORITHMS: Readonly<Record<KeyAlgorithm, AlgorithmFacts>> = {
+  'ecdsa-p256-sha256': { hash: 'sha256', digestLength: 32, coordinateLength: 32, namedCurve: 'prime256v1' },
+  'ecdsa-p384-sha384': { hash: 'sha384', digestLength: 48, coordinateLength: 48, namedCurve: 'secp384r1' },
+  ed25519: { hash: 'sha512' },
+};
+
+export const KEY_ALGORITHMS = Object.keys(ALGORITHMS) as KeyAlgorithm[];
+
+export function isKeyAlgorithm(value: string): value is KeyAlgorithm {
+  return Object.hasOwn(ALGORITHMS, value);
+}
+
+/** The algorithm of a public or private key, or ALGORITHM_UNSUPPORTED (RSA, P-521, …). */
+export function algorithmOfKey(key: KeyObject): KeyAlgorithm {
+  if (key.asymmetricKeyType === 'ed25519') return 'ed25519';
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return 'ecdsa-p256-sha256';
+    if (curve === 'secp384r1') return 'ecdsa-p384-sha384';
+  }
+  const what = key.asymmetricKeyType === 'ec' ? `EC curve ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
+  throw new CosignkitError('ALGORITHM_UNSUPPORTED', `unsupported key type: ${what} (use ECDSA P-256, P-384 or Ed25519)`);
+}
+
+/** Refuses a digest whose length does not fit the algorithm (hardware tokens would sign anything). */
+export function assertDigestLength(algorithm: KeyAlgorithm, digest: Uint8Array): void {
+  const expected = ALGORITHMS[algorithm].digestLength;
+  if (expected === undefined) {
+    throw new CosignkitError('NOT_SUPPORTED', `${algorithm} keys sign messages, not digests`);
+  }
+  if (digest.length !== expected) {
+    throw new CosignkitError('DIGEST_LENGTH', `${algorithm} needs a ${expected}-byte digest, got ${digest.length} bytes`);
+  }
+}
+
+export function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+export function publicKeyPem(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return pub.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+/** Lower-case hex SHA-256 of the SPKI DER: the fingerprint cosignkit shows and uses as DSSE keyid. */
+export function fingerprintOf(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return createHash('sha256').update(spkiDer(pub)).digest('hex');
+}
+
+/** Converts a raw r‖s (IEEE P1363) ECDSA signature to ASN.1 DER. */
+export function rawToDer(raw: Uint8Array): Uint8Array {
+  if (raw.length === 0 || raw.length % 2 !== 0) {
+    throw new CosignkitError('SIGNATURE_MALFORMED', `raw ECDSA signature has odd length ${raw.length}`);
+  }
+  const half = raw.length / 2;
+  const integer = (bytes: Uint8Array): Buffer => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i++;
+    const trimmed = Buffer.from(bytes.subarray(i));
+    const body = trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const seq = Buffer.concat([integer(raw.subarray(0, half)), integer(raw.subarray(half))]);
+  const len = seq.length < 0x80 ? Buffer.from([seq.length]) : Buffer.from([0x81, seq.length]);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x30]), len, seq]));
+}

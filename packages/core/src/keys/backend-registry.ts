@@ -1,0 +1,182 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type SecretProvider } from '../contracts/key-backend.js';
+import type { KeyManager } from '../contracts/key-manager.js';
+import type { CosignkitConfig } from '../config.js';
+import { CosignkitError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { parseKeyRef, redactKeyRef, type KeyRef } from './key-ref.js';
+
+/** The packages that serve the built-in schemes. Loaded only when a reference with the scheme is used. */
+export const BUILTIN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
+  file: '@cosignkit/key-file',
+  pkcs11: '@cosignkit/key-pkcs11',
+  tpm: '@cosignkit/key-tpm',
+  keyring: '@cosignkit/key-keyring',
+};
+
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+export interface BackendRegistryOptions {
+  config?: CosignkitConfig;
+  secrets?: SecretProvider;
+  logger?: Logger;
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Imports a backend package. The default resolves it from the working directory, then from core's own
+   * location; an application that bundles its backends passes its own `(p) => import(p)`.
+   */
+  importer?: ModuleImporter;
+}
+
+export interface OpenedKey {
+  backend: KeyBackend;
+  manager: KeyManager;
+  keyId: string;
+  ref: KeyRef;
+}
+
+const noSecrets: SecretProvider = async (request) => {
+  throw new CosignkitError(request.kind === 'pin' ? 'PIN_INCORRECT' : 'PASSWORD_REQUIRED',
+    `no ${request.kind} available for ${request.subject}`);
+};
+
+/** Finds the backend for a key reference, loading its package lazily, and keeps opened stores until close(). */
+export class BackendRegistry {
+  readonly #backends = new Map<string, KeyBackend>();
+  readonly #loading = new Map<string, Promise<KeyBackend>>();
+  readonly #stores = new Map<string, Promise<KeyManager>>();
+  readonly #options: BackendRegistryOptions;
+
+  constructor(options: BackendRegistryOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Registers a backend object directly (tests, applications that construct their own). */
+  register(backend: KeyBackend): this {
+    checkBackend(backend, backend?.name ?? 'backend');
+    for (const scheme of backend.schemes) this.#backends.set(scheme, backend);
+    return this;
+  }
+
+  async backendFor(scheme: string): Promise<KeyBackend> {
+    const known = this.#backends.get(scheme);
+    if (known) return known;
+    let loading = this.#loading.get(scheme);
+    if (!loading) {
+      loading = this.#load(scheme);
+      this.#loading.set(scheme, loading);
+      loading.catch(() => this.#loading.delete(scheme));
+    }
+    return loading;
+  }
+
+  /** Opens the store a reference points into (cached per store) and names the key in it. */
+  async open(reference: string | KeyRef): Promise<OpenedKey> {
+    const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
+    const backend = await this.backendFor(ref.scheme);
+    const keyId = backend.keyIdOf(ref);
+    const storeKey = `${ref.scheme}\0${storeIdentity(ref)}`;
+    let store = this.#stores.get(storeKey);
+    if (!store) {
+      store = backend.open(ref, this.contextFor(backend.name));
+      this.#stores.set(storeKey, store);
+      store.catch(() => this.#stores.delete(storeKey));
+    }
+    return { backend, manager: await store, keyId, ref };
+  }
+
+  contextFor(backendName: string): BackendContext {
+    const entry = this.#options.config?.backends?.[backendName];
+    const options = typeof entry === 'object' ? entry : {};
+    return {
+      options,
+      secrets: this.#options.secrets ?? noSecrets,
+      logger: this.#options.logger ?? silentLogger,
+      env: this.#options.env ?? process.env,
+    };
+  }
+
+  async close(): Promise<void> {
+    const stores = [...this.#stores.values()];
+    this.#stores.clear();
+    const results = await Promise.allSettled(stores.map(async (s) => (await s).close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #load(scheme: string): Promise<KeyBackend> {
+    const configured = this.#options.config?.backends?.[scheme];
+    const pkg =
+      typeof configured === 'string' ? configured : (configured?.package ?? BUILTIN_BACKEND_PACKAGES[scheme]);
+    if (!pkg) {
+      throw new CosignkitError(
+        'BACKEND_NOT_INSTALLED',
+        `no backend for key scheme "${scheme}:". Name its package in cosignkit.config.json: ` +
+          `{"backends": {"${scheme}": "<package>"}}`,
+      );
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await (this.#options.importer ?? defaultImporter)(pkg)) as Record<string, unknown>;
+    } catch (error) {
+      if (isModuleNotFound(error, pkg)) {
+        throw new CosignkitError('BACKEND_NOT_INSTALLED',
+          `key scheme "${scheme}:" needs the package ${pkg}: install it with "npm install ${pkg}"`, { cause: error });
+      }
+      throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot load ${pkg}: ${(error as Error).message}`, { cause: error });
+    }
+    const backend = (mod.backend ?? (mod.default as Record<string, unknown> | undefined)?.backend ?? mod.default) as KeyBackend;
+    checkBackend(backend, pkg);
+    if (!backend.schemes.includes(scheme)) {
+      throw new CosignkitError('BACKEND_INCOMPATIBLE', `${pkg} does not serve the scheme "${scheme}:"`);
+    }
+    this.register(backend);
+    return backend;
+  }
+}
+
+function checkBackend(backend: KeyBackend | undefined, source: string): asserts backend is KeyBackend {
+  if (!backend || typeof backend !== 'object' || typeof backend.open !== 'function') {
+    throw new CosignkitError('BACKEND_INCOMPATIBLE', `${source} does not export a KeyBackend named "backend"`);
+  }
+  if (backend.specVersion !== KEY_BACKEND_SPEC_VERSION) {
+    throw new CosignkitError('BACKEND_INCOMPATIBLE',
+      `${source} implements KeyBackend spec version ${String(backend.specVersion)}; this core supports ${KEY_BACKEND_SPEC_VERSION}`);
+  }
+}
+
+/** Two references into the same store share one opened KeyManager (one PKCS#11 login, one TPM context). */
+function storeIdentity(ref: KeyRef): string {
+  if (ref.scheme === 'file') return '';
+  const query = Object.entries(ref.query).filter(([k]) => !['pin-value', 'pin-source'].includes(k));
+  if (ref.scheme === 'pkcs11') {
+    const token = ref.path.split(';').filter((a) => !/^(object|id|type)=/i.test(a));
+    return JSON.stringify([token.sort(), query]);
+  }
+  return JSON.stringify(query);
+}
+
+const defaultImporter: ModuleImporter = async (specifier) => {
+  for (const base of [join(process.cwd(), 'noop.js'), import.meta.url]) {
+    try {
+      const resolved = createRequire(base).resolve(specifier);
+      return await import(pathToFileURL(resolved).href);
+    } catch (error) {
+      if (!isModuleNotFound(error, specifier)) throw error;
+    }
+  }
+  return import(specifier);
+};
+
+function isModuleNotFound(error: unknown, specifier: string): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(specifier);
+}
+
