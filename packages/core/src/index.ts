@@ -29,7 +29,7 @@ export {
   spkiDer,
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
-export { BackendRegistry, BUILTIN_BACKEND_PACKAGES } from './keys/backend-registry.js';
+export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
 export type { CosignkitConfig } from './config.js';

@@ -37,10 +37,15 @@ export interface OpenedKey {
   ref: KeyRef;
 }
 
-const noSecrets: SecretProvider = async (request) => {
-  throw new CosignkitError(request.kind === 'pin' ? 'PIN_INCORRECT' : 'PASSWORD_REQUIRED',
-    `no ${request.kind} available for ${request.subject}`);
-};
+/** Without a provider of the caller's, secrets come from cosign's variables only (no prompt in a library). */
+export function environmentSecrets(env: Readonly<Record<string, string | undefined>> = process.env): SecretProvider {
+  return async (request) => {
+    const value = request.kind === 'pin' ? env.COSIGN_PKCS11_PIN : env.COSIGN_PASSWORD;
+    if (value !== undefined) return value;
+    const variable = request.kind === 'pin' ? 'COSIGN_PKCS11_PIN' : 'COSIGN_PASSWORD';
+    throw new CosignkitError('PASSWORD_REQUIRED', `no ${request.kind} for ${request.subject}: set ${variable}`);
+  };
+}
 
 /** Finds the backend for a key reference, loading its package lazily, and keeps opened stores until close(). */
 export class BackendRegistry {
@@ -92,7 +97,7 @@ export class BackendRegistry {
     const options = typeof entry === 'object' ? entry : {};
     return {
       options,
-      secrets: this.#options.secrets ?? noSecrets,
+      secrets: this.#options.secrets ?? environmentSecrets(this.#options.env),
       logger: this.#options.logger ?? silentLogger,
       env: this.#options.env ?? process.env,
     };

@@ -1,0 +1,36 @@
+import type { BackendRegistry, CosignkitConfig, EngineName, Logger } from '@cosignkit/core';
+
+/** Everything a command needs; built once by main.ts. Commands never print and never exit. */
+export interface CommandContext {
+  /** The command's own arguments (after the command name; global flags already removed). */
+  argv: string[];
+  json: boolean;
+  engine: EngineName | 'auto';
+  /** False with --no-agent (the agent arrives with the plugin issue). */
+  useAgent: boolean;
+  config: CosignkitConfig;
+  registry: BackendRegistry;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  signal: AbortSignal;
+}
+
+/** What a command returns; main.ts prints it (`--json`: `data` on stdout) and exits with `exitCode`. */
+export interface CommandResult {
+  /** 0 unless the command's outcome is itself a failure (e.g. 2: verification failed). */
+  exitCode?: number;
+  /** Lines for people, printed on stdout without --json. */
+  text?: string;
+  /** The machine-readable result, printed as JSON on stdout with --json. */
+  data?: unknown;
+  /** Diagnostics for people on stderr (e.g. "engine: native"), with or without --json. */
+  notes?: string[];
+}
+
+export interface Command {
+  summary: string;
+  /** The --help text (usage line, flags). */
+  help: string;
+  run(context: CommandContext): Promise<CommandResult>;
+}
