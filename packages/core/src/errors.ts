@@ -34,6 +34,12 @@ export type ErrorCode =
   | 'BUNDLE_MALFORMED'
   | 'ENVELOPE_MALFORMED'
   | 'VERIFICATION_FAILED'
+  // OCI registries
+  | 'REGISTRY_UNAVAILABLE' // the registry cannot be reached
+  | 'REGISTRY_AUTH' // credentials missing or refused
+  | 'IMAGE_NOT_FOUND' // no such repository, tag or manifest
+  | 'NOT_AN_IMAGE' // a manifest of a kind that cannot be signed or read here
+  | 'REGISTRY_ERROR' // any other registry answer
   // the cosign runner
   | 'COSIGN_NOT_FOUND'
   | 'COSIGN_UNSUPPORTED'

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CosignkitError } from '../src/errors.js';
+import { parseImageReference } from '../src/oci/image-reference.js';
+import { MEDIA_TYPES } from '../src/oci/media-types.js';
+import { RegistryClient, sha256Digest } from '../src/oci/registry-client.js';
+import { startRegistry, type RunningRegistry } from './harness/docker-registry.js';
+
+let registry: RunningRegistry;
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+const noCredentials = async () => undefined;
+
+describe('image references', () => {
+  it('normalises Docker Hub names and keeps hosts with ports', () => {
+    expect(parseImageReference('alpine')).toEqual({ registry: 'index.docker.io', repository: 'library/alpine', tag: 'latest' });
+    expect(parseImageReference('127.0.0.1:5000/demo/app:v1')).toEqual({ registry: '127.0.0.1:5000', repository: 'demo/app', tag: 'v1' });
+    const d = `sha256:${'a'.repeat(64)}`;
+    expect(parseImageReference(`localhost:5000/app@${d}`)).toEqual({ registry: 'localhost:5000', repository: 'app', digest: d });
+  });
+  it('refuses a malformed reference with USAGE', () => {
+    expect(() => parseImageReference('Upper/Case')).toThrow(/invalid image reference/);
+    expect(() => parseImageReference('app@sha256:short')).toThrow(/digest/);
+  });
+});
+
+describe('RegistryClient against docker-registry', () => {
+  it('pushes blobs and a manifest, resolves, reads back and lists tags', async () => {
+    const client = new RegistryClient({ credentials: noCredentials });
+    const repo = { registry: registry.host, repository: 'demo/app' };
+    const layer = randomBytes(1000);
+    const config = Buffer.from('{}');
+    const layerDigest = await client.pushBlob(repo, layer);
+    expect(layerDigest).toBe(sha256Digest(layer));
+    expect(await client.hasBlob(repo, layerDigest)).toBe(true);
+    const configDigest = await client.pushBlob(repo, config);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/octet-stream', digest: layerDigest, size: layer.length }],
+    }));
+    const digest = await client.putManifest(repo, 'v1', manifest, MEDIA_TYPES.ociManifest);
+    expect((await client.resolve(repo, 'v1')).digest).toBe(digest);
+    expect((await client.getManifest(repo, digest)).bytes.equals(manifest)).toBe(true);
+    expect(await client.getBlob(repo, layerDigest)).toEqual(layer);
+    expect(await client.listTags(repo)).toEqual(['v1']);
+    expect((await client.referrers(repo, digest)).fallback).toBe(true);
+  });
+
+  it('says IMAGE_NOT_FOUND for an unknown tag and REGISTRY_UNAVAILABLE for a registry that is down', async () => {
+    const client = new RegistryClient({ credentials: noCredentials });
+    await expect(client.resolve({ registry: registry.host, repository: 'nope/nothing' }, 'v1')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    const down = await startRegistry();
+    await down.stop();
+    const error = await client.resolve({ registry: down.host, repository: 'a' }, 'v1').catch((e: unknown) => e);
+    expect(CosignkitError.isInstance(error) && error.code).toBe('REGISTRY_UNAVAILABLE');
+  });
+});
