@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CosignkitError } from '../errors.js';
+
+export interface PendingOutput {
+  path: string;
+  data: string | Uint8Array;
+  mode?: number;
+}
+
+/** A temp path beside `path` (same directory, so the final rename stays on one file system). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes every output to its temp file first and renames them only when all were written, so a failure
+ * leaves none of them half-written (nor a stale temp file).
+ */
+export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<void> {
+  const temps: string[] = [];
+  try {
+    for (const output of outputs) {
+      const temp = tempPathFor(output.path);
+      temps.push(temp);
+      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? 0o644 }).catch((error: unknown) => {
+        throw outputError(error, output.path);
+      });
+    }
+    await renameAll(outputs.map((o, i) => ({ from: temps[i]!, to: o.path })));
+  } catch (error) {
+    await removeQuietly(temps);
+    throw outputError(error);
+  }
+}
+
+/** Renames finished temp files to their final names; the caller removes the temps on failure. */
+export async function renameAll(moves: readonly { from: string; to: string }[]): Promise<void> {
+  for (const move of moves) {
+    try {
+      await rename(move.from, move.to);
+    } catch (error) {
+      throw outputError(error, move.to);
+    }
+  }
+}
+
+/** Removes temp files; a file that is already gone is fine, anything else is reported by the caller's error. */
+export async function removeQuietly(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
+}
+
+export function outputError(error: unknown, path?: string): CosignkitError {
+  if (CosignkitError.isInstance(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = path ?? (error as NodeJS.ErrnoException).path ?? 'output';
+  if (code === 'ENOENT') return new CosignkitError('FILE_NOT_FOUND', `cannot write ${where}: no such directory`, { cause: error });
+  if (code === 'EISDIR') return new CosignkitError('NOT_A_FILE', `cannot write ${where}: it is a directory`, { cause: error });
+  return new CosignkitError('IO', `cannot write ${where}: ${(error as Error).message}`, { cause: error });
+}
