@@ -1,0 +1,283 @@
+import {
+  createPublicKey,
+  generateKeyPair as generateNodeKeyPair,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import {
+  ALGORITHMS,
+  CosignkitError,
+  algorithmOfKey,
+  assertDigestLength,
+  fingerprintOf,
+  isKeyAlgorithm,
+  publicKeyPem,
+  silentLogger,
+  type GenerateKeyOptions,
+  type KeyAlgorithm,
+  type KeyInfo,
+  type KeyManager,
+  type Logger,
+  type SecretProvider,
+  type SignOptions,
+} from '@cosignkit/core';
+import { writeFileAtomic } from './atomic-write.js';
+import { decryptCosignKey, encryptCosignKey, type DecryptedCosignKey } from './cosign-key-format.js';
+import { signEcdsaDigest } from './ecdsa-digest-signer.js';
+import {
+  KEY_EXTENSION,
+  conventionalPaths,
+  isFile,
+  keyIdOfPath,
+  keyRefOf,
+  resolveKeyPaths,
+  type KeyPaths,
+} from './key-paths.js';
+
+const generateAsync = promisify(generateNodeKeyPair);
+/** A cosign key file is under a kilobyte; anything this big is not one (and is not read into memory). */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+export interface FileKeyManagerOptions {
+  /** Asked for `{kind: 'password', purpose: 'unlock' | 'create', subject: <key path>}`. */
+  secrets: SecretProvider;
+  logger?: Logger;
+  /** The id generateKeyPair uses without a label (the key a reference named); default `cosign`, as cosign. */
+  defaultId?: string;
+}
+
+/**
+ * A directory of cosign key files: key id `release` is `<dir>/release.key` (+ `<dir>/release.pub`).
+ * A key is decrypted once (one password request) and kept in memory until close().
+ */
+export class FileKeyManager implements KeyManager {
+  readonly backend = 'file';
+  readonly dir: string;
+  readonly #secrets: SecretProvider;
+  readonly #logger: Logger;
+  readonly #defaultId: string;
+  readonly #unlocked = new Map<string, Promise<DecryptedCosignKey>>();
+
+  constructor(dir: string, options: FileKeyManagerOptions) {
+    this.dir = dir;
+    this.#secrets = options.secrets;
+    this.#logger = options.logger ?? silentLogger;
+    this.#defaultId = options.defaultId || 'cosign';
+  }
+
+  async generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
+    checkAborted(options.signal);
+    const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
+    if (!isKeyAlgorithm(algorithm)) {
+      throw new CosignkitError('ALGORITHM_UNSUPPORTED', `the file backend cannot generate "${String(algorithm)}" keys`);
+    }
+    const paths = conventionalPaths(this.dir, options.label ?? this.#defaultId);
+    const pubPath = paths.pubPath!;
+    for (const path of [paths.keyPath, pubPath]) {
+      if (await isFile(path)) throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
+    }
+    const password = await this.#secrets({ kind: 'password', purpose: 'create', subject: paths.keyPath });
+    checkAborted(options.signal);
+    const { privateKey, publicKey } = await newKeyPair(algorithm);
+    const pem = await encryptCosignKey(privateKey, password);
+    await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+      throw new CosignkitError('IO', `cannot create ${this.dir}: ${(error as Error).message}`, { cause: error });
+    });
+    await writeKeyPair(paths.keyPath, pem, pubPath, publicKeyPem(publicKey));
+    this.#unlocked.set(paths.keyPath, Promise.resolve({ privateKey, algorithm }));
+    this.#logger.debug('generated a key pair', { keyPath: paths.keyPath, algorithm });
+    return this.#infoOf(paths, publicKey);
+  }
+
+  async getPublicKey(id: string): Promise<KeyObject> {
+    return this.#publicKey(await resolveKeyPaths(this.dir, id));
+  }
+
+  async getPublicKeyPem(id: string): Promise<string> {
+    return publicKeyPem(await this.getPublicKey(id));
+  }
+
+  async getPublicKeyFingerprint(id: string): Promise<string> {
+    return fingerprintOf(await this.getPublicKey(id));
+  }
+
+  async getAlgorithm(id: string): Promise<KeyAlgorithm> {
+    return algorithmOfKey(await this.getPublicKey(id));
+  }
+
+  async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    checkAborted(options.signal);
+    const paths = await resolveKeyPaths(this.dir, id);
+    // Check the digest before asking for a password: a wrong call should not prompt anyone.
+    assertDigestLength(algorithmOfKey(await this.#publicKey(paths)), digest);
+    const { privateKey, algorithm } = await this.#unlock(paths);
+    checkAborted(options.signal);
+    assertDigestLength(algorithm, digest);
+    return signEcdsaDigest(privateKey, algorithm, digest);
+  }
+
+  async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    checkAborted(options.signal);
+    const { privateKey, algorithm } = await this.#unlock(await resolveKeyPaths(this.dir, id));
+    checkAborted(options.signal);
+    // ECDSA: OpenSSL hashes and signs in one call (the same result as hashing, then signDigest).
+    const hash = algorithm === 'ed25519' ? null : ALGORITHMS[algorithm].hash;
+    return new Uint8Array(sign(hash, message, privateKey));
+  }
+
+  async verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+    const publicKey = await this.getPublicKey(id);
+    const algorithm = algorithmOfKey(publicKey);
+    const hash = algorithm === 'ed25519' ? null : ALGORITHMS[algorithm].hash;
+    try {
+      return verify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature);
+    } catch {
+      // OpenSSL rejects some malformed signature encodings by throwing: such a signature does not verify.
+      return false;
+    }
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new CosignkitError('IO', `cannot list ${this.dir}: ${(error as Error).message}`, { cause: error });
+    }
+    const infos: KeyInfo[] = [];
+    for (const name of names.filter((n) => n.endsWith(KEY_EXTENSION) && n.length > KEY_EXTENSION.length).sort()) {
+      const paths = conventionalPaths(this.dir, keyIdOfPath(name));
+      if (!(await isFile(paths.keyPath))) continue;
+      infos.push(this.#infoOf(paths, await this.#publicKey(paths)));
+    }
+    return infos;
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    const paths = await resolveKeyPaths(this.dir, id);
+    this.#unlocked.delete(paths.keyPath);
+    await removeFile(paths.keyPath);
+    if (paths.pubPath) await removeFile(paths.pubPath, true);
+  }
+
+  async close(): Promise<void> {
+    // Dropping the references is all JavaScript allows: KeyObject memory is freed by the collector.
+    this.#unlocked.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** The public key: from the `.pub` beside the key when there is one, else from the decrypted key. */
+  async #publicKey(paths: KeyPaths): Promise<KeyObject> {
+    const unlocked = this.#unlocked.get(paths.keyPath);
+    if (unlocked) return createPublicKey((await unlocked).privateKey);
+    if (paths.pubPath && (await isFile(paths.pubPath))) {
+      const pem = await readSmallFile(paths.pubPath);
+      let key: KeyObject;
+      try {
+        key = createPublicKey(pem);
+      } catch (error) {
+        throw new CosignkitError('KEY_MALFORMED', `${paths.pubPath} is not a PEM public key`, { cause: error });
+      }
+      algorithmOfKey(key);
+      return key;
+    }
+    return createPublicKey((await this.#unlock(paths)).privateKey);
+  }
+
+  /** Decrypts a key once; concurrent callers share the one password request. A failure is not cached. */
+  #unlock(paths: KeyPaths): Promise<DecryptedCosignKey> {
+    let unlocking = this.#unlocked.get(paths.keyPath);
+    if (!unlocking) {
+      unlocking = (async () => {
+        const pem = await readSmallFile(paths.keyPath);
+        const password = await this.#secrets({ kind: 'password', purpose: 'unlock', subject: paths.keyPath });
+        const key = await decryptCosignKey(pem, password, paths.keyPath);
+        this.#logger.debug('unlocked a key file', { keyPath: paths.keyPath });
+        return key;
+      })();
+      this.#unlocked.set(paths.keyPath, unlocking);
+      unlocking.catch(() => {
+        if (this.#unlocked.get(paths.keyPath) === unlocking) this.#unlocked.delete(paths.keyPath);
+      });
+    }
+    return unlocking;
+  }
+
+  #infoOf(paths: KeyPaths, publicKey: KeyObject): KeyInfo {
+    return {
+      id: paths.id,
+      label: paths.id,
+      algorithm: algorithmOfKey(publicKey),
+      backend: this.backend,
+      ref: keyRefOf(paths.keyPath),
+      publicKeyPem: publicKeyPem(publicKey),
+      fingerprint: fingerprintOf(publicKey),
+    };
+  }
+}
+
+/** Writes `.key` (0600) then `.pub` (0644), neither over an existing file; on failure neither is left. */
+export async function writeKeyPair(keyPath: string, keyPem: string, pubPath: string, pubPem: string): Promise<void> {
+  await writeNew(keyPath, keyPem, 0o600);
+  try {
+    await writeNew(pubPath, pubPem, 0o644);
+  } catch (error) {
+    await unlink(keyPath).catch((cleanup: unknown) => {
+      throw new CosignkitError('IO', `${pubPath} could not be written and ${keyPath} could not be removed`, {
+        cause: new AggregateError([error, cleanup]),
+      });
+    });
+    throw error;
+  }
+}
+
+async function writeNew(path: string, data: string, mode: number): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, { mode });
+  } catch (error) {
+    if (CosignkitError.isInstance(error) && error.code === 'OUTPUT_EXISTS') {
+      throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function newKeyPair(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  if (algorithm === 'ed25519') return generateAsync('ed25519');
+  return generateAsync('ec', { namedCurve: ALGORITHMS[algorithm].namedCurve! });
+}
+
+async function readSmallFile(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
+    if (info.size > MAX_KEY_FILE_BYTES) throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a key file`);
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (CosignkitError.isInstance(error)) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CosignkitError('KEY_NOT_FOUND', `${path} does not exist`, { cause: error });
+    }
+    throw new CosignkitError('IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function removeFile(path: string, missingIsFine = false): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (missingIsFine && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new CosignkitError('IO', `cannot remove ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
+}
