@@ -47,4 +47,10 @@ export interface KeyBackend {
   open(ref: KeyRef, context: BackendContext): Promise<KeyManager>;
   /** The id, inside the opened store, of the key a reference names. */
   keyIdOf(ref: KeyRef): string;
+  /**
+   * Optional: which store a reference opens, for the registry's cache of opened stores (two references with
+   * the same answer share one KeyManager). Needed when the store is named in the path, as the keyring
+   * service is in `keyring:<service>/<account>`; without it the registry keys stores by the query only.
+   */
+  storeIdOf?(ref: KeyRef): string;
 }

@@ -82,7 +82,7 @@ export class BackendRegistry {
     const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
     const backend = await this.backendFor(ref.scheme);
     const keyId = backend.keyIdOf(ref);
-    const storeKey = `${ref.scheme}\0${storeIdentity(ref)}`;
+    const storeKey = `${ref.scheme}\0${backend.storeIdOf?.(ref) ?? storeIdentity(ref)}`;
     let store = this.#stores.get(storeKey);
     if (!store) {
       store = backend.open(ref, this.contextFor(backend.name));
