@@ -31,6 +31,10 @@ export function keyringBackend(options: KeyringBackendOptions = {}): KeyBackend 
     keyIdOf(ref: KeyRef) {
       return keyringLocationOf(ref).account;
     },
+    // One store per service: keyring:a/x and keyring:b/y must not share a manager in the registry's cache.
+    storeIdOf(ref: KeyRef) {
+      return keyringLocationOf(ref).service;
+    },
   };
 }
 
