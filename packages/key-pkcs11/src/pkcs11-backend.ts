@@ -1,0 +1,60 @@
+import {
+  KEY_BACKEND_SPEC_VERSION,
+  parsePkcs11Uri,
+  type BackendContext,
+  type KeyBackend,
+  type KeyRef,
+} from '@cosignkit/core';
+import { keyIdOf } from './key-uri.js';
+import { acquireModule, releaseModule } from './module-cache.js';
+import { Pkcs11KeyManager } from './pkcs11-key-manager.js';
+import { resolveModulePath, resolvePin } from './store-options.js';
+import { TokenConnection } from './token-connection.js';
+import { selectToken } from './token-select.js';
+
+/** Sessions per token when the config names no `backends.pkcs11.sessions`. */
+export const DEFAULT_SESSIONS = 8;
+
+/** The PKCS#11 backend: `pkcs11:` references (RFC 7512) opened through graphene-pk11. */
+export function pkcs11Backend(): KeyBackend {
+  return {
+    specVersion: KEY_BACKEND_SPEC_VERSION,
+    name: 'pkcs11',
+    schemes: ['pkcs11'],
+    capabilities: {
+      generate: true,
+      delete: true,
+      algorithms: ['ecdsa-p256-sha256', 'ecdsa-p384-sha384'],
+      extractable: false,
+    },
+    open: openPkcs11Store,
+    keyIdOf,
+  };
+}
+
+/** Opens the token a `pkcs11:` reference points at, logged in, as a Pkcs11KeyManager. */
+export async function openPkcs11Store(ref: KeyRef, context: BackendContext): Promise<Pkcs11KeyManager> {
+  const uri = parsePkcs11Uri(ref);
+  const modulePath = resolveModulePath(uri, ref, context);
+  const module = acquireModule(modulePath);
+  try {
+    const token = selectToken(module, uri);
+    const configured = Number(context.options.sessions);
+    const connection = await TokenConnection.connect({
+      modulePath,
+      token,
+      pin: () => resolvePin(uri, ref, context),
+      sessions: Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_SESSIONS,
+      logger: context.logger,
+    });
+    return new Pkcs11KeyManager({
+      connection,
+      store: ref,
+      logger: context.logger,
+      onClose: () => releaseModule(modulePath),
+    });
+  } catch (error) {
+    releaseModule(modulePath);
+    throw error;
+  }
+}

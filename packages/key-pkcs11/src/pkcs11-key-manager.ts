@@ -1,0 +1,360 @@
+import { createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
+import type { Key, Session, SessionObject } from 'graphene-pk11';
+import {
+  ALGORITHMS,
+  CosignkitError,
+  assertDigestLength,
+  fingerprintOf,
+  publicKeyPem,
+  rawToDer,
+  type GenerateKeyOptions,
+  type KeyAlgorithm,
+  type KeyInfo,
+  type KeyManager,
+  type KeyRef,
+  type Logger,
+  type SignOptions,
+} from '@cosignkit/core';
+import { EC_PARAMS, algorithmOfParams, publicKeyFromPoint } from './ec-key.js';
+import { graphene } from './graphene.js';
+import { ID_PREFIX, keyQuery, keyRefText } from './key-uri.js';
+import { isStaleHandle, wrapPkcs11Error } from './pkcs11-errors.js';
+import type { TokenConnection } from './token-connection.js';
+
+const CKA_EC_PARAMS = 0x180;
+const CKA_EC_POINT = 0x181;
+const CKK_EC = 3;
+
+/** A key looked up on the token: its private-key object (handle) and what is public about it. */
+interface TokenKey {
+  id: string;
+  label?: string;
+  privateKey: SessionObject;
+  algorithm: KeyAlgorithm;
+  publicKey: KeyObject;
+  publicKeyPem: string;
+  fingerprint: string;
+}
+
+export interface Pkcs11KeyManagerInit {
+  connection: TokenConnection;
+  /** The reference the store was opened with (for KeyInfo.ref). */
+  store: KeyRef;
+  logger: Logger;
+  /** Called once by close(), after the connection is released (releases the module). */
+  onClose?: () => void;
+}
+
+/**
+ * The keys on one PKCS#11 token. Key ids are object labels (`id:<hex>` for a key with a CKA_ID and no
+ * label). Private keys are generated on the token, sensitive and non-extractable; signing runs on a pool of
+ * sessions, asynchronously, with the digest computed and checked in Node.
+ */
+export class Pkcs11KeyManager implements KeyManager {
+  readonly backend = 'pkcs11';
+  readonly #connection: TokenConnection;
+  readonly #store: KeyRef;
+  readonly #logger: Logger;
+  readonly #onClose: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(init: Pkcs11KeyManagerInit) {
+    this.#connection = init.connection;
+    this.#store = init.store;
+    this.#logger = init.logger;
+    this.#onClose = init.onClose;
+  }
+
+  /** The label of the token this store is on. */
+  get tokenLabel(): string {
+    return this.#connection.token.label;
+  }
+
+  async generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
+    this.#assertOpen();
+    const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
+    const params = EC_PARAMS[algorithm];
+    if (!params) {
+      throw new CosignkitError('ALGORITHM_UNSUPPORTED', `PKCS#11 keys can be ecdsa-p256-sha256 or ecdsa-p384-sha384, not ${algorithm}`);
+    }
+    const label = options.label ?? `cosignkit-${randomBytes(6).toString('hex')}`;
+    if (label === '' || label.startsWith(ID_PREFIX)) {
+      throw new CosignkitError('USAGE', `a PKCS#11 key label must not be empty or start with "${ID_PREFIX}"`);
+    }
+    const { KeyGenMechanism, KeyType } = graphene();
+    await this.#connection.exclusive(async () => {
+      const existing = await this.#pool((s) => findPrivate(s, { label }));
+      if (existing.length > 0) {
+        throw new CosignkitError('KEY_EXISTS', `a key labelled "${label}" already exists on token "${this.tokenLabel}"`);
+      }
+      // A shared CKA_ID ties the two halves together (how delete and most tools find the public key).
+      const id = randomBytes(16);
+      const common = { keyType: KeyType.EC, token: true, label, id };
+      await this.#pool(
+        (session) =>
+          new Promise<void>((resolve, reject) => {
+            session.generateKeyPair(
+              KeyGenMechanism.EC,
+              { ...common, verify: true, paramsEC: params },
+              { ...common, private: true, sensitive: true, extractable: false, sign: true },
+              (error) => (error ? reject(error) : resolve()),
+            );
+          }),
+        options.signal,
+        `cannot generate a key pair on token "${this.tokenLabel}"`,
+      );
+    });
+    this.#logger.debug('pkcs11: key generated', { token: this.tokenLabel, label, algorithm });
+    return this.#info(await this.#key(label, options.signal));
+  }
+
+  async getPublicKey(id: string): Promise<KeyObject> {
+    return (await this.#key(id)).publicKey;
+  }
+
+  async getPublicKeyPem(id: string): Promise<string> {
+    return (await this.#key(id)).publicKeyPem;
+  }
+
+  async getPublicKeyFingerprint(id: string): Promise<string> {
+    return (await this.#key(id)).fingerprint;
+  }
+
+  async getAlgorithm(id: string): Promise<KeyAlgorithm> {
+    return (await this.#key(id)).algorithm;
+  }
+
+  async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    let key = await this.#key(id, options.signal);
+    assertDigestLength(key.algorithm, digest);
+    let raw: Buffer;
+    try {
+      raw = await this.#signRaw(key, digest, options.signal);
+    } catch (error) {
+      if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
+      // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
+      this.#connection.cache.delete(id);
+      key = await this.#key(id, options.signal);
+      raw = await this.#signRaw(key, digest, options.signal).catch((again: unknown) => {
+        throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
+      });
+    }
+    const expected = 2 * (ALGORITHMS[key.algorithm].coordinateLength ?? 0);
+    if (raw.length !== expected) {
+      throw new CosignkitError('BACKEND_FAILURE', `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`);
+    }
+    return rawToDer(raw);
+  }
+
+  async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    const algorithm = await this.getAlgorithm(id);
+    return this.signDigest(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options);
+  }
+
+  async verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+    const key = await this.#key(id);
+    try {
+      return verify(ALGORITHMS[key.algorithm].hash, message, { key: key.publicKey, dsaEncoding: 'der' }, signature);
+    } catch {
+      return false; // not DER at all: a signature that does not verify
+    }
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    this.#assertOpen();
+    const { KeyType } = graphene();
+    const found = await this.#pool(
+      (s) =>
+        findObjects(s, { keyType: KeyType.EC }).map((o) => ({
+          label: readLabel(o),
+          id: o.getAttribute('id') as Buffer | undefined,
+        })),
+      undefined,
+      `cannot list the keys on token "${this.tokenLabel}"`,
+    );
+    const infos: KeyInfo[] = [];
+    for (const { label, id } of found) {
+      const keyId = label ? label : id?.length ? `${ID_PREFIX}${id.toString('hex')}` : undefined;
+      if (keyId === undefined) continue; // nothing a reference could name
+      try {
+        infos.push(this.#info(await this.#key(keyId)));
+      } catch (error) {
+        // Another curve, a missing public half, a duplicate label: not a key this backend can use.
+        if (!CosignkitError.isInstance(error)) throw error;
+        this.#logger.debug('pkcs11: key skipped in list', { token: this.tokenLabel, key: keyId, code: error.code });
+      }
+    }
+    return infos.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async deleteKey(id: string): Promise<void> {
+    this.#assertOpen();
+    const query = keyQuery(id);
+    await this.#connection.exclusive(() =>
+      this.#pool(
+        (session) => {
+          const privates = findPrivate(session, query);
+          if (privates.length === 0) throw this.#notFound(id);
+          if (privates.length > 1) throw this.#ambiguous(id, privates.length);
+          const priv = privates[0]!;
+          const publics = findPublicFor(session, priv, query);
+          session.destroy(priv);
+          for (const pub of publics) session.destroy(pub);
+        },
+        undefined,
+        `cannot delete key "${id}" on token "${this.tokenLabel}"`,
+      ),
+    );
+    this.#connection.cache.delete(id);
+    this.#logger.debug('pkcs11: key deleted', { token: this.tokenLabel, key: id });
+  }
+
+  async close(): Promise<void> {
+    this.#closed ??= (async () => {
+      try {
+        await this.#connection.release();
+      } finally {
+        this.#onClose?.();
+      }
+    })();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+    return this.#connection.pool.use(
+      (session) =>
+        new Promise<Buffer>((resolve, reject) => {
+          // C_SignInit is a quick synchronous call; C_Sign runs on the libuv thread pool.
+          session.createSign('ECDSA', key.privateKey as unknown as Key).once(Buffer.from(digest), (error, signature) =>
+            error ? reject(error) : resolve(signature),
+          );
+        }),
+      signal,
+    );
+  }
+
+  /** The key an id names, from the cache or the token. */
+  async #key(id: string, signal?: AbortSignal): Promise<TokenKey> {
+    this.#assertOpen();
+    const cached = this.#connection.cache.get(id) as Promise<TokenKey> | undefined;
+    if (cached) return cached;
+    const lookup = this.#pool((s) => this.#lookup(s, id), signal, `cannot read key "${id}" on token "${this.tokenLabel}"`);
+    this.#connection.cache.set(id, lookup);
+    lookup.catch(() => {
+      if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
+    });
+    return lookup;
+  }
+
+  #lookup(session: Session, id: string): TokenKey {
+    const query = keyQuery(id);
+    const privates = findPrivate(session, query);
+    if (privates.length === 0) throw this.#notFound(id);
+    if (privates.length > 1) throw this.#ambiguous(id, privates.length);
+    const privateKey = privates[0]!;
+    const what = `key "${id}" on token "${this.tokenLabel}"`;
+    const keyType = privateKey.getAttribute('keyType') as number;
+    if (keyType !== CKK_EC) {
+      const { KeyType } = graphene();
+      throw new CosignkitError(
+        'ALGORITHM_UNSUPPORTED',
+        `${what} is a ${KeyType[keyType] ?? `type ${keyType}`} key; cosignkit signs with EC keys (P-256, P-384)`,
+      );
+    }
+    const algorithm = algorithmOfParams(privateKey.getAttribute(CKA_EC_PARAMS), what);
+    const publicObject = findPublicFor(session, privateKey, query)[0];
+    // Some modules keep CKA_EC_POINT on the private key too; SoftHSM keeps it on the public object only.
+    const point = publicObject ? publicObject.getAttribute(CKA_EC_POINT) : tryAttribute(privateKey, CKA_EC_POINT);
+    if (!point) throw new CosignkitError('KEY_NOT_FOUND', `${what} has no public key object on the token`);
+    const publicKey = publicKeyFromPoint(algorithm, point, what);
+    const label = readLabel(privateKey);
+    return {
+      id,
+      ...(label ? { label } : {}),
+      privateKey,
+      algorithm,
+      publicKey,
+      publicKeyPem: publicKeyPem(publicKey),
+      fingerprint: fingerprintOf(publicKey),
+    };
+  }
+
+  #info(key: TokenKey): KeyInfo {
+    return {
+      id: key.id,
+      ...(key.label !== undefined ? { label: key.label } : {}),
+      algorithm: key.algorithm,
+      backend: this.backend,
+      ref: keyRefText(this.#store, this.tokenLabel, key.id),
+      publicKeyPem: key.publicKeyPem,
+      fingerprint: key.fingerprint,
+    };
+  }
+
+  /** Runs a synchronous or async token call on a pooled session, wrapping library errors. */
+  async #pool<T>(fn: (session: Session) => T | Promise<T>, signal?: AbortSignal, what = 'PKCS#11 call failed'): Promise<T> {
+    this.#assertOpen();
+    try {
+      return await this.#connection.pool.use(fn, signal);
+    } catch (error) {
+      throw wrapPkcs11Error(error, what);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');
+  }
+
+  #notFound(id: string): CosignkitError {
+    return new CosignkitError('KEY_NOT_FOUND', `no private key "${id}" on token "${this.tokenLabel}"`);
+  }
+
+  #ambiguous(id: string, count: number): CosignkitError {
+    return new CosignkitError(
+      'USAGE',
+      `${count} private keys are labelled "${id}" on token "${this.tokenLabel}": name the key by id (id:<hex>) instead`,
+    );
+  }
+}
+
+type Query = { label: string } | { id: Buffer };
+
+function findObjects(session: Session, template: Record<string, unknown>, objectClass = graphene().ObjectClass.PRIVATE_KEY): SessionObject[] {
+  const collection = session.find({ class: objectClass, token: true, ...template });
+  const out: SessionObject[] = [];
+  for (let i = 0; i < collection.length; i++) out.push(collection.items(i));
+  return out;
+}
+
+function findPrivate(session: Session, query: Query): SessionObject[] {
+  return findObjects(session, { ...query });
+}
+
+/** The public halves of a private key: same CKA_ID when it has one, else same label. */
+function findPublicFor(session: Session, privateKey: SessionObject, query: Query): SessionObject[] {
+  const { ObjectClass } = graphene();
+  const id = privateKey.getAttribute('id') as Buffer | undefined;
+  if (id && id.length > 0) {
+    const byId = findObjects(session, { id }, ObjectClass.PUBLIC_KEY);
+    if (byId.length > 0) return byId;
+  }
+  const label = 'label' in query ? query.label : readLabel(privateKey);
+  return label ? findObjects(session, { label }, ObjectClass.PUBLIC_KEY) : [];
+}
+
+function readLabel(object: SessionObject): string | undefined {
+  const label = object.getAttribute('label') as string | undefined;
+  return label ? label : undefined;
+}
+
+function tryAttribute(object: SessionObject, type: number): Buffer | undefined {
+  try {
+    return object.getAttribute(type);
+  } catch {
+    return undefined; // CKR_ATTRIBUTE_TYPE_INVALID: the module does not keep it there
+  }
+}
