@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { KEY_ALGORITHMS, parseKeyRef, type KeyAlgorithm, type KeyInfo } from '@cosignkit/core';
+import { ensure, must } from './assertions.js';
+import { ConformanceError } from './conformance-error.js';
+import type { ConformanceOptions } from './conformance-options.js';
+import { defaultContext } from './default-context.js';
+import { uniqueLabel } from './labels.js';
+import type { Subject } from './subject.js';
+import { checkCloseIdempotent } from './checks/close.js';
+import { checkConcurrentSigning } from './checks/concurrency.js';
+import { checkContractShape, checkSelection } from './checks/contract-shape.js';
+import { checkDelete, checkDeleteRefused, checkUnknownKey } from './checks/delete.js';
+import { checkDuplicateLabelRefused, checkGenerate, checkGenerateRefused, checkUndeclaredAlgorithmRefused } from './checks/generate.js';
+import { checkKeyInfo } from './checks/key-info.js';
+import { checkListed, checkListShape } from './checks/list-keys.js';
+import { checkNonExtractable } from './checks/non-extractable.js';
+import { checkPublicKeyViews } from './checks/public-key.js';
+import { checkRefReopens } from './checks/reopen.js';
+import { checkDigestLength, checkSignature, checkSignMessage } from './checks/sign.js';
+import { checkVerifySignature } from './checks/verify.js';
+
+// Hardware is slow (a TPM signs in tens of milliseconds, 32 at once queue up): generous limits, so a third
+// party's vitest config need not change.
+const TEST_TIMEOUT = 120_000;
+
+/**
+ * Registers the KeyBackend conformance suite with vitest. Call it at the top level of a `*.test.ts` file.
+ * Tests a backend cannot pass by declaration (no generate, no delete, extractable keys) are skipped, never
+ * weakened.
+ */
+export function keyBackendConformance(options: ConformanceOptions): void {
+  const { backend } = options;
+  const caps = backend.capabilities ?? { generate: false, delete: false, algorithms: [], extractable: true };
+  const algorithms: readonly KeyAlgorithm[] = options.algorithms ?? caps.algorithms ?? [];
+  const undeclared = KEY_ALGORITHMS.filter((a) => !(caps.algorithms ?? []).includes(a));
+  const context = defaultContext(options.context);
+  let subject: Subject | undefined;
+  const live = new Map<string, KeyInfo>();
+
+  const need = (): Subject => {
+    if (!subject) throw new ConformanceError('the store could not be opened (see the first failure)');
+    return subject;
+  };
+  const test = (name: string, skip: boolean, fn: () => Promise<void> | void): void => {
+    it.skipIf(skip)(name, async () => {
+      await fn();
+    }, TEST_TIMEOUT);
+  };
+
+  // The tests of one key build on each other: never concurrent, never shuffled, whatever the config says.
+  describe(`KeyBackend conformance: ${options.name}`, { concurrent: false, shuffle: false }, () => {
+    beforeAll(async () => {
+      const storeRef = await options.storeRef();
+      const manager = await must('opening the store', () => backend.open(parseKeyRef(storeRef), context));
+      subject = { backend, manager, context, storeRef };
+    }, TEST_TIMEOUT);
+
+    afterAll(async () => {
+      const problems: unknown[] = [];
+      if (subject && caps.delete) {
+        for (const info of live.values()) {
+          await subject.manager.deleteKey(info.id).catch((error: unknown) => problems.push(error));
+        }
+      }
+      await subject?.manager.close().catch((error: unknown) => problems.push(error));
+      await options.teardown?.().catch((error: unknown) => problems.push(error));
+      if (problems.length === 1) throw problems[0];
+      if (problems.length > 1) throw new AggregateError(problems, 'conformance cleanup failed');
+    }, TEST_TIMEOUT);
+
+    describe('contract', () => {
+      test('declares specVersion 1, a name, schemes and consistent capabilities', false, () => checkContractShape(backend));
+      test('serves the store reference and the selected algorithms', false, async () =>
+        checkSelection(backend, await options.storeRef(), algorithms));
+      test('opens the store as a manager of this backend, listing well-formed keys', false, async () => {
+        const s = need();
+        ensure(s.manager.backend === backend.name, `manager.backend is ${s.manager.backend}, expected ${backend.name}`);
+        await checkListShape(s);
+      });
+      test('answers KEY_NOT_FOUND for an unknown key id', false, () => checkUnknownKey(need()));
+      test('refuses to generate (capability generate: false)', caps.generate, () => checkGenerateRefused(need()));
+      test(`refuses undeclared algorithms (${undeclared.join(', ') || 'none'})`, !caps.generate || undeclared.length === 0,
+        async () => {
+          for (const algorithm of undeclared) await checkUndeclaredAlgorithmRefused(need(), algorithm);
+        });
+      test('close() is idempotent', false, () => checkCloseIdempotent(need()));
+    });
+
+    for (const algorithm of algorithms) {
+      describe(algorithm, () => {
+        let info: KeyInfo | undefined;
+        let label = '';
+        const key = (): KeyInfo => {
+          if (!info) throw new ConformanceError(`no ${algorithm} key to test (getting one failed earlier)`);
+          return info;
+        };
+
+        if (caps.generate) {
+          test('generates a key under a fresh label', false, async () => {
+            label = uniqueLabel(algorithm);
+            info = await checkGenerate(need(), algorithm, label);
+            live.set(info.id, info);
+          });
+        } else {
+          test('finds a key of this algorithm in the store (capability generate: false)', false, async () => {
+            const keys = await checkListShape(need());
+            info = keys.find((k) => k.algorithm === algorithm);
+            ensure(info, `the backend cannot generate keys and the store holds no ${algorithm} key to test`);
+          });
+        }
+        test('lists the key with its algorithm, backend and fingerprint', false, async () => {
+          checkKeyInfo(need(), key());
+          await checkListed(need(), key());
+        });
+        test('getPublicKey, getPublicKeyPem, getPublicKeyFingerprint and getAlgorithm agree with node:crypto', false, () =>
+          checkPublicKeyViews(need(), key()));
+        test('KeyInfo.ref reopens the same key', false, () => checkRefReopens(need(), key()));
+        test('refuses a second key under a taken label (KEY_EXISTS)', !caps.generate, () =>
+          checkDuplicateLabelRefused(need(), key(), label));
+        test('signs; node:crypto verifies the signature', false, async () => {
+          await checkSignature(need(), key());
+          await checkSignMessage(need(), key());
+        });
+        test('refuses a digest of the wrong length (DIGEST_LENGTH)', false, () => checkDigestLength(need(), key()));
+        test('verifySignature accepts its own signature and rejects tampering and other keys', false, () =>
+          checkVerifySignature(need(), key()));
+        test('signs 32 requests at once, all valid', false, () => checkConcurrentSigning(need(), key(), 32));
+        test('keeps the private key inside (capability extractable: false)', caps.extractable, () =>
+          checkNonExtractable(need(), key(), options.proveNonExtractable));
+        test('deletes the key; it is gone (KEY_NOT_FOUND)', !caps.delete || !caps.generate, async () => {
+          await checkDelete(need(), key());
+          live.delete(key().id);
+        });
+        test('refuses to delete (capability delete: false)', caps.delete || !caps.generate, () =>
+          checkDeleteRefused(need(), key()));
+      });
+    }
+  });
+}
