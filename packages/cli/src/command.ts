@@ -32,5 +32,10 @@ export interface Command {
   summary: string;
   /** The --help text (usage line, flags). */
   help: string;
+  /**
+   * True for a command that needs no config, keys or core (`version`): main.ts then skips loading them,
+   * and the context's `config` is empty and its `registry` throws when used.
+   */
+  bare?: boolean;
   run(context: CommandContext): Promise<CommandResult>;
 }

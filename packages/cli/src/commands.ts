@@ -5,4 +5,14 @@ import type { Command } from './command.js';
  * Names with a space are sub-commands (`key generate`).
  */
 export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  'generate-key-pair': () => import('./commands/generate-key-pair.js'),
+  'import-key-pair': () => import('./commands/import-key-pair.js'),
+  'public-key': () => import('./commands/public-key.js'),
+  'sign-blob': () => import('./commands/sign-blob.js'),
+  'verify-blob': () => import('./commands/verify-blob.js'),
+  version: () => import('./commands/version.js'),
+  'key generate': () => import('./commands/key-generate.js'),
+  'key list': () => import('./commands/key-list.js'),
+  'key set-default': () => import('./commands/key-set-default.js'),
+  'key delete': () => import('./commands/key-delete.js'),
 };

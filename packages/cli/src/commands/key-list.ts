@@ -1,0 +1,48 @@
+import { redactKeyRef, type KeyInfo } from '@cosignkit/core';
+import { parseFlags, stringFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { describeKey } from '../key-format.js';
+
+const FLAGS = {
+  backend: { type: 'string' },
+} as const;
+
+const command: Command = {
+  summary: 'list keys: key files here and in every configured backend',
+  help: `Usage: cosignkit key list [--backend <name>]
+
+Lists the keys of one backend's default store, or (without --backend) the key files in the current
+directory plus every backend named in the config files. A configured backend that cannot be reached is
+reported on stderr and skipped; with --backend it is an error.
+
+Flags:
+  --backend <name>   file, pkcs11, tpm, keyring or a configured backend`,
+  async run(context) {
+    const flags = parseFlags('key list', context.argv, FLAGS, { min: 0, max: 0, names: '' });
+    const only = stringFlag(flags, 'backend');
+    const names = only !== undefined ? [only] : ['file', ...Object.keys(context.config.backends ?? {}).filter((n) => n !== 'file')];
+    const keys: KeyInfo[] = [];
+    const notes: string[] = [];
+    const skipped: { backend: string; error: { code: string; message: string } }[] = [];
+    for (const name of names) {
+      try {
+        const { manager } = await context.registry.open(`${name}:`);
+        keys.push(...(await manager.listKeys()));
+      } catch (error) {
+        if (only !== undefined) throw error;
+        const code = (error as { code?: string }).code ?? 'INTERNAL';
+        const message = (error as Error).message;
+        skipped.push({ backend: name, error: { code, message } });
+        notes.push(`cosignkit: skipped backend ${name}: ${message} [${code}]`);
+      }
+    }
+    const safe = keys.map((k) => ({ ...k, ref: redactKeyRef(k.ref) }));
+    return {
+      text: keys.length === 0 ? 'no keys' : keys.map(describeKey).join('\n'),
+      data: { keys: safe, skipped },
+      notes,
+    };
+  },
+};
+
+export default command;

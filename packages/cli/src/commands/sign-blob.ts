@@ -1,0 +1,87 @@
+import { unlink } from 'node:fs/promises';
+import { createSigner, redactKeyRef } from '@cosignkit/core';
+import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { usageError } from '../usage-error.js';
+import { writeOutput } from '../write-output.js';
+
+const FLAGS = {
+  key: { type: 'string' },
+  'output-signature': { type: 'string' },
+  output: { type: 'string' },
+  bundle: { type: 'string' },
+  'new-bundle-format': { type: 'boolean' },
+  'tlog-upload': { type: 'boolean' },
+  'use-signing-config': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+const command: Command = {
+  summary: 'sign a file with a key (a .sig and/or a Sigstore bundle)',
+  help: `Usage: cosignkit sign-blob [--key <ref>] [--output-signature <file>] [--bundle <file>] [flags] <file>
+
+Signs <file> with the key, as "cosign sign-blob --key … --tlog-upload=false" does. Without
+--output-signature the base64 signature is printed on stdout.
+
+Flags:
+  --key <ref>                  the key: cosign.key, file:…, pkcs11:…, tpm:…, keyring:… (default: the
+                               configured default key, see "cosignkit key set-default")
+  --output-signature <file>    write the base64 signature to <file> (also --output)
+  --bundle <file>              write a Sigstore bundle to <file>
+  --new-bundle-format[=bool]   the bundle is a Sigstore v0.3 bundle (default true, as cosign v3);
+                               --new-bundle-format=false writes cosign's legacy {"base64Signature": …}
+  --tlog-upload=false          accepted; cosignkit does not upload to a transparency log yet, so
+                               --tlog-upload=true is refused
+  --use-signing-config=false   accepted (cosign v3 spelling of the same); =true is refused
+  -y, --yes                    accepted for cosign compatibility (nothing to confirm)
+
+The engine used is noted on stderr ("engine: native" or "engine: cosign"); choose it with --engine.`,
+  async run(context) {
+    const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
+    for (const name of ['tlog-upload', 'use-signing-config']) {
+      if (booleanFlag(flags, name) === true) {
+        throw usageError('sign-blob', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+      }
+    }
+    const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
+    const bundle = stringFlag(flags, 'bundle');
+    const legacyBundle = bundle !== undefined && booleanFlag(flags, 'new-bundle-format') === false;
+    const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
+    if (key === undefined) {
+      throw usageError('sign-blob', 'no key: pass --key <ref> or set a default with "cosignkit key set-default <ref>"');
+    }
+    const signer = createSigner({
+      engine: context.engine,
+      registry: context.registry,
+      logger: context.logger,
+      env: context.env,
+      defaultKey: context.config.defaultKey,
+    });
+    const file = flags.positionals[0]!;
+    const result = await signer.signBlobLocal(file, {
+      key,
+      ...(outputSignature ? { outputSignature } : {}),
+      ...(bundle && !legacyBundle ? { bundle } : {}),
+      signal: context.signal,
+    });
+    const notes = [`engine: ${result.engine}`];
+    if (legacyBundle) {
+      try {
+        await writeOutput(bundle, `${JSON.stringify({ base64Signature: result.signature })}\n`);
+      } catch (error) {
+        // Both outputs or neither: take back the signature file the signer wrote.
+        if (outputSignature) await unlink(outputSignature).catch(() => undefined);
+        throw error;
+      }
+    }
+    if (outputSignature) notes.push(`Wrote signature to ${outputSignature}`);
+    if (bundle) notes.push(`Wrote bundle to ${bundle}`);
+    return {
+      text: outputSignature ? '' : result.signature,
+      data: { ...result, key: redactKeyRef(key), ...(bundle ? { bundlePath: bundle } : {}) },
+      notes,
+    };
+  },
+};
+
+export default command;

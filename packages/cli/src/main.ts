@@ -1,0 +1,231 @@
+import type { Command, CommandContext, CommandResult } from './command.js';
+import { COMMANDS } from './commands.js';
+import { VERSION } from './version.js';
+
+/**
+ * The whole CLI as a function: parses global flags, finds the command, runs it, prints its result, and
+ * returns the exit code. Only the bin sets process.exitCode. Everything heavy (core, backends, engines) is
+ * imported on demand so `cosignkit version` costs little more than starting Node.
+ */
+export interface MainIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const defaultIo: MainIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+export const ENGINES = ['auto', 'native', 'cosign'] as const;
+
+interface GlobalFlags {
+  json: boolean;
+  engine: CommandContext['engine'];
+  useAgent: boolean;
+  help: boolean;
+  version: boolean;
+  rest: string[];
+}
+
+/** A usage error raised before core is loaded; reported like a CosignkitError with code USAGE. */
+class EarlyUsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
+  let json = argv.includes('--json');
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  let close: (() => Promise<void>) | undefined;
+  try {
+    const globals = parseGlobals(argv);
+    json = globals.json;
+    const found = resolveCommand(globals.rest);
+    if (!found) {
+      if (globals.version && !globals.help) return print(io, json, versionResult());
+      return print(io, json, { text: await generalHelp(), data: { commands: Object.keys(COMMANDS) } });
+    }
+    if ('group' in found) {
+      if (globals.help) return print(io, json, { text: await groupHelp(found.group) });
+      const what = found.next === undefined ? 'needs a sub-command' : `has no sub-command "${found.next}"`;
+      throw new EarlyUsageError(`"${found.group}" ${what} (see "cosignkit ${found.group} --help")`);
+    }
+    const command = await loadCommand(found.name);
+    if (globals.help) return print(io, json, { text: command.help, data: { command: found.name, help: command.help } });
+    const base = {
+      argv: found.args,
+      json,
+      engine: globals.engine,
+      useAgent: globals.useAgent,
+      env: io.env,
+      cwd: io.cwd,
+      signal: controller.signal,
+    };
+    let context: CommandContext;
+    if (command.bare) {
+      context = { ...base, config: {}, registry: unavailableRegistry(), logger: stderrLogger(io) };
+    } else {
+      const { buildContext } = await import('./context.js');
+      const built = await buildContext({ ...base, logger: stderrLogger(io) });
+      context = built.context;
+      close = built.close;
+    }
+    const result = await command.run(context);
+    if (close) {
+      const closing = close;
+      close = undefined;
+      await closing();
+    }
+    return print(io, json, result);
+  } catch (error) {
+    if (close) await close().catch(() => undefined);
+    const { reportError } = await import('./report-error.js');
+    return reportError(error, { json, io });
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+function print(io: MainIo, json: boolean, result: CommandResult): number {
+  for (const note of result.notes ?? []) io.stderr(`${note}\n`);
+  if (json) {
+    io.stdout(`${JSON.stringify(result.data ?? null, jsonReplacer, 2)}\n`);
+  } else if (result.text !== undefined && result.text !== '') {
+    io.stdout(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+  }
+  return result.exitCode ?? 0;
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+function versionResult(): CommandResult {
+  return { text: `cosignkit ${VERSION}`, data: { version: VERSION } };
+}
+
+/** Takes the global flags out wherever they stand (before `--`), leaving the command and its own flags. */
+export function parseGlobals(argv: readonly string[]): GlobalFlags {
+  const flags: GlobalFlags = { json: false, engine: 'auto', useAgent: true, help: false, version: false, rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      flags.rest.push(...argv.slice(i));
+      break;
+    }
+    if (token === '--json' || token === '--json=true') flags.json = true;
+    else if (token === '--json=false') flags.json = false;
+    else if (token === '--no-agent') flags.useAgent = false;
+    else if (token === '--help' || token === '-h') flags.help = true;
+    else if (token === '--version') flags.version = true;
+    else if (token === '--engine' || token.startsWith('--engine=')) {
+      const value = token === '--engine' ? argv[++i] : token.slice('--engine='.length);
+      if (!(ENGINES as readonly string[]).includes(value ?? '')) {
+        throw new EarlyUsageError(`--engine takes ${ENGINES.join(', ')}${value === undefined ? '' : `, not "${value}"`}`);
+      }
+      flags.engine = value as GlobalFlags['engine'];
+    } else flags.rest.push(token);
+  }
+  return flags;
+}
+
+type Resolved =
+  | { name: string; args: string[] }
+  | { group: string; next: string | undefined };
+
+function resolveCommand(rest: string[]): Resolved | undefined {
+  const first = rest[0];
+  if (first === undefined) return undefined;
+  if (first.startsWith('-')) throw new EarlyUsageError(`unknown flag ${first.split('=')[0]} (see "cosignkit --help")`);
+  const second = rest[1];
+  if (second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`)) {
+    return { name: `${first} ${second}`, args: rest.slice(2) };
+  }
+  if (Object.hasOwn(COMMANDS, first)) return { name: first, args: rest.slice(1) };
+  if (Object.keys(COMMANDS).some((name) => name.startsWith(`${first} `))) {
+    return { group: first, next: second?.startsWith('-') ? undefined : second };
+  }
+  throw new EarlyUsageError(`unknown command "${first}" (see "cosignkit --help")`);
+}
+
+async function loadCommand(name: string): Promise<Command> {
+  return (await COMMANDS[name]!()).default;
+}
+
+async function commandLines(names: string[]): Promise<string> {
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  const lines = await Promise.all(
+    names.map(async (name) => {
+      let summary: string;
+      try {
+        summary = (await loadCommand(name)).summary;
+      } catch (error) {
+        summary = `(cannot load: ${(error as Error).message.split('\n')[0]})`;
+      }
+      return `  ${name.padEnd(width)}${summary}`;
+    }),
+  );
+  return lines.join('\n');
+}
+
+async function generalHelp(): Promise<string> {
+  const names = Object.keys(COMMANDS).sort();
+  return `cosignkit ${VERSION}: sign and verify files the way cosign does, with the key wherever you keep it
+
+Usage: cosignkit <command> [flags] [arguments]
+
+Commands:
+${await commandLines(names)}
+
+Global flags (anywhere on the line):
+  --json                          print the result as JSON on stdout (errors too: {"error":{code,message}})
+  --engine auto|native|cosign     run in-process (native) or through the cosign CLI (default auto)
+  --no-agent                      do not use a running cosignkit agent
+  -h, --help                      show help (for a command: cosignkit <command> --help)
+  --version                       print the version
+
+Flags follow cosign: --flag value, --flag=value, booleans as --yes or --tlog-upload=false.
+
+Passwords: COSIGN_PASSWORD if set (even empty), else a prompt when stdin is a terminal, else all of
+stdin as piped (a trailing newline is part of the password, as in cosign). PINs: COSIGN_PKCS11_PIN or a prompt.
+
+Exit codes: 0 ok, 1 usage or other error, 2 verification failed, 3 malformed input (key, signature, bundle).
+Errors are one line on stderr, "cosignkit: <message> [<CODE>]"; COSIGNKIT_DEBUG=1 adds the stack.`;
+}
+
+async function groupHelp(group: string): Promise<string> {
+  const names = Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `)).sort();
+  return `Usage: cosignkit ${group} <sub-command> [flags]
+
+Sub-commands:
+${await commandLines(names)}
+
+Run "cosignkit ${group} <sub-command> --help" for its flags.`;
+}
+
+function stderrLogger(io: MainIo): CommandContext['logger'] {
+  const debug = io.env.COSIGNKIT_DEBUG === '1';
+  const line = (level: string, message: string, fields?: Record<string, unknown>) =>
+    io.stderr(`cosignkit: ${level}${message}${debug && fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+  return {
+    debug: (message, fields) => (debug ? line('debug: ', message, fields) : undefined),
+    info: (message, fields) => (debug ? line('', message, fields) : undefined),
+    warn: (message, fields) => line('warning: ', message, fields),
+  };
+}
+
+function unavailableRegistry(): CommandContext['registry'] {
+  return new Proxy({} as CommandContext['registry'], {
+    get() {
+      throw new Error('this command runs without the key registry');
+    },
+  });
+}

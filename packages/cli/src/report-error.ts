@@ -1,0 +1,45 @@
+import type { MainIo } from './main.js';
+
+const BRAND = Symbol.for('cosignkit.error');
+
+/**
+ * Prints an error as one line (`cosignkit: <message> [<CODE>]` on stderr, or `{"error":{code,message}}` on
+ * stdout with --json) and returns the exit code: 2 verification failed, 3 malformed input, 1 otherwise.
+ * The stack only with COSIGNKIT_DEBUG=1.
+ */
+export async function reportError(error: unknown, options: { json: boolean; io: MainIo }): Promise<number> {
+  const { io } = options;
+  const known = isCosignkitLike(error);
+  const code = known ? (error as { code: string }).code : 'INTERNAL';
+  const message = oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error';
+  const exitCode = await exitCodeOf(code);
+  if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+  else io.stderr(`cosignkit: ${message} [${code}]\n`);
+  if (io.env.COSIGNKIT_DEBUG === '1') {
+    for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; e = (e as Error).cause, depth++) {
+      io.stderr(`${depth === 0 ? '' : 'caused by: '}${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    }
+  }
+  return exitCode;
+}
+
+function isCosignkitLike(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as Record<symbol, unknown>)[BRAND] === true) return true;
+  return (error as { name?: string }).name === 'EarlyUsageError' || error.constructor?.name === 'EarlyUsageError';
+}
+
+async function exitCodeOf(code: string): Promise<number> {
+  if (code === 'VERIFICATION_FAILED') return 2;
+  if (code === 'USAGE' || code === 'INTERNAL') return 1;
+  try {
+    const { MALFORMED_INPUT_CODES } = await import('@cosignkit/core');
+    return (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(code) ? 3 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.split('\n').map((s) => s.trim()).filter(Boolean).join('; ');
+}
