@@ -1,3 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 120_000 } });
+// Forks, not threads: a PKCS#11 module is process-wide state (one C_Initialize, one SOFTHSM2_CONF), so each
+// test file needs a process of its own.
+export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks' } });
