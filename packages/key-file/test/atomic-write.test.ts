@@ -1,0 +1,68 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../src/atomic-write.js';
+import { writeKeyPair } from '../src/file-key-manager.js';
+import { leftoverTempFiles, rejectsWith, tempDir } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(() => cleanup());
+
+const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+describe('writeFileAtomic', () => {
+  it('gives the file exactly the requested mode, whatever the umask', async () => {
+    const previous = process.umask(0o077);
+    try {
+      await writeFileAtomic(join(dir, 'a.pub'), 'public', { mode: 0o644 });
+    } finally {
+      process.umask(previous);
+    }
+    await writeFileAtomic(join(dir, 'a.key'), 'secret', { mode: 0o600 });
+    expect(await modeOf(join(dir, 'a.pub'))).toBe(0o644);
+    expect(await modeOf(join(dir, 'a.key'))).toBe(0o600);
+    expect(await readFile(join(dir, 'a.key'), 'utf8')).toBe('secret');
+    expect(await leftoverTempFiles(dir)).toEqual([]);
+  });
+
+  it('refuses to overwrite by default, leaves the old content and no temp file', async () => {
+    const path = join(dir, 'k.key');
+    await writeFile(path, 'old');
+    await rejectsWith(writeFileAtomic(path, 'new', { mode: 0o600 }), 'OUTPUT_EXISTS');
+    expect(await readFile(path, 'utf8')).toBe('old');
+    expect(await leftoverTempFiles(dir)).toEqual([]);
+  });
+
+  it('replaces a file when asked to', async () => {
+    const path = join(dir, 'k.key');
+    await writeFile(path, 'old');
+    await writeFileAtomic(path, 'new', { mode: 0o600, overwrite: true });
+    expect(await readFile(path, 'utf8')).toBe('new');
+    expect(await leftoverTempFiles(dir)).toEqual([]);
+  });
+
+  it('leaves no temp file when the final rename fails', async () => {
+    const path = join(dir, 'taken');
+    await mkdir(join(path, 'child'), { recursive: true });
+    await expect(writeFileAtomic(path, 'x', { mode: 0o600, overwrite: true })).rejects.toMatchObject({ code: expect.any(String) });
+    expect(await leftoverTempFiles(dir)).toEqual([]);
+  });
+
+  it('fails cleanly in a directory that does not exist', async () => {
+    await rejectsWith(writeFileAtomic(join(dir, 'nope', 'k.key'), 'x', { mode: 0o600 }), 'FILE_NOT_FOUND');
+  });
+});
+
+describe('writeKeyPair', () => {
+  it('removes the new .key when the .pub cannot be written (nothing half-written)', async () => {
+    const keyPath = join(dir, 'r.key');
+    const pubPath = join(dir, 'r.pub');
+    await writeFile(pubPath, 'someone else');
+    await rejectsWith(writeKeyPair(keyPath, 'KEY', pubPath, 'PUB'), 'KEY_EXISTS');
+    await expect(stat(keyPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(pubPath, 'utf8')).toBe('someone else');
+    expect(await leftoverTempFiles(dir)).toEqual([]);
+  });
+});
