@@ -34,3 +34,44 @@ export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/b
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError } from './digest.js';
+export { createSigner, createVerifier, resolveVerificationKey, COSIGNKIT_PLUGIN } from './roles/index.js';
+export type { EngineChoice, RoleOptions, VerificationKey } from './roles/index.js';
+export {
+  BUNDLE_V03_MEDIA_TYPE,
+  decodeSignature,
+  isSigstoreBundle,
+  keyBundleJson,
+  nativeSignBlob,
+  nativeVerifyBlob,
+  readBundle,
+  readBundleJson,
+  readSignatureFile,
+} from './engines/native/index.js';
+export type { BundleSignature, KeyBundleInput, NativeSignBlobOptions, NativeVerifyBlobOptions } from './engines/native/index.js';
+export {
+  COSIGN_EXIT,
+  CosignRunner,
+  EMPTY_TRUSTED_ROOT,
+  cosignError,
+  findCosign,
+  findOnPath,
+  isVerificationMismatch,
+  locateCosign,
+  redactArgv,
+  signBlobArgs,
+  verifyBlobArgs,
+} from './engines/cosign/index.js';
+export type {
+  CosignGrammar,
+  CosignInfo,
+  CosignRunOptions,
+  CosignRunOutput,
+  CosignRunnerOptions,
+  CosignSignBlobOptions,
+  CosignVerifyBlobOptions,
+  FindCosignOptions,
+  SignBlobArgs,
+  VerifyBlobArgs,
+} from './engines/cosign/index.js';
+export { commitOutputs, tempPathFor } from './engines/atomic-output.js';
+export type { PendingOutput } from './engines/atomic-output.js';

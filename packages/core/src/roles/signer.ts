@@ -1,0 +1,42 @@
+import type { SignBlobOptions, SignBlobResult, Signer } from '../contracts/roles.js';
+import { CosignkitError } from '../errors.js';
+import { parseKeyRef, redactKeyRef } from '../keys/key-ref.js';
+import { nativeSignBlob } from '../engines/native/sign-blob.js';
+import { engineChooser } from './engine-choice.js';
+import type { RoleOptions } from './role-options.js';
+
+/** The Signer role on either engine. Keys are references opened through the registry. */
+export function createSigner(options: RoleOptions): Signer {
+  const choose = engineChooser(options);
+  return {
+    async signBlobLocal(file: string, o: SignBlobOptions): Promise<SignBlobResult> {
+      const text = o.key ?? options.defaultKey;
+      if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
+      const ref = parseKeyRef(text);
+      const selection = await choose(ref.scheme !== 'file');
+      if (selection.engine === 'native') {
+        const opened = await options.registry.open(ref);
+        return nativeSignBlob(file, {
+          manager: opened.manager,
+          keyId: opened.keyId,
+          outputSignature: o.outputSignature,
+          bundle: o.bundle,
+          signal: o.signal,
+        });
+      }
+      let key: string;
+      let password: string | undefined;
+      if (ref.scheme === 'file') {
+        key = ref.path;
+        password = await options.registry.contextFor('file').secrets({
+          kind: 'password',
+          purpose: 'unlock',
+          subject: redactKeyRef(ref.text),
+        });
+      } else {
+        key = `cosignkit://${ref.text}`;
+      }
+      return selection.runner.signBlob(file, { key, password, outputSignature: o.outputSignature, bundle: o.bundle, signal: o.signal });
+    },
+  };
+}
