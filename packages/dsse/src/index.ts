@@ -1,1 +1,42 @@
-export {};
+export { pae } from './pae.js';
+export { decodeBase64, encodeBase64 } from './base64.js';
+export { envelopeFromJson, envelopeToJson, parseEnvelope, serializeEnvelope } from './envelope.js';
+export type { Envelope, EnvelopeJson, EnvelopeSignature } from './envelope.js';
+export { envelopeDigest } from './envelope-digest.js';
+export { signEnvelope } from './sign.js';
+export type { EnvelopeSigner, SignEnvelopeOptions } from './sign.js';
+export { trustedKey } from './trusted-key.js';
+export type { TrustedKey } from './trusted-key.js';
+export { verifyEnvelope, verifySignature } from './verify.js';
+export type { EnvelopeVerification, SignatureResult } from './verify.js';
+export { fetchKeyMap, parseKeyMap, readKeyMap, serializeKeyMap } from './key-map.js';
+export { buildStatement, IN_TOTO_PAYLOAD_TYPE, readStatement, STATEMENT_V01, STATEMENT_V1 } from './statement.js';
+export type { Statement, Subject } from './statement.js';
+export { subjectHasDigest, subjectsFromFiles } from './subjects.js';
+export { PREDICATE_TYPES, resolvePredicateType } from './predicate-types.js';
+export { cosignStatementPayload } from './cosign-predicate.js';
+export type { CosignStatementInput } from './cosign-predicate.js';
+export { goJson } from './go-json.js';
+export {
+  BUNDLE_V03_MEDIA_TYPE,
+  dsseBundleFromJson,
+  parseDsseBundle,
+  parseEnvelopeOrBundle,
+  publicKeyHint,
+  serializeDsseBundle,
+} from './bundle.js';
+export type { DsseBundle } from './bundle.js';
+export { parseDuration } from './duration.js';
+export { resolveJsonPointer } from './json-pointer.js';
+export { evaluatePolicy, needsStatement, parseSubjectRequirement } from './policy.js';
+export type { DssePolicy, UnmetRule } from './policy.js';
+export { canonicalEntry, GENESIS_HASH } from './log/log-entry.js';
+export type { LogEntry } from './log/log-entry.js';
+export { appendToLog, envelopeSubjects } from './log/log-append.js';
+export type { AppendOptions } from './log/log-append.js';
+export { verifyLog } from './log/log-verify.js';
+export type { LogProblem, LogVerification } from './log/log-verify.js';
+export { headPath, readHead } from './log/log-head.js';
+export type { LogHead } from './log/log-head.js';
+export { withFileLock } from './log/log-lock.js';
+export type { LockOptions } from './log/log-lock.js';

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { CosignkitError, fileError } from '@cosignkit/core';
+import { isObject } from './envelope.js';
+import { trustedKey, type TrustedKey } from './trusted-key.js';
+
+/**
+ * A key map is a JSON object naming trusted public keys: `{"<keyid>": "-----BEGIN PUBLIC KEY-----…"}`.
+ * Signatures are matched to keys by their `keyid`.
+ */
+export function parseKeyMap(text: string, source = 'key map'): TrustedKey[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CosignkitError('KEY_MALFORMED', `${source} is not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (!isObject(value)) throw new CosignkitError('KEY_MALFORMED', `${source} is not a JSON object of keyid → PEM`);
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw new CosignkitError('KEY_MALFORMED', `${source} names no keys`);
+  return entries.map(([keyid, pem]) => {
+    if (typeof pem !== 'string') throw new CosignkitError('KEY_MALFORMED', `${source}: key "${keyid}" is not a PEM string`);
+    return trustedKey(pem, keyid);
+  });
+}
+
+export async function readKeyMap(path: string): Promise<TrustedKey[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  return parseKeyMap(text, path);
+}
+
+/** Fetches a key map over HTTP(S). Network failures are BACKEND_UNAVAILABLE, a bad body KEY_MALFORMED. */
+export async function fetchKeyMap(url: string, options: { signal?: AbortSignal } = {}): Promise<TrustedKey[]> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: options.signal ?? AbortSignal.timeout(30_000), redirect: 'follow' });
+  } catch (error) {
+    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!response.ok) throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: HTTP ${response.status}`);
+  return parseKeyMap(await response.text(), url);
+}
+
+/** The JSON text of a key map, for writing one from keys in hand. */
+export function serializeKeyMap(keys: Readonly<Record<string, string>>): string {
+  return `${JSON.stringify(keys, null, 2)}\n`;
+}

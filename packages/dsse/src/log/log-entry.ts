@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { Subject } from '../statement.js';
+
+/** `prev` of the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One line of the append-only log. */
+export interface LogEntry {
+  /** 1 for the first line, then +1 per line. */
+  seq: number;
+  /** When the entry was appended (RFC 3339, UTC). */
+  time: string;
+  /** `sha256:<hex>` of the envelope's canonical serialization (see envelopeDigest). */
+  envelope: string;
+  subjects: Subject[];
+  /** `hash` of the previous line, or GENESIS_HASH. */
+  prev: string;
+  /** Hex SHA-256 of the canonical serialization of the fields above. */
+  hash: string;
+}
+
+/** `,"hash":"<64 hex>"}` — every line ends so; its length lets the verifier split a line without parsing. */
+export const HASH_SUFFIX_LENGTH = ',"hash":"'.length + 64 + '"}'.length;
+
+/**
+ * The canonical serialization the hash covers: compact JSON, fields in this order, subject digests sorted
+ * by algorithm. A line is exactly this with `,"hash":"…"` before the closing brace.
+ */
+export function canonicalEntry(entry: Omit<LogEntry, 'hash'>): string {
+  const subjects = entry.subjects.map((s) => {
+    const digest = Object.fromEntries(Object.keys(s.digest).sort().map((k) => [k, s.digest[k]]));
+    return s.name === undefined ? { digest } : { name: s.name, digest };
+  });
+  return JSON.stringify({ seq: entry.seq, time: entry.time, envelope: entry.envelope, subjects, prev: entry.prev });
+}
+
+export function hashCanonical(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** The full entry and its line (without the newline). */
+export function makeEntry(fields: Omit<LogEntry, 'hash'>): { entry: LogEntry; line: string } {
+  const canonical = canonicalEntry(fields);
+  const hash = hashCanonical(canonical);
+  return { entry: { ...fields, hash }, line: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
+}
