@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CosignkitError } from '../errors.js';
 
@@ -35,8 +35,15 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
   }
 }
 
-/** Renames finished temp files to their final names; the caller removes the temps on failure. */
+/**
+ * Renames finished temp files to their final names; the caller removes the temps on failure. Targets are
+ * checked first, so that one unusable target does not leave the others renamed.
+ */
 export async function renameAll(moves: readonly { from: string; to: string }[]): Promise<void> {
+  for (const move of moves) {
+    const info = await stat(move.to).catch(() => undefined);
+    if (info && !info.isFile()) throw new CosignkitError('NOT_A_FILE', `cannot write ${move.to}: it is not a regular file`);
+  }
   for (const move of moves) {
     try {
       await rename(move.from, move.to);
