@@ -57,6 +57,7 @@ export class Pkcs11KeyManager implements KeyManager {
   readonly #logger: Logger;
   readonly #onClose: (() => void) | undefined;
   #closed: Promise<void> | undefined;
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(init: Pkcs11KeyManagerInit) {
     this.#connection = init.connection;
@@ -70,8 +71,11 @@ export class Pkcs11KeyManager implements KeyManager {
     return this.#connection.token.label;
   }
 
-  async generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
-    this.#assertOpen();
+  generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
+    return this.#run(() => this.#generate(options));
+  }
+
+  async #generate(options: GenerateKeyOptions): Promise<KeyInfo> {
     const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
     const params = EC_PARAMS[algorithm];
     if (!params) {
@@ -108,23 +112,27 @@ export class Pkcs11KeyManager implements KeyManager {
     return this.#info(await this.#key(label, options.signal));
   }
 
-  async getPublicKey(id: string): Promise<KeyObject> {
-    return (await this.#key(id)).publicKey;
+  getPublicKey(id: string): Promise<KeyObject> {
+    return this.#run(async () => (await this.#key(id)).publicKey);
   }
 
-  async getPublicKeyPem(id: string): Promise<string> {
-    return (await this.#key(id)).publicKeyPem;
+  getPublicKeyPem(id: string): Promise<string> {
+    return this.#run(async () => (await this.#key(id)).publicKeyPem);
   }
 
-  async getPublicKeyFingerprint(id: string): Promise<string> {
-    return (await this.#key(id)).fingerprint;
+  getPublicKeyFingerprint(id: string): Promise<string> {
+    return this.#run(async () => (await this.#key(id)).fingerprint);
   }
 
-  async getAlgorithm(id: string): Promise<KeyAlgorithm> {
-    return (await this.#key(id)).algorithm;
+  getAlgorithm(id: string): Promise<KeyAlgorithm> {
+    return this.#run(async () => (await this.#key(id)).algorithm);
   }
 
-  async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+  signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    return this.#run(() => this.#sign(id, digest, options));
+  }
+
+  async #sign(id: string, digest: Uint8Array, options: SignOptions): Promise<Uint8Array> {
     let key = await this.#key(id, options.signal);
     assertDigestLength(key.algorithm, digest);
     let raw: Buffer;
@@ -146,13 +154,18 @@ export class Pkcs11KeyManager implements KeyManager {
     return rawToDer(raw);
   }
 
-  async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    const algorithm = await this.getAlgorithm(id);
-    return this.signDigest(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options);
+  signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
+    return this.#run(async () => {
+      const algorithm = (await this.#key(id, options.signal)).algorithm;
+      return this.#sign(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options);
+    });
   }
 
-  async verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
-    const key = await this.#key(id);
+  verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+    return this.#run(async () => this.#verify(await this.#key(id), signature, message));
+  }
+
+  #verify(key: TokenKey, signature: Uint8Array, message: Uint8Array): boolean {
     try {
       return verify(ALGORITHMS[key.algorithm].hash, message, { key: key.publicKey, dsaEncoding: 'der' }, signature);
     } catch {
@@ -160,8 +173,11 @@ export class Pkcs11KeyManager implements KeyManager {
     }
   }
 
-  async listKeys(): Promise<KeyInfo[]> {
-    this.#assertOpen();
+  listKeys(): Promise<KeyInfo[]> {
+    return this.#run(() => this.#list());
+  }
+
+  async #list(): Promise<KeyInfo[]> {
     const { KeyType } = graphene();
     const found = await this.#pool(
       (s) =>
@@ -187,8 +203,11 @@ export class Pkcs11KeyManager implements KeyManager {
     return infos.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  async deleteKey(id: string): Promise<void> {
-    this.#assertOpen();
+  deleteKey(id: string): Promise<void> {
+    return this.#run(() => this.#delete(id));
+  }
+
+  async #delete(id: string): Promise<void> {
     const query = keyQuery(id);
     await this.#connection.exclusive(() =>
       this.#pool(
@@ -211,6 +230,8 @@ export class Pkcs11KeyManager implements KeyManager {
 
   async close(): Promise<void> {
     this.#closed ??= (async () => {
+      // Calls made before close() finish first: they hold this manager's share of the token.
+      await Promise.allSettled([...this.#pending]);
       try {
         await this.#connection.release();
       } finally {
@@ -239,7 +260,6 @@ export class Pkcs11KeyManager implements KeyManager {
 
   /** The key an id names, from the cache or the token. */
   async #key(id: string, signal?: AbortSignal): Promise<TokenKey> {
-    this.#assertOpen();
     const cached = this.#connection.cache.get(id) as Promise<TokenKey> | undefined;
     if (cached) return cached;
     const lookup = this.#pool((s) => this.#lookup(s, id), signal, `cannot read key "${id}" on token "${this.tokenLabel}"`);
@@ -297,7 +317,6 @@ export class Pkcs11KeyManager implements KeyManager {
 
   /** Runs a synchronous or async token call on a pooled session, wrapping library errors. */
   async #pool<T>(fn: (session: Session) => T | Promise<T>, signal?: AbortSignal, what = 'PKCS#11 call failed'): Promise<T> {
-    this.#assertOpen();
     try {
       return await this.#connection.pool.use(fn, signal);
     } catch (error) {
@@ -305,8 +324,16 @@ export class Pkcs11KeyManager implements KeyManager {
     }
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');
+  /** Runs a public operation: refused once close() was called, waited for by close() otherwise. */
+  #run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(closedError());
+    const promise = operation();
+    this.#pending.add(promise);
+    const forget = (): void => {
+      this.#pending.delete(promise);
+    };
+    promise.then(forget, forget);
+    return promise;
   }
 
   #notFound(id: string): CosignkitError {
@@ -322,6 +349,10 @@ export class Pkcs11KeyManager implements KeyManager {
 }
 
 type Query = { label: string } | { id: Buffer };
+
+function closedError(): CosignkitError {
+  return new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');
+}
 
 function findObjects(session: Session, template: Record<string, unknown>, objectClass = graphene().ObjectClass.PRIVATE_KEY): SessionObject[] {
   const collection = session.find({ class: objectClass, token: true, ...template });

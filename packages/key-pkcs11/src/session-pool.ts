@@ -35,12 +35,9 @@ export class SessionPool {
     }
   }
 
-  /** Refuses new work, waits for the operations in flight, then closes every session. */
+  /** Refuses new work, lets the operations in flight and those already queued finish, then closes every session. */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      for (const waiter of this.#waiters.splice(0)) waiter.reject(closedError());
-    }
+    this.#closed = true;
     if (this.#busy > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     const errors: unknown[] = [];
     for (const session of this.#all) {

@@ -1,0 +1,108 @@
+import { createHash, randomBytes, verify } from 'node:crypto';
+import { CosignkitError, parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, type Pkcs11KeyManager } from '../src/index.js';
+import type * as Graphene from 'graphene-pk11';
+import { graphene } from './probe.js';
+import { startSoftHsm, type SoftHsm } from './softhsm.js';
+
+const TOKEN = 'concurrency';
+let hsm: SoftHsm;
+
+const open = (sessions: number) => {
+  const context: BackendContext = { options: { sessions }, secrets: async () => '', logger: silentLogger, env: {} };
+  return backend.open(parseKeyRef(hsm.ref(TOKEN)), context) as Promise<Pkcs11KeyManager>;
+};
+
+// SoftHSM reports no session count (CK_UNAVAILABLE_INFORMATION): count C_OpenSession/C_CloseSession calls
+// by watching graphene, the library the backend calls.
+let openSessions = 0;
+let peakSessions = 0;
+const sessionCount = (): number => openSessions;
+const slotOpen = graphene.Slot.prototype.open;
+graphene.Slot.prototype.open = function (this: Graphene.Slot, ...args: Parameters<Graphene.Slot['open']>) {
+  const session = slotOpen.apply(this, args);
+  peakSessions = Math.max(peakSessions, ++openSessions);
+  return session;
+};
+const sessionClose = graphene.Session.prototype.close;
+graphene.Session.prototype.close = function (this: Graphene.Session) {
+  sessionClose.call(this);
+  openSessions--;
+};
+
+beforeAll(async () => {
+  hsm = await startSoftHsm([TOKEN]);
+});
+afterAll(async () => {
+  await hsm?.stop();
+});
+
+describe('the session pool', () => {
+  let manager: Pkcs11KeyManager;
+  beforeAll(async () => {
+    manager = await open(3);
+    await manager.generateKeyPair({ label: 'c-p256' });
+    await manager.generateKeyPair({ label: 'c-p384', algorithm: 'ecdsa-p384-sha384' });
+  });
+  afterAll(async () => {
+    await manager?.close();
+  });
+
+  it('signs 48 requests at once on two keys with 3 sessions, each over its own digest', async () => {
+    const jobs = Array.from({ length: 48 }, (_, i) => {
+      const id = i % 2 ? 'c-p384' : 'c-p256';
+      const message = randomBytes(20);
+      const hash = id === 'c-p384' ? 'sha384' : 'sha256';
+      return { id, hash, message, digest: createHash(hash).update(message).digest() };
+    });
+    peakSessions = sessionCount();
+    const signatures = await Promise.all(jobs.map((j) => manager.signDigest(j.id, j.digest)));
+    const keys = { 'c-p256': await manager.getPublicKey('c-p256'), 'c-p384': await manager.getPublicKey('c-p384') };
+    jobs.forEach((j, i) => {
+      expect(verify(j.hash, j.message, { key: keys[j.id as keyof typeof keys], dsaEncoding: 'der' }, signatures[i]!)).toBe(true);
+    });
+    expect(peakSessions).toBe(3); // all three used, never a fourth
+    expect(sessionCount()).toBe(3);
+  });
+
+  it('an aborted caller waiting for a session gets ABORTED; the others finish', async () => {
+    const digest = createHash('sha256').update('abort').digest();
+    const controller = new AbortController();
+    const busy = Array.from({ length: 6 }, () => manager.signDigest('c-p256', digest));
+    const waiting = manager.signDigest('c-p256', digest, { signal: controller.signal });
+    controller.abort();
+    const settled = await Promise.allSettled([...busy, waiting]);
+    const last = settled.at(-1)!;
+    // It may have got a session before the abort; if not, it must say ABORTED.
+    if (last.status === 'rejected') expect((last.reason as CosignkitError).code).toBe('ABORTED');
+    expect(settled.slice(0, -1).every((r) => r.status === 'fulfilled')).toBe(true);
+    await expect(manager.signDigest('c-p256', digest, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('the event loop keeps running while 32 signatures are in flight', async () => {
+    const digest = createHash('sha256').update('loop').digest();
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    await Promise.all(Array.from({ length: 32 }, () => manager.signDigest('c-p256', digest)));
+    clearInterval(ticker);
+    // Signing through C_Sign on the libuv pool: a sign loop fully on the main thread would let no timer fire.
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
+
+describe('many managers on one token', () => {
+  it('share one login; closing them all, even mid-flight, logs out and frees every session', async () => {
+    const managers = await Promise.all([open(2), open(2), open(2), open(2)]);
+    const info = await managers[0]!.generateKeyPair({ label: 'shared' });
+    const digest = createHash('sha256').update('shared').digest();
+    const inFlight = managers.flatMap((m) => Array.from({ length: 8 }, () => m.signDigest(info.id, digest)));
+    await Promise.all(managers.map((m) => m.close()));
+    const signatures = await Promise.all(inFlight);
+    expect(signatures).toHaveLength(32);
+    expect(sessionCount()).toBe(0);
+    const again = await open(1);
+    await again.deleteKey('shared');
+    await again.close();
+  });
+});
