@@ -35,6 +35,8 @@ export function keyBackendConformance(options: ConformanceOptions): void {
   const undeclared = KEY_ALGORITHMS.filter((a) => !(caps.algorithms ?? []).includes(a));
   const context = defaultContext(options.context);
   let subject: Subject | undefined;
+  // Called once: a storeRef that makes a temp dir must not make two.
+  let storeRef: string | undefined;
   const live = new Map<string, KeyInfo>();
 
   const need = (): Subject => {
@@ -50,9 +52,10 @@ export function keyBackendConformance(options: ConformanceOptions): void {
   // The tests of one key build on each other: never concurrent, never shuffled, whatever the config says.
   describe(`KeyBackend conformance: ${options.name}`, { concurrent: false, shuffle: false }, () => {
     beforeAll(async () => {
-      const storeRef = await options.storeRef();
-      const manager = await must('opening the store', () => backend.open(parseKeyRef(storeRef), context));
-      subject = { backend, manager, context, storeRef };
+      const ref = await options.storeRef();
+      storeRef = ref;
+      const manager = await must('opening the store', () => backend.open(parseKeyRef(ref), context));
+      subject = { backend, manager, context, storeRef: ref };
     }, TEST_TIMEOUT);
 
     afterAll(async () => {
@@ -70,8 +73,8 @@ export function keyBackendConformance(options: ConformanceOptions): void {
 
     describe('contract', () => {
       test('declares specVersion 1, a name, schemes and consistent capabilities', false, () => checkContractShape(backend));
-      test('serves the store reference and the selected algorithms', false, async () =>
-        checkSelection(backend, await options.storeRef(), algorithms));
+      test('serves the store reference and the selected algorithms', false, () =>
+        checkSelection(backend, storeRef ?? need().storeRef, algorithms));
       test('opens the store as a manager of this backend, listing well-formed keys', false, async () => {
         const s = need();
         ensure(s.manager.backend === backend.name, `manager.backend is ${s.manager.backend}, expected ${backend.name}`);
