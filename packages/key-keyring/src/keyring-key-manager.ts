@@ -3,9 +3,9 @@ import {
   ALGORITHMS,
   CosignkitError,
   algorithmOfKey,
-  assertDigestLength,
   fingerprintOf,
   publicKeyPem,
+  signEcdsaDigest,
   silentLogger,
   type GenerateKeyOptions,
   type KeyAlgorithm,
@@ -14,7 +14,6 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
-import { ecPrivateScalar, signDigestEcdsa } from './ecdsa-digest-signer.js';
 import { parseKeyIndex, serializeKeyIndex, type IndexedKey } from './key-index.js';
 import type { KeyringEntryStore } from './keyring-entry-store.js';
 import { INDEX_ACCOUNT, formatKeyringRef } from './keyring-ref.js';
@@ -25,8 +24,6 @@ interface LoadedKey {
   privateKey: KeyObject;
   publicKey: KeyObject;
   algorithm: KeyAlgorithm;
-  /** The EC private scalar, for signing digests; undefined for Ed25519. */
-  scalar?: bigint;
 }
 
 /**
@@ -108,8 +105,7 @@ export class KeyringKeyManager implements KeyManager {
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     options.signal?.throwIfAborted();
     const key = await this.#load(id);
-    assertDigestLength(key.algorithm, digest);
-    return signDigestEcdsa(key.algorithm, key.scalar!, digest);
+    return signEcdsaDigest(key.privateKey, key.algorithm, digest);
   }
 
   async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
@@ -228,7 +224,7 @@ export class KeyringKeyManager implements KeyManager {
 }
 
 function loaded(privateKey: KeyObject, publicKey: KeyObject, algorithm: KeyAlgorithm): LoadedKey {
-  return { privateKey, publicKey, algorithm, scalar: algorithm === 'ed25519' ? undefined : ecPrivateScalar(privateKey) };
+  return { privateKey, publicKey, algorithm };
 }
 
 function notFound(ref: string): CosignkitError {
