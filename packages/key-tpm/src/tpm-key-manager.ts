@@ -91,6 +91,8 @@ export class TpmKeyManager implements KeyManager {
     if (await this.#find(name)) {
       throw new CosignkitError('KEY_EXISTS', `a TPM key named "${name}" already exists in ${this.#store.dir}`);
     }
+    // The context's own profile (P-256) must be provisioned too: FAPI refuses every key path otherwise.
+    await this.#ensureProvisioned(PROFILES.p256);
     await this.#ensureProvisioned(profile);
     await this.#context.createKey(keyPath(profile, name), KEY_TYPE, `creating TPM key "${name}"`);
     const located = await this.#locate(name);

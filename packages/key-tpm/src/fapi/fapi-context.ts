@@ -18,37 +18,26 @@ let initTurn: Promise<unknown> = Promise.resolve();
 export class FapiContext {
   readonly #lib: FapiLibrary;
   readonly #tcti: string;
+  readonly #configFile: string;
   readonly #options: FapiContextOptions;
   #pointer: Pointer;
   #tail: Promise<unknown> = Promise.resolve();
+  #finalized = false;
 
-  private constructor(lib: FapiLibrary, pointer: Pointer, tcti: string, options: FapiContextOptions) {
+  private constructor(lib: FapiLibrary, pointer: Pointer, configFile: string, tcti: string, options: FapiContextOptions) {
     this.#lib = lib;
     this.#pointer = pointer;
+    this.#configFile = configFile;
     this.#tcti = tcti;
     this.#options = options;
   }
 
   static async initialize(lib: FapiLibrary, configFile: string, tcti: string, options: FapiContextOptions = {}): Promise<FapiContext> {
-    const turn = initTurn.then(async () => {
-      const saved = process.env.TSS2_FAPICONF;
-      process.env.TSS2_FAPICONF = configFile;
-      try {
-        const cell: Out<Pointer> = [null];
-        const rc = await callAsync(lib.Fapi_Initialize, cell, null);
-        if (rc !== RC.SUCCESS) throw fapiError({ action: 'opening the TPM', rc, decoded: lib.Tss2_RC_Decode(rc), tcti });
-        return new FapiContext(lib, cell[0], tcti, options);
-      } finally {
-        if (saved === undefined) delete process.env.TSS2_FAPICONF;
-        else process.env.TSS2_FAPICONF = saved;
-      }
-    });
-    initTurn = turn.catch(() => undefined);
-    return turn;
+    return new FapiContext(lib, await initializePointer(lib, configFile, tcti), configFile, tcti, options);
   }
 
   get closed(): boolean {
-    return this.#pointer === null;
+    return this.#finalized;
   }
 
   async provision(): Promise<'provisioned' | 'already'> {
@@ -70,6 +59,8 @@ export class FapiContext {
       const publicKey: Out<Pointer> = [null];
       const certificate: Out<Pointer> = [null];
       const rc = await callAsync(this.#lib.Fapi_Sign, ctx, path, null, digest, digest.length, signature, size, publicKey, certificate);
+      // Outputs are only defined on success; reading them after a failure crashed the process.
+      if (rc !== RC.SUCCESS) return { rc, value: { signature: new Uint8Array(0), publicKeyPem: '' } };
       try {
         return { rc, value: { signature: this.#lib.bytes(signature[0], Number(size[0])), publicKeyPem: this.#lib.string(publicKey[0]) } };
       } finally {
@@ -83,6 +74,7 @@ export class FapiContext {
     return this.#run(action, async (ctx) => {
       const out: Out<Pointer> = [null];
       const rc = await callAsync(this.#lib.Fapi_List, ctx, searchPath, out);
+      if (rc !== RC.SUCCESS) return { rc, value: [] };
       return { rc, value: this.#take(out[0]).split(':').filter((p) => p !== '') };
     });
   }
@@ -96,9 +88,14 @@ export class FapiContext {
     return this.#run(action, async (ctx) => {
       const out: Out<Pointer> = [null];
       const rc = await callAsync(this.#lib.Fapi_ExportKey, ctx, path, newParent, out);
-      const text = this.#take(out[0]);
-      return { rc, value: rc === RC.SUCCESS ? (JSON.parse(text) as Record<string, unknown>) : {} };
+      if (rc !== RC.SUCCESS) return { rc, value: {} };
+      return { rc, value: JSON.parse(this.#take(out[0])) as Record<string, unknown> };
     });
+  }
+
+  /** Imports a public key or policy (FAPI JSON or PEM) under `/ext/…` or `/policy/…`. */
+  async importObject(path: string, data: string, action: string): Promise<void> {
+    await this.#run(action, async (ctx) => ({ rc: await callAsync(this.#lib.Fapi_Import, ctx, path, data), value: undefined }));
   }
 
   /** The key's TPM2B_PUBLIC and TPM2B_PRIVATE (the latter encrypted by the parent key inside the TPM). */
@@ -110,6 +107,7 @@ export class FapiContext {
       const privSize: Out<number> = [0];
       const policy: Out<Pointer> = [null];
       const rc = await callAsync(this.#lib.Fapi_GetTpmBlobs, ctx, path, pub, pubSize, priv, privSize, policy);
+      if (rc !== RC.SUCCESS) return { rc, value: { public: new Uint8Array(0), private: new Uint8Array(0) } };
       try {
         return { rc, value: { public: this.#lib.bytes(pub[0], Number(pubSize[0])), private: this.#lib.bytes(priv[0], Number(privSize[0])) } };
       } finally {
@@ -120,7 +118,12 @@ export class FapiContext {
 
   /** Waits for queued calls, then releases the context. Idempotent. */
   async finalize(): Promise<void> {
+    this.#finalized = true;
     await this.#tail.catch(() => undefined);
+    this.#release();
+  }
+
+  #release(): void {
     if (this.#pointer === null) return;
     const cell: Out<Pointer> = [this.#pointer];
     this.#pointer = null;
@@ -138,13 +141,16 @@ export class FapiContext {
 
   #run<T>(action: string, call: (ctx: Pointer) => Promise<{ rc: number; value: T }>): Promise<T> {
     const attempt = async (): Promise<{ rc: number; value: T }> => {
-      if (this.#pointer === null) throw new CosignkitError('USAGE', `${action}: the TPM key manager is closed`);
+      if (this.#finalized || this.#pointer === null) throw new CosignkitError('USAGE', `${action}: the TPM key manager is closed`);
       return call(this.#pointer);
     };
     const next = this.#tail.then(async () => {
       let result = await attempt();
       if (isStaleHandles(result.rc) && this.#options.recoverStaleHandles) {
+        // A context whose command failed midway is not reusable (retrying on it crashed tpm2-tss 3.2): flush, then start a fresh one.
+        this.#release();
         await this.#options.recoverStaleHandles();
+        this.#pointer = await initializePointer(this.#lib, this.#configFile, this.#tcti);
         result = await attempt();
       }
       if (result.rc !== RC.SUCCESS) {
@@ -155,4 +161,22 @@ export class FapiContext {
     this.#tail = next.catch(() => undefined);
     return next;
   }
+}
+
+async function initializePointer(lib: FapiLibrary, configFile: string, tcti: string): Promise<Pointer> {
+  const turn = initTurn.then(async () => {
+    const saved = process.env.TSS2_FAPICONF;
+    process.env.TSS2_FAPICONF = configFile;
+    try {
+      const cell: Out<Pointer> = [null];
+      const rc = await callAsync(lib.Fapi_Initialize, cell, null);
+      if (rc !== RC.SUCCESS) throw fapiError({ action: 'opening the TPM', rc, decoded: lib.Tss2_RC_Decode(rc), tcti });
+      return cell[0];
+    } finally {
+      if (saved === undefined) delete process.env.TSS2_FAPICONF;
+      else process.env.TSS2_FAPICONF = saved;
+    }
+  });
+  initTurn = turn.catch(() => undefined);
+  return turn;
 }

@@ -2,7 +2,10 @@ import { CosignkitError } from '@cosignkit/core';
 
 /** A native pointer as koffi hands it over (an opaque external); `null` is NULL. */
 export type Pointer = unknown;
-/** An out-parameter cell: koffi writes the value into index 0 when the call returns. */
+/**
+ * An out-parameter cell: koffi writes the value into index 0 when the call returns. Declared `_Inout_` so
+ * the C side starts from NULL/0, never from garbage.
+ */
 export type Out<T> = [T];
 
 type Callback = (error: unknown, rc: number) => void;
@@ -20,6 +23,7 @@ export interface FapiLibrary {
   Fapi_List: AsyncFn;
   Fapi_Delete: AsyncFn;
   Fapi_ExportKey: AsyncFn;
+  Fapi_Import: AsyncFn;
   Fapi_GetTpmBlobs: AsyncFn;
   Fapi_Free(pointer: Pointer): void;
   Tss2_RC_Decode(rc: number): string;
@@ -78,12 +82,13 @@ async function load(): Promise<FapiLibrary> {
     Fapi_Provision: fn('uint32_t Fapi_Provision(void *context, const char *authEh, const char *authSh, const char *authLockout)'),
     Fapi_CreateKey: fn('uint32_t Fapi_CreateKey(void *context, const char *path, const char *type, const char *policyPath, const char *authValue)'),
     Fapi_Sign: fn('uint32_t Fapi_Sign(void *context, const char *keyPath, const char *padding, const uint8_t *digest, size_t digestSize, ' +
-      '_Out_ void **signature, _Out_ size_t *signatureSize, _Out_ void **publicKey, _Out_ void **certificate)'),
-    Fapi_List: fn('uint32_t Fapi_List(void *context, const char *searchPath, _Out_ void **pathList)'),
+      '_Inout_ void **signature, _Inout_ size_t *signatureSize, _Inout_ void **publicKey, _Inout_ void **certificate)'),
+    Fapi_List: fn('uint32_t Fapi_List(void *context, const char *searchPath, _Inout_ void **pathList)'),
     Fapi_Delete: fn('uint32_t Fapi_Delete(void *context, const char *path)'),
-    Fapi_ExportKey: fn('uint32_t Fapi_ExportKey(void *context, const char *path, const char *newParentPath, _Out_ void **exportedData)'),
-    Fapi_GetTpmBlobs: fn('uint32_t Fapi_GetTpmBlobs(void *context, const char *path, _Out_ void **tpm2bPublic, _Out_ size_t *publicSize, ' +
-      '_Out_ void **tpm2bPrivate, _Out_ size_t *privateSize, _Out_ void **policy)'),
+    Fapi_ExportKey: fn('uint32_t Fapi_ExportKey(void *context, const char *path, const char *newParentPath, _Inout_ void **exportedData)'),
+    Fapi_Import: fn('uint32_t Fapi_Import(void *context, const char *path, const char *importData)'),
+    Fapi_GetTpmBlobs: fn('uint32_t Fapi_GetTpmBlobs(void *context, const char *path, _Inout_ void **tpm2bPublic, _Inout_ size_t *publicSize, ' +
+      '_Inout_ void **tpm2bPrivate, _Inout_ size_t *privateSize, _Inout_ void **policy)'),
     Fapi_Free: fapi.func('void Fapi_Free(void *pointer)') as (pointer: Pointer) => void,
     Tss2_RC_Decode: rc.func('const char *Tss2_RC_Decode(uint32_t rc)') as (rc: number) => string,
     bytes: (pointer, length) => (pointer === null || length === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(pointer, length)).slice()),
