@@ -62,7 +62,7 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
       report({ line: lineNo, kind: 'changed', message: `line ${lineNo} was changed (its hash does not match its content)` });
     }
     if (entry.seq > expectedSeq) {
-      report({ line: lineNo, kind: 'removed', message: `line ${lineNo}: ${entry.seq - expectedSeq} entr${entry.seq - expectedSeq === 1 ? 'y was' : 'ies were'} removed before it (seq ${entry.seq}, expected ${expectedSeq})` });
+      report({ line: lineNo, kind: 'removed', message: `line ${lineNo}: ${entry.seq - expectedSeq} entr${entry.seq - expectedSeq === 1 ? 'y is' : 'ies are'} missing before it, removed or moved (seq ${entry.seq}, expected ${expectedSeq})` });
     } else if (entry.seq < expectedSeq) {
       report({ line: lineNo, kind: 'reordered', message: `line ${lineNo}: out of order or duplicated (seq ${entry.seq} after seq ${expectedSeq - 1})` });
     } else if (entry.prev !== prevHash) {
