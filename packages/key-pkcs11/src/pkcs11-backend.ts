@@ -4,6 +4,7 @@ import {
   type BackendContext,
   type KeyBackend,
   type KeyRef,
+  type Pkcs11Uri,
 } from '@cosignkit/core';
 import { keyIdOf } from './key-uri.js';
 import { acquireModule, releaseModule } from './module-cache.js';
@@ -34,7 +35,7 @@ export function pkcs11Backend(): KeyBackend {
 
 /** Opens the token a `pkcs11:` reference points at, logged in, as a Pkcs11KeyManager. */
 export async function openPkcs11Store(ref: KeyRef, context: BackendContext): Promise<Pkcs11KeyManager> {
-  const uri = parsePkcs11Uri(ref);
+  const uri = withConfiguredToken(parsePkcs11Uri(ref), context);
   const modulePath = resolveModulePath(uri, ref, context);
   const module = acquireModule(modulePath);
   try {
@@ -57,4 +58,11 @@ export async function openPkcs11Store(ref: KeyRef, context: BackendContext): Pro
     releaseModule(modulePath);
     throw error;
   }
+}
+
+/** `backends.pkcs11.token` names the token when the reference names none (`pkcs11:`, `--backend pkcs11`). */
+function withConfiguredToken(uri: Pkcs11Uri, context: BackendContext): Pkcs11Uri {
+  const token = context.options.token;
+  const named = [uri.token, uri.serial, uri.slotId, uri.manufacturer, uri.model].some((v) => v !== undefined);
+  return named || typeof token !== 'string' || token === '' ? uri : { ...uri, token };
 }
