@@ -112,7 +112,7 @@ describe('cosign key format: damaged and unsupported files', () => {
   it('PASSWORD_INCORRECT when the ciphertext was altered (authentication fails)', async () => {
     const e = envelopeOf(await vector());
     const ct = Buffer.from(e.ciphertext, 'base64');
-    ct[40] ^= 1;
+    ct[40]! ^= 1;
     e.ciphertext = ct.toString('base64');
     await rejectsWith(decryptCosignKey(pemOf(e), 'hello'), 'PASSWORD_INCORRECT');
   });
