@@ -207,6 +207,16 @@ describe('cosign engine: verify-blob', () => {
     }
   });
 
+  it('checks the bundle\'s message digest itself', async () => {
+    const json = JSON.parse(readFileSync(bundle, 'utf8'));
+    json.messageSignature.messageDigest = JSON.parse(readFileSync(otherBundle, 'utf8')).messageSignature.messageDigest;
+    const spliced = join(dir, 'spliced.sigstore.json');
+    writeFileSync(spliced, JSON.stringify(json));
+    const result = await verifier.verifyLocal(artifact, { key: pub, bundle: spliced });
+    expect(result.verified).toBe(false);
+    expect(result.failures.map((f) => f.message).join('\n')).toMatch(/message digest/);
+  });
+
   it('verifies with a key reference (its public key handed to cosign as a temp PEM file)', async () => {
     const result = await verifier.verifyLocal(artifact, { key: 'fakemem:node', bundle });
     expect(result).toMatchObject({ verified: true, engine: 'cosign' });

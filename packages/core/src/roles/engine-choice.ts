@@ -24,11 +24,12 @@ export function engineChooser(options: RoleOptions): (needsPlugin: boolean) => P
     const engine = options.engine ?? 'auto';
     if (engine === 'native') return { engine: 'native' };
     if (engine === 'cosign') {
+      const found = await getRunner();
       if (needsPlugin && !(await findOnPath(COSIGNKIT_PLUGIN, env))) {
         throw new CosignkitError('NOT_SUPPORTED',
           `cosign reaches this key only through the ${COSIGNKIT_PLUGIN} plugin, which is not on PATH`);
       }
-      return { engine: 'cosign', runner: await getRunner() };
+      return { engine: 'cosign', runner: found };
     }
     if (!(await locateCosign({ cosignPath: options.cosignPath, env }))) {
       logger.debug('engine auto: no cosign found, using native');

@@ -10,7 +10,7 @@ import { ALGORITHMS, algorithmOfKey, fingerprintOf } from '../../keys/algorithms
 import { silentLogger, type Logger } from '../../logger.js';
 import { throwIfAborted } from '../abort.js';
 import { removeQuietly, renameAll, tempPathFor } from '../atomic-output.js';
-import { readBundle, readBundleJson, isSigstoreBundle } from '../native/bundle-input.js';
+import { isSigstoreBundle, readBundle, readBundleJson, type BundleSignature } from '../native/bundle-input.js';
 import { readSignatureFile } from '../native/signature-input.js';
 import { redactArgv, signBlobArgs, verifyBlobArgs } from './argv.js';
 import { cosignError, cosignReason, isVerificationMismatch, type CosignOutcome } from './cosign-errors.js';
@@ -147,8 +147,9 @@ export class CosignRunner {
     const algorithm = algorithmOfKey(options.publicKey);
     if (options.signature) await readSignatureFile(options.signature, algorithm);
     let sigstoreBundle = false;
+    let claimed: BundleSignature['messageDigest'];
     if (options.bundle) {
-      await readBundle(options.bundle, algorithm);
+      claimed = (await readBundle(options.bundle, algorithm)).messageDigest;
       sigstoreBundle = isSigstoreBundle(await readBundleJson(options.bundle));
     }
     const scratch = sigstoreBundle ? await privateTempDir() : undefined;
@@ -173,8 +174,13 @@ export class CosignRunner {
           throw cosignError('verify-blob', out);
         }
       }
-      const hash = ALGORITHMS[algorithm].hash === 'sha512' ? 'sha256' : ALGORITHMS[algorithm].hash;
+      const hash = claimed?.algorithm ?? (algorithm === 'ed25519' ? 'sha256' : ALGORITHMS[algorithm].hash);
       const digest = await digestFile(file, hash, { signal: options.signal });
+      // Not left to cosign: the bundle's claimed digest must be this artifact's, whatever cosign's version checks.
+      if (claimed && !claimed.digest.equals(digest)) {
+        failures.push({ code: 'VERIFICATION_FAILED', message: `${options.bundle}: the bundle's message digest does not match the artifact` });
+        checks[checks.length - 1] = false;
+      }
       const keyFingerprint = fingerprintOf(options.publicKey);
       return {
         verified: failures.length === 0 && checks.every(Boolean),
