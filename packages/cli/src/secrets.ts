@@ -71,8 +71,9 @@ async function promptOnTerminal(question: string): Promise<string | undefined> {
   if (!terminal) return undefined;
   const { input, output } = terminal;
   try {
-    output.write(question);
+    // Raw mode (no echo) before the prompt shows: whatever is typed after seeing it must not echo.
     input.setRawMode(true);
+    output.write(question);
     return await new Promise<string>((resolve, reject) => {
       let typed = '';
       input.on('data', (data: Buffer) => {

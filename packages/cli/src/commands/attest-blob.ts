@@ -1,0 +1,125 @@
+import { readFile, unlink } from 'node:fs/promises';
+import { digestFile, fileError, redactKeyRef } from '@cosignkit/core';
+import {
+  cosignStatementPayload,
+  envelopeToJson,
+  IN_TOTO_PAYLOAD_TYPE,
+  resolvePredicateType,
+  serializeDsseBundle,
+  serializeEnvelope,
+  serializeLegacyAttestationBundle,
+  signEnvelope,
+  subjectsFromFiles,
+} from '@cosignkit/dsse';
+import { basename } from 'node:path';
+import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { usageError } from '../usage-error.js';
+import { writeOutput } from '../write-output.js';
+
+const FLAGS = {
+  key: { type: 'string' },
+  predicate: { type: 'string' },
+  type: { type: 'string' },
+  bundle: { type: 'string' },
+  'output-file': { type: 'string' },
+  'new-bundle-format': { type: 'boolean' },
+  'tlog-upload': { type: 'boolean' },
+  'use-signing-config': { type: 'boolean' },
+  'statement-version': { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+const command: Command = {
+  summary: 'attest a file: sign an in-toto statement about it as a DSSE envelope',
+  help: `Usage: cosignkit attest-blob --key <ref> --predicate <file> [--type <name|URI>] [--output-file <file>] [--bundle <file>] [flags] <file>
+
+Signs an in-toto statement whose subject is <file> and whose predicate is read from --predicate, as
+"cosign attest-blob --key … --tlog-upload=false" does, byte for byte in the statement. Without
+--output-file the envelope is printed on stdout.
+
+Flags:
+  --key <ref>                  the key: cosign.key, file:…, pkcs11:…, tpm:…, keyring:… (default: the
+                               configured default key)
+  --predicate <file>           the predicate (JSON; any text for --type custom or spdx)
+  --type <name|URI>            custom (default), slsaprovenance, slsaprovenance02, slsaprovenance1, link, spdx,
+                               spdxjson, cyclonedx, vuln, openvex, or a predicate type URI
+  --output-file <file>         write the DSSE envelope to <file>
+  --bundle <file>              write a Sigstore v0.3 bundle carrying the envelope to <file>
+  --new-bundle-format[=bool]   default true; --new-bundle-format=false writes cosign's legacy bundle
+  --statement-version <v>      v0.1 (default, as cosign 2.x writes) or v1 (in-toto Statement v1, subjects
+                               with sha256 and sha512 digests)
+  --tlog-upload=false          accepted; no transparency-log upload yet (=true is refused)
+  --use-signing-config=false   accepted (cosign v3 spelling of the same)
+  -y, --yes                    accepted for cosign compatibility`,
+  async run(context) {
+    const flags = parseFlags('attest-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to attest' });
+    for (const name of ['tlog-upload', 'use-signing-config']) {
+      if (booleanFlag(flags, name) === true) {
+        throw usageError('attest-blob', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+      }
+    }
+    const predicatePath = stringFlag(flags, 'predicate');
+    if (predicatePath === undefined) throw usageError('attest-blob', 'missing --predicate <file>');
+    const type = stringFlag(flags, 'type') ?? 'custom';
+    const predicateType = resolvePredicateType(type);
+    const version = stringFlag(flags, 'statement-version') ?? 'v0.1';
+    if (version !== 'v0.1' && version !== 'v1') throw usageError('attest-blob', '--statement-version takes v0.1 or v1');
+    const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
+    if (key === undefined) throw usageError('attest-blob', 'no key: pass --key <ref> or set a default key');
+    const outputFile = stringFlag(flags, 'output-file');
+    const bundlePath = stringFlag(flags, 'bundle');
+    const legacyBundle = booleanFlag(flags, 'new-bundle-format') === false;
+    const file = flags.positionals[0]!;
+
+    const subjects = version === 'v1'
+      ? await subjectsFromFiles([file])
+      : [{ name: basename(file), digest: { sha256: (await digestFile(file, 'sha256', { signal: context.signal })).toString('hex') } }];
+    const predicate = await readFile(predicatePath).catch((error: unknown) => {
+      throw fileError(predicatePath, error);
+    });
+    const payload = cosignStatementPayload({ type, predicate, subjects, version });
+    const opened = await context.registry.open(key);
+    // keyid "" as cosign writes it: verifiers then try their key rather than match a hint.
+    const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ manager: opened.manager, keyId: opened.keyId, keyid: '' }],
+      { signal: context.signal });
+    const envelopeText = serializeEnvelope(envelope);
+
+    const written: string[] = [];
+    try {
+      if (outputFile !== undefined) {
+        await writeOutput(outputFile, `${envelopeText}\n`);
+        written.push(outputFile);
+      }
+      if (bundlePath !== undefined) {
+        const publicKey = await opened.manager.getPublicKey(opened.keyId);
+        const bundle = legacyBundle
+          ? serializeLegacyAttestationBundle(envelopeText, await opened.manager.getPublicKeyPem(opened.keyId))
+          : serializeDsseBundle({ ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) }, publicKey);
+        await writeOutput(bundlePath, bundle, 0o600);
+        written.push(bundlePath);
+      }
+    } catch (error) {
+      // All outputs or none.
+      await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
+      throw error;
+    }
+    const notes = [`Using payload from: ${file}`, `Using predicate from: ${predicatePath}`];
+    if (outputFile !== undefined) notes.push(`Wrote envelope to ${outputFile}`);
+    if (bundlePath !== undefined) notes.push(`Wrote bundle to ${bundlePath}`);
+    return {
+      text: outputFile === undefined ? envelopeText : '',
+      data: {
+        predicateType,
+        subjects,
+        key: redactKeyRef(key),
+        envelope: envelopeToJson(envelope),
+        ...(outputFile !== undefined ? { outputFile } : {}),
+        ...(bundlePath !== undefined ? { bundlePath } : {}),
+      },
+      notes,
+    };
+  },
+};
+
+export default command;
