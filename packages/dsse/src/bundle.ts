@@ -92,3 +92,14 @@ function wrap<T>(fn: () => T): T {
 function malformed(message: string): CosignkitError {
   return new CosignkitError('BUNDLE_MALFORMED', message);
 }
+
+/**
+ * cosign's legacy attestation bundle (`attest-blob --bundle` without the new format): the envelope JSON in
+ * base64 as `base64Signature`, the public key PEM in base64 as `cert`.
+ */
+export function serializeLegacyAttestationBundle(envelopeJson: string, publicKeyPem: string): string {
+  return JSON.stringify({
+    base64Signature: Buffer.from(envelopeJson, 'utf8').toString('base64'),
+    cert: Buffer.from(publicKeyPem, 'utf8').toString('base64'),
+  });
+}

@@ -1,0 +1,132 @@
+import {
+  evaluatePolicy,
+  fetchKeyMap,
+  parseDuration,
+  parseSubjectRequirement,
+  readEnvelopeFile,
+  readKeyMap,
+  trustedKey,
+  verifyEnvelope,
+  type DssePolicy,
+  type TrustedKey,
+} from '@cosignkit/dsse';
+import { readFile } from 'node:fs/promises';
+import { fileError } from '@cosignkit/core';
+import { parseFlags, stringFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { usageError } from '../usage-error.js';
+
+const FLAGS = {
+  dsse: { type: 'string' },
+  'key-file': { type: 'string' },
+  keys: { type: 'string' },
+  'keys-url': { type: 'string' },
+  'require-keyid': { type: 'string' },
+  'require-signers': { type: 'string' },
+  'require-subject': { type: 'string' },
+  'require-predicate-type': { type: 'string' },
+  'payload-type': { type: 'string' },
+  'max-age': { type: 'string' },
+  'time-field': { type: 'string' },
+} as const;
+
+const command: Command = {
+  summary: 'verify a DSSE envelope against trusted keys and a policy',
+  help: `Usage: cosignkit verify-dsse --dsse <file> (--key-file <pem> | --keys <keymap.json> | --keys-url <url>) [policy flags]
+
+Verifies every signature of a DSSE envelope (a bare envelope or a Sigstore bundle) against the trusted
+keys, then the policy. ECDSA signatures in DER or raw r‖s and Ed25519 are accepted.
+Exit codes: 0 verified; 2 a signature invalid, a keyid unknown, or a policy rule unmet; 3 the file, the
+envelope or a key cannot be parsed. With --json, prints each signer and each unmet rule.
+
+Trust (one of):
+  --key-file <pem>                  one public key, tried for every signature whatever its keyid
+  --keys <file>                     a key map: {"<keyid>": "<PEM public key>", …}
+  --keys-url <url>                  the same key map fetched over HTTP(S)
+
+Policy:
+  --require-keyid <id>              a valid signature by this keyid (a key map name, or the key's
+                                    sha256 fingerprint with --key-file)
+  --require-signers <id1,id2,…>     a valid signature by each of these keyids
+  --require-subject <name[@sha256:hex]>  an in-toto subject with this name (and digest)
+  --require-predicate-type <uri>    the in-toto predicate type (a URI or a cosign --type name)
+  --max-age <duration>              the statement is at most this old (90s, 15m, 12h, 7d, 2w), by the
+                                    timestamp at --time-field in the predicate
+  --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at)
+  --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
+  async run(context) {
+    const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
+    const dsse = stringFlag(flags, 'dsse');
+    if (dsse === undefined) throw usageError('verify-dsse', 'missing --dsse <file>');
+    const trustFlags = (['key-file', 'keys', 'keys-url'] as const).filter((f) => stringFlag(flags, f) !== undefined);
+    if (trustFlags.length !== 1) throw usageError('verify-dsse', 'pass exactly one of --key-file, --keys or --keys-url');
+    const policy = policyOf(flags);
+    const { envelope } = await readEnvelopeFile(dsse);
+    const keys = await trustedKeys(flags, context.signal);
+    const verification = verifyEnvelope(envelope, keys);
+    const { unmet, statement } = evaluatePolicy(envelope, verification, policy);
+    const verified = unmet.length === 0 && verification.signatures.length > 0;
+    const data = {
+      verified,
+      payloadType: envelope.payloadType,
+      ...(statement ? { predicateType: statement.predicateType, subjects: statement.subject } : {}),
+      signatures: verification.signatures,
+      unmet,
+    };
+    const lines = verification.signatures.map((s) => s.valid
+      ? `signature ${s.index}: valid, signed by ${s.signer} (sha256:${s.fingerprint})`
+      : `signature ${s.index}: ${s.problem === 'unknown-keyid' ? `unknown keyid "${s.keyid}"` : 'INVALID'}`);
+    for (const rule of unmet.filter((u) => u.rule !== 'signatures')) lines.push(`unmet ${rule.rule}: ${rule.message}`);
+    if (!verified) {
+      return {
+        exitCode: 2,
+        text: lines.join('\n'),
+        data,
+        notes: [`cosignkit: verification failed: ${unmet[0]?.message ?? 'no signatures'} [VERIFICATION_FAILED]`],
+      };
+    }
+    lines.push('Verified OK');
+    return { text: lines.join('\n'), data };
+  },
+};
+
+function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
+  const policy: DssePolicy = {};
+  const keyid = stringFlag(flags, 'require-keyid');
+  if (keyid !== undefined) policy.requireKeyid = keyid;
+  const signers = stringFlag(flags, 'require-signers');
+  if (signers !== undefined) {
+    policy.requireSigners = signers.split(',').map((s) => s.trim()).filter(Boolean);
+    if (policy.requireSigners.length === 0) throw usageError('verify-dsse', '--require-signers needs at least one keyid');
+  }
+  const subject = stringFlag(flags, 'require-subject');
+  if (subject !== undefined) policy.requireSubject = parseSubjectRequirement(subject);
+  const predicateType = stringFlag(flags, 'require-predicate-type');
+  if (predicateType !== undefined) policy.requirePredicateType = predicateType;
+  const payloadType = stringFlag(flags, 'payload-type');
+  if (payloadType !== undefined) policy.payloadType = payloadType;
+  const maxAge = stringFlag(flags, 'max-age');
+  if (maxAge !== undefined) policy.maxAgeMs = parseDuration(maxAge);
+  const timeField = stringFlag(flags, 'time-field');
+  if (timeField !== undefined) {
+    if (maxAge === undefined) throw usageError('verify-dsse', '--time-field goes with --max-age');
+    if (!timeField.startsWith('/')) throw usageError('verify-dsse', '--time-field is a JSON pointer such as /issued_at');
+    policy.timeField = timeField;
+  }
+  return policy;
+}
+
+async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSignal): Promise<TrustedKey[]> {
+  const keyFile = stringFlag(flags, 'key-file');
+  if (keyFile !== undefined) {
+    const pem = await readFile(keyFile, 'utf8').catch((error: unknown) => {
+      throw fileError(keyFile, error);
+    });
+    return [trustedKey(pem, undefined, true)];
+  }
+  const keys = stringFlag(flags, 'keys');
+  if (keys !== undefined) return readKeyMap(keys);
+  return fetchKeyMap(stringFlag(flags, 'keys-url')!, { signal });
+}
+
+export default command;
