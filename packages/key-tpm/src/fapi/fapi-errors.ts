@@ -60,8 +60,11 @@ export function fapiError(failure: FapiFailure): CosignkitError {
   const make = (code: ErrorCode, message: string) =>
     new CosignkitError(code, message, { cause: new Error(`TSS2 ${hex}: ${decoded}`), details });
   if (layerOf(rc) === RC.TCTI_LAYER || rc === RC.FAPI_NO_TPM || rc === RC.FAPI_IO_ERROR) {
-    const where = failure.tcti === '' ? 'the system default TCTI' : `TCTI "${failure.tcti}"`;
-    return make('BACKEND_UNAVAILABLE', `${action}: cannot reach the TPM through ${where} (${decoded}); is the TPM or simulator running?`);
+    if (failure.tcti === '') {
+      return make('BACKEND_UNAVAILABLE', `${action}: no TPM found through the system default TCTI (${decoded}); ` +
+        'name one with tpm:<name>?tcti=… or "tcti" under backends.tpm in cosignkit.config.json');
+    }
+    return make('BACKEND_UNAVAILABLE', `${action}: cannot reach the TPM through TCTI "${failure.tcti}" (${decoded}); is the TPM or simulator running?`);
   }
   switch (rc) {
     case RC.FAPI_KEY_NOT_FOUND:
