@@ -51,7 +51,7 @@ export class KeyringKeyManager implements KeyManager {
 
   async generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
     this.#assertOpen();
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
     if (!KEYRING_ALGORITHMS.includes(algorithm)) {
       throw new CosignkitError('ALGORITHM_UNSUPPORTED', `the keyring backend cannot generate ${algorithm} keys`);
@@ -103,13 +103,13 @@ export class KeyringKeyManager implements KeyManager {
   }
 
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     const key = await this.#load(id);
     return signEcdsaDigest(key.privateKey, key.algorithm, digest);
   }
 
   async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     const key = await this.#load(id);
     const hash = key.algorithm === 'ed25519' ? null : ALGORITHMS[key.algorithm].hash;
     return new Uint8Array(sign(hash, message, key.privateKey));
@@ -225,6 +225,10 @@ export class KeyringKeyManager implements KeyManager {
 
 function loaded(privateKey: KeyObject, publicKey: KeyObject, algorithm: KeyAlgorithm): LoadedKey {
   return { privateKey, publicKey, algorithm };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
 }
 
 function notFound(ref: string): CosignkitError {
