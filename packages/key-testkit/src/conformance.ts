@@ -6,6 +6,7 @@ import type { ConformanceOptions } from './conformance-options.js';
 import { defaultContext } from './default-context.js';
 import { uniqueLabel } from './labels.js';
 import type { Subject } from './subject.js';
+import { checkAbortedSigning } from './checks/abort.js';
 import { checkCloseIdempotent } from './checks/close.js';
 import { checkConcurrentSigning } from './checks/concurrency.js';
 import { checkContractShape, checkSelection } from './checks/contract-shape.js';
@@ -126,6 +127,7 @@ export function keyBackendConformance(options: ConformanceOptions): void {
         test('refuses a digest of the wrong length (DIGEST_LENGTH)', false, (s) => checkDigestLength(s, key()));
         test('verifySignature accepts its own signature and rejects tampering and other keys', false, (s) =>
           checkVerifySignature(s, key()));
+        test('refuses to sign for an aborted signal (ABORTED)', false, (s) => checkAbortedSigning(s, key()));
         test('signs 32 requests at once, all valid', false, (s) => checkConcurrentSigning(s, key(), 32));
         test('keeps the private key inside (capability extractable: false)', caps.extractable, (s) =>
           checkNonExtractable(s, key(), options.proveNonExtractable));

@@ -5,6 +5,7 @@ export { TEST_PASSWORD, defaultContext, testSecrets } from './default-context.js
 export type { Subject } from './subject.js';
 export { assertDerEcdsaSignature } from './der.js';
 export { uniqueLabel } from './labels.js';
+export { checkAbortedSigning } from './checks/abort.js';
 export { checkCloseIdempotent } from './checks/close.js';
 export { checkConcurrentSigning } from './checks/concurrency.js';
 export { checkContractShape, checkSelection } from './checks/contract-shape.js';

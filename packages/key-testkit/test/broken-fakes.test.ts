@@ -10,6 +10,7 @@ import {
 } from '@cosignkit/core';
 import {
   ConformanceError,
+  checkAbortedSigning,
   checkCloseIdempotent,
   checkConcurrentSigning,
   checkContractShape,
@@ -343,6 +344,27 @@ describe('signing checks catch', () => {
       }),
     });
     await expectFailure(checkConcurrentSigning(subject, info, 32), /of 32 concurrent signatures failed; first: .*session pool exhausted/);
+  });
+});
+
+describe('abort checks catch', () => {
+  it('a signer that ignores the signal', async () => {
+    const { subject, info } = await setUp({
+      manager: (real) => ({ signDigest: (id: string, d: Uint8Array) => real.signDigest(id, d) }),
+    });
+    await expectFailure(checkAbortedSigning(subject, info), /signDigest with an aborted signal: expected code ABORTED, but it succeeded/);
+  });
+
+  it('a signer that lets the raw AbortError through', async () => {
+    const { subject, info } = await setUp({
+      manager: (real) => ({
+        signMessage: (id: string, m: Uint8Array, o: { signal?: AbortSignal } = {}) => {
+          o.signal?.throwIfAborted();
+          return real.signMessage!(id, m);
+        },
+      }),
+    }, 'ed25519');
+    await expectFailure(checkAbortedSigning(subject, info), /expected a CosignkitError with code ABORTED, got AbortError/);
   });
 });
 

@@ -2,6 +2,7 @@ import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import {
   ALGORITHMS,
   CosignkitError,
+  toCosignkitError,
   assertDigestLength,
   fingerprintOf,
   publicKeyPem,
@@ -12,6 +13,7 @@ import {
   type KeyInfo,
   type KeyManager,
   type KeyRef,
+  type SignOptions,
 } from '@cosignkit/core';
 import { fakeSignDigest } from './fake-ecdsa-digest.js';
 
@@ -80,18 +82,17 @@ export class FakeMemoryKeyManager implements KeyManager {
     return this.#get(id).algorithm;
   }
 
-  async signDigest(id: string, digest: Uint8Array): Promise<Uint8Array> {
+  async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     const key = this.#get(id);
     assertDigestLength(key.algorithm, digest);
-    // Yield, so concurrent calls really interleave.
-    await new Promise((resolve) => setImmediate(resolve));
+    await interleave(options.signal);
     return fakeSignDigest(key.algorithm, key.privateKey, digest);
   }
 
-  async signMessage(id: string, message: Uint8Array): Promise<Uint8Array> {
+  async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     const key = this.#get(id);
     const hash = key.algorithm === 'ed25519' ? null : ALGORITHMS[key.algorithm].hash;
-    await new Promise((resolve) => setImmediate(resolve));
+    await interleave(options.signal);
     return new Uint8Array(sign(hash, message, { key: key.privateKey, dsaEncoding: 'der' }));
   }
 
@@ -135,6 +136,12 @@ export class FakeMemoryKeyManager implements KeyManager {
       fingerprint: fingerprintOf(key.publicKey),
     };
   }
+}
+
+/** Yields, so concurrent calls really interleave, then honours the caller's signal. */
+async function interleave(signal: AbortSignal | undefined): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (signal?.aborted) throw toCosignkitError(signal.reason);
 }
 
 const storeOf = (ref: KeyRef): string => ref.path.split('/')[0] ?? '';
