@@ -179,6 +179,12 @@ describe('FileKeyManager: public keys, listing, deletion', () => {
     await rejectsWith(m.signMessage('gone', Buffer.from('x')), 'KEY_NOT_FOUND');
   });
 
+  it('refuses key ids that would leave the store directory', async () => {
+    await rejectsWith(manager().getPublicKey('../outside'), 'USAGE');
+    await rejectsWith(manager().signMessage('/etc/passwd', Buffer.from('x')), 'USAGE');
+    await rejectsWith(manager().deleteKey('a/b'), 'USAGE');
+  });
+
   it('opens a key file without the .key extension, as cosign allows (--key signing-key.pem)', async () => {
     await copyFile(fixture('cosign-labeled.key'), join(dir, 'signing-key.pem'));
     password = 'hello';
