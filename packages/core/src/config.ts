@@ -43,9 +43,19 @@ export function mergeConfig(base: CosignkitConfig, over: CosignkitConfig): Cosig
   const backends: NonNullable<CosignkitConfig['backends']> = { ...base.backends };
   for (const [name, value] of Object.entries(over.backends ?? {})) {
     const prior = backends[name];
-    backends[name] = typeof value === 'object' && typeof prior === 'object' ? { ...prior, ...value } : value;
+    backends[name] = mergeBackend(prior, value);
   }
   return { ...base, ...over, backends };
+}
+
+type BackendEntry = NonNullable<CosignkitConfig['backends']>[string];
+
+/** A package name (string) and an options object for the same backend combine; neither file loses its part. */
+function mergeBackend(prior: BackendEntry | undefined, value: BackendEntry): BackendEntry {
+  if (prior === undefined) return value;
+  const asObject = (entry: BackendEntry) => (typeof entry === 'string' ? { package: entry } : entry);
+  if (typeof prior === 'string' && typeof value === 'string') return value;
+  return { ...asObject(prior), ...asObject(value) };
 }
 
 /** Changes the user config file atomically (temp file, then rename). */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -169,15 +170,43 @@ function storeIdentity(ref: KeyRef): string {
 
 const defaultImporter: ModuleImporter = async (specifier) => {
   for (const base of [join(process.cwd(), 'noop.js'), import.meta.url]) {
+    let resolved: string | undefined;
     try {
-      const resolved = createRequire(base).resolve(specifier);
-      return await import(pathToFileURL(resolved).href);
+      resolved = createRequire(base).resolve(specifier);
     } catch (error) {
-      if (!isModuleNotFound(error, specifier)) throw error;
+      // An ESM-only package exports no `require` entry: find its `import` entry instead.
+      if ((error as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') resolved = importEntry(base, specifier);
+      else if (!isModuleNotFound(error, specifier)) throw error;
     }
+    if (resolved) return import(pathToFileURL(resolved).href);
   }
   return import(specifier);
 };
+
+/** The file a package's `exports` map serves to `import` (root entry only), looked up from `base`. */
+function importEntry(base: string, specifier: string): string | undefined {
+  const pick = (target: unknown): string | undefined => {
+    if (typeof target === 'string') return target;
+    if (!target || typeof target !== 'object') return undefined;
+    const map = target as Record<string, unknown>;
+    if ('.' in map) return pick(map['.']);
+    for (const condition of ['import', 'node', 'default']) {
+      if (condition in map) return pick(map[condition]);
+    }
+    return undefined;
+  };
+  for (const dir of createRequire(base).resolve.paths(specifier) ?? []) {
+    const root = join(dir, specifier);
+    try {
+      const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports?: unknown };
+      const entry = pick(manifest.exports);
+      if (entry) return join(root, entry);
+    } catch {
+      // Not installed in this node_modules: try the next one.
+    }
+  }
+  return undefined;
+}
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -54,11 +54,25 @@ export function decode(value: string, text: string): string {
   }
 }
 
-const SECRET_ATTRIBUTES = /((?:^|[?&;])(?:pin-value|password|pin)=)[^&;]*/gi;
+const SECRET_NAMES = new Set(['pin-value', 'password', 'pin']);
+// Any `name=value` attribute: right after the scheme, in a PKCS#11 path (`;`) or in the query.
+const ATTRIBUTE = /(^|[:?&;])([^=&;?:]*)=([^&;?]*)/g;
 
-/** The reference with every inline secret replaced, safe for logs and error messages. */
+/**
+ * The reference with every inline secret replaced, safe for logs and error messages. Attribute names are
+ * compared decoded (parseKeyRef decodes them, so `pin%2Dvalue=…` is a PIN too) and case-insensitively.
+ */
 export function redactKeyRef(text: string): string {
-  return text.replace(SECRET_ATTRIBUTES, '$1REDACTED');
+  return text.replace(ATTRIBUTE, (match, separator: string, name: string) =>
+    SECRET_NAMES.has(safeDecode(name).toLowerCase()) ? `${separator}${name}=REDACTED` : match);
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** The canonical text of a reference (the form `KeyInfo.ref` carries). */
