@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, cosignkit, expectFailure, expectNoStackNoSecret, listDir, tempHome } from './helpers.js';
@@ -171,6 +171,16 @@ describe('key pairs and the key group', () => {
     const deleted = await cosignkit(['key', 'delete', '--key', 'edkey.key', '--yes'], { cwd: dir });
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(listDir(dir).filter((n) => n.startsWith('edkey'))).toEqual([]);
+  });
+
+  it('key list skips a configured backend that is not installed, with a note', async () => {
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'cosignkit.config.json'), JSON.stringify({ backends: { vault: 'cosignkit-key-vault-not-installed' } }));
+    const run = await cosignkit(['--json', 'key', 'list'], { cwd: project });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^cosignkit: skipped backend vault: .+ \[BACKEND_NOT_INSTALLED\]$/m);
+    expect(JSON.parse(run.stdout)).toMatchObject({ keys: [], skipped: [{ backend: 'vault' }] });
   });
 
   it('import-key-pair turns a PEM key into a cosign key pair', async () => {

@@ -1,0 +1,62 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cosignkit, expectFailure, expectNoStackNoSecret, tempHome, type Run } from './helpers.js';
+
+// log-dsse and verify-log through the real CLI.
+let home: ReturnType<typeof tempHome>;
+let dir: string;
+const ck = (args: string[]) => cosignkit(args, { cwd: dir });
+
+function ok(run: Run): Run {
+  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
+  expectNoStackNoSecret(run);
+  return run;
+}
+
+function envelope(i: number): string {
+  const statement = { _type: 'https://in-toto.io/Statement/v1', predicateType: 'x:y', subject: [{ name: `f${i}`, digest: { sha256: 'ab'.repeat(32) } }] };
+  return JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(JSON.stringify(statement)).toString('base64'), signatures: [{ keyid: '', sig: 'AQID' }] });
+}
+
+beforeAll(() => {
+  home = tempHome();
+  dir = home.dir;
+  for (let i = 0; i < 4; i++) writeFileSync(join(dir, `e${i}.json`), envelope(i));
+});
+afterAll(() => home?.cleanup());
+
+describe('log-dsse and verify-log', () => {
+  it('appends, verifies the chain and finds an envelope', async () => {
+    for (let i = 0; i < 3; i++) {
+      const run = ok(await ck(['log-dsse', '--dsse', `e${i}.json`, '--log', 'att.jsonl']));
+      expect(run.stdout).toMatch(new RegExp(`as entry ${i + 1} in att.jsonl`));
+    }
+    const run = ok(await ck(['verify-log', '--dsse', 'e1.json', '--log', 'att.jsonl']));
+    expect(run.stdout).toMatch(/Log intact: 3 entries/);
+    expect(run.stdout).toMatch(/at line 2 \(seq 2,/);
+    const json = JSON.parse((await ck(['verify-log', '--json', '--dsse', 'e2.json', '--log', 'att.jsonl'])).stdout);
+    expect(json).toMatchObject({ intact: true, entries: 3, found: [{ line: 3, seq: 3, subjects: [{ name: 'f2' }] }] });
+  });
+
+  it('exits 2 when the envelope is not in the log', async () => {
+    expectFailure(await ck(['verify-log', '--dsse', 'e3.json', '--log', 'att.jsonl']), 2, /is not in the log/);
+  });
+
+  it('exits 2 naming the line of a changed entry or a torn last line', async () => {
+    const lines = readFileSync(join(dir, 'att.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'changed.jsonl'), lines.map((l, i) => (i === 1 ? l.replace('"f1"', '"fX"') : l)).join('\n'));
+    writeFileSync(join(dir, 'changed.jsonl.head'), readFileSync(join(dir, 'att.jsonl.head')));
+    expectFailure(await ck(['verify-log', '--log', 'changed.jsonl']), 2, /line 2 was changed/);
+    writeFileSync(join(dir, 'torn.jsonl'), lines.join('\n'));
+    appendFileSync(join(dir, 'torn.jsonl'), '{"seq":4,');
+    expectFailure(await ck(['verify-log', '--log', 'torn.jsonl']), 2, /line 4 is torn/);
+  });
+
+  it('exits 3 on a malformed envelope and appends nothing', async () => {
+    writeFileSync(join(dir, 'bad.json'), '{"payloadType":');
+    expectFailure(await ck(['log-dsse', '--dsse', 'bad.json', '--log', 'att.jsonl']), 3, 'ENVELOPE_MALFORMED');
+    ok(await ck(['verify-log', '--log', 'att.jsonl']));
+    expect(readFileSync(join(dir, 'att.jsonl'), 'utf8').split('\n')).toHaveLength(4);
+  });
+});
