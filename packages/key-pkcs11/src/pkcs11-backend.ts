@@ -55,7 +55,14 @@ export async function openPkcs11Store(ref: KeyRef, context: BackendContext): Pro
       onClose: () => releaseModule(modulePath),
     });
   } catch (error) {
-    releaseModule(modulePath);
+    try {
+      releaseModule(modulePath);
+    } catch (finalizeError) {
+      context.logger.warn('pkcs11: finalizing the module after a failed open also failed', {
+        modulePath,
+        error: (finalizeError as Error).message,
+      });
+    }
     throw error;
   }
 }
