@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, CosignkitError, createSigner, createVerifier, fingerprintOf, publicKeyPem } from '../src/index.js';
@@ -62,6 +62,19 @@ describe('Signer', () => {
     expect(result.engine).toBe('native');
     const error = await caught(createSigner({ engine: 'cosign', registry: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' }));
     expect(error.code).toBe('COSIGN_NOT_FOUND');
+  });
+
+  it('never hands a reference with an inline PIN to cosign', async () => {
+    const key = 'fakemem:main?pin-value=1234';
+    const error = await caught(createSigner({ engine: 'cosign', registry: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }));
+    expect(error.code).toBe('USAGE');
+    expect(error.message).not.toContain('1234');
+    // Under auto it stays native even if the plugin were on PATH.
+    const pluginDir = join(dir, 'plugin-bin');
+    mkdirSync(pluginDir);
+    writeFileSync(join(pluginDir, 'sigstore-kms-cosignkit'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const env = { ...withCosign, PATH: `${pluginDir}:${withCosign.PATH}` };
+    expect((await createSigner({ registry: registry(env), env }).signBlobLocal(artifact, { key })).engine).toBe('native');
   });
 
   it('an explicit cosignPath that does not exist falls back to native under auto', async () => {

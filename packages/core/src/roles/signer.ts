@@ -13,7 +13,13 @@ export function createSigner(options: RoleOptions): Signer {
       const text = o.key ?? options.defaultKey;
       if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
       const ref = parseKeyRef(text);
-      const selection = await choose(ref.scheme !== 'file');
+      // cosign would get the reference in its argv, where a PIN must never be: such keys stay native.
+      const inlineSecret = redactKeyRef(ref.text) !== ref.text;
+      if (inlineSecret && options.engine === 'cosign') {
+        throw new CosignkitError('USAGE',
+          `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`);
+      }
+      const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
       if (selection.engine === 'native') {
         const opened = await options.registry.open(ref);
         return nativeSignBlob(file, {

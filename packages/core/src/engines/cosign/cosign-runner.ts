@@ -72,8 +72,8 @@ export class CosignRunner {
   }
 
   /** Finds cosign (COSIGN_PATH, then PATH), learns its grammar and returns a runner for it. */
-  static async create(options: CosignRunnerOptions & Pick<FindCosignOptions, 'cosignPath' | 'signal'> = {}): Promise<CosignRunner> {
-    const info = await findCosign({ cosignPath: options.cosignPath, env: options.env, signal: options.signal });
+  static async create(options: CosignRunnerOptions & Pick<FindCosignOptions, 'cosignPath'> = {}): Promise<CosignRunner> {
+    const info = await findCosign({ cosignPath: options.cosignPath, env: options.env });
     return new CosignRunner(info, options);
   }
 

@@ -17,7 +17,6 @@ export interface FindCosignOptions {
   /** An explicit binary; otherwise `COSIGN_PATH`, then `cosign` on `PATH`. */
   cosignPath?: string;
   env?: Readonly<Record<string, string | undefined>>;
-  signal?: AbortSignal;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
