@@ -1,10 +1,11 @@
 import { afterAll, describe, it } from 'vitest';
-import { KEY_ALGORITHMS, parseKeyRef, type KeyAlgorithm, type KeyInfo } from '@cosignkit/core';
+import { KEY_ALGORITHMS, parseKeyRef, type KeyAlgorithm, type KeyInfo, type KeyManager } from '@cosignkit/core';
 import { ensure, must } from './assertions.js';
 import { ConformanceError } from './conformance-error.js';
 import type { ConformanceOptions } from './conformance-options.js';
 import { defaultContext } from './default-context.js';
 import { uniqueLabel } from './labels.js';
+import { SecretWatch } from './secret-watch.js';
 import type { Subject } from './subject.js';
 import { checkAbortedSigning } from './checks/abort.js';
 import { checkCloseIdempotent } from './checks/close.js';
@@ -17,6 +18,7 @@ import { checkListed, checkListShape } from './checks/list-keys.js';
 import { checkNonExtractable } from './checks/non-extractable.js';
 import { checkPublicKeyViews } from './checks/public-key.js';
 import { checkRefReopens } from './checks/reopen.js';
+import { checkSecretHygiene } from './checks/secret-hygiene.js';
 import { checkDigestLength, checkSignature, checkSignMessage } from './checks/sign.js';
 import { checkVerifySignature } from './checks/verify.js';
 
@@ -34,7 +36,12 @@ export function keyBackendConformance(options: ConformanceOptions): void {
   const caps = backend.capabilities ?? { generate: false, delete: false, algorithms: [], extractable: true };
   const algorithms: readonly KeyAlgorithm[] = options.algorithms ?? caps.algorithms ?? [];
   const undeclared = KEY_ALGORITHMS.filter((a) => !(caps.algorithms ?? []).includes(a));
-  const context = defaultContext(options.context);
+  // Every secret handed to the backend and everything it says back is watched for leaks.
+  const watch = new SecretWatch();
+  const given = defaultContext(options.context);
+  const context = { ...given, secrets: watch.secrets(given.secrets), logger: watch.logger(given.logger) };
+  // The probe gets the manager the backend made, not the kit's recording proxy, to reach its internals.
+  let unwrapped: KeyManager | undefined;
   const live = new Map<string, KeyInfo>();
 
   // The store is opened by the first test that needs it, not in beforeAll: a store that cannot be opened
@@ -47,12 +54,19 @@ export function keyBackendConformance(options: ConformanceOptions): void {
   const need = (): Promise<Subject> =>
     (opening ??= store().then(async (ref) => {
       const manager = await must('opening the store', () => backend.open(parseKeyRef(ref), context));
-      return { backend, manager, context, storeRef: ref };
+      unwrapped = manager;
+      return { backend, manager: watch.manager(manager), context, storeRef: ref };
     }));
   /** A test on the opened store. */
   const test = (name: string, skip: boolean, fn: (subject: Subject) => Promise<void> | void): void => {
     it.skipIf(skip)(name, async () => {
-      await fn(await need());
+      try {
+        await fn(await need());
+      } catch (error) {
+        // A failure quoting a leaky backend's message must not print the leaked password in the CI log.
+        watch.redact(error);
+        throw error;
+      }
     }, TEST_TIMEOUT);
   };
 
@@ -130,7 +144,7 @@ export function keyBackendConformance(options: ConformanceOptions): void {
         test('refuses to sign for an aborted signal (ABORTED)', false, (s) => checkAbortedSigning(s, key()));
         test('signs 32 requests at once, all valid', false, (s) => checkConcurrentSigning(s, key(), 32));
         test('keeps the private key inside (capability extractable: false)', caps.extractable, (s) =>
-          checkNonExtractable(s, key(), options.proveNonExtractable));
+          checkNonExtractable({ ...s, manager: unwrapped ?? s.manager }, key(), options.proveNonExtractable));
         test('deletes the key; it is gone (KEY_NOT_FOUND)', !caps.delete || !caps.generate, async (s) => {
           await checkDelete(s, key());
           live.delete(key().id);
@@ -140,5 +154,10 @@ export function keyBackendConformance(options: ConformanceOptions): void {
           checkDeleteRefused(s, key()));
       });
     }
+
+    describe('hygiene', () => {
+      test('never puts a password or PIN it was given into logs, error messages or KeyInfo', false, (s) =>
+        checkSecretHygiene(s, watch));
+    });
   });
 }

@@ -3,6 +3,7 @@ export type { ConformanceOptions, ProveNonExtractable } from './conformance-opti
 export { ConformanceError } from './conformance-error.js';
 export { TEST_PASSWORD, defaultContext, testSecrets } from './default-context.js';
 export type { Subject } from './subject.js';
+export { SecretWatch } from './secret-watch.js';
 export { assertDerEcdsaSignature } from './der.js';
 export { uniqueLabel } from './labels.js';
 export { checkAbortedSigning } from './checks/abort.js';
@@ -16,5 +17,6 @@ export { checkListShape, checkListed, checkNotListed } from './checks/list-keys.
 export { checkNonExtractable } from './checks/non-extractable.js';
 export { checkPublicKeyViews } from './checks/public-key.js';
 export { checkRefReopens } from './checks/reopen.js';
+export { checkSecretHygiene } from './checks/secret-hygiene.js';
 export { checkDigestLength, checkSignMessage, checkSignature, testMessage } from './checks/sign.js';
 export { checkVerifySignature, foreignSignature } from './checks/verify.js';

@@ -10,6 +10,8 @@ import {
 } from '@cosignkit/core';
 import {
   ConformanceError,
+  SecretWatch,
+  checkSecretHygiene,
   checkAbortedSigning,
   checkCloseIdempotent,
   checkConcurrentSigning,
@@ -521,5 +523,72 @@ describe('the DER check itself', () => {
     // a P-384-sized r for a P-256 key
     const big = [0x02, 48, ...Array(48).fill(0x11)];
     expect(() => assertDerEcdsaSignature(new Uint8Array([0x30, big.length + 3, ...big, 0x02, 0x01, 0x01]), 32)).toThrow(/longer than 32/);
+  });
+});
+
+describe('secret hygiene catches', () => {
+  const password = `pw-${randomUUID()}`;
+  type Leak = 'none' | 'error' | 'error-cause' | 'log' | 'label';
+
+  async function leaky(leak: Leak): Promise<{ subject: Subject; watch: SecretWatch }> {
+    const healthy = fakeMemoryBackend();
+    const backend = fakeBrokenBackend(healthy, {
+      backend: {
+        async open(ref: ReturnType<typeof parseKeyRef>, context: ReturnType<typeof defaultContext>) {
+          const secret = await context.secrets({ kind: 'password', purpose: 'unlock', subject: ref.text });
+          if (leak === 'log') context.logger.debug('unlocked the store', { password: secret });
+          const real = await healthy.open(ref, context);
+          return fakeBrokenBackend(healthy, {
+            manager: () => ({
+              getPublicKey: async (id: string) => {
+                const plain = new CosignkitError('KEY_NOT_FOUND', `no key ${id}`);
+                if (leak === 'error') throw new CosignkitError('KEY_NOT_FOUND', `no key ${id} (store unlocked with ${secret})`);
+                if (leak === 'error-cause') throw new CosignkitError('KEY_NOT_FOUND', `no key ${id}`, { cause: new Error(`bad pw ${secret}`) });
+                return real.getPublicKey(id).catch(() => { throw plain; });
+              },
+              listKeys: async () => (await real.listKeys()).map((k) => (leak === 'label' ? { ...k, label: `${k.label} ${secret}` } : k)),
+            }),
+          }).open(ref, context);
+        },
+      },
+    });
+    const watch = new SecretWatch();
+    const context = { ...defaultContext(), secrets: watch.secrets(async () => password), logger: watch.logger(defaultContext().logger) };
+    const storeRef = `memory:leaky-${randomUUID()}`;
+    const manager = watch.manager(await backend.open(parseKeyRef(storeRef), context));
+    await manager.generateKeyPair({ algorithm: 'ecdsa-p256-sha256', label: uniqueLabel('ecdsa-p256-sha256') });
+    return { subject: { backend, manager, context, storeRef }, watch };
+  }
+
+  it.each([
+    ['a password in an error message', 'error', /an error from getPublicKey\(\) contains a password or PIN/],
+    ['a password in the cause of an error', 'error-cause', /an error from getPublicKey\(\) contains/],
+    ['a password in a log line', 'log', /a debug log line contains/],
+    ['a password in a KeyInfo label', 'label', /a KeyInfo from listKeys\(\) contains/],
+  ] as const)('%s', async (_name, leak, message) => {
+    const { subject, watch } = await leaky(leak);
+    const error = await checkSecretHygiene(subject, watch).then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(ConformanceError);
+    expect(error!.message).toMatch(message);
+    expect(error!.message).not.toContain(password);
+  });
+
+  it('(control) a backend that asks for a password and keeps it to itself', async () => {
+    const { subject, watch } = await leaky('none');
+    expect(watch.secretsHandedOut).toBe(1);
+    await expect(checkSecretHygiene(subject, watch)).resolves.toBeUndefined();
+  });
+
+  it('redacts a leaked password from a failure before the runner prints it', () => {
+    const watch = new SecretWatch();
+    return watch.secrets(async () => password)({ kind: 'password', purpose: 'unlock', subject: 'x' }).then(() => {
+      const error = new ConformanceError(`expected KEY_NOT_FOUND, got USAGE (bad password ${password})`, {
+        cause: new Error(`inner ${password}`),
+      });
+      watch.redact(error);
+      expect(error.message).toBe('expected KEY_NOT_FOUND, got USAGE (bad password REDACTED)');
+      expect(error.stack).not.toContain(password);
+      expect((error.cause as Error).message).toBe('inner REDACTED');
+    });
   });
 });

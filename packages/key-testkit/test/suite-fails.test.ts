@@ -17,6 +17,7 @@ interface Assertion {
   failureMessages: string[];
 }
 
+const FIXTURE_PASSWORD = `fixture-${process.pid}-password`;
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 let dir: string;
 let results: Assertion[] = [];
@@ -27,6 +28,7 @@ beforeAll(() => {
   const report = join(dir, 'report.json');
   const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+  env.COSIGN_PASSWORD = FIXTURE_PASSWORD;
   const child = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/fixtures/vitest.fixture.config.ts',
     '--reporter=json', `--outputFile=${report}`], { cwd: packageRoot, env, encoding: 'utf8', timeout: 120_000 });
   exitCode = child.status;
@@ -86,5 +88,16 @@ describe('keyBackendConformance run against broken backends', () => {
     expect(Object.values(statuses).filter((s) => s === 'failed').length).toBeGreaterThan(10);
     const failed = results.filter((r) => r.ancestorTitles[0] === 'KeyBackend conformance: unopenable' && r.status === 'failed');
     for (const r of failed) expect(r.failureMessages.join('\n')).toMatch(/opening the store failed: CosignkitError BACKEND_UNAVAILABLE: the device is unplugged/);
+  });
+
+  it('fails the hygiene test of a backend that quotes its password, and prints no password', () => {
+    const statuses = statusesOf('leaky');
+    expect(failures(statuses)).toEqual([
+      'ecdsa-p256-sha256 > refuses a digest of the wrong length (DIGEST_LENGTH)',
+      'hygiene > never puts a password or PIN it was given into logs, error messages or KeyInfo',
+    ]);
+    const printed = results.flatMap((r) => r.failureMessages).join('\n');
+    expect(printed).toMatch(/bad digest for key unlocked with REDACTED/);
+    expect(printed).not.toContain(FIXTURE_PASSWORD);
   });
 });
