@@ -1,6 +1,20 @@
 import { main } from '../main.js';
 
+// A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 // The only place that decides the process's exit status; nothing calls process.exit.
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // main() reports every error itself; this is the last resort should reporting fail.
+    process.stderr.write(`cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]\n`);
+    process.exitCode = 1;
+  },
+);
