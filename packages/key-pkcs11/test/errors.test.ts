@@ -233,6 +233,30 @@ describe('with the token open', () => {
     await expectCode('KEY_NOT_FOUND', () => manager.getPublicKey('id:c0ffee01'));
   });
 
+  it('a key replaced behind its back (stale handle) is looked up again when signing', async () => {
+    const before = await manager.generateKeyPair({ label: 'replaced' });
+    const digest = createHash('sha256').update('stale').digest();
+    await manager.signDigest('replaced', digest); // caches the handle
+    const session = probeSession(hsm.modulePath, TOKEN);
+    try {
+      session.destroy({ label: 'replaced' });
+      const paramsEC = graphene.NamedCurve.getByName('secp256r1').value;
+      const id = Buffer.from('5a1e', 'hex');
+      session.generateKeyPair(
+        graphene.KeyGenMechanism.EC,
+        { keyType: graphene.KeyType.EC, token: true, verify: true, paramsEC, label: 'replaced', id },
+        { keyType: graphene.KeyType.EC, token: true, private: true, sensitive: true, extractable: false, sign: true, label: 'replaced', id },
+      );
+    } finally {
+      session.close();
+    }
+    const signature = await manager.signDigest('replaced', digest);
+    const after = await manager.getPublicKeyFingerprint('replaced');
+    expect(after).not.toBe(before.fingerprint);
+    expect(await manager.verifySignature('replaced', signature, Buffer.from('stale'))).toBe(true);
+    await manager.deleteKey('replaced');
+  });
+
   it('the non-extractability probe does fail on an extractable key', async () => {
     const session = probeSession(hsm.modulePath, TOKEN);
     try {
