@@ -49,7 +49,8 @@ beforeAll(async () => {
   hsm = await startSoftHsm([TOKEN]);
   const { COSIGN_PKCS11_PIN: _pin, COSIGN_PKCS11_MODULE_PATH: _module, ...rest } = process.env;
   // A user config of the machine's must not leak in: XDG_CONFIG_HOME inside the temp dir.
-  env = { ...rest, SOFTHSM2_CONF: hsm.conf, XDG_CONFIG_HOME: join(hsm.dir, 'xdg') };
+  // COSIGNKIT_DEBUG=1: the backend's log lines reach stderr, where the PIN check below looks too.
+  env = { ...rest, SOFTHSM2_CONF: hsm.conf, XDG_CONFIG_HOME: join(hsm.dir, 'xdg'), COSIGNKIT_DEBUG: '1' };
   await writeFile(join(hsm.dir, 'artifact.txt'), 'an artifact signed on a PKCS#11 token\n');
   await writeFile(join(hsm.dir, 'trusted_root.json'), EMPTY_TRUSTED_ROOT);
 });
@@ -132,6 +133,7 @@ describe.skipIf(!CLI_BUILT)('cosignkit CLI with a pkcs11 key (needs packages/cli
   it('no output of any run shows the PIN', async () => {
     expect(everything.length).toBeGreaterThan(5);
     for (const ran of everything) expect(`${ran.stdout}\n${ran.stderr}`).not.toContain(TEST_PIN);
+    expect(everything.some((ran) => ran.stderr.includes('pkcs11: token connected'))).toBe(true); // logs were on
     expect(await readFile(join(hsm.dir, 'artifact.sig'), 'utf8')).not.toContain(TEST_PIN);
   });
 });
