@@ -1,5 +1,5 @@
 import { fstatSync, openSync } from 'node:fs';
-import { ReadStream, WriteStream } from 'node:tty';
+import type { ReadStream, WriteStream } from 'node:tty';
 import { CosignkitError, type SecretProvider, type SecretRequest } from '@cosignkit/core';
 
 export interface CliSecretsOptions {
@@ -67,7 +67,7 @@ async function readAllStdin(): Promise<string | undefined> {
 
 /** Reads one line from /dev/tty in raw mode (no echo); undefined when there is no terminal. */
 async function promptOnTerminal(question: string): Promise<string | undefined> {
-  const terminal = openTerminal();
+  const terminal = await openTerminal();
   if (!terminal) return undefined;
   const { input, output } = terminal;
   try {
@@ -102,7 +102,7 @@ async function promptOnTerminal(question: string): Promise<string | undefined> {
 
 /** Asks a yes/no question on the terminal; undefined when there is none. */
 export async function confirmOnTerminal(question: string): Promise<boolean | undefined> {
-  const terminal = openTerminal();
+  const terminal = await openTerminal();
   if (!terminal) return undefined;
   const { input, output } = terminal;
   try {
@@ -124,11 +124,15 @@ export async function confirmOnTerminal(question: string): Promise<boolean | und
   }
 }
 
-/** Two streams on /dev/tty, each owning its own descriptor (destroying a stream closes it). */
-function openTerminal(): { input: ReadStream; output: WriteStream } | undefined {
+/**
+ * Two streams on /dev/tty, each owning its own descriptor (destroying a stream closes it). node:tty is
+ * imported here, on first use: it is not cheap, and most runs never prompt.
+ */
+async function openTerminal(): Promise<{ input: ReadStream; output: WriteStream } | undefined> {
+  const tty = await import('node:tty');
   try {
-    const input = new ReadStream(openSync('/dev/tty', 'r'));
-    const output = new WriteStream(openSync('/dev/tty', 'w'));
+    const input = new tty.ReadStream(openSync('/dev/tty', 'r'));
+    const output = new tty.WriteStream(openSync('/dev/tty', 'w'));
     return { input, output };
   } catch {
     return undefined;
