@@ -33,6 +33,8 @@ export class TokenConnection {
   #exclusive: Promise<unknown> = Promise.resolve();
   #pinCheck: { salt: Buffer; hash: Buffer } | undefined;
   #loggedIn = false;
+  /** True when our C_Login succeeded (so the logout is ours too). */
+  #ownLogin = false;
   readonly #logger: Logger;
 
   private constructor(modulePath: string, token: SelectedToken, sessions: number, logger: Logger) {
@@ -70,18 +72,23 @@ export class TokenConnection {
       return;
     }
     await this.pool.use((s) => this.#loginOn(s, value));
-    const salt = randomBytes(16);
-    this.#pinCheck = { salt, hash: pinHash(salt, value) };
+    if (this.#ownLogin) {
+      const salt = randomBytes(16);
+      this.#pinCheck = { salt, hash: pinHash(salt, value) };
+    }
   }
 
   #loginOn(session: Session, pin: string | undefined): void {
     try {
       session.login(pin as string);
+      this.#ownLogin = true;
     } catch (error) {
       if (pkcs11Code(error) !== CKR_USER_ALREADY_LOGGED_IN) {
         throw wrapPkcs11Error(error, `cannot log in to token "${this.token.label}"`);
       }
-      // Someone else in this process (outside cosignkit) logged in first: the login state is shared.
+      // Other code in this process (outside cosignkit) logged in first: the login state is shared, the PIN
+      // was not checked, and the logout is theirs to do.
+      this.#logger.debug('pkcs11: token already logged in by this process', { token: this.token.label });
     }
     this.#loggedIn = true;
     this.cache.clear();
@@ -100,11 +107,26 @@ export class TokenConnection {
   }
 
   /** Drops one user; the last logs out and closes the sessions (the module is the caller's to release). */
-  async release(): Promise<void> {
-    if (--this.#users > 0) return;
-    connections.delete(keyOf(this.modulePath, this.token.slotId));
+  release(): Promise<void> {
+    if (--this.#users > 0) return Promise.resolve();
+    const key = keyOf(this.modulePath, this.token.slotId);
+    connections.delete(key);
+    // A connect() to the same token meanwhile waits for this logout, or the logout would hit its login.
+    const done = this.#shutDown();
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    closing.set(key, settled);
+    void settled.then(() => {
+      if (closing.get(key) === settled) closing.delete(key);
+    });
+    return done;
+  }
+
+  async #shutDown(): Promise<void> {
     const errors: unknown[] = [];
-    if (this.#loggedIn) {
+    if (this.#loggedIn && this.#ownLogin) {
       try {
         await this.pool.use((s) => s.logout());
       } catch (error) {
@@ -125,6 +147,7 @@ export class TokenConnection {
   /** The shared connection to a token, created and logged in on first use. */
   static async connect(options: ConnectOptions): Promise<TokenConnection> {
     const key = keyOf(options.modulePath, options.token.slotId);
+    await closing.get(key);
     let pending = connections.get(key);
     if (pending) {
       const connection = (await pending).retain();
@@ -151,6 +174,8 @@ export class TokenConnection {
 }
 
 const connections = new Map<string, Promise<TokenConnection>>();
+/** Connections being shut down (logout, sessions closing), by the same key. */
+const closing = new Map<string, Promise<void>>();
 
 function keyOf(modulePath: string, slotId: string): string {
   return `${modulePath}\0${slotId}`;

@@ -105,4 +105,16 @@ describe('many managers on one token', () => {
     await again.deleteKey('shared');
     await again.close();
   });
+
+  it('an open racing the last close gets a fresh login, not one the closing logout kills', async () => {
+    const first = await open(2);
+    const info = await first.generateKeyPair({ label: 'race' });
+    const digest = createHash('sha256').update('race').digest();
+    await first.signDigest(info.id, digest);
+    const [, second] = await Promise.all([first.close(), open(2)]);
+    const signature = await second.signDigest(info.id, digest);
+    expect(signature.length).toBeGreaterThan(8);
+    await second.deleteKey(info.id);
+    await second.close();
+  });
 });
