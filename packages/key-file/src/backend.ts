@@ -29,6 +29,10 @@ export function fileBackend(): KeyBackend {
     keyIdOf(ref: KeyRef): string {
       return isStorePath(ref.path) ? '' : keyIdOfPath(ref.path);
     },
+    // A FileKeyManager remembers the key its reference named, so each reference path is its own store.
+    storeIdOf(ref: KeyRef): string {
+      return ref.path === '' ? '' : resolve(ref.path);
+    },
   };
 }
 

@@ -15,6 +15,7 @@ import {
   fingerprintOf,
   isKeyAlgorithm,
   publicKeyPem,
+  signEcdsaDigest,
   silentLogger,
   type GenerateKeyOptions,
   type KeyAlgorithm,
@@ -26,7 +27,6 @@ import {
 } from '@cosignkit/core';
 import { writeFileAtomic } from './atomic-write.js';
 import { decryptCosignKey, encryptCosignKey, type DecryptedCosignKey } from './cosign-key-format.js';
-import { signEcdsaDigest } from './ecdsa-digest-signer.js';
 import {
   KEY_EXTENSION,
   conventionalPaths,

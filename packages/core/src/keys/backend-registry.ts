@@ -159,7 +159,8 @@ function checkBackend(backend: KeyBackend | undefined, source: string): asserts 
 
 /** Two references into the same store share one opened KeyManager (one PKCS#11 login, one TPM context). */
 function storeIdentity(ref: KeyRef): string {
-  if (ref.scheme === 'file') return '';
+  // Without the backend's own answer, a file reference is its own store: never share one across directories.
+  if (ref.scheme === 'file') return ref.path;
   const query = Object.entries(ref.query).filter(([k]) => !['pin-value', 'pin-source'].includes(k));
   if (ref.scheme === 'pkcs11') {
     const token = ref.path.split(';').filter((a) => !/^(object|id|type)=/i.test(a));
