@@ -157,4 +157,24 @@ describe('the append-only log', () => {
     rmSync(headPath(log));
     expect((await appendToLog(log, envelope())).seq).toBe(1);
   });
+
+  it('streams a log larger than its read chunk, with multi-byte names across chunk edges', async () => {
+    const { canonicalEntry, GENESIS_HASH } = await import('../src/index.js');
+    const { createHash } = await import('node:crypto');
+    const log = join(dir, 'big.jsonl');
+    const lines: string[] = [];
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= 6000; seq++) {
+      const canonical = canonicalEntry({ seq, time: new Date(seq * 1000).toISOString(), envelope: `sha256:${'e'.repeat(64)}`,
+        subjects: [{ name: `é€😀-${'x'.repeat(seq % 7)}-${seq}`, digest: { sha256: 'ab'.repeat(32) } }], prev });
+      prev = createHash('sha256').update(canonical).digest('hex');
+      lines.push(`${canonical.slice(0, -1)},"hash":"${prev}"}`);
+    }
+    write(log, lines);
+    expect(readFileSync(log).length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(await verifyLog(log)).toMatchObject({ intact: true, entries: 6000, headFile: false });
+    lines[4321] = lines[4321]!.replace('😀', '😁');
+    write(log, lines);
+    expect((await verifyLog(log)).problems[0]).toMatchObject({ line: 4322, kind: 'changed' });
+  });
 });
