@@ -77,7 +77,9 @@ export class KeyringKeyManager implements KeyManager {
         await this.#writeIndex([...index, entry]);
       } catch (error) {
         // A key the index does not list would be invisible to `key list`: take it back out.
-        await this.#store.delete(account, `removing ${ref} after a failed index update`).catch(() => undefined);
+        await this.#store.delete(account, `removing ${ref} after a failed index update`).catch((cleanup: Error) => {
+          this.#logger.warn('a key the index does not list is left in the keyring', { ref, error: cleanup.message });
+        });
         throw error;
       }
       this.#keys.set(account, Promise.resolve(loaded(privateKey, publicKey, algorithm)));
