@@ -183,7 +183,8 @@ describe('with the token open', () => {
     const p256 = await manager.generateKeyPair({ label: 'digest-p256' });
     const p384 = await manager.generateKeyPair({ label: 'digest-p384', algorithm: 'ecdsa-p384-sha384' });
     await expectCode('DIGEST_LENGTH', () => manager.signDigest(p256.id, new Uint8Array(48)));
-    await expectCode('DIGEST_LENGTH', () => manager.signDigest(p384.id, new Uint8Array(32)));
+    await expectCode('DIGEST_LENGTH', () => manager.signDigest(p384.id, new Uint8Array(20))); // a SHA-1 digest
+    await expectCode('DIGEST_LENGTH', () => manager.signDigest(p384.id, new Uint8Array(64)));
     await expectCode('DIGEST_LENGTH', () => manager.signDigest(p256.id, new Uint8Array(0)));
     await manager.deleteKey(p256.id);
     await manager.deleteKey(p384.id);
