@@ -16,6 +16,8 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
+import { EsysSigner } from './esys/esys-signer.js';
+import { loadEsys } from './esys/esys-library.js';
 import { FapiContext } from './fapi/fapi-context.js';
 import { RC } from './fapi/fapi-errors.js';
 import { loadFapi, type FapiLibrary } from './fapi/fapi-library.js';
@@ -29,6 +31,8 @@ import { checkKeyName, type TpmSettings } from './tpm-settings.js';
  * private part is created inside the TPM and can never leave it.
  */
 export const KEY_TYPE = 'sign,noDa';
+
+const TPM2_ALG_SHA256 = 0x000b;
 
 /** The TPMA_OBJECT bits that make a key non-extractable (TPM 2.0 Part 2, 8.3). */
 export const TPMA_OBJECT = { fixedTPM: 0x2, fixedParent: 0x10, sensitiveDataOrigin: 0x20 } as const;
@@ -50,6 +54,7 @@ interface Located {
 export class TpmKeyManager implements KeyManager {
   readonly backend = 'tpm';
   readonly #context: FapiContext;
+  readonly #esys: EsysSigner | undefined;
   readonly #lib: FapiLibrary;
   readonly #store: FapiStore;
   readonly #settings: TpmSettings;
@@ -57,9 +62,10 @@ export class TpmKeyManager implements KeyManager {
   readonly #provisioned = new Map<string, Promise<void>>();
   readonly #located = new Map<string, Located>();
 
-  private constructor(lib: FapiLibrary, context: FapiContext, store: FapiStore, settings: TpmSettings, logger: Logger) {
+  private constructor(lib: FapiLibrary, context: FapiContext, esys: EsysSigner | undefined, store: FapiStore, settings: TpmSettings, logger: Logger) {
     this.#lib = lib;
     this.#context = context;
+    this.#esys = esys;
     this.#store = store;
     this.#settings = settings;
     this.#logger = logger;
@@ -70,7 +76,16 @@ export class TpmKeyManager implements KeyManager {
     const store = await prepareStore(settings.home, settings.tcti);
     const recover = settings.flushStaleHandles && settings.tcti !== '' ? () => flushStaleHandles(settings.tcti, logger) : undefined;
     const context = await FapiContext.initialize(lib, store.configs.p256, settings.tcti, recover ? { recoverStaleHandles: recover } : {});
-    return new TpmKeyManager(lib, context, store, settings, logger);
+    let esys: EsysSigner | undefined;
+    if (settings.signWith === 'esys') {
+      try {
+        esys = new EsysSigner(await loadEsys(), settings.tcti, { decode: (rc) => lib.Tss2_RC_Decode(rc), ...(recover ? { recoverStaleHandles: recover } : {}) });
+      } catch (error) {
+        await context.finalize();
+        throw error;
+      }
+    }
+    return new TpmKeyManager(lib, context, esys, store, settings, logger);
   }
 
   /** The keystore directory (one per TPM under the TPM home). */
@@ -118,9 +133,23 @@ export class TpmKeyManager implements KeyManager {
       const { profile } = await this.#locate(id);
       // FAPI signs a digest of any length; a short one would make a signature nobody can verify.
       assertDigestLength(profile.algorithm, digest);
+      if (!this.#esys && digest.length !== ALGORITHMS[profile.algorithm].digestLength) {
+        throw new CosignkitError('NOT_SUPPORTED', `signWith "fapi" signs ${profile.algorithm} keys over their profile's hash only; use signWith "esys"`);
+      }
       options.signal?.throwIfAborted();
-      const { signature } = await this.#context.sign(keyPath(profile, id), digest, `signing with TPM key "${id}"`);
-      return signature;
+      const path = keyPath(profile, id);
+      const action = `signing with TPM key "${id}"`;
+      if (this.#esys) {
+        return await this.#esys.sign({
+          path,
+          parentHandle: profile.srkHandle,
+          // cosign hashes with SHA-256 for every ECDSA key, P-384 too: the scheme follows the digest.
+          hashAlg: digest.length === 32 ? TPM2_ALG_SHA256 : profile.hashAlg,
+          coordinateLength: ALGORITHMS[profile.algorithm].coordinateLength!,
+          blobs: () => this.#context.tpmBlobs(path, action),
+        }, digest, action);
+      }
+      return (await this.#context.sign(path, digest, action)).signature;
     } catch (error) {
       throw toCosignkitError(error, 'BACKEND_FAILURE');
     }
@@ -166,6 +195,7 @@ export class TpmKeyManager implements KeyManager {
     const { profile } = await this.#locate(id);
     await this.#context.delete(keyPath(profile, id), `deleting TPM key "${id}"`);
     this.#located.delete(id);
+    this.#esys?.forget(keyPath(profile, id));
   }
 
   /**
@@ -187,6 +217,7 @@ export class TpmKeyManager implements KeyManager {
   }
 
   async close(): Promise<void> {
+    await this.#esys?.close();
     await this.#context.finalize();
   }
 

@@ -15,6 +15,12 @@ export interface TpmSettings {
   curve: TpmCurve | undefined;
   /** Flush leftover handles and retry on 0x902/0x903 (only for a TPM nobody else uses: a simulator of one's own). */
   flushStaleHandles: boolean;
+  /**
+   * How signatures are made (option `signWith`): `esys` (default) signs with the key FAPI made through ESYS,
+   * one TPM command per signature; `fapi` calls Fapi_Sign, which reloads the key and opens salted sessions
+   * every time (about 10× slower, kept for TPMs or policies the ESYS path cannot serve).
+   */
+  signWith: 'esys' | 'fapi';
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -58,5 +64,11 @@ export function tpmSettings(ref: KeyRef, ctx: BackendContext): TpmSettings {
     tctiInRef: ref.query.tcti !== undefined,
     curve: curve as TpmCurve | undefined,
     flushStaleHandles: ctx.options.flushStaleHandles === true,
+    signWith: signWithOption(ctx.options.signWith),
   };
+}
+
+function signWithOption(value: unknown): 'esys' | 'fapi' {
+  if (value === undefined || value === 'esys' || value === 'fapi') return value ?? 'esys';
+  throw new CosignkitError('USAGE', `backends.tpm.signWith must be "esys" or "fapi", not ${JSON.stringify(value)}`);
 }

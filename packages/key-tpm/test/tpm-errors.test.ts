@@ -47,6 +47,18 @@ describe('tpm backend: errors with stable codes', () => {
     expect(verify('sha256', message, { key: await manager.getPublicKeyPem('known'), dsaEncoding: 'der' }, signature)).toBe(true);
   });
 
+  it('signWith "fapi" (Fapi_Sign) makes signatures the same key verifies, and refuses a bad option', async () => {
+    const viaFapi = await backend.open(parseKeyRef(`tpm:?tcti=${tpm.tcti}`), testContext(home, { signWith: 'fapi' }));
+    try {
+      const message = Buffer.from('through Fapi_Sign');
+      const signature = await viaFapi.signDigest('known', createHash('sha256').update(message).digest());
+      expect(await manager.verifySignature('known', signature, message)).toBe(true);
+    } finally {
+      await viaFapi.close();
+    }
+    expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${tpm.tcti}`), testContext(home, { signWith: 'pkcs11' })))).toMatch(/^USAGE/);
+  });
+
   it('an unknown key name is KEY_NOT_FOUND', async () => {
     expect(await codeOf(manager.signDigest('nope', new Uint8Array(32)))).toMatch(/^KEY_NOT_FOUND: .*"nope"/);
     expect(await codeOf(manager.getPublicKeyPem('nope'))).toMatch(/^KEY_NOT_FOUND/);

@@ -7,6 +7,10 @@ export interface TpmProfile {
   algorithm: KeyAlgorithm;
   /** The FAPI profile name, also the first segment of every key path under it. */
   name: string;
+  /** The persistent handle of the profile's storage root key (the parent of every key under it). */
+  srkHandle: number;
+  /** TPM2_ALG_ID of the signing hash. */
+  hashAlg: number;
   /** The profile file's contents. */
   json: Record<string, unknown>;
 }
@@ -45,12 +49,16 @@ export const PROFILES: Readonly<Record<TpmCurve, TpmProfile>> = {
     curve: 'p256',
     algorithm: 'ecdsa-p256-sha256',
     name: 'P_ECCP256SHA256',
+    srkHandle: 0x81000001,
+    hashAlg: 0x000b,
     json: eccProfile('TPM2_ECC_NIST_P256', 'TPM2_ALG_SHA256', '0x81000001'),
   },
   p384: {
     curve: 'p384',
     algorithm: 'ecdsa-p384-sha384',
     name: 'P_ECCP384SHA384',
+    srkHandle: 0x81000002,
+    hashAlg: 0x000c,
     json: eccProfile('TPM2_ECC_NIST_P384', 'TPM2_ALG_SHA384', '0x81000002'),
   },
 };
