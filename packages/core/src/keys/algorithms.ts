@@ -8,6 +8,11 @@ interface AlgorithmFacts {
   hash: HashAlgorithm;
   /** Bytes in the digest the key signs (ECDSA), or undefined for pure signatures. */
   digestLength?: number;
+  /**
+   * Other digest lengths accepted: cosign hashes with SHA-256 for every ECDSA key file and KMS key (its
+   * default hash function), so a P-384 key must also sign 32-byte digests to serve stock cosign.
+   */
+  alsoAccepts?: readonly number[];
   /** Bytes in one of r, s. */
   coordinateLength?: number;
   namedCurve?: string;
@@ -15,7 +20,7 @@ interface AlgorithmFacts {
 
 export const ALGORITHMS: Readonly<Record<KeyAlgorithm, AlgorithmFacts>> = {
   'ecdsa-p256-sha256': { hash: 'sha256', digestLength: 32, coordinateLength: 32, namedCurve: 'prime256v1' },
-  'ecdsa-p384-sha384': { hash: 'sha384', digestLength: 48, coordinateLength: 48, namedCurve: 'secp384r1' },
+  'ecdsa-p384-sha384': { hash: 'sha384', digestLength: 48, alsoAccepts: [32], coordinateLength: 48, namedCurve: 'secp384r1' },
   ed25519: { hash: 'sha512' },
 };
 
@@ -39,12 +44,12 @@ export function algorithmOfKey(key: KeyObject): KeyAlgorithm {
 
 /** Refuses a digest whose length does not fit the algorithm (hardware tokens would sign anything). */
 export function assertDigestLength(algorithm: KeyAlgorithm, digest: Uint8Array): void {
-  const expected = ALGORITHMS[algorithm].digestLength;
+  const { digestLength: expected, alsoAccepts = [] } = ALGORITHMS[algorithm];
   if (expected === undefined) {
     throw new CosignkitError('NOT_SUPPORTED', `${algorithm} keys sign messages, not digests`);
   }
-  if (digest.length !== expected) {
-    throw new CosignkitError('DIGEST_LENGTH', `${algorithm} needs a ${expected}-byte digest, got ${digest.length} bytes`);
+  if (digest.length !== expected && !alsoAccepts.includes(digest.length)) {
+    throw new CosignkitError('DIGEST_LENGTH', `${algorithm} needs a ${[expected, ...alsoAccepts].join(" or ")}-byte digest, got ${digest.length} bytes`);
   }
 }
 

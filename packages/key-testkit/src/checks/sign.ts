@@ -67,19 +67,29 @@ export async function checkSignMessage(subject: Subject, info: KeyInfo): Promise
 
 /**
  * A digest of the wrong length is refused with DIGEST_LENGTH (a token would sign any bytes it is given);
- * an Ed25519 key refuses signDigest altogether.
+ * an Ed25519 key refuses signDigest altogether. Lengths the algorithm also accepts (a SHA-256 digest on a
+ * P-384 key, which stock cosign sends) must give a signature node:crypto verifies with that hash.
  */
 export async function checkDigestLength(subject: Subject, info: KeyInfo): Promise<void> {
   const { manager } = subject;
-  const expected = ALGORITHMS[info.algorithm].digestLength;
+  const { digestLength: expected, alsoAccepts = [] } = ALGORITHMS[info.algorithm];
   if (expected === undefined) {
     await expectCode(`signDigest on a ${info.algorithm} key`, ['NOT_SUPPORTED', 'ALGORITHM_UNSUPPORTED'], () =>
       manager.signDigest(info.id, new Uint8Array(64)));
     return;
   }
-  const wrong = [0, expected - 1, expected + 1, expected === 32 ? 48 : 32, 64];
+  const wrong = [0, expected - 1, expected + 1, 32, 48, 64].filter((n) => n !== expected && !alsoAccepts.includes(n));
   for (const length of wrong) {
     await expectCode(`signDigest with a ${length}-byte digest on a ${info.algorithm} key`, ['DIGEST_LENGTH'], () =>
       manager.signDigest(info.id, new Uint8Array(randomBytes(length))));
+  }
+  for (const length of alsoAccepts) {
+    const hash = length === 32 ? 'sha256' : length === 48 ? 'sha384' : 'sha512';
+    const message = testMessage();
+    const digest = createHash(hash).update(message).digest();
+    const signature = await must(`signDigest with a ${hash} digest`, () => manager.signDigest(info.id, new Uint8Array(digest)));
+    const key = parsePublicKeyPem(info.publicKeyPem, 'KeyInfo.publicKeyPem');
+    ensure(verify(hash, message, { key, dsaEncoding: 'der' }, signature),
+      `node:crypto rejects the ${hash} signature of ${info.algorithm} key ${JSON.stringify(info.id)}`);
   }
 }
