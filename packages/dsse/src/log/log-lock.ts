@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { CosignkitError, fileError } from '@cosignkit/core';
 
@@ -19,7 +20,8 @@ const local = new Map<string, Promise<unknown>>();
  * holder (pid, host). A lock whose holder process is gone (same host) is stale and is broken, under a second
  * O_EXCL file so that two waiters cannot both break it and then both hold it.
  */
-export async function withFileLock<T>(target: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const target = resolve(path);
   const previous = local.get(target) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
     const release = await acquire(target, options);
