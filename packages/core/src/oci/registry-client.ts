@@ -72,8 +72,14 @@ export class RegistryClient {
   }
 
   async putManifest(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
-    await this.#request(repo, 'PUT', `manifests/${reference}`, { body: bytes, contentType: mediaType, action: 'pull,push' });
-    return sha256Digest(bytes);
+    return (await this.putManifestDetailed(repo, reference, bytes, mediaType)).digest;
+  }
+
+  /** PUT a manifest; `subjectAccepted` is true when the registry indexed its `subject` (OCI-Subject header). */
+  async putManifestDetailed(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
+    const response = await this.#request(repo, 'PUT', `manifests/${reference}`, { body: bytes, contentType: mediaType, action: 'pull,push' });
+    await response.body?.cancel();
+    return { digest: sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
   }
 
   async deleteManifest(repo: Repository, digest: string): Promise<void> {
@@ -100,6 +106,21 @@ export class RegistryClient {
     const url = new URL(location, this.#base(repo.registry));
     url.searchParams.set('digest', digest);
     await this.#request(repo, 'PUT', url.href, { body: bytes, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
+    return digest;
+  }
+
+  /**
+   * Uploads a blob streamed from `open()` (a file): the digest and size are known beforehand, so the body is
+   * never held in memory.
+   */
+  async pushBlobStream(repo: Repository, digest: string, size: number, open: () => ReadableStream<Uint8Array>): Promise<string> {
+    if (await this.hasBlob(repo, digest)) return digest;
+    const started = await this.#request(repo, 'POST', 'blobs/uploads/', { action: 'pull,push', expect: [202] });
+    const location = started.headers.get('location');
+    if (!location) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} gave no upload location`);
+    const url = new URL(location, this.#base(repo.registry));
+    url.searchParams.set('digest', digest);
+    await this.#request(repo, 'PUT', url.href, { stream: open, size, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
     return digest;
   }
 
@@ -154,7 +175,15 @@ export class RegistryClient {
     repo: Repository,
     method: string,
     path: string,
-    o: { accept?: string; body?: Buffer; contentType?: string; action?: Action; expect?: number[] },
+    o: {
+      accept?: string;
+      body?: Buffer;
+      stream?: () => ReadableStream<Uint8Array>;
+      size?: number;
+      contentType?: string;
+      action?: Action;
+      expect?: number[];
+    },
   ): Promise<Response> {
     const url = /^https?:/.test(path) ? path : `${this.#base(repo.registry)}${repo.repository}/${path}`;
     const scope = `repository:${repo.repository}:${o.action ?? 'pull'}`;
@@ -163,10 +192,12 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (o.accept) headers.accept = o.accept;
       if (o.contentType) headers['content-type'] = o.contentType;
+      if (o.size !== undefined) headers['content-length'] = String(o.size);
       const auth = this.#auth.get(key);
       if (auth) headers.authorization = auth;
       try {
-        return await this.#fetch(url, { method, headers, body: o.body, signal: this.#options.signal, redirect: 'follow' });
+        const body = o.stream ? o.stream() : o.body;
+        return await this.#fetch(url, { method, headers, body, signal: this.#options.signal, redirect: 'follow', ...(o.stream ? { duplex: 'half' } : {}) } as RequestInit);
       } catch (error) {
         if ((error as Error).name === 'AbortError') throw new CosignkitError('ABORTED', 'the operation was aborted');
         throw new CosignkitError('REGISTRY_UNAVAILABLE', `registry ${repo.registry} cannot be reached: ${causeOf(error)}`, { cause: error });
