@@ -67,16 +67,17 @@ describe('cosign writes, native verifies', () => {
   });
 });
 
-describe('native writes, cosign verifies', () => {
-  const keys = new Map([['node-p256', newPrivateKey('ecdsa-p256-sha256')]]);
+// P-384 too: cosign verifies every ECDSA key with SHA-256, so that is what native signs with.
+describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384'] as const)('native writes, cosign verifies (%s)', (algorithm) => {
+  const keys = new Map([['node-key', newPrivateKey(algorithm)]]);
   const manager = fakeMemoryKeyManager(keys);
-  const sig = join(dir, 'native.sig');
-  const bundle = join(dir, 'native.sigstore.json');
-  const pub = join(dir, 'node.pub');
+  const sig = join(dir, `native-${algorithm}.sig`);
+  const bundle = join(dir, `native-${algorithm}.sigstore.json`);
+  const pub = join(dir, `node-${algorithm}.pub`);
 
   beforeAll(async () => {
-    await nativeSignBlob(artifact, { manager, keyId: 'node-p256', outputSignature: sig, bundle });
-    writeFileSync(pub, publicKeyPem(keys.get('node-p256')!));
+    await nativeSignBlob(artifact, { manager, keyId: 'node-key', outputSignature: sig, bundle });
+    writeFileSync(pub, publicKeyPem(keys.get('node-key')!));
   });
 
   it('a native signature passes `cosign verify-blob --signature`, and fails for a tampered file', () => {

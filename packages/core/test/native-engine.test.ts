@@ -61,14 +61,14 @@ describe('native sign-blob', () => {
     expect(manager.calls).toContain('signDigest');
   });
 
-  it('uses SHA-384 for P-384 keys', async () => {
+  it('hashes with SHA-256 for P-384 keys too, as cosign does', async () => {
     const bundle = join(dir, 'p384.json');
     const result = await nativeSignBlob(artifact, { manager, keyId: 'p384', bundle });
-    expect(result.digest.algorithm).toBe('sha384');
-    expect(JSON.parse(readFileSync(bundle, 'utf8')).messageSignature.messageDigest.algorithm).toBe('SHA2_384');
+    expect(result.digest.algorithm).toBe('sha256');
+    expect(JSON.parse(readFileSync(bundle, 'utf8')).messageSignature.messageDigest.algorithm).toBe('SHA2_256');
     const verdict = await nativeVerifyBlob(artifact, { publicKey: pub('p384'), bundle });
     expect(verdict.verified).toBe(true);
-    expect(verdict.artifact.digest.algorithm).toBe('sha384');
+    expect(verdict.artifact.digest.algorithm).toBe('sha256');
   });
 
   it('signs Ed25519 as a pure signature over the message', async () => {

@@ -4,7 +4,7 @@ import type { KeyManager } from '../../contracts/key-manager.js';
 import type { SignBlobResult } from '../../contracts/roles.js';
 import { assertReadableFile, digestFile, fileError } from '../../digest.js';
 import { CosignkitError, toCosignkitError } from '../../errors.js';
-import { ALGORITHMS, spkiDer, type HashAlgorithm } from '../../keys/algorithms.js';
+import { spkiDer, type HashAlgorithm } from '../../keys/algorithms.js';
 import { throwIfAborted } from '../abort.js';
 import { commitOutputs, type PendingOutput } from '../atomic-output.js';
 import { keyBundleJson } from './bundle-json.js';
@@ -45,7 +45,9 @@ export async function nativeSignBlob(file: string, options: NativeSignBlobOption
     digest = createHash('sha256').update(message).digest();
     signature = await backendCall(() => manager.signMessage!(keyId, message, { signal }));
   } else {
-    digestAlgorithm = ALGORITHMS[algorithm].hash;
+    // cosign hashes blobs with SHA-256 for every ECDSA key (it verifies P-384 keys that way too), and the
+    // bundle names the hash, so SHA-256 is what every cosign verifies.
+    digestAlgorithm = 'sha256';
     digest = await digestFile(file, digestAlgorithm, { signal });
     signature = await backendCall(() => manager.signDigest(keyId, digest, { signal }));
   }
