@@ -117,6 +117,15 @@ describe('cosignkit attest-blob → cosign verify-blob-attestation', () => {
       '--signature', 'ck-v1.json', 'artifact.txt']));
   });
 
+  it.each(['ecdsa-p384-sha384', 'ed25519'])('%s keys: cosign verifies cosignkit\'s attestation', async (algorithm) => {
+    ok(await at(['key', 'generate', '--key', `${algorithm}.key`, '--algorithm', algorithm]));
+    ok(await at(['attest-blob', '--key', `${algorithm}.key`, '--predicate', 'sbom.json', '--type', 'cyclonedx',
+      '--output-file', `${algorithm}-env.json`, 'artifact.txt']));
+    ok(await at(['verify-blob-attestation', '--key', `${algorithm}.pub`, '--type', 'cyclonedx', '--signature', `${algorithm}-env.json`, 'artifact.txt']));
+    ok(await cs(['verify-blob-attestation', '--key', `${algorithm}.pub`, '--insecure-ignore-tlog=true', '--type', 'cyclonedx',
+      '--signature', `${algorithm}-env.json`, 'artifact.txt']));
+  });
+
   it('writes nothing and exits 1 on a bad predicate or type', async () => {
     writeFileSync(join(dir, 'bad.json'), '{not json');
     expectFailure(await at(['attest-blob', '--key', 'cosign.key', '--predicate', 'bad.json', '--type', 'cyclonedx',

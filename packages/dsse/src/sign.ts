@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ALGORITHMS, CosignkitError, type KeyManager } from '@cosignkit/core';
+import { ALGORITHMS, CosignkitError, type HashAlgorithm, type KeyManager } from '@cosignkit/core';
 import type { Envelope, EnvelopeSignature } from './envelope.js';
 import { pae } from './pae.js';
 
@@ -9,6 +9,11 @@ export interface EnvelopeSigner {
   keyId: string;
   /** The envelope's `keyid` for this signature: the key's fingerprint when undefined; `''` as cosign writes. */
   keyid?: string;
+  /**
+   * The hash an ECDSA key signs the PAE with: by default the key's own (SHA-384 for P-384). cosign hashes with
+   * SHA-256 for every ECDSA key, so pass `'sha256'` for envelopes stock cosign must verify.
+   */
+  hash?: HashAlgorithm;
 }
 
 export interface SignEnvelopeOptions {
@@ -44,7 +49,7 @@ async function signOne(message: Buffer, signer: EnvelopeSigner, options: SignEnv
     }
     sig = await manager.signMessage(keyId, message, { signal: options.signal });
   } else {
-    const digest = createHash(ALGORITHMS[algorithm].hash).update(message).digest();
+    const digest = createHash(signer.hash ?? ALGORITHMS[algorithm].hash).update(message).digest();
     sig = await manager.signDigest(keyId, digest, { signal: options.signal });
   }
   const keyid = signer.keyid ?? (await manager.getPublicKeyFingerprint(keyId));

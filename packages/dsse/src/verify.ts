@@ -25,17 +25,26 @@ export interface EnvelopeVerification {
   signatures: SignatureResult[];
 }
 
-/** Verifies one signature over a PAE with one public key (ECDSA in DER or raw r‖s, or Ed25519). */
+/**
+ * Verifies one signature over a PAE with one public key (ECDSA in DER or raw r‖s, or Ed25519). A P-384
+ * signature over SHA-256 is accepted too: cosign hashes with SHA-256 for every ECDSA key.
+ */
 export function verifySignature(message: Uint8Array, signature: Uint8Array, key: TrustedKey): boolean {
   try {
     if (key.algorithm === 'ed25519') return cryptoVerify(null, message, key.publicKey, signature);
-    const hash = ALGORITHMS[key.algorithm].hash;
-    if (cryptoVerify(hash, message, key.publicKey, signature)) return true;
+    const facts = ALGORITHMS[key.algorithm];
+    const hashes = key.algorithm === 'ecdsa-p384-sha384' ? [facts.hash, 'sha256'] : [facts.hash];
     // A raw r‖s signature (IEEE P1363, the DSSE spec vector's form) has exactly twice the coordinate length.
-    if (signature.length === 2 * ALGORITHMS[key.algorithm].coordinateLength!) {
-      return cryptoVerify(hash, message, key.publicKey, rawToDer(signature));
-    }
+    const forms = signature.length === 2 * facts.coordinateLength! ? [signature, rawToDer(signature)] : [signature];
+    return hashes.some((hash) => forms.some((sig) => safeVerify(hash, message, key, sig)));
+  } catch {
     return false;
+  }
+}
+
+function safeVerify(hash: string, message: Uint8Array, key: TrustedKey, signature: Uint8Array): boolean {
+  try {
+    return cryptoVerify(hash, message, key.publicKey, signature);
   } catch {
     // OpenSSL throws on garbage DER; for a verifier that is simply "does not verify".
     return false;

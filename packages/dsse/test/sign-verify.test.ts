@@ -46,6 +46,17 @@ describe('signing and verifying envelopes with file keys', () => {
     expect(verifyEnvelope({ ...envelope, signatures: [{ sig: raw }] }, [trustedKey(k.pem)]).allValid).toBe(false);
   });
 
+  it('P-384 can sign over SHA-256 (as cosign does) and both hashes verify', async () => {
+    const k = keys['ecdsa-p384-sha384']!;
+    const envelope = await signEnvelope('t', payload, [{ manager, keyId: k.keyId, hash: 'sha256' }]);
+    expect(cryptoVerify('sha256', pae('t', payload), createPublicKey(k.pem), envelope.signatures[0]!.sig)).toBe(true);
+    expect(verifyEnvelope(envelope, [trustedKey(k.pem)]).allValid).toBe(true);
+    // …but a P-256 signature over SHA-384 is not accepted: only cosign's SHA-256 fallback is.
+    const p256 = keys['ecdsa-p256-sha256']!;
+    const odd = await signEnvelope('t', payload, [{ manager, keyId: p256.keyId, hash: 'sha384' }]).catch(() => undefined);
+    if (odd) expect(verifyEnvelope(odd, [trustedKey(p256.pem)]).allValid).toBe(false);
+  });
+
   it('signs with several keys and reports each signature', async () => {
     const signers = ALGS.map((a) => ({ manager, keyId: keys[a]!.keyId, keyid: a }));
     const envelope = await signEnvelope('t', payload, signers);

@@ -80,9 +80,10 @@ Flags:
     });
     const payload = cosignStatementPayload({ type, predicate, subjects, version });
     const opened = await context.registry.open(key);
-    // keyid "" as cosign writes it: verifiers then try their key rather than match a hint.
-    const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, [{ manager: opened.manager, keyId: opened.keyId, keyid: '' }],
-      { signal: context.signal });
+    // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
+    // the curve, which is what cosign verifies a P-384 key with.
+    const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload,
+      [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }], { signal: context.signal });
     const envelopeText = serializeEnvelope(envelope);
 
     const written: string[] = [];
