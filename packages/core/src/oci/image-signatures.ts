@@ -162,7 +162,7 @@ export async function verifyImageSignatures(
     } else if (claimed.manifestDigest !== resolved.digest) {
       fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
     } else {
-      found.push({ format: 'legacy', verified: true, keyFingerprint: fingerprintOf(key), payload: { ...claimed } });
+      found.push({ format: 'legacy', verified: true, keyFingerprint: fingerprintOf(key), payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown> });
     }
   }
   for (const r of referrers) {

@@ -1,0 +1,92 @@
+import {
+  CosignkitError,
+  dockerConfigCredentials,
+  MALFORMED_INPUT_CODES,
+  RegistryClient,
+  type OciRoleOptions,
+  type RegistryVerificationResult,
+} from '@cosignkit/core';
+import { booleanFlag, type ParsedFlags } from '../args.js';
+import type { CommandContext, CommandResult } from '../command.js';
+import { usageError } from '../usage-error.js';
+
+/** Flags every registry command takes, with cosign's names. */
+export const REGISTRY_FLAGS = {
+  'allow-http-registry': { type: 'boolean' },
+  'allow-insecure-registry': { type: 'boolean' },
+} as const;
+
+export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a registry that is not on loopback (loopback always may)
+  --allow-insecure-registry    the same, as cosign spells it for TLS without verification`;
+
+/** The role options of a registry command (engine, keys, plain-HTTP permission) from its context and flags. */
+export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): OciRoleOptions {
+  return {
+    engine: context.engine,
+    registry: context.registry,
+    logger: context.logger,
+    env: context.env,
+    defaultKey: context.config.defaultKey,
+    allowHttp: booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
+  };
+}
+
+/** A registry client with the docker config's credentials and the plain-HTTP permission of the flags. */
+export function registryClient(context: CommandContext, flags: ParsedFlags): RegistryClient {
+  const o = ociRoleOptions(context, flags);
+  return new RegistryClient({ allowHttp: o.allowHttp, credentials: dockerConfigCredentials(context.env), signal: context.signal });
+}
+
+/** `-a key=value` annotations. */
+export function parseAnnotations(command: string, values: unknown): Record<string, string> | undefined {
+  const list = Array.isArray(values) ? (values as string[]) : typeof values === 'string' ? [values] : [];
+  if (list.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(command, `annotation "${item}" is not key=value`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export function parseFormat(command: string, value: string | undefined): 'legacy' | 'bundle' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'legacy' && value !== 'bundle') throw usageError(command, '--format takes legacy or bundle');
+  return value;
+}
+
+/**
+ * The command result of a registry verification: the payloads on stdout when verified; exit 2 when no
+ * signature verifies, 3 when every signature found is malformed.
+ */
+export function verificationOutcome(result: RegistryVerificationResult, what: string): CommandResult {
+  const data = { ...result };
+  if (result.verified) {
+    const payloads = result.payloads ?? result.found.filter((f) => f.verified).map((f) => f.payload);
+    return {
+      text: JSON.stringify(payloads),
+      data,
+      notes: [
+        `engine: ${result.engine}`,
+        `Verification for ${result.image} --`,
+        'The following checks were performed on each of these signatures:',
+        `  - The ${what} were verified against the specified public key`,
+        `  - ${result.signatures.filter((s) => s.verified).length} of ${result.signatures.length} found verified`,
+      ],
+    };
+  }
+  const malformedOnly = result.failures.length > 0 && result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
+  return {
+    exitCode: malformedOnly ? 3 : 2,
+    data,
+    notes: [`engine: ${result.engine}`, ...result.failures.map((f) => `cosignkit: verification failed: ${f.message} [${f.code}]`)],
+  };
+}
+
+export function requireKey(command: string, key: string | undefined): string {
+  if (key === undefined) throw usageError(command, 'no key: pass --key <ref> or set a default key');
+  return key;
+}
+
+export { CosignkitError };

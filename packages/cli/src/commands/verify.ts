@@ -1,0 +1,39 @@
+import { createOciVerifier } from '@cosignkit/core';
+import { parseFlags } from '../args.js';
+import type { Command } from '../command.js';
+import { ociRoleOptions, REGISTRY_FLAGS, REGISTRY_HELP, requireKey, verificationOutcome } from './oci-shared.js';
+
+const FLAGS = {
+  key: { type: 'string', multiple: true },
+  'insecure-ignore-tlog': { type: 'boolean' },
+  'new-bundle-format': { type: 'boolean' },
+  'trusted-root': { type: 'string' },
+  ...REGISTRY_FLAGS,
+} as const;
+
+const command: Command = {
+  summary: 'verify the signatures of a container image in its registry',
+  help: `Usage: cosignkit verify --key <pub|ref> [--insecure-ignore-tlog] [flags] <image>
+
+Verifies <image> as "cosign verify --key … --insecure-ignore-tlog" does: signatures are looked for in both
+layouts (the sha256-<hex>.sig image and Sigstore-bundle referrers) and each is checked against the key.
+A tag is resolved first: signatures of the digest it names now are what count. Prints the verified
+payloads as JSON. Exit 2 when no signature verifies (none found included), 3 when all are malformed.
+
+Flags:
+  --key <pub|ref>              a PEM public key file or any key reference (repeatable: any key may sign)
+  --insecure-ignore-tlog       accepted; key signatures are checked without a transparency log
+  --new-bundle-format          accepted; both layouts are always read
+  --trusted-root <file>        accepted for cosign compatibility
+${REGISTRY_HELP}`,
+  async run(context) {
+    const flags = parseFlags('verify', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to verify' });
+    const keys = (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
+    requireKey('verify', keys[0]);
+    const verifier = createOciVerifier(ociRoleOptions(context, flags));
+    const result = await verifier.verifyRegistry(flags.positionals[0]!, { key: keys, signal: context.signal });
+    return verificationOutcome(result, 'signatures');
+  },
+};
+
+export default command;
