@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/bin/cosignkit.ts'],
+  entry: ['src/index.ts', 'src/bin/cosignkit.ts', 'src/bin/sigstore-kms-cosignkit.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -27,7 +27,7 @@ export async function buildContext(
  * Backend packages resolve from the CLI first (its own dependencies: key-file, key-pkcs11, …), then from the
  * working directory, where a project installs a third-party backend named in its cosignkit.config.json.
  */
-function backendImporter(cwd: string): ModuleImporter {
+export function backendImporter(cwd: string): ModuleImporter {
   return async (specifier) => {
     try {
       return await import(specifier);

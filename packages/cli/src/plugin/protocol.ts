@@ -1,0 +1,138 @@
+/**
+ * Sigstore's KMS plugin protocol v1, as cosign speaks it (FORMATS.md §5). Kept free of core and of every backend:
+ * the plugin answers `defaultAlgorithm` with nothing but this file loaded.
+ */
+
+export const PROTOCOL_VERSION = 'v1';
+
+export const METHODS = [
+  'defaultAlgorithm',
+  'supportedAlgorithms',
+  'createKey',
+  'publicKey',
+  'signMessage',
+  'verifySignature',
+] as const;
+export type PluginMethod = (typeof METHODS)[number];
+
+export interface MessageOptions {
+  /** Base64 of a digest already computed, or null/absent when the message comes on stdin. */
+  digest?: string | null;
+  hashFunc?: number;
+}
+
+export interface PluginRequest {
+  initOptions: {
+    protocolVersion?: string;
+    keyResourceID: string;
+    hashFunc?: number;
+    ctxDeadline?: string;
+    rpcOptions?: Record<string, unknown>;
+  };
+  methodName: PluginMethod;
+  [method: string]: unknown;
+}
+
+export type PluginResponse = { errorMessage: string } | Record<string, unknown>;
+
+/** A request that cannot be served, answered as `{"errorMessage": …}`; `code` is a cosignkit ErrorCode. */
+export class PluginError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PluginError';
+  }
+}
+
+/** Go's crypto.Hash numbers (what cosign sends) and the digests they name. */
+const HASHES: Readonly<Record<number, { name: 'sha256' | 'sha384' | 'sha512'; length: number }>> = {
+  5: { name: 'sha256', length: 32 },
+  6: { name: 'sha384', length: 48 },
+  7: { name: 'sha512', length: 64 },
+};
+
+export function hashOf(hashFunc: number | undefined): { name: 'sha256' | 'sha384' | 'sha512'; length: number } {
+  const hash = HASHES[hashFunc ?? 5];
+  if (!hash) throw new PluginError('NOT_SUPPORTED', `hash function ${String(hashFunc)} is not supported (SHA-256, SHA-384 or SHA-512)`);
+  return hash;
+}
+
+/** cosignkit's algorithm names and sigstore's (what cosign hands back to createKey). */
+const SIGSTORE_NAMES: Readonly<Record<string, string>> = {
+  'ecdsa-p256-sha256': 'ecdsa-sha2-256-nistp256',
+  'ecdsa-p384-sha384': 'ecdsa-sha2-384-nistp384',
+  ed25519: 'ed25519',
+};
+
+export function sigstoreAlgorithm(algorithm: string): string {
+  return SIGSTORE_NAMES[algorithm] ?? algorithm;
+}
+
+export function cosignkitAlgorithm(name: string): string {
+  for (const [ours, theirs] of Object.entries(SIGSTORE_NAMES)) {
+    if (name === ours || name === theirs) return ours;
+  }
+  throw new PluginError('ALGORITHM_UNSUPPORTED', `algorithm "${name}" is not supported (${Object.values(SIGSTORE_NAMES).join(', ')})`);
+}
+
+/**
+ * The algorithm createKey uses when cosign asks for the default: P-256 (cosign's own default), or P-384 when
+ * the reference asks for it (`tpm:name?curve=p384`). Decided from the text alone, so nothing is opened.
+ */
+export function defaultAlgorithmOf(keyResourceID: string): string {
+  const query = keyResourceID.includes('?') ? keyResourceID.slice(keyResourceID.indexOf('?') + 1) : '';
+  const params = new URLSearchParams(query);
+  const wanted = (params.get('algorithm') ?? params.get('curve') ?? '').toLowerCase();
+  if (wanted === 'p384' || wanted === 'p-384' || wanted === 'ecdsa-p384-sha384') return SIGSTORE_NAMES['ecdsa-p384-sha384']!;
+  if (wanted === 'ed25519') return 'ed25519';
+  return SIGSTORE_NAMES['ecdsa-p256-sha256']!;
+}
+
+/** Parses argv as cosign passes it: `v1 <json>`. Throws PluginError for anything else. */
+export function parseRequest(argv: readonly string[]): PluginRequest {
+  const [version, json] = argv;
+  if (version !== PROTOCOL_VERSION && version !== '1') {
+    throw new PluginError('USAGE', `unsupported protocol version "${String(version)}" (this plugin speaks ${PROTOCOL_VERSION})`);
+  }
+  if (json === undefined) throw new PluginError('USAGE', 'no request: expected the request JSON after the protocol version');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new PluginError('USAGE', 'the request is not valid JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PluginError('USAGE', 'the request is not a JSON object');
+  const request = parsed as Partial<PluginRequest>;
+  const init = request.initOptions;
+  if (!init || typeof init !== 'object' || typeof init.keyResourceID !== 'string') {
+    throw new PluginError('USAGE', 'the request has no initOptions.keyResourceID');
+  }
+  if (typeof request.methodName !== 'string' || !(METHODS as readonly string[]).includes(request.methodName)) {
+    throw new PluginError('USAGE', `unknown method "${String(request.methodName)}" (supported: ${METHODS.join(', ')})`);
+  }
+  return request as PluginRequest;
+}
+
+/** The arguments object of the request's method (`request[methodName]`), or an empty object. */
+export function methodArgs(request: PluginRequest): Record<string, unknown> {
+  const args = request[request.methodName];
+  return args && typeof args === 'object' ? (args as Record<string, unknown>) : {};
+}
+
+/** Message options may sit under `messageOptions` or, as Go embeds them, flat in the options object. */
+export function messageOptionsOf(options: unknown): MessageOptions {
+  if (!options || typeof options !== 'object') return {};
+  const o = options as Record<string, unknown>;
+  const inner = o.messageOptions && typeof o.messageOptions === 'object' ? (o.messageOptions as Record<string, unknown>) : o;
+  return { digest: inner.digest as string | null | undefined, hashFunc: inner.hashFunc as number | undefined };
+}
+
+/** Field names follow sigstore's Go structs; Go reads JSON keys case-insensitively, so lower camel case works. */
+export function errorResponse(error: unknown): { errorMessage: string } {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' && e.message !== '' ? e.message.split('\n')[0]! : 'unexpected failure';
+  const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? ` [${e.code}]` : '';
+  return { errorMessage: `cosignkit: ${message}${code}` };
+}
