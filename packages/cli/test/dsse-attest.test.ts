@@ -126,6 +126,20 @@ describe('cosignkit attest-blob → cosign verify-blob-attestation', () => {
       '--signature', `${algorithm}-env.json`, 'artifact.txt']));
   });
 
+  it('cosign\'s legacy attestation bundle, both ways (--new-bundle-format=false)', async () => {
+    ok(await cs(['attest-blob', '--key', 'cosign.key', '--predicate', 'sbom.json', '--type', 'cyclonedx',
+      '--tlog-upload=false', '--bundle', 'cs-legacy.json', 'artifact.txt']));
+    ok(await at(['verify-blob-attestation', '--key', 'cosign.pub', '--type', 'cyclonedx', '--bundle', 'cs-legacy.json', 'artifact.txt']));
+    ok(await at(['attest-blob', '--key', 'cosign.key', '--predicate', 'sbom.json', '--type', 'cyclonedx',
+      '--new-bundle-format=false', '--bundle', 'ck-legacy.json', 'artifact.txt']));
+    const ours = JSON.parse(readFileSync(join(dir, 'ck-legacy.json'), 'utf8'));
+    const theirs = JSON.parse(readFileSync(join(dir, 'cs-legacy.json'), 'utf8'));
+    expect(Object.keys(ours)).toEqual(Object.keys(theirs));
+    expect(ours.cert).toBe(theirs.cert);
+    ok(await cs(['verify-blob-attestation', '--key', 'cosign.pub', '--insecure-ignore-tlog=true', '--type', 'cyclonedx',
+      '--bundle', 'ck-legacy.json', 'artifact.txt']));
+  });
+
   it('writes nothing and exits 1 on a bad predicate or type', async () => {
     writeFileSync(join(dir, 'bad.json'), '{not json');
     expectFailure(await at(['attest-blob', '--key', 'cosign.key', '--predicate', 'bad.json', '--type', 'cyclonedx',

@@ -41,8 +41,10 @@ export function envelopeFromText(bytes: Uint8Array): EnvelopeSource {
   const text = Buffer.from(bytes).toString('utf8').trim();
   if (text !== '' && !text.startsWith('{') && !text.startsWith('[') && /^[A-Za-z0-9+/_=\s-]+$/.test(text)) {
     // cosign accepts a --signature file holding the envelope in base64.
-    const decoded = decodeBase64(text.replace(/\s+/g, ''), 'envelope');
-    return { envelope: envelopeFromJson(parseJson(decoded, 'envelope (base64-decoded)')), form: 'base64-envelope' };
+    const decoded = safeBase64(text.replace(/\s+/g, ''));
+    if (decoded && decoded.toString('utf8').trimStart().startsWith('{')) {
+      return { envelope: envelopeFromJson(parseJson(decoded, 'envelope (base64-decoded)')), form: 'base64-envelope' };
+    }
   }
   const value = parseJson(text, 'envelope');
   if (isObject(value) && typeof value.base64Signature === 'string' && !('payloadType' in value)) {
@@ -54,4 +56,12 @@ export function envelopeFromText(bytes: Uint8Array): EnvelopeSource {
     return { envelope: bundle.envelope, form: 'bundle', bundle };
   }
   return { envelope: envelopeFromJson(value), form: 'envelope' };
+}
+
+function safeBase64(text: string): Buffer | undefined {
+  try {
+    return decodeBase64(text, 'envelope');
+  } catch {
+    return undefined;
+  }
 }

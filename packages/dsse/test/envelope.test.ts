@@ -52,3 +52,23 @@ describe('envelope parsing', () => {
     expect(error.message).not.toMatch(/\n/);
   });
 });
+
+describe('envelope files', () => {
+  it('reads bare, base64, bundle and legacy-bundle forms, and says "not valid JSON" for garbage', async () => {
+    const { envelopeFromText, serializeDsseBundle, serializeLegacyAttestationBundle, trustedKey } = await import('../src/index.js');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const text = JSON.stringify(good);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const envelope = parseEnvelope(text);
+    expect(envelopeFromText(Buffer.from(text)).form).toBe('envelope');
+    expect(envelopeFromText(Buffer.from(Buffer.from(text).toString('base64'))).form).toBe('base64-envelope');
+    const bundle = envelopeFromText(Buffer.from(serializeDsseBundle(envelope, publicKey)));
+    expect(bundle.form).toBe('bundle');
+    expect(bundle.bundle?.publicKeyHint).toBeDefined();
+    expect(Buffer.from(bundle.envelope.payload).toString()).toBe('hello');
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(envelopeFromText(Buffer.from(serializeLegacyAttestationBundle(text, pem))).form).toBe('legacy-bundle');
+    expect(trustedKey(pem).algorithm).toBe('ecdsa-p256-sha256');
+    expect(() => envelopeFromText(Buffer.from('garbage'))).toThrow(/envelope is not valid JSON/);
+  });
+});
