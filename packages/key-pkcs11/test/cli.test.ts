@@ -1,9 +1,9 @@
 // End to end through the real CLI (bin/cosignkit) and the real cosign: generate on the token, print the public
-// key, sign a blob, and have cosign verify the signature and the bundle.
+// key, sign a blob natively and through cosign + the KMS plugin, and have cosign verify signature and bundle.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +50,9 @@ beforeAll(async () => {
   const { COSIGN_PKCS11_PIN: _pin, COSIGN_PKCS11_MODULE_PATH: _module, ...rest } = process.env;
   // A user config of the machine's must not leak in: XDG_CONFIG_HOME inside the temp dir.
   // COSIGNKIT_DEBUG=1: the backend's log lines reach stderr, where the PIN check below looks too.
-  env = { ...rest, SOFTHSM2_CONF: hsm.conf, XDG_CONFIG_HOME: join(hsm.dir, 'xdg'), COSIGNKIT_DEBUG: '1' };
+  // PATH: the repo's bin/ holds the sigstore-kms-cosignkit plugin stock cosign runs; cosign itself beside it.
+  const path = [join(ROOT, 'bin'), ...(COSIGN.includes('/') ? [dirname(COSIGN)] : []), rest.PATH ?? ''].join(':');
+  env = { ...rest, PATH: path, SOFTHSM2_CONF: hsm.conf, XDG_CONFIG_HOME: join(hsm.dir, 'xdg'), COSIGNKIT_DEBUG: '1' };
   await writeFile(join(hsm.dir, 'artifact.txt'), 'an artifact signed on a PKCS#11 token\n');
   await writeFile(join(hsm.dir, 'trusted_root.json'), EMPTY_TRUSTED_ROOT);
 });
@@ -93,6 +95,16 @@ describe.skipIf(!CLI_BUILT)('cosignkit CLI with a pkcs11 key (needs packages/cli
     const wrong = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'artifact.sig',
       '--insecure-ignore-tlog=true', 'other.txt']);
     expect(wrong.code).not.toBe(0);
+  });
+
+  it('sign-blob --engine cosign reaches the token through the sigstore-kms-cosignkit plugin; cosign verifies', async () => {
+    const signed = await cosignkit('sign-blob', '--engine', 'cosign', '--key', key(), '--output-signature', 'via-cosign.sig',
+      'artifact.txt');
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stderr).toContain('engine: cosign');
+    const verified = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'via-cosign.sig',
+      '--insecure-ignore-tlog=true', 'artifact.txt']);
+    expect(verified.code, verified.stderr).toBe(0);
   });
 
   it('cosignkit verify-blob accepts the signature with the pkcs11 key', async () => {
