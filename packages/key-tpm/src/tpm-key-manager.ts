@@ -16,7 +16,7 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
-import { EsysSigner } from './esys/esys-signer.js';
+import { EsysSigner, OPEN_TCTI } from './esys/esys-signer.js';
 import { loadEsys } from './esys/esys-library.js';
 import { FapiContext } from './fapi/fapi-context.js';
 import { RC } from './fapi/fapi-errors.js';
@@ -54,7 +54,7 @@ interface Located {
 export class TpmKeyManager implements KeyManager {
   readonly backend = 'tpm';
   readonly #context: FapiContext;
-  readonly #esys: EsysSigner | undefined;
+  #esys: EsysSigner | undefined;
   readonly #lib: FapiLibrary;
   readonly #store: FapiStore;
   readonly #settings: TpmSettings;
@@ -133,26 +133,42 @@ export class TpmKeyManager implements KeyManager {
       const { profile } = await this.#locate(id);
       // FAPI signs a digest of any length; a short one would make a signature nobody can verify.
       assertDigestLength(profile.algorithm, digest);
-      if (!this.#esys && digest.length !== ALGORITHMS[profile.algorithm].digestLength) {
-        throw new CosignkitError('NOT_SUPPORTED', `signWith "fapi" signs ${profile.algorithm} keys over their profile's hash only; use signWith "esys"`);
-      }
       options.signal?.throwIfAborted();
       const path = keyPath(profile, id);
       const action = `signing with TPM key "${id}"`;
-      if (this.#esys) {
-        return await this.#esys.sign({
-          path,
-          parentHandle: profile.srkHandle,
-          // cosign hashes with SHA-256 for every ECDSA key, P-384 too: the scheme follows the digest.
-          hashAlg: digest.length === 32 ? TPM2_ALG_SHA256 : profile.hashAlg,
-          coordinateLength: ALGORITHMS[profile.algorithm].coordinateLength!,
-          blobs: () => this.#context.tpmBlobs(path, action),
-        }, digest, action);
+      const esys = this.#esys;
+      if (esys) {
+        try {
+          return await esys.sign({
+            path,
+            parentHandle: profile.srkHandle,
+            // cosign hashes with SHA-256 for every ECDSA key, P-384 too: the scheme follows the digest.
+            hashAlg: digest.length === 32 ? TPM2_ALG_SHA256 : profile.hashAlg,
+            coordinateLength: ALGORITHMS[profile.algorithm].coordinateLength!,
+            blobs: () => this.#context.tpmBlobs(path, action),
+          }, digest, action);
+        } catch (error) {
+          if (!CosignkitError.isInstance(error) || error.details.esysStep !== OPEN_TCTI) throw error;
+          // Either the TPM is down (Fapi_Sign fails the same way) or it takes one connection at a time
+          // (/dev/tpm0) and the FAPI context holds it: then sign through FAPI from now on.
+          const signature = await this.#fapiSign(path, profile, digest, action);
+          this.#logger.warn('the TPM refused a second connection; signing through Fapi_Sign', { tcti: this.#settings.tcti });
+          if (this.#esys === esys) this.#esys = undefined;
+          await esys.close();
+          return signature;
+        }
       }
-      return (await this.#context.sign(path, digest, action)).signature;
+      return await this.#fapiSign(path, profile, digest, action);
     } catch (error) {
       throw toCosignkitError(error, 'BACKEND_FAILURE');
     }
+  }
+
+  async #fapiSign(path: string, profile: TpmProfile, digest: Uint8Array, action: string): Promise<Uint8Array> {
+    if (digest.length !== ALGORITHMS[profile.algorithm].digestLength) {
+      throw new CosignkitError('NOT_SUPPORTED', `Fapi_Sign signs ${profile.algorithm} keys over their profile's hash only; use signWith "esys"`);
+    }
+    return (await this.#context.sign(path, digest, action)).signature;
   }
 
   async verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean> {

@@ -80,18 +80,17 @@ describe.skipIf(!CLI_BUILT)('cosignkit CLI with tpm keys (needs packages/cli bui
     expect(wrongFile.code).not.toBe(0);
   });
 
-  // cosign 2.5 checks every ECDSA key-file signature over SHA-256, P-384 keys too, while the native engine signs
-  // P-384 with SHA-384: cosignkit's own verify-blob checks the P-384 round trip here (see the package README).
-  it('cosignkit verify-blob accepts what sign-blob signed with the P-384 TPM key', async () => {
+  // cosign checks every ECDSA key-file signature over SHA-256, P-384 keys too: the TPM signs a SHA-256 digest then.
+  it('cosign verify-blob accepts what sign-blob signed with the P-384 TPM key', async () => {
     const pub = await cosignkit('public-key', '--key', 'tpm:release384');
     expect(pub.code, pub.stderr).toBe(0);
     await writeFile(join(dir, 'release384.pub'), pub.stdout);
     const signed = await cosignkit('sign-blob', '--engine', 'native', '--key', 'tpm:release384', '--output-signature', 'release384.sig', 'artifact.txt');
     expect(signed.code, signed.stderr).toBe(0);
-    const verified = await cosignkit('verify-blob', '--engine', 'native', '--key', 'release384.pub', '--signature', 'release384.sig', 'artifact.txt');
+    const verified = await sh(COSIGN, ['verify-blob', '--key', 'release384.pub', '--signature', 'release384.sig', '--insecure-ignore-tlog=true', 'artifact.txt']);
     expect(verified.code, verified.stderr).toBe(0);
-    const crossed = await cosignkit('verify-blob', '--engine', 'native', '--key', 'release384.pub', '--signature', 'release.sig', 'artifact.txt');
-    expect(crossed.code).toBe(2);
+    const crossed = await sh(COSIGN, ['verify-blob', '--key', 'release384.pub', '--signature', 'release.sig', '--insecure-ignore-tlog=true', 'artifact.txt']);
+    expect(crossed.code).not.toBe(0);
   });
 
   it('key delete removes the key; public-key then fails with KEY_NOT_FOUND', async () => {

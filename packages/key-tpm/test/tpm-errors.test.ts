@@ -59,6 +59,16 @@ describe('tpm backend: errors with stable codes', () => {
     expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${tpm.tcti}`), testContext(home, { signWith: 'pkcs11' })))).toMatch(/^USAGE/);
   });
 
+  it('keeps signing across a TPM reset (saved contexts die with it; the key is loaded again)', async () => {
+    const before = await manager.signDigest('known', new Uint8Array(32));
+    await run('swtpm_ioctl', ['--tcp', `127.0.0.1:${tpm.ctrlPort}`, '-i']);
+    await run('tpm2_startup', ['-c', '-T', tpm.tcti], { env: { ...process.env, TSS2_LOG: 'all+NONE' } }).catch(() => undefined);
+    const message = Buffer.from('after the reset');
+    const after = await manager.signDigest('known', createHash('sha256').update(message).digest());
+    expect(await manager.verifySignature('known', after, message)).toBe(true);
+    expect(before.length).toBeGreaterThan(60);
+  });
+
   it('an unknown key name is KEY_NOT_FOUND', async () => {
     expect(await codeOf(manager.signDigest('nope', new Uint8Array(32)))).toMatch(/^KEY_NOT_FOUND: .*"nope"/);
     expect(await codeOf(manager.getPublicKeyPem('nope'))).toMatch(/^KEY_NOT_FOUND/);
@@ -98,9 +108,13 @@ describe('tpm backend: errors with stable codes', () => {
     try {
       const opened = await backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome));
       const info = await opened.generateKeyPair({ label: 'k' });
+      await opened.signDigest(info.id, new Uint8Array(32)); // the ESYS connection is open now
+      const idle = await backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome));
       await down.kill();
       expect(await codeOf(opened.signDigest(info.id, new Uint8Array(32)))).toMatch(/^BACKEND_UNAVAILABLE: .*cannot reach the TPM/);
+      expect(await codeOf(idle.signDigest(info.id, new Uint8Array(32)))).toMatch(/^BACKEND_UNAVAILABLE: .*cannot reach the TPM/);
       await opened.close();
+      await idle.close();
       expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome))))
         .toMatch(/^BACKEND_UNAVAILABLE: .*swtpm:host=127\.0\.0\.1/);
     } finally {

@@ -1,5 +1,5 @@
 import { CosignkitError, rawToDer } from '@cosignkit/core';
-import { fapiError, isStaleHandles } from '../fapi/fapi-errors.js';
+import { fapiError, isStaleHandles, layerOf } from '../fapi/fapi-errors.js';
 import { callAsync, type Out, type Pointer } from '../fapi/fapi-library.js';
 import { ESYS_TR, type EsysLibrary } from './esys-library.js';
 
@@ -25,6 +25,9 @@ export interface EsysSignerOptions {
 const TPM2_ALG_ECDSA = 0x0018;
 // A NULL hash-check ticket: TPM2_ST_HASHCHECK, TPM2_RH_NULL, empty digest (the key is not restricted).
 const NULL_TICKET = Buffer.from([0x80, 0x24, 0x40, 0x00, 0x00, 0x07, 0x00, 0x00]);
+
+/** The step whose failure means this TPM cannot take a second connection (e.g. /dev/tpm0, opened by FAPI). */
+export const OPEN_TCTI = 'opening the TCTI';
 
 class EsysFailure extends Error {
   constructor(
@@ -66,6 +69,8 @@ export class EsysSigner {
         return await this.#attempt(key, digest);
       } catch (error) {
         if (!(error instanceof EsysFailure)) throw error;
+        // After a transport or ESYS-state failure the context is out of step with the TPM: start afresh next time.
+        if (layerOf(error.rc) !== 0) this.#reset();
         if (isStaleHandles(error.rc) && this.#options.recoverStaleHandles) {
           this.#reset();
           await this.#options.recoverStaleHandles();
@@ -105,7 +110,7 @@ export class EsysSigner {
       handle = await this.#contextLoad(esys, await this.#savedContext(esys, key));
     } catch (error) {
       // A saved context does not survive a TPM restart: load the key from its blobs once more.
-      if (!(error instanceof EsysFailure) || error.step !== 'TPM2_ContextLoad') throw error;
+      if (!(error instanceof EsysFailure) || error.step !== 'TPM2_ContextLoad' || layerOf(error.rc) !== 0) throw error;
       this.forget(key.path);
       handle = await this.#contextLoad(esys, await this.#savedContext(esys, key));
     }
@@ -170,7 +175,7 @@ export class EsysSigner {
     if (this.#esys !== null) return this.#esys;
     const tcti: Out<Pointer> = [null];
     let rc = this.#lib.Tss2_TctiLdr_Initialize(this.#tcti === '' ? null : this.#tcti, tcti) >>> 0;
-    if (rc !== 0) throw new EsysFailure(rc, 'opening the TCTI');
+    if (rc !== 0) throw new EsysFailure(rc, OPEN_TCTI);
     const esys: Out<Pointer> = [null];
     rc = this.#lib.Esys_Initialize(esys, tcti[0], null) >>> 0;
     if (rc !== 0) {
@@ -194,7 +199,9 @@ export class EsysSigner {
   }
 
   #error(action: string, failure: EsysFailure): CosignkitError {
-    return fapiError({ action: `${action} (${failure.step})`, rc: failure.rc, decoded: this.#options.decode(failure.rc), tcti: this.#tcti });
+    const error = fapiError({ action: `${action} (${failure.step})`, rc: failure.rc, decoded: this.#options.decode(failure.rc), tcti: this.#tcti });
+    error.details.esysStep = failure.step;
+    return error;
   }
 }
 

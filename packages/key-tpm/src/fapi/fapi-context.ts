@@ -141,7 +141,9 @@ export class FapiContext {
 
   #run<T>(action: string, call: (ctx: Pointer) => Promise<{ rc: number; value: T }>): Promise<T> {
     const attempt = async (): Promise<{ rc: number; value: T }> => {
-      if (this.#finalized || this.#pointer === null) throw new CosignkitError('USAGE', `${action}: the TPM key manager is closed`);
+      if (this.#finalized) throw new CosignkitError('USAGE', `${action}: the TPM key manager is closed`);
+      // A recovery that could not reopen the context (TPM down meanwhile) leaves it released: try again now.
+      this.#pointer ??= await initializePointer(this.#lib, this.#configFile, this.#tcti);
       return call(this.#pointer);
     };
     const next = this.#tail.then(async () => {
