@@ -12,7 +12,6 @@ import { TEST_PIN, startSoftHsm, type SoftHsm } from './softhsm.js';
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'bin/cosignkit');
-const CLI_BUILT = existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'));
 // The key-pkcs11 package does not depend on the CLI: without its build this file is skipped, and says so.
 const COSIGN = process.env.COSIGN_PATH ?? (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
 // FORMATS.md §3: an empty trusted root is enough for key-based bundles offline.
@@ -60,7 +59,12 @@ afterAll(async () => {
   await hsm?.stop();
 });
 
-describe.skipIf(!CLI_BUILT)('cosignkit CLI with a pkcs11 key (needs packages/cli built)', () => {
+// scripts/test builds every package first; a missing CLI build is a failure here, never a skip.
+if (!existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'))) {
+  throw new Error('packages/cli/dist is missing: run scripts/setup (it builds every package)');
+}
+
+describe('cosignkit CLI with a pkcs11 key', () => {
   const key = () => hsm.ref(TOKEN, 'release');
 
   it('key generate makes the key on the token and prints its reference without a PIN', async () => {
