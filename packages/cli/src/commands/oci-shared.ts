@@ -80,7 +80,8 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
   return {
     exitCode: malformedOnly ? 3 : 2,
     data,
-    notes: [`engine: ${result.engine}`, ...result.failures.map((f) => `cosignkit: verification failed: ${f.message} [${f.code}]`)],
+    // One line for people, like every other failure: all reasons, the first malformed code or VERIFICATION_FAILED.
+    notes: [`cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`],
   };
 }
 
