@@ -27,4 +27,8 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   'key list': () => import('./commands/key-list.js'),
   'key set-default': () => import('./commands/key-set-default.js'),
   'key delete': () => import('./commands/key-delete.js'),
+  'agent start': () => import('./commands/agent-start.js'),
+  'agent stop': () => import('./commands/agent-stop.js'),
+  'agent status': () => import('./commands/agent-status.js'),
+  'agent run': () => import('./commands/agent-run.js'),
 };

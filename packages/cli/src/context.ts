@@ -20,7 +20,9 @@ export async function buildContext(
     env: base.env,
     importer: backendImporter(base.cwd),
   });
-  return { context: { ...base, config, registry }, close: () => registry.close() };
+  // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process.
+  const keys = base.useAgent ? (await import('./agent/agent-registry.js')).agentBackedRegistry(registry, base) : registry;
+  return { context: { ...base, config, registry: keys }, close: () => registry.close() };
 }
 
 /**

@@ -1,0 +1,25 @@
+import { AgentUnavailable, findAgent } from './client.js';
+import type { AgentStatus } from './server.js';
+
+/** The running agent's status, or undefined when none answers (no socket, or a dead agent's socket). */
+export async function pingAgent(env: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): Promise<AgentStatus | undefined> {
+  const client = findAgent(env, warn);
+  if (!client) return undefined;
+  try {
+    return (await client.request({ op: 'ping' }, undefined, 5000)) as AgentStatus;
+  } catch (error) {
+    if (error instanceof AgentUnavailable) return undefined;
+    throw error;
+  }
+}
+
+export function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,69 @@
+import { parseFlags, stringFlag } from '../args.js';
+import type { Command } from '../command.js';
+import { agentLogger } from '../agent/agent-logger.js';
+import { DEFAULT_TTL, parseDuration } from '../agent/duration.js';
+import { agentPaths } from '../agent/paths.js';
+import { AgentServer } from '../agent/server.js';
+import { backendImporter } from '../context.js';
+import { usageError } from '../usage-error.js';
+
+export const AGENT_FLAGS = {
+  socket: { type: 'string' },
+  ttl: { type: 'string' },
+} as const;
+
+const command: Command = {
+  summary: 'run the key agent in the foreground (until SIGTERM, Ctrl-C or "agent stop")',
+  help: `Usage: cosignkit agent run [--socket <path>] [--ttl <duration>]
+
+Runs the agent in the foreground, logging to stderr. The agent keeps key stores open (a logged-in PKCS#11
+session, a TPM context, a decrypted key file) so that the sigstore-kms-cosignkit plugin and cosignkit's own
+commands need no start-up, login or decryption per call.
+
+Flags:
+  --socket <path>     the socket (default: $COSIGNKIT_AGENT_SOCKET, else $XDG_RUNTIME_DIR/cosignkit/agent.sock,
+                      else a private directory per user in the temp dir)
+  --ttl <duration>    close a store idle this long: 90s, 10m, 1h; 0 keeps stores open until the agent stops
+                      (default ${DEFAULT_TTL}, or $COSIGNKIT_AGENT_TTL)
+
+Security: the socket's directory is 0700 and the socket 0600, so only its owner can connect (root aside), and
+every request carries a random token from a file only the owner can read. Passwords and PINs come from the
+client that first opens a store, and are never logged. COSIGNKIT_DEBUG=1 logs every operation.`,
+  async run(context) {
+    const { server, ttl } = await createAgent(context);
+    await server.listen();
+    const onSignal = (signal: NodeJS.Signals) => void server.stop(signal);
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGHUP', onSignal);
+    context.signal.addEventListener('abort', () => void server.stop('interrupted'));
+    try {
+      await server.stopped;
+    } finally {
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGHUP', onSignal);
+    }
+    return { text: '', data: { stopped: true, socket: server.paths.socket, ttlMs: ttl } };
+  },
+};
+
+export async function createAgent(context: Parameters<Command['run']>[0]): Promise<{ server: AgentServer; ttl: number }> {
+  const flags = parseFlags('agent run', context.argv, AGENT_FLAGS, { min: 0, max: 0, names: '' });
+  const socket = stringFlag(flags, 'socket');
+  const ttlText = stringFlag(flags, 'ttl') ?? context.env.COSIGNKIT_AGENT_TTL ?? DEFAULT_TTL;
+  const ttl = parseDuration(ttlText);
+  if (ttl === undefined) throw usageError('agent run', `--ttl takes a duration such as 90s, 10m or 1h, not "${ttlText}"`);
+  const paths = agentPaths(socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env);
+  const server = new AgentServer({
+    paths,
+    ttlMs: ttl,
+    config: context.config,
+    env: context.env,
+    logger: agentLogger((line) => void process.stderr.write(line), context.env.COSIGNKIT_DEBUG === '1'),
+    importer: backendImporter(context.cwd),
+  });
+  return { server, ttl };
+}
+
+export default command;
