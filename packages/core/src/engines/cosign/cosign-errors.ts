@@ -18,7 +18,8 @@ const CLASSES: readonly [RegExp, ErrorCode][] = [
   [/(reading key|loading public key|private key)[^\n]*no such file or directory/i, 'KEY_NOT_FOUND'],
   [/no such file or directory/i, 'FILE_NOT_FOUND'],
   [/is a directory/i, 'NOT_A_FILE'],
-  [/unsupported (public )?key type|error validating \w+ key|unsupported key/i, 'KEY_UNSUPPORTED'],
+  [/unsupported (public )?key type|error validating \w+ key|unsupported key|unsupported scrypt parameters/i, 'KEY_UNSUPPORTED'],
+  [/reading key: (invalid pem block|decrypt: invalid character|decrypt: unexpected end of JSON|decrypt: illegal base64)/i, 'KEY_MALFORMED'],
   [/proto: |invalid character .* looking for beginning|unmarshal(l)?ing bundle|bundle.*(invalid|malformed)/i, 'BUNDLE_MALFORMED'],
   [/sigstore-kms-|plugin/i, 'BACKEND_FAILURE'],
 ];
