@@ -12,7 +12,8 @@ const command: Command = {
   summary: "import a PEM private key into cosign's encrypted format",
   help: `Usage: cosignkit import-key-pair --key <file.pem> [--output-key-prefix <prefix>]
 
-Reads a PEM private key (PKCS#8, SEC1 EC or PKCS#1 as key-file supports) and writes <prefix>.key, encrypted
+Reads an unencrypted PEM private key (PKCS#8, or SEC1 "EC PRIVATE KEY"; ECDSA P-256, P-384 or Ed25519;
+RSA is refused) and writes <prefix>.key, encrypted
 with a new password (COSIGN_PASSWORD, a prompt asked twice, or stdin), and <prefix>.pub, as
 "cosign import-key-pair" does. Existing files are never overwritten (KEY_EXISTS).
 
