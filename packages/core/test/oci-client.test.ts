@@ -60,3 +60,24 @@ describe('RegistryClient against docker-registry', () => {
     expect(CosignkitError.isInstance(error) && error.code).toBe('REGISTRY_UNAVAILABLE');
   });
 });
+
+describe('plain HTTP only for loopback or when allowed', () => {
+  it('uses https for other hosts unless allowHttp, as cosign does', async () => {
+    const urls: string[] = [];
+    // Real fetch underneath (the host does not resolve); the wrapper only records which URL was asked for.
+    const recording: typeof fetch = (input, init) => {
+      urls.push(String(input));
+      return fetch(input, init);
+    };
+    const repo = { registry: 'registry.invalid:5000', repository: 'a/b' };
+    await expect(new RegistryClient({ credentials: noCredentials, fetch: recording }).resolve(repo, 'v1')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(new RegistryClient({ credentials: noCredentials, fetch: recording, allowHttp: true }).resolve(repo, 'v1')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await new RegistryClient({ credentials: noCredentials, fetch: recording }).resolve({ registry: registry.host, repository: 'x/y' }, 'v1').catch(() => undefined);
+    expect(urls).toEqual([
+      'https://registry.invalid:5000/v2/a/b/manifests/v1',
+      'http://registry.invalid:5000/v2/a/b/manifests/v1',
+      `http://${registry.host}/v2/x/y/manifests/v1`,
+    ]);
+  });
+});
+
