@@ -14,7 +14,6 @@ const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'bin/cosignkit');
 // The key-tpm package does not depend on the CLI: without its build this file is skipped, and says so.
-const CLI_BUILT = existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'));
 const COSIGN = process.env.COSIGN_PATH ?? (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
 
 interface Ran {
@@ -51,7 +50,12 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!CLI_BUILT)('cosignkit CLI with tpm keys (needs packages/cli built)', () => {
+// scripts/test builds every package first; a missing CLI build is a failure here, never a skip.
+if (!existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'))) {
+  throw new Error('packages/cli/dist is missing: run scripts/setup (it builds every package)');
+}
+
+describe('cosignkit CLI with tpm keys', () => {
   it('key generate makes P-256 and P-384 keys in the TPM; key list shows both', async () => {
     const p256 = await cosignkit('key', 'generate', '--key', 'tpm:release');
     expect(p256.code, p256.stderr).toBe(0);
