@@ -27,6 +27,8 @@ export default async function dsse(ctx) {
   const { privateKey } = await decryptCosignKey(await readFile(join(base, 'bench.key'), 'utf8'), 'bench');
   const pkey = createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const bareSignRate = await ctx.rate(async () => cryptoSign('sha256', lib.pae(payloadType, payload), pkey), { seconds: 2 });
+  const digest = createHash('sha256').update(lib.pae(payloadType, payload)).digest();
+  const signDigestRate = await ctx.rate(() => manager.signDigest(info.id, digest), { seconds: 2 });
   const envelope = await lib.signEnvelope(payloadType, payload, signers);
   const text = lib.serializeEnvelope(envelope);
   const key = lib.trustedKey(info.publicKeyPem);
@@ -93,7 +95,7 @@ for (let i = 0; i < Number(count); i++) {
     if (!r.intact || r.entries !== writers * perWriter) throw new Error(`lost entries: ${r.entries}`);
     return (writers * perWriter) / seconds;
   };
-  const one = await appendRate(1, 200);
+  const one = await appendRate(1, 400);
   const four = await appendRate(4, 100);
 
   return {
@@ -105,10 +107,14 @@ for (let i = 0; i < Number(count); i++) {
       'lock file and fsynced (file, then head file and directory) before the next; the rate includes process start.',
     rows: [
       { name: 'envelopes signed per second (P-256, FileKeyManager)', value: fmt.rate(signRate), baseline: 'node:crypto sign of the PAE', baselineValue: fmt.rate(bareSignRate), ratio: fmt.ratio(signRate / bareSignRate) },
+      { name: 'FileKeyManager.signDigest alone (same key)', value: fmt.rate(signDigestRate), baseline: 'node:crypto sign of the PAE', baselineValue: fmt.rate(bareSignRate), ratio: fmt.ratio(signDigestRate / bareSignRate) },
       { name: 'envelopes verified per second (P-256, parse + verify)', value: fmt.rate(verifyRate), baseline: 'node:crypto verify of the PAE', baselineValue: fmt.rate(bareVerifyRate), ratio: fmt.ratio(verifyRate / bareVerifyRate) },
       { name: 'verifyLog, 100,000 entries, in-process', value: fmt.ms(verifyMs), baseline: 'readline + JSON.parse of each line', baselineValue: fmt.ms(readMs[2]), ratio: fmt.ratio(verifyMs / readMs[2]), goal: '< 1 s', met: verifyMs < 1000 },
       { name: '`cosignkit verify-log`, 100,000 entries (whole process)', value: fmt.ms(cliMs), goal: '< 1 s', met: cliMs < 1000 },
       { name: 'appends per second, 4 concurrent writer processes', value: fmt.rate(four), baseline: '1 writer process', baselineValue: fmt.rate(one), ratio: fmt.ratio(four / one) },
     ],
+    notes: 'Signing an envelope costs what the backend\'s `signDigest` costs: the file backend signs a precomputed ' +
+      'digest in JavaScript (@noble/curves; node:crypto cannot sign a digest), so it runs far below node:crypto signing the ' +
+      'whole message. Envelope signing adds little on top of `signDigest` (compare the two rows).',
   };
 }

@@ -67,7 +67,7 @@ async function acquire(target: string, options: LockOptions): Promise<() => Prom
       throw new CosignkitError('TIMEOUT', `timed out waiting for the lock ${lockPath} (held by another writer)`);
     }
     await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
-    wait = Math.min(wait * 2, 50);
+    wait = Math.min(wait * 2, 8);
   }
 }
 
