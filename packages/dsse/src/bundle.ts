@@ -68,16 +68,6 @@ export function dsseBundleFromJson(value: unknown): DsseBundle {
   return bundle;
 }
 
-/** An envelope from either a bare envelope file or a Sigstore bundle (told apart by `mediaType`). */
-export function parseEnvelopeOrBundle(text: string | Uint8Array): { envelope: Envelope; bundle?: DsseBundle } {
-  const value = parseJson(text, 'envelope');
-  if (isObject(value) && 'mediaType' in value && !('payloadType' in value)) {
-    const bundle = dsseBundleFromJson(value);
-    return { envelope: bundle.envelope, bundle };
-  }
-  return { envelope: envelopeFromJson(value) };
-}
-
 function wrap<T>(fn: () => T): T {
   try {
     return fn();

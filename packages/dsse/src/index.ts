@@ -21,7 +21,6 @@ export {
   BUNDLE_V03_MEDIA_TYPE,
   dsseBundleFromJson,
   parseDsseBundle,
-  parseEnvelopeOrBundle,
   publicKeyHint,
   serializeDsseBundle,
   serializeLegacyAttestationBundle,
