@@ -35,6 +35,7 @@ export async function readKeyMap(path: string): Promise<TrustedKey[]> {
 
 /** Fetches a key map over HTTP(S). Network failures are BACKEND_UNAVAILABLE, a bad body KEY_MALFORMED. */
 export async function fetchKeyMap(url: string, options: { signal?: AbortSignal } = {}): Promise<TrustedKey[]> {
+  assertTrustworthyUrl(url);
   let response: Response;
   try {
     response = await fetch(url, { signal: options.signal ?? AbortSignal.timeout(30_000), redirect: 'follow' });
@@ -43,6 +44,19 @@ export async function fetchKeyMap(url: string, options: { signal?: AbortSignal }
   }
   if (!response.ok) throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: HTTP ${response.status}`);
   return parseKeyMap(await response.text(), url);
+}
+
+/** Trusted keys over plain HTTP could be swapped by anyone on the path: HTTPS, or HTTP to this machine only. */
+function assertTrustworthyUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (error) {
+    throw new CosignkitError('USAGE', `invalid key map URL "${text}"`, { cause: error });
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return;
+  throw new CosignkitError('USAGE', `refusing to fetch trusted keys from ${url.protocol}//${url.host}: use an https:// URL`);
 }
 
 /** The JSON text of a key map, for writing one from keys in hand. */

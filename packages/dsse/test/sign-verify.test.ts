@@ -122,3 +122,14 @@ function derToRaw(der: Uint8Array, size: number): Uint8Array {
   }
   return Uint8Array.from(Buffer.concat(ints));
 }
+
+describe('fetchKeyMap', () => {
+  it('refuses plain HTTP except to this machine', async () => {
+    const { fetchKeyMap } = await import('../src/index.js');
+    await expect(fetchKeyMap('http://example.com/keys.json')).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(fetchKeyMap('ftp://example.com/keys.json')).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(fetchKeyMap('not a url')).rejects.toMatchObject({ code: 'USAGE' });
+    // Loopback HTTP is allowed (nothing listens on port 9 here: the fetch itself fails).
+    await expect(fetchKeyMap('http://127.0.0.1:9/keys.json')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+});

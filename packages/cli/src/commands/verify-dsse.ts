@@ -42,7 +42,7 @@ envelope or a key cannot be parsed. With --json, prints each signer and each unm
 Trust (one of):
   --key-file <pem>                  one public key, tried for every signature whatever its keyid
   --keys <file>                     a key map: {"<keyid>": "<PEM public key>", …}
-  --keys-url <url>                  the same key map fetched over HTTP(S)
+  --keys-url <url>                  the same key map fetched over HTTPS (plain HTTP only from localhost)
 
 Policy:
   --require-keyid <id>              a valid signature by this keyid (a key map name, or the key's
