@@ -1,7 +1,7 @@
+import { hash as oneShotHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { fileError } from '@cosignkit/core';
-import { hash as oneShotHash } from 'node:crypto';
 import { GENESIS_HASH, HASH_SUFFIX_LENGTH, type LogEntry } from './log-entry.js';
 import { readHead, type LogHead } from './log-head.js';
 
@@ -34,7 +34,8 @@ const FRAME_LENGTH = '{"seq":1,'.length + TAIL_LENGTH;
 const CHUNK = 1024 * 1024;
 
 /**
- * Checks the whole chain in one streamed pass: each line's hash over its canonical content, `prev` equal to
+ * Checks the whole chain in one streamed pass: each line's hash over the line as written without its hash
+ * field (the canonical serialization, for lines cosignkit writes), `prev` equal to
  * the previous line's hash, `seq` counting up by one, a complete last line, and the head file. Finds the
  * entries of one envelope on the way (`envelope`: `sha256:<hex>`).
  */
@@ -77,7 +78,9 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
     } else if (seq < expectedSeq) {
       report({ line: lineNo, kind: 'reordered', message: `line ${lineNo}: out of order or duplicated (seq ${seq} after seq ${expectedSeq - 1})` });
     } else if (prev !== prevHash) {
-      report({ line: lineNo, kind: 'inserted', message: `line ${lineNo} does not chain to line ${lineNo - 1} (a line was inserted or replaced)` });
+      report({ line: lineNo, kind: 'inserted', message: lineNo === 1
+        ? 'line 1 does not start the chain (its prev is not the genesis hash: lines before it were removed, or it was replaced)'
+        : `line ${lineNo} does not chain to line ${lineNo - 1} (a line was inserted or replaced)` });
     }
     expectedSeq = seq + 1;
     prevHash = hash;
