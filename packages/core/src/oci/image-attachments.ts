@@ -26,7 +26,7 @@ export async function listAttachments(client: RegistryClient, image: string, env
     const tag = signatureTag(resolved.digest, suffix);
     const found = await client.findManifest(target, tag);
     if (!found) continue;
-    const manifest = JSON.parse(found.bytes.toString('utf8')) as { layers?: { digest: string }[] };
+    const manifest = parseJsonOr(found.bytes, {}) as { layers?: { digest: string }[] };
     attachments.push({ kind, via: 'tag', reference: tag, items: (manifest.layers ?? []).map((l) => l.digest) });
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
@@ -66,7 +66,7 @@ export async function cleanAttachments(
     const tag = resolved.digest.replace(':', '-');
     const index = await client.findManifest(target, tag);
     if (index) {
-      const parsed = JSON.parse(index.bytes.toString('utf8')) as { manifests: { digest: string }[] };
+      const parsed = parseJsonOr(index.bytes, { manifests: [] }) as { manifests: { digest: string }[] };
       const gone = new Set(chosen.map((a) => a.reference));
       parsed.manifests = parsed.manifests.filter((d) => !gone.has(d.digest));
       await client.putManifest(target, tag, Buffer.from(JSON.stringify(parsed)), 'application/vnd.oci.image.index.v1+json');
@@ -88,7 +88,7 @@ export async function downloadSignatures(client: RegistryClient, image: string, 
     RFC3161Timestamp: null,
   }));
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE) out.push(JSON.parse(r.bundle.toString('utf8')) as Record<string, unknown>);
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
 }
@@ -99,14 +99,20 @@ export async function downloadAttestations(client: RegistryClient, image: string
   const target = signatureRepository(resolved, env);
   const out: Record<string, unknown>[] = [];
   for (const l of await readSignatureLayers(client, target, resolved.digest, 'att')) {
-    try {
-      out.push(JSON.parse(l.bytes.toString('utf8')) as Record<string, unknown>);
-    } catch {
-      out.push({ unparsable: l.bytes.toString('base64') });
-    }
+    out.push(parseJsonOr(l.bytes, { unparsable: l.bytes.toString('base64') }));
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) out.push(JSON.parse(r.bundle.toString('utf8')) as Record<string, unknown>);
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
+}
+
+/** A registry's bytes as JSON, or `fallback` when they are not (a garbage layer is shown, not fatal). */
+function parseJsonOr(bytes: Buffer, fallback: Record<string, unknown>): Record<string, unknown> {
+  try {
+    const value = JSON.parse(bytes.toString('utf8')) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : fallback;
+  } catch {
+    return fallback;
+  }
 }
