@@ -81,3 +81,32 @@ describe('plain HTTP only for loopback or when allowed', () => {
   });
 });
 
+
+describe('docker config credentials', () => {
+  it('reads auths, then credHelpers and credsStore through a real docker-credential-* program', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { dockerConfigCredentials } = await import('../src/oci/docker-credentials.js');
+    const dir = mkdtempSync(join(tmpdir(), 'cosignkit-docker-config-'));
+    try {
+      // A credential helper as docker runs it: `get` with the server on stdin, JSON on stdout.
+      const helper = join(dir, 'docker-credential-cktest');
+      writeFileSync(helper, '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}\' "$server"\n');
+      chmodSync(helper, 0o755);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({
+        auths: { 'plain.example:5000': { auth: Buffer.from('u1:p:with:colons').toString('base64') } },
+        credHelpers: { 'helped.example': 'cktest' },
+        credsStore: 'cktest',
+      }));
+      const creds = dockerConfigCredentials({ DOCKER_CONFIG: dir, PATH: `${dir}:${process.env.PATH}` });
+      expect(await creds('plain.example:5000')).toEqual({ username: 'u1', password: 'p:with:colons' });
+      expect(await creds('helped.example')).toEqual({ username: 'helper-user', password: 'helper-secret' });
+      expect(await creds('anything.example')).toEqual({ username: 'helper-user', password: 'helper-secret' });
+      const empty = dockerConfigCredentials({ DOCKER_CONFIG: join(dir, 'missing') });
+      expect(await empty('plain.example:5000')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

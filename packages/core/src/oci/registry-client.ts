@@ -168,7 +168,9 @@ export class RegistryClient {
 
   #base(registry: string): string {
     const http = this.#options.allowHttp || isLoopbackRegistry(registry);
-    return `${http ? 'http' : 'https'}://${registry}/v2/`;
+    // Docker Hub's name in references is index.docker.io; its registry API answers at registry-1.docker.io.
+    const host = registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+    return `${http ? 'http' : 'https'}://${host}/v2/`;
   }
 
   async #request(
