@@ -49,8 +49,15 @@ async function signOne(message: Buffer, signer: EnvelopeSigner, options: SignEnv
     }
     sig = await manager.signMessage(keyId, message, { signal: options.signal });
   } else {
-    const digest = createHash(signer.hash ?? ALGORITHMS[algorithm].hash).update(message).digest();
-    sig = await manager.signDigest(keyId, digest, { signal: options.signal });
+    const hash = signer.hash ?? ALGORITHMS[algorithm].hash;
+    // A PAE is small: a backend that signs whole messages (node:crypto for software keys) is far faster than
+    // signing a digest, and signMessage hashes with the key's own hash, so use it when that is the one asked.
+    if (manager.signMessage && hash === ALGORITHMS[algorithm].hash) {
+      sig = await manager.signMessage(keyId, message, { signal: options.signal });
+    } else {
+      const digest = createHash(hash).update(message).digest();
+      sig = await manager.signDigest(keyId, digest, { signal: options.signal });
+    }
   }
   const keyid = signer.keyid ?? (await manager.getPublicKeyFingerprint(keyId));
   return { keyid, sig };
