@@ -29,6 +29,7 @@ export {
   spkiDer,
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
+export { signEcdsaDigest } from './keys/software-ecdsa.js';
 export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
