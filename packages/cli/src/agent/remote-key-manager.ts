@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { GenerateKeyOptions, KeyAlgorithm, KeyInfo, KeyManager } from '@cosignkit/core';
 import type { AgentClient, SecretSource } from './client.js';
 
@@ -43,6 +43,8 @@ export class AgentKeyManager implements KeyManager {
   }
 
   async getPublicKey(id: string): Promise<KeyObject> {
+    // Loaded here only: the plugin's fast path through the agent never needs node:crypto.
+    const { createPublicKey } = await import('node:crypto');
     return createPublicKey(await this.getPublicKeyPem(id));
   }
 

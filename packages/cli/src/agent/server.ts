@@ -65,6 +65,8 @@ const KEY_METHODS = new Set([
   'deleteKey',
 ]);
 
+const ID_FIRST = new Set([...KEY_METHODS].filter((m) => m !== 'generateKeyPair' && m !== 'listKeys'));
+
 /**
  * The agent: serves key operations on a Unix socket and keeps the stores it opened (a logged-in PKCS#11
  * session, a TPM context, a decrypted key file) until they sit idle for the time-to-live. Secrets come only
@@ -277,7 +279,12 @@ export class AgentServer {
         const method = request.method ?? '';
         if (!KEY_METHODS.has(method)) throw new CosignkitError('USAGE', `the agent does not serve the method "${method}"`);
         const args = Array.isArray(request.args) ? request.args : [];
-        return this.#withKey(requireRef(request), async ({ manager }) => {
+        return this.#withKey(requireRef(request), async ({ manager, keyId }) => {
+          if (ID_FIRST.has(method) && args[0] === null) {
+            // The client left the id to the reference (one round trip instead of open + call).
+            if (keyId === '') throw new CosignkitError('USAGE', 'the key reference names a key store, not a key');
+            args[0] = keyId;
+          }
           const fn = (manager as unknown as Record<string, unknown>)[method];
           if (typeof fn !== 'function') throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend has no ${method}`);
           this.#options.logger.debug('key operation', { method, ref: redactKeyRef(request.ref ?? '') });

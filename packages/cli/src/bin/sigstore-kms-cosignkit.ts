@@ -1,9 +1,14 @@
+import module from 'node:module';
 import { runPlugin } from '../plugin/run-plugin.js';
+
+// cosign starts the plugin for every operation: V8's on-disk code cache spares recompiling it each time.
+module.enableCompileCache?.();
 
 // The KMS plugin stock cosign runs for `--key cosignkit://…`: argv is `v1 <request JSON>`. runPlugin answers
 // every failure as {"errorMessage": …} on stdout, as the protocol wants; this catch is the last resort.
 runPlugin(process.argv.slice(2), {
-  stdin: process.stdin,
+  // Touched only when a request reads the message: creating process.stdin costs start-up time.
+  stdin: { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() },
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -1,4 +1,3 @@
-import { createHash, createPublicKey, createVerify, verify } from 'node:crypto';
 import type { KeyAlgorithm, KeyManager } from '@cosignkit/core';
 import {
   PluginError,
@@ -21,6 +20,8 @@ export interface PluginKey {
 
 export interface PluginKeys {
   open(keyResourceID: string): Promise<PluginKey>;
+  /** Optional: signs a digest with the key a reference names in one step (the agent: one round trip). */
+  signDigest?(keyResourceID: string, digest: Uint8Array): Promise<Uint8Array>;
   algorithms(keyResourceID: string): Promise<readonly string[]>;
 }
 
@@ -52,6 +53,10 @@ export async function handleKeyRequest(
     case 'signMessage': {
       const options = messageOptionsOf(args.signOptions);
       const hash = hashOf(options.hashFunc ?? request.initOptions.hashFunc);
+      if (options.digest != null && keys.signDigest) {
+        const signature = await keys.signDigest(id, decodeDigest(options.digest, hash.length));
+        return { signMessage: { signature: base64(signature) } };
+      }
       const key = await named(keys, id);
       const algorithm = key.algorithm ?? (await key.manager.getAlgorithm(key.keyId));
       let signature: Uint8Array;
@@ -75,6 +80,8 @@ export async function handleKeyRequest(
       const signature = Buffer.from(args.signature, 'base64');
       const hash = hashOf(options.hashFunc ?? request.initOptions.hashFunc);
       const key = await named(keys, id);
+      // node:crypto only when needed: a signature with a digest given (the agent's fast path) never loads it.
+      const { createPublicKey, createVerify, verify } = await import('node:crypto');
       const publicKey = createPublicKey(await key.manager.getPublicKeyPem(key.keyId));
       let valid: boolean;
       if (publicKey.asymmetricKeyType === 'ed25519') {
@@ -109,6 +116,7 @@ function decodeDigest(text: string, expected: number): Uint8Array {
 }
 
 export async function digestOf(stream: AsyncIterable<Uint8Array>, algorithm: string): Promise<Uint8Array> {
+  const { createHash } = await import('node:crypto');
   const hash = createHash(algorithm);
   for await (const chunk of stream) hash.update(chunk);
   return hash.digest();

@@ -1,5 +1,5 @@
-import { AgentUnavailable, type AgentClient } from '../agent/client.js';
-import type { PluginKeys } from './handle.js';
+import { AgentUnavailable, absoluteRef, environmentSecretSource, findAgent, type AgentClient } from '../agent/client.js';
+import { handleKeyRequest, type PluginKeys } from './handle.js';
 import { PluginError, defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
 
 export interface PluginIo {
@@ -12,8 +12,8 @@ export interface PluginIo {
 
 /**
  * The whole plugin: one request in argv, one JSON answer on stdout (errors too: cosign ignores the exit status).
- * Loads only what the request needs: `defaultAlgorithm` nothing, a request the agent serves only the socket
- * client, and core with the backend only when the plugin does the work itself.
+ * Loads only what the request needs: the few small modules here and node:net for the agent; core and the
+ * backend only when the plugin does the work itself; node:crypto only to hash or verify a message.
  */
 export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<void> {
   let response: Record<string, unknown>;
@@ -30,15 +30,20 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
 }
 
 async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {
-  const { handleKeyRequest } = await import('./handle.js');
-  const { findAgent } = await import('../agent/client.js');
   const agent = findAgent(io.env, (message) => io.stderr.write(`cosignkit: warning: ${message}\n`));
   if (agent) {
+    let read = false;
+    const stdin: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        read = true;
+        return io.stdin[Symbol.asyncIterator]();
+      },
+    };
     try {
-      return await handleKeyRequest(request, await agentKeys(agent, io), io.stdin);
+      return await handleKeyRequest(request, agentKeys(agent, io), stdin);
     } catch (error) {
-      // Only when nothing answered at all (no stdin read yet): a stale socket of a dead agent.
-      if (!(error instanceof AgentUnavailable)) throw error;
+      // Nothing answered (a dead agent's socket): do the work here, unless the message was already read.
+      if (!(error instanceof AgentUnavailable) || read) throw error;
     }
   }
   const { directKeys } = await import('./direct.js');
@@ -50,14 +55,17 @@ async function serve(request: PluginRequest, io: PluginIo): Promise<Record<strin
   }
 }
 
-async function agentKeys(client: AgentClient, io: PluginIo): Promise<PluginKeys> {
-  const { absoluteRef, environmentSecretSource } = await import('../agent/client.js');
-  const { openThroughAgent } = await import('../agent/remote-key-manager.js');
+function agentKeys(client: AgentClient, io: PluginIo): PluginKeys {
   const secrets = environmentSecretSource(io.env);
   return {
     async open(keyResourceID) {
+      const { openThroughAgent } = await import('../agent/remote-key-manager.js');
       const opened = await openThroughAgent(client, absoluteRef(keyResourceID, io.cwd), secrets);
       return { manager: opened.manager, keyId: opened.keyId, ...(opened.algorithm ? { algorithm: opened.algorithm } : {}) };
+    },
+    async signDigest(keyResourceID, digest) {
+      // A null key id: the agent signs with the key the reference names, without an `open` round trip first.
+      return (await client.request({ op: 'key', ref: absoluteRef(keyResourceID, io.cwd), method: 'signDigest', args: [null, digest] }, secrets)) as Uint8Array;
     },
     async algorithms(keyResourceID) {
       return (await client.request({ op: 'algorithms', ref: absoluteRef(keyResourceID, io.cwd) })) as string[];
