@@ -37,7 +37,11 @@ Flags:
     if (ttl !== undefined) args.push('--ttl', ttl);
     let exited: number | null | undefined;
     try {
-      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env, cwd: context.cwd });
+      // The daemon takes secrets from its clients only: none of the starter's stays in its environment.
+      const daemonEnv = { ...env };
+      delete daemonEnv.COSIGN_PASSWORD;
+      delete daemonEnv.COSIGN_PKCS11_PIN;
+      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv, cwd: context.cwd });
       child.once('exit', (code) => (exited = code));
       child.unref();
     } finally {
