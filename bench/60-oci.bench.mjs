@@ -3,7 +3,7 @@
 // once per image, in the same run, on the same registry.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const IMAGES = Number(process.env.BENCH_OCI_IMAGES ?? 100);
@@ -114,18 +114,18 @@ async function startRegistry(dir) {
     'storage: {inmemory: {}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}',
     'http: {addr: "127.0.0.1:0", secret: bench-only}',
   ].join('\n'));
-  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const host = await new Promise((resolve, reject) => {
-    let log = '';
-    child.on('error', reject);
-    child.stderr.on('data', (d) => {
-      log += d;
-      const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`docker-registry exited ${code}: ${log}`)));
-  });
-  child.stderr.resume();
+  // The log goes to a file: cosign runs through spawnSync, which blocks this event loop, and a registry
+  // writing to an undrained pipe would stall after a few dozen requests.
+  const logPath = join(dir, 'registry.log');
+  const log = await open(logPath, 'w');
+  const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', log.fd] });
+  await log.close();
+  let host;
+  for (const started = Date.now(); !host; await new Promise((r) => setTimeout(r, 10))) {
+    const text = await readFile(logPath, 'utf8');
+    host = /listening on (127\.0\.0\.1:\d+)/.exec(text)?.[1];
+    if (!host && (child.exitCode !== null || Date.now() - started > 10_000)) throw new Error(`docker-registry did not start: ${text}`);
+  }
   return {
     host,
     stop: () => new Promise((r) => {

@@ -34,6 +34,7 @@ export class RegistryClient {
   readonly #credentials: CredentialSource;
   /** Authorization per registry and scope: tokens are scoped, so one per repository and action set. */
   readonly #auth = new Map<string, string>();
+  readonly #noReferrersApi = new Set<string>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
@@ -152,13 +153,18 @@ export class RegistryClient {
    * tag `sha256-<hex>` (OCI 1.1). `fallback` says which answered.
    */
   async referrers(repo: Repository, digest: string): Promise<{ index: ImageIndex; fallback: boolean }> {
-    try {
-      const response = await this.#request(repo, 'GET', `referrers/${digest}`, { accept: MEDIA_TYPES.ociIndex });
-      if (contentType(response).startsWith(MEDIA_TYPES.ociIndex)) {
-        return { index: (await response.json()) as ImageIndex, fallback: false };
+    if (!this.#noReferrersApi.has(repo.registry)) {
+      try {
+        const response = await this.#request(repo, 'GET', `referrers/${digest}`, { accept: MEDIA_TYPES.ociIndex });
+        if (contentType(response).startsWith(MEDIA_TYPES.ociIndex)) {
+          return { index: (await response.json()) as ImageIndex, fallback: false };
+        }
+        await response.body?.cancel();
+      } catch (error) {
+        if (!(CosignkitError.isInstance(error) && [404, 405, 400].includes(Number(error.details.status)))) throw error;
+        // A registry without the API answers so for every subject: ask once per client.
+        this.#noReferrersApi.add(repo.registry);
       }
-    } catch (error) {
-      if (!(CosignkitError.isInstance(error) && [404, 405, 400].includes(Number(error.details.status)))) throw error;
     }
     const tag = digest.replace(':', '-');
     const found = await this.findManifest(repo, tag);

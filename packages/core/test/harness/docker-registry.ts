@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,22 +24,25 @@ export async function startRegistry(options: { auth?: string } = {}): Promise<Ru
     ...(options.auth ? [`auth: ${options.auth}`] : []),
   ].join('\n');
   await writeFile(join(dir, 'config.yml'), config);
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The log goes to a file, not a pipe: a test that blocks its event loop (execFileSync) must not leave the
+  // registry stuck writing to a full pipe.
+  const logPath = join(dir, 'registry.log');
+  const log = await open(logPath, 'w');
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', log.fd] });
+  await log.close();
   const host = await new Promise<string>((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`docker-registry did not start:\n${log}`)), 10_000);
+    const started = Date.now();
     child.on('error', (e) => reject(new Error(`cannot run docker-registry (apt-get install docker-registry): ${e.message}`)));
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-      const m = /listening on (127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`docker-registry exited ${code}:\n${log}`)));
+    child.on('exit', (code) => void readFile(logPath, 'utf8').then((text) => reject(new Error(`docker-registry exited ${code}:\n${text}`))));
+    const poll = async (): Promise<void> => {
+      const text = await readFile(logPath, 'utf8').catch(() => '');
+      const m = /listening on (127\.0\.0\.1:\d+)/.exec(text);
+      if (m) return resolve(m[1]!);
+      if (Date.now() - started > 10_000) return reject(new Error(`docker-registry did not start:\n${text}`));
+      setTimeout(() => void poll(), 10);
+    };
+    void poll();
   });
-  child.stderr!.resume();
   return { host, dir, stop: () => stop(child, dir) };
 }
 
