@@ -16,7 +16,11 @@ for (const manifest of process.argv.slice(2)) {
   }
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const p = r.numPassedTests ?? 0;
-  const f = (r.numFailedTests ?? 0) + (r.numFailedTestSuites ?? 0);
+  // A test file that failed without a failed test (an import error, a crash in beforeAll) counts once.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length;
+  const f = (r.numFailedTests ?? 0) + brokenFiles;
   console.log(`${pkg.name}: ${p} passed, ${f} failed, ${r.numPendingTests ?? 0} skipped`);
   passed += p;
   failed += f;

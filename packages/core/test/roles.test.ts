@@ -43,7 +43,8 @@ describe('Signer', () => {
     const signer = createSigner({ engine: 'native', registry: registry(withCosign), defaultKey: 'fakemem:spare' });
     const result = await signer.signBlobLocal(artifact, {});
     expect(result.keyFingerprint).toBe(fingerprintOf(keys.get('spare')!));
-    expect(result.digest.algorithm).toBe('sha384');
+    // The spare key is P-384: blobs are hashed with SHA-256 for every ECDSA key, as cosign does.
+    expect(result.digest.algorithm).toBe('sha256');
   });
 
   it('auto: native for a backend key when the cosignkit plugin is not on PATH, cosign for a key file', async () => {
