@@ -30,7 +30,7 @@ export {
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
 export { signEcdsaDigest } from './keys/software-ecdsa.js';
-export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets } from './keys/backend-registry.js';
+export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets, storeKeyOf } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
 export type { CosignkitConfig } from './config.js';

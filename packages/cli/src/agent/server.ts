@@ -7,6 +7,7 @@ import {
   CosignkitError,
   parseKeyRef,
   redactKeyRef,
+  storeKeyOf,
   toCosignkitError,
   type CosignkitConfig,
   type KeyManager,
@@ -300,7 +301,7 @@ export class AgentServer {
   async #withKey<T>(text: string, use: (opened: OpenedKey & { manager: KeyManager }) => Promise<T>): Promise<T> {
     const ref = parseKeyRef(text);
     const backend = await this.#loader.backendFor(ref.scheme);
-    const key = `${ref.scheme}\0${backend.storeIdOf?.(ref) ?? storeIdentity(ref)}`;
+    const key = storeKeyOf(backend, ref);
     let store = this.#stores.get(key);
     if (!store) {
       const registry = this.#registry().register(backend);
@@ -377,13 +378,3 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** As core's registry: which references share one opened store when the backend does not say. */
-function storeIdentity(ref: KeyRef): string {
-  if (ref.scheme === 'file') return ref.path;
-  const query = Object.entries(ref.query).filter(([k]) => !['pin-value', 'pin-source'].includes(k));
-  if (ref.scheme === 'pkcs11') {
-    const token = ref.path.split(';').filter((a) => !/^(object|id|type)=/i.test(a));
-    return JSON.stringify([token.sort(), query]);
-  }
-  return JSON.stringify(query);
-}

@@ -83,7 +83,7 @@ export class BackendRegistry {
     const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
     const backend = await this.backendFor(ref.scheme);
     const keyId = backend.keyIdOf(ref);
-    const storeKey = `${ref.scheme}\0${backend.storeIdOf?.(ref) ?? storeIdentity(ref)}`;
+    const storeKey = storeKeyOf(backend, ref);
     let store = this.#stores.get(storeKey);
     if (!store) {
       store = backend.open(ref, this.contextFor(backend.name));
@@ -157,7 +157,14 @@ function checkBackend(backend: KeyBackend | undefined, source: string): asserts 
   }
 }
 
-/** Two references into the same store share one opened KeyManager (one PKCS#11 login, one TPM context). */
+/**
+ * Which opened store a reference uses: two references with the same key share one KeyManager (one PKCS#11
+ * login, one TPM context). The backend says when it can (`storeIdOf`); otherwise the rule below.
+ */
+export function storeKeyOf(backend: KeyBackend, ref: KeyRef): string {
+  return `${ref.scheme}\0${backend.storeIdOf?.(ref) ?? storeIdentity(ref)}`;
+}
+
 function storeIdentity(ref: KeyRef): string {
   // Without the backend's own answer, a file reference is its own store: never share one across directories.
   if (ref.scheme === 'file') return ref.path;
