@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const IMAGES = Number(process.env.BENCH_OCI_IMAGES ?? 100);
-const CONCURRENCY = 16;
+const CONCURRENCY = Number(process.env.BENCH_OCI_CONCURRENCY ?? 32);
 
 export default async function oci(ctx) {
   const { dir, fmt } = ctx;
