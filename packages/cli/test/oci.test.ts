@@ -132,6 +132,20 @@ describe('the cosign engine', () => {
   });
 });
 
+describe('the default engine (auto)', () => {
+  it('signs through cosign in its legacy layout and verifies natively, reading both layouts', async () => {
+    await seed(registry.host, 'engine/auto', 'v1');
+    const image = `${registry.host}/engine/auto:v1`;
+    const signed = ok(await run(['--json', 'sign', '--key', 'cosign.key', image]));
+    expect(JSON.parse(signed.stdout)).toMatchObject({ engine: 'cosign', format: 'legacy' });
+    ok(await run(['sign', '--engine', 'native', '--key', 'cosign.key', image]));
+    const verified = ok(await run(['--json', 'verify', '--key', 'cosign.pub', image]));
+    const data = JSON.parse(verified.stdout) as { engine: string; found: { format: string; verified: boolean }[] };
+    expect(data.engine).toBe('native');
+    expect(data.found.map((f) => [f.format, f.verified])).toEqual([['legacy', true], ['bundle', true]]);
+  });
+});
+
 describe('download, tree, clean', () => {
   it('lists, prints and removes what is attached', async () => {
     await seed(registry.host, 'attached/app', 'v1');

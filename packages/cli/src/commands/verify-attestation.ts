@@ -20,7 +20,8 @@ const command: Command = {
 Verifies attestations of <image> as "cosign verify-attestation --key … --insecure-ignore-tlog" does, in
 both layouts (the sha256-<hex>.att image and Sigstore-bundle referrers): a signature by the key, a
 statement whose subject is the image's digest, and the predicate type given by --type (default custom).
-Exit 2 when none verifies.
+Exit 2 when none verifies. The engine is native unless --engine cosign is given (cosign 2.x reads only
+the .att layout there).
 
 Flags:
   --key <pub|ref>              a PEM public key file or any key reference (repeatable)

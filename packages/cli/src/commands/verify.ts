@@ -19,6 +19,7 @@ Verifies <image> as "cosign verify --key … --insecure-ignore-tlog" does: signa
 layouts (the sha256-<hex>.sig image and Sigstore-bundle referrers) and each is checked against the key.
 A tag is resolved first: signatures of the digest it names now are what count. Prints the verified
 payloads as JSON. Exit 2 when no signature verifies (none found included), 3 when all are malformed.
+The engine is native unless --engine cosign is given (cosign 2.x reads only the .sig layout).
 
 Flags:
   --key <pub|ref>              a PEM public key file or any key reference (repeatable: any key may sign)

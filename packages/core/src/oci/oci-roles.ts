@@ -194,6 +194,8 @@ export function createOciVerifier(options: OciRoleOptions) {
   const client = clientFor(options);
   const chooser = engineChooser(options);
   const viaCosign = async (image: string, policy: RegistryPolicy, attestationType?: string): Promise<RegistryVerificationResult | undefined> => {
+    // auto verifies natively: cosign 2.x reads only the legacy tags, the native verifier reads both layouts.
+    if (options.engine !== 'cosign') return undefined;
     const selection = await chooser(false);
     if (selection.engine !== 'cosign') return undefined;
     const [key, ...more] = await verificationKeys(options, policy);
