@@ -61,6 +61,8 @@ describe.each([
     ok(await run(['verify-attestation', '--engine', 'native', '--key', 'cosign.pub', image], env));
     const byCosign = await cosign(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', `${host}/private/app@${digest}`], { cwd: ws.dir, env });
     expect(byCosign.code, byCosign.stderr).toBe(0);
+    // The token flow really ran (the registry accepts nothing else).
+    if (registry() === token) expect(tokenServer.issued()).toBeGreaterThan(0);
   });
 
   it('fails with REGISTRY_AUTH without credentials and with wrong ones', async () => {
@@ -127,5 +129,31 @@ describe('registry errors: one line, a stable code, no stack', () => {
     expectFailure(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', image]), 3, 'SIGNATURE_MALFORMED');
     ok(await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', image]));
     ok(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', image]));
+  });
+
+  it('a garbage Sigstore-bundle referrer is BUNDLE_MALFORMED (exit 3)', async () => {
+    const digest = await seed(open.host, 'garbage/bundle', 'v1');
+    const client = clientWith('', '');
+    const repo = { registry: open.host, repository: 'garbage/bundle' };
+    const subject = await client.resolve(repo, digest);
+    const garbage = Buffer.from('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","nothing":"here"}');
+    const empty = Buffer.from('{}');
+    await client.pushBlob(repo, garbage);
+    await client.pushBlob(repo, empty);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(empty), size: 2 },
+      layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: sha256Digest(garbage), size: garbage.length }],
+      subject: { mediaType: subject.mediaType, digest, size: subject.size },
+      annotations: { 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' },
+    }));
+    const manifestDigest = await client.putManifest(repo, sha256Digest(manifest), manifest, 'application/vnd.oci.image.manifest.v1+json');
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+    ] }));
+    await client.putManifest(repo, digest.replace(':', '-'), index, 'application/vnd.oci.image.index.v1+json');
+    expectFailure(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', `${open.host}/garbage/bundle:v1`]), 3, 'BUNDLE_MALFORMED');
   });
 });
