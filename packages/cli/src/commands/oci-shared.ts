@@ -1,5 +1,4 @@
 import {
-  CosignkitError,
   dockerConfigCredentials,
   MALFORMED_INPUT_CODES,
   RegistryClient,
@@ -90,4 +89,3 @@ export function requireKey(command: string, key: string | undefined): string {
   return key;
 }
 
-export { CosignkitError };
