@@ -30,6 +30,8 @@ export {
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
 export { signEcdsaDigest } from './keys/software-ecdsa.js';
+export { pae } from './signatures/pae.js';
+export { signPayload, verifyPayload } from './signatures/payload-signature.js';
 export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets, storeKeyOf } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ALGORITHMS, CosignkitError, type HashAlgorithm, type KeyManager } from '@cosignkit/core';
+import { ALGORITHMS, CosignkitError, pae, type HashAlgorithm, type KeyManager } from '@cosignkit/core';
 import type { Envelope, EnvelopeSignature } from './envelope.js';
-import { pae } from './pae.js';
 
 /** One key to sign with: a KeyManager (any backend) and the key's id inside it. */
 export interface EnvelopeSigner {

@@ -1,7 +1,5 @@
-import { verify as cryptoVerify } from 'node:crypto';
-import { ALGORITHMS, rawToDer } from '@cosignkit/core';
+import { pae, verifyPayload } from '@cosignkit/core';
 import type { Envelope } from './envelope.js';
-import { pae } from './pae.js';
 import type { TrustedKey } from './trusted-key.js';
 
 /** The outcome for one signature of an envelope. */
@@ -26,29 +24,11 @@ export interface EnvelopeVerification {
 }
 
 /**
- * Verifies one signature over a PAE with one public key (ECDSA in DER or raw r‖s, or Ed25519). A P-384
- * signature over SHA-256 is accepted too: cosign hashes with SHA-256 for every ECDSA key.
+ * Verifies one signature over a PAE with one public key: core's cosign-compatible check (ECDSA in DER or
+ * raw r‖s, over SHA-256 or the curve's own hash; Ed25519).
  */
 export function verifySignature(message: Uint8Array, signature: Uint8Array, key: TrustedKey): boolean {
-  try {
-    if (key.algorithm === 'ed25519') return cryptoVerify(null, message, key.publicKey, signature);
-    const facts = ALGORITHMS[key.algorithm];
-    const hashes = key.algorithm === 'ecdsa-p384-sha384' ? [facts.hash, 'sha256'] : [facts.hash];
-    // A raw r‖s signature (IEEE P1363, the DSSE spec vector's form) has exactly twice the coordinate length.
-    const forms = signature.length === 2 * facts.coordinateLength! ? [signature, rawToDer(signature)] : [signature];
-    return hashes.some((hash) => forms.some((sig) => safeVerify(hash, message, key, sig)));
-  } catch {
-    return false;
-  }
-}
-
-function safeVerify(hash: string, message: Uint8Array, key: TrustedKey, signature: Uint8Array): boolean {
-  try {
-    return cryptoVerify(hash, message, key.publicKey, signature);
-  } catch {
-    // OpenSSL throws on garbage DER; for a verifier that is simply "does not verify".
-    return false;
-  }
+  return verifyPayload(key.publicKey, message, signature);
 }
 
 /**

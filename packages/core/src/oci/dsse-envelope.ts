@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { KeyManager } from '../contracts/key-manager.js';
 import { CosignkitError } from '../errors.js';
-import { signPayload, verifyPayload } from './payload-signature.js';
+import { pae } from '../signatures/pae.js';
+import { signPayload, verifyPayload } from '../signatures/payload-signature.js';
 
 /**
- * The few DSSE pieces the registry layouts need. @cosignkit/dsse has the full implementation, but it depends
- * on core, so core carries this minimum (PAE, sign, verify, parse) itself.
+ * The few DSSE pieces the registry layouts need, on core's PAE and payload signatures (which
+ * @cosignkit/dsse builds on too): one signature with keyid "", as cosign writes, and its check.
  */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
@@ -14,11 +15,6 @@ export interface DsseEnvelope {
   /** Base64 of the payload. */
   payload: string;
   signatures: { keyid?: string; sig: string }[];
-}
-
-export function pae(payloadType: string, payload: Buffer): Buffer {
-  const type = Buffer.from(payloadType, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
 }
 
 /** One signature with keyid "" as cosign writes it (verifiers then try their key). */

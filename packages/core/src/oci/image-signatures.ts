@@ -8,7 +8,7 @@ import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatementFacts, signDsse, verifyDsse } from './dsse-envelope.js';
 import { parseImageReference, repositoryName, type ImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './media-types.js';
-import { signPayload, verifyPayload } from './payload-signature.js';
+import { signPayload, verifyPayload } from '../signatures/payload-signature.js';
 import type { RegistryClient, Repository } from './registry-client.js';
 import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
 import { parseSimpleSigning, simpleSigningPayload } from './simple-signing.js';
