@@ -20,9 +20,26 @@ export async function buildContext(
     env: base.env,
     importer: backendImporter(base.cwd),
   });
-  // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process.
-  const keys = base.useAgent ? (await import('./agent/agent-registry.js')).agentBackedRegistry(registry, base) : registry;
+  // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process. The
+  // agent is looked for on the first open(): commands that open no key (verify-blob with a PEM) skip it.
+  const keys = base.useAgent ? agentOnFirstOpen(registry, base) : registry;
   return { context: { ...base, config, registry: keys }, close: () => registry.close() };
+}
+
+function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 'config' | 'registry'>): BackendRegistry {
+  let backed: Promise<BackendRegistry> | undefined;
+  const open: BackendRegistry['open'] = async (reference) => {
+    backed ??= import('./agent/agent-registry.js').then((m) => m.agentBackedRegistry(registry, base));
+    return (await backed).open(reference);
+  };
+  return new Proxy(registry, {
+    get(target, property) {
+      if (property === 'open') return open;
+      const value: unknown = Reflect.get(target, property, target);
+      // Bound to the real registry: its private fields are not reachable through a proxy.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**

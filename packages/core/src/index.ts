@@ -29,14 +29,15 @@ export {
   spkiDer,
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
-export { signEcdsaDigest } from './keys/software-ecdsa.js';
+export { prepareEcdsaDigestSigner, signEcdsaDigest } from './keys/software-ecdsa.js';
 export { pae } from './signatures/pae.js';
 export { signPayload, verifyPayload } from './signatures/payload-signature.js';
 export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets, storeKeyOf } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
 export type { CosignkitConfig } from './config.js';
-export { assertReadableFile, digestFile, digestFileMulti, fileError } from './digest.js';
+export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
+export type { ChunkSink } from './digest.js';
 export { createSigner, createVerifier, resolveVerificationKey, COSIGNKIT_PLUGIN } from './roles/index.js';
 export type { EngineChoice, RoleOptions, VerificationKey } from './roles/index.js';
 export {

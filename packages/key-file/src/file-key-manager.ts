@@ -15,6 +15,7 @@ import {
   fingerprintOf,
   isKeyAlgorithm,
   publicKeyPem,
+  prepareEcdsaDigestSigner,
   signEcdsaDigest,
   silentLogger,
   type GenerateKeyOptions,
@@ -117,6 +118,14 @@ export class FileKeyManager implements KeyManager {
     checkAborted(options.signal);
     assertDigestLength(algorithm, digest);
     return signEcdsaDigest(privateKey, algorithm, digest);
+  }
+
+  /** Decrypts the key (scrypt, in the thread pool) while the digest signer loads, without signing. */
+  async prepare(id: string, options: SignOptions = {}): Promise<void> {
+    checkAborted(options.signal);
+    const paths = await resolveKeyPaths(this.dir, id);
+    const algorithm = algorithmOfKey(await this.#publicKey(paths));
+    await Promise.all([this.#unlock(paths), prepareEcdsaDigestSigner(algorithm)]);
   }
 
   async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {

@@ -107,6 +107,20 @@ describe('FileKeyManager: signing', () => {
     expect(requests).toHaveLength(2);
   });
 
+  it('prepare() decrypts ahead of signing: the password is asked then, and signing asks nothing more', async () => {
+    await manager().generateKeyPair({ label: 'k' });
+    requests = [];
+    const m = manager();
+    await m.prepare('k');
+    expect(requests).toHaveLength(1);
+    const digest = createHash('sha256').update('x').digest();
+    await m.signDigest('k', digest);
+    expect(requests).toHaveLength(1);
+    password = 'wrong';
+    await rejectsWith(manager().prepare('k'), 'PASSWORD_INCORRECT');
+    password = 'pw';
+  });
+
   it('PASSWORD_INCORRECT for a wrong password, which is not remembered', async () => {
     await manager().generateKeyPair({ label: 'k' });
     const m = manager();

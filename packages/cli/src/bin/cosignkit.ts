@@ -1,4 +1,9 @@
+import module from 'node:module';
 import { main } from '../main.js';
+
+// V8's on-disk code cache: core, the engines and backends load after this line and skip recompiling
+// on every run (a cosign-like CLI is started once per file it signs).
+module.enableCompileCache?.();
 
 // A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {

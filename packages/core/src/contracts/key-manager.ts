@@ -46,6 +46,11 @@ export interface KeyManager {
   /** Signs a whole message: required for Ed25519 keys (pure signatures), optional otherwise. */
   signMessage?(id: string, message: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
   verifySignature(id: string, signature: Uint8Array, message: Uint8Array): Promise<boolean>;
+  /**
+   * Optional: gets ready to sign with the key (decrypts it, logs in) without signing, so a caller can do it
+   * while it hashes the artifact. Signing works without it; it only moves the cost earlier.
+   */
+  prepare?(id: string, options?: SignOptions): Promise<void>;
   getAlgorithm(id: string): Promise<KeyAlgorithm>;
   listKeys(): Promise<KeyInfo[]>;
   deleteKey(id: string): Promise<void>;

@@ -48,7 +48,11 @@ export async function nativeSignBlob(file: string, options: NativeSignBlobOption
     // cosign hashes blobs with SHA-256 for every ECDSA key (it verifies P-384 keys that way too), and the
     // bundle names the hash, so SHA-256 is what every cosign verifies.
     digestAlgorithm = 'sha256';
-    digest = await digestFile(file, digestAlgorithm, { signal });
+    // Unlocking (a file key's scrypt, a token login) overlaps the hashing: neither needs the other.
+    [digest] = await Promise.all([
+      digestFile(file, digestAlgorithm, { signal }),
+      backendCall(async () => manager.prepare?.(keyId, { signal })),
+    ]);
     signature = await backendCall(() => manager.signDigest(keyId, digest, { signal }));
   }
   throwIfAborted(signal);

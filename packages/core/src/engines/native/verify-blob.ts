@@ -7,7 +7,7 @@ import { ALGORITHMS, algorithmOfKey, fingerprintOf, type HashAlgorithm } from '.
 import { throwIfAborted } from '../abort.js';
 import { readBundle, type BundleSignature } from './bundle-input.js';
 import { readSignatureFile } from './signature-input.js';
-import { streamFileTo } from './stream-file.js';
+import { streamFileTo } from '../../digest.js';
 
 export interface NativeVerifyBlobOptions {
   publicKey: KeyObject;
