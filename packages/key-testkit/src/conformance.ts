@@ -19,7 +19,7 @@ import { checkNonExtractable } from './checks/non-extractable.js';
 import { checkPublicKeyViews } from './checks/public-key.js';
 import { checkRefReopens } from './checks/reopen.js';
 import { checkSecretHygiene } from './checks/secret-hygiene.js';
-import { checkDigestLength, checkSignature, checkSignMessage } from './checks/sign.js';
+import { checkDigestLength, checkPrepare, checkSignature, checkSignMessage } from './checks/sign.js';
 import { checkVerifySignature } from './checks/verify.js';
 
 // Hardware is slow (a TPM signs in tens of milliseconds, 32 at once queue up): generous limits, so a third
@@ -142,6 +142,7 @@ export function keyBackendConformance(options: ConformanceOptions): void {
           await checkSignature(s, key());
           await checkSignMessage(s, key());
         });
+        test('prepare(), when offered, readies the key and signing still verifies', false, (s) => checkPrepare(s, key()));
         test('refuses a digest of the wrong length (DIGEST_LENGTH)', false, (s) => checkDigestLength(s, key()));
         test('verifySignature accepts its own signature and rejects tampering and other keys', false, (s) =>
           checkVerifySignature(s, key()));

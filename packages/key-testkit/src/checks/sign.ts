@@ -54,6 +54,15 @@ export function nodeVerify(info: KeyInfo, key: KeyObject, message: Uint8Array, s
   }
 }
 
+/** The optional prepare() must succeed for a usable key and leave signing intact (it only moves cost). */
+export async function checkPrepare(subject: Subject, info: KeyInfo): Promise<void> {
+  const { manager } = subject;
+  if (typeof manager.prepare !== 'function') return;
+  await must('prepare', () => manager.prepare!(info.id));
+  await checkSignature(subject, info);
+  await expectCode('prepare of an unknown key', ['KEY_NOT_FOUND'], () => manager.prepare!(`no-such-key-${Date.now()}`));
+}
+
 /** An ECDSA key that also offers signMessage must hash with its own algorithm's hash. */
 export async function checkSignMessage(subject: Subject, info: KeyInfo): Promise<void> {
   const { manager } = subject;
