@@ -7,10 +7,10 @@ import {
   cosign,
   cosignkit,
   expectFailure,
-  expectNoStackNoSecret,
   requireCosign,
   tempHome,
   type Run,
+  expectOk,
 } from './helpers.js';
 
 // attest-blob and verify-blob-attestation, interoperating both ways with the real cosign.
@@ -18,11 +18,7 @@ let home: ReturnType<typeof tempHome>;
 let dir: string;
 const env = { COSIGN_PASSWORD: PASSWORD };
 
-function ok(run: Run): Run {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
-  expectNoStackNoSecret(run);
-  return run;
-}
+const ok = expectOk;
 const at = (args: string[]) => cosignkit(args, { cwd: dir, env });
 const cs = (args: string[]) => cosign(args, { cwd: dir, env });
 

@@ -1,18 +1,14 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosignkit, expectFailure, expectNoStackNoSecret, tempHome, type Run } from './helpers.js';
+import { cosignkit, expectFailure, expectOk, tempHome, type Run } from './helpers.js';
 
 // log-dsse and verify-log through the real CLI.
 let home: ReturnType<typeof tempHome>;
 let dir: string;
 const ck = (args: string[]) => cosignkit(args, { cwd: dir });
 
-function ok(run: Run): Run {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
-  expectNoStackNoSecret(run);
-  return run;
-}
+const ok = expectOk;
 
 function envelope(i: number): string {
   const statement = { _type: 'https://in-toto.io/Statement/v1', predicateType: 'x:y', subject: [{ name: `f${i}`, digest: { sha256: 'ab'.repeat(32) } }] };

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosign, cosignkit, expectNoStackNoSecret, requireCosign, tempHome, type Run } from './helpers.js';
+import { cosign, cosignkit, expectOk, requireCosign, tempHome, type Run } from './helpers.js';
 
 // Attestations with a key that never leaves its token: SoftHSM2 in a temp dir, verified by the real cosign.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -13,9 +13,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function ok(run: Run): Run {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
-  expectNoStackNoSecret(run);
-  expect(run.stdout + run.stderr).not.toContain(PIN);
+  expect(expectOk(run).stdout + run.stderr).not.toContain(PIN);
   return run;
 }
 

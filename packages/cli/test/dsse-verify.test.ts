@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileKeyManager } from '@cosignkit/key-file';
 import { buildStatement, serializeEnvelope, signEnvelope, type Envelope } from '@cosignkit/dsse';
-import { PASSWORD, cosign, cosignkit, expectFailure, expectNoStackNoSecret, requireCosign, tempHome, type Run } from './helpers.js';
+import { PASSWORD, cosign, cosignkit, expectFailure, expectOk, requireCosign, tempHome, type Run } from './helpers.js';
 
 // verify-dsse: the DSSE spec vector, multi-signer envelopes, each policy flag passing and failing, exit codes.
 const DSSE_FIXTURES = fileURLToPath(new URL('../../dsse/test/fixtures/', import.meta.url));
@@ -18,11 +18,7 @@ let keysUrl: string;
 const env = { COSIGN_PASSWORD: PASSWORD };
 const digest = 'c'.repeat(64);
 
-function ok(run: Run): Run {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
-  expectNoStackNoSecret(run);
-  return run;
-}
+const ok = expectOk;
 const ck = (args: string[]) => cosignkit(args, { cwd: dir, env });
 
 async function writeEnvelope(name: string, envelope: Envelope): Promise<string> {

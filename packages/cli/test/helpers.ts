@@ -93,6 +93,13 @@ export function expectNoStackNoSecret(run: Run): void {
   expect(run.stderr + run.stdout).not.toContain(PASSWORD);
 }
 
+/** Asserts a run succeeded, printed no stack and no password; returns it for chaining. */
+export function expectOk(run: Run): Run {
+  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
+  expectNoStackNoSecret(run);
+  return run;
+}
+
 /** The names in a directory, to prove a failed command left nothing behind (not even a temp file). */
 export function listDir(dir: string): string[] {
   return readdirSync(dir).sort();

@@ -7,10 +7,10 @@ import {
   PASSWORD,
   cosign,
   cosignkit,
-  expectNoStackNoSecret,
   requireCosign,
   tempHome,
   type Run,
+  expectOk,
 } from './helpers.js';
 
 // Interop with the real cosign CLI, both ways, and between cosignkit's two engines.
@@ -18,11 +18,7 @@ let home: ReturnType<typeof tempHome>;
 let dir: string;
 const env = { COSIGN_PASSWORD: PASSWORD };
 
-function ok(run: Run): Run {
-  expect(run.code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(0);
-  expectNoStackNoSecret(run);
-  return run;
-}
+const ok = expectOk;
 
 const cosignVerify = (args: string[]) =>
   cosign(['verify-blob', '--insecure-ignore-tlog=true', ...args], { cwd: dir });
