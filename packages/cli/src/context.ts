@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { BackendRegistry, loadConfig, type ModuleImporter } from '@cosignkit/core';
 import type { CommandContext } from './command.js';
 import { cliSecrets } from './secrets.js';
+import { registryWithOpen } from './registry-with-open.js';
 
 /**
  * Builds the parts of the context that need core: the merged config files and the backend registry.
@@ -32,14 +33,7 @@ function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 
     backed ??= import('./agent/agent-registry.js').then((m) => m.agentBackedRegistry(registry, base));
     return (await backed).open(reference);
   };
-  return new Proxy(registry, {
-    get(target, property) {
-      if (property === 'open') return open;
-      const value: unknown = Reflect.get(target, property, target);
-      // Bound to the real registry: its private fields are not reachable through a proxy.
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return registryWithOpen(registry, open);
 }
 
 /**

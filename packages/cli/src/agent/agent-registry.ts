@@ -1,6 +1,7 @@
 import { CosignkitError, parseKeyRef, type BackendRegistry, type ErrorCode, type KeyRef, type Logger, type OpenedKey } from '@cosignkit/core';
 import { AgentError, AgentUnavailable, absoluteRef, findAgent } from './client.js';
 import { openThroughAgent } from './remote-key-manager.js';
+import { registryWithOpen } from '../registry-with-open.js';
 
 /**
  * The CLI's registry, with keys opened in the agent when one runs: `open()` asks the agent and hands back a
@@ -27,14 +28,7 @@ export function agentBackedRegistry(
     options.logger.debug('key opened in the agent', { backend: opened.backend, keyId: opened.keyId });
     return { backend: await registry.backendFor(ref.scheme), manager: opened.manager, keyId: opened.keyId, ref };
   };
-  return new Proxy(registry, {
-    get(target, property) {
-      if (property === 'open') return open;
-      const value: unknown = Reflect.get(target, property, target);
-      // Bound to the real registry: its private fields are not reachable through a proxy.
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return registryWithOpen(registry, open);
 }
 
 function asCosignkitError(error: unknown): unknown {
