@@ -18,7 +18,8 @@ export default async function oci(ctx) {
   const pub = join(dir, 'bench.pub');
   const registry = await startRegistry(dir);
   try {
-    const core = await import(join(ctx.root, 'packages/core/dist/index.js'));
+    // The registry client and layouts from @cosignkit/oci, the registry of backends from @cosignkit/core.
+    const core = { ...(await import(join(ctx.root, 'packages/core/dist/index.js'))), ...(await import(join(ctx.root, 'packages/oci/dist/index.js'))) };
     const { backend } = await import(join(ctx.root, 'packages/key-file/dist/index.js'));
     const client = new core.RegistryClient({ credentials: async () => undefined });
     const images = [];

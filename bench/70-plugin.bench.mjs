@@ -47,7 +47,7 @@ export default async function plugin(ctx) {
   });
   // As installed by npm (the bin's `#!/usr/bin/env node`): Node running the bin. The repo's bash launcher adds
   // its own start-up (bash, readlink, dirname) and gets a row of its own.
-  const pluginArgv = [process.execPath, join(ctx.root, 'packages/cli/dist/bin/sigstore-kms-cosignkit.cjs'), 'v1', signRequest];
+  const pluginArgv = [process.execPath, join(ctx.root, 'packages/agent/dist/bin/sigstore-kms-cosignkit.cjs'), 'v1', signRequest];
   const launcherArgv = [plugin, 'v1', signRequest];
   const cosignArgv = ['cosign', 'sign-blob', '--key', `cosignkit://${ref}`, '--tlog-upload=false', '--yes', '--output-signature', join(dir, 'out.sig'), 'artifact.txt'];
   // The plugin always exits 0 (errors are JSON): check one answer is a signature before timing it.

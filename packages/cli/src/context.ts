@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { BackendRegistry, loadConfig, type ModuleImporter } from '@cosignkit/core';
+import { BackendRegistry, loadConfig } from '@cosignkit/core';
+import { backendImporter } from '@cosignkit/agent';
 import type { CommandContext } from './command.js';
 import { cliSecrets } from './secrets.js';
-import { registryWithOpen } from './registry-with-open.js';
+import { registryWithOpen } from '@cosignkit/agent';
 
 /**
  * Builds the parts of the context that need core: the merged config files and the backend registry.
@@ -30,31 +28,8 @@ export async function buildContext(
 function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 'config' | 'registry'>): BackendRegistry {
   let backed: Promise<BackendRegistry> | undefined;
   const open: BackendRegistry['open'] = async (reference) => {
-    backed ??= import('./agent/agent-registry.js').then((m) => m.agentBackedRegistry(registry, base));
+    backed ??= import('@cosignkit/agent').then((m) => m.agentBackedRegistry(registry, base));
     return (await backed).open(reference);
   };
   return registryWithOpen(registry, open);
-}
-
-/**
- * Backend packages resolve from the CLI first (its own dependencies: key-file, key-pkcs11, …), then from the
- * working directory, where a project installs a third-party backend named in its cosignkit.config.json.
- */
-export function backendImporter(cwd: string): ModuleImporter {
-  return async (specifier) => {
-    try {
-      return await import(specifier);
-    } catch (error) {
-      if (!isModuleNotFound(error, specifier)) throw error;
-      // Throws MODULE_NOT_FOUND naming the specifier when the project lacks it too: the registry reports that.
-      const resolved = createRequire(join(cwd, 'noop.js')).resolve(specifier);
-      return import(pathToFileURL(resolved).href);
-    }
-  };
-}
-
-/** The package itself is missing (not one of its own imports, which is a broken install to report as is). */
-function isModuleNotFound(error: unknown, specifier: string): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${specifier}'`);
 }

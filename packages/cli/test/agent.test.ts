@@ -4,8 +4,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:f
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSoftHsm, type SoftHsm } from '../../key-pkcs11/test/softhsm.js';
-import { AgentClient } from '../src/agent/client.js';
-import { agentPaths } from '../src/agent/paths.js';
+import { AgentClient } from '@cosignkit/agent';
+import { agentPaths } from '@cosignkit/agent';
 import { PASSWORD, cosignkit, tempHome } from './helpers.js';
 import { alive, errorOf, request, runPlugin, signArgs, startAgent, waitFor, type TestAgent } from './plugin-harness.js';
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256Digest } from '../../core/src/oci/registry-client.js';
-import { htpasswdAuth, startTokenServer, writeDockerConfig, writeHtpasswd, type TokenServer } from '../../core/test/harness/registry-auth.js';
+import { sha256Digest } from '@cosignkit/oci';
+import { htpasswdAuth, startTokenServer, writeDockerConfig, writeHtpasswd, type TokenServer } from '../../oci/test/harness/registry-auth.js';
 import { cosign, cosignkit, expectFailure, expectNoStackNoSecret, PASSWORD, requireCosign, type Run } from './helpers.js';
 import { ociWorkspace, RegistryClient, seed, startRegistry, type RunningRegistry } from './oci-setup.js';
 

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryClient } from '../../core/src/oci/registry-client.js';
-import { seedImage } from '../../core/test/harness/seed-image.js';
+import { RegistryClient } from '@cosignkit/oci';
+import { seedImage } from '../../oci/test/harness/seed-image.js';
 import { cosign, PASSWORD } from './helpers.js';
 
-export { startRegistry } from '../../core/test/harness/docker-registry.js';
-export type { RunningRegistry } from '../../core/test/harness/docker-registry.js';
+export { startRegistry } from '../../oci/test/harness/docker-registry.js';
+export type { RunningRegistry } from '../../oci/test/harness/docker-registry.js';
 
 /** A temp dir with a cosign key pair (made by the real cosign) and an empty trusted root. */
 export async function ociWorkspace(): Promise<{ dir: string; cleanup: () => void }> {

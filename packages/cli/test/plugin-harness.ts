@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { REPO_ROOT, cosignkit, type Run } from './helpers.js';
 
 export const PLUGIN = join(REPO_ROOT, 'bin', 'sigstore-kms-cosignkit');
-export const PLUGIN_JS = join(REPO_ROOT, 'packages', 'cli', 'dist', 'bin', 'sigstore-kms-cosignkit.cjs');
+export const PLUGIN_JS = join(REPO_ROOT, 'packages', 'agent', 'dist', 'bin', 'sigstore-kms-cosignkit.cjs');
 /** bin/ first on PATH: cosign finds sigstore-kms-cosignkit there. */
 export const PATH_WITH_PLUGIN = `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}`;
 

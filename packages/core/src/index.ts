@@ -13,10 +13,8 @@ export { CosignkitError, MALFORMED_INPUT_CODES, toCosignkitError } from './error
 export type { CosignkitErrorOptions, ErrorCode } from './errors.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { formatKeyRef, parseKeyRef, redactKeyRef } from './keys/key-ref.js';
+export { decode as decodeKeyRefPart, formatKeyRef, parseKeyRef, redactKeyRef } from './keys/key-ref.js';
 export type { KeyRef } from './keys/key-ref.js';
-export { parsePkcs11Uri } from './keys/pkcs11-uri.js';
-export type { Pkcs11Uri } from './keys/pkcs11-uri.js';
 export {
   ALGORITHMS,
   KEY_ALGORITHMS,
@@ -30,7 +28,6 @@ export {
 } from './keys/algorithms.js';
 export type { HashAlgorithm } from './keys/algorithms.js';
 export { prepareEcdsaDigestSigner, signEcdsaDigest } from './keys/software-ecdsa.js';
-export { pae } from './signatures/pae.js';
 export { signPayload, verifyPayload } from './signatures/payload-signature.js';
 export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets, storeKeyOf } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/backend-registry.js';
@@ -38,25 +35,15 @@ export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, update
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
 export type { ChunkSink } from './digest.js';
-export { createSigner, createVerifier, resolveVerificationKey, COSIGNKIT_PLUGIN } from './roles/index.js';
-export type { EngineChoice, RoleOptions, VerificationKey } from './roles/index.js';
-export {
-  BUNDLE_V03_MEDIA_TYPE,
-  decodeSignature,
-  isSigstoreBundle,
-  keyBundleJson,
-  nativeSignBlob,
-  nativeVerifyBlob,
-  readBundle,
-  readBundleJson,
-  readSignatureFile,
-} from './engines/native/index.js';
-export type { BundleSignature, KeyBundleInput, NativeSignBlobOptions, NativeVerifyBlobOptions } from './engines/native/index.js';
+export { isSigstoreBundle, readBundle, readBundleJson } from './signatures/bundle-input.js';
+export type { BundleSignature } from './signatures/bundle-input.js';
+export { decodeSignature, readSignatureFile } from './signatures/signature-input.js';
 export {
   COSIGN_EXIT,
   CosignRunner,
   EMPTY_TRUSTED_ROOT,
   cosignError,
+  cosignReason,
   findCosign,
   findOnPath,
   isVerificationMismatch,
@@ -64,7 +51,7 @@ export {
   redactArgv,
   signBlobArgs,
   verifyBlobArgs,
-} from './engines/cosign/index.js';
+} from './cosign/index.js';
 export type {
   CosignGrammar,
   CosignInfo,
@@ -76,54 +63,7 @@ export type {
   FindCosignOptions,
   SignBlobArgs,
   VerifyBlobArgs,
-} from './engines/cosign/index.js';
-export { commitOutputs, tempPathFor } from './engines/atomic-output.js';
-export type { PendingOutput } from './engines/atomic-output.js';
-export {
-  RegistryClient,
-  sha256Digest,
-  dockerConfigCredentials,
-  parseImageReference,
-  formatImageReference,
-  repositoryName,
-  isLoopbackRegistry,
-  MEDIA_TYPES,
-  resolveImage,
-  signImage,
-  verifyImageSignatures,
-  attestImage,
-  verifyImageAttestations,
-  listAttachments,
-  cleanAttachments,
-  downloadSignatures,
-  downloadAttestations,
-  signatureTag,
-  COSIGN_SIGN_PREDICATE,
-  createOciSigner,
-  createOciVerifier,
-  createAttester,
-  pushFileArtifact,
-} from './oci/index.js';
-export type {
-  RegistryClientOptions,
-  Repository,
-  CredentialSource,
-  RegistryCredentials,
-  ImageReference,
-  ResolvedImage,
-  SignatureFormat,
-  FoundSignature,
-  ImageVerification,
-  ImageSubject,
-  Attachment,
-  AttachmentKind,
-  OciRoleOptions,
-  SignArtifactOptions,
-  SignArtifactResult,
-  RegistryPolicy,
-  RegistryVerificationResult,
-  AttestArtifactOptions,
-  OciSigner,
-  OciVerifier,
-  Attester,
-} from './oci/index.js';
+} from './cosign/index.js';
+export { commitOutputs, removeQuietly, renameAll, tempPathFor } from './shared/atomic-output.js';
+export { throwIfAborted } from './shared/abort.js';
+export type { PendingOutput } from './shared/atomic-output.js';

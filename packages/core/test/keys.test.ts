@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CosignkitError, formatKeyRef, parseKeyRef, parsePkcs11Uri, redactKeyRef } from '../src/index.js';
+import { CosignkitError, formatKeyRef, parseKeyRef, redactKeyRef } from '../src/index.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -79,46 +79,5 @@ describe('redactKeyRef', () => {
     expect(parseKeyRef('pkcs11:token=a?pin%2Dvalue=1234').query['pin-value']).toBe('1234');
     expect(redactKeyRef('pkcs11:token=a?pin%2Dvalue=1234')).not.toContain('1234');
     expect(redactKeyRef('pkcs11:token=a?pin%2dvalue=1234&x=1')).toBe('pkcs11:token=a?pin%2dvalue=REDACTED&x=1');
-  });
-});
-
-describe('parsePkcs11Uri', () => {
-  it('reads path and query attributes as cosign spells them', () => {
-    const uri = parsePkcs11Uri(
-      'pkcs11:token=my%20token;object=release;type=private;id=%01%02%ff;slot-id=3;library-version=2.40;x-vendor=v' +
-        '?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin',
-    );
-    expect(uri).toMatchObject({
-      token: 'my token',
-      object: 'release',
-      type: 'private',
-      slotId: 3,
-      libraryVersion: { major: 2, minor: 40 },
-      modulePath: '/usr/lib/softhsm/libsofthsm2.so',
-      pinSource: 'file:/run/pin',
-      vendor: { 'x-vendor': 'v' },
-    });
-    expect([...uri.id!]).toEqual([1, 2, 255]);
-    expect(parsePkcs11Uri('pkcs11:library-version=3').libraryVersion).toEqual({ major: 3, minor: 0 });
-    expect(parsePkcs11Uri(parseKeyRef('pkcs11:token=t?pin-value=1234')).pinValue).toBe('1234');
-  });
-
-  it('refuses what RFC 7512 does not allow, without showing the PIN', () => {
-    for (const bad of [
-      'tpm:release',
-      'pkcs11:token',
-      'pkcs11:token=a;token=b',
-      'pkcs11:nonsense=1',
-      'pkcs11:slot-id=abc',
-      'pkcs11:library-version=x.y',
-      'pkcs11:type=banana',
-      'pkcs11:id=%zz',
-      'pkcs11:token=a?pin-source=file:/p&pin-value=1234',
-    ]) {
-      expect(codeOf(() => parsePkcs11Uri(bad)), bad).toBe('KEY_REF_INVALID');
-    }
-    expect(messageOf(() => parsePkcs11Uri('pkcs11:token=a?pin-source=file:/p&pin-value=1234'))).not.toContain('1234');
-    // A PIN in the wrong place is still a PIN.
-    expect(messageOf(() => parsePkcs11Uri('pkcs11:pin-value=1234'))).not.toContain('1234');
   });
 });

@@ -1,5 +1,5 @@
-// Re-exported: the PAE lives in core, shared with core's registry layouts.
-export { pae } from '@cosignkit/core';
+
+export { pae } from './pae.js';
 export { decodeBase64, encodeBase64 } from './base64.js';
 export { envelopeFromJson, envelopeToJson, parseEnvelope, serializeEnvelope } from './envelope.js';
 export type { Envelope, EnvelopeJson, EnvelopeSignature } from './envelope.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ALGORITHMS, CosignkitError, pae, type HashAlgorithm, type KeyManager } from '@cosignkit/core';
+import { pae } from './pae.js';
+import { ALGORITHMS, CosignkitError, type HashAlgorithm, type KeyManager } from '@cosignkit/core';
 import type { Envelope, EnvelopeSignature } from './envelope.js';
 
 /** One key to sign with: a KeyManager (any backend) and the key's id inside it. */

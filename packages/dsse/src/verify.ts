@@ -1,4 +1,5 @@
-import { pae, verifyPayload } from '@cosignkit/core';
+import { verifyPayload } from '@cosignkit/core';
+import { pae } from './pae.js';
 import type { Envelope } from './envelope.js';
 import type { TrustedKey } from './trusted-key.js';
 

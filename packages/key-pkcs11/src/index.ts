@@ -7,3 +7,5 @@ export { pkcs11Backend, openPkcs11Store, DEFAULT_SESSIONS } from './pkcs11-backe
 export { Pkcs11KeyManager } from './pkcs11-key-manager.js';
 export type { Pkcs11KeyManagerInit } from './pkcs11-key-manager.js';
 export { keyIdOfUri, keyRefText, ID_PREFIX } from './key-uri.js';
+export { parsePkcs11Uri } from './pkcs11-uri.js';
+export type { Pkcs11Uri } from './pkcs11-uri.js';

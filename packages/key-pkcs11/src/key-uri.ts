@@ -1,4 +1,5 @@
-import { parsePkcs11Uri, type KeyRef, type Pkcs11Uri } from '@cosignkit/core';
+import type { KeyRef } from '@cosignkit/core';
+import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 
 /** Key ids of keys that have a CKA_ID but no CKA_LABEL: `id:` and the id in lower-case hex. */
 export const ID_PREFIX = 'id:';

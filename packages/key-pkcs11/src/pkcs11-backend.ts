@@ -1,12 +1,11 @@
 import {
   KEY_BACKEND_SPEC_VERSION,
-  parsePkcs11Uri,
   type BackendContext,
   type KeyBackend,
   type KeyRef,
-  type Pkcs11Uri,
 } from '@cosignkit/core';
 import { keyIdOf } from './key-uri.js';
+import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { acquireModule, releaseModule } from './module-cache.js';
 import { Pkcs11KeyManager } from './pkcs11-key-manager.js';
 import { resolveModulePath, resolvePin } from './store-options.js';

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseKeyRef, parsePkcs11Uri, silentLogger, type BackendContext } from '@cosignkit/core';
+import { parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
+import { parsePkcs11Uri } from './pkcs11-uri.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pinSourcePath, resolveModulePath, resolvePin } from './store-options.js';
 

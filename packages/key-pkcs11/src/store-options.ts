@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CosignkitError, redactKeyRef, type BackendContext, type KeyRef, type Pkcs11Uri } from '@cosignkit/core';
+import { CosignkitError, redactKeyRef, type BackendContext, type KeyRef } from '@cosignkit/core';
+import type { Pkcs11Uri } from './pkcs11-uri.js';
 
 /** Where the PKCS#11 module comes from: the URI, then COSIGN_PKCS11_MODULE_PATH, then `backends.pkcs11.modulePath`. */
 export function resolveModulePath(uri: Pkcs11Uri, ref: KeyRef, context: BackendContext): string {

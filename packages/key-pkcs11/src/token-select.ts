@@ -1,5 +1,6 @@
 import type { Module, Slot, Token } from 'graphene-pk11';
-import { CosignkitError, type Pkcs11Uri } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import type { Pkcs11Uri } from './pkcs11-uri.js';
 import { wrapPkcs11Error } from './pkcs11-errors.js';
 
 const CKF_TOKEN_INITIALIZED = 0x400;

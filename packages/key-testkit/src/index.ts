@@ -20,3 +20,4 @@ export { checkRefReopens } from './checks/reopen.js';
 export { checkSecretHygiene } from './checks/secret-hygiene.js';
 export { checkDigestLength, checkSignMessage, checkSignature, testMessage } from './checks/sign.js';
 export { checkVerifySignature, foreignSignature } from './checks/verify.js';
+export { FakeMemoryKeyManager, fakeMemoryBackend } from './fakes/fake-memory-backend.js';

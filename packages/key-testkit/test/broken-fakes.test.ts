@@ -38,7 +38,7 @@ import {
   type Subject,
 } from '../src/index.js';
 import { fakeBrokenBackend, type Breakage } from './fakes/broken-backend.js';
-import { fakeMemoryBackend } from './fakes/fake-memory-backend.js';
+import { fakeMemoryBackend } from '../src/fakes/fake-memory-backend.js';
 
 // A kit that cannot fail is worthless: every check here meets a fake with one deliberate fault, and must
 // reject it with a message naming that fault. The same checks pass on the healthy fake (fake-memory.conformance).

@@ -1,10 +1,9 @@
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { agentLogger } from '../agent/agent-logger.js';
-import { DEFAULT_TTL, parseDuration } from '../agent/duration.js';
-import { agentPaths } from '../agent/paths.js';
-import { AgentServer } from '../agent/server.js';
-import { backendImporter } from '../context.js';
+import { agentLogger } from '@cosignkit/agent';
+import { DEFAULT_TTL, parseDuration } from '@cosignkit/agent';
+import { agentPaths } from '@cosignkit/agent';
+import { AgentServer, backendImporter } from '@cosignkit/agent';
 import { usageError } from '../usage-error.js';
 
 export const AGENT_FLAGS = {

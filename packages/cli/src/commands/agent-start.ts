@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { pingAgent, sleep } from '../agent/agent-control.js';
-import { DEFAULT_TTL } from '../agent/duration.js';
-import { agentPaths, ensurePrivateDir } from '../agent/paths.js';
+import { pingAgent, sleep } from '@cosignkit/agent';
+import { DEFAULT_TTL } from '@cosignkit/agent';
+import { agentPaths, ensurePrivateDir } from '@cosignkit/agent';
 import { AGENT_FLAGS } from './agent-run.js';
 
 const START_TIMEOUT_MS = 20_000;

@@ -1,7 +1,7 @@
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { formatUptime, pingAgent } from '../agent/agent-control.js';
-import { agentPaths } from '../agent/paths.js';
+import { formatUptime, pingAgent } from '@cosignkit/agent';
+import { agentPaths } from '@cosignkit/agent';
 
 const command: Command = {
   summary: 'show whether the key agent runs: pid, socket, uptime, open stores',

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { sleep } from '../agent/agent-control.js';
-import { AgentUnavailable, findAgent } from '../agent/client.js';
-import { agentPaths } from '../agent/paths.js';
+import { sleep } from '@cosignkit/agent';
+import { AgentUnavailable, findAgent } from '@cosignkit/agent';
+import { agentPaths } from '@cosignkit/agent';
 
 const command: Command = {
   summary: 'stop the key agent (it closes every store: logout, keys dropped)',

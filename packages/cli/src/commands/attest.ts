@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { createAttester, fileError, redactKeyRef } from '@cosignkit/core';
+import { createAttester } from 'cosignkit';
+import { fileError, redactKeyRef } from '@cosignkit/core';
 import { cosignStatementPayload, resolvePredicateType } from '@cosignkit/dsse';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,4 +1,4 @@
-import { cleanAttachments, type AttachmentKind } from '@cosignkit/core';
+import { cleanAttachments, type AttachmentKind } from '@cosignkit/oci';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

@@ -1,4 +1,4 @@
-import { downloadAttestations, downloadSignatures } from '@cosignkit/core';
+import { downloadAttestations, downloadSignatures } from '@cosignkit/oci';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

@@ -1,10 +1,6 @@
-import {
-  dockerConfigCredentials,
-  MALFORMED_INPUT_CODES,
-  RegistryClient,
-  type OciRoleOptions,
-  type RegistryVerificationResult,
-} from '@cosignkit/core';
+import { dockerConfigCredentials, RegistryClient } from '@cosignkit/oci';
+import { MALFORMED_INPUT_CODES } from '@cosignkit/core';
+import { type OciRoleOptions, type RegistryVerificationResult } from 'cosignkit';
 import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';

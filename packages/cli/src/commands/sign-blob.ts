@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
-import { createSigner, redactKeyRef } from '@cosignkit/core';
+import { createSigner } from 'cosignkit';
+import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

@@ -1,4 +1,5 @@
-import { createOciSigner, redactKeyRef } from '@cosignkit/core';
+import { createOciSigner } from 'cosignkit';
+import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

@@ -1,4 +1,4 @@
-import { listAttachments } from '@cosignkit/core';
+import { listAttachments } from '@cosignkit/oci';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { registryClient, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';

@@ -1,4 +1,4 @@
-import { createOciVerifier } from '@cosignkit/core';
+import { createOciVerifier } from 'cosignkit';
 import { resolvePredicateType } from '@cosignkit/dsse';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';

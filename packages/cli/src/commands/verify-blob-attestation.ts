@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
-import { CosignkitError, digestFile, resolveVerificationKey } from '@cosignkit/core';
+import { CosignkitError, digestFile } from '@cosignkit/core';
+import { resolveVerificationKey } from 'cosignkit';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   readEnvelopeFile,

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
-import { CosignkitError, createVerifier } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { createVerifier } from 'cosignkit';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

@@ -1,4 +1,4 @@
-import { createOciVerifier } from '@cosignkit/core';
+import { createOciVerifier } from 'cosignkit';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { ociRoleOptions, REGISTRY_FLAGS, REGISTRY_HELP, requireKey, verificationOutcome } from './oci-shared.js';

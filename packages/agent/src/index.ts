@@ -1,0 +1,13 @@
+export { AgentServer } from './server.js';
+export type { AgentServerOptions, AgentStatus } from './server.js';
+export { AgentClient, AgentError, AgentUnavailable, absoluteRef, environmentSecretSource, findAgent } from './client.js';
+export { agentPaths, ensurePrivateDir } from './paths.js';
+export type { AgentPaths } from './paths.js';
+export { formatUptime, pingAgent, sleep } from './agent-control.js';
+export { agentLogger } from './agent-logger.js';
+export { agentBackedRegistry } from './agent-registry.js';
+export { backendImporter } from './backend-importer.js';
+export { registryWithOpen } from './registry-with-open.js';
+export { DEFAULT_TTL, parseDuration } from './duration.js';
+export { runPlugin } from './plugin/run-plugin.js';
+export type { PluginIo } from './plugin/run-plugin.js';

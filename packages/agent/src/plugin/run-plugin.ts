@@ -1,0 +1,74 @@
+import { AgentUnavailable, absoluteRef, environmentSecretSource, findAgent, type AgentClient } from '../client.js';
+import { handleKeyRequest, type PluginKeys } from './handle.js';
+import { PluginError, defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
+
+export interface PluginIo {
+  stdin: AsyncIterable<Uint8Array>;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/**
+ * The whole plugin: one request in argv, one JSON answer on stdout (errors too: cosign ignores the exit status).
+ * Loads only what the request needs: the few small modules here and node:net for the agent; core and the
+ * backend only when the plugin does the work itself; node:crypto only to hash or verify a message.
+ */
+export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<void> {
+  let response: Record<string, unknown>;
+  try {
+    const request = parseRequest(argv);
+    response = request.methodName === 'defaultAlgorithm'
+      ? { defaultAlgorithm: { defaultAlgorithm: defaultAlgorithmOf(request.initOptions.keyResourceID) } }
+      : await serve(request, io);
+  } catch (error) {
+    if (!(error instanceof PluginError) && io.env.COSIGNKIT_DEBUG === '1') io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    response = errorResponse(error);
+  }
+  io.stdout.write(`${JSON.stringify(response)}\n`);
+}
+
+async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {
+  const agent = findAgent(io.env, (message) => io.stderr.write(`cosignkit: warning: ${message}\n`));
+  if (agent) {
+    let read = false;
+    const stdin: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        read = true;
+        return io.stdin[Symbol.asyncIterator]();
+      },
+    };
+    try {
+      return await handleKeyRequest(request, agentKeys(agent, io), stdin);
+    } catch (error) {
+      // Nothing answered (a dead agent's socket): do the work here, unless the message was already read.
+      if (!(error instanceof AgentUnavailable) || read) throw error;
+    }
+  }
+  const { directKeys } = await import('./direct.js');
+  const keys = await directKeys(io.env, io.cwd);
+  try {
+    return await handleKeyRequest(request, keys, io.stdin);
+  } finally {
+    await keys.close();
+  }
+}
+
+function agentKeys(client: AgentClient, io: PluginIo): PluginKeys {
+  const secrets = environmentSecretSource(io.env);
+  return {
+    async open(keyResourceID) {
+      const { openThroughAgent } = await import('../remote-key-manager.js');
+      const opened = await openThroughAgent(client, absoluteRef(keyResourceID, io.cwd), secrets);
+      return { manager: opened.manager, keyId: opened.keyId, ...(opened.algorithm ? { algorithm: opened.algorithm } : {}) };
+    },
+    async signDigest(keyResourceID, digest) {
+      // A null key id: the agent signs with the key the reference names, without an `open` round trip first.
+      return (await client.request({ op: 'key', ref: absoluteRef(keyResourceID, io.cwd), method: 'signDigest', args: [null, digest] }, secrets)) as Uint8Array;
+    },
+    async algorithms(keyResourceID) {
+      return (await client.request({ op: 'algorithms', ref: absoluteRef(keyResourceID, io.cwd) })) as string[];
+    },
+  };
+}

@@ -1,0 +1,7 @@
+import { libraryConfig } from '../../tsup.base.js';
+
+export default libraryConfig({
+  entry: ['src/index.ts', 'src/bin/sigstore-kms-cosignkit.ts'],
+  // Every output file gets it (esbuild has no per-entry banner); it is inert in the library.
+  banner: { js: '#!/usr/bin/env node' },
+});

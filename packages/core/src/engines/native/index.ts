@@ -1,9 +1,0 @@
-export { nativeSignBlob } from './sign-blob.js';
-export type { NativeSignBlobOptions } from './sign-blob.js';
-export { nativeVerifyBlob } from './verify-blob.js';
-export type { NativeVerifyBlobOptions } from './verify-blob.js';
-export { BUNDLE_V03_MEDIA_TYPE, keyBundleJson } from './bundle-json.js';
-export type { KeyBundleInput } from './bundle-json.js';
-export { isSigstoreBundle, readBundle, readBundleJson } from './bundle-input.js';
-export type { BundleSignature } from './bundle-input.js';
-export { decodeSignature, readSignatureFile } from './signature-input.js';

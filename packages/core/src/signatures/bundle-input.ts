@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { CosignkitError } from '../errors.js';
+import type { KeyAlgorithm } from '../contracts/key-manager.js';
+import type { HashAlgorithm } from '../keys/algorithms.js';
+import { assertReadableFile, fileError } from '../digest.js';
+import { decodeBase64Signature } from './signature-input.js';
+
+/** Bundles are small JSON documents; refuse to parse anything huge. */
+const MAX_BUNDLE_FILE = 16 * 1024 * 1024;
+
+/** What a blob verifier needs from a bundle, whatever its format. */
+export interface BundleSignature {
+  format: 'sigstore' | 'cosign-legacy';
+  mediaType?: string;
+  signature: Buffer;
+  /** The digest the bundle claims (Sigstore bundles): must equal the artifact's. */
+  messageDigest?: { algorithm: HashAlgorithm; digest: Buffer };
+  /** SHA-256 of the signing key's SPKI DER, when the bundle names its key. */
+  keyHint?: Buffer;
+}
+
+/** Reads the JSON of a bundle file; BUNDLE_MALFORMED when it is not a JSON object. */
+export async function readBundleJson(path: string): Promise<Record<string, unknown>> {
+  await assertReadableFile(path);
+  let text: string;
+  try {
+    const bytes = await readFile(path);
+    if (bytes.length > MAX_BUNDLE_FILE) throw new CosignkitError('BUNDLE_MALFORMED', `${path} is too large to be a bundle`);
+    text = bytes.toString('utf8');
+  } catch (error) {
+    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a bundle: not JSON`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a bundle: not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** True for a Sigstore (protobuf-specs) bundle, false for cosign's legacy `{"base64Signature": …}`. */
+export function isSigstoreBundle(json: Record<string, unknown>): boolean {
+  return typeof json.mediaType === 'string';
+}
+
+/** Parses a bundle file of any supported format into the signature it carries. */
+export async function readBundle(path: string, algorithm: KeyAlgorithm): Promise<BundleSignature> {
+  const json = await readBundleJson(path);
+  if (isSigstoreBundle(json)) return parseSigstoreBundle(path, json, algorithm);
+  if (typeof json.base64Signature === 'string') {
+    const signature = decodeBase64Signature(json.base64Signature, algorithm);
+    if (!signature) throw new CosignkitError('BUNDLE_MALFORMED', `${path}: base64Signature is not a signature`);
+    return { format: 'cosign-legacy', signature };
+  }
+  throw new CosignkitError('BUNDLE_MALFORMED', `${path} is neither a Sigstore bundle nor a cosign bundle`);
+}
+
+const PROTO_HASHES: Readonly<Record<number, HashAlgorithm>> = { 1: 'sha256', 2: 'sha384', 3: 'sha512' };
+
+async function parseSigstoreBundle(
+  path: string,
+  json: Record<string, unknown>,
+  algorithm: KeyAlgorithm,
+): Promise<BundleSignature> {
+  // Loaded only here: plain signature checks must not pay for the protobuf machinery at start-up.
+  const { bundleFromJSON } = await loadBundleModule();
+  let bundle: ReturnType<typeof bundleFromJSON>;
+  try {
+    bundle = bundleFromJSON(json);
+  } catch (error) {
+    const fields = (error as { fields?: string[] }).fields;
+    const why = fields?.length ? `invalid ${fields.join(', ')}` : (error as Error).message;
+    throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a valid Sigstore bundle: ${why}`, { cause: error });
+  }
+  if (bundle.content.$case !== 'messageSignature') {
+    throw new CosignkitError('BUNDLE_MALFORMED',
+      `${path} holds a DSSE envelope, not a blob signature (verify it as an attestation)`);
+  }
+  const { messageDigest, signature: raw } = bundle.content.messageSignature;
+  const digestAlgorithm = PROTO_HASHES[messageDigest.algorithm];
+  if (!digestAlgorithm) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `${path}: unsupported message digest algorithm ${messageDigest.algorithm}`);
+  }
+  const signature = decodeBase64Signature(Buffer.from(raw).toString('base64'), algorithm);
+  if (!signature) throw new CosignkitError('BUNDLE_MALFORMED', `${path}: the signature is not a ${algorithm} signature`);
+  const material = bundle.verificationMaterial.content;
+  return {
+    format: 'sigstore',
+    mediaType: bundle.mediaType,
+    signature,
+    messageDigest: { algorithm: digestAlgorithm, digest: Buffer.from(messageDigest.digest) },
+    keyHint: material.$case === 'publicKey' && material.publicKey.hint ? decodeHint(material.publicKey.hint) : undefined,
+  };
+}
+
+function decodeHint(hint: string): Buffer | undefined {
+  const bytes = Buffer.from(hint, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+type BundleModule = typeof import('@sigstore/bundle');
+
+async function loadBundleModule(): Promise<BundleModule> {
+  const mod = (await import('@sigstore/bundle')) as BundleModule & { default?: BundleModule };
+  return typeof mod.bundleFromJSON === 'function' ? mod : mod.default!;
+}

@@ -1,0 +1,110 @@
+import { createHash, createVerify, verify as verifyPure, type Hash, type KeyObject, type Verify } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { SignatureCheck, VerificationFailure, VerificationResult } from '@cosignkit/core';
+import { assertReadableFile, fileError } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { ALGORITHMS, algorithmOfKey, fingerprintOf, type HashAlgorithm } from '@cosignkit/core';
+import { throwIfAborted } from '@cosignkit/core';
+import { readBundle, type BundleSignature } from '@cosignkit/core';
+import { readSignatureFile } from '@cosignkit/core';
+import { streamFileTo } from '@cosignkit/core';
+
+export interface NativeVerifyBlobOptions {
+  publicKey: KeyObject;
+  /** A file holding a base64 (cosign's output) or raw signature. */
+  signature?: string;
+  /** A Sigstore bundle (v0.1–v0.3) or cosign's legacy `{"base64Signature": …}` bundle. */
+  bundle?: string;
+  signal?: AbortSignal;
+}
+
+interface Claim {
+  source: string;
+  signature: Buffer;
+  messageDigest?: BundleSignature['messageDigest'];
+}
+
+/**
+ * Verifies a blob signature with a public key, in-process, with node:crypto only (no transparency log, like
+ * `cosign verify-blob --insecure-ignore-tlog`). A signature that does not match is a result, not a throw;
+ * input that cannot be parsed throws (SIGNATURE_MALFORMED, BUNDLE_MALFORMED, FILE_NOT_FOUND…).
+ */
+export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOptions): Promise<VerificationResult> {
+  const { publicKey, signal } = options;
+  if (!options.signature && !options.bundle) {
+    throw new CosignkitError('USAGE', 'nothing to verify: give a signature or a bundle');
+  }
+  await assertReadableFile(file);
+  const algorithm = algorithmOfKey(publicKey);
+  const claims: Claim[] = [];
+  if (options.signature) {
+    claims.push({ source: options.signature, signature: await readSignatureFile(options.signature, algorithm) });
+  }
+  if (options.bundle) {
+    const bundle = await readBundle(options.bundle, algorithm);
+    claims.push({ source: options.bundle, signature: bundle.signature, messageDigest: bundle.messageDigest });
+  }
+  throwIfAborted(signal);
+
+  const primary: HashAlgorithm =
+    claims.find((c) => c.messageDigest)?.messageDigest?.algorithm ?? (algorithm === 'ed25519' ? 'sha256' : ALGORITHMS[algorithm].hash);
+  const wanted = new Set<HashAlgorithm>([primary, ...claims.flatMap((c) => (c.messageDigest ? [c.messageDigest.algorithm] : []))]);
+  const hashes = new Map<HashAlgorithm, Hash>([...wanted].map((a) => [a, createHash(a)]));
+
+  let outcomes: boolean[];
+  if (algorithm === 'ed25519') {
+    // Ed25519 is a pure signature over the whole message: verifying needs the file in memory.
+    let message: Buffer;
+    try {
+      message = await readFile(file, { signal });
+    } catch (error) {
+      throw (error as Error).name === 'AbortError'
+        ? new CosignkitError('ABORTED', 'the operation was aborted', { cause: error })
+        : fileError(file, error);
+    }
+    for (const hash of hashes.values()) hash.update(message);
+    outcomes = claims.map((c) => safeVerify(() => verifyPure(null, message, publicKey, c.signature), c.source));
+  } else {
+    // One pass over the file feeds the digests and every candidate verifier (node:crypto cannot verify a
+    // precomputed digest). P-384 signatures made with SHA-256 (older signers) are accepted too.
+    const verifiers = claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h)));
+    await streamFileTo(file, [...hashes.values(), ...verifiers.flat()], signal);
+    outcomes = claims.map((c, i) => verifiers[i]!.some((v: Verify) => safeVerify(() => v.verify(publicKey, c.signature), c.source)));
+  }
+
+  const digests = new Map([...hashes].map(([a, h]) => [a, h.digest()]));
+  const keyFingerprint = fingerprintOf(publicKey);
+  const signatures: SignatureCheck[] = [];
+  const failures: VerificationFailure[] = [];
+  claims.forEach((claim, i) => {
+    let verified = outcomes[i]!;
+    if (claim.messageDigest && !digests.get(claim.messageDigest.algorithm)!.equals(claim.messageDigest.digest)) {
+      verified = false;
+      failures.push({ code: 'VERIFICATION_FAILED', message: `${claim.source}: the bundle's message digest does not match the artifact` });
+    } else if (!verified) {
+      failures.push({ code: 'VERIFICATION_FAILED', message: `${claim.source}: the signature does not match the artifact and key` });
+    }
+    signatures.push({ verified, keyFingerprint });
+  });
+  return {
+    verified: failures.length === 0 && signatures.every((s) => s.verified),
+    engine: 'native',
+    artifact: { path: file, digest: { algorithm: primary, hex: digests.get(primary)!.toString('hex') } },
+    signatures,
+    failures,
+  };
+}
+
+function candidateHashes(algorithm: Exclude<ReturnType<typeof algorithmOfKey>, 'ed25519'>, claim: Claim): HashAlgorithm[] {
+  if (claim.messageDigest) return [claim.messageDigest.algorithm];
+  const own = ALGORITHMS[algorithm].hash;
+  return own === 'sha256' ? [own] : [own, 'sha256'];
+}
+
+function safeVerify(check: () => boolean, source: string): boolean {
+  try {
+    return check();
+  } catch (error) {
+    throw new CosignkitError('SIGNATURE_MALFORMED', `${source}: the signature cannot be decoded`, { cause: error });
+  }
+}

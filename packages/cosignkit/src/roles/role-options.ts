@@ -1,0 +1,21 @@
+import type { BackendRegistry } from '@cosignkit/core';
+import type { Logger } from '@cosignkit/core';
+
+export type EngineChoice = 'auto' | 'native' | 'cosign';
+
+/** What createSigner and createVerifier take. */
+export interface RoleOptions {
+  /** `auto` (default): cosign when a supported one is found (and can reach the key), else native. */
+  engine?: EngineChoice;
+  /** Opens key references (`registry.open(ref)`) and supplies passwords (its SecretProvider). */
+  registry: BackendRegistry;
+  logger?: Logger;
+  /** The environment for cosign and for finding it (COSIGN_PATH, PATH). Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** An explicit cosign binary (else COSIGN_PATH, then PATH). */
+  cosignPath?: string;
+  /** The configured default key (`config.defaultKey`), used when an operation names no key. */
+  defaultKey?: string;
+  /** Milliseconds before a cosign run is stopped. */
+  cosignTimeoutMs?: number;
+}

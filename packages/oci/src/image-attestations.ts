@@ -1,0 +1,136 @@
+import type { KeyObject } from 'node:crypto';
+import type { KeyManager } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
+import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
+import { IN_TOTO_PAYLOAD_TYPE, parseDsse, signDsse, type DsseEnvelope } from './dsse-envelope.js';
+import { repositoryName } from './image-reference.js';
+import {
+  checkStatementEnvelope,
+  COSIGN_SIGN_PREDICATE,
+  resolveImage,
+  signatureRepository,
+  subjectOf,
+  type FoundSignature,
+  type ImageVerification,
+  type ResolvedImage,
+  type SignatureFormat,
+} from './image-signatures.js';
+import { MEDIA_TYPES } from './media-types.js';
+import type { RegistryClient } from './registry-client.js';
+import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
+
+/** The in-toto subject of an image as cosign writes it: the repository name and the sha256 digest. */
+export interface ImageSubject {
+  name: string;
+  digest: { sha256: string };
+}
+
+export interface AttestImageOptions {
+  manager: KeyManager;
+  keyId: string;
+  predicateType: string;
+  /**
+   * Builds the statement bytes for the subject (@cosignkit/dsse's cosignStatementPayload gives cosign's
+   * exact bytes, `custom` predicate wrapping included).
+   */
+  statement: (subject: ImageSubject) => Buffer;
+  /** `legacy`: a layer of the `.att` image (cosign 2.x); `bundle`: a Sigstore-bundle referrer. */
+  format?: SignatureFormat;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface ImageAttestation {
+  digest: string;
+  format: SignatureFormat;
+  location: string;
+  envelope: DsseEnvelope;
+}
+
+export async function attestImage(client: RegistryClient, image: string | ResolvedImage, o: AttestImageOptions): Promise<ImageAttestation> {
+  const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
+  const target = signatureRepository(resolved, o.env);
+  const where = `${target.registry}/${target.repository}`;
+  const subject = { name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } };
+  const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, o.statement(subject), o.signal);
+  if (o.format === 'bundle') {
+    const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
+    const digest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
+      [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
+      [BUNDLE_ANNOTATIONS.predicateType]: o.predicateType,
+    });
+    return { digest: resolved.digest, format: 'bundle', location: `${where}@${digest}`, envelope };
+  }
+  const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'att', {
+    mediaType: MEDIA_TYPES.dsseEnvelope,
+    bytes: Buffer.from(JSON.stringify(envelope)),
+    annotations: { [SIGNATURE_ANNOTATION]: '', predicateType: o.predicateType },
+  });
+  return { digest: resolved.digest, format: 'legacy', location: `${where}:${tag}`, envelope };
+}
+
+export interface VerifyAttestationsOptions {
+  /** Only attestations of this predicate type count (cosign's --type, resolved to a URI). */
+  predicateType?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Finds attestations in both layouts (`.att` layers and bundle referrers) and checks each against the keys. */
+export async function verifyImageAttestations(
+  client: RegistryClient,
+  image: string,
+  publicKeys: readonly KeyObject[],
+  o: VerifyAttestationsOptions = {},
+): Promise<ImageVerification> {
+  const resolved = await resolveImage(client, image);
+  const target = signatureRepository(resolved, o.env);
+  const [layers, referrers] = await Promise.all([
+    readSignatureLayers(client, target, resolved.digest, 'att'),
+    readBundleReferrers(client, target, resolved.digest),
+  ]);
+  const found: FoundSignature[] = [];
+  const wanted = (type: string | undefined): boolean => o.predicateType === undefined || type === undefined || type === o.predicateType;
+  const tag = signatureTag(resolved.digest, 'att');
+  for (const [i, layer] of layers.entries()) {
+    const where = `${tag} layer ${i}`;
+    if (!wanted(layer.annotations.predicateType)) continue;
+    let envelope: DsseEnvelope;
+    try {
+      if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
+      envelope = parseDsse(parseJson(layer.bytes, where), where);
+    } catch (error) {
+      if (!CosignkitError.isInstance(error)) throw error;
+      found.push({ format: 'legacy', verified: false, failure: { code: error.code, message: error.message } });
+      continue;
+    }
+    const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
+    if (checked.predicateType !== undefined && !wanted(checked.predicateType)) continue;
+    found.push({ format: 'legacy', ...checked.result });
+  }
+  for (const r of referrers) {
+    const annotated = r.annotations[BUNDLE_ANNOTATIONS.predicateType];
+    if (annotated === COSIGN_SIGN_PREDICATE || !wanted(annotated)) continue;
+    const where = `referrer ${r.manifestDigest}`;
+    let envelope: DsseEnvelope;
+    try {
+      envelope = envelopeOfBundle(r.bundle, where);
+    } catch (error) {
+      if (!CosignkitError.isInstance(error)) throw error;
+      found.push({ format: 'bundle', verified: false, failure: { code: error.code, message: error.message } });
+      continue;
+    }
+    const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
+    if (checked.predicateType === COSIGN_SIGN_PREDICATE || (checked.predicateType !== undefined && !wanted(checked.predicateType))) continue;
+    found.push({ format: 'bundle', ...checked.result });
+  }
+  return { digest: resolved.digest, found };
+}
+
+function parseJson(bytes: Buffer, where: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is not JSON`, { cause: error });
+  }
+}

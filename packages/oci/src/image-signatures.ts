@@ -1,0 +1,219 @@
+import type { KeyObject } from 'node:crypto';
+import type { KeyManager } from '@cosignkit/core';
+import type { VerificationFailure } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { fingerprintOf } from '@cosignkit/core';
+import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
+import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
+import { IN_TOTO_PAYLOAD_TYPE, readStatementFacts, signDsse, verifyDsse } from './dsse-envelope.js';
+import { parseImageReference, repositoryName, type ImageReference } from './image-reference.js';
+import { MEDIA_TYPES } from './media-types.js';
+import { signPayload, verifyPayload } from '@cosignkit/core';
+import type { RegistryClient, Repository } from './registry-client.js';
+import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
+import { parseSimpleSigning, simpleSigningPayload } from './simple-signing.js';
+
+const SIGNABLE = new Set<string>([
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+]);
+
+/** The predicate type cosign v3 signs images with when it writes a bundle. */
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+export type SignatureFormat = 'legacy' | 'bundle';
+
+export interface ResolvedImage {
+  ref: ImageReference;
+  repo: Repository;
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/** Resolves a tag to the digest that gets signed (always the digest, never the tag). */
+export async function resolveImage(client: RegistryClient, image: string): Promise<ResolvedImage> {
+  const ref = parseImageReference(image);
+  const repo = { registry: ref.registry, repository: ref.repository };
+  const head = await client.resolve(repo, ref.digest ?? ref.tag!);
+  if (head.mediaType && !SIGNABLE.has(head.mediaType)) {
+    throw new CosignkitError('NOT_AN_IMAGE', `${image} is a ${head.mediaType}, not an image manifest or index`);
+  }
+  if (ref.digest && head.digest !== ref.digest) {
+    throw new CosignkitError('REGISTRY_ERROR', `${image}: the registry answered with digest ${head.digest}`);
+  }
+  return { ref, repo, digest: head.digest, mediaType: head.mediaType || MEDIA_TYPES.ociManifest, size: head.size };
+}
+
+/** Where signatures are stored: the image's repository, or COSIGN_REPOSITORY as cosign honours it. */
+export function signatureRepository(image: ResolvedImage, env: NodeJS.ProcessEnv = process.env): Repository {
+  const override = env.COSIGN_REPOSITORY;
+  if (!override) return image.repo;
+  const ref = parseImageReference(`${override}:x`);
+  return { registry: ref.registry, repository: ref.repository };
+}
+
+export interface SignImageOptions {
+  manager: KeyManager;
+  keyId: string;
+  /** `legacy`: cosign 2.x's `.sig` tag; `bundle`: cosign 3's Sigstore-bundle referrer. Default bundle. */
+  format?: SignatureFormat;
+  annotations?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface ImageSignature {
+  /** The signed manifest digest. */
+  digest: string;
+  format: SignatureFormat;
+  /** Where it was written: `repo:sha256-<hex>.sig`, or `repo@<referrer manifest digest>`. */
+  location: string;
+  /** Base64 signature. */
+  signature: string;
+  repository: string;
+}
+
+export async function signImage(client: RegistryClient, image: string | ResolvedImage, o: SignImageOptions): Promise<ImageSignature> {
+  const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
+  const target = signatureRepository(resolved, o.env);
+  const where = `${target.registry}/${target.repository}`;
+  if (o.format === 'legacy') {
+    const payload = simpleSigningPayload(repositoryName(resolved.ref), resolved.digest, o.annotations);
+    const b64 = (await signPayload(o.manager, o.keyId, payload, o.signal)).toString('base64');
+    const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'sig', {
+      mediaType: MEDIA_TYPES.simpleSigning,
+      bytes: payload,
+      annotations: { [SIGNATURE_ANNOTATION]: b64 },
+    });
+    return { digest: resolved.digest, format: 'legacy', location: `${where}:${tag}`, signature: b64, repository: where };
+  }
+  const statement = Buffer.from(JSON.stringify({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
+    predicateType: COSIGN_SIGN_PREDICATE,
+    predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
+  }));
+  const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
+  const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
+  const manifestDigest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
+    [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
+    [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE,
+  });
+  return { digest: resolved.digest, format: 'bundle', location: `${where}@${manifestDigest}`, signature: envelope.signatures[0]!.sig, repository: where };
+}
+
+export function subjectOf(image: ResolvedImage): { mediaType: string; digest: string; size: number } {
+  return { mediaType: image.mediaType, digest: image.digest, size: image.size };
+}
+
+/** One signature found for an image, checked. */
+export interface FoundSignature {
+  format: SignatureFormat;
+  verified: boolean;
+  keyFingerprint?: string;
+  /** The simple-signing payload or the statement's predicate type. */
+  payload?: Record<string, unknown>;
+  failure?: VerificationFailure;
+}
+
+export interface ImageVerification {
+  digest: string;
+  found: FoundSignature[];
+}
+
+/** Finds signatures in both layouts (`.sig` tag and bundle referrers) and checks each against the keys. */
+export async function verifyImageSignatures(
+  client: RegistryClient,
+  image: string,
+  publicKeys: readonly KeyObject[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ImageVerification> {
+  const resolved = await resolveImage(client, image);
+  const target = signatureRepository(resolved, env);
+  const [layers, referrers] = await Promise.all([
+    readSignatureLayers(client, target, resolved.digest, 'sig'),
+    readBundleReferrers(client, target, resolved.digest),
+  ]);
+  const found: FoundSignature[] = [];
+  const tag = signatureTag(resolved.digest, 'sig');
+  for (const [i, layer] of layers.entries()) {
+    const where = `${tag} layer ${i}`;
+    const fail = (code: VerificationFailure['code'], message: string): void => {
+      found.push({ format: 'legacy', verified: false, failure: { code, message: `${where}: ${message}` } });
+    };
+    const b64 = layer.annotations[SIGNATURE_ANNOTATION];
+    if (layer.mediaType !== MEDIA_TYPES.simpleSigning || !b64) {
+      fail('SIGNATURE_MALFORMED', 'not a cosign simple-signing layer');
+      continue;
+    }
+    let claimed;
+    try {
+      claimed = parseSimpleSigning(layer.bytes);
+    } catch (error) {
+      fail('SIGNATURE_MALFORMED', (error as Error).message);
+      continue;
+    }
+    const key = publicKeys.find((k) => verifyPayload(k, layer.bytes, Buffer.from(b64, 'base64')));
+    if (!key) {
+      fail('VERIFICATION_FAILED', 'the signature does not verify with the given key');
+    } else if (claimed.manifestDigest !== resolved.digest) {
+      fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
+    } else {
+      found.push({ format: 'legacy', verified: true, keyFingerprint: fingerprintOf(key), payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown> });
+    }
+  }
+  for (const r of referrers) {
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] && r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) continue;
+    const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, publicKeys);
+    if (checked.predicateType !== undefined && checked.predicateType !== COSIGN_SIGN_PREDICATE) continue;
+    found.push({ format: 'bundle', ...checked.result });
+  }
+  return { digest: resolved.digest, found };
+}
+
+/**
+ * Checks a DSSE bundle whose statement must name `digest` as a subject. Malformed bundles are failures,
+ * not exceptions, so that one garbage referrer does not hide the good ones.
+ */
+export function checkStatementBundle(
+  bytes: Buffer,
+  where: string,
+  digest: string,
+  publicKeys: readonly KeyObject[],
+): { predicateType?: string; result: Omit<FoundSignature, 'format'> } {
+  try {
+    const envelope = envelopeOfBundle(bytes, where);
+    return checkStatementEnvelope(envelope, where, digest, publicKeys);
+  } catch (error) {
+    if (!CosignkitError.isInstance(error)) throw error;
+    return { result: { verified: false, failure: { code: error.code, message: error.message } } };
+  }
+}
+
+export function checkStatementEnvelope(
+  envelope: Parameters<typeof verifyDsse>[0],
+  where: string,
+  digest: string,
+  publicKeys: readonly KeyObject[],
+): { predicateType?: string; result: Omit<FoundSignature, 'format'> } {
+  let facts;
+  try {
+    facts = readStatementFacts(envelope, where);
+  } catch (error) {
+    if (!CosignkitError.isInstance(error)) throw error;
+    return { result: { verified: false, failure: { code: error.code, message: error.message } } };
+  }
+  const payload = { predicateType: facts.predicateType, subjects: facts.subjects };
+  const key = verifyDsse(envelope, publicKeys);
+  if (!key) {
+    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` } } };
+  }
+  const hex = digest.slice('sha256:'.length);
+  if (!facts.subjects.some((s) => s?.digest?.sha256 === hex)) {
+    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no subject of the statement is ${digest}` } } };
+  }
+  return { predicateType: facts.predicateType, result: { verified: true, keyFingerprint: fingerprintOf(key), payload } };
+}

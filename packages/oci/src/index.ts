@@ -1,0 +1,14 @@
+export { RegistryClient, sha256Digest } from './registry-client.js';
+export type { RegistryClientOptions, Repository } from './registry-client.js';
+export { dockerConfigCredentials } from './docker-credentials.js';
+export type { CredentialSource, RegistryCredentials } from './docker-credentials.js';
+export { formatImageReference, isLoopbackRegistry, parseImageReference, repositoryName } from './image-reference.js';
+export type { ImageReference } from './image-reference.js';
+export { MEDIA_TYPES } from './media-types.js';
+export { COSIGN_SIGN_PREDICATE, resolveImage, signImage, verifyImageSignatures } from './image-signatures.js';
+export type { FoundSignature, ImageVerification, ResolvedImage, SignatureFormat } from './image-signatures.js';
+export { attestImage, verifyImageAttestations } from './image-attestations.js';
+export type { ImageSubject } from './image-attestations.js';
+export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
+export type { Attachment, AttachmentKind } from './image-attachments.js';
+export { signatureTag } from './signature-image.js';
