@@ -1,4 +1,4 @@
-import type { BackendRegistry, CosignkitConfig, EngineName, Logger } from '@cosignkit/core';
+import type { BackendRegistry, CosignkitConfig, EngineName, KeyOpener, Logger } from '@cosignkit/core';
 
 /** Everything a command needs; built once by main.ts. Commands never print and never exit. */
 export interface CommandContext {
@@ -9,7 +9,10 @@ export interface CommandContext {
   /** False with --no-agent (the agent arrives with the plugin issue). */
   useAgent: boolean;
   config: CosignkitConfig;
+  /** Loads backends (key generate, list, set-default) and holds their options. */
   registry: BackendRegistry;
+  /** Opens keys: in the agent when one runs (and --no-agent is not given), else through `registry`. */
+  keys: KeyOpener;
   logger: Logger;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -34,7 +37,7 @@ export interface Command {
   help: string;
   /**
    * True for a command that needs no config, keys or core (`version`): main.ts then skips loading them,
-   * and the context's `config` is empty and its `registry` throws when used.
+   * and the context's `config` is empty and its `registry` and `keys` throw when used.
    */
   bare?: boolean;
   run(context: CommandContext): Promise<CommandResult>;

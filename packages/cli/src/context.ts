@@ -1,15 +1,14 @@
-import { BackendRegistry, loadConfig } from '@cosignkit/core';
+import { BackendRegistry, loadConfig, type KeyOpener } from '@cosignkit/core';
 import { backendImporter } from '@cosignkit/agent';
 import type { CommandContext } from './command.js';
 import { cliSecrets } from './secrets.js';
-import { registryWithOpen } from '@cosignkit/agent';
 
 /**
  * Builds the parts of the context that need core: the merged config files and the backend registry.
  * Backends are imported from here, so the CLI's own dependencies resolve wherever the user runs it from.
  */
 export async function buildContext(
-  base: Omit<CommandContext, 'config' | 'registry'>,
+  base: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
 ): Promise<{ context: CommandContext; close: () => Promise<void> }> {
   const config = await loadConfig({ cwd: base.cwd, env: base.env });
   const registry = new BackendRegistry({
@@ -22,14 +21,16 @@ export async function buildContext(
   // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process. The
   // agent is looked for on the first open(): commands that open no key (verify-blob with a PEM) skip it.
   const keys = base.useAgent ? agentOnFirstOpen(registry, base) : registry;
-  return { context: { ...base, config, registry: keys }, close: () => registry.close() };
+  return { context: { ...base, config, registry, keys }, close: () => registry.close() };
 }
 
-function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 'config' | 'registry'>): BackendRegistry {
-  let backed: Promise<BackendRegistry> | undefined;
-  const open: BackendRegistry['open'] = async (reference) => {
-    backed ??= import('@cosignkit/agent').then((m) => m.agentBackedRegistry(registry, base));
-    return (await backed).open(reference);
+function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 'config' | 'registry' | 'keys'>): KeyOpener {
+  let backed: Promise<KeyOpener> | undefined;
+  return {
+    async open(reference) {
+      backed ??= import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, base));
+      return (await backed).open(reference);
+    },
+    secret: (request) => registry.secret(request),
   };
-  return registryWithOpen(registry, open);
 }

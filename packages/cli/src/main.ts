@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     };
     let context: CommandContext;
     if (command.bare) {
-      context = { ...base, config: {}, registry: unavailableRegistry(), logger: stderrLogger(io) };
+      context = { ...base, config: {}, registry: unavailableRegistry(), keys: unavailableKeys(), logger: stderrLogger(io) };
     } else {
       const { buildContext } = await import('./context.js');
       const built = await buildContext({ ...base, logger: stderrLogger(io) });
@@ -220,6 +220,13 @@ function stderrLogger(io: MainIo): CommandContext['logger'] {
     info: (message, fields) => (debug ? line('', message, fields) : undefined),
     warn: (message, fields) => line('warning: ', message, fields),
   };
+}
+
+function unavailableKeys(): CommandContext['keys'] {
+  const refuse = (): never => {
+    throw new Error('this command runs without keys');
+  };
+  return { open: refuse, secret: refuse };
 }
 
 function unavailableRegistry(): CommandContext['registry'] {

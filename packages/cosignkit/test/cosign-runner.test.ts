@@ -95,7 +95,7 @@ describe('argv', () => {
 describe('cosign engine: sign-blob', () => {
   it('signs with a cosign key file; the password goes through the environment only', async () => {
     const logger = recordingLogger();
-    const signer = createSigner({ engine: 'cosign', registry: fileRegistry(), env, logger });
+    const signer = createSigner({ engine: 'cosign', keys: fileRegistry(), env, logger });
     const sig = join(dir, 'c.sig');
     const bundle = join(dir, 'c.sigstore.json');
     const result = await signer.signBlobLocal(artifact, { key: keyPair.key, outputSignature: sig, bundle });
@@ -120,7 +120,7 @@ describe('cosign engine: sign-blob', () => {
   it('maps a wrong password to PASSWORD_INCORRECT with exit code, stderr and redacted argv, and leaves no output', async () => {
     const out = join(dir, 'wrong-password');
     mkdirSync(out);
-    const signer = createSigner({ engine: 'cosign', registry: fileRegistry('not-the-password'), env });
+    const signer = createSigner({ engine: 'cosign', keys: fileRegistry('not-the-password'), env });
     const error = await caught(signer.signBlobLocal(artifact, { key: keyPair.key, outputSignature: join(out, 's.sig'), bundle: join(out, 'b.json') }));
     expect(error.code).toBe('PASSWORD_INCORRECT');
     expect(error.details.exitCode).toBe(1);
@@ -132,7 +132,7 @@ describe('cosign engine: sign-blob', () => {
   });
 
   it('maps missing key, missing file and directory to typed errors', async () => {
-    const signer = createSigner({ engine: 'cosign', registry: fileRegistry(), env });
+    const signer = createSigner({ engine: 'cosign', keys: fileRegistry(), env });
     expect((await caught(signer.signBlobLocal(artifact, { key: join(dir, 'absent.key') }))).code).toBe('KEY_NOT_FOUND');
     expect((await caught(signer.signBlobLocal(join(dir, 'absent.txt'), { key: keyPair.key }))).code).toBe('FILE_NOT_FOUND');
     expect((await caught(signer.signBlobLocal(dir, { key: keyPair.key }))).code).toBe('NOT_A_FILE');
@@ -140,7 +140,7 @@ describe('cosign engine: sign-blob', () => {
 
   it('asks for the plugin for non-file keys', async () => {
     const registry = new BackendRegistry({ env }).register(fakeMemoryBackend());
-    const signer = createSigner({ engine: 'cosign', registry, env });
+    const signer = createSigner({ engine: 'cosign', keys: registry, env });
     expect((await caught(signer.signBlobLocal(artifact, { key: 'fakemem:k' }))).code).toBe('NOT_SUPPORTED');
   });
 
@@ -170,7 +170,7 @@ describe('cosign engine: verify-blob', () => {
     await nativeSignBlob(artifact, { manager, keyId: 'node', outputSignature: sig, bundle });
     await nativeSignBlob(tampered, { manager, keyId: 'node', bundle: otherBundle });
     writeFileSync(pub, createPublicKey(keys.get('node')!).export({ type: 'spki', format: 'pem' }));
-    verifier = createVerifier({ engine: 'cosign', registry: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)), env });
+    verifier = createVerifier({ engine: 'cosign', keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)), env });
   });
 
   it('verifies native signatures and bundles with cosign', async () => {

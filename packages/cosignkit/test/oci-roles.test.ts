@@ -18,7 +18,7 @@ let cosignPath: string;
 const client = new RegistryClient({ credentials: async () => undefined });
 const env = { ...process.env, COSIGN_REPOSITORY: undefined } as NodeJS.ProcessEnv;
 const keyRegistry = new BackendRegistry({ env }).register(fakeMemoryBackend(keys));
-const options = { engine: 'native' as const, registry: keyRegistry, env, client };
+const options = { engine: 'native' as const, keys: keyRegistry, env, client };
 
 beforeAll(async () => {
   cosignPath = await requireCosign();

@@ -35,13 +35,13 @@ async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
 
 describe('Signer', () => {
   it('needs a key or a default key', async () => {
-    const error = await caught(createSigner({ engine: 'native', registry: registry(withCosign) }).signBlobLocal(artifact, {}));
+    const error = await caught(createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, {}));
     expect(error.code).toBe('USAGE');
     expect(error.message).toBe('no key: pass --key or set a default key');
   });
 
   it('uses the default key when none is given', async () => {
-    const signer = createSigner({ engine: 'native', registry: registry(withCosign), defaultKey: 'fakemem:spare' });
+    const signer = createSigner({ engine: 'native', keys: registry(withCosign), defaultKey: 'fakemem:spare' });
     const result = await signer.signBlobLocal(artifact, {});
     expect(result.keyFingerprint).toBe(fingerprintOf(keys.get('spare')!));
     // The spare key is P-384: blobs are hashed with SHA-256 for every ECDSA key, as cosign does.
@@ -50,25 +50,25 @@ describe('Signer', () => {
 
   it('auto: native for a backend key when the cosignkit plugin is not on PATH, cosign for a key file', async () => {
     const bundle = join(dir, 'auto.json');
-    const native = await createSigner({ registry: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key: 'fakemem:main', bundle });
+    const native = await createSigner({ keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key: 'fakemem:main', bundle });
     expect(native.engine).toBe('native');
 
     const pair = cosignKeyPair(cosignPath, dir, 'pw');
-    const viaCosign = await createSigner({ registry: registry(withCosign, 'pw'), env: withCosign }).signBlobLocal(artifact, { key: pair.key });
+    const viaCosign = await createSigner({ keys: registry(withCosign, 'pw'), env: withCosign }).signBlobLocal(artifact, { key: pair.key });
     expect(viaCosign.engine).toBe('cosign');
     expect(viaCosign.keyFingerprint).toBe(fingerprintOf(createPublicKey(readFileSync(pair.pub))));
   });
 
   it('auto: native when no cosign is found; cosign engine then says COSIGN_NOT_FOUND', async () => {
-    const result = await createSigner({ registry: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' });
+    const result = await createSigner({ keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' });
     expect(result.engine).toBe('native');
-    const error = await caught(createSigner({ engine: 'cosign', registry: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' }));
+    const error = await caught(createSigner({ engine: 'cosign', keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' }));
     expect(error.code).toBe('COSIGN_NOT_FOUND');
   });
 
   it('never hands a reference with an inline PIN to cosign', async () => {
     const key = 'fakemem:main?pin-value=1234';
-    const error = await caught(createSigner({ engine: 'cosign', registry: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }));
+    const error = await caught(createSigner({ engine: 'cosign', keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }));
     expect(error.code).toBe('USAGE');
     expect(error.message).not.toContain('1234');
     // Under auto it stays native even if the plugin were on PATH.
@@ -76,11 +76,11 @@ describe('Signer', () => {
     mkdirSync(pluginDir);
     writeFileSync(join(pluginDir, 'sigstore-kms-cosignkit'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     const env = { ...withCosign, PATH: `${pluginDir}:${withCosign.PATH}` };
-    expect((await createSigner({ registry: registry(env), env }).signBlobLocal(artifact, { key })).engine).toBe('native');
+    expect((await createSigner({ keys: registry(env), env }).signBlobLocal(artifact, { key })).engine).toBe('native');
   });
 
   it('an explicit cosignPath that does not exist falls back to native under auto', async () => {
-    const signer = createSigner({ registry: registry(withCosign), env: withCosign, cosignPath: join(dir, 'no-cosign') });
+    const signer = createSigner({ keys: registry(withCosign), env: withCosign, cosignPath: join(dir, 'no-cosign') });
     expect((await signer.signBlobLocal(artifact, { key: 'fakemem:main' })).engine).toBe('native');
   });
 });
@@ -89,13 +89,13 @@ describe('Verifier', () => {
   const sig = join(dir, 'v.sig');
   const pem = join(dir, 'main.pub');
   beforeAll(async () => {
-    await createSigner({ engine: 'native', registry: registry(withCosign) }).signBlobLocal(artifact, { key: 'fakemem:main', outputSignature: sig });
+    await createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, { key: 'fakemem:main', outputSignature: sig });
     writeFileSync(pem, publicKeyPem(keys.get('main')!));
   });
 
   it('takes a PEM public key file or a key reference, on both engines', async () => {
     for (const engine of ['native', 'cosign'] as const) {
-      const verifier = createVerifier({ engine, registry: registry(withCosign), env: withCosign });
+      const verifier = createVerifier({ engine, keys: registry(withCosign), env: withCosign });
       for (const key of [pem, 'fakemem:main']) {
         const result = await verifier.verifyLocal(artifact, { key, signature: sig });
         expect(result, `${engine} ${key}`).toMatchObject({ verified: true, engine });
@@ -105,12 +105,12 @@ describe('Verifier', () => {
   });
 
   it('auto picks cosign when it is found, native otherwise', async () => {
-    expect((await createVerifier({ registry: registry(withCosign), env: withCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('cosign');
-    expect((await createVerifier({ registry: registry(withoutCosign), env: withoutCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('native');
+    expect((await createVerifier({ keys: registry(withCosign), env: withCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('cosign');
+    expect((await createVerifier({ keys: registry(withoutCosign), env: withoutCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('native');
   });
 
   it('refuses a missing key file, a malformed PEM and a missing signature source', async () => {
-    const verifier = createVerifier({ engine: 'native', registry: registry(withCosign) });
+    const verifier = createVerifier({ engine: 'native', keys: registry(withCosign) });
     expect((await caught(verifier.verifyLocal(artifact, { key: join(dir, 'absent.pub'), signature: sig }))).code).toBe('KEY_NOT_FOUND');
     const bad = join(dir, 'bad.pub');
     writeFileSync(bad, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');

@@ -64,7 +64,7 @@ describe('cosign verifies what a keyring key signed (in-process, native engine)'
         const opened = await registry.open(ref);
         await opened.manager.generateKeyPair({ algorithm, label: opened.keyId });
         await writeFile(join(dir, 'pub.pem'), await opened.manager.getPublicKeyPem(opened.keyId));
-        const result = await createSigner({ engine: 'native', registry }).signBlobLocal(join(dir, 'artifact.txt'), {
+        const result = await createSigner({ engine: 'native', keys: registry }).signBlobLocal(join(dir, 'artifact.txt'), {
           key: ref,
           outputSignature: join(dir, 'sig'),
         });

@@ -79,7 +79,7 @@ Flags:
       throw fileError(predicatePath, error);
     });
     const payload = cosignStatementPayload({ type, predicate, subjects, version });
-    const opened = await context.registry.open(key);
+    const opened = await context.keys.open(key);
     // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
     // the curve, which is what cosign verifies a P-384 key with.
     const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload,

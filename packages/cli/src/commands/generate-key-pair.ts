@@ -21,7 +21,7 @@ Flags:
     const flags = parseFlags('generate-key-pair', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     const prefix = stringFlag(flags, 'output-key-prefix') ?? 'cosign';
     if (prefix === '' || prefix.endsWith('/')) throw usageError('generate-key-pair', '--output-key-prefix needs a file name');
-    const { manager, keyId } = await context.registry.open(`file:${prefix}.key`);
+    const { manager, keyId } = await context.keys.open(`file:${prefix}.key`);
     const info = await manager.generateKeyPair({ label: keyId, signal: context.signal });
     const keyPath = `${prefix}.key`;
     const pubPath = `${prefix}.pub`;

@@ -28,7 +28,7 @@ Flags:
     if (!confirmed && !process.stdin.isTTY) {
       throw usageError('key delete', `no terminal to confirm deleting ${shown}: pass --yes`);
     }
-    const opened = await context.registry.open(key);
+    const opened = await context.keys.open(key);
     if (!opened.backend.capabilities.delete) {
       throw new CosignkitError('NOT_SUPPORTED', `the ${opened.backend.name} backend cannot delete keys`);
     }

@@ -40,7 +40,7 @@ Flags:
     if (key !== undefined && label !== undefined) throw usageError('key generate', '--label goes with --backend, not --key');
     if (backend !== undefined && !label) throw usageError('key generate', '--backend needs --label <label>');
     const ref = key ?? `${backend}:`;
-    const opened = await context.registry.open(ref);
+    const opened = await context.keys.open(ref);
     if (!opened.backend.capabilities.generate) {
       throw new CosignkitError('NOT_SUPPORTED', `the ${opened.backend.name} backend cannot generate keys`);
     }

@@ -26,7 +26,7 @@ Flags:
     const skipped: { backend: string; error: { code: string; message: string } }[] = [];
     for (const name of names) {
       try {
-        const { manager } = await context.registry.open(`${name}:`);
+        const { manager } = await context.keys.open(`${name}:`);
         keys.push(...(await manager.listKeys()));
       } catch (error) {
         if (only !== undefined) throw error;

@@ -18,7 +18,7 @@ export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a reg
 export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): OciRoleOptions {
   return {
     engine: context.engine,
-    registry: context.registry,
+    keys: context.keys,
     logger: context.logger,
     env: context.env,
     defaultKey: context.config.defaultKey,

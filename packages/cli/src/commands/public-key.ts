@@ -23,7 +23,7 @@ Flags:
     const flags = parseFlags('public-key', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
     if (key === undefined) throw usageError('public-key', 'no key: pass --key <ref>');
-    const { manager, keyId } = await context.registry.open(key);
+    const { manager, keyId } = await context.keys.open(key);
     const pem = await manager.getPublicKeyPem(keyId);
     const fingerprint = await manager.getPublicKeyFingerprint(keyId);
     const outfile = stringFlag(flags, 'outfile');

@@ -53,7 +53,7 @@ The engine used is noted on stderr ("engine: native" or "engine: cosign"); choos
     }
     const signer = createSigner({
       engine: context.engine,
-      registry: context.registry,
+      keys: context.keys,
       logger: context.logger,
       env: context.env,
       defaultKey: context.config.defaultKey,

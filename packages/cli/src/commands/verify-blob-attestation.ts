@@ -69,7 +69,7 @@ Flags:
         `envelope payloadType is "${envelope.payloadType}", not an in-toto attestation (${IN_TOTO_PAYLOAD_TYPE})`);
     }
     const statement = readStatement(envelope.payload);
-    const { publicKey } = await resolveVerificationKey(keyText, context.registry);
+    const { publicKey } = await resolveVerificationKey(keyText, context.keys);
     const key = trustedKey(publicKey, undefined, true);
     const verification = verifyEnvelope(envelope, [key]);
     const data = {

@@ -46,7 +46,7 @@ Flags:
     }
     const verifier = createVerifier({
       engine: context.engine,
-      registry: context.registry,
+      keys: context.keys,
       logger: context.logger,
       env: context.env,
     });

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type SecretProvider } from '../contracts/key-backend.js';
+import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type SecretProvider, type SecretRequest } from '../contracts/key-backend.js';
 import type { KeyManager } from '../contracts/key-manager.js';
+import type { KeyOpener, OpenedKey } from '../contracts/key-opener.js';
 import type { CosignkitConfig } from '../config.js';
 import { CosignkitError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -31,12 +32,7 @@ export interface BackendRegistryOptions {
   importer?: ModuleImporter;
 }
 
-export interface OpenedKey {
-  backend: KeyBackend;
-  manager: KeyManager;
-  keyId: string;
-  ref: KeyRef;
-}
+export type { OpenedKey } from '../contracts/key-opener.js';
 
 /** Without a provider of the caller's, secrets come from cosign's variables only (no prompt in a library). */
 export function environmentSecrets(env: Readonly<Record<string, string | undefined>> = process.env): SecretProvider {
@@ -49,7 +45,7 @@ export function environmentSecrets(env: Readonly<Record<string, string | undefin
 }
 
 /** Finds the backend for a key reference, loading its package lazily, and keeps opened stores until close(). */
-export class BackendRegistry {
+export class BackendRegistry implements KeyOpener {
   readonly #backends = new Map<string, KeyBackend>();
   readonly #loading = new Map<string, Promise<KeyBackend>>();
   readonly #stores = new Map<string, Promise<KeyManager>>();
@@ -91,6 +87,11 @@ export class BackendRegistry {
       store.catch(() => this.#stores.delete(storeKey));
     }
     return { backend, manager: await store, keyId, ref };
+  }
+
+  /** Asks the registry's secret provider (KeyOpener): what a backend it opens would be asked. */
+  secret(request: SecretRequest): Promise<string> {
+    return (this.#options.secrets ?? environmentSecrets(this.#options.env))(request);
   }
 
   contextFor(backendName: string): BackendContext {

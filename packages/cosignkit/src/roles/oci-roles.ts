@@ -77,7 +77,7 @@ function clientFor(options: OciRoleOptions): RegistryClient {
 async function cosignKey(options: OciRoleOptions, text: string): Promise<{ key: string; password?: string }> {
   const ref = parseKeyRef(text);
   if (ref.scheme !== 'file') return { key: `cosignkit://${ref.text}` };
-  const password = await options.registry.contextFor('file').secrets({ kind: 'password', purpose: 'unlock', subject: redactKeyRef(ref.text) });
+  const password = await options.keys.secret({ kind: 'password', purpose: 'unlock', subject: redactKeyRef(ref.text) });
   return { key: ref.path, password };
 }
 
@@ -113,7 +113,7 @@ export function createOciSigner(options: OciRoleOptions) {
       await cosignSign(selection.runner, { key, password, image: byDigest, allowHttp: options.allowHttp, annotations: o.annotations, signal: o.signal });
       return { engine: 'cosign', image: byDigest, digest: resolved.digest, format };
     }
-    const opened = await options.registry.open(parseKeyRef(keyText));
+    const opened = await options.keys.open(parseKeyRef(keyText));
     const signed = await signImage(client, resolved, {
       manager: opened.manager,
       keyId: opened.keyId,
@@ -169,7 +169,7 @@ export async function pushFileArtifact(client: RegistryClient, file: string, ref
 async function verificationKeys(options: OciRoleOptions, policy: RegistryPolicy) {
   const texts = Array.isArray(policy.key) ? policy.key : [policy.key];
   if (texts.length === 0) throw new CosignkitError('USAGE', 'no key: pass --key <public key>');
-  return Promise.all(texts.map((t) => resolveVerificationKey(t, options.registry)));
+  return Promise.all(texts.map((t) => resolveVerificationKey(t, options.keys)));
 }
 
 function toResult(image: string, engine: EngineName, verification: ImageVerification, what: string): RegistryVerificationResult {
@@ -255,7 +255,7 @@ export function createAttester(options: OciRoleOptions) {
       });
       return { engine: 'cosign', image: byDigest, digest: resolved.digest, format };
     }
-    const opened = await options.registry.open(parseKeyRef(keyText));
+    const opened = await options.keys.open(parseKeyRef(keyText));
     const done = await attestImage(client, resolved, {
       manager: opened.manager, keyId: opened.keyId, predicateType: o.predicateType, statement: o.statement, format,
       env: options.env as NodeJS.ProcessEnv, signal: o.signal,

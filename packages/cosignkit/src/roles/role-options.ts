@@ -1,4 +1,4 @@
-import type { BackendRegistry } from '@cosignkit/core';
+import type { KeyOpener } from '@cosignkit/core';
 import type { Logger } from '@cosignkit/core';
 
 export type EngineChoice = 'auto' | 'native' | 'cosign';
@@ -7,8 +7,8 @@ export type EngineChoice = 'auto' | 'native' | 'cosign';
 export interface RoleOptions {
   /** `auto` (default): cosign when a supported one is found (and can reach the key), else native. */
   engine?: EngineChoice;
-  /** Opens key references (`registry.open(ref)`) and supplies passwords (its SecretProvider). */
-  registry: BackendRegistry;
+  /** Opens key references and asks for passwords: the backend registry, or the agent's opener. */
+  keys: KeyOpener;
   logger?: Logger;
   /** The environment for cosign and for finding it (COSIGN_PATH, PATH). Default process.env. */
   env?: Readonly<Record<string, string | undefined>>;

@@ -5,7 +5,7 @@ import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { engineChooser } from './engine-choice.js';
 import type { RoleOptions } from './role-options.js';
 
-/** The Signer role on either engine. Keys are references opened through the registry. */
+/** The Signer role on either engine. Keys are references opened through the key opener. */
 export function createSigner(options: RoleOptions): Signer {
   const choose = engineChooser(options);
   return {
@@ -21,7 +21,7 @@ export function createSigner(options: RoleOptions): Signer {
       }
       const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
       if (selection.engine === 'native') {
-        const opened = await options.registry.open(ref);
+        const opened = await options.keys.open(ref);
         return nativeSignBlob(file, {
           manager: opened.manager,
           keyId: opened.keyId,
@@ -34,7 +34,7 @@ export function createSigner(options: RoleOptions): Signer {
       let password: string | undefined;
       if (ref.scheme === 'file') {
         key = ref.path;
-        password = await options.registry.contextFor('file').secrets({
+        password = await options.keys.secret({
           kind: 'password',
           purpose: 'unlock',
           subject: redactKeyRef(ref.text),

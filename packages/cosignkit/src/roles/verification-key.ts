@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CosignkitError, toCosignkitError } from '@cosignkit/core';
-import type { BackendRegistry } from '@cosignkit/core';
+import type { KeyOpener } from '@cosignkit/core';
 import { parseKeyRef, redactKeyRef } from '@cosignkit/core';
 import { publicKeyPem } from '@cosignkit/core';
 
@@ -16,8 +16,8 @@ export interface VerificationKey {
   pemPath?: string;
 }
 
-/** `--key` for verification: a PEM public key file, or any key reference (its public key, via the registry). */
-export async function resolveVerificationKey(text: string, registry: BackendRegistry): Promise<VerificationKey> {
+/** `--key` for verification: a PEM public key file, or any key reference (its public key, through the key opener). */
+export async function resolveVerificationKey(text: string, keys: KeyOpener): Promise<VerificationKey> {
   const ref = parseKeyRef(text);
   if (ref.scheme === 'file') {
     const pem = await readPemIfPublicKey(ref.path);
@@ -29,7 +29,7 @@ export async function resolveVerificationKey(text: string, registry: BackendRegi
       }
     }
   }
-  const opened = await registry.open(ref);
+  const opened = await keys.open(ref);
   try {
     return { publicKey: await opened.manager.getPublicKey(opened.keyId) };
   } catch (error) {

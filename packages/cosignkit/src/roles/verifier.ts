@@ -14,7 +14,7 @@ export function createVerifier(options: RoleOptions): Verifier {
       const text = o.key ?? options.defaultKey;
       if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
       if (!o.signature && !o.bundle) throw new CosignkitError('USAGE', 'nothing to verify: pass --signature or --bundle');
-      const key = await resolveVerificationKey(text, options.registry);
+      const key = await resolveVerificationKey(text, options.keys);
       // cosign gets the public key as a PEM file, so any backend works without the plugin.
       const selection = await choose(false);
       if (selection.engine === 'native') {

@@ -1,0 +1,38 @@
+import { CosignkitError, parseKeyRef, type BackendRegistry, type ErrorCode, type KeyOpener, type KeyRef, type Logger, type OpenedKey } from '@cosignkit/core';
+import { AgentError, AgentUnavailable, absoluteRef, findAgent } from './client.js';
+import { openThroughAgent } from './remote-key-manager.js';
+
+/**
+ * Keys opened in the agent when one runs: `open()` asks the agent and hands back a manager that forwards to
+ * it; backend loading and secrets stay the local registry's. Without an agent (no socket, or a dead agent's
+ * socket) the local registry opens keys itself.
+ */
+export function agentKeyOpener(
+  registry: BackendRegistry,
+  options: { env: Readonly<Record<string, string | undefined>>; cwd: string; logger: Logger },
+): KeyOpener {
+  const client = findAgent(options.env, (message) => options.logger.warn(message));
+  if (!client) return registry;
+  // The local provider (COSIGN_PASSWORD, a prompt, stdin), asked only when the agent has not opened the store yet.
+  const secrets = registry.contextFor('agent').secrets;
+  return {
+    async open(reference: string | KeyRef): Promise<OpenedKey> {
+      const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
+      let opened;
+      try {
+        opened = await openThroughAgent(client, absoluteRef(ref.text, options.cwd), secrets, asCosignkitError);
+      } catch (error) {
+        if (error instanceof AgentUnavailable) return registry.open(ref);
+        throw asCosignkitError(error);
+      }
+      options.logger.debug('key opened in the agent', { backend: opened.backend, keyId: opened.keyId });
+      return { backend: await registry.backendFor(ref.scheme), manager: opened.manager, keyId: opened.keyId, ref };
+    },
+    secret: (request) => registry.secret(request),
+  };
+}
+
+function asCosignkitError(error: unknown): unknown {
+  if (error instanceof AgentError) return new CosignkitError(error.code as ErrorCode, error.message, { cause: error });
+  return error;
+}
