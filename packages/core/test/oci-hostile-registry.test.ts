@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CosignkitError } from '../src/errors.js';
+import { payloadNamesDigest } from '../src/oci/cosign-oci.js';
 import { RegistryClient, sha256Digest } from '../src/oci/registry-client.js';
 import { startRegistry, type RunningRegistry } from './harness/docker-registry.js';
 import { startEvilHost, type EvilHost } from './harness/evil-host.js';
@@ -157,5 +158,27 @@ describe('credentials go only to the registry\'s own origin', () => {
     };
     await client().listTags({ registry: proxy.host, repository: 'hostile/faithful' });
     expect(seen).toContain(BASIC);
+  });
+});
+
+describe('what the cosign engine reports', () => {
+  // The CLI test (oci-hostile) proves real cosign output passes; these prove foreign payloads do not.
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const other = `sha256:${'b'.repeat(64)}`;
+  const simpleSigning = (d: string) => ({ critical: { identity: { 'docker-reference': 'r/x' }, image: { 'docker-manifest-digest': d }, type: 'cosign container image signature' }, optional: null });
+  const envelope = (hex: unknown) => ({
+    payloadType: 'application/vnd.in-toto+json',
+    payload: Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ name: 'r/x', digest: { sha256: hex } }] })).toString('base64'),
+    signatures: [],
+  });
+
+  it('accepts only payloads that name the digest cosign was given', () => {
+    expect(payloadNamesDigest(simpleSigning(digest), digest)).toBe(true);
+    expect(payloadNamesDigest(simpleSigning(other), digest)).toBe(false);
+    expect(payloadNamesDigest(envelope('a'.repeat(64)), digest)).toBe(true);
+    expect(payloadNamesDigest(envelope('b'.repeat(64)), digest)).toBe(false);
+    expect(payloadNamesDigest({ payload: 'not base64 json' }, digest)).toBe(false);
+    expect(payloadNamesDigest(null, digest)).toBe(false);
+    expect(payloadNamesDigest('text', digest)).toBe(false);
   });
 });
