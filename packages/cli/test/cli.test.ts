@@ -111,6 +111,12 @@ describe('passwords', () => {
     const trimmed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
     expectFailure(trimmed, 1, 'PASSWORD_INCORRECT');
   });
+
+  it('refuses a password piped on stdin that is larger than 64 KiB, without reading it all', async () => {
+    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'huge'], { cwd: dir, input: 'x'.repeat(1024 * 1024) });
+    expectFailure(run, 1, 'USAGE');
+    expect(existsSync(join(dir, 'huge.key'))).toBe(false);
+  });
 });
 
 describe('key pairs and the key group', () => {
