@@ -196,12 +196,16 @@ export class RegistryClient {
     const url = /^https?:/.test(path) ? path : `${this.#base(repo.registry)}${repo.repository}/${path}`;
     const scope = `repository:${repo.repository}:${o.action ?? 'pull'}`;
     const key = `${repo.registry} ${scope}`;
+    // Upload Locations and Link headers are the registry's to choose and may name any host: credentials go
+    // only to the registry's own origin (scheme, host and port), as cosign's transport does.
+    const registryOrigin = new URL(this.#base(repo.registry)).origin;
+    const own = new URL(url).origin === registryOrigin;
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
       if (o.accept) headers.accept = o.accept;
       if (o.contentType) headers['content-type'] = o.contentType;
       if (o.size !== undefined) headers['content-length'] = String(o.size);
-      const auth = this.#auth.get(key);
+      const auth = own ? this.#auth.get(key) : undefined;
       if (auth) headers.authorization = auth;
       try {
         const body = o.stream ? o.stream() : o.body;
@@ -215,6 +219,12 @@ export class RegistryClient {
     if (response.status === 401) {
       const challenge = parseChallenge(response.headers.get('www-authenticate'));
       await response.body?.cancel();
+      // A 401 from elsewhere (a redirect target, a foreign upload Location) would get the registry's
+      // credentials, or send them to a realm of its choosing: only the registry's own challenges are answered.
+      const from = new URL(response.url || url);
+      if (from.origin !== registryOrigin) {
+        throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} sent the request to ${from.host}, which asks for a login: credentials go only to ${repo.registry}`, { details: { status: 401 } });
+      }
       if (!challenge) throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} refused the request (HTTP 401)`);
       this.#auth.set(key, await answerChallenge(challenge, repo.registry, scope, this.#credentials, this.#fetch));
       response = await send();

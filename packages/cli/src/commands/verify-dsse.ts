@@ -10,8 +10,7 @@ import {
   type DssePolicy,
   type TrustedKey,
 } from '@cosignkit/dsse';
-import { readFile } from 'node:fs/promises';
-import { fileError } from '@cosignkit/core';
+import { parsePublicKeyPem, readPublicKeyText } from '@cosignkit/core';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -119,10 +118,7 @@ function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
 async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSignal): Promise<TrustedKey[]> {
   const keyFile = stringFlag(flags, 'key-file');
   if (keyFile !== undefined) {
-    const pem = await readFile(keyFile, 'utf8').catch((error: unknown) => {
-      throw fileError(keyFile, error);
-    });
-    return [trustedKey(pem, undefined, true)];
+    return [trustedKey(parsePublicKeyPem(await readPublicKeyText(keyFile), keyFile), undefined, true)];
   }
   const keys = stringFlag(flags, 'keys');
   if (keys !== undefined) return readKeyMap(keys);

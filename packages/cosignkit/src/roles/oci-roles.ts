@@ -8,7 +8,7 @@ import { parseKeyRef, redactKeyRef } from '@cosignkit/core';
 import { engineChooser, type EngineSelection } from './engine-choice.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveVerificationKey, temporaryPemFile } from './verification-key.js';
-import { cosignAttest, cosignSign, cosignVerifyImage } from '../engines/cosign-oci.js';
+import { cosignAttest, cosignSign, cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
 import { dockerConfigCredentials, type CredentialSource } from '@cosignkit/oci';
 import { attestImage, verifyImageAttestations, type ImageSubject } from '@cosignkit/oci';
 import { formatImageReference, parseImageReference } from '@cosignkit/oci';
@@ -201,18 +201,27 @@ export function createOciVerifier(options: OciRoleOptions) {
     const [key, ...more] = await verificationKeys(options, policy);
     if (more.length > 0) throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies with one --key');
     const resolved = await resolveImage(client, image); // the same errors on both engines
+    // cosign gets the digest resolved here, never the tag: it would resolve a tag again (with GET, where this
+    // client uses HEAD) and a registry could answer with another manifest than the digest reported.
+    const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
     const temp = key!.pemPath ? undefined : await temporaryPemFile(key!.publicKey);
     try {
       const out = await cosignVerifyImage(selection.runner, {
-        key: key!.pemPath ?? temp!.path, image, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
+        key: key!.pemPath ?? temp!.path, image: byDigest, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
       });
+      const failures = out.failure ? [out.failure] : [];
+      // What cosign printed must be about this digest too: a verified result names only what was verified.
+      const foreign = out.payloads.filter((p) => !payloadNamesDigest(p, resolved.digest));
+      if (foreign.length > 0) {
+        failures.push({ code: 'VERIFICATION_FAILED', message: `cosign verified ${foreign.length} payload(s) that do not name ${resolved.digest}` });
+      }
       return {
-        verified: out.verified,
+        verified: out.verified && foreign.length === 0,
         engine: 'cosign',
         image,
         artifact: { digest: { algorithm: 'sha256', hex: resolved.digest.slice('sha256:'.length) } },
-        signatures: out.payloads.map(() => ({ verified: true })),
-        failures: out.failure ? [out.failure] : [],
+        signatures: out.payloads.map((p) => ({ verified: !foreign.includes(p) })),
+        failures,
         found: [],
         payloads: out.payloads,
       };
