@@ -7,6 +7,6 @@ export { formatUptime, pingAgent, sleep } from './agent-control.js';
 export { agentLogger } from './agent-logger.js';
 export { agentKeyOpener } from './agent-key-opener.js';
 export { backendImporter } from './backend-importer.js';
-export { DEFAULT_TTL, parseDuration } from './duration.js';
+export { DEFAULT_TTL } from './duration.js';
 export { runPlugin } from './plugin/run-plugin.js';
 export type { PluginIo } from './plugin/run-plugin.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { absoluteRef } from '../src/client.js';
-import { parseDuration } from '../src/duration.js';
+import { parseDuration } from '@cosignkit/core';
 import { agentPaths } from '../src/paths.js';
 import { decode, encode } from '../src/wire.js';
 import { cosignkitAlgorithm, defaultAlgorithmOf, errorResponse, hashOf, messageOptionsOf, parseRequest } from '../src/plugin/protocol.js';
@@ -24,7 +24,7 @@ describe('agent and plugin helpers', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('5')).toBe(5000);
     expect(parseDuration('0')).toBe(0);
-    expect(parseDuration('ten minutes')).toBeUndefined();
+    expect(() => parseDuration('ten minutes')).toThrow(expect.objectContaining({ code: 'USAGE' }));
   });
 
   it('agentPaths: the override, then XDG_RUNTIME_DIR, then a per-uid temp dir', () => {

@@ -8,7 +8,26 @@ export type {
 } from './contracts/key-backend.js';
 export { KEY_BACKEND_SPEC_VERSION } from './contracts/key-backend.js';
 export type { EngineName, SignatureCheck, VerificationFailure, VerificationResult } from './contracts/verification-result.js';
-export type { SignBlobOptions, SignBlobResult, Signer, VerifyLocalOptions, Verifier } from './contracts/roles.js';
+export type {
+  AttestArtifactOptions,
+  AttestArtifactResult,
+  AttestBlobOptions,
+  AttestBlobResult,
+  AttestOptions,
+  AttestationPolicy,
+  Attester,
+  Digest,
+  RegistryPolicy,
+  RegistryVerificationResult,
+  SignArtifactOptions,
+  SignArtifactResult,
+  SignatureFormat,
+  SignBlobOptions,
+  SignBlobResult,
+  Signer,
+  VerifyLocalOptions,
+  Verifier,
+} from './contracts/roles.js';
 export { CosignkitError, MALFORMED_INPUT_CODES, toCosignkitError } from './errors.js';
 export type { CosignkitErrorOptions, ErrorCode } from './errors.js';
 export { silentLogger } from './logger.js';
@@ -70,4 +89,7 @@ export type {
 } from './cosign/index.js';
 export { commitOutputs, removeQuietly, renameAll, tempPathFor } from './shared/atomic-output.js';
 export { throwIfAborted } from './shared/abort.js';
+export { writeFileAtomic } from './shared/atomic-write.js';
+export type { AtomicWriteOptions } from './shared/atomic-write.js';
+export { parseDuration } from './shared/duration.js';
 export type { PendingOutput } from './shared/atomic-output.js';

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, publicKeyPem, type KeyAlgorithm } from '@cosignkit/core';
-import { createAttester, createOciSigner, createOciVerifier } from '../src/roles/oci-roles.js';
+import { createAttester, createSigner, createVerifier, type ImageVerificationResult } from '../src/index.js';
 import { RegistryClient } from '@cosignkit/oci';
 import { startRegistry, type RunningRegistry } from '../../oci/test/harness/docker-registry.js';
 import { seedImage } from '../../oci/test/harness/seed-image.js';
@@ -19,6 +19,8 @@ const client = new RegistryClient({ credentials: async () => undefined });
 const env = { ...process.env, COSIGN_REPOSITORY: undefined } as NodeJS.ProcessEnv;
 const keyRegistry = new BackendRegistry({ env }).register(fakeMemoryBackend(keys));
 const options = { engine: 'native' as const, keys: keyRegistry, env, client };
+/** What the native verifier found in each layout. */
+const found = (r: unknown) => (r as ImageVerificationResult).found;
 
 beforeAll(async () => {
   cosignPath = await requireCosign();
@@ -40,13 +42,14 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])('OCI roles 
     const repository = `roles/${algorithm}`;
     const digest = await seedImage(client, registry.host, repository, 'v1');
     const image = `${registry.host}/${repository}:v1`;
-    const signer = createOciSigner(options);
+    const signer = createSigner(options);
     const legacy = await signer.signArtifact(image, { key: `fakemem:${algorithm}`, format: 'legacy' });
     const bundle = await signer.signArtifact(image, { key: `fakemem:${algorithm}` });
-    expect([legacy.digest, bundle.digest, bundle.format]).toEqual([digest, digest, 'bundle']);
-    const result = await createOciVerifier(options).verifyRegistry(image, { key: pub() });
+    const expected = { algorithm: 'sha256', hex: digest.slice('sha256:'.length) };
+    expect([legacy.digest, bundle.digest, bundle.format]).toEqual([expected, expected, 'bundle']);
+    const result = await createVerifier(options).verifyRegistry(image, { key: pub() });
     expect(result.verified).toBe(true);
-    expect(result.found.map((f) => [f.format, f.verified])).toEqual([['legacy', true], ['bundle', true]]);
+    expect(found(result).map((f) => [f.format, f.verified])).toEqual([['legacy', true], ['bundle', true]]);
     expect(result.artifact.digest.hex).toBe(digest.slice('sha256:'.length));
     if (algorithm !== 'ed25519') {
       // cosign 2.5 verifies key signatures over SHA-256 whatever the curve, as it signs them.
@@ -54,7 +57,7 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])('OCI roles 
     }
     const other = join(dir, 'other.pub');
     writeFileSync(other, publicKeyPem(newPrivateKey()));
-    const wrong = await createOciVerifier(options).verifyRegistry(image, { key: other });
+    const wrong = await createVerifier(options).verifyRegistry(image, { key: other });
     expect(wrong.verified).toBe(false);
     expect(wrong.signatures.map((s) => s.verified)).toEqual([false, false]);
     expect(wrong.failures.map((f) => f.code)).toEqual(['VERIFICATION_FAILED', 'VERIFICATION_FAILED']);
@@ -63,28 +66,26 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])('OCI roles 
   it('attestBlobAndPush pushes a file as an artifact, attests it, and verifyAttestation filters by type', async () => {
     const file = join(dir, `${algorithm}.txt`);
     writeFileSync(file, 'a release file\n');
-    const statement = (type: string) => (subject: { name: string; digest: { sha256: string } }) =>
-      Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', predicateType: type, subject: [subject], predicate: { ok: true } }));
+    const predicate = join(dir, `${algorithm}.predicate.json`);
+    writeFileSync(predicate, '{"ok":true}');
     const attester = createAttester(options);
     const done = await attester.attestBlobAndPush(file, `${registry.host}/files/${algorithm}:v1`, {
-      key: `fakemem:${algorithm}`, predicateType: 'https://example.com/a', type: 'https://example.com/a', predicatePath: file,
-      statement: statement('https://example.com/a'), format: 'legacy',
+      key: `fakemem:${algorithm}`, type: 'https://example.com/a', predicate, format: 'legacy',
     });
     await attester.attestArtifact(done.image, {
-      key: `fakemem:${algorithm}`, predicateType: 'https://example.com/b', type: 'https://example.com/b', predicatePath: file,
-      statement: statement('https://example.com/b'),
+      key: `fakemem:${algorithm}`, type: 'https://example.com/b', predicate,
     });
-    const verifier = createOciVerifier(options);
+    const verifier = createVerifier(options);
     const a = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/a' });
-    expect(a.found.map((f) => [f.format, f.verified])).toEqual([['legacy', true]]);
+    expect(found(a).map((f) => [f.format, f.verified])).toEqual([['legacy', true]]);
     const b = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/b' });
-    expect(b.found.map((f) => [f.format, f.verified])).toEqual([['bundle', true]]);
+    expect(found(b).map((f) => [f.format, f.verified])).toEqual([['bundle', true]]);
     const none = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/c' });
     expect(none.verified).toBe(false);
     // The pushed artifact holds the file's bytes.
-    const signed = await createOciSigner(options).signBlobAndPush(file, `${registry.host}/files/${algorithm}:v2`, { key: `fakemem:${algorithm}` });
-    expect(signed.digest).toMatch(/^sha256:/);
-    expect((await createOciVerifier(options).verifyRegistry(signed.image, { key: pub() })).verified).toBe(true);
+    const signed = await createSigner(options).signBlobAndPush(file, `${registry.host}/files/${algorithm}:v2`, { key: `fakemem:${algorithm}` });
+    expect(signed.digest).toEqual({ algorithm: 'sha256', hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await createVerifier(options).verifyRegistry(signed.image, { key: pub() })).verified).toBe(true);
   });
 });
 
@@ -93,12 +94,12 @@ describe('COSIGN_REPOSITORY', () => {
     const digest = await seedImage(client, registry.host, 'home/app', 'v1');
     const elsewhere = { ...env, COSIGN_REPOSITORY: `${registry.host}/signatures/store` };
     const o = { ...options, env: elsewhere };
-    await createOciSigner(o).signArtifact(`${registry.host}/home/app:v1`, { key: 'fakemem:ecdsa-p256-sha256', format: 'legacy' });
+    await createSigner(o).signArtifact(`${registry.host}/home/app:v1`, { key: 'fakemem:ecdsa-p256-sha256', format: 'legacy' });
     expect(await client.listTags({ registry: registry.host, repository: 'signatures/store' })).toEqual([`${digest.replace(':', '-')}.sig`]);
     expect(await client.listTags({ registry: registry.host, repository: 'home/app' })).toEqual(['v1']);
     const pub = join(dir, 'ecdsa-p256-sha256.pub');
-    expect((await createOciVerifier(o).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(true);
-    expect((await createOciVerifier(options).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(false);
+    expect((await createVerifier(o).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(true);
+    expect((await createVerifier(options).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(false);
     execFileSync(cosignPath, ['verify', '--key', pub, '--insecure-ignore-tlog', `${registry.host}/home/app:v1`], { stdio: 'pipe', env: elsewhere });
   });
 });

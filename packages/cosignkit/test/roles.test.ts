@@ -1,9 +1,10 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, CosignkitError, fingerprintOf, publicKeyPem } from '@cosignkit/core';
-import { createSigner, createVerifier } from 'cosignkit';
+import { createAttester, createSigner, createVerifier } from 'cosignkit';
 import { cosignKeyPair, requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
 import { fakeMemoryBackend, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
 
@@ -116,5 +117,41 @@ describe('Verifier', () => {
     writeFileSync(bad, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
     expect((await caught(verifier.verifyLocal(artifact, { key: bad, signature: sig }))).code).toBe('KEY_MALFORMED');
     expect((await caught(verifier.verifyLocal(artifact, { key: pem }))).code).toBe('USAGE');
+  });
+});
+
+describe('Attester', () => {
+  it('attestBlobLocal on the cosign engine runs cosign attest-blob; cosign verifies the envelope it wrote', async () => {
+    mkdirSync(join(dir, 'attest'), { recursive: true });
+    const pair = cosignKeyPair(cosignPath, join(dir, 'attest'), 'pw');
+    const predicate = join(dir, 'predicate.json');
+    writeFileSync(predicate, '{"builder":{"id":"https://example.com/b"},"buildType":"https://example.com/t"}');
+    const outputFile = join(dir, 'attest', 'envelope.json');
+    const bundle = join(dir, 'attest', 'envelope.sigstore.json');
+    const attester = createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign });
+    const result = await attester.attestBlobLocal(artifact, { key: pair.key, predicate, type: 'slsaprovenance', outputFile, bundle });
+    expect(result.engine).toBe('cosign');
+    expect(result.predicateType).toBe('https://slsa.dev/provenance/v0.2');
+    const sha256 = createHash('sha256').update(readFileSync(artifact)).digest('hex');
+    expect(result.subjects).toEqual([{ name: basename(artifact), digest: { sha256 } }]);
+    expect(readFileSync(outputFile, 'utf8').trim()).toBe(result.envelope);
+    expect(JSON.parse(readFileSync(bundle, 'utf8')).mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+    execFileSync(cosignPath, ['verify-blob-attestation', '--key', pair.pub, '--type', 'slsaprovenance', '--insecure-ignore-tlog=true',
+      '--signature', outputFile, artifact], { stdio: 'pipe' });
+  });
+
+  it('attestBlobLocal: auto takes cosign for a key file, native for a backend key; v1 statements are native only', async () => {
+    const predicate = join(dir, 'predicate.json');
+    mkdirSync(join(dir, 'attest-auto'), { recursive: true });
+    const pair = cosignKeyPair(cosignPath, join(dir, 'attest-auto'), 'pw');
+    const auto = createAttester({ keys: registry(withCosign, 'pw'), env: withCosign });
+    expect((await auto.attestBlobLocal(artifact, { key: pair.key, predicate })).engine).toBe('cosign');
+    expect((await auto.attestBlobLocal(artifact, { key: 'fakemem:main', predicate })).engine).toBe('native');
+    const refused = await caught(createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign })
+      .attestBlobLocal(artifact, { key: pair.key, predicate, statementVersion: 'v1' }));
+    expect(refused.code).toBe('NOT_SUPPORTED');
+    const native = await createAttester({ engine: 'native', keys: registry(withCosign) })
+      .attestBlobLocal(artifact, { key: 'fakemem:main', predicate, statementVersion: 'v1' });
+    expect(Object.keys(native.subjects[0]!.digest)).toEqual(['sha256', 'sha512']);
   });
 });

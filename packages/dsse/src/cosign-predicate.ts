@@ -1,5 +1,5 @@
 import { CosignkitError } from '@cosignkit/core';
-import { escape, goJson, goStruct } from './go-json.js';
+import { goEscape, goJson, goStruct } from './go-json.js';
 import { PREDICATE_TYPES, resolvePredicateType } from './predicate-types.js';
 import { STATEMENT_V01, STATEMENT_V1, type Subject } from './statement.js';
 
@@ -54,7 +54,7 @@ export function cosignStatementPayload(input: CosignStatementInput): Buffer {
   const subjects = `[${input.subjects.map((s) => goStruct(s.name === undefined ? [['digest', s.digest]] : [['name', s.name], ['digest', s.digest]])).join(',')}]`;
   const type = input.version === 'v1' ? STATEMENT_V1 : STATEMENT_V01;
   return Buffer.from(
-    `{"_type":${escape(JSON.stringify(type))},"predicateType":${escape(JSON.stringify(predicateType))},` +
+    `{"_type":${goEscape(JSON.stringify(type))},"predicateType":${goEscape(JSON.stringify(predicateType))},` +
       `"subject":${subjects},"predicate":${predicateJson}}`,
     'utf8',
   );

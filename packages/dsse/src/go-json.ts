@@ -3,19 +3,19 @@
  * escaped. cosign re-marshals predicates through Go maps, so this makes cosignkit's payload bytes match.
  */
 export function goJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return escape(JSON.stringify(value) ?? 'null');
+  if (value === null || typeof value !== 'object') return goEscape(JSON.stringify(value) ?? 'null');
   if (Array.isArray(value)) return `[${value.map((v) => goJson(v)).join(',')}]`;
   const keys = Object.keys(value).sort(compareUtf16AsBytes);
-  return `{${keys.map((k) => `${escape(JSON.stringify(k))}:${goJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${keys.map((k) => `${goEscape(JSON.stringify(k))}:${goJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
 /** Object members in the order given (a Go struct), values written with goJson. */
 export function goStruct(fields: readonly (readonly [string, unknown])[]): string {
-  return `{${fields.map(([k, v]) => `${escape(JSON.stringify(k))}:${goJson(v)}`).join(',')}}`;
+  return `{${fields.map(([k, v]) => `${goEscape(JSON.stringify(k))}:${goJson(v)}`).join(',')}}`;
 }
 
 /** A value already written as JSON, embedded verbatim by goStruct/goJson callers. */
-export function escape(json: string): string {
+export function goEscape(json: string): string {
   return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -29,7 +29,6 @@ export {
 export type { DsseBundle } from './bundle.js';
 export { envelopeFromText, readEnvelopeFile } from './read-envelope-file.js';
 export type { EnvelopeSource } from './read-envelope-file.js';
-export { parseDuration } from './duration.js';
 export { resolveJsonPointer } from './json-pointer.js';
 export { evaluatePolicy, needsStatement, parseSubjectRequirement } from './policy.js';
 export type { DssePolicy, UnmetRule } from './policy.js';

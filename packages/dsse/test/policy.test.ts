@@ -1,9 +1,9 @@
+import { parseDuration } from '@cosignkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileKeyManager } from '@cosignkit/key-file';
 import {
   buildStatement,
   evaluatePolicy,
-  parseDuration,
   parseKeyMap,
   parseSubjectRequirement,
   signEnvelope,

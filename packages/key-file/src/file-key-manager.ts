@@ -17,6 +17,8 @@ import {
   publicKeyPem,
   prepareEcdsaDigestSigner,
   signEcdsaDigest,
+  throwIfAborted,
+  writeFileAtomic,
   silentLogger,
   type GenerateKeyOptions,
   type KeyAlgorithm,
@@ -26,7 +28,6 @@ import {
   type SecretProvider,
   type SignOptions,
 } from '@cosignkit/core';
-import { writeFileAtomic } from './atomic-write.js';
 import { decryptCosignKey, encryptCosignKey, type DecryptedCosignKey } from './cosign-key-format.js';
 import {
   KEY_EXTENSION,
@@ -70,7 +71,7 @@ export class FileKeyManager implements KeyManager {
   }
 
   async generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
     if (!isKeyAlgorithm(algorithm)) {
       throw new CosignkitError('ALGORITHM_UNSUPPORTED', `the file backend cannot generate "${String(algorithm)}" keys`);
@@ -81,7 +82,7 @@ export class FileKeyManager implements KeyManager {
       if (await isFile(path)) throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
     }
     const password = await this.#secrets({ kind: 'password', purpose: 'create', subject: paths.keyPath });
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const { privateKey, publicKey } = await newKeyPair(algorithm);
     const pem = await encryptCosignKey(privateKey, password);
     await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
@@ -117,29 +118,29 @@ export class FileKeyManager implements KeyManager {
   }
 
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const paths = await resolveKeyPaths(this.dir, id);
     // Check the digest before asking for a password: a wrong call should not prompt anyone. The `.pub`
     // only gives a hint here; the decrypted key's own algorithm is checked again below.
     assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
     const { privateKey, algorithm } = await this.#unlock(paths);
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     assertDigestLength(algorithm, digest);
     return signEcdsaDigest(privateKey, algorithm, digest);
   }
 
   /** Decrypts the key (scrypt, in the thread pool) while the digest signer loads, without signing. */
   async prepare(id: string, options: SignOptions = {}): Promise<void> {
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const paths = await resolveKeyPaths(this.dir, id);
     const algorithm = algorithmOfKey(await this.#publicKeyHint(paths));
     await Promise.all([this.#unlock(paths), prepareEcdsaDigestSigner(algorithm)]);
   }
 
   async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     const { privateKey, algorithm } = await this.#unlock(await resolveKeyPaths(this.dir, id));
-    checkAborted(options.signal);
+    throwIfAborted(options.signal);
     // ECDSA: OpenSSL hashes and signs in one call (the same result as hashing, then signDigest).
     const hash = algorithm === 'ed25519' ? null : ALGORITHMS[algorithm].hash;
     return new Uint8Array(sign(hash, message, privateKey));
@@ -296,8 +297,4 @@ async function removeFile(path: string, missingIsFine = false): Promise<void> {
     if (missingIsFine && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new CosignkitError('IO', `cannot remove ${path}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
 }

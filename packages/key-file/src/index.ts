@@ -11,5 +11,3 @@ export {
 export type { DecryptedCosignKey } from './cosign-key-format.js';
 export { importKeyPair } from './import-key-pair.js';
 export type { ImportKeyPairOptions, ImportedKeyPair } from './import-key-pair.js';
-export { writeFileAtomic } from './atomic-write.js';
-export type { AtomicWriteOptions } from './atomic-write.js';

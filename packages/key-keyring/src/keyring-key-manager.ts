@@ -7,6 +7,7 @@ import {
   publicKeyPem,
   signEcdsaDigest,
   silentLogger,
+  throwIfAborted,
   type GenerateKeyOptions,
   type KeyAlgorithm,
   type KeyInfo,
@@ -227,10 +228,6 @@ export class KeyringKeyManager implements KeyManager {
 
 function loaded(privateKey: KeyObject, publicKey: KeyObject, algorithm: KeyAlgorithm): LoadedKey {
   return { privateKey, publicKey, algorithm };
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
 }
 
 function notFound(ref: string): CosignkitError {

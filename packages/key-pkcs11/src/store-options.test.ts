@@ -40,7 +40,12 @@ describe('the PIN', () => {
 
   it('tells the secret provider which token, without secrets', async () => {
     let subject = '';
-    await resolve('pkcs11:token=a;object=k', { secrets: async (r) => ((subject = `${r.kind} ${r.subject}`), 'x') });
+    await resolve('pkcs11:token=a;object=k', {
+      secrets: async (r) => {
+        subject = `${r.kind} ${r.subject}`;
+        return 'x';
+      },
+    });
     expect(subject).toBe('pin pkcs11:token=a;object=k');
   });
 

@@ -14,6 +14,11 @@ export interface ConformanceOptions {
    * selected algorithm.
    */
   storeRef: () => string | Promise<string>;
+  /**
+   * A reference into a different store of the same backend (another token, keyring service, directory). The
+   * kit then checks that the two never share one opened store (`storeIdOf`); without it that test skips.
+   */
+  otherStoreRef?: () => string | Promise<string>;
   /** Merged over the default context (no options, test secrets, silent logger, process.env). */
   context?: Partial<BackendContext>;
   /** The algorithms to exercise: a subset of capabilities.algorithms (default: all of them). */

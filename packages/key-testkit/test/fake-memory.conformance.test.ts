@@ -12,6 +12,7 @@ keyBackendConformance({
   name: 'fake memory (all capabilities)',
   backend: fakeMemoryBackend(),
   storeRef: () => 'memory:full',
+  otherStoreRef: () => 'memory:other/key',
 });
 
 /** The fake's probe: nothing reachable from the manager's public surface is private key material. */

@@ -1,7 +1,8 @@
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { agentLogger } from '@cosignkit/agent';
-import { DEFAULT_TTL, parseDuration } from '@cosignkit/agent';
+import { DEFAULT_TTL } from '@cosignkit/agent';
+import { parseDuration } from '@cosignkit/core';
 import { agentPaths } from '@cosignkit/agent';
 import { AgentServer, backendImporter } from '@cosignkit/agent';
 import { usageError } from '../usage-error.js';
@@ -51,8 +52,12 @@ export async function createAgent(context: Parameters<Command['run']>[0]): Promi
   const flags = parseFlags('agent run', context.argv, AGENT_FLAGS, { min: 0, max: 0, names: '' });
   const socket = stringFlag(flags, 'socket');
   const ttlText = stringFlag(flags, 'ttl') ?? context.env.COSIGNKIT_AGENT_TTL ?? DEFAULT_TTL;
-  const ttl = parseDuration(ttlText);
-  if (ttl === undefined) throw usageError('agent run', `--ttl takes a duration such as 90s, 10m or 1h, not "${ttlText}"`);
+  let ttl: number;
+  try {
+    ttl = parseDuration(ttlText);
+  } catch {
+    throw usageError('agent run', `--ttl takes a duration such as 90s, 10m or 1h, not "${ttlText}"`);
+  }
   const paths = agentPaths(socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env);
   const server = new AgentServer({
     paths,

@@ -1,21 +1,8 @@
-import { readFile, unlink } from 'node:fs/promises';
-import { digestFile, fileError, redactKeyRef } from '@cosignkit/core';
-import {
-  cosignStatementPayload,
-  envelopeToJson,
-  IN_TOTO_PAYLOAD_TYPE,
-  resolvePredicateType,
-  serializeDsseBundle,
-  serializeEnvelope,
-  serializeLegacyAttestationBundle,
-  signEnvelope,
-  subjectsFromFiles,
-} from '@cosignkit/dsse';
-import { basename } from 'node:path';
+import { redactKeyRef } from '@cosignkit/core';
+import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { writeOutput } from '../write-output.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -37,6 +24,9 @@ const command: Command = {
 Signs an in-toto statement whose subject is <file> and whose predicate is read from --predicate, as
 "cosign attest-blob --key … --tlog-upload=false" does, byte for byte in the statement. Without
 --output-file the envelope is printed on stdout.
+The engine follows --engine: cosign runs "cosign attest-blob" itself (other backends through the
+sigstore-kms-cosignkit plugin), native signs in-process; auto picks as sign-blob does. The engine used is
+noted on stderr.
 
 Flags:
   --key <ref>                  the key: cosign.key, file:…, pkcs11:…, tpm:…, keyring:… (default: the
@@ -62,7 +52,6 @@ Flags:
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest-blob', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
-    const predicateType = resolvePredicateType(type);
     const version = stringFlag(flags, 'statement-version') ?? 'v0.1';
     if (version !== 'v0.1' && version !== 'v1') throw usageError('attest-blob', '--statement-version takes v0.1 or v1');
     const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
@@ -72,49 +61,34 @@ Flags:
     const legacyBundle = booleanFlag(flags, 'new-bundle-format') === false;
     const file = flags.positionals[0]!;
 
-    const subjects = version === 'v1'
-      ? await subjectsFromFiles([file])
-      : [{ name: basename(file), digest: { sha256: (await digestFile(file, 'sha256', { signal: context.signal })).toString('hex') } }];
-    const predicate = await readFile(predicatePath).catch((error: unknown) => {
-      throw fileError(predicatePath, error);
+    const attester = createAttester({
+      engine: context.engine,
+      keys: context.keys,
+      logger: context.logger,
+      env: context.env,
+      defaultKey: context.config.defaultKey,
     });
-    const payload = cosignStatementPayload({ type, predicate, subjects, version });
-    const opened = await context.keys.open(key);
-    // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
-    // the curve, which is what cosign verifies a P-384 key with.
-    const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload,
-      [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }], { signal: context.signal });
-    const envelopeText = serializeEnvelope(envelope);
-
-    const written: string[] = [];
-    try {
-      if (outputFile !== undefined) {
-        await writeOutput(outputFile, `${envelopeText}\n`);
-        written.push(outputFile);
-      }
-      if (bundlePath !== undefined) {
-        const publicKey = await opened.manager.getPublicKey(opened.keyId);
-        const bundle = legacyBundle
-          ? serializeLegacyAttestationBundle(envelopeText, await opened.manager.getPublicKeyPem(opened.keyId))
-          : serializeDsseBundle({ ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) }, publicKey);
-        await writeOutput(bundlePath, bundle, 0o600);
-        written.push(bundlePath);
-      }
-    } catch (error) {
-      // All outputs or none.
-      await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
-      throw error;
-    }
-    const notes = [`Using payload from: ${file}`, `Using predicate from: ${predicatePath}`];
+    const result = await attester.attestBlobLocal(file, {
+      key,
+      predicate: predicatePath,
+      type,
+      statementVersion: version,
+      legacyBundle,
+      ...(outputFile !== undefined ? { outputFile } : {}),
+      ...(bundlePath !== undefined ? { bundle: bundlePath } : {}),
+      signal: context.signal,
+    });
+    const notes = [`engine: ${result.engine}`, `Using payload from: ${file}`, `Using predicate from: ${predicatePath}`];
     if (outputFile !== undefined) notes.push(`Wrote envelope to ${outputFile}`);
     if (bundlePath !== undefined) notes.push(`Wrote bundle to ${bundlePath}`);
     return {
-      text: outputFile === undefined ? envelopeText : '',
+      text: outputFile === undefined ? result.envelope : '',
       data: {
-        predicateType,
-        subjects,
+        engine: result.engine,
+        predicateType: result.predicateType,
+        subjects: result.subjects,
         key: redactKeyRef(key),
-        envelope: envelopeToJson(envelope),
+        envelope: JSON.parse(result.envelope) as unknown,
         ...(outputFile !== undefined ? { outputFile } : {}),
         ...(bundlePath !== undefined ? { bundlePath } : {}),
       },

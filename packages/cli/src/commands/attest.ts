@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { createAttester } from 'cosignkit';
-import { fileError, redactKeyRef } from '@cosignkit/core';
-import { cosignStatementPayload, resolvePredicateType } from '@cosignkit/dsse';
+import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -46,26 +44,20 @@ ${REGISTRY_HELP}`,
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
-    const predicateType = resolvePredicateType(type);
     const nbf = booleanFlag(flags, 'new-bundle-format');
     const format = parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const key = requireKey('attest', stringFlag(flags, 'key') ?? context.config.defaultKey);
-    const predicate = await readFile(predicatePath).catch((error: unknown) => {
-      throw fileError(predicatePath, error);
-    });
     const attester = createAttester(ociRoleOptions(context, flags));
     const result = await attester.attestArtifact(flags.positionals[0]!, {
       key,
-      predicateType,
+      predicate: predicatePath,
       type,
-      predicatePath,
-      statement: (subject) => Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' })),
       ...(format ? { format } : {}),
       signal: context.signal,
     });
     return {
       text: '',
-      data: { ...result, predicateType, key: redactKeyRef(key) },
+      data: { ...result, key: redactKeyRef(key) },
       notes: [`engine: ${result.engine}`, `Using payload from: ${predicatePath}`, `Attested ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`],
     };
   },

@@ -1,6 +1,6 @@
 import { dockerConfigCredentials, RegistryClient } from '@cosignkit/oci';
-import { MALFORMED_INPUT_CODES } from '@cosignkit/core';
-import { type OciRoleOptions, type RegistryVerificationResult } from 'cosignkit';
+import { MALFORMED_INPUT_CODES, type RegistryVerificationResult } from '@cosignkit/core';
+import type { RoleOptions } from 'cosignkit';
 import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -15,7 +15,7 @@ export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a reg
   --allow-insecure-registry    the same, as cosign spells it for TLS without verification`;
 
 /** The role options of a registry command (engine, keys, plain-HTTP permission) from its context and flags. */
-export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): OciRoleOptions {
+export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): RoleOptions {
   return {
     engine: context.engine,
     keys: context.keys,
@@ -58,7 +58,7 @@ export function parseFormat(command: string, value: string | undefined): 'legacy
 export function verificationOutcome(result: RegistryVerificationResult, what: string): CommandResult {
   const data = { ...result };
   if (result.verified) {
-    const payloads = result.payloads ?? result.found.filter((f) => f.verified).map((f) => f.payload);
+    const payloads = result.payloads;
     return {
       text: JSON.stringify(payloads),
       data,

@@ -1,8 +1,7 @@
-import { redactKeyRef } from '@cosignkit/core';
+import { redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { writeOutput } from '../write-output.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -29,7 +28,7 @@ Flags:
     const outfile = stringFlag(flags, 'outfile');
     const data = { key: redactKeyRef(key), publicKeyPem: pem, fingerprint, ...(outfile ? { path: outfile } : {}) };
     if (outfile) {
-      await writeOutput(outfile, pem);
+      await writeFileAtomic(outfile, pem, { mode: 0o644, overwrite: true });
       return { text: '', data, notes: [`Public key written to ${outfile}`] };
     }
     return { text: pem, data };

@@ -1,10 +1,9 @@
 import { unlink } from 'node:fs/promises';
 import { createSigner } from 'cosignkit';
-import { redactKeyRef } from '@cosignkit/core';
+import { redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { writeOutput } from '../write-output.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -68,7 +67,7 @@ The engine used is noted on stderr ("engine: native" or "engine: cosign"); choos
     const notes = [`engine: ${result.engine}`];
     if (legacyBundle) {
       try {
-        await writeOutput(bundle, `${JSON.stringify({ base64Signature: result.signature })}\n`);
+        await writeFileAtomic(bundle, `${JSON.stringify({ base64Signature: result.signature })}\n`, { mode: 0o644, overwrite: true });
       } catch (error) {
         // Both outputs or neither: take back the signature file the signer wrote.
         if (outputSignature) await unlink(outputSignature).catch(() => undefined);

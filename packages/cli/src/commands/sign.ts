@@ -1,4 +1,4 @@
-import { createOciSigner } from 'cosignkit';
+import { createSigner } from 'cosignkit';
 import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
@@ -42,7 +42,7 @@ ${REGISTRY_HELP}`,
     const nbf = booleanFlag(flags, 'new-bundle-format');
     const format = parseFormat('sign', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const key = requireKey('sign', stringFlag(flags, 'key') ?? context.config.defaultKey);
-    const signer = createOciSigner(ociRoleOptions(context, flags));
+    const signer = createSigner(ociRoleOptions(context, flags));
     const result = await signer.signArtifact(flags.positionals[0]!, {
       key,
       ...(format ? { format } : {}),

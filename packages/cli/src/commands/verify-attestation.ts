@@ -1,4 +1,4 @@
-import { createOciVerifier } from 'cosignkit';
+import { createVerifier } from 'cosignkit';
 import { resolvePredicateType } from '@cosignkit/dsse';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
@@ -35,7 +35,7 @@ ${REGISTRY_HELP}`,
     const keys = (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
     requireKey('verify-attestation', keys[0]);
     const type = stringFlag(flags, 'type') ?? 'custom';
-    const verifier = createOciVerifier(ociRoleOptions(context, flags));
+    const verifier = createVerifier(ociRoleOptions(context, flags));
     const result = await verifier.verifyAttestation(flags.positionals[0]!, {
       key: keys,
       type,

@@ -1,7 +1,6 @@
 import {
   evaluatePolicy,
   fetchKeyMap,
-  parseDuration,
   parseSubjectRequirement,
   readEnvelopeFile,
   readKeyMap,
@@ -10,7 +9,7 @@ import {
   type DssePolicy,
   type TrustedKey,
 } from '@cosignkit/dsse';
-import { parsePublicKeyPem, readPublicKeyText } from '@cosignkit/core';
+import { parseDuration, parsePublicKeyPem, readPublicKeyText } from '@cosignkit/core';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';

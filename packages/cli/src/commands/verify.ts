@@ -1,4 +1,4 @@
-import { createOciVerifier } from 'cosignkit';
+import { createVerifier } from 'cosignkit';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { ociRoleOptions, REGISTRY_FLAGS, REGISTRY_HELP, requireKey, verificationOutcome } from './oci-shared.js';
@@ -31,7 +31,7 @@ ${REGISTRY_HELP}`,
     const flags = parseFlags('verify', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to verify' });
     const keys = (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
     requireKey('verify', keys[0]);
-    const verifier = createOciVerifier(ociRoleOptions(context, flags));
+    const verifier = createVerifier(ociRoleOptions(context, flags));
     const result = await verifier.verifyRegistry(flags.positionals[0]!, { key: keys, signal: context.signal });
     return verificationOutcome(result, 'signatures');
   },

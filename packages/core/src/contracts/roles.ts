@@ -1,5 +1,14 @@
 import type { EngineName, VerificationResult } from './verification-result.js';
 
+/** The one digest shape of every result: blobs, images, statements' subjects. */
+export interface Digest {
+  algorithm: 'sha256' | 'sha384' | 'sha512';
+  hex: string;
+}
+
+/** Which of cosign's two registry layouts: `.sig`/`.att` tags (cosign 2.x) or Sigstore-bundle referrers. */
+export type SignatureFormat = 'legacy' | 'bundle';
+
 export interface SignBlobOptions {
   /** A key reference (`cosign.key`, `pkcs11:…`, `tpm:…`, …); the configured default key when absent. */
   key?: string;
@@ -14,10 +23,29 @@ export interface SignBlobResult {
   engine: EngineName;
   /** Base64 of the ASN.1 DER (ECDSA) or raw (Ed25519) signature. */
   signature: string;
-  digest: { algorithm: 'sha256' | 'sha384' | 'sha512'; hex: string };
+  digest: Digest;
   keyFingerprint: string;
   signaturePath?: string;
   bundlePath?: string;
+}
+
+export interface SignArtifactOptions {
+  key?: string;
+  /** Default: legacy on the cosign engine (what cosign 2.x writes), bundle natively. */
+  format?: SignatureFormat;
+  annotations?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** An image (or pushed file) signed or attested in its registry, always by digest. */
+export interface SignArtifactResult {
+  engine: EngineName;
+  /** `registry/repository@sha256:…`. */
+  image: string;
+  digest: Digest;
+  format: SignatureFormat;
+  /** Where the signature went (a tag or a referrer digest), when the engine says. */
+  location?: string;
 }
 
 export interface VerifyLocalOptions {
@@ -30,12 +58,81 @@ export interface VerifyLocalOptions {
   signal?: AbortSignal;
 }
 
-/** The Signer role (pyCosign design). OCI methods arrive with the registry issue. */
+export interface RegistryPolicy {
+  /** PEM public key files or key references; a signature by any of them counts. */
+  key: string | string[];
+  signal?: AbortSignal;
+}
+
+export interface AttestationPolicy extends RegistryPolicy {
+  /** Only attestations of this predicate type URI count. */
+  predicateType?: string;
+  /** The type as the user wrote it (`slsaprovenance`, a URI): what the cosign engine passes on. */
+  type?: string;
+}
+
+/** A VerificationResult for an image, with the verified payloads (simple-signing documents or statements). */
+export interface RegistryVerificationResult extends VerificationResult {
+  image: string;
+  payloads: unknown[];
+}
+
+export interface AttestOptions {
+  key?: string;
+  /** The predicate file (JSON; any text for `custom` and `spdx`). */
+  predicate: string;
+  /** cosign's `--type`: `custom` (default), `slsaprovenance`, `spdxjson`, … or a predicate type URI. */
+  type?: string;
+  signal?: AbortSignal;
+}
+
+export interface AttestBlobOptions extends AttestOptions {
+  /** Where to write the DSSE envelope (JSON). */
+  outputFile?: string;
+  /** Where to write a bundle carrying the envelope. */
+  bundle?: string;
+  /** cosign's legacy bundle instead of a Sigstore v0.3 bundle. */
+  legacyBundle?: boolean;
+  /** In-toto statement version: `v0.1` (default, as cosign 2.x writes) or `v1`. */
+  statementVersion?: 'v0.1' | 'v1';
+}
+
+export interface AttestBlobResult {
+  engine: EngineName;
+  predicateType: string;
+  subjects: { name?: string; digest: Record<string, string> }[];
+  /** The DSSE envelope as written (compact JSON, no trailing newline). */
+  envelope: string;
+  outputFile?: string;
+  bundlePath?: string;
+}
+
+export interface AttestArtifactOptions extends AttestOptions {
+  format?: SignatureFormat;
+}
+
+export interface AttestArtifactResult extends SignArtifactResult {
+  predicateType: string;
+}
+
+/** The Signer role (pyCosign design): files to local outputs, files pushed to a registry, images in place. */
 export interface Signer {
   signBlobLocal(file: string, options: SignBlobOptions): Promise<SignBlobResult>;
+  /** Pushes the file as a one-layer OCI artifact at `ref`, then signs its manifest digest. */
+  signBlobAndPush(file: string, ref: string, options?: SignArtifactOptions): Promise<SignArtifactResult>;
+  signArtifact(image: string, options?: SignArtifactOptions): Promise<SignArtifactResult>;
 }
 
 /** The Verifier role. Verification failures are results (verified: false); unusable input throws. */
 export interface Verifier {
   verifyLocal(file: string, options: VerifyLocalOptions): Promise<VerificationResult>;
+  verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult>;
+  verifyAttestation(image: string, policy: AttestationPolicy): Promise<RegistryVerificationResult>;
+}
+
+/** The Attester role: in-toto statements signed as DSSE envelopes, for files and images. */
+export interface Attester {
+  attestBlobLocal(file: string, options: AttestBlobOptions): Promise<AttestBlobResult>;
+  attestBlobAndPush(file: string, ref: string, options: AttestArtifactOptions): Promise<AttestArtifactResult>;
+  attestArtifact(image: string, options: AttestArtifactOptions): Promise<AttestArtifactResult>;
 }

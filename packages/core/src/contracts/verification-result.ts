@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import type { Digest } from './roles.js';
 
 export type EngineName = 'native' | 'cosign';
 
@@ -22,7 +23,7 @@ export interface VerificationFailure {
 export interface VerificationResult {
   verified: boolean;
   engine: EngineName;
-  artifact: { path?: string; digest: { algorithm: 'sha256' | 'sha384' | 'sha512'; hex: string } };
+  artifact: { path?: string; digest: Digest };
   signatures: SignatureCheck[];
   failures: VerificationFailure[];
 }

@@ -1,9 +1,9 @@
-import type { KeyOpener } from '@cosignkit/core';
-import type { Logger } from '@cosignkit/core';
+import type { KeyOpener, Logger } from '@cosignkit/core';
+import type { CredentialSource, RegistryClient } from '@cosignkit/oci';
 
 export type EngineChoice = 'auto' | 'native' | 'cosign';
 
-/** What createSigner and createVerifier take. */
+/** What createSigner, createVerifier and createAttester take. */
 export interface RoleOptions {
   /** `auto` (default): cosign when a supported one is found (and can reach the key), else native. */
   engine?: EngineChoice;
@@ -18,4 +18,10 @@ export interface RoleOptions {
   defaultKey?: string;
   /** Milliseconds before a cosign run is stopped. */
   cosignTimeoutMs?: number;
+  /** Registries: plain HTTP to registries other than loopback (--allow-http-registry / --allow-insecure-registry). */
+  allowHttp?: boolean;
+  /** Registries: credentials (default: the docker config files). */
+  credentials?: CredentialSource;
+  /** Registries: a client to share (its token cache) across roles. */
+  client?: RegistryClient;
 }

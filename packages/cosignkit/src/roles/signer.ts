@@ -1,27 +1,50 @@
-import type { SignBlobOptions, SignBlobResult, Signer } from '@cosignkit/core';
+import type { SignArtifactOptions, SignArtifactResult, SignBlobOptions, SignBlobResult, Signer } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { parseKeyRef, redactKeyRef } from '@cosignkit/core';
+import { formatImageReference, resolveImage, signImage } from '@cosignkit/oci';
+import { cosignSign } from '../engines/cosign-oci.js';
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { engineChooser } from './engine-choice.js';
+import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
+import { resolveSigningKey } from './signing-key.js';
 
-/** The Signer role on either engine. Keys are references opened through the key opener. */
+/** The Signer role on either engine: files to local outputs, files pushed to a registry, images in place. */
 export function createSigner(options: RoleOptions): Signer {
   const choose = engineChooser(options);
+  let client: ReturnType<typeof clientFor> | undefined;
+  const registry = () => (client ??= clientFor(options));
+
+  const signArtifact = async (image: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> => {
+    const key = await resolveSigningKey(options, choose, o.key);
+    const resolved = await resolveImage(registry(), image);
+    const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
+    const format = o.format ?? (key.engine === 'cosign' ? 'legacy' : 'bundle');
+    if (key.engine === 'cosign') {
+      if (format === 'bundle') {
+        throw new CosignkitError('NOT_SUPPORTED',
+          `cosign ${key.runner.info.version} cannot sign images into a Sigstore bundle (its sign has no --new-bundle-format): use --format legacy or --engine native`);
+      }
+      const { key: cosignKey, password } = await key.cosignKey();
+      await cosignSign(key.runner, { key: cosignKey, password, image: byDigest, allowHttp: options.allowHttp, annotations: o.annotations, signal: o.signal });
+      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format };
+    }
+    const opened = await key.open();
+    const signed = await signImage(registry(), resolved, {
+      manager: opened.manager,
+      keyId: opened.keyId,
+      format,
+      annotations: o.annotations,
+      env: options.env as NodeJS.ProcessEnv,
+      signal: o.signal,
+    });
+    return { engine: 'native', image: byDigest, digest: digestOf(resolved.digest), format, location: signed.location };
+  };
+
   return {
     async signBlobLocal(file: string, o: SignBlobOptions): Promise<SignBlobResult> {
-      const text = o.key ?? options.defaultKey;
-      if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
-      const ref = parseKeyRef(text);
-      // cosign would get the reference in its argv, where a PIN must never be: such keys stay native.
-      const inlineSecret = redactKeyRef(ref.text) !== ref.text;
-      if (inlineSecret && options.engine === 'cosign') {
-        throw new CosignkitError('USAGE',
-          `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`);
-      }
-      const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
-      if (selection.engine === 'native') {
-        const opened = await options.keys.open(ref);
+      const key = await resolveSigningKey(options, choose, o.key);
+      if (key.engine === 'native') {
+        const opened = await key.open();
         return nativeSignBlob(file, {
           manager: opened.manager,
           keyId: opened.keyId,
@@ -30,19 +53,12 @@ export function createSigner(options: RoleOptions): Signer {
           signal: o.signal,
         });
       }
-      let key: string;
-      let password: string | undefined;
-      if (ref.scheme === 'file') {
-        key = ref.path;
-        password = await options.keys.secret({
-          kind: 'password',
-          purpose: 'unlock',
-          subject: redactKeyRef(ref.text),
-        });
-      } else {
-        key = `cosignkit://${ref.text}`;
-      }
-      return selection.runner.signBlob(file, { key, password, outputSignature: o.outputSignature, bundle: o.bundle, signal: o.signal });
+      const { key: cosignKey, password } = await key.cosignKey();
+      return key.runner.signBlob(file, { key: cosignKey, password, outputSignature: o.outputSignature, bundle: o.bundle, signal: o.signal });
     },
+    async signBlobAndPush(file: string, ref: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> {
+      return signArtifact(await pushFileArtifact(registry(), file, ref), o);
+    },
+    signArtifact,
   };
 }

@@ -1,14 +1,62 @@
-import type { VerificationResult } from '@cosignkit/core';
-import type { Verifier, VerifyLocalOptions } from '@cosignkit/core';
+import type { AttestationPolicy, RegistryPolicy, RegistryVerificationResult, VerificationResult, Verifier, VerifyLocalOptions } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
+import { formatImageReference, resolveImage, verifyImageAttestations, verifyImageSignatures } from '@cosignkit/oci';
+import { cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
 import { engineChooser } from './engine-choice.js';
+import { clientFor, digestOf, registryResult, type ImageVerificationResult } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveVerificationKey, temporaryPemFile } from './verification-key.js';
 
 /** The Verifier role on either engine. A mismatch is `verified: false`; unusable input throws. */
 export function createVerifier(options: RoleOptions): Verifier {
   const choose = engineChooser(options);
+  let client: ReturnType<typeof clientFor> | undefined;
+  const registry = () => (client ??= clientFor(options));
+
+  const verificationKeys = async (policy: RegistryPolicy) => {
+    const texts = Array.isArray(policy.key) ? policy.key : [policy.key];
+    if (texts.length === 0) throw new CosignkitError('USAGE', 'no key: pass --key <public key>');
+    return Promise.all(texts.map((t) => resolveVerificationKey(t, options.keys)));
+  };
+
+  const viaCosign = async (image: string, policy: RegistryPolicy, attestationType?: string): Promise<ImageVerificationResult | undefined> => {
+    // auto verifies natively: cosign 2.x reads only the legacy tags, the native verifier reads both layouts.
+    if (options.engine !== 'cosign') return undefined;
+    const selection = await choose(false);
+    if (selection.engine !== 'cosign') return undefined;
+    const [key, ...more] = await verificationKeys(policy);
+    if (more.length > 0) throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies with one --key');
+    const resolved = await resolveImage(registry(), image); // the same errors on both engines
+    // cosign gets the digest resolved here, never the tag: it would resolve a tag again (with GET, where this
+    // client uses HEAD) and a registry could answer with another manifest than the digest reported.
+    const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
+    const temp = key!.pemPath ? undefined : await temporaryPemFile(key!.publicKey);
+    try {
+      const out = await cosignVerifyImage(selection.runner, {
+        key: key!.pemPath ?? temp!.path, image: byDigest, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
+      });
+      const failures = out.failure ? [out.failure] : [];
+      // What cosign printed must be about this digest too: a verified result names only what was verified.
+      const foreign = out.payloads.filter((p) => !payloadNamesDigest(p, resolved.digest));
+      if (foreign.length > 0) {
+        failures.push({ code: 'VERIFICATION_FAILED', message: `cosign verified ${foreign.length} payload(s) that do not name ${resolved.digest}` });
+      }
+      return {
+        verified: out.verified && foreign.length === 0,
+        engine: 'cosign',
+        image,
+        artifact: { digest: digestOf(resolved.digest) },
+        signatures: out.payloads.map((p) => ({ verified: !foreign.includes(p) })),
+        failures,
+        payloads: out.payloads,
+        found: [],
+      };
+    } finally {
+      await temp?.cleanup();
+    }
+  };
+
   return {
     async verifyLocal(file: string, o: VerifyLocalOptions): Promise<VerificationResult> {
       const text = o.key ?? options.defaultKey;
@@ -32,6 +80,19 @@ export function createVerifier(options: RoleOptions): Verifier {
       } finally {
         await temp?.cleanup();
       }
+    },
+    async verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult> {
+      const cosign = await viaCosign(image, policy);
+      if (cosign) return cosign;
+      const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
+      return registryResult(image, 'native', await verifyImageSignatures(registry(), image, keys, options.env as NodeJS.ProcessEnv), 'signatures');
+    },
+    async verifyAttestation(image: string, policy: AttestationPolicy): Promise<RegistryVerificationResult> {
+      const cosign = await viaCosign(image, policy, policy.type ?? policy.predicateType ?? 'custom');
+      if (cosign) return cosign;
+      const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
+      const verification = await verifyImageAttestations(registry(), image, keys, { predicateType: policy.predicateType, env: options.env as NodeJS.ProcessEnv });
+      return registryResult(image, 'native', verification, policy.predicateType ? `attestations of type ${policy.predicateType}` : 'attestations');
     },
   };
 }

@@ -41,7 +41,10 @@ export class FakeMemoryKeyManager implements KeyManager {
     this.#store = store;
     this.#capabilities = capabilities;
     let keys = STORES.get(store);
-    if (!keys) STORES.set(store, (keys = new Map()));
+    if (!keys) {
+      keys = new Map();
+      STORES.set(store, keys);
+    }
     this.#keys = keys;
   }
 
@@ -167,5 +170,7 @@ export function fakeMemoryBackend(overrides: Partial<BackendCapabilities> = {}):
     keyIdOf(ref) {
       return ref.path.split('/').slice(1).join('/');
     },
+    // The store is named in the path (`memory:<store>/<id>`), which the registry's default rule ignores.
+    storeIdOf: storeOf,
   };
 }

@@ -1,12 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, CosignkitError, environmentSecrets, type KeyBackend } from '@cosignkit/core';
-import { fakeMemoryBackend } from '../../../core/test/helpers/fake-memory-key-manager.js';
-import { tempDir } from '../../../core/test/helpers/cosign-cli.js';
+import { tmpdir } from 'node:os';
+import { fakeMemoryBackend } from '../../src/index.js';
 
-const { dir, cleanup } = tempDir();
-afterAll(cleanup);
+// core's registry, tested here beside the kit's reference backend (core cannot depend on the kit).
+const dir = mkdtempSync(join(tmpdir(), 'cosignkit-registry-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
   const error = await promise.then(() => undefined, (e: unknown) => e);
@@ -18,8 +19,10 @@ function notFound(specifier: string): Error {
   return Object.assign(new Error(`Cannot find package '${specifier}' imported from /x`), { code: 'ERR_MODULE_NOT_FOUND' });
 }
 
+/** The memory backend under another scheme, with the registry's default store rule (no storeIdOf). */
 function asScheme(scheme: string, backend = fakeMemoryBackend()): KeyBackend {
-  return { ...backend, name: scheme, schemes: [scheme] };
+  const { storeIdOf: _, ...rest } = backend;
+  return { ...rest, name: scheme, schemes: [scheme] };
 }
 
 describe('BackendRegistry', () => {
@@ -105,6 +108,16 @@ describe('BackendRegistry', () => {
     expect(opened).toBe(2);
     await registry.close();
     expect(closed).toBe(2);
+  });
+
+  it('keeps references into different stores apart when the backend names its store in the path (storeIdOf)', async () => {
+    const registry = new BackendRegistry().register(fakeMemoryBackend());
+    const a = await registry.open('memory:vault-a/x');
+    const b = await registry.open('memory:vault-b/y');
+    const again = await registry.open('memory:vault-a/z');
+    expect(a.manager).not.toBe(b.manager);
+    expect(again.manager).toBe(a.manager);
+    await registry.close();
   });
 
   it('loads an ESM-only third-party backend from the working directory', async () => {

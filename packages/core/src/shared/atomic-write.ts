@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CosignkitError, fileError } from '@cosignkit/core';
+import { fileError } from '../digest.js';
+import { CosignkitError } from '../errors.js';
 
 export interface AtomicWriteOptions {
   /** The final file mode (set explicitly, so the umask cannot widen or narrow it). */

@@ -1,9 +1,26 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../src/atomic-write.js';
-import { writeKeyPair } from '../src/file-key-manager.js';
-import { leftoverTempFiles, rejectsWith, tempDir } from './helpers.js';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { CosignkitError, type ErrorCode } from '../src/errors.js';
+import { writeFileAtomic } from '../src/shared/atomic-write.js';
+
+async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cosignkit-core-atomic-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(CosignkitError.isInstance(error), `not a CosignkitError: ${String(error)}`).toBe(true);
+  expect((error as CosignkitError).code, (error as Error).message).toBe(code);
+}
+
+/** Temporary files the atomic writer would leave behind if it failed badly. */
+async function leftoverTempFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith('.tmp'));
+}
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -52,17 +69,5 @@ describe('writeFileAtomic', () => {
 
   it('fails cleanly in a directory that does not exist', async () => {
     await rejectsWith(writeFileAtomic(join(dir, 'nope', 'k.key'), 'x', { mode: 0o600 }), 'FILE_NOT_FOUND');
-  });
-});
-
-describe('writeKeyPair', () => {
-  it('removes the new .key when the .pub cannot be written (nothing half-written)', async () => {
-    const keyPath = join(dir, 'r.key');
-    const pubPath = join(dir, 'r.pub');
-    await writeFile(pubPath, 'someone else');
-    await rejectsWith(writeKeyPair(keyPath, 'KEY', pubPath, 'PUB'), 'KEY_EXISTS');
-    await expect(stat(keyPath)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(await readFile(pubPath, 'utf8')).toBe('someone else');
-    expect(await leftoverTempFiles(dir)).toEqual([]);
   });
 });

@@ -1,0 +1,121 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type {
+  AttestArtifactOptions,
+  AttestArtifactResult,
+  AttestBlobOptions,
+  AttestBlobResult,
+  Attester,
+  PendingOutput,
+} from '@cosignkit/core';
+import { commitOutputs, digestFile, fileError } from '@cosignkit/core';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  cosignStatementPayload,
+  resolvePredicateType,
+  serializeDsseBundle,
+  serializeEnvelope,
+  serializeLegacyAttestationBundle,
+  signEnvelope,
+  subjectsFromFiles,
+} from '@cosignkit/dsse';
+import { attestImage, formatImageReference, resolveImage } from '@cosignkit/oci';
+import { cosignAttestBlob } from '../engines/cosign-attest-blob.js';
+import { cosignAttest } from '../engines/cosign-oci.js';
+import { engineChooser } from './engine-choice.js';
+import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
+import type { RoleOptions } from './role-options.js';
+import { resolveSigningKey } from './signing-key.js';
+
+async function readPredicate(path: string): Promise<Buffer> {
+  return readFile(path).catch((error: unknown) => {
+    throw fileError(path, error);
+  });
+}
+
+/** The Attester role on either engine: in-toto statements as cosign writes them, signed as DSSE envelopes. */
+export function createAttester(options: RoleOptions): Attester {
+  const choose = engineChooser(options);
+  let client: ReturnType<typeof clientFor> | undefined;
+  const registry = () => (client ??= clientFor(options));
+
+  const attestArtifact = async (image: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> => {
+    const type = o.type ?? 'custom';
+    const predicateType = resolvePredicateType(type);
+    const key = await resolveSigningKey(options, choose, o.key);
+    const resolved = await resolveImage(registry(), image);
+    const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
+    const format = o.format ?? (key.engine === 'cosign' ? 'legacy' : 'bundle');
+    if (key.engine === 'cosign') {
+      const { key: cosignKey, password } = await key.cosignKey();
+      await cosignAttest(key.runner, {
+        key: cosignKey, password, image: byDigest, allowHttp: options.allowHttp, predicate: o.predicate, type, bundle: format === 'bundle', signal: o.signal,
+      });
+      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, predicateType };
+    }
+    const predicate = await readPredicate(o.predicate);
+    const opened = await key.open();
+    const done = await attestImage(registry(), resolved, {
+      manager: opened.manager,
+      keyId: opened.keyId,
+      predicateType,
+      statement: (subject) => Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' })),
+      format,
+      env: options.env as NodeJS.ProcessEnv,
+      signal: o.signal,
+    });
+    return { engine: 'native', image: byDigest, digest: digestOf(resolved.digest), format, location: done.location, predicateType };
+  };
+
+  return {
+    async attestBlobLocal(file: string, o: AttestBlobOptions): Promise<AttestBlobResult> {
+      const type = o.type ?? 'custom';
+      const predicateType = resolvePredicateType(type);
+      const version = o.statementVersion ?? 'v0.1';
+      const key = await resolveSigningKey(options, choose, o.key);
+      if (key.engine === 'cosign') {
+        const { key: cosignKey, password } = await key.cosignKey();
+        const done = await cosignAttestBlob(key.runner, {
+          key: cosignKey, password, file, predicate: o.predicate, type, statementVersion: version,
+          outputFile: o.outputFile, bundle: o.bundle, legacyBundle: o.legacyBundle === true, signal: o.signal,
+        });
+        return {
+          engine: 'cosign', predicateType, subjects: done.subjects, envelope: done.envelope,
+          ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
+          ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
+        };
+      }
+      const subjects = version === 'v1'
+        ? await subjectsFromFiles([file])
+        : [{ name: basename(file), digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') } }];
+      const predicate = await readPredicate(o.predicate);
+      const payload = cosignStatementPayload({ type, predicate, subjects, version });
+      const opened = await key.open();
+      // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
+      // the curve, which is what cosign verifies a P-384 key with.
+      const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload,
+        [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }], { signal: o.signal });
+      const envelopeText = serializeEnvelope(envelope);
+      const outputs: PendingOutput[] = [];
+      if (o.outputFile !== undefined) outputs.push({ path: o.outputFile, data: `${envelopeText}\n`, mode: 0o644 });
+      if (o.bundle !== undefined) {
+        const bundle = o.legacyBundle
+          ? serializeLegacyAttestationBundle(envelopeText, await opened.manager.getPublicKeyPem(opened.keyId))
+          : serializeDsseBundle({ ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) },
+            await opened.manager.getPublicKey(opened.keyId));
+        outputs.push({ path: o.bundle, data: bundle, mode: 0o600 });
+      }
+      // All outputs or none.
+      await commitOutputs(outputs);
+      return {
+        engine: 'native', predicateType, subjects, envelope: envelopeText,
+        ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
+        ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
+      };
+    },
+    async attestBlobAndPush(file: string, ref: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> {
+      return attestArtifact(await pushFileArtifact(registry(), file, ref), o);
+    },
+    attestArtifact,
+  };
+}

@@ -1,0 +1,42 @@
+import { CosignkitError, parseKeyRef, redactKeyRef, type KeyRef, type OpenedKey } from '@cosignkit/core';
+import type { CosignRunner } from '@cosignkit/core';
+import type { engineChooser } from './engine-choice.js';
+import type { RoleOptions } from './role-options.js';
+
+/** A signing key resolved, with the engine that will use it. */
+export type SigningKey =
+  | { engine: 'native'; ref: KeyRef; open(): Promise<OpenedKey> }
+  | { engine: 'cosign'; ref: KeyRef; runner: CosignRunner; cosignKey(): Promise<{ key: string; password?: string }> };
+
+/**
+ * The one place that turns `--key` (or the default key) into a key and an engine, for every role method that
+ * signs. A reference with an inline PIN never reaches cosign's argv: it stays native, and --engine cosign
+ * refuses it. Other backends reach cosign through the KMS plugin (`cosignkit://…`); file keys directly, their
+ * password through the environment.
+ */
+export async function resolveSigningKey(
+  options: RoleOptions,
+  choose: ReturnType<typeof engineChooser>,
+  key: string | undefined,
+): Promise<SigningKey> {
+  const text = key ?? options.defaultKey;
+  if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
+  const ref = parseKeyRef(text);
+  const inlineSecret = redactKeyRef(ref.text) !== ref.text;
+  if (inlineSecret && options.engine === 'cosign') {
+    throw new CosignkitError('USAGE',
+      `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`);
+  }
+  const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
+  if (selection.engine === 'native') return { engine: 'native', ref, open: () => options.keys.open(ref) };
+  return {
+    engine: 'cosign',
+    ref,
+    runner: selection.runner,
+    async cosignKey() {
+      if (ref.scheme !== 'file') return { key: `cosignkit://${ref.text}` };
+      const password = await options.keys.secret({ kind: 'password', purpose: 'unlock', subject: redactKeyRef(ref.text) });
+      return { key: ref.path, password };
+    },
+  };
+}
