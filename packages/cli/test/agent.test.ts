@@ -116,9 +116,10 @@ describe('cosignkit agent', () => {
   it('a request with a wrong token is refused', async () => {
     const { agent } = await agentIn('token');
     const paths = agentPaths({ COSIGNKIT_AGENT_SOCKET: agent.socket });
-    const forged = new AgentClient(paths, 'ab'.repeat(32));
-    await expect(forged.request({ op: 'ping' })).rejects.toThrow(/wrong token/);
-    const real = new AgentClient(paths, readFileSync(paths.tokenFile, 'utf8').trim());
+    // A client with another token cannot even verify the agent: it stops before sending its request.
+    const forged = new AgentClient(paths, Buffer.alloc(32, 0xab));
+    await expect(forged.request({ op: 'ping' })).rejects.toMatchObject({ code: 'AGENT_UNTRUSTED' });
+    const real = new AgentClient(paths, Buffer.from(readFileSync(paths.tokenFile, 'utf8').trim(), 'hex'));
     await expect(real.request({ op: 'ping' })).resolves.toMatchObject({ pid: agent.pid });
   });
 
