@@ -1,7 +1,10 @@
 export { AgentServer } from './server.js';
 export type { AgentServerOptions, AgentStatus } from './server.js';
-export { AgentClient, AgentError, AgentUnavailable, absoluteRef, environmentSecretSource, findAgent } from './client.js';
-export { agentPaths, ensurePrivateDir } from './paths.js';
+export { AgentClient, AgentError, AgentUnavailable, absoluteRef, agentClientOf, environmentSecretSource, findAgent } from './client.js';
+export { agentPaths } from './paths.js';
+export { ensurePrivateDir } from './private-files.js';
+export { locateAgent, prepareAgentDir } from './agent-location.js';
+export type { AgentLocation } from './agent-location.js';
 export type { AgentPaths } from './paths.js';
 export { formatUptime, pingAgent, sleep } from './agent-control.js';
 export { agentLogger } from './agent-logger.js';

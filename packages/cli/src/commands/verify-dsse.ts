@@ -50,7 +50,8 @@ Policy:
   --require-predicate-type <uri>    the in-toto predicate type (a URI or a cosign --type name)
   --max-age <duration>              the statement is at most this old (90s, 15m, 12h, 7d, 2w), by the
                                     timestamp at --time-field in the predicate
-  --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at)
+  --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at);
+                                    RFC 3339 with Z or ±hh:mm, or Unix seconds (no offset: exit 3)
   --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });

@@ -5,8 +5,9 @@ import { CosignkitError, fileError, silentLogger, type Logger } from '@cosignkit
 import type { Envelope } from '../envelope.js';
 import { envelopeDigest } from '../envelope-digest.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement, type Subject } from '../statement.js';
-import { canonicalEntry, GENESIS_HASH, hashCanonical, HASH_SUFFIX_LENGTH, makeEntry, type LogEntry } from './log-entry.js';
-import { syncDirectory, writeHead } from './log-head.js';
+import { GENESIS_HASH, makeEntry, type LogEntry } from './log-entry.js';
+import { readHead, syncDirectory, writeHead } from './log-head.js';
+import { planAppend } from './log-tail.js';
 import { withFileLock, type LockOptions } from './log-lock.js';
 
 export interface AppendOptions extends LockOptions {
@@ -21,27 +22,47 @@ export function envelopeSubjects(envelope: Envelope): Subject[] {
 
 /**
  * Appends a record of an envelope to the log and returns it only once it is on disk (fsync of the file, and
- * of the directory when the file is new). Writers are serialized by a lock file. A torn last line — left by
- * a writer that crashed before its fsync, so never acknowledged — is cut off first.
+ * of the directory when the file is new). Writers are serialized by a lock file. Nothing is written until the
+ * file is known to be a log (see planAppend): a file that is not one, or whose end disagrees with its head
+ * file, is refused with VERIFICATION_FAILED and left byte for byte as it was. A complete last entry that only
+ * lost its newline gets it back; only a torn fragment of an append that never completed (so was never
+ * acknowledged, and is not in the head) is cut off.
  */
 export async function appendToLog(logPath: string, envelope: Envelope, options: AppendOptions = {}): Promise<LogEntry> {
   const subjects = envelopeSubjects(envelope);
   const digest = `sha256:${envelopeDigest(envelope)}`;
   const logger = options.logger ?? silentLogger;
   return withFileLock(logPath, async () => {
+    const head = await readHead(logPath);
     let handle: FileHandle;
     let created = false;
     try {
       handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
-      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644).catch((e: unknown) => {
+      if (head) {
+        throw new CosignkitError('VERIFICATION_FAILED', `${logPath} does not exist but its head file records seq ${head.seq}: the log was removed (run verify-log)`, {
+          details: { problem: 'truncated' },
+        });
+      }
+      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o644).catch((e: unknown) => {
         throw fileError(logPath, e);
       });
       created = true;
     }
     try {
-      const last = await lastEntry(handle, logPath, logger);
+      if (!(await handle.stat()).isFile()) throw new CosignkitError('NOT_A_FILE', `${logPath} is not a regular file`);
+      const plan = await planAppend(handle, logPath, head);
+      if (plan.action === 'restore-newline') {
+        logger.warn('log: restoring the newline of a complete last entry', { log: logPath, seq: plan.last.seq });
+        await writeAll(handle, Buffer.from('\n'), logPath);
+        await handle.sync();
+      } else if (plan.action === 'cut') {
+        logger.warn('log: cutting off a torn last line (an append that never completed)', { log: logPath, keep: plan.keep });
+        await handle.truncate(plan.keep);
+        await handle.sync();
+      }
+      const last = plan.last;
       const { entry, line } = makeEntry({
         seq: last ? last.seq + 1 : 1,
         time: (options.now ?? new Date()).toISOString(),
@@ -49,9 +70,7 @@ export async function appendToLog(logPath: string, envelope: Envelope, options: 
         subjects,
         prev: last ? last.hash : GENESIS_HASH,
       });
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
-      const { bytesWritten } = await handle.write(bytes);
-      if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${logPath}: short write`);
+      await writeAll(handle, Buffer.from(`${line}\n`, 'utf8'), logPath);
       await handle.sync();
       if (created) await syncDirectory(dirname(logPath));
       await writeHead(logPath, { seq: entry.seq, hash: entry.hash });
@@ -64,48 +83,7 @@ export async function appendToLog(logPath: string, envelope: Envelope, options: 
   }, options);
 }
 
-/** The last complete entry (checked against its own hash), cutting off a torn tail. */
-async function lastEntry(handle: FileHandle, logPath: string, logger: Logger): Promise<{ seq: number; hash: string } | undefined> {
-  let size = (await handle.stat()).size;
-  if (size === 0) return undefined;
-  let chunk = 64 * 1024;
-  for (;;) {
-    const start = Math.max(0, size - chunk);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    if (buffer[buffer.length - 1] !== 0x0a) {
-      const cut = buffer.lastIndexOf(0x0a);
-      if (cut < 0 && start > 0) {
-        chunk *= 4;
-        continue;
-      }
-      const keep = cut < 0 ? 0 : start + cut + 1;
-      logger.warn('log: cutting off a torn last line (an append that never completed)', { log: logPath, bytes: size - keep });
-      await handle.truncate(keep);
-      await handle.sync();
-      size = keep;
-      if (size === 0) return undefined;
-      continue;
-    }
-    const begin = buffer.lastIndexOf(0x0a, buffer.length - 2);
-    if (begin < 0 && start > 0) {
-      chunk *= 4;
-      continue;
-    }
-    const line = buffer.subarray(begin + 1, buffer.length - 1).toString('utf8');
-    return checkedTail(line, logPath);
-  }
-}
-
-function checkedTail(line: string, logPath: string): { seq: number; hash: string } {
-  try {
-    const value = JSON.parse(line) as LogEntry;
-    const canonical = canonicalEntry(value);
-    if (line.length > HASH_SUFFIX_LENGTH && value.hash === hashCanonical(canonical) && Number.isSafeInteger(value.seq)) {
-      return { seq: value.seq, hash: value.hash };
-    }
-  } catch {
-    // reported below
-  }
-  throw new CosignkitError('VERIFICATION_FAILED', `${logPath}: the last entry is damaged; run verify-log before appending`);
+async function writeAll(handle: FileHandle, bytes: Buffer, logPath: string): Promise<void> {
+  const { bytesWritten } = await handle.write(bytes);
+  if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${logPath}: short write`);
 }
