@@ -20,10 +20,20 @@ export default async function foundation(ctx) {
 
   const nodeStart = ctx.timeProcess([process.execPath, '-e', '0'], { runs: 20 });
   const ckVersion = ctx.timeProcess([ck, 'version'], { runs: 20 });
-  const ckSign = ctx.timeProcess([ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', sig, file], { env });
-  const coSign = ctx.timeProcess(cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', sig, file]), { env });
-  const ckVerify = ctx.timeProcess([ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file], { runs: 20 });
-  const coVerify = ctx.timeProcess(cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]));
+  const ckSign = ctx.timeProcess(
+    [ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', sig, file],
+    { env },
+  );
+  const coSign = ctx.timeProcess(
+    cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', sig, file]),
+    { env },
+  );
+  const ckVerify = ctx.timeProcess([ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file], {
+    runs: 20,
+  });
+  const coVerify = ctx.timeProcess(
+    cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]),
+  );
 
   const { backend } = await import(join(ctx.root, 'packages/key-file/dist/index.js'));
   const { BackendRegistry } = await import(join(ctx.root, 'packages/core/dist/index.js'));
@@ -32,7 +42,9 @@ export default async function foundation(ctx) {
   const blob = randomBytes(256);
   const signature = await manager.signDigest(keyId, createHash('sha256').update(blob).digest());
   const signRate = await ctx.rate(() => manager.signMessage(keyId, blob), { concurrency: 4 });
-  const digestRate = await ctx.rate(() => manager.signDigest(keyId, createHash('sha256').update(blob).digest()), { concurrency: 4 });
+  const digestRate = await ctx.rate(() => manager.signDigest(keyId, createHash('sha256').update(blob).digest()), {
+    concurrency: 4,
+  });
   const verifyRate = await ctx.rate(() => manager.verifySignature(keyId, signature, blob), { concurrency: 4 });
   await registry.close();
 
@@ -40,25 +52,82 @@ export default async function foundation(ctx) {
   await writeDenseFile(big, GIB);
   const openssl = ctx.timeProcess(['openssl', 'dgst', '-sha256', big], { runs: 3 });
   const bigSig = join(dir, 'big.sig');
-  const ckBig = ctx.timeProcess([ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', bigSig, big], { runs: 3, env });
-  const rss = peakRssMiB([ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', bigSig, big], env, dir);
+  const ckBig = ctx.timeProcess(
+    [ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', bigSig, big],
+    { runs: 3, env },
+  );
+  const rss = peakRssMiB(
+    [ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', bigSig, big],
+    env,
+    dir,
+  );
 
   const r = (v, b) => v / b;
   return {
     title: 'Foundation: blob signing on the file backend (issue 2)',
-    intro: 'Per-process figures are the median wall time of 10–20 runs after a warm-up, P-256 key in cosign\'s ' +
+    intro:
+      "Per-process figures are the median wall time of 10–20 runs after a warm-up, P-256 key in cosign's " +
       'encrypted format (both tools decrypt it with scrypt N=65536 on every run). cosignkit runs with ' +
       '`--engine native`; cosign is the Debian 2.5.0 build.',
     rows: [
-      { name: '`cosignkit sign-blob` per process', value: fmt.ms(ckSign), baseline: '`cosign sign-blob`', baselineValue: fmt.ms(coSign), ratio: fmt.ratio(r(ckSign, coSign)), goal: '≤ 1.0×', met: ckSign <= coSign },
-      { name: '`cosignkit verify-blob` per process', value: fmt.ms(ckVerify), baseline: '`node -e 0`', baselineValue: fmt.ms(nodeStart), ratio: fmt.ratio(r(ckVerify, nodeStart)), goal: '≤ 2×', met: ckVerify <= 2 * nodeStart },
-      { name: '`cosignkit verify-blob` per process', value: fmt.ms(ckVerify), baseline: '`cosign verify-blob`', baselineValue: fmt.ms(coVerify), ratio: fmt.ratio(r(ckVerify, coVerify)) },
-      { name: 'in-process signatures (KeyManager.signMessage, 256 B blobs, 4 callers)', value: fmt.rate(signRate), goal: '≥ 10,000/s', met: signRate >= 10_000 },
-      { name: 'in-process digest signatures (KeyManager.signDigest: @noble/curves, what streamed files use)', value: fmt.rate(digestRate) },
-      { name: 'in-process verifications (KeyManager.verifySignature)', value: fmt.rate(verifyRate), goal: '≥ 5,000/s', met: verifyRate >= 5_000 },
-      { name: '`cosignkit sign-blob` of a 1 GiB file', value: fmt.ms(ckBig), baseline: '`openssl dgst -sha256`', baselineValue: fmt.ms(openssl), ratio: fmt.ratio(r(ckBig, openssl)), goal: '≤ 1.15×', met: ckBig <= 1.15 * openssl },
+      {
+        name: '`cosignkit sign-blob` per process',
+        value: fmt.ms(ckSign),
+        baseline: '`cosign sign-blob`',
+        baselineValue: fmt.ms(coSign),
+        ratio: fmt.ratio(r(ckSign, coSign)),
+        goal: '≤ 1.0×',
+        met: ckSign <= coSign,
+      },
+      {
+        name: '`cosignkit verify-blob` per process',
+        value: fmt.ms(ckVerify),
+        baseline: '`node -e 0`',
+        baselineValue: fmt.ms(nodeStart),
+        ratio: fmt.ratio(r(ckVerify, nodeStart)),
+        goal: '≤ 2×',
+        met: ckVerify <= 2 * nodeStart,
+      },
+      {
+        name: '`cosignkit verify-blob` per process',
+        value: fmt.ms(ckVerify),
+        baseline: '`cosign verify-blob`',
+        baselineValue: fmt.ms(coVerify),
+        ratio: fmt.ratio(r(ckVerify, coVerify)),
+      },
+      {
+        name: 'in-process signatures (KeyManager.signMessage, 256 B blobs, 4 callers)',
+        value: fmt.rate(signRate),
+        goal: '≥ 10,000/s',
+        met: signRate >= 10_000,
+      },
+      {
+        name: 'in-process digest signatures (KeyManager.signDigest: @noble/curves, what streamed files use)',
+        value: fmt.rate(digestRate),
+      },
+      {
+        name: 'in-process verifications (KeyManager.verifySignature)',
+        value: fmt.rate(verifyRate),
+        goal: '≥ 5,000/s',
+        met: verifyRate >= 5_000,
+      },
+      {
+        name: '`cosignkit sign-blob` of a 1 GiB file',
+        value: fmt.ms(ckBig),
+        baseline: '`openssl dgst -sha256`',
+        baselineValue: fmt.ms(openssl),
+        ratio: fmt.ratio(r(ckBig, openssl)),
+        goal: '≤ 1.15×',
+        met: ckBig <= 1.15 * openssl,
+      },
       { name: 'peak RSS signing the 1 GiB file', value: `${rss.toFixed(0)} MiB`, goal: '≤ 150 MiB', met: rss <= 150 },
-      { name: '`cosignkit version`', value: fmt.ms(ckVersion), baseline: '`node -e 0`', baselineValue: fmt.ms(nodeStart), ratio: fmt.ratio(r(ckVersion, nodeStart)) },
+      {
+        name: '`cosignkit version`',
+        value: fmt.ms(ckVersion),
+        baseline: '`node -e 0`',
+        baselineValue: fmt.ms(nodeStart),
+        ratio: fmt.ratio(r(ckVersion, nodeStart)),
+      },
     ],
   };
 }
@@ -72,7 +141,11 @@ async function writeDenseFile(path, size) {
 }
 
 function peakRssMiB(argv, env, cwd) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { env: { ...process.env, ...env }, cwd, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], {
+    env: { ...process.env, ...env },
+    cwd,
+    encoding: 'utf8',
+  });
   const kib = Number(r.stderr.trim().split('\n').pop());
   return kib / 1024;
 }

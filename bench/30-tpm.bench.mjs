@@ -15,7 +15,12 @@ export default async function tpm(ctx) {
   const { child, tcti } = await startSwtpm(join(base, 'state'));
   try {
     const toolsEnv = { TPM2TOOLS_TCTI: tcti, TSS2_LOG: 'all+NONE' };
-    const tools = (args) => execFileSync(args[0], args.slice(1), { cwd: base, env: { ...process.env, ...toolsEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const tools = (args) =>
+      execFileSync(args[0], args.slice(1), {
+        cwd: base,
+        env: { ...process.env, ...toolsEnv },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
     // The fairest tpm2-tools set-up: a persistent key, so each tpm2_sign loads nothing but the handle.
     // Without a resource manager every tool leaves its objects loaded: flush after each step.
     tools(['tpm2_createprimary', '-C', 'o', '-g', 'sha256', '-G', 'ecc', '-c', 'primary.ctx']);
@@ -27,13 +32,32 @@ export default async function tpm(ctx) {
     tools(['tpm2_flushcontext', '-t']);
     const digestFile = join(base, 'digest.bin');
     await writeFile(digestFile, createHash('sha256').update(randomBytes(64)).digest());
-    const perCall = ctx.timeProcess(['tpm2_sign', '-c', PERSISTENT_HANDLE, '-g', 'sha256', '-d', '-f', 'plain', '-o', join(base, 'sig.der'), digestFile],
-      { runs: 30, env: toolsEnv, cwd: base });
+    const perCall = ctx.timeProcess(
+      [
+        'tpm2_sign',
+        '-c',
+        PERSISTENT_HANDLE,
+        '-g',
+        'sha256',
+        '-d',
+        '-f',
+        'plain',
+        '-o',
+        join(base, 'sig.der'),
+        digestFile,
+      ],
+      { runs: 30, env: toolsEnv, cwd: base },
+    );
     const toolsRate = 1000 / perCall;
 
     const { backend } = await import(join(ctx.root, 'packages/key-tpm/dist/index.js'));
     const { parseKeyRef, silentLogger } = await import(join(ctx.root, 'packages/core/dist/index.js'));
-    const context = (options) => ({ options, secrets: async () => '', logger: silentLogger, env: { ...process.env, COSIGNKIT_TPM_HOME: join(base, 'home') } });
+    const context = (options) => ({
+      options,
+      secrets: async () => '',
+      logger: silentLogger,
+      env: { ...process.env, COSIGNKIT_TPM_HOME: join(base, 'home') },
+    });
     const openStart = performance.now();
     const first = await backend.open(parseKeyRef(`tpm:?tcti=${tcti}`), context({}));
     await first.generateKeyPair({ label: 'bench-p256' });
@@ -57,17 +81,39 @@ export default async function tpm(ctx) {
 
     return {
       title: 'TPM 2.0 keys through the TSS2 FAPI (issue 4)',
-      intro: 'swtpm 0.7.1 on 127.0.0.1 (TCP, no resource manager), TSS2 3.2.1 called through koffi `.async`, 4 callers. ' +
+      intro:
+        'swtpm 0.7.1 on 127.0.0.1 (TCP, no resource manager), TSS2 3.2.1 called through koffi `.async`, 4 callers. ' +
         'By default the KeyManager keeps the key FAPI made as a saved ESYS context and signs with TPM2_ContextLoad + ' +
         'TPM2_Sign + TPM2_FlushContext; `signWith: "fapi"` calls Fapi_Sign instead. `tpm2_sign` is run once per ' +
         'signature with a persistent P-256 key (median of 30 runs after a warm-up), as a shell script would.',
       rows: [
-        { name: 'P-256 signatures, TpmKeyManager.signDigest (default, ESYS path)', value: fmt.rate(p256), baseline: '`tpm2_sign` per process', baselineValue: fmt.rate(toolsRate), ratio: fmt.ratio(p256 / toolsRate), goal: '≥ 4×', met: p256 >= 4 * toolsRate },
-        { name: 'P-384 signatures, TpmKeyManager.signDigest (default, ESYS path)', value: fmt.rate(p384), baseline: '`tpm2_sign` per process (P-256)', baselineValue: fmt.rate(toolsRate), ratio: fmt.ratio(p384 / toolsRate) },
-        { name: 'P-256 signatures, TpmKeyManager.signDigest (`signWith: "fapi"`, Fapi_Sign)', value: fmt.rate(p256fapi), baseline: '`tpm2_sign` per process', baselineValue: fmt.rate(toolsRate), ratio: fmt.ratio(p256fapi / toolsRate) },
+        {
+          name: 'P-256 signatures, TpmKeyManager.signDigest (default, ESYS path)',
+          value: fmt.rate(p256),
+          baseline: '`tpm2_sign` per process',
+          baselineValue: fmt.rate(toolsRate),
+          ratio: fmt.ratio(p256 / toolsRate),
+          goal: '≥ 4×',
+          met: p256 >= 4 * toolsRate,
+        },
+        {
+          name: 'P-384 signatures, TpmKeyManager.signDigest (default, ESYS path)',
+          value: fmt.rate(p384),
+          baseline: '`tpm2_sign` per process (P-256)',
+          baselineValue: fmt.rate(toolsRate),
+          ratio: fmt.ratio(p384 / toolsRate),
+        },
+        {
+          name: 'P-256 signatures, TpmKeyManager.signDigest (`signWith: "fapi"`, Fapi_Sign)',
+          value: fmt.rate(p256fapi),
+          baseline: '`tpm2_sign` per process',
+          baselineValue: fmt.rate(toolsRate),
+          ratio: fmt.ratio(p256fapi / toolsRate),
+        },
         { name: 'open + provision + create key + first signature', value: fmt.ms(firstSign) },
       ],
-      notes: 'Fapi_Sign reloads the key and opens salted sessions on every call: ~1 ms of swtpm CPU plus 6–7 ms of client ' +
+      notes:
+        'Fapi_Sign reloads the key and opens salted sessions on every call: ~1 ms of swtpm CPU plus 6–7 ms of client ' +
         'CPU, most of it in OpenSSL 3 algorithm fetches on a fresh OSSL_LIB_CTX (tpm2-tss creates one per crypto ' +
         'operation; perf). The ESYS path does no client crypto per signature. Figures move with the load of the shared machine.',
     };
@@ -80,9 +126,22 @@ export default async function tpm(ctx) {
 async function startSwtpm(stateDir) {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${stateDir}`,
-      '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`, '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
-      '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+    const child = spawn(
+      'swtpm',
+      [
+        'socket',
+        '--tpm2',
+        '--tpmstate',
+        `dir=${stateDir}`,
+        '--server',
+        `type=tcp,port=${port},bindaddr=127.0.0.1`,
+        '--ctrl',
+        `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
+        '--flags',
+        'not-need-init,startup-clear',
+      ],
+      { stdio: 'ignore' },
+    );
     if (await waitForPort(port)) return { child, tcti: `swtpm:host=127.0.0.1,port=${port}` };
     child.kill('SIGKILL');
   }
@@ -104,7 +163,10 @@ async function waitForPort(port) {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (ok) return true;

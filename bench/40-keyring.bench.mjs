@@ -146,8 +146,21 @@ async function child() {
       const times = [];
       for (let i = 0; i <= CLI_RUNS; i++) {
         const start = performance.now();
-        const r = spawnSync('bash', [bin, 'sign-blob', '--engine', 'native', '--key', 'keyring:cosignkit-bench/p256',
-          '--output-signature', join(dir, 'sig'), join(dir, 'artifact')], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const r = spawnSync(
+          'bash',
+          [
+            bin,
+            'sign-blob',
+            '--engine',
+            'native',
+            '--key',
+            'keyring:cosignkit-bench/p256',
+            '--output-signature',
+            join(dir, 'sig'),
+            join(dir, 'artifact'),
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
         if (r.status !== 0) throw new Error(`cosignkit sign-blob exited ${r.status}: ${r.stderr}`);
         if (i > 0) times.push(performance.now() - start);
       }
@@ -158,13 +171,15 @@ async function child() {
   }
 
   const rates = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v).median]));
-  process.stdout.write(`${JSON.stringify({
-    firstUse: stats(firstUse),
-    firstSignature: stats(firstSignature),
-    parseOnly: stats(parseOnly),
-    rates,
-    cli,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      firstUse: stats(firstUse),
+      firstSignature: stats(firstSignature),
+      parseOnly: stats(parseOnly),
+      rates,
+      cli,
+    })}\n`,
+  );
 }
 
 async function rate(fn, seconds) {

@@ -19,23 +19,35 @@ export default async function dsse(ctx) {
   // Sign and verify, in-process.
   const manager = new FileKeyManager(base, { secrets: async () => 'bench' });
   const info = await manager.generateKeyPair({ label: 'bench' });
-  const statement = lib.buildStatement({ subjects: [{ name: 'a.tgz', digest: { sha256: 'ab'.repeat(32) } }], predicateType: 'https://slsa.dev/provenance/v1', predicate: { buildType: 'x' } });
+  const statement = lib.buildStatement({
+    subjects: [{ name: 'a.tgz', digest: { sha256: 'ab'.repeat(32) } }],
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: { buildType: 'x' },
+  });
   const payload = Buffer.from(JSON.stringify(statement));
   const payloadType = lib.IN_TOTO_PAYLOAD_TYPE;
   const signers = [{ manager, keyId: info.id }];
   const signRate = await ctx.rate(() => lib.signEnvelope(payloadType, payload, signers), { seconds: 2 });
   const { privateKey } = await decryptCosignKey(await readFile(join(base, 'bench.key'), 'utf8'), 'bench');
   const pkey = createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const bareSignRate = await ctx.rate(async () => cryptoSign('sha256', lib.pae(payloadType, payload), pkey), { seconds: 2 });
+  const bareSignRate = await ctx.rate(async () => cryptoSign('sha256', lib.pae(payloadType, payload), pkey), {
+    seconds: 2,
+  });
   const digest = createHash('sha256').update(lib.pae(payloadType, payload)).digest();
   const signDigestRate = await ctx.rate(() => manager.signDigest(info.id, digest), { seconds: 2 });
   const envelope = await lib.signEnvelope(payloadType, payload, signers);
   const text = lib.serializeEnvelope(envelope);
   const key = lib.trustedKey(info.publicKeyPem);
-  const verifyRate = await ctx.rate(async () => {
-    if (!lib.verifyEnvelope(lib.parseEnvelope(text), [key]).allValid) throw new Error('did not verify');
-  }, { seconds: 2 });
-  const bareVerifyRate = await ctx.rate(async () => cryptoVerify('sha256', lib.pae(payloadType, payload), key.publicKey, envelope.signatures[0].sig), { seconds: 2 });
+  const verifyRate = await ctx.rate(
+    async () => {
+      if (!lib.verifyEnvelope(lib.parseEnvelope(text), [key]).allValid) throw new Error('did not verify');
+    },
+    { seconds: 2 },
+  );
+  const bareVerifyRate = await ctx.rate(
+    async () => cryptoVerify('sha256', lib.pae(payloadType, payload), key.publicKey, envelope.signatures[0].sig),
+    { seconds: 2 },
+  );
   await manager.close();
 
   // A 100,000-entry log, written directly (appending it through fsync would take minutes).
@@ -45,8 +57,15 @@ export default async function dsse(ctx) {
   let prev = lib.GENESIS_HASH;
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   for (let seq = 1; seq <= N; seq++) {
-    const fields = { seq, time: new Date(t0 + seq * 1000).toISOString(), envelope: `sha256:${createHash('sha256').update(String(seq)).digest('hex')}`,
-      subjects: [{ name: `artifact-${seq}.tgz`, digest: { sha256: createHash('sha256').update(`s${seq}`).digest('hex') } }], prev };
+    const fields = {
+      seq,
+      time: new Date(t0 + seq * 1000).toISOString(),
+      envelope: `sha256:${createHash('sha256').update(String(seq)).digest('hex')}`,
+      subjects: [
+        { name: `artifact-${seq}.tgz`, digest: { sha256: createHash('sha256').update(`s${seq}`).digest('hex') } },
+      ],
+      prev,
+    };
     const canonical = lib.canonicalEntry(fields);
     const hash = createHash('sha256').update(canonical).digest('hex');
     lines.push(`${canonical.slice(0, -1)},"hash":"${hash}"}`);
@@ -58,7 +77,11 @@ export default async function dsse(ctx) {
   const inProcess = [];
   for (let i = 0; i < 5; i++) {
     const start = performance.now();
-    const r = await lib.verifyLog(log, { envelope: `sha256:${createHash('sha256').update(String(N - 1)).digest('hex')}` });
+    const r = await lib.verifyLog(log, {
+      envelope: `sha256:${createHash('sha256')
+        .update(String(N - 1))
+        .digest('hex')}`,
+    });
     inProcess.push(performance.now() - start);
     if (!r.intact || r.entries !== N || r.found.length !== 1) throw new Error('bench log did not verify');
   }
@@ -68,7 +91,10 @@ export default async function dsse(ctx) {
   for (let i = 0; i < 5; i++) {
     const start = performance.now();
     let count = 0;
-    for await (const line of createInterface({ input: createReadStream(log), crlfDelay: Infinity })) { JSON.parse(line); count++; }
+    for await (const line of createInterface({ input: createReadStream(log), crlfDelay: Infinity })) {
+      JSON.parse(line);
+      count++;
+    }
     if (count !== N) throw new Error('count');
     readMs.push(performance.now() - start);
   }
@@ -77,19 +103,28 @@ export default async function dsse(ctx) {
 
   // Appends per second: 4 writer processes vs 1, each entry fsynced.
   const worker = join(base, 'append.mjs');
-  await writeFile(worker, `import { appendToLog } from ${JSON.stringify(join(root, 'packages/dsse/dist/index.js'))};
+  await writeFile(
+    worker,
+    `import { appendToLog } from ${JSON.stringify(join(root, 'packages/dsse/dist/index.js'))};
 const [log, count, tag] = process.argv.slice(2);
 for (let i = 0; i < Number(count); i++) {
   await appendToLog(log, { payloadType: 'text/plain', payload: Buffer.from(tag + i), signatures: [{ keyid: tag, sig: Buffer.from([1]) }] });
 }
-`);
+`,
+  );
   const appendRate = async (writers, perWriter) => {
     const target = join(base, `append-${writers}.jsonl`);
     const start = performance.now();
-    await Promise.all(Array.from({ length: writers }, (_, w) => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [worker, target, String(perWriter), `w${w}`], { stdio: 'inherit' });
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`))));
-    })));
+    await Promise.all(
+      Array.from(
+        { length: writers },
+        (_, w) =>
+          new Promise((resolve, reject) => {
+            const child = spawn(process.execPath, [worker, target, String(perWriter), `w${w}`], { stdio: 'inherit' });
+            child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`))));
+          }),
+      ),
+    );
     const seconds = (performance.now() - start) / 1000;
     const r = await lib.verifyLog(target);
     if (!r.intact || r.entries !== writers * perWriter) throw new Error(`lost entries: ${r.entries}`);
@@ -100,20 +135,59 @@ for (let i = 0; i < Number(count); i++) {
 
   return {
     title: 'DSSE envelopes and the append-only log (issue 7)',
-    intro: 'In-process rates over 2 s each. Signing goes through FileKeyManager (a decrypted cosign P-256 key kept in memory) ' +
+    intro:
+      'In-process rates over 2 s each. Signing goes through FileKeyManager (a decrypted cosign P-256 key kept in memory) ' +
       'and includes the PAE, the digest and the fingerprint keyid; verifying includes parsing the envelope JSON. ' +
       `The log has 100,000 entries (${sizeMiB.toFixed(1)} MiB); verify-log checks every line's hash, chain link and seq, ` +
       'the head file, and finds one envelope (median of 5). Appends run as separate processes, each entry written under the ' +
       'lock file and fsynced (file, then head file and directory) before the next; the rate includes process start.',
     rows: [
-      { name: 'envelopes signed per second (P-256, FileKeyManager)', value: fmt.rate(signRate), baseline: 'node:crypto sign of the PAE', baselineValue: fmt.rate(bareSignRate), ratio: fmt.ratio(signRate / bareSignRate) },
-      { name: 'FileKeyManager.signDigest alone (same key)', value: fmt.rate(signDigestRate), baseline: 'node:crypto sign of the PAE', baselineValue: fmt.rate(bareSignRate), ratio: fmt.ratio(signDigestRate / bareSignRate) },
-      { name: 'envelopes verified per second (P-256, parse + verify)', value: fmt.rate(verifyRate), baseline: 'node:crypto verify of the PAE', baselineValue: fmt.rate(bareVerifyRate), ratio: fmt.ratio(verifyRate / bareVerifyRate) },
-      { name: 'verifyLog, 100,000 entries, in-process', value: fmt.ms(verifyMs), baseline: 'readline + JSON.parse of each line', baselineValue: fmt.ms(readMs[2]), ratio: fmt.ratio(verifyMs / readMs[2]), goal: '< 1 s', met: verifyMs < 1000 },
-      { name: '`cosignkit verify-log`, 100,000 entries (whole process)', value: fmt.ms(cliMs), goal: '< 1 s', met: cliMs < 1000 },
-      { name: 'appends per second, 4 concurrent writer processes', value: fmt.rate(four), baseline: '1 writer process', baselineValue: fmt.rate(one), ratio: fmt.ratio(four / one) },
+      {
+        name: 'envelopes signed per second (P-256, FileKeyManager)',
+        value: fmt.rate(signRate),
+        baseline: 'node:crypto sign of the PAE',
+        baselineValue: fmt.rate(bareSignRate),
+        ratio: fmt.ratio(signRate / bareSignRate),
+      },
+      {
+        name: 'FileKeyManager.signDigest alone (same key)',
+        value: fmt.rate(signDigestRate),
+        baseline: 'node:crypto sign of the PAE',
+        baselineValue: fmt.rate(bareSignRate),
+        ratio: fmt.ratio(signDigestRate / bareSignRate),
+      },
+      {
+        name: 'envelopes verified per second (P-256, parse + verify)',
+        value: fmt.rate(verifyRate),
+        baseline: 'node:crypto verify of the PAE',
+        baselineValue: fmt.rate(bareVerifyRate),
+        ratio: fmt.ratio(verifyRate / bareVerifyRate),
+      },
+      {
+        name: 'verifyLog, 100,000 entries, in-process',
+        value: fmt.ms(verifyMs),
+        baseline: 'readline + JSON.parse of each line',
+        baselineValue: fmt.ms(readMs[2]),
+        ratio: fmt.ratio(verifyMs / readMs[2]),
+        goal: '< 1 s',
+        met: verifyMs < 1000,
+      },
+      {
+        name: '`cosignkit verify-log`, 100,000 entries (whole process)',
+        value: fmt.ms(cliMs),
+        goal: '< 1 s',
+        met: cliMs < 1000,
+      },
+      {
+        name: 'appends per second, 4 concurrent writer processes',
+        value: fmt.rate(four),
+        baseline: '1 writer process',
+        baselineValue: fmt.rate(one),
+        ratio: fmt.ratio(four / one),
+      },
     ],
-    notes: 'Signing an envelope costs what the backend\'s `signDigest` costs: the file backend signs a precomputed ' +
+    notes:
+      "Signing an envelope costs what the backend's `signDigest` costs: the file backend signs a precomputed " +
       'digest in JavaScript (@noble/curves; node:crypto cannot sign a digest), so it runs far below node:crypto signing the ' +
       'whole message. Envelope signing adds little on top of `signDigest` (compare the two rows).',
   };

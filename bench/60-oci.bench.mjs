@@ -19,7 +19,10 @@ export default async function oci(ctx) {
   const registry = await startRegistry(dir);
   try {
     // The registry client and layouts from @cosignkit/oci, the registry of backends from @cosignkit/core.
-    const core = { ...(await import(join(ctx.root, 'packages/core/dist/index.js'))), ...(await import(join(ctx.root, 'packages/oci/dist/index.js'))) };
+    const core = {
+      ...(await import(join(ctx.root, 'packages/core/dist/index.js'))),
+      ...(await import(join(ctx.root, 'packages/oci/dist/index.js'))),
+    };
     const { backend } = await import(join(ctx.root, 'packages/key-file/dist/index.js'));
     const client = new core.RegistryClient({ credentials: async () => undefined });
     const images = [];
@@ -29,25 +32,37 @@ export default async function oci(ctx) {
     const { manager, keyId } = await keys.open(key);
     const publicKey = await manager.getPublicKey(keyId);
     // Warm-up outside the timing: the key is decrypted (scrypt) on first use, connections open.
-    await core.signImage(client, await seedImage(core, client, registry.host, 'bench/warmup'), { manager, keyId, format: 'legacy' });
+    await core.signImage(client, await seedImage(core, client, registry.host, 'bench/warmup'), {
+      manager,
+      keyId,
+      format: 'legacy',
+    });
     const pool = async (items, fn) => {
       let next = 0;
-      await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        while (next < items.length) await fn(items[next++]);
-      }));
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < items.length) await fn(items[next++]);
+        }),
+      );
     };
     const timed = async (fn) => {
       const start = performance.now();
       await fn();
       return (performance.now() - start) / IMAGES;
     };
-    const ckSign = await timed(() => pool(images, (image) => core.signImage(client, image, { manager, keyId, format: 'legacy' })));
-    const ckBundle = await timed(() => pool(images, (image) => core.signImage(client, image, { manager, keyId, format: 'bundle' })));
+    const ckSign = await timed(() =>
+      pool(images, (image) => core.signImage(client, image, { manager, keyId, format: 'legacy' })),
+    );
+    const ckBundle = await timed(() =>
+      pool(images, (image) => core.signImage(client, image, { manager, keyId, format: 'bundle' })),
+    );
     let verifiedAll = true;
-    const ckVerify = await timed(() => pool(images, async (image) => {
-      const v = await core.verifyImageSignatures(client, image, [publicKey]);
-      verifiedAll &&= v.found.length === 2 && v.found.every((f) => f.verified);
-    }));
+    const ckVerify = await timed(() =>
+      pool(images, async (image) => {
+        const v = await core.verifyImageSignatures(client, image, [publicKey]);
+        verifiedAll &&= v.found.length === 2 && v.found.every((f) => f.verified);
+      }),
+    );
     await keys.close();
 
     let retries = 0;
@@ -74,19 +89,43 @@ export default async function oci(ctx) {
     const speedup = (ours, theirs) => theirs / ours;
     return {
       title: `OCI: signing and verifying ${IMAGES} images in a registry (issue 8)`,
-      intro: `Debian docker-registry 2.8 in memory on loopback (log level error), ${IMAGES} single-layer images, a P-256 cosign key file. ` +
+      intro:
+        `Debian docker-registry 2.8 in memory on loopback (log level error), ${IMAGES} single-layer images, a P-256 cosign key file. ` +
         `cosignkit runs in one process through the library API (signImage / verifyImageSignatures, ${CONCURRENCY} at a time, ` +
         'the key decrypted once); cosign 2.5.0 runs once per image (`cosign sign --key … --tlog-upload=false` on the digest, ' +
         '`cosign verify --key … --insecure-ignore-tlog`), as a CI script would. Figures are wall time per image; the ratio is ' +
         'how many times faster cosignkit is.',
       rows: [
-        { name: 'sign, legacy `.sig` layout, per image', value: fmt.ms(ckSign), baseline: '`cosign sign` per image', baselineValue: fmt.ms(coSign), ratio: fmt.ratio(speedup(ckSign, coSign)), goal: '≥ 10× faster', met: coSign / ckSign >= 10 },
-        { name: 'verify (both layouts read), per image', value: fmt.ms(ckVerify), baseline: '`cosign verify` per image', baselineValue: fmt.ms(coVerify), ratio: fmt.ratio(speedup(ckVerify, coVerify)), goal: '≥ 10× faster', met: coVerify / ckVerify >= 10 },
-        { name: 'sign, Sigstore-bundle referrer with fallback index, per image', value: fmt.ms(ckBundle), baseline: '`cosign sign` per image', baselineValue: fmt.ms(coSign), ratio: fmt.ratio(speedup(ckBundle, coSign)) },
+        {
+          name: 'sign, legacy `.sig` layout, per image',
+          value: fmt.ms(ckSign),
+          baseline: '`cosign sign` per image',
+          baselineValue: fmt.ms(coSign),
+          ratio: fmt.ratio(speedup(ckSign, coSign)),
+          goal: '≥ 10× faster',
+          met: coSign / ckSign >= 10,
+        },
+        {
+          name: 'verify (both layouts read), per image',
+          value: fmt.ms(ckVerify),
+          baseline: '`cosign verify` per image',
+          baselineValue: fmt.ms(coVerify),
+          ratio: fmt.ratio(speedup(ckVerify, coVerify)),
+          goal: '≥ 10× faster',
+          met: coVerify / ckVerify >= 10,
+        },
+        {
+          name: 'sign, Sigstore-bundle referrer with fallback index, per image',
+          value: fmt.ms(ckBundle),
+          baseline: '`cosign sign` per image',
+          baselineValue: fmt.ms(coSign),
+          ratio: fmt.ratio(speedup(ckBundle, coSign)),
+        },
       ],
-      notes: 'The ratio is cosign time ÷ cosignkit time (higher is better). Most of `cosign sign`\'s time per image is process ' +
+      notes:
+        "The ratio is cosign time ÷ cosignkit time (higher is better). Most of `cosign sign`'s time per image is process " +
         'start and scrypt key decryption, which cosignkit does once. `cosign verify` needs no key decryption and is a ~30 ms ' +
-        'Go process; cosignkit\'s verification makes 6 registry requests per image here (manifest HEAD, `.sig` manifest and ' +
+        "Go process; cosignkit's verification makes 6 registry requests per image here (manifest HEAD, `.sig` manifest and " +
         'layer, fallback index, referrer manifest and bundle) and, with the registry and Node sharing 2 cores, is bound by ' +
         `the CPU each request costs on both sides. cosign runs retried after a registry ping timeout: ${retries}.`,
     };
@@ -98,16 +137,30 @@ export default async function oci(ctx) {
 async function seedImage(core, client, host, repository) {
   const repo = { registry: host, repository };
   const layer = randomBytes(512);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [core.sha256Digest(layer)] }, config: {} }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [core.sha256Digest(layer)] },
+      config: {},
+    }),
+  );
   await client.pushBlob(repo, layer);
   await client.pushBlob(repo, config);
   const manifest = {
     schemaVersion: 2,
     mediaType: core.MEDIA_TYPES.ociManifest,
     config: { mediaType: core.MEDIA_TYPES.ociConfig, digest: core.sha256Digest(config), size: config.length },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: core.sha256Digest(layer), size: layer.length }],
+    layers: [
+      { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: core.sha256Digest(layer), size: layer.length },
+    ],
   };
-  const digest = await client.putManifest(repo, 'v1', Buffer.from(JSON.stringify(manifest)), core.MEDIA_TYPES.ociManifest);
+  const digest = await client.putManifest(
+    repo,
+    'v1',
+    Buffer.from(JSON.stringify(manifest)),
+    core.MEDIA_TYPES.ociManifest,
+  );
   return `${host}/${repository}@${digest}`;
 }
 
@@ -116,12 +169,15 @@ async function startRegistry(dir) {
   // both tools share this registry. Without the "listening on" line, the port is chosen here.
   const port = await freePort();
   const config = join(dir, 'registry.yml');
-  await writeFile(config, [
-    'version: 0.1',
-    'log: {level: error, accesslog: {disabled: true}}',
-    'storage: {inmemory: {}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}',
-    `http: {addr: "127.0.0.1:${port}", secret: bench-only}`,
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      'version: 0.1',
+      'log: {level: error, accesslog: {disabled: true}}',
+      'storage: {inmemory: {}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}',
+      `http: {addr: "127.0.0.1:${port}", secret: bench-only}`,
+    ].join('\n'),
+  );
   // The log goes to a file: cosign runs through spawnSync, which blocks this event loop, and a registry
   // writing to an undrained pipe would stall.
   const log = await open(join(dir, 'registry.log'), 'w');
@@ -129,18 +185,25 @@ async function startRegistry(dir) {
   await log.close();
   const host = `127.0.0.1:${port}`;
   for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 10))) {
-    if (await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://${host}/v2/`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (child.exitCode !== null || Date.now() - started > 10_000) {
       throw new Error(`docker-registry did not start: ${await readFile(join(dir, 'registry.log'), 'utf8')}`);
     }
   }
   return {
     host,
-    stop: () => new Promise((r) => {
-      if (child.exitCode !== null) return r();
-      child.once('exit', r);
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', r);
+        child.kill('SIGTERM');
+      }),
   };
 }
 

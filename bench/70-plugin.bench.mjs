@@ -16,7 +16,10 @@ export default async function plugin(ctx) {
   await mkdir(join(dir, 'tokens'), { recursive: true });
   await mkdir(join(dir, 'agent'), { recursive: true, mode: 0o700 });
   const conf = join(dir, 'softhsm2.conf');
-  await writeFile(conf, `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  await writeFile(
+    conf,
+    `directories.tokendir = ${join(dir, 'tokens')}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   const pin = randomBytes(8).toString('hex');
   // softhsm2-util takes PINs in argv only: bench setup, a throw-away token.
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'bench', '--so-pin', pin, '--pin', pin], {
@@ -33,7 +36,8 @@ export default async function plugin(ctx) {
     HOME: dir,
     XDG_CONFIG_HOME: join(dir, '.config'),
   };
-  const run = (argv, options = {}) => spawnSync(argv[0], argv.slice(1), { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', ...options });
+  const run = (argv, options = {}) =>
+    spawnSync(argv[0], argv.slice(1), { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', ...options });
   const made = run([ctx.cosignkit, '--no-agent', 'key', 'generate', '--key', ref]);
   if (made.status !== 0) throw new Error(`key generate failed: ${made.stderr}`);
   await writeFile(join(dir, 'artifact.txt'), 'benchmark artifact\n');
@@ -47,9 +51,24 @@ export default async function plugin(ctx) {
   });
   // As installed by npm (the bin's `#!/usr/bin/env node`): Node running the bin. The repo's bash launcher adds
   // its own start-up (bash, readlink, dirname) and gets a row of its own.
-  const pluginArgv = [process.execPath, join(ctx.root, 'packages/agent/dist/bin/sigstore-kms-cosignkit.cjs'), 'v1', signRequest];
+  const pluginArgv = [
+    process.execPath,
+    join(ctx.root, 'packages/agent/dist/bin/sigstore-kms-cosignkit.cjs'),
+    'v1',
+    signRequest,
+  ];
   const launcherArgv = [plugin, 'v1', signRequest];
-  const cosignArgv = ['cosign', 'sign-blob', '--key', `cosignkit://${ref}`, '--tlog-upload=false', '--yes', '--output-signature', join(dir, 'out.sig'), 'artifact.txt'];
+  const cosignArgv = [
+    'cosign',
+    'sign-blob',
+    '--key',
+    `cosignkit://${ref}`,
+    '--tlog-upload=false',
+    '--yes',
+    '--output-signature',
+    join(dir, 'out.sig'),
+    'artifact.txt',
+  ];
   // The plugin always exits 0 (errors are JSON): check one answer is a signature before timing it.
   const checkPlugin = () => {
     const out = run(pluginArgv).stdout;
@@ -82,7 +101,7 @@ export default async function plugin(ctx) {
   return {
     title: 'The sigstore-kms-cosignkit plugin and the agent (issue 6)',
     intro:
-      'Median wall time per call on a SoftHSM2 token of the bench\'s own (P-256 key, PIN from COSIGN_PKCS11_PIN). ' +
+      "Median wall time per call on a SoftHSM2 token of the bench's own (P-256 key, PIN from COSIGN_PKCS11_PIN). " +
       '"Plugin" is `node dist/bin/sigstore-kms-cosignkit.cjs v1 <signMessage with a SHA-256 digest>`, the plugin as ' +
       'npm installs it (package.json `bin`; one bundled file). "cosign sign-blob" is stock cosign 2.5 with ' +
       '`--key cosignkit://pkcs11:…` finding the repo launcher bin/sigstore-kms-cosignkit on PATH; it runs the plugin ' +
@@ -91,7 +110,13 @@ export default async function plugin(ctx) {
       'logged-in session.',
     rows: [
       { name: '`node -e 0`', value: fmt.ms(node) },
-      { name: 'plugin signMessage, no agent', value: fmt.ms(pluginAlone), baseline: '`node -e 0`', baselineValue: fmt.ms(node), ratio: fmt.ratio(pluginAlone / node) },
+      {
+        name: 'plugin signMessage, no agent',
+        value: fmt.ms(pluginAlone),
+        baseline: '`node -e 0`',
+        baselineValue: fmt.ms(node),
+        ratio: fmt.ratio(pluginAlone / node),
+      },
       {
         name: 'plugin signMessage, with the agent',
         value: fmt.ms(pluginAgent),

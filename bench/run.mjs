@@ -41,7 +41,9 @@ for (const s of sections) {
   if (s.intro) lines.push(s.intro, '');
   lines.push('| measure | value | baseline | baseline value | ratio | goal | met |', '|---|---|---|---|---|---|---|');
   for (const r of s.rows) {
-    lines.push(`| ${r.name} | ${r.value} | ${r.baseline ?? '—'} | ${r.baselineValue ?? '—'} | ${r.ratio ?? '—'} | ${r.goal ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${r.name} | ${r.value} | ${r.baseline ?? '—'} | ${r.baselineValue ?? '—'} | ${r.ratio ?? '—'} | ${r.goal ?? '—'} | ${r.met === undefined ? '—' : r.met ? 'yes' : '**no**'} |`,
+    );
   }
   lines.push('');
   if (s.notes) lines.push(s.notes, '');

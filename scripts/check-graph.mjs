@@ -34,7 +34,10 @@ export function checkGraph(root, allowed = ALLOWED_IMPORTS) {
   const packagesDir = join(root, 'packages');
   const packages = readdirSync(packagesDir)
     .filter((d) => statSync(join(packagesDir, d)).isDirectory())
-    .map((d) => ({ dir: join(packagesDir, d), manifest: JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) }));
+    .map((d) => ({
+      dir: join(packagesDir, d),
+      manifest: JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')),
+    }));
   const names = new Set(packages.map((p) => p.manifest.name));
   for (const { dir, manifest } of packages) {
     const name = manifest.name;
@@ -43,9 +46,13 @@ export function checkGraph(root, allowed = ALLOWED_IMPORTS) {
       problems.push(`${name}: no row in scripts/graph.mjs (say which workspace packages it may import)`);
       continue;
     }
-    const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
     for (const dep of declared) {
-      if (names.has(dep) && !rule.includes(dep)) problems.push(`${name}: package.json depends on ${dep}, which the graph does not allow`);
+      if (names.has(dep) && !rule.includes(dep))
+        problems.push(`${name}: package.json depends on ${dep}, which the graph does not allow`);
     }
     let src;
     try {
@@ -59,16 +66,22 @@ export function checkGraph(root, allowed = ALLOWED_IMPORTS) {
       for (const [, specifier] of text.matchAll(SPECIFIER)) {
         if (specifier.startsWith('.')) {
           const target = resolve(dirname(file), specifier);
-          if (!(target + sep).startsWith(dir + sep)) problems.push(`${where}: imports ${specifier}, outside its package`);
+          if (!(target + sep).startsWith(dir + sep))
+            problems.push(`${where}: imports ${specifier}, outside its package`);
           continue;
         }
         const target = workspaceTarget(specifier, names);
         if (!target || target.name === name) continue;
-        if (!rule.includes(target.name)) problems.push(`${where}: imports ${target.name}, which the graph does not allow for ${name}`);
-        else if (!declared.has(target.name)) problems.push(`${where}: imports ${target.name}, not in ${name}'s dependencies or peerDependencies`);
+        if (!rule.includes(target.name))
+          problems.push(`${where}: imports ${target.name}, which the graph does not allow for ${name}`);
+        else if (!declared.has(target.name))
+          problems.push(`${where}: imports ${target.name}, not in ${name}'s dependencies or peerDependencies`);
         const targetManifest = packages.find((p) => p.manifest.name === target.name).manifest;
-        const targetExports = new Set(Object.keys(targetManifest.exports ?? { '.': '' }).map((k) => k.replace(/^\.\/?/, '')));
-        if (target.subpath && !targetExports.has(target.subpath)) problems.push(`${where}: imports ${specifier}, an internal file of ${target.name}`);
+        const targetExports = new Set(
+          Object.keys(targetManifest.exports ?? { '.': '' }).map((k) => k.replace(/^\.\/?/, '')),
+        );
+        if (target.subpath && !targetExports.has(target.subpath))
+          problems.push(`${where}: imports ${specifier}, an internal file of ${target.name}`);
       }
     }
   }
@@ -79,6 +92,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const problems = checkGraph(root);
   for (const p of problems) console.error(`check-graph: ${p}`);
-  console.log(problems.length === 0 ? 'check-graph: the import graph holds' : `check-graph: ${problems.length} problem(s)`);
+  console.log(
+    problems.length === 0 ? 'check-graph: the import graph holds' : `check-graph: ${problems.length} problem(s)`,
+  );
   process.exit(problems.length === 0 ? 0 : 1);
 }

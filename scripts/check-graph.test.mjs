@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkGraph } from './check-graph.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TABLE = { '@cosignkit/core': [], '@cosignkit/oci': ['@cosignkit/core'], '@cosignkit/cli': ['@cosignkit/core', '@cosignkit/oci'] };
+const TABLE = {
+  '@cosignkit/core': [],
+  '@cosignkit/oci': ['@cosignkit/core'],
+  '@cosignkit/cli': ['@cosignkit/core', '@cosignkit/oci'],
+};
 const dirs = [];
 
 /** A throwaway workspace: `files` maps paths under packages/ to their text. */
@@ -16,9 +20,17 @@ function workspace(files) {
   const manifests = {
     'core/package.json': { name: '@cosignkit/core', exports: { '.': './dist/index.js' } },
     'oci/package.json': { name: '@cosignkit/oci', dependencies: { '@cosignkit/core': 'workspace:^' } },
-    'cli/package.json': { name: '@cosignkit/cli', dependencies: { '@cosignkit/core': 'workspace:^', '@cosignkit/oci': 'workspace:^' } },
+    'cli/package.json': {
+      name: '@cosignkit/cli',
+      dependencies: { '@cosignkit/core': 'workspace:^', '@cosignkit/oci': 'workspace:^' },
+    },
   };
-  const all = { 'core/src/index.ts': 'export const x = 1;\n', 'oci/src/index.ts': "import { x } from '@cosignkit/core';\n", ...Object.fromEntries(Object.entries(manifests).map(([k, v]) => [k, JSON.stringify(v)])), ...files };
+  const all = {
+    'core/src/index.ts': 'export const x = 1;\n',
+    'oci/src/index.ts': "import { x } from '@cosignkit/core';\n",
+    ...Object.fromEntries(Object.entries(manifests).map(([k, v]) => [k, JSON.stringify(v)])),
+    ...files,
+  };
   for (const [path, text] of Object.entries(all)) {
     mkdirSync(dirname(join(root, 'packages', path)), { recursive: true });
     writeFileSync(join(root, 'packages', path), typeof text === 'string' ? text : JSON.stringify(text));
@@ -41,7 +53,9 @@ describe('check-graph', () => {
 
   it('fails an import against the arrows', () => {
     const root = workspace({ 'core/src/up.ts': "export { y } from '@cosignkit/oci';\n" });
-    expect(checkGraph(root, TABLE)).toEqual([expect.stringContaining('imports @cosignkit/oci, which the graph does not allow for @cosignkit/core')]);
+    expect(checkGraph(root, TABLE)).toEqual([
+      expect.stringContaining('imports @cosignkit/oci, which the graph does not allow for @cosignkit/core'),
+    ]);
   });
 
   it("fails a reach into another package's files, by subpath or relative path", () => {
@@ -60,7 +74,7 @@ describe('check-graph', () => {
       'extra/package.json': { name: '@cosignkit/extra' },
     });
     const problems = checkGraph(root, TABLE);
-    expect(problems).toContainEqual(expect.stringContaining('not in @cosignkit/oci\'s dependencies'));
+    expect(problems).toContainEqual(expect.stringContaining("not in @cosignkit/oci's dependencies"));
     expect(problems).toContainEqual(expect.stringContaining('package.json depends on @cosignkit/cli'));
     expect(problems).toContainEqual(expect.stringContaining('@cosignkit/extra: no row'));
   });

@@ -19,6 +19,21 @@ export const ALLOWED_IMPORTS = {
   // The roles (front package): engines and Signer/Verifier/Attester over backends, dsse, oci, sigstore.
   cosignkit: ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', '@cosignkit/sigstore', ...KEY_BACKENDS],
   '@cosignkit/agent': ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', 'cosignkit', ...KEY_BACKENDS],
-  '@cosignkit/server': ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', '@cosignkit/sigstore', 'cosignkit', ...KEY_BACKENDS],
-  '@cosignkit/cli': ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', '@cosignkit/sigstore', 'cosignkit', '@cosignkit/agent', ...KEY_BACKENDS],
+  '@cosignkit/server': [
+    '@cosignkit/core',
+    '@cosignkit/dsse',
+    '@cosignkit/oci',
+    '@cosignkit/sigstore',
+    'cosignkit',
+    ...KEY_BACKENDS,
+  ],
+  '@cosignkit/cli': [
+    '@cosignkit/core',
+    '@cosignkit/dsse',
+    '@cosignkit/oci',
+    '@cosignkit/sigstore',
+    'cosignkit',
+    '@cosignkit/agent',
+    ...KEY_BACKENDS,
+  ],
 };

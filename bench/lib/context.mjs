@@ -18,7 +18,12 @@ export async function createContext() {
       const times = [];
       for (let i = 0; i <= runs; i++) {
         const start = process.hrtime.bigint();
-        const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, input, cwd, stdio: ['pipe', 'ignore', 'pipe'] });
+        const r = spawnSync(argv[0], argv.slice(1), {
+          env: { ...process.env, ...env },
+          input,
+          cwd,
+          stdio: ['pipe', 'ignore', 'pipe'],
+        });
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
         if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
         if (i > 0) times.push(ms);
@@ -30,13 +35,24 @@ export async function createContext() {
       const end = performance.now() + seconds * 1000;
       let count = 0;
       const start = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) { await fn(); count++; }
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (performance.now() < end) {
+            await fn();
+            count++;
+          }
+        }),
+      );
       return count / ((performance.now() - start) / 1000);
     },
-    fmt: { ms: (v) => `${v.toFixed(1)} ms`, rate: (v) => `${Math.round(v).toLocaleString('en')}/s`, ratio: (v) => `${v.toFixed(2)}×` },
-    async close() { await rm(dir, { recursive: true, force: true }); },
+    fmt: {
+      ms: (v) => `${v.toFixed(1)} ms`,
+      rate: (v) => `${Math.round(v).toLocaleString('en')}/s`,
+      ratio: (v) => `${v.toFixed(2)}×`,
+    },
+    async close() {
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 

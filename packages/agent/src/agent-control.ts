@@ -5,7 +5,10 @@ import type { AgentStatus } from './server.js';
  * The running agent's status, or undefined when none answers (no socket, or a dead agent's socket). With
  * `warn`, files that are not private are a warning; without, an AgentUntrusted error.
  */
-export async function pingAgent(env: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): Promise<AgentStatus | undefined> {
+export async function pingAgent(
+  env: Readonly<Record<string, string | undefined>>,
+  warn?: (message: string) => void,
+): Promise<AgentStatus | undefined> {
   const client = warn ? findAgent(env, warn) : env.COSIGNKIT_NO_AGENT === '1' ? undefined : agentClientOf(env);
   if (!client) return undefined;
   try {

@@ -1,4 +1,13 @@
-import { CosignkitError, parseKeyRef, type BackendRegistry, type ErrorCode, type KeyOpener, type KeyRef, type Logger, type OpenedKey } from '@cosignkit/core';
+import {
+  CosignkitError,
+  parseKeyRef,
+  type BackendRegistry,
+  type ErrorCode,
+  type KeyOpener,
+  type KeyRef,
+  type Logger,
+  type OpenedKey,
+} from '@cosignkit/core';
 import { AgentError, AgentUnavailable, absoluteRef, findAgent } from './client.js';
 import { openThroughAgent } from './remote-key-manager.js';
 

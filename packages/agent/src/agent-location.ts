@@ -22,7 +22,8 @@ export interface AgentLocation {
 export function locateAgent(env: Readonly<Record<string, string | undefined>>): AgentLocation {
   const configured = agentPaths(env);
   const problem = privateDirProblem(configured.dir);
-  if (!problem || !configured.sharedTemp) return { paths: configured, ...(problem && !problem.missing ? { untrusted: problem.message } : {}) };
+  if (!problem || !configured.sharedTemp)
+    return { paths: configured, ...(problem && !problem.missing ? { untrusted: problem.message } : {}) };
   const fallback = readPointer(env);
   if (fallback !== undefined && !privateDirProblem(fallback)) return { paths: agentPathsIn(fallback) };
   return { paths: configured, ...(problem.missing ? {} : { untrusted: problem.message }) };
@@ -33,7 +34,10 @@ export function locateAgent(env: Readonly<Record<string, string | undefined>>): 
  * another user holds, the fallback (reused while it stays private, else a new one, and the pointer updated).
  * `note` says why the default was not used.
  */
-export function prepareAgentDir(env: Readonly<Record<string, string | undefined>>): { paths: AgentPaths; note?: string } {
+export function prepareAgentDir(env: Readonly<Record<string, string | undefined>>): {
+  paths: AgentPaths;
+  note?: string;
+} {
   const configured = agentPaths(env);
   try {
     ensurePrivateDir(configured.dir);
@@ -41,7 +45,10 @@ export function prepareAgentDir(env: Readonly<Record<string, string | undefined>
   } catch (error) {
     if (!configured.sharedTemp || !(error instanceof AgentUntrusted)) throw error;
     const previous = readPointer(env);
-    const dir = previous !== undefined && !privateDirProblem(previous) ? previous : mkdtempSync(join(tmpdir(), `cosignkit-agent-${uid()}-`));
+    const dir =
+      previous !== undefined && !privateDirProblem(previous)
+        ? previous
+        : mkdtempSync(join(tmpdir(), `cosignkit-agent-${uid()}-`));
     ensurePrivateDir(dir);
     if (dir !== previous) writePointer(env, dir);
     return {
@@ -68,9 +75,13 @@ function readPointer(env: Readonly<Record<string, string | undefined>>): string 
   }
   try {
     const info = fstatSync(fd);
-    if (!info.isFile() || (uid() >= 0 && info.uid !== uid()) || (info.mode & 0o077) !== 0 || info.size > 4096) return undefined;
+    if (!info.isFile() || (uid() >= 0 && info.uid !== uid()) || (info.mode & 0o077) !== 0 || info.size > 4096)
+      return undefined;
     const buffer = Buffer.alloc(4097);
-    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8').trim();
+    const text = buffer
+      .subarray(0, readSync(fd, buffer, 0, buffer.length, 0))
+      .toString('utf8')
+      .trim();
     // Only a directory the fallback could have made: never a path the pointer's writer chose freely.
     const prefix = join(tmpdir(), `cosignkit-agent-${uid()}-`);
     return text.startsWith(prefix) && /^[A-Za-z0-9]+$/.test(text.slice(prefix.length)) ? text : undefined;
@@ -86,4 +97,3 @@ function writePointer(env: Readonly<Record<string, string | undefined>>, dir: st
   writeFileSync(tmp, `${dir}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(tmp, file);
 }
-

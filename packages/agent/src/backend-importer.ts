@@ -23,5 +23,8 @@ export function backendImporter(cwd: string): ModuleImporter {
 /** The package itself is missing (not one of its own imports, which is a broken install to report as is). */
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${specifier}'`);
+  return (
+    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(`'${specifier}'`)
+  );
 }

@@ -53,7 +53,10 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
  * AGENT_UNTRUSTED: the caller then works without the agent, so a directory planted by another user can neither
  * receive a secret nor stop this user from signing).
  */
-export function findAgent(env: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): AgentClient | undefined {
+export function findAgent(
+  env: Readonly<Record<string, string | undefined>>,
+  warn?: (message: string) => void,
+): AgentClient | undefined {
   if (env.COSIGNKIT_NO_AGENT === '1') return undefined;
   try {
     return agentClientOf(env);
@@ -103,7 +106,8 @@ export class AgentClient {
       if ('needSecret' in answer) {
         const ask = answer.needSecret;
         if (!secrets) throw new AgentError('PASSWORD_REQUIRED', `the agent needs a ${ask.kind} for ${ask.subject}`);
-        if (given[ask.kind] !== undefined) throw new AgentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
+        if (given[ask.kind] !== undefined)
+          throw new AgentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
         given[ask.kind] = await secrets(ask);
         continue;
       }
@@ -126,27 +130,35 @@ export class AgentClient {
         else resolvePromise(value!);
       };
       const timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-      socket.setTimeout(timeout, () => finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)));
+      socket.setTimeout(timeout, () =>
+        finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)),
+      );
       socket.once('connect', () => {
         connected = true;
         socket.write(encode({ v: WIRE_VERSION, hello: clientNonce }));
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
-        finish(connected
-          ? new AgentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
-          : new AgentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`));
+        finish(
+          connected
+            ? new AgentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
+            : new AgentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`),
+        );
       });
       const exchange = async (): Promise<AgentResponse> => {
         const challenge = await reader.next(MAX_HANDSHAKE_LINE).catch((error: Error) => {
-          throw error.message === 'message too large' ? this.#untrusted('answered the handshake with too much data') : error;
+          throw error.message === 'message too large'
+            ? this.#untrusted('answered the handshake with too much data')
+            : error;
         });
-        if (challenge === undefined) throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+        if (challenge === undefined)
+          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         const serverNonce = this.#verifyChallenge(challenge, clientNonce);
         // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
         if (timeoutMs === undefined) socket.setTimeout(0);
         socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
         const line = await reader.next();
-        if (line === undefined) throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+        if (line === undefined)
+          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         try {
           return decode(line) as AgentResponse;
         } catch {
@@ -155,9 +167,14 @@ export class AgentClient {
       };
       exchange().then(
         (value) => finish(undefined, value),
-        (error: Error) => finish(error instanceof AgentError || error instanceof AgentUntrusted
-          ? error
-          : connected ? new AgentError('BACKEND_UNAVAILABLE', error.message) : new AgentUnavailable(error.message)),
+        (error: Error) =>
+          finish(
+            error instanceof AgentError || error instanceof AgentUntrusted
+              ? error
+              : connected
+                ? new AgentError('BACKEND_UNAVAILABLE', error.message)
+                : new AgentUnavailable(error.message),
+          ),
       );
     });
   }
@@ -171,8 +188,14 @@ export class AgentClient {
       challenge = undefined;
     }
     const nonce = challenge?.nonce;
-    if (typeof nonce !== 'string' || !NONCE.test(nonce) || !proofMatches(serverProof(this.#token, clientNonce, nonce), challenge?.proof)) {
-      throw this.#untrusted('did not prove it holds the token (another user\'s program, or an agent of an older version: restart it)');
+    if (
+      typeof nonce !== 'string' ||
+      !NONCE.test(nonce) ||
+      !proofMatches(serverProof(this.#token, clientNonce, nonce), challenge?.proof)
+    ) {
+      throw this.#untrusted(
+        "did not prove it holds the token (another user's program, or an agent of an older version: restart it)",
+      );
     }
     return nonce;
   }
@@ -187,7 +210,8 @@ export function environmentSecretSource(env: Readonly<Record<string, string | un
   return async (ask) => {
     const variable = ask.kind === 'pin' ? 'COSIGN_PKCS11_PIN' : 'COSIGN_PASSWORD';
     const value = env[variable];
-    if (value === undefined) throw new AgentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
+    if (value === undefined)
+      throw new AgentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
     return value;
   };
 }

@@ -1,6 +1,14 @@
 export { AgentServer } from './server.js';
 export type { AgentServerOptions, AgentStatus } from './server.js';
-export { AgentClient, AgentError, AgentUnavailable, absoluteRef, agentClientOf, environmentSecretSource, findAgent } from './client.js';
+export {
+  AgentClient,
+  AgentError,
+  AgentUnavailable,
+  absoluteRef,
+  agentClientOf,
+  environmentSecretSource,
+  findAgent,
+} from './client.js';
 export { agentPaths } from './paths.js';
 export { ensurePrivateDir } from './private-files.js';
 export { locateAgent, prepareAgentDir } from './agent-location.js';

@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentUntrusted } from './agent-untrusted.js';
 
@@ -34,11 +44,15 @@ export function privateDirProblem(dir: string): DirProblem | undefined {
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (error) {
-    return { missing: false, message: `${dir} cannot be opened as a directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    return {
+      missing: false,
+      message: `${dir} cannot be opened as a directory (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    };
   }
   try {
     const after = fstatSync(fd);
-    if (after.dev !== before.dev || after.ino !== before.ino) return { missing: false, message: `${dir} was replaced while it was checked` };
+    if (after.dev !== before.dev || after.ino !== before.ino)
+      return { missing: false, message: `${dir} was replaced while it was checked` };
     const again = ownerOnlyProblem(dir, after, 'directory');
     return again ? { missing: false, message: again } : undefined;
   } finally {
@@ -57,7 +71,10 @@ export function ensurePrivateDir(dir: string): void {
     mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     // EEXIST also for a symbolic link, which mkdir never follows: the check below refuses it.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new AgentUntrusted(`cannot create the agent's directory ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new AgentUntrusted(
+        `cannot create the agent's directory ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
   }
   const parentProblem = parentDirProblem(parent);
   if (parentProblem) throw new AgentUntrusted(`the agent's files are not private: ${parentProblem}`);
@@ -75,7 +92,8 @@ function parentDirProblem(parent: string): string | undefined {
   }
   if (!info.isDirectory()) return `${parent} is not a directory`;
   if (uid() >= 0 && info.uid !== uid() && info.uid !== 0) return `${parent} belongs to another user (uid ${info.uid})`;
-  if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0) return `${parent} is writable by other users and not sticky`;
+  if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0)
+    return `${parent} is writable by other users and not sticky`;
   return undefined;
 }
 
@@ -88,7 +106,8 @@ export function socketProblem(socket: string): DirProblem | undefined {
     return { missing: true, message: `${socket} does not exist` };
   }
   if (!info.isSocket()) return { missing: false, message: `${socket} is not a socket` };
-  if (uid() >= 0 && info.uid !== uid()) return { missing: false, message: `${socket} belongs to another user (uid ${info.uid})` };
+  if (uid() >= 0 && info.uid !== uid())
+    return { missing: false, message: `${socket} belongs to another user (uid ${info.uid})` };
   return undefined;
 }
 
@@ -106,13 +125,16 @@ export function readTokenFile(path: string): Buffer | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new AgentUntrusted(`the agent's token file ${path} cannot be opened safely (${code === 'ELOOP' ? 'it is a symbolic link' : code ?? 'error'})`);
+    throw new AgentUntrusted(
+      `the agent's token file ${path} cannot be opened safely (${code === 'ELOOP' ? 'it is a symbolic link' : (code ?? 'error')})`,
+    );
   }
   try {
     const info = fstatSync(fd);
     const problem = ownerOnlyProblem(path, info, 'file');
     if (problem) throw new AgentUntrusted(`the agent's token file is not private: ${problem}`);
-    if (info.size > MAX_TOKEN_FILE) throw new AgentUntrusted(`the agent's token file ${path} is not a token (${info.size} bytes)`);
+    if (info.size > MAX_TOKEN_FILE)
+      throw new AgentUntrusted(`the agent's token file ${path} is not a token (${info.size} bytes)`);
     const buffer = Buffer.alloc(MAX_TOKEN_FILE + 1);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     const text = buffer.subarray(0, length).toString('latin1').trim();
@@ -125,9 +147,11 @@ export function readTokenFile(path: string): Buffer | undefined {
 
 function ownerOnlyProblem(path: string, info: Stats, kind: 'directory' | 'file'): string | undefined {
   if (info.isSymbolicLink()) return `${path} is a symbolic link`;
-  if (kind === 'directory' ? !info.isDirectory() : !info.isFile()) return `${path} is not a ${kind === 'file' ? 'regular file' : kind}`;
+  if (kind === 'directory' ? !info.isDirectory() : !info.isFile())
+    return `${path} is not a ${kind === 'file' ? 'regular file' : kind}`;
   if (uid() >= 0 && info.uid !== uid()) return `${path} belongs to another user (uid ${info.uid})`;
   const wanted = kind === 'directory' ? '700' : '600';
-  if ((info.mode & 0o077) !== 0) return `${path} is open to other users (mode ${(info.mode & 0o777).toString(8)}; it must be ${wanted})`;
+  if ((info.mode & 0o077) !== 0)
+    return `${path} is open to other users (mode ${(info.mode & 0o777).toString(8)}; it must be ${wanted})`;
   return undefined;
 }

@@ -11,7 +11,6 @@ import {
   toCosignkitError,
   type CosignkitConfig,
   type KeyManager,
-  type KeyRef,
   type Logger,
   type ModuleImporter,
   type OpenedKey,
@@ -139,7 +138,11 @@ export class AgentServer {
     }
     chmodSync(paths.socket, 0o600);
     this.#server = server;
-    this.#options.logger.info('agent listening', { socket: paths.socket, pid: process.pid, ttlMs: this.#options.ttlMs });
+    this.#options.logger.info('agent listening', {
+      socket: paths.socket,
+      pid: process.pid,
+      ttlMs: this.#options.ttlMs,
+    });
   }
 
   status(): AgentStatus {
@@ -152,7 +155,12 @@ export class AgentServer {
       ttlMs: this.#options.ttlMs,
       stores: [...this.#stores.values()]
         .filter((s) => s.ready)
-        .map((s) => ({ backend: s.backend, ref: s.label, openedAt: new Date(s.openedAt).toISOString(), idleMs: s.busy > 0 ? 0 : now - s.lastUsed })),
+        .map((s) => ({
+          backend: s.backend,
+          ref: s.label,
+          openedAt: new Date(s.openedAt).toISOString(),
+          idleMs: s.busy > 0 ? 0 : now - s.lastUsed,
+        })),
     };
   }
 
@@ -168,7 +176,8 @@ export class AgentServer {
       for (const store of stores) clearTimeout(store.timer);
       const results = await Promise.allSettled([...stores.map((s) => s.registry.close()), this.#loader.close()]);
       for (const result of results) {
-        if (result.status === 'rejected') this.#options.logger.warn('closing a store failed', { error: describe(result.reason) });
+        if (result.status === 'rejected')
+          this.#options.logger.warn('closing a store failed', { error: describe(result.reason) });
       }
       this.#removeOwnFiles();
       this.#options.logger.info('agent stopped', { closedStores: stores.filter((s) => s.ready).length });
@@ -193,7 +202,9 @@ export class AgentServer {
     const value = request.kind === 'pin' ? given?.pin : given?.password;
     if (value !== undefined) return value;
     const ask: SecretAsk = { kind: request.kind, purpose: request.purpose, subject: request.subject };
-    throw new CosignkitError('PASSWORD_REQUIRED', `the agent needs a ${request.kind} for ${request.subject}`, { details: { needSecret: ask } });
+    throw new CosignkitError('PASSWORD_REQUIRED', `the agent needs a ${request.kind} for ${request.subject}`, {
+      details: { needSecret: ask },
+    });
   }
 
   async #clearStaleSocket(): Promise<void> {
@@ -206,7 +217,8 @@ export class AgentServer {
       });
       probe.once('error', () => resolve(false));
     });
-    if (alive) throw new CosignkitError('USAGE', `an agent already listens on ${socket} (stop it with "cosignkit agent stop")`);
+    if (alive)
+      throw new CosignkitError('USAGE', `an agent already listens on ${socket} (stop it with "cosignkit agent stop")`);
     try {
       unlinkSync(socket);
       this.#options.logger.info('replaced the socket of an agent that is gone', { socket });
@@ -248,14 +260,21 @@ export class AgentServer {
         if (helloLine === undefined) return;
         const clientNonce = parseHello(helloLine);
         const serverNonce = newNonce();
-        const challenge: AgentChallenge = { v: WIRE_VERSION, nonce: serverNonce, proof: serverProof(this.#token, clientNonce, serverNonce) };
+        const challenge: AgentChallenge = {
+          v: WIRE_VERSION,
+          nonce: serverNonce,
+          proof: serverProof(this.#token, clientNonce, serverNonce),
+        };
         socket.write(encode(challenge));
         const line = await reader.next();
         if (line === undefined) return;
         const request = parseAgentRequest(line);
         if (!proofMatches(clientProof(this.#token, clientNonce, serverNonce), request.proof)) {
           this.#options.logger.warn('refused a request with a wrong token');
-          response = { ok: false, error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' } };
+          response = {
+            ok: false,
+            error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' },
+          };
         } else if (request.op === 'shutdown') {
           response = { ok: true, result: { pid: process.pid } };
           after = () => void this.stop('shutdown request');
@@ -294,7 +313,8 @@ export class AgentServer {
         });
       case 'key': {
         const method = request.method ?? '';
-        if (!KEY_METHODS.has(method)) throw new CosignkitError('USAGE', `the agent does not serve the method "${method}"`);
+        if (!KEY_METHODS.has(method))
+          throw new CosignkitError('USAGE', `the agent does not serve the method "${method}"`);
         const args = Array.isArray(request.args) ? request.args : [];
         return this.#withKey(requireRef(request), async ({ manager, keyId }) => {
           if (ID_FIRST.has(method) && args[0] === null) {
@@ -303,7 +323,8 @@ export class AgentServer {
             args[0] = keyId;
           }
           const fn = (manager as unknown as Record<string, unknown>)[method];
-          if (typeof fn !== 'function') throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend has no ${method}`);
+          if (typeof fn !== 'function')
+            throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend has no ${method}`);
           this.#options.logger.debug('key operation', { method, ref: redactKeyRef(request.ref ?? '') });
           return (fn as (...a: unknown[]) => Promise<unknown>).apply(manager, args);
         });
@@ -322,7 +343,16 @@ export class AgentServer {
     if (!store) {
       const registry = this.#registry().register(backend);
       const now = Date.now();
-      store = { key, label: redactKeyRef(ref.text), backend: backend.name, registry, ready: false, openedAt: now, lastUsed: now, busy: 0 };
+      store = {
+        key,
+        label: redactKeyRef(ref.text),
+        backend: backend.name,
+        registry,
+        ready: false,
+        openedAt: now,
+        lastUsed: now,
+        busy: 0,
+      };
       this.#stores.set(key, store);
     }
     store.busy++;
@@ -356,7 +386,8 @@ export class AgentServer {
     this.#stores.delete(store.key);
     try {
       await store.registry.close();
-      if (store.ready) this.#options.logger.info('closed an idle key store', { backend: store.backend, ref: store.label });
+      if (store.ready)
+        this.#options.logger.info('closed an idle key store', { backend: store.backend, ref: store.label });
     } catch (error) {
       this.#options.logger.warn('closing an idle key store failed', { ref: store.label, error: describe(error) });
     }
@@ -374,7 +405,8 @@ function parseHello(line: string): string {
   if (!hello || typeof hello !== 'object' || hello.v !== WIRE_VERSION) {
     throw new CosignkitError('USAGE', `the agent speaks wire version ${WIRE_VERSION}; upgrade or restart it`);
   }
-  if (typeof hello.hello !== 'string' || !NONCE.test(hello.hello)) throw new CosignkitError('USAGE', 'the agent got a handshake without a nonce');
+  if (typeof hello.hello !== 'string' || !NONCE.test(hello.hello))
+    throw new CosignkitError('USAGE', 'the agent got a handshake without a nonce');
   return hello.hello;
 }
 
@@ -392,7 +424,8 @@ function parseAgentRequest(line: string): AgentRequest {
 }
 
 function requireRef(request: AgentRequest): string {
-  if (typeof request.ref !== 'string' || request.ref === '') throw new CosignkitError('USAGE', 'the request names no key reference');
+  if (typeof request.ref !== 'string' || request.ref === '')
+    throw new CosignkitError('USAGE', 'the request names no key reference');
   return request.ref;
 }
 
@@ -408,4 +441,3 @@ function needSecretOf(error: unknown): SecretAsk | undefined {
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -61,7 +61,8 @@ export function decode(line: string): unknown {
   return JSON.parse(line, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
-      if (typeof o.$b64 === 'string' && Object.keys(o).length === 1) return new Uint8Array(Buffer.from(o.$b64, 'base64'));
+      if (typeof o.$b64 === 'string' && Object.keys(o).length === 1)
+        return new Uint8Array(Buffer.from(o.$b64, 'base64'));
     }
     return v;
   });

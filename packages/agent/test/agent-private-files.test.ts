@@ -24,7 +24,7 @@ beforeAll(() => {
 afterAll(() => home?.cleanup());
 
 describe('agent private files', () => {
-  it('privateDirProblem: missing, a link, a file, another user\'s, open to others; ours 0700 passes', () => {
+  it("privateDirProblem: missing, a link, a file, another user's, open to others; ours 0700 passes", () => {
     const ours = join(home.dir, 'ours');
     mkdirSync(ours, { mode: 0o700 });
     expect(privateDirProblem(ours)).toBeUndefined();
@@ -74,7 +74,7 @@ describe('agent private files', () => {
     expect(new AgentUntrusted('x')).toMatchObject({ code: 'AGENT_UNTRUSTED', [Symbol.for('cosignkit.error')]: true });
   });
 
-  it('handshake: each proof needs the token and both nonces, and one role\'s proof is not the other\'s', () => {
+  it("handshake: each proof needs the token and both nonces, and one role's proof is not the other's", () => {
     const token = Buffer.alloc(32, 1);
     const [c, s] = [newNonce(), newNonce()];
     const proof = serverProof(token, c, s);

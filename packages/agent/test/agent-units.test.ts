@@ -3,7 +3,14 @@ import { absoluteRef } from '../src/client.js';
 import { parseDuration } from '@cosignkit/core';
 import { agentPaths } from '../src/paths.js';
 import { decode, encode } from '../src/wire.js';
-import { cosignkitAlgorithm, defaultAlgorithmOf, errorResponse, hashOf, messageOptionsOf, parseRequest } from '../src/plugin/protocol.js';
+import {
+  cosignkitAlgorithm,
+  defaultAlgorithmOf,
+  errorResponse,
+  hashOf,
+  messageOptionsOf,
+  parseRequest,
+} from '../src/plugin/protocol.js';
 
 describe('agent and plugin helpers', () => {
   it('absoluteRef: relative file paths, pin-source and module-path become absolute; the rest is kept', () => {
@@ -11,8 +18,9 @@ describe('agent and plugin helpers', () => {
     expect(absoluteRef('cosignkit://keys/release.key', '/work')).toBe('file:/work/keys/release.key');
     expect(absoluteRef('file:keys/', '/work')).toBe('file:/work/keys/');
     expect(absoluteRef('/abs/a.key', '/work')).toBe('/abs/a.key');
-    expect(absoluteRef('pkcs11:token=ci;object=r?module-path=/m.so&pin-source=pin.txt', '/work'))
-      .toBe('pkcs11:token=ci;object=r?module-path=/m.so&pin-source=/work/pin.txt');
+    expect(absoluteRef('pkcs11:token=ci;object=r?module-path=/m.so&pin-source=pin.txt', '/work')).toBe(
+      'pkcs11:token=ci;object=r?module-path=/m.so&pin-source=/work/pin.txt',
+    );
     expect(absoluteRef('pkcs11:token=ci?pin-source=file:/p', '/work')).toBe('pkcs11:token=ci?pin-source=file:/p');
     expect(absoluteRef('tpm:release?curve=p384', '/work')).toBe('tpm:release?curve=p384');
   });
@@ -28,10 +36,18 @@ describe('agent and plugin helpers', () => {
   });
 
   it('agentPaths: the override, COSIGNKIT_AGENT_DIR, XDG_RUNTIME_DIR, then a per-uid temp dir (the only shared one)', () => {
-    expect(agentPaths({ COSIGNKIT_AGENT_SOCKET: '/x/y.sock' }))
-      .toEqual({ dir: '/x', socket: '/x/y.sock', tokenFile: '/x/y.sock.token', logFile: '/x/y.sock.log', sharedTemp: false });
+    expect(agentPaths({ COSIGNKIT_AGENT_SOCKET: '/x/y.sock' })).toEqual({
+      dir: '/x',
+      socket: '/x/y.sock',
+      tokenFile: '/x/y.sock.token',
+      logFile: '/x/y.sock.log',
+      sharedTemp: false,
+    });
     expect(agentPaths({ COSIGNKIT_AGENT_DIR: '/d', XDG_RUNTIME_DIR: '/run/user/1000' }).socket).toBe('/d/agent.sock');
-    expect(agentPaths({ XDG_RUNTIME_DIR: '/run/user/1000' })).toMatchObject({ socket: '/run/user/1000/cosignkit/agent.sock', sharedTemp: false });
+    expect(agentPaths({ XDG_RUNTIME_DIR: '/run/user/1000' })).toMatchObject({
+      socket: '/run/user/1000/cosignkit/agent.sock',
+      sharedTemp: false,
+    });
     expect(agentPaths({})).toMatchObject({ dir: expect.stringMatching(/cosignkit-agent-\d+$/), sharedTemp: true });
   });
 
@@ -50,9 +66,14 @@ describe('agent and plugin helpers', () => {
     expect(cosignkitAlgorithm('ecdsa-sha2-384-nistp384')).toBe('ecdsa-p384-sha384');
     expect(cosignkitAlgorithm('ecdsa-p256-sha256')).toBe('ecdsa-p256-sha256');
     expect(defaultAlgorithmOf('keys/a.key')).toBe('ecdsa-sha2-256-nistp256');
-    expect(messageOptionsOf({ messageOptions: { digest: 'AA==', hashFunc: 6 } })).toEqual({ digest: 'AA==', hashFunc: 6 });
+    expect(messageOptionsOf({ messageOptions: { digest: 'AA==', hashFunc: 6 } })).toEqual({
+      digest: 'AA==',
+      hashFunc: 6,
+    });
     expect(messageOptionsOf({ digest: null })).toEqual({ digest: null, hashFunc: undefined });
     expect(() => parseRequest(['v1', '[]'])).toThrow(/not a JSON object/);
-    expect(errorResponse(Object.assign(new Error('boom\nsecond line'), { code: 'KEY_NOT_FOUND' }))).toEqual({ errorMessage: 'cosignkit: boom [KEY_NOT_FOUND]' });
+    expect(errorResponse(Object.assign(new Error('boom\nsecond line'), { code: 'KEY_NOT_FOUND' }))).toEqual({
+      errorMessage: 'cosignkit: boom [KEY_NOT_FOUND]',
+    });
   });
 });

@@ -54,7 +54,10 @@ export function parseFlags(
   }
   if (found.length > positionals.max) {
     const extra = found[positionals.max]!;
-    throw usageError(command, positionals.max === 0 ? `unexpected argument "${extra}"` : `too many arguments (at "${extra}")`);
+    throw usageError(
+      command,
+      positionals.max === 0 ? `unexpected argument "${extra}"` : `too many arguments (at "${extra}")`,
+    );
   }
   return { values, positionals: found };
 }

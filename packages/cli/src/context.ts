@@ -24,7 +24,10 @@ export async function buildContext(
   return { context: { ...base, config, registry, keys }, close: () => registry.close() };
 }
 
-function agentOnFirstOpen(registry: BackendRegistry, base: Omit<CommandContext, 'config' | 'registry' | 'keys'>): KeyOpener {
+function agentOnFirstOpen(
+  registry: BackendRegistry,
+  base: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
+): KeyOpener {
   let backed: Promise<KeyOpener> | undefined;
   return {
     async open(reference) {

@@ -69,7 +69,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     };
     let context: CommandContext;
     if (command.bare) {
-      context = { ...base, config: {}, registry: unavailableRegistry(), keys: unavailableKeys(), logger: stderrLogger(io) };
+      context = {
+        ...base,
+        config: {},
+        registry: unavailableRegistry(),
+        keys: unavailableKeys(),
+        logger: stderrLogger(io),
+      };
     } else {
       const { buildContext } = await import('./context.js');
       const built = await buildContext({ ...base, logger: stderrLogger(io) });
@@ -129,7 +135,9 @@ export function parseGlobals(argv: readonly string[]): GlobalFlags {
     else if (token === '--engine' || token.startsWith('--engine=')) {
       const value = token === '--engine' ? argv[++i] : token.slice('--engine='.length);
       if (!(ENGINES as readonly string[]).includes(value ?? '')) {
-        throw new EarlyUsageError(`--engine takes ${ENGINES.join(', ')}${value === undefined ? '' : `, not "${value}"`}`);
+        throw new EarlyUsageError(
+          `--engine takes ${ENGINES.join(', ')}${value === undefined ? '' : `, not "${value}"`}`,
+        );
       }
       flags.engine = value as GlobalFlags['engine'];
     } else flags.rest.push(token);
@@ -137,9 +145,7 @@ export function parseGlobals(argv: readonly string[]): GlobalFlags {
   return flags;
 }
 
-type Resolved =
-  | { name: string; args: string[] }
-  | { group: string; next: string | undefined };
+type Resolved = { name: string; args: string[] } | { group: string; next: string | undefined };
 
 function resolveCommand(rest: string[]): Resolved | undefined {
   const first = rest[0];
@@ -202,7 +208,9 @@ Errors are one line on stderr, "cosignkit: <message> [<CODE>]"; COSIGNKIT_DEBUG=
 }
 
 async function groupHelp(group: string): Promise<string> {
-  const names = Object.keys(COMMANDS).filter((n) => n.startsWith(`${group} `)).sort();
+  const names = Object.keys(COMMANDS)
+    .filter((n) => n.startsWith(`${group} `))
+    .sort();
   return `Usage: cosignkit ${group} <sub-command> [flags]
 
 Sub-commands:

@@ -41,5 +41,9 @@ async function exitCodeOf(code: string): Promise<number> {
 }
 
 function oneLine(text: string): string {
-  return text.split('\n').map((s) => s.trim()).filter(Boolean).join('; ');
+  return text
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join('; ');
 }

@@ -39,9 +39,12 @@ export function cliSecrets(options: CliSecretsOptions): SecretProvider {
       const piped = await readStdin();
       if (piped !== undefined) return piped;
     }
-    throw new CosignkitError('PASSWORD_REQUIRED',
-      `no ${what} for ${request.subject}: set ${variable}` + (request.kind === 'password' ? ', pipe it on stdin,' : '') +
-      ' or run in a terminal');
+    throw new CosignkitError(
+      'PASSWORD_REQUIRED',
+      `no ${what} for ${request.subject}: set ${variable}` +
+        (request.kind === 'password' ? ', pipe it on stdin,' : '') +
+        ' or run in a terminal',
+    );
   };
 }
 
@@ -70,7 +73,10 @@ async function readAllStdin(): Promise<string | undefined> {
     // Checked while reading: an endless pipe (`yes |`) must not fill memory before it is refused.
     if (size > MAX_STDIN_SECRET_BYTES) {
       process.stdin.destroy();
-      throw new CosignkitError('USAGE', `standard input holds more than ${MAX_STDIN_SECRET_BYTES} bytes: not a password`);
+      throw new CosignkitError(
+        'USAGE',
+        `standard input holds more than ${MAX_STDIN_SECRET_BYTES} bytes: not a password`,
+      );
     }
     chunks.push(chunk as Buffer);
   }

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +67,10 @@ function fakeToken(socket: string): string {
   return token;
 }
 
-const HARVEST = JSON.stringify({ ok: false, needSecret: { kind: 'password', purpose: 'unlock', subject: 'cosign.key' } });
+const HARVEST = JSON.stringify({
+  ok: false,
+  needSecret: { kind: 'password', purpose: 'unlock', subject: 'cosign.key' },
+});
 const BAD_PROOF = JSON.stringify({ v: 2, nonce: 'a'.repeat(64), proof: 'b'.repeat(64) });
 
 beforeAll(async () => {
@@ -64,9 +79,18 @@ beforeAll(async () => {
   mkdirSync(tmp, { mode: 0o1777 });
   chmodSync(tmp, 0o1777); // a shared, sticky temp dir, as /tmp
   // The default location: no override, no XDG_RUNTIME_DIR, so <TMPDIR>/cosignkit-agent-<uid>.
-  env = { TMPDIR: tmp, XDG_RUNTIME_DIR: undefined, COSIGNKIT_AGENT_SOCKET: undefined, COSIGNKIT_AGENT_DIR: undefined, XDG_CACHE_HOME: undefined };
+  env = {
+    TMPDIR: tmp,
+    XDG_RUNTIME_DIR: undefined,
+    COSIGNKIT_AGENT_SOCKET: undefined,
+    COSIGNKIT_AGENT_DIR: undefined,
+    XDG_CACHE_HOME: undefined,
+  };
   writeFileSync(join(home.dir, 'artifact.txt'), MESSAGE);
-  const made = await cosignkit(['generate-key-pair'], { cwd: home.dir, env: { ...env, COSIGNKIT_NO_AGENT: '1', COSIGN_PASSWORD: PASSWORD } });
+  const made = await cosignkit(['generate-key-pair'], {
+    cwd: home.dir,
+    env: { ...env, COSIGNKIT_NO_AGENT: '1', COSIGN_PASSWORD: PASSWORD },
+  });
   expect(made.code, made.stderr).toBe(0);
 });
 afterEach(async () => {
@@ -81,9 +105,16 @@ afterAll(() => home?.cleanup());
 
 const defaultDir = () => join(tmp, `cosignkit-agent-${UID}`);
 const signBlob = (extra: Record<string, string | undefined> = {}) =>
-  cosignkit(['--engine', 'native', 'sign-blob', '--key', 'cosign.key', 'artifact.txt'], { cwd: home.dir, env: { ...env, COSIGN_PASSWORD: PASSWORD, ...extra } });
+  cosignkit(['--engine', 'native', 'sign-blob', '--key', 'cosign.key', 'artifact.txt'], {
+    cwd: home.dir,
+    env: { ...env, COSIGN_PASSWORD: PASSWORD, ...extra },
+  });
 const pluginSign = (extra: Record<string, string | undefined> = {}) =>
-  runPlugin(request('cosign.key', 'signMessage', signArgs(null)), { cwd: home.dir, env: { ...env, COSIGN_PASSWORD: PASSWORD, ...extra }, input: MESSAGE });
+  runPlugin(request('cosign.key', 'signMessage', signArgs(null)), {
+    cwd: home.dir,
+    env: { ...env, COSIGN_PASSWORD: PASSWORD, ...extra },
+    input: MESSAGE,
+  });
 
 /** `agent start` on the default location; its pid is killed after the test whatever happens. */
 async function startDefaultAgent(): Promise<{ pid: number; socket: string; stdout: string; stderr: string }> {
@@ -144,10 +175,18 @@ describe('the agent against a planted directory or a fake server', () => {
   it('a directory another user created first is refused, and the agent still starts; a second start reuses it', async () => {
     mkdirSync(defaultDir(), { mode: 0o700 });
     chownSync(defaultDir(), NOBODY, NOGROUP);
-    const explicit = await cosignkit(['agent', 'status'], { cwd: home.dir, env: { ...env, COSIGNKIT_AGENT_DIR: defaultDir() } });
-    expect(explicit.stderr.trim()).toMatch(new RegExp(`belongs to another user \\(uid ${NOBODY}\\) \\[AGENT_UNTRUSTED\\]$`));
+    const explicit = await cosignkit(['agent', 'status'], {
+      cwd: home.dir,
+      env: { ...env, COSIGNKIT_AGENT_DIR: defaultDir() },
+    });
+    expect(explicit.stderr.trim()).toMatch(
+      new RegExp(`belongs to another user \\(uid ${NOBODY}\\) \\[AGENT_UNTRUSTED\\]$`),
+    );
     // Chosen explicitly, such a directory is refused at start too (no silent fallback from the user's choice).
-    const refused = await cosignkit(['agent', 'run'], { cwd: home.dir, env: { ...env, COSIGNKIT_AGENT_DIR: defaultDir() } });
+    const refused = await cosignkit(['agent', 'run'], {
+      cwd: home.dir,
+      env: { ...env, COSIGNKIT_AGENT_DIR: defaultDir() },
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toMatch(/^cosignkit: .*belongs to another user .*\[AGENT_UNTRUSTED\]$/);
 
@@ -173,7 +212,9 @@ describe('the agent against a planted directory or a fake server', () => {
       const fake = await fakeAgent(socket, answer);
       const fakeEnv = { COSIGNKIT_AGENT_SOCKET: socket };
       const plugin = await pluginSign(fakeEnv);
-      expect(errorOf(plugin)).toMatch(/^cosignkit: the server on .* (did not prove it holds the token|answered the handshake with too much data).*nothing secret was sent \[AGENT_UNTRUSTED\]$/);
+      expect(errorOf(plugin)).toMatch(
+        /^cosignkit: the server on .* (did not prove it holds the token|answered the handshake with too much data).*nothing secret was sent \[AGENT_UNTRUSTED\]$/,
+      );
       const cli = await signBlob(fakeEnv);
       expect(cli.code).toBe(1);
       expect(cli.stderr.trim()).toMatch(/^cosignkit: the server on .* \[AGENT_UNTRUSTED\]$/);
@@ -198,12 +239,16 @@ describe('the agent against a planted directory or a fake server', () => {
     writeFileSync(elsewhere, randomBytes(32).toString('hex'), { mode: 0o600 });
     symlinkSync(elsewhere, `${socket}.token`);
     const linked = await cosignkit(['agent', 'status', '--socket', socket], { cwd: home.dir, env });
-    expect(linked.stderr.trim()).toMatch(/token file .* cannot be opened safely \(it is a symbolic link\) \[AGENT_UNTRUSTED\]$/);
+    expect(linked.stderr.trim()).toMatch(
+      /token file .* cannot be opened safely \(it is a symbolic link\) \[AGENT_UNTRUSTED\]$/,
+    );
     rmSync(`${socket}.token`);
     writeFileSync(`${socket}.token`, randomBytes(32).toString('hex'), { mode: 0o644 });
     chmodSync(`${socket}.token`, 0o644);
     const readable = await cosignkit(['agent', 'status', '--socket', socket], { cwd: home.dir, env });
-    expect(readable.stderr.trim()).toMatch(/token file is not private: .* open to other users \(mode 644; it must be 600\) \[AGENT_UNTRUSTED\]$/);
+    expect(readable.stderr.trim()).toMatch(
+      /token file is not private: .* open to other users \(mode 644; it must be 600\) \[AGENT_UNTRUSTED\]$/,
+    );
     expect(fake.connections()).toBe(0);
     expect(existsSync(elsewhere)).toBe(true);
   });

@@ -24,7 +24,10 @@ beforeAll(async () => {
   hsm = await startSoftHsm([]);
   await hsm.initToken('agent', PIN);
   ref = `pkcs11:token=agent;object=release?module-path=${hsm.modulePath}`;
-  const made = await cosignkit(['key', 'generate', '--key', ref], { cwd: home.dir, env: { COSIGN_PKCS11_PIN: PIN, COSIGNKIT_AGENT_SOCKET: join(home.dir, 'none', 's') } });
+  const made = await cosignkit(['key', 'generate', '--key', ref], {
+    cwd: home.dir,
+    env: { COSIGN_PKCS11_PIN: PIN, COSIGNKIT_AGENT_SOCKET: join(home.dir, 'none', 's') },
+  });
   expect(made.code, made.stderr).toBe(0);
 });
 afterEach(async () => {
@@ -95,15 +98,26 @@ describe('cosignkit agent', () => {
     const { dir, agent } = await agentIn('concurrent');
     const env = { ...agent.env, COSIGN_PKCS11_PIN: PIN };
     const first = await runPlugin(request(ref, 'publicKey'), { cwd: dir, env });
-    const pem = Buffer.from((first.json as { publicKey: { publicKeyPEM: string } }).publicKey.publicKeyPEM, 'base64').toString();
+    const pem = Buffer.from(
+      (first.json as { publicKey: { publicKeyPEM: string } }).publicKey.publicKeyPEM,
+      'base64',
+    ).toString();
     // Without the PIN now: only an open store can serve these.
     const runs = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        runPlugin(request(ref, 'signMessage', signArgs(i % 2 ? null : createHash('sha256').update(`${MESSAGE}${i}`).digest('base64'))), {
-          cwd: dir,
-          env: agent.env,
-          input: `${MESSAGE}${i}`,
-        })),
+        runPlugin(
+          request(
+            ref,
+            'signMessage',
+            signArgs(i % 2 ? null : createHash('sha256').update(`${MESSAGE}${i}`).digest('base64')),
+          ),
+          {
+            cwd: dir,
+            env: agent.env,
+            input: `${MESSAGE}${i}`,
+          },
+        ),
+      ),
     );
     runs.forEach((run, i) => {
       expect(run.json, run.stdout + run.stderr).toHaveProperty('signMessage.signature');
@@ -119,13 +133,22 @@ describe('cosignkit agent', () => {
     // The PIN cases first: once a store is open, the agent no longer asks for its PIN.
     const { dir, agent } = await agentIn('errors');
     const env = { ...agent.env, COSIGN_PKCS11_PIN: PIN };
-    const wrongPin = await runPlugin(request(ref, 'publicKey'), { cwd: dir, env: { ...agent.env, COSIGN_PKCS11_PIN: '0000' } });
+    const wrongPin = await runPlugin(request(ref, 'publicKey'), {
+      cwd: dir,
+      env: { ...agent.env, COSIGN_PKCS11_PIN: '0000' },
+    });
     expect(errorOf(wrongPin)).toMatch(/\[PIN_INCORRECT\]$/);
     const noPin = await runPlugin(request(ref, 'publicKey'), { cwd: dir, env: agent.env });
     expect(errorOf(noPin)).toMatch(/COSIGN_PKCS11_PIN.*\[PASSWORD_REQUIRED\]$/);
-    const unknownKey = await runPlugin(request(ref.replace('object=release', 'object=nope'), 'publicKey'), { cwd: dir, env });
+    const unknownKey = await runPlugin(request(ref.replace('object=release', 'object=nope'), 'publicKey'), {
+      cwd: dir,
+      env,
+    });
     expect(errorOf(unknownKey)).toMatch(/\[KEY_NOT_FOUND\]$/);
-    const unknownToken = await runPlugin(request(ref.replace('token=agent', 'token=absent'), 'publicKey'), { cwd: dir, env });
+    const unknownToken = await runPlugin(request(ref.replace('token=agent', 'token=absent'), 'publicKey'), {
+      cwd: dir,
+      env,
+    });
     expect(errorOf(unknownToken)).toMatch(/\[TOKEN_NOT_FOUND\]$/);
     expect(alive(agent.pid)).toBe(true);
     const good = await runPlugin(request(ref, 'signMessage', signArgs(null)), { cwd: dir, env, input: MESSAGE });
@@ -144,13 +167,22 @@ describe('cosignkit agent', () => {
     // The agent's side, spoken raw: its proof checks out with the real token, and a wrong client proof is refused.
     const token = Buffer.from(readFileSync(paths.tokenFile, 'utf8').trim(), 'hex');
     const hello = newNonce();
-    const [challenge, refused] = await rawExchange(paths.socket, [{ v: WIRE_VERSION, hello }, { v: WIRE_VERSION, op: 'ping', proof: 'cd'.repeat(32) }]);
+    const [challenge, refused] = await rawExchange(paths.socket, [
+      { v: WIRE_VERSION, hello },
+      { v: WIRE_VERSION, op: 'ping', proof: 'cd'.repeat(32) },
+    ]);
     const { nonce, proof } = challenge as { nonce: string; proof: string };
     expect(proofMatches(serverProof(token, hello, nonce), proof)).toBe(true);
-    expect(refused).toEqual({ ok: false, error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' } });
+    expect(refused).toEqual({
+      ok: false,
+      error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' },
+    });
     // A client of the old wire (the token in the request) is told to upgrade, and learns nothing.
     const [old] = await rawExchange(paths.socket, [{ v: 1, token: token.toString('hex'), op: 'ping' }]);
-    expect(old).toEqual({ ok: false, error: { code: 'USAGE', message: `the agent speaks wire version ${WIRE_VERSION}; upgrade or restart it` } });
+    expect(old).toEqual({
+      ok: false,
+      error: { code: 'USAGE', message: `the agent speaks wire version ${WIRE_VERSION}; upgrade or restart it` },
+    });
     expect(logOf(agent)).toMatch(/refused a request with a wrong token/);
   });
 
@@ -167,8 +199,22 @@ describe('cosignkit agent', () => {
       s.on('connect', () => { console.log('CONNECTED ' + token); s.destroy(); });
       s.on('error', (e) => console.log(e.code + ' ' + token));`;
     const asNobody = () => {
-      const run = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', probe, paths.socket, paths.tokenFile], { encoding: 'utf8' });
-      if (run.error || run.status !== 0) throw new Error(`cannot run a client as nobody with setpriv: ${run.error?.message ?? run.stderr}`);
+      const run = spawnSync(
+        'setpriv',
+        [
+          '--reuid=nobody',
+          '--regid=nogroup',
+          '--clear-groups',
+          process.execPath,
+          '-e',
+          probe,
+          paths.socket,
+          paths.tokenFile,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (run.error || run.status !== 0)
+        throw new Error(`cannot run a client as nobody with setpriv: ${run.error?.message ?? run.stderr}`);
       return run.stdout.trim();
     };
     try {
@@ -179,7 +225,10 @@ describe('cosignkit agent', () => {
       const owner = spawnSync(process.execPath, ['-e', probe, paths.socket, paths.tokenFile], { encoding: 'utf8' });
       expect(owner.stdout.trim()).toBe('CONNECTED READ');
       // A client refuses a directory others can enter: it would not trust such an agent with a PIN.
-      const plugin = await runPlugin(request(ref, 'publicKey'), { cwd: home.dir, env: { ...agent.env, COSIGN_PKCS11_PIN: PIN } });
+      const plugin = await runPlugin(request(ref, 'publicKey'), {
+        cwd: home.dir,
+        env: { ...agent.env, COSIGN_PKCS11_PIN: PIN },
+      });
       expect(plugin.stderr).toMatch(/not using the agent: .* open to other users/);
     } finally {
       chmodSync(paths.dir, 0o700);
@@ -188,12 +237,15 @@ describe('cosignkit agent', () => {
     }
   });
 
-  it('a dead agent\'s socket: the plugin works alone, and a new agent replaces the socket', async () => {
+  it("a dead agent's socket: the plugin works alone, and a new agent replaces the socket", async () => {
     const { dir, agent } = await agentIn('stale');
     process.kill(agent.pid, 'SIGKILL');
     await waitFor(() => !alive(agent.pid));
     expect(existsSync(agent.socket)).toBe(true);
-    const alone = await runPlugin(request(ref, 'publicKey'), { cwd: dir, env: { ...agent.env, COSIGN_PKCS11_PIN: PIN } });
+    const alone = await runPlugin(request(ref, 'publicKey'), {
+      cwd: dir,
+      env: { ...agent.env, COSIGN_PKCS11_PIN: PIN },
+    });
     expect(alone.json).toHaveProperty('publicKey.publicKeyPEM');
     expect((await cosignkit(['agent', 'status'], { cwd: dir, env: agent.env })).code).toBe(1);
     const next = await startAgent(dir, { SOFTHSM2_CONF: hsm.conf });
@@ -204,7 +256,10 @@ describe('cosignkit agent', () => {
 
   it('SIGTERM: every store closed, socket and token removed', async () => {
     const { dir, agent } = await agentIn('sigterm');
-    const opened = await runPlugin(request(ref, 'publicKey'), { cwd: dir, env: { ...agent.env, COSIGN_PKCS11_PIN: PIN } });
+    const opened = await runPlugin(request(ref, 'publicKey'), {
+      cwd: dir,
+      env: { ...agent.env, COSIGN_PKCS11_PIN: PIN },
+    });
     expect(opened.json).toHaveProperty('publicKey.publicKeyPEM');
     process.kill(agent.pid, 'SIGTERM');
     await waitFor(() => !alive(agent.pid));
@@ -232,7 +287,11 @@ describe('cosignkit agent', () => {
       "import { registerHooks } from 'node:module'; registerHooks({ resolve(s, c, n) { process.stderr.write('RESOLVE ' + s + '\\n'); return n(s, c); } });",
     )}`;
     const digest = createHash('sha256').update(MESSAGE).digest('base64');
-    const run = await runPlugin(request(ref, 'signMessage', signArgs(digest)), { cwd: dir, env, node: ['--import', hook] });
+    const run = await runPlugin(request(ref, 'signMessage', signArgs(digest)), {
+      cwd: dir,
+      env,
+      node: ['--import', hook],
+    });
     expect(run.json, run.stderr).toHaveProperty('signMessage.signature');
     expect(run.stderr).toMatch(/RESOLVE (node:)?net\n/);
     expect(run.stderr).not.toMatch(/@cosignkit\/|graphene/);
@@ -241,7 +300,10 @@ describe('cosignkit agent', () => {
   it('the CLI signs through the agent; --no-agent opens the key itself', async () => {
     const { dir, agent } = await agentIn('cli');
     const sign = (extra: string[], env: Record<string, string>) =>
-      cosignkit([...extra, '--engine', 'native', 'sign-blob', '--key', ref, '--output-signature', 'out.sig', 'artifact.txt'], { cwd: dir, env });
+      cosignkit(
+        [...extra, '--engine', 'native', 'sign-blob', '--key', ref, '--output-signature', 'out.sig', 'artifact.txt'],
+        { cwd: dir, env },
+      );
     mkdirSync(dir, { recursive: true });
     await import('node:fs').then((fs) => fs.writeFileSync(join(dir, 'artifact.txt'), MESSAGE));
     const first = await sign([], { ...agent.env, COSIGN_PKCS11_PIN: PIN });
@@ -252,9 +314,13 @@ describe('cosignkit agent', () => {
     expect(bypass.code).toBe(1);
     expect(bypass.stderr).toContain('PASSWORD_REQUIRED');
     // A file key: the password travels once, then the agent holds the decrypted key.
-    const made = await cosignkit(['generate-key-pair', '--output-key-prefix', 'cli'], { cwd: dir, env: { ...agent.env, COSIGN_PASSWORD: PASSWORD } });
+    const made = await cosignkit(['generate-key-pair', '--output-key-prefix', 'cli'], {
+      cwd: dir,
+      env: { ...agent.env, COSIGN_PASSWORD: PASSWORD },
+    });
     expect(made.code, made.stderr).toBe(0);
-    const fileSign = (env: Record<string, string>) => cosignkit(['--engine', 'native', 'sign-blob', '--key', 'cli.key', 'artifact.txt'], { cwd: dir, env });
+    const fileSign = (env: Record<string, string>) =>
+      cosignkit(['--engine', 'native', 'sign-blob', '--key', 'cli.key', 'artifact.txt'], { cwd: dir, env });
     expect((await fileSign({ ...agent.env, COSIGN_PASSWORD: PASSWORD })).code).toBe(0);
     expect((await fileSign(agent.env)).code).toBe(0);
     expect(logOf(agent)).not.toContain(PASSWORD);

@@ -17,15 +17,30 @@ describe('the command line', () => {
   it('prints general help listing every command, exit 0', async () => {
     const run = await cosignkit(['--help'], { cwd: dir });
     expect(run.code).toBe(0);
-    for (const name of ['generate-key-pair', 'import-key-pair', 'public-key', 'sign-blob', 'verify-blob', 'version', 'key generate', 'key list', 'key set-default', 'key delete']) {
+    for (const name of [
+      'generate-key-pair',
+      'import-key-pair',
+      'public-key',
+      'sign-blob',
+      'verify-blob',
+      'version',
+      'key generate',
+      'key list',
+      'key set-default',
+      'key delete',
+    ]) {
       expect(run.stdout).toContain(`  ${name} `);
     }
     expect(run.stdout).not.toContain('cannot load');
     expect(run.stdout).toContain('Exit codes');
   });
 
-  it('prints a command\'s help with --help or -h anywhere on the line', async () => {
-    for (const args of [['sign-blob', '--help'], ['--help', 'sign-blob'], ['sign-blob', '--key', 'x', '-h', 'file']]) {
+  it("prints a command's help with --help or -h anywhere on the line", async () => {
+    for (const args of [
+      ['sign-blob', '--help'],
+      ['--help', 'sign-blob'],
+      ['sign-blob', '--key', 'x', '-h', 'file'],
+    ]) {
       const run = await cosignkit(args, { cwd: dir });
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('Usage: cosignkit sign-blob');
@@ -94,26 +109,41 @@ describe('passwords', () => {
   });
 
   it('takes an empty COSIGN_PASSWORD as a password', async () => {
-    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'empty'], { cwd: dir, env: { COSIGN_PASSWORD: '' } });
+    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'empty'], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: '' },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(join(dir, 'empty.key'))).toBe(true);
   });
 
   it('reads all of stdin, keeping a trailing newline as cosign does', async () => {
-    const made = await cosignkit(['generate-key-pair', '--output-key-prefix', 'piped'], { cwd: dir, input: `${PASSWORD}\n` });
+    const made = await cosignkit(['generate-key-pair', '--output-key-prefix', 'piped'], {
+      cwd: dir,
+      input: `${PASSWORD}\n`,
+    });
     expect(made.code, made.stderr).toBe(0);
     expectNoStackNoSecret(made);
     const withNewline = await cosignkit(['public-key', '--key', 'piped.key'], { cwd: dir, input: `${PASSWORD}\n` });
     expect(withNewline.code, withNewline.stderr).toBe(0);
     writeFileSync(join(dir, 'data.txt'), 'data');
-    const ok = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], { cwd: dir, input: `${PASSWORD}\n` });
+    const ok = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], {
+      cwd: dir,
+      input: `${PASSWORD}\n`,
+    });
     expect(ok.code, ok.stderr).toBe(0);
-    const trimmed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
+    const trimmed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: PASSWORD },
+    });
     expectFailure(trimmed, 1, 'PASSWORD_INCORRECT');
   });
 
   it('refuses a password piped on stdin that is larger than 64 KiB, without reading it all', async () => {
-    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'huge'], { cwd: dir, input: 'x'.repeat(1024 * 1024) });
+    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'huge'], {
+      cwd: dir,
+      input: 'x'.repeat(1024 * 1024),
+    });
     expectFailure(run, 1, 'USAGE');
     expect(existsSync(join(dir, 'huge.key'))).toBe(false);
   });
@@ -121,14 +151,20 @@ describe('passwords', () => {
 
 describe('key pairs and the key group', () => {
   it('generate-key-pair writes <prefix>.key (0600) and <prefix>.pub and refuses to overwrite', async () => {
-    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'gen'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
+    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'gen'], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: PASSWORD },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('Private key written to gen.key');
     expect(statSync(join(dir, 'gen.key')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'gen.key'), 'utf8')).toContain('BEGIN ENCRYPTED SIGSTORE PRIVATE KEY');
     expect(readFileSync(join(dir, 'gen.pub'), 'utf8')).toContain('BEGIN PUBLIC KEY');
     const before = readFileSync(join(dir, 'gen.key'));
-    const again = await cosignkit(['generate-key-pair', '--output-key-prefix', 'gen'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
+    const again = await cosignkit(['generate-key-pair', '--output-key-prefix', 'gen'], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: PASSWORD },
+    });
     expectFailure(again, 1, 'KEY_EXISTS');
     expect(readFileSync(join(dir, 'gen.key'))).toEqual(before);
   });
@@ -162,10 +198,20 @@ describe('key pairs and the key group', () => {
     const byKey = await cosignkit(['key', 'generate', '--key', 'keys/release.key'], { cwd: dir, env });
     expect(byKey.code, byKey.stderr).toBe(0);
     expect(byKey.stdout).toMatch(/^Generated keys\/release\.key\s+ecdsa-p256-sha256\s+sha256:[0-9a-f]{64}/);
-    const p384 = await cosignkit(['key', 'generate', '--key', 'keys/p384.key', '--algorithm', 'ecdsa-p384-sha384'], { cwd: dir, env });
+    const p384 = await cosignkit(['key', 'generate', '--key', 'keys/p384.key', '--algorithm', 'ecdsa-p384-sha384'], {
+      cwd: dir,
+      env,
+    });
     expect(p384.stdout).toMatch(/^Generated keys\/p384\.key\s+ecdsa-p384-sha384\s/);
-    expectFailure(await cosignkit(['key', 'generate', '--key', 'keys/x.key', '--algorithm', 'rsa'], { cwd: dir, env }), 1, 'USAGE');
-    const byLabel = await cosignkit(['--json', 'key', 'generate', '--backend', 'file', '--label', 'edkey', '--algorithm', 'ed25519'], { cwd: dir, env });
+    expectFailure(
+      await cosignkit(['key', 'generate', '--key', 'keys/x.key', '--algorithm', 'rsa'], { cwd: dir, env }),
+      1,
+      'USAGE',
+    );
+    const byLabel = await cosignkit(
+      ['--json', 'key', 'generate', '--backend', 'file', '--label', 'edkey', '--algorithm', 'ed25519'],
+      { cwd: dir, env },
+    );
     expect(byLabel.code, byLabel.stderr).toBe(0);
     expect(JSON.parse(byLabel.stdout)).toMatchObject({ algorithm: 'ed25519', backend: 'file' });
     expect(existsSync(join(dir, 'edkey.key'))).toBe(true);
@@ -177,14 +223,26 @@ describe('key pairs and the key group', () => {
 
     const setDefault = await cosignkit(['key', 'set-default', 'keys/release.key'], { cwd: dir });
     expect(setDefault.code, setDefault.stderr).toBe(0);
-    const config = JSON.parse(readFileSync(join(dir, '.config', 'cosignkit', 'config.json'), 'utf8')) as { defaultKey: string };
+    const config = JSON.parse(readFileSync(join(dir, '.config', 'cosignkit', 'config.json'), 'utf8')) as {
+      defaultKey: string;
+    };
     expect(config.defaultKey).toBe(join(dir, 'keys', 'release.key'));
-    expectFailure(await cosignkit(['key', 'set-default', 'pkcs11:token=a;object=b?pin-value=1234'], { cwd: dir }), 1, 'USAGE');
+    expectFailure(
+      await cosignkit(['key', 'set-default', 'pkcs11:token=a;object=b?pin-value=1234'], { cwd: dir }),
+      1,
+      'USAGE',
+    );
 
     writeFileSync(join(dir, 'default.txt'), 'signed with the default key');
-    const signed = await cosignkit(['--engine', 'native', 'sign-blob', 'default.txt', '--output-signature', 'default.sig'], { cwd: dir, env });
+    const signed = await cosignkit(
+      ['--engine', 'native', 'sign-blob', 'default.txt', '--output-signature', 'default.sig'],
+      { cwd: dir, env },
+    );
     expect(signed.code, signed.stderr).toBe(0);
-    const verified = await cosignkit(['verify-blob', '--key', 'keys/release.pub', '--signature', 'default.sig', 'default.txt'], { cwd: dir });
+    const verified = await cosignkit(
+      ['verify-blob', '--key', 'keys/release.pub', '--signature', 'default.sig', 'default.txt'],
+      { cwd: dir },
+    );
     expect(verified.code, verified.stderr).toBe(0);
 
     const noTty = await cosignkit(['key', 'delete', '--key', 'edkey.key'], { cwd: dir });
@@ -199,7 +257,10 @@ describe('key pairs and the key group', () => {
   it('key list skips a configured backend that is not installed, with a note', async () => {
     const project = join(dir, 'project');
     mkdirSync(project);
-    writeFileSync(join(project, 'cosignkit.config.json'), JSON.stringify({ backends: { vault: 'cosignkit-key-vault-not-installed' } }));
+    writeFileSync(
+      join(project, 'cosignkit.config.json'),
+      JSON.stringify({ backends: { vault: 'cosignkit-key-vault-not-installed' } }),
+    );
     const run = await cosignkit(['--json', 'key', 'list'], { cwd: project });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^cosignkit: skipped backend vault: .+ \[BACKEND_NOT_INSTALLED\]$/m);
@@ -210,7 +271,10 @@ describe('key pairs and the key group', () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     writeFileSync(join(dir, 'plain.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    const run = await cosignkit(['import-key-pair', '--key', 'plain.pem', '--output-key-prefix', 'imported'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
+    const run = await cosignkit(['import-key-pair', '--key', 'plain.pem', '--output-key-prefix', 'imported'], {
+      cwd: dir,
+      env: { COSIGN_PASSWORD: PASSWORD },
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(statSync(join(dir, 'imported.key')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(dir, 'imported.pub'))).toBe(true);

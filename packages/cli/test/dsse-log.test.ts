@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosignkit, expectFailure, expectOk, listDir, tempHome, type Run } from './helpers.js';
+import { cosignkit, expectFailure, expectOk, listDir, tempHome } from './helpers.js';
 
 // log-dsse and verify-log through the real CLI.
 let home: ReturnType<typeof tempHome>;
@@ -11,8 +11,16 @@ const ck = (args: string[]) => cosignkit(args, { cwd: dir });
 const ok = expectOk;
 
 function envelope(i: number): string {
-  const statement = { _type: 'https://in-toto.io/Statement/v1', predicateType: 'x:y', subject: [{ name: `f${i}`, digest: { sha256: 'ab'.repeat(32) } }] };
-  return JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(JSON.stringify(statement)).toString('base64'), signatures: [{ keyid: '', sig: 'AQID' }] });
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    predicateType: 'x:y',
+    subject: [{ name: `f${i}`, digest: { sha256: 'ab'.repeat(32) } }],
+  };
+  return JSON.stringify({
+    payloadType: 'application/vnd.in-toto+json',
+    payload: Buffer.from(JSON.stringify(statement)).toString('base64'),
+    signatures: [{ keyid: '', sig: 'AQID' }],
+  });
 }
 
 beforeAll(() => {
@@ -41,7 +49,10 @@ describe('log-dsse and verify-log', () => {
 
   it('exits 2 naming the line of a changed entry or a torn last line', async () => {
     const lines = readFileSync(join(dir, 'att.jsonl'), 'utf8').split('\n');
-    writeFileSync(join(dir, 'changed.jsonl'), lines.map((l, i) => (i === 1 ? l.replace('"f1"', '"fX"') : l)).join('\n'));
+    writeFileSync(
+      join(dir, 'changed.jsonl'),
+      lines.map((l, i) => (i === 1 ? l.replace('"f1"', '"fX"') : l)).join('\n'),
+    );
     writeFileSync(join(dir, 'changed.jsonl.head'), readFileSync(join(dir, 'att.jsonl.head')));
     expectFailure(await ck(['verify-log', '--log', 'changed.jsonl']), 2, /line 2 was changed/);
     writeFileSync(join(dir, 'torn.jsonl'), lines.join('\n'));
@@ -53,7 +64,9 @@ describe('log-dsse and verify-log', () => {
     ok(await ck(['log-dsse', '--dsse', 'e0.json', '--log', 'cut.jsonl']));
     ok(await ck(['log-dsse', '--dsse', 'e1.json', '--log', 'cut.jsonl']));
     truncateSync(join(dir, 'cut.jsonl'), statSync(join(dir, 'cut.jsonl')).size - 1);
-    expect(ok(await ck(['log-dsse', '--dsse', 'e2.json', '--log', 'cut.jsonl'])).stdout).toMatch(/as entry 3 in cut.jsonl/);
+    expect(ok(await ck(['log-dsse', '--dsse', 'e2.json', '--log', 'cut.jsonl'])).stdout).toMatch(
+      /as entry 3 in cut.jsonl/,
+    );
     for (const [i, e] of ['e0.json', 'e1.json', 'e2.json'].entries()) {
       const run = ok(await ck(['verify-log', '--dsse', e, '--log', 'cut.jsonl']));
       expect(run.stdout).toMatch(/Log intact: 3 entries/);
@@ -65,7 +78,11 @@ describe('log-dsse and verify-log', () => {
     for (const content of ['my notes\nsecond line', 'my notes\nsecond line\n', 'one line']) {
       writeFileSync(join(dir, 'notes.txt'), content);
       const files = listDir(dir);
-      expectFailure(await ck(['log-dsse', '--dsse', 'e0.json', '--log', 'notes.txt']), 2, /not a log.*\[VERIFICATION_FAILED\]$/);
+      expectFailure(
+        await ck(['log-dsse', '--dsse', 'e0.json', '--log', 'notes.txt']),
+        2,
+        /not a log.*\[VERIFICATION_FAILED\]$/,
+      );
       expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe(content);
       expect(existsSync(join(dir, 'notes.txt.head'))).toBe(false);
       expect(listDir(dir)).toEqual(files);

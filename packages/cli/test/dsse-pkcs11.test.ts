@@ -22,13 +22,22 @@ beforeAll(() => {
   home = tempHome();
   dir = home.dir;
   mkdirSync(join(dir, 'tokens'));
-  writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   env = { SOFTHSM2_CONF: join(dir, 'softhsm2.conf'), COSIGN_PKCS11_PIN: PIN };
-  const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'dsse', '--so-pin', '12345678', '--pin', PIN],
-    { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const init = spawnSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', 'dsse', '--so-pin', '12345678', '--pin', PIN],
+    { env: { ...process.env, ...env }, encoding: 'utf8' },
+  );
   if (init.status !== 0) throw new Error(`softhsm2-util failed (is softhsm2 installed?): ${init.stderr}`);
   writeFileSync(join(dir, 'artifact.txt'), 'attested on a token\n');
-  writeFileSync(join(dir, 'prov.json'), `{"buildType":"https://example.com/b","builder":{"id":"ci"},"issued_at":"${new Date().toISOString()}"}\n`);
+  writeFileSync(
+    join(dir, 'prov.json'),
+    `{"buildType":"https://example.com/b","builder":{"id":"ci"},"issued_at":"${new Date().toISOString()}"}\n`,
+  );
 });
 afterAll(() => home?.cleanup());
 
@@ -37,13 +46,65 @@ describe('DSSE attestations with a PKCS#11 key (SoftHSM2)', () => {
     const ck = (args: string[]) => cosignkit(args, { cwd: dir, env });
     ok(await ck(['key', 'generate', '--key', REF]));
     ok(await ck(['public-key', '--key', REF, '--outfile', 'token.pub']));
-    ok(await ck(['attest-blob', '--key', REF, '--predicate', 'prov.json', '--type', 'https://example.com/prov/v1',
-      '--statement-version', 'v1', '--output-file', 'att.json', 'artifact.txt']));
-    ok(await cosign(['verify-blob-attestation', '--key', 'token.pub', '--insecure-ignore-tlog=true',
-      '--type', 'https://example.com/prov/v1', '--signature', 'att.json', 'artifact.txt'], { cwd: dir }));
-    ok(await ck(['verify-blob-attestation', '--key', REF, '--type', 'https://example.com/prov/v1', '--signature', 'att.json', 'artifact.txt']));
-    ok(await ck(['verify-dsse', '--dsse', 'att.json', '--key-file', 'token.pub', '--require-subject', 'artifact.txt',
-      '--require-predicate-type', 'https://example.com/prov/v1', '--max-age', '1h']));
+    ok(
+      await ck([
+        'attest-blob',
+        '--key',
+        REF,
+        '--predicate',
+        'prov.json',
+        '--type',
+        'https://example.com/prov/v1',
+        '--statement-version',
+        'v1',
+        '--output-file',
+        'att.json',
+        'artifact.txt',
+      ]),
+    );
+    ok(
+      await cosign(
+        [
+          'verify-blob-attestation',
+          '--key',
+          'token.pub',
+          '--insecure-ignore-tlog=true',
+          '--type',
+          'https://example.com/prov/v1',
+          '--signature',
+          'att.json',
+          'artifact.txt',
+        ],
+        { cwd: dir },
+      ),
+    );
+    ok(
+      await ck([
+        'verify-blob-attestation',
+        '--key',
+        REF,
+        '--type',
+        'https://example.com/prov/v1',
+        '--signature',
+        'att.json',
+        'artifact.txt',
+      ]),
+    );
+    ok(
+      await ck([
+        'verify-dsse',
+        '--dsse',
+        'att.json',
+        '--key-file',
+        'token.pub',
+        '--require-subject',
+        'artifact.txt',
+        '--require-predicate-type',
+        'https://example.com/prov/v1',
+        '--max-age',
+        '1h',
+      ]),
+    );
     ok(await ck(['log-dsse', '--dsse', 'att.json', '--log', 'att.jsonl']));
     const found = ok(await ck(['verify-log', '--dsse', 'att.json', '--log', 'att.jsonl']));
     expect(found.stdout).toMatch(/at line 1 \(seq 1,/);

@@ -28,19 +28,75 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'a-directory'));
   expect((await cosign(['generate-key-pair', '--output-key-prefix', 'good'], { cwd: dir, env })).code).toBe(0);
   expect((await cosign(['generate-key-pair', '--output-key-prefix', 'stranger'], { cwd: dir, env })).code).toBe(0);
-  expect((await cosign(['sign-blob', '--key', 'good.key', '--tlog-upload=false', '--yes', '--output-signature', 'good.sig', 'artifact.txt'], { cwd: dir, env })).code).toBe(0);
-  expect((await cosign(['sign-blob', '--key', 'good.key', '--tlog-upload=false', '--yes', '--output-signature', 'other.sig', 'other.txt'], { cwd: dir, env })).code).toBe(0);
-  expect((await cosign(['sign-blob', '--key', 'good.key', '--tlog-upload=false', '--yes', '--new-bundle-format', '--bundle', 'good.sigstore.json', 'artifact.txt'], { cwd: dir, env })).code).toBe(0);
+  expect(
+    (
+      await cosign(
+        [
+          'sign-blob',
+          '--key',
+          'good.key',
+          '--tlog-upload=false',
+          '--yes',
+          '--output-signature',
+          'good.sig',
+          'artifact.txt',
+        ],
+        { cwd: dir, env },
+      )
+    ).code,
+  ).toBe(0);
+  expect(
+    (
+      await cosign(
+        [
+          'sign-blob',
+          '--key',
+          'good.key',
+          '--tlog-upload=false',
+          '--yes',
+          '--output-signature',
+          'other.sig',
+          'other.txt',
+        ],
+        { cwd: dir, env },
+      )
+    ).code,
+  ).toBe(0);
+  expect(
+    (
+      await cosign(
+        [
+          'sign-blob',
+          '--key',
+          'good.key',
+          '--tlog-upload=false',
+          '--yes',
+          '--new-bundle-format',
+          '--bundle',
+          'good.sigstore.json',
+          'artifact.txt',
+        ],
+        { cwd: dir, env },
+      )
+    ).code,
+  ).toBe(0);
 
   const key = readFileSync(join(dir, 'good.key'), 'utf8');
   writeFileSync(join(dir, 'truncated.key'), key.slice(0, Math.floor(key.length / 2)), { mode: 0o600 });
   // A PEM block whose body is not the JSON envelope: a corrupt key.
   const garbage = Buffer.from('{"kdf": not json at all').toString('base64');
-  writeFileSync(join(dir, 'corrupt.key'), `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${garbage}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`, { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'corrupt.key'),
+    `-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n${garbage}\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n`,
+    { mode: 0o600 },
+  );
   rewriteKey('good.key', 'scrypt.key', (envelope) => {
     envelope.kdf.params.N = 1024;
   });
-  writeFileSync(join(dir, 'garbled.sigstore.json'), readFileSync(join(dir, 'good.sigstore.json'), 'utf8').slice(0, 120));
+  writeFileSync(
+    join(dir, 'garbled.sigstore.json'),
+    readFileSync(join(dir, 'good.sigstore.json'), 'utf8').slice(0, 120),
+  );
   writeFileSync(join(dir, 'garbled.sig'), '%%% not base64 %%%');
 });
 afterAll(() => home?.cleanup());
@@ -50,10 +106,22 @@ const OUTPUTS = ['--output-signature', 'out.sig', '--bundle', 'out.sigstore.json
 for (const engine of ['native', 'cosign']) {
   describe(`sign-blob with bad input (--engine ${engine})`, () => {
     const cases: [string, string[], Record<string, string>, number, string | RegExp][] = [
-      ['a wrong password', ['--key', 'good.key', 'artifact.txt'], { COSIGN_PASSWORD: 'wrong-password' }, 1, 'PASSWORD_INCORRECT'],
+      [
+        'a wrong password',
+        ['--key', 'good.key', 'artifact.txt'],
+        { COSIGN_PASSWORD: 'wrong-password' },
+        1,
+        'PASSWORD_INCORRECT',
+      ],
       ['a corrupt key', ['--key', 'corrupt.key', 'artifact.txt'], env, 3, 'KEY_MALFORMED'],
       ['a truncated key', ['--key', 'truncated.key', 'artifact.txt'], env, 3, 'KEY_MALFORMED'],
-      ['unsupported scrypt parameters', ['--key', 'scrypt.key', 'artifact.txt'], env, 1, /\[(KEY_UNSUPPORTED|PASSWORD_INCORRECT)\]/],
+      [
+        'unsupported scrypt parameters',
+        ['--key', 'scrypt.key', 'artifact.txt'],
+        env,
+        1,
+        /\[(KEY_UNSUPPORTED|PASSWORD_INCORRECT)\]/,
+      ],
       ['a missing key', ['--key', 'absent.key', 'artifact.txt'], env, 1, /\[(KEY_NOT_FOUND|FILE_NOT_FOUND)\]/],
       ['a missing file', ['--key', 'good.key', 'absent.txt'], env, 1, 'FILE_NOT_FOUND'],
       ['a directory', ['--key', 'good.key', 'a-directory'], env, 1, 'NOT_A_FILE'],
@@ -61,7 +129,10 @@ for (const engine of ['native', 'cosign']) {
     for (const [name, args, environment, exitCode, code] of cases) {
       it(`${name}: exit ${exitCode}, one line, no output left behind`, async () => {
         const before = listDir(dir);
-        const run = await cosignkit(['--engine', engine, 'sign-blob', ...OUTPUTS, ...args], { cwd: dir, env: environment });
+        const run = await cosignkit(['--engine', engine, 'sign-blob', ...OUTPUTS, ...args], {
+          cwd: dir,
+          env: environment,
+        });
         expectFailure(run, exitCode, code);
         expect(run.stdout).toBe('');
         expect(listDir(dir)).toEqual(before);
@@ -80,12 +151,42 @@ for (const engine of ['native', 'cosign']) {
 
   describe(`verify-blob with bad input (--engine ${engine})`, () => {
     const cases: [string, string[], number, string | RegExp][] = [
-      ['another file\'s signature', ['--key', 'good.pub', '--signature', 'other.sig', 'artifact.txt'], 2, 'VERIFICATION_FAILED'],
-      ['the wrong public key', ['--key', 'stranger.pub', '--signature', 'good.sig', 'artifact.txt'], 2, 'VERIFICATION_FAILED'],
-      ['the wrong public key for a bundle', ['--key', 'stranger.pub', '--bundle', 'good.sigstore.json', 'artifact.txt'], 2, 'VERIFICATION_FAILED'],
-      ['a bundle for another file', ['--key', 'good.pub', '--bundle', 'good.sigstore.json', 'other.txt'], 2, 'VERIFICATION_FAILED'],
-      ['a garbled bundle', ['--key', 'good.pub', '--bundle', 'garbled.sigstore.json', 'artifact.txt'], 3, 'BUNDLE_MALFORMED'],
-      ['a garbled signature', ['--key', 'good.pub', '--signature', 'garbled.sig', 'artifact.txt'], 3, 'SIGNATURE_MALFORMED'],
+      [
+        "another file's signature",
+        ['--key', 'good.pub', '--signature', 'other.sig', 'artifact.txt'],
+        2,
+        'VERIFICATION_FAILED',
+      ],
+      [
+        'the wrong public key',
+        ['--key', 'stranger.pub', '--signature', 'good.sig', 'artifact.txt'],
+        2,
+        'VERIFICATION_FAILED',
+      ],
+      [
+        'the wrong public key for a bundle',
+        ['--key', 'stranger.pub', '--bundle', 'good.sigstore.json', 'artifact.txt'],
+        2,
+        'VERIFICATION_FAILED',
+      ],
+      [
+        'a bundle for another file',
+        ['--key', 'good.pub', '--bundle', 'good.sigstore.json', 'other.txt'],
+        2,
+        'VERIFICATION_FAILED',
+      ],
+      [
+        'a garbled bundle',
+        ['--key', 'good.pub', '--bundle', 'garbled.sigstore.json', 'artifact.txt'],
+        3,
+        'BUNDLE_MALFORMED',
+      ],
+      [
+        'a garbled signature',
+        ['--key', 'good.pub', '--signature', 'garbled.sig', 'artifact.txt'],
+        3,
+        'SIGNATURE_MALFORMED',
+      ],
       ['a missing file', ['--key', 'good.pub', '--signature', 'good.sig', 'absent.txt'], 1, 'FILE_NOT_FOUND'],
       ['a missing signature', ['--key', 'good.pub', '--signature', 'absent.sig', 'artifact.txt'], 1, 'FILE_NOT_FOUND'],
       ['a directory', ['--key', 'good.pub', '--signature', 'good.sig', 'a-directory'], 1, 'NOT_A_FILE'],
@@ -101,7 +202,20 @@ for (const engine of ['native', 'cosign']) {
     }
 
     it('reports a failed verification as JSON with --json, exit 2', async () => {
-      const run = await cosignkit(['--engine', engine, '--json', 'verify-blob', '--key', 'stranger.pub', '--signature', 'good.sig', 'artifact.txt'], { cwd: dir });
+      const run = await cosignkit(
+        [
+          '--engine',
+          engine,
+          '--json',
+          'verify-blob',
+          '--key',
+          'stranger.pub',
+          '--signature',
+          'good.sig',
+          'artifact.txt',
+        ],
+        { cwd: dir },
+      );
       expect(run.code).toBe(2);
       expect(JSON.parse(run.stdout)).toMatchObject({ verified: false, engine });
     });

@@ -33,7 +33,8 @@ export function tempHome(): { dir: string; cleanup: () => void } {
 
 function environment(cwd: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: cwd, XDG_CONFIG_HOME: join(cwd, '.config') };
-  for (const name of ['COSIGN_PASSWORD', 'COSIGN_PKCS11_PIN', 'COSIGNKIT_DEBUG', 'COSIGN_EXPERIMENTAL']) delete env[name];
+  for (const name of ['COSIGN_PASSWORD', 'COSIGN_PKCS11_PIN', 'COSIGNKIT_DEBUG', 'COSIGN_EXPERIMENTAL'])
+    delete env[name];
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];
     else env[name] = value;

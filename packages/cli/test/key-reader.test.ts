@@ -17,10 +17,24 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'artifact.txt'), 'the artifact\n');
   writeFileSync(join(dir, 'predicate.json'), '{"ok":true}');
   expect((await cosignkit(['generate-key-pair', '--output-key-prefix', 'k'], { cwd: dir, env })).code).toBe(0);
-  const signed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'k.key', '--output-signature', 'a.sig', 'artifact.txt'], { cwd: dir, env });
+  const signed = await cosignkit(
+    ['--engine', 'native', 'sign-blob', '--key', 'k.key', '--output-signature', 'a.sig', 'artifact.txt'],
+    { cwd: dir, env },
+  );
   expect(signed.code, signed.stderr).toBe(0);
   const attested = await cosignkit(
-    ['attest-blob', '--key', 'k.key', '--predicate', 'predicate.json', '--type', 'custom', '--output-file', 'env.json', 'artifact.txt'],
+    [
+      'attest-blob',
+      '--key',
+      'k.key',
+      '--predicate',
+      'predicate.json',
+      '--type',
+      'custom',
+      '--output-file',
+      'env.json',
+      'artifact.txt',
+    ],
     { cwd: dir, env },
   );
   expect(attested.code, attested.stderr).toBe(0);
@@ -40,7 +54,8 @@ beforeAll(async () => {
 });
 afterAll(() => home?.cleanup());
 
-const verifyBlob = (key: string) => cosignkit(['--engine', 'native', 'verify-blob', '--key', key, '--signature', 'a.sig', 'artifact.txt'], { cwd: dir });
+const verifyBlob = (key: string) =>
+  cosignkit(['--engine', 'native', 'verify-blob', '--key', key, '--signature', 'a.sig', 'artifact.txt'], { cwd: dir });
 const verifyDsse = (key: string) => cosignkit(['verify-dsse', '--dsse', 'env.json', '--key-file', key], { cwd: dir });
 const keyMap = (name: string, pemFile: string) => {
   writeFileSync(join(dir, name), JSON.stringify({ release: readFileSync(join(dir, pemFile), 'utf8') }));
@@ -60,17 +75,24 @@ describe('one public-key reader', () => {
     ['an "RSA PUBLIC KEY" (PKCS#1) file', 'rsa-pkcs1.pub', 3, 'KEY_MALFORMED'],
     ['an RSA PKIX key', 'rsa-pkix.pub', 1, 'ALGORITHM_UNSUPPORTED'],
     ['a 100 MB file', 'huge.pub', 3, 'KEY_MALFORMED'],
-  ] as const)('refuses %s with the same code from every command, never asking for a password', async (_, file, exit, code) => {
-    expectFailure(await verifyBlob(file), exit, code);
-    expectFailure(await verifyDsse(file), exit, code);
-    if (file !== 'huge.pub') expectFailure(await keyMap(`${file}.json`, file), exit, code);
-  });
+  ] as const)(
+    'refuses %s with the same code from every command, never asking for a password',
+    async (_, file, exit, code) => {
+      expectFailure(await verifyBlob(file), exit, code);
+      expectFailure(await verifyDsse(file), exit, code);
+      if (file !== 'huge.pub') expectFailure(await keyMap(`${file}.json`, file), exit, code);
+    },
+  );
 
   it('refuses a FIFO at once instead of blocking on it', async () => {
     const started = Date.now();
     expectFailure(await verifyBlob('fifo.pub'), 1, 'NOT_A_FILE');
     expectFailure(await verifyDsse('fifo.pub'), 1, 'NOT_A_FILE');
-    expectFailure(await cosignkit(['verify-dsse', '--dsse', 'env.json', '--keys', 'fifo.pub'], { cwd: dir }), 1, 'NOT_A_FILE');
+    expectFailure(
+      await cosignkit(['verify-dsse', '--dsse', 'env.json', '--keys', 'fifo.pub'], { cwd: dir }),
+      1,
+      'NOT_A_FILE',
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

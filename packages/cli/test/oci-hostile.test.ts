@@ -58,7 +58,10 @@ function ok(r: Run): Run {
 function expectNoCredentialsAtEvil(): void {
   expect(evil.requests.length, 'the evil host was reached').toBeGreaterThan(0);
   for (const r of evil.requests) expect(r.headers.authorization, `${r.method} ${r.url}`).toBeUndefined();
-  expect(evil.requests.filter((r) => r.url.startsWith('/token')), 'the evil realm was asked for a token').toEqual([]);
+  expect(
+    evil.requests.filter((r) => r.url.startsWith('/token')),
+    'the evil realm was asked for a token',
+  ).toEqual([]);
 }
 
 describe('a tag that HEAD and GET resolve differently (the cosign engine)', () => {
@@ -68,15 +71,37 @@ describe('a tag that HEAD and GET resolve differently (the cosign engine)', () =
     const unsigned = await seed(openProxy.host, repository, 'unsigned');
     const tag = `${openProxy.host}/${repository}:v1`;
     ok(await run(['sign', '--engine', 'native', '--format', 'legacy', '--key', 'cosign.key', tag]));
-    ok(await run(['attest', '--engine', 'native', '--format', 'legacy', '--key', 'cosign.key', '--predicate', 'predicate.json', tag]));
+    ok(
+      await run([
+        'attest',
+        '--engine',
+        'native',
+        '--format',
+        'legacy',
+        '--key',
+        'cosign.key',
+        '--predicate',
+        'predicate.json',
+        tag,
+      ]),
+    );
     // Untampered, the cosign engine verifies the tag and reports the signed digest.
-    const honest = JSON.parse(ok(await run(['--json', 'verify', '--engine', 'cosign', '--key', 'cosign.pub', tag])).stdout) as Record<string, unknown>;
-    expect(honest).toMatchObject({ verified: true, engine: 'cosign', artifact: { digest: { hex: signed.slice('sha256:'.length) } } });
+    const honest = JSON.parse(
+      ok(await run(['--json', 'verify', '--engine', 'cosign', '--key', 'cosign.pub', tag])).stdout,
+    ) as Record<string, unknown>;
+    expect(honest).toMatchObject({
+      verified: true,
+      engine: 'cosign',
+      artifact: { digest: { hex: signed.slice('sha256:'.length) } },
+    });
     ok(await run(['verify-attestation', '--engine', 'cosign', '--key', 'cosign.pub', tag]));
 
     // HEAD of the tag names the unsigned image; GET of the tag (what cosign used to resolve) the signed one.
     openProxy.tamper = {
-      path: (req) => (req.method === 'HEAD' && req.url === `/v2/${repository}/manifests/v1` ? `/v2/${repository}/manifests/${unsigned}` : undefined),
+      path: (req) =>
+        req.method === 'HEAD' && req.url === `/v2/${repository}/manifests/v1`
+          ? `/v2/${repository}/manifests/${unsigned}`
+          : undefined,
     };
     for (const args of [['verify'], ['verify-attestation']]) {
       const swapped = await run(['--json', ...args, '--engine', 'cosign', '--key', 'cosign.pub', tag]);
@@ -87,7 +112,7 @@ describe('a tag that HEAD and GET resolve differently (the cosign engine)', () =
   });
 });
 
-describe('credentials go only to the registry\'s own origin (CLI)', () => {
+describe("credentials go only to the registry's own origin (CLI)", () => {
   it('sign: an upload Location on another host gets no Authorization, and sign fails with REGISTRY_AUTH', async () => {
     const client = new RegistryClient({ credentials: async () => ({ username: USER, password: REGISTRY_PASSWORD }) });
     const image = `${basicProxy.host}/hostile/upload:v1`;
@@ -99,7 +124,11 @@ describe('credentials go only to the registry\'s own origin (CLI)', () => {
         }
       },
     };
-    expectFailure(await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', image]), 1, 'REGISTRY_AUTH');
+    expectFailure(
+      await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', image]),
+      1,
+      'REGISTRY_AUTH',
+    );
     expectNoCredentialsAtEvil();
     // cosign does the same: the signing still fails, and nothing reaches the evil host with credentials.
     evil.requests.length = 0;
@@ -125,5 +154,4 @@ describe('credentials go only to the registry\'s own origin (CLI)', () => {
     expectFailure(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', image]), 1, 'REGISTRY_AUTH');
     expectNoCredentialsAtEvil();
   });
-
 });

@@ -17,9 +17,16 @@ beforeAll(() => {
   home = tempHome();
   dir = home.dir;
   mkdirSync(join(dir, 'tokens'));
-  writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   env = { SOFTHSM2_CONF: join(dir, 'softhsm2.conf') };
-  const init = spawnSync('softhsm2-util', ['--init-token', '--free', '--label', 'cli', '--so-pin', '12345678', '--pin', PIN], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const init = spawnSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', 'cli', '--so-pin', '12345678', '--pin', PIN],
+    { env: { ...process.env, ...env }, encoding: 'utf8' },
+  );
   if (init.status !== 0) throw new Error(`softhsm2-util failed (is softhsm2 installed?): ${init.stderr}`);
   writeFileSync(join(dir, 'artifact.txt'), 'signed on a token\n');
 });
@@ -31,17 +38,23 @@ describe('PKCS#11 keys from the command line (SoftHSM2)', () => {
     const made = await cosignkit(['key', 'generate', '--key', REF], { cwd: dir, env: withPin });
     expect(made.code, made.stderr).toBe(0);
     expect(made.stdout).toContain('pkcs11:token=cli;object=release');
-    const signed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', REF, '--output-signature', 'token.sig', 'artifact.txt'], { cwd: dir, env: withPin });
+    const signed = await cosignkit(
+      ['--engine', 'native', 'sign-blob', '--key', REF, '--output-signature', 'token.sig', 'artifact.txt'],
+      { cwd: dir, env: withPin },
+    );
     expect(signed.code, signed.stderr).toBe(0);
     const pub = await cosignkit(['public-key', '--key', REF, '--outfile', 'token.pub'], { cwd: dir, env: withPin });
     expect(pub.code, pub.stderr).toBe(0);
-    const verified = await cosign(['verify-blob', '--key', 'token.pub', '--signature', 'token.sig', '--insecure-ignore-tlog=true', 'artifact.txt'], { cwd: dir });
+    const verified = await cosign(
+      ['verify-blob', '--key', 'token.pub', '--signature', 'token.sig', '--insecure-ignore-tlog=true', 'artifact.txt'],
+      { cwd: dir },
+    );
     expect(verified.code, verified.stderr).toBe(0);
     for (const run of [made, signed, pub]) expectNoStackNoSecret(run);
     expect(made.stdout + made.stderr + signed.stdout + signed.stderr).not.toContain(PIN);
   });
 
-  it('key list shows the token\'s keys when the config names the module', async () => {
+  it("key list shows the token's keys when the config names the module", async () => {
     writeFileSync(join(dir, 'cosignkit.config.json'), JSON.stringify({ backends: { pkcs11: { modulePath: MODULE } } }));
     const run = await cosignkit(['--json', 'key', 'list'], { cwd: dir, env: { ...env, COSIGN_PKCS11_PIN: PIN } });
     expect(run.code, run.stderr).toBe(0);
@@ -50,7 +63,10 @@ describe('PKCS#11 keys from the command line (SoftHSM2)', () => {
   });
 
   it('a wrong PIN and a missing PIN: one line each, exit 1, the PIN never shown', async () => {
-    const wrong = await cosignkit(['--engine', 'native', 'sign-blob', '--key', REF, 'artifact.txt'], { cwd: dir, env: { ...env, COSIGN_PKCS11_PIN: '0000' } });
+    const wrong = await cosignkit(['--engine', 'native', 'sign-blob', '--key', REF, 'artifact.txt'], {
+      cwd: dir,
+      env: { ...env, COSIGN_PKCS11_PIN: '0000' },
+    });
     expectFailure(wrong, 1, 'PIN_INCORRECT');
     const none = await cosignkit(['--engine', 'native', 'sign-blob', '--key', REF, 'artifact.txt'], { cwd: dir, env });
     expectFailure(none, 1, 'PASSWORD_REQUIRED');

@@ -11,16 +11,31 @@ export const PLUGIN_JS = join(REPO_ROOT, 'packages', 'agent', 'dist', 'bin', 'si
 export const PATH_WITH_PLUGIN = `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}`;
 
 /** A request as cosign 2.5 builds it (FORMATS.md §5). */
-export function request(keyResourceID: string, methodName: string, args: Record<string, unknown> = {}, hashFunc = 5): Record<string, unknown> {
+export function request(
+  keyResourceID: string,
+  methodName: string,
+  args: Record<string, unknown> = {},
+  hashFunc = 5,
+): Record<string, unknown> {
   return {
-    initOptions: { protocolVersion: 'v1', keyResourceID, hashFunc, rpcOptions: { keyVersion: '', remoteVerification: false } },
+    initOptions: {
+      protocolVersion: 'v1',
+      keyResourceID,
+      hashFunc,
+      rpcOptions: { keyVersion: '', remoteVerification: false },
+    },
     methodName,
     [methodName]: args,
   };
 }
 
 export function signArgs(digest: string | null = null, hashFunc?: number): Record<string, unknown> {
-  return { signOptions: { rpcOptions: { keyVersion: '', remoteVerification: false }, messageOptions: { digest, ...(hashFunc ? { hashFunc } : {}) } } };
+  return {
+    signOptions: {
+      rpcOptions: { keyVersion: '', remoteVerification: false },
+      messageOptions: { digest, ...(hashFunc ? { hashFunc } : {}) },
+    },
+  };
 }
 
 export interface PluginRun extends Run {
@@ -75,11 +90,18 @@ export interface TestAgent {
 }
 
 /** Starts `cosignkit agent start` on a socket in `dir` (made 0700) and returns its pid, for afterAll. */
-export async function startAgent(dir: string, env: Record<string, string | undefined> = {}, ttl?: string): Promise<TestAgent> {
+export async function startAgent(
+  dir: string,
+  env: Record<string, string | undefined> = {},
+  ttl?: string,
+): Promise<TestAgent> {
   mkdirSync(join(dir, 'agent'), { recursive: true, mode: 0o700 });
   const socket = join(dir, 'agent', 'agent.sock');
   const agentEnv = { ...env, COSIGNKIT_AGENT_SOCKET: socket, COSIGNKIT_DEBUG: '1' } as Record<string, string>;
-  const started = await cosignkit(['--json', 'agent', 'start', ...(ttl ? ['--ttl', ttl] : [])], { cwd: dir, env: agentEnv });
+  const started = await cosignkit(['--json', 'agent', 'start', ...(ttl ? ['--ttl', ttl] : [])], {
+    cwd: dir,
+    env: agentEnv,
+  });
   expect(started.code, started.stderr).toBe(0);
   const pid = (JSON.parse(started.stdout) as { pid: number }).pid;
   delete agentEnv.COSIGNKIT_DEBUG;

@@ -17,7 +17,10 @@ beforeAll(async () => {
   dir = home.dir;
   // No agent: a socket path where none listens.
   env = { COSIGN_PASSWORD: PASSWORD, COSIGNKIT_AGENT_SOCKET: join(dir, 'no-agent', 'agent.sock') };
-  const created = await runPlugin(request(KEY, 'createKey', { algorithm: 'ecdsa-sha2-256-nistp256' }), { cwd: dir, env });
+  const created = await runPlugin(request(KEY, 'createKey', { algorithm: 'ecdsa-sha2-256-nistp256' }), {
+    cwd: dir,
+    env,
+  });
   expect(created.json, created.stdout + created.stderr).toHaveProperty('createKey.publicKeyPEM');
 });
 afterAll(() => home?.cleanup());
@@ -38,23 +41,34 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
     expect(p384.json).toEqual({ defaultAlgorithm: { defaultAlgorithm: 'ecdsa-sha2-384-nistp384' } });
   });
 
-  it('supportedAlgorithms: the backend\'s, in sigstore\'s names', async () => {
+  it("supportedAlgorithms: the backend's, in sigstore's names", async () => {
     const run = await runPlugin(request(KEY, 'supportedAlgorithms'), { cwd: dir, env });
-    expect(run.json).toEqual({ supportedAlgorithms: { supportedAlgorithms: ['ecdsa-sha2-256-nistp256', 'ecdsa-sha2-384-nistp384', 'ed25519'] } });
+    expect(run.json).toEqual({
+      supportedAlgorithms: { supportedAlgorithms: ['ecdsa-sha2-256-nistp256', 'ecdsa-sha2-384-nistp384', 'ed25519'] },
+    });
   });
 
   it('createKey wrote a cosign key pair (key 0600) and refuses to overwrite it', async () => {
     expect(statSync(join(dir, 'keys', 'release.key')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(dir, 'keys', 'release.key'), 'utf8')).toContain('ENCRYPTED SIGSTORE PRIVATE KEY');
-    const again = await runPlugin(request(KEY, 'createKey', { algorithm: 'ecdsa-sha2-256-nistp256' }), { cwd: dir, env });
+    const again = await runPlugin(request(KEY, 'createKey', { algorithm: 'ecdsa-sha2-256-nistp256' }), {
+      cwd: dir,
+      env,
+    });
     expect(errorOf(again)).toMatch(/\[KEY_EXISTS\]$/);
-    const badAlgorithm = await runPlugin(request('keys/other.key', 'createKey', { algorithm: 'rsa-sign-pkcs1-2048-sha256' }), { cwd: dir, env });
+    const badAlgorithm = await runPlugin(
+      request('keys/other.key', 'createKey', { algorithm: 'rsa-sign-pkcs1-2048-sha256' }),
+      { cwd: dir, env },
+    );
     expect(errorOf(badAlgorithm)).toMatch(/\[ALGORITHM_UNSUPPORTED\]$/);
   });
 
   it('publicKey: base64 of the PEM, the same as the .pub file', async () => {
     const run = await runPlugin(request(KEY, 'publicKey', { publicKeyOptions: {} }), { cwd: dir, env });
-    const pem = Buffer.from((run.json as { publicKey: { publicKeyPEM: string } }).publicKey.publicKeyPEM, 'base64').toString();
+    const pem = Buffer.from(
+      (run.json as { publicKey: { publicKeyPEM: string } }).publicKey.publicKeyPEM,
+      'base64',
+    ).toString();
     expect(pem).toBe(readFileSync(join(dir, 'keys', 'release.pub'), 'utf8'));
   });
 
@@ -64,9 +78,17 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
     const signature = Buffer.from((run.json as { signMessage: { signature: string } }).signMessage.signature, 'base64');
     expect(verify('sha256', Buffer.from(MESSAGE), publicKey(), signature)).toBe(true);
     // hashFunc 6 (SHA-384) for a P-256 key: hashed as asked, then refused by the key's digest-length check.
-    const sha384 = await runPlugin(request(KEY, 'signMessage', signArgs(null, 6), 6), { cwd: dir, env, input: MESSAGE });
+    const sha384 = await runPlugin(request(KEY, 'signMessage', signArgs(null, 6), 6), {
+      cwd: dir,
+      env,
+      input: MESSAGE,
+    });
     expect(errorOf(sha384)).toMatch(/48 bytes \[DIGEST_LENGTH\]$/);
-    const unknownHash = await runPlugin(request(KEY, 'signMessage', signArgs(null, 3), 3), { cwd: dir, env, input: MESSAGE });
+    const unknownHash = await runPlugin(request(KEY, 'signMessage', signArgs(null, 3), 3), {
+      cwd: dir,
+      env,
+      input: MESSAGE,
+    });
     expect(errorOf(unknownHash)).toMatch(/hash function 3.*\[NOT_SUPPORTED\]$/);
     expectNoSecret(run, sha384);
   });
@@ -76,7 +98,10 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
     const run = await runPlugin(request(KEY, 'signMessage', signArgs(digest)), { cwd: dir, env });
     const signature = Buffer.from((run.json as { signMessage: { signature: string } }).signMessage.signature, 'base64');
     expect(verify('sha256', Buffer.from(MESSAGE), publicKey(), signature)).toBe(true);
-    const short = await runPlugin(request(KEY, 'signMessage', signArgs(Buffer.alloc(20).toString('base64'))), { cwd: dir, env });
+    const short = await runPlugin(request(KEY, 'signMessage', signArgs(Buffer.alloc(20).toString('base64'))), {
+      cwd: dir,
+      env,
+    });
     expect(errorOf(short)).toMatch(/\[DIGEST_LENGTH\]$/);
   });
 
@@ -99,7 +124,10 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
     expect(errorOf(version)).toMatch(/protocol version "v2"/);
     const none = await runPlugin(['v1'], { cwd: dir, env });
     expect(errorOf(none)).toMatch(/no request/);
-    const noKey = await runPlugin(['v1', JSON.stringify({ methodName: 'publicKey', publicKey: {} })], { cwd: dir, env });
+    const noKey = await runPlugin(['v1', JSON.stringify({ methodName: 'publicKey', publicKey: {} })], {
+      cwd: dir,
+      env,
+    });
     expect(errorOf(noKey)).toMatch(/keyResourceID/);
     for (const run of [malformed, unknown, version, none, noKey]) expect(run.stderr).toBe('');
   });
@@ -114,9 +142,17 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
   });
 
   it('no password and a wrong password: errors that never show it', async () => {
-    const none = await runPlugin(request(KEY, 'signMessage', signArgs(null)), { cwd: dir, env: { ...env, COSIGN_PASSWORD: undefined }, input: MESSAGE });
+    const none = await runPlugin(request(KEY, 'signMessage', signArgs(null)), {
+      cwd: dir,
+      env: { ...env, COSIGN_PASSWORD: undefined },
+      input: MESSAGE,
+    });
     expect(errorOf(none)).toMatch(/COSIGN_PASSWORD.*\[PASSWORD_REQUIRED\]$/);
-    const wrong = await runPlugin(request(KEY, 'signMessage', signArgs(null)), { cwd: dir, env: { ...env, COSIGN_PASSWORD: `${PASSWORD}-not` }, input: MESSAGE });
+    const wrong = await runPlugin(request(KEY, 'signMessage', signArgs(null)), {
+      cwd: dir,
+      env: { ...env, COSIGN_PASSWORD: `${PASSWORD}-not` },
+      input: MESSAGE,
+    });
     expect(errorOf(wrong)).toMatch(/\[PASSWORD_INCORRECT\]$/);
     expectNoSecret(none, wrong);
   });
@@ -126,7 +162,11 @@ describe('sigstore-kms-cosignkit, protocol v1 (file key)', () => {
     const hook = `data:text/javascript,${encodeURIComponent(
       "import { registerHooks } from 'node:module'; registerHooks({ resolve(s, c, n) { process.stderr.write('RESOLVE ' + s + '\\n'); return n(s, c); } });",
     )}`;
-    const light = await runPlugin(request('pkcs11:token=ci;object=release', 'defaultAlgorithm'), { cwd: dir, env, node: ['--import', hook] });
+    const light = await runPlugin(request('pkcs11:token=ci;object=release', 'defaultAlgorithm'), {
+      cwd: dir,
+      env,
+      node: ['--import', hook],
+    });
     expect(light.json).toEqual({ defaultAlgorithm: { defaultAlgorithm: 'ecdsa-sha2-256-nistp256' } });
     expect(light.stderr).toContain('RESOLVE ');
     expect(light.stderr).not.toMatch(/@cosignkit\/|graphene|@sigstore/);
@@ -140,11 +180,19 @@ describe('an Ed25519 file key through the plugin', () => {
   it('createKey, signMessage (pure, message on stdin) and verifySignature', async () => {
     const created = await runPlugin(request('keys/ed.key', 'createKey', { algorithm: 'ed25519' }), { cwd: dir, env });
     expect(created.json).toHaveProperty('createKey.publicKeyPEM');
-    const signed = await runPlugin(request('keys/ed.key', 'signMessage', signArgs(null)), { cwd: dir, env, input: MESSAGE });
+    const signed = await runPlugin(request('keys/ed.key', 'signMessage', signArgs(null)), {
+      cwd: dir,
+      env,
+      input: MESSAGE,
+    });
     const signature = (signed.json as { signMessage: { signature: string } }).signMessage.signature;
     const pub = createPublicKey(readFileSync(join(dir, 'keys', 'ed.pub')));
     expect(verify(null, Buffer.from(MESSAGE), pub, Buffer.from(signature, 'base64'))).toBe(true);
-    const checked = await runPlugin(request('keys/ed.key', 'verifySignature', { signature, verifyOptions: {} }), { cwd: dir, env, input: MESSAGE });
+    const checked = await runPlugin(request('keys/ed.key', 'verifySignature', { signature, verifyOptions: {} }), {
+      cwd: dir,
+      env,
+      input: MESSAGE,
+    });
     expect(checked.json).toEqual({ verifySignature: {} });
     writeFileSync(join(dir, 'unused'), '');
   });

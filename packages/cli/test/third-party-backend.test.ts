@@ -11,8 +11,13 @@ beforeAll(() => {
   home = tempHome();
   const pkg = join(home.dir, 'node_modules', 'cosignkit-key-fake');
   mkdirSync(pkg, { recursive: true });
-  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'cosignkit-key-fake', version: '1.0.0', type: 'module', main: 'index.js' }));
-  writeFileSync(join(pkg, 'index.js'), `
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({ name: 'cosignkit-key-fake', version: '1.0.0', type: 'module', main: 'index.js' }),
+  );
+  writeFileSync(
+    join(pkg, 'index.js'),
+    `
 const info = { id: 'one', algorithm: 'ed25519', backend: 'fake', ref: 'fake:one', publicKeyPem: '', fingerprint: '00' };
 export const backend = {
   specVersion: 1, name: 'fake', schemes: ['fake'],
@@ -20,7 +25,8 @@ export const backend = {
   keyIdOf: (ref) => ref.path,
   open: async () => ({ backend: 'fake', listKeys: async () => [info], close: async () => {} }),
 };
-`);
+`,
+  );
   writeFileSync(join(home.dir, 'cosignkit.config.json'), JSON.stringify({ backends: { fake: 'cosignkit-key-fake' } }));
 });
 afterAll(() => home?.cleanup());

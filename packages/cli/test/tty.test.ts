@@ -9,7 +9,8 @@ let home: ReturnType<typeof tempHome>;
 let dir: string;
 
 beforeAll(() => {
-  if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux "script" is needed to test terminal prompts');
+  if (spawnSync('script', ['--version']).status !== 0)
+    throw new Error('util-linux "script" is needed to test terminal prompts');
   home = tempHome();
   dir = home.dir;
   writeFileSync(join(dir, 'data.txt'), 'data');

@@ -85,6 +85,8 @@ async function readJson(path: string): Promise<CosignkitConfig | undefined> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
     return value as CosignkitConfig;
   } catch (error) {
-    throw new CosignkitError('USAGE', `config file ${path} is not valid: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('USAGE', `config file ${path} is not valid: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

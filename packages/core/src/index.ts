@@ -7,7 +7,12 @@ export type {
   SecretRequest,
 } from './contracts/key-backend.js';
 export { KEY_BACKEND_SPEC_VERSION } from './contracts/key-backend.js';
-export type { EngineName, SignatureCheck, VerificationFailure, VerificationResult } from './contracts/verification-result.js';
+export type {
+  EngineName,
+  SignatureCheck,
+  VerificationFailure,
+  VerificationResult,
+} from './contracts/verification-result.js';
 export type {
   AttestArtifactOptions,
   AttestArtifactResult,
@@ -51,12 +56,24 @@ export { signPayload, verifyPayload } from './signatures/payload-signature.js';
 export { BackendRegistry, BUILTIN_BACKEND_PACKAGES, environmentSecrets, storeKeyOf } from './keys/backend-registry.js';
 export type { BackendRegistryOptions, ModuleImporter } from './keys/backend-registry.js';
 export type { KeyOpener, OpenedKey } from './contracts/key-opener.js';
-export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
+export {
+  PROJECT_CONFIG_FILE,
+  findProjectConfig,
+  loadConfig,
+  mergeConfig,
+  updateUserConfig,
+  userConfigPath,
+} from './config.js';
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
 export { readBoundedFile } from './files/read-bounded-file.js';
 export type { ReadBoundedFileOptions } from './files/read-bounded-file.js';
-export { MAX_PUBLIC_KEY_FILE_BYTES, firstPemLabel, parsePublicKeyPem, readPublicKeyText } from './keys/public-key-pem.js';
+export {
+  MAX_PUBLIC_KEY_FILE_BYTES,
+  firstPemLabel,
+  parsePublicKeyPem,
+  readPublicKeyText,
+} from './keys/public-key-pem.js';
 export type { ChunkSink } from './digest.js';
 export { isSigstoreBundle, readBundle, readBundleJson } from './signatures/bundle-input.js';
 export type { BundleSignature } from './signatures/bundle-input.js';

@@ -12,7 +12,10 @@ async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }>
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(CosignkitError.isInstance(error), `not a CosignkitError: ${String(error)}`).toBe(true);
   expect((error as CosignkitError).code, (error as Error).message).toBe(code);
 }
@@ -63,7 +66,9 @@ describe('writeFileAtomic', () => {
   it('leaves no temp file when the final rename fails', async () => {
     const path = join(dir, 'taken');
     await mkdir(join(path, 'child'), { recursive: true });
-    await expect(writeFileAtomic(path, 'x', { mode: 0o600, overwrite: true })).rejects.toMatchObject({ code: expect.any(String) });
+    await expect(writeFileAtomic(path, 'x', { mode: 0o600, overwrite: true })).rejects.toMatchObject({
+      code: expect.any(String),
+    });
     expect(await leftoverTempFiles(dir)).toEqual([]);
   });
 

@@ -1,7 +1,14 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CosignkitError, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from '../src/index.js';
+import {
+  CosignkitError,
+  findProjectConfig,
+  loadConfig,
+  mergeConfig,
+  updateUserConfig,
+  userConfigPath,
+} from '../src/index.js';
 import { tempDir } from './helpers/cosign-cli.js';
 
 const { dir, cleanup } = tempDir();
@@ -10,7 +17,10 @@ afterAll(cleanup);
 describe('mergeConfig', () => {
   it('lets the project win, merging backend options object by object', () => {
     const merged = mergeConfig(
-      { defaultKey: 'user.key', backends: { pkcs11: { 'module-path': '/a.so', pin: 'file:/p' }, tpm: { tcti: 'swtpm' } } },
+      {
+        defaultKey: 'user.key',
+        backends: { pkcs11: { 'module-path': '/a.so', pin: 'file:/p' }, tpm: { tcti: 'swtpm' } },
+      },
       { defaultKey: 'project.key', backends: { pkcs11: { 'module-path': '/b.so' } } },
     );
     expect(merged).toEqual({
@@ -19,15 +29,18 @@ describe('mergeConfig', () => {
     });
   });
 
-  it('keeps the user\'s default key when the project names none', () => {
+  it("keeps the user's default key when the project names none", () => {
     expect(mergeConfig({ defaultKey: 'user.key' }, { backends: {} }).defaultKey).toBe('user.key');
   });
 
   it('keeps the package name when one file names it and the other gives options', () => {
-    expect(mergeConfig({ backends: { vault: 'cosignkit-key-vault' } }, { backends: { vault: { addr: 'https://v' } } }).backends)
-      .toEqual({ vault: { package: 'cosignkit-key-vault', addr: 'https://v' } });
-    expect(mergeConfig({ backends: { vault: { addr: 'https://v' } } }, { backends: { vault: 'other-vault' } }).backends)
-      .toEqual({ vault: { package: 'other-vault', addr: 'https://v' } });
+    expect(
+      mergeConfig({ backends: { vault: 'cosignkit-key-vault' } }, { backends: { vault: { addr: 'https://v' } } })
+        .backends,
+    ).toEqual({ vault: { package: 'cosignkit-key-vault', addr: 'https://v' } });
+    expect(
+      mergeConfig({ backends: { vault: { addr: 'https://v' } } }, { backends: { vault: 'other-vault' } }).backends,
+    ).toEqual({ vault: { package: 'other-vault', addr: 'https://v' } });
   });
 });
 
@@ -41,13 +54,19 @@ describe('config files', () => {
   });
 
   it('writes the user file atomically, 0600, and merges it under the project file found upward', async () => {
-    const path = await updateUserConfig((c) => ({ ...c, defaultKey: 'user.key', backends: { tpm: { tcti: 'swtpm:port=1' } } }), env);
+    const path = await updateUserConfig(
+      (c) => ({ ...c, defaultKey: 'user.key', backends: { tpm: { tcti: 'swtpm:port=1' } } }),
+      env,
+    );
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(path, 'utf8')).defaultKey).toBe('user.key');
 
     mkdirSync(project, { recursive: true });
     expect(await loadConfig({ cwd: project, env })).toMatchObject({ defaultKey: 'user.key' });
-    writeFileSync(join(dir, 'project', 'cosignkit.config.json'), JSON.stringify({ defaultKey: 'project.key', backends: { tpm: { curve: 'p384' } } }));
+    writeFileSync(
+      join(dir, 'project', 'cosignkit.config.json'),
+      JSON.stringify({ defaultKey: 'project.key', backends: { tpm: { curve: 'p384' } } }),
+    );
     expect(await findProjectConfig(project)).toBe(join(dir, 'project', 'cosignkit.config.json'));
     expect(await loadConfig({ cwd: project, env })).toEqual({
       defaultKey: 'project.key',

@@ -31,8 +31,17 @@ describe('parseKeyRef', () => {
   });
 
   it('splits scheme, path and query for other backends', () => {
-    expect(parseKeyRef('tpm:release?curve=p384')).toEqual({ text: 'tpm:release?curve=p384', scheme: 'tpm', path: 'release', query: { curve: 'p384' } });
-    expect(parseKeyRef('keyring:cosignkit/release')).toMatchObject({ scheme: 'keyring', path: 'cosignkit/release', query: {} });
+    expect(parseKeyRef('tpm:release?curve=p384')).toEqual({
+      text: 'tpm:release?curve=p384',
+      scheme: 'tpm',
+      path: 'release',
+      query: { curve: 'p384' },
+    });
+    expect(parseKeyRef('keyring:cosignkit/release')).toMatchObject({
+      scheme: 'keyring',
+      path: 'cosignkit/release',
+      query: {},
+    });
     expect(parseKeyRef('PKCS11:token=ci;object=k?module-path=%2Fusr%2Flib%2Fm.so')).toMatchObject({
       scheme: 'pkcs11',
       path: 'token=ci;object=k',
@@ -42,7 +51,11 @@ describe('parseKeyRef', () => {
   });
 
   it('strips the cosignkit:// plugin prefix', () => {
-    expect(parseKeyRef('cosignkit://tpm:release')).toMatchObject({ text: 'tpm:release', scheme: 'tpm', path: 'release' });
+    expect(parseKeyRef('cosignkit://tpm:release')).toMatchObject({
+      text: 'tpm:release',
+      scheme: 'tpm',
+      path: 'release',
+    });
     expect(parseKeyRef('cosignkit://cosign.key')).toMatchObject({ scheme: 'file', path: 'cosign.key' });
   });
 
@@ -59,14 +72,17 @@ describe('parseKeyRef', () => {
     for (const text of ['tpm:release?curve=p384', 'keyring:svc/acct', 'cosign.key']) {
       expect(formatKeyRef(parseKeyRef(text))).toBe(text);
     }
-    expect(parseKeyRef(formatKeyRef({ scheme: 'pkcs11', path: 'token=a', query: { 'module-path': '/a b/m.so' } })).query)
-      .toEqual({ 'module-path': '/a b/m.so' });
+    expect(
+      parseKeyRef(formatKeyRef({ scheme: 'pkcs11', path: 'token=a', query: { 'module-path': '/a b/m.so' } })).query,
+    ).toEqual({ 'module-path': '/a b/m.so' });
   });
 });
 
 describe('redactKeyRef', () => {
   it('removes inline PINs and passwords wherever they stand', () => {
-    expect(redactKeyRef('pkcs11:token=a?pin-value=1234&module-path=/m.so')).toBe('pkcs11:token=a?pin-value=REDACTED&module-path=/m.so');
+    expect(redactKeyRef('pkcs11:token=a?pin-value=1234&module-path=/m.so')).toBe(
+      'pkcs11:token=a?pin-value=REDACTED&module-path=/m.so',
+    );
     expect(redactKeyRef('pkcs11:token=a;pin=1234')).toBe('pkcs11:token=a;pin=REDACTED');
     expect(redactKeyRef('vault:k?PASSWORD=hunter2')).toBe('vault:k?PASSWORD=REDACTED');
     expect(redactKeyRef('pkcs11:token=a?pin-source=file:/run/pin')).toBe('pkcs11:token=a?pin-source=file:/run/pin');

@@ -18,6 +18,8 @@ describe('signEcdsaDigest', () => {
   }
   it('refuses a digest of the wrong length', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    await expect(signEcdsaDigest(privateKey, 'ecdsa-p256-sha256', new Uint8Array(31))).rejects.toMatchObject({ code: 'DIGEST_LENGTH' });
+    await expect(signEcdsaDigest(privateKey, 'ecdsa-p256-sha256', new Uint8Array(31))).rejects.toMatchObject({
+      code: 'DIGEST_LENGTH',
+    });
   });
 });

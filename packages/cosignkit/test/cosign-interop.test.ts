@@ -28,7 +28,11 @@ beforeAll(async () => {
 afterAll(cleanup);
 
 function cosignSign(extra: string[]): void {
-  const run = cosign(cosignPath, ['sign-blob', '--yes', '--key', keyPair.key, '--tlog-upload=false', ...extra, artifact], { COSIGN_PASSWORD: password });
+  const run = cosign(
+    cosignPath,
+    ['sign-blob', '--yes', '--key', keyPair.key, '--tlog-upload=false', ...extra, artifact],
+    { COSIGN_PASSWORD: password },
+  );
   expect(run.status, run.stderr).toBe(0);
 }
 
@@ -64,39 +68,70 @@ describe('cosign writes, native verifies', () => {
     const fromNative = JSON.parse(readFileSync(nativeBundle, 'utf8'));
     expect(shape(fromNative)).toEqual(shape(fromCosign));
     expect(fromNative.messageSignature.messageDigest).toEqual(fromCosign.messageSignature.messageDigest);
-    expect(Buffer.from(fromCosign.verificationMaterial.publicKey.hint, 'base64').toString('hex')).toBe(fingerprintOf(cosignPub));
+    expect(Buffer.from(fromCosign.verificationMaterial.publicKey.hint, 'base64').toString('hex')).toBe(
+      fingerprintOf(cosignPub),
+    );
   });
 });
 
 // P-384 too: cosign verifies every ECDSA key with SHA-256, so that is what native signs with.
-describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384'] as const)('native writes, cosign verifies (%s)', (algorithm) => {
-  const keys = new Map([['node-key', newPrivateKey(algorithm)]]);
-  const manager = fakeMemoryKeyManager(keys);
-  const sig = join(dir, `native-${algorithm}.sig`);
-  const bundle = join(dir, `native-${algorithm}.sigstore.json`);
-  const pub = join(dir, `node-${algorithm}.pub`);
+describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384'] as const)(
+  'native writes, cosign verifies (%s)',
+  (algorithm) => {
+    const keys = new Map([['node-key', newPrivateKey(algorithm)]]);
+    const manager = fakeMemoryKeyManager(keys);
+    const sig = join(dir, `native-${algorithm}.sig`);
+    const bundle = join(dir, `native-${algorithm}.sigstore.json`);
+    const pub = join(dir, `node-${algorithm}.pub`);
 
-  beforeAll(async () => {
-    await nativeSignBlob(artifact, { manager, keyId: 'node-key', outputSignature: sig, bundle });
-    writeFileSync(pub, publicKeyPem(keys.get('node-key')!));
-  });
+    beforeAll(async () => {
+      await nativeSignBlob(artifact, { manager, keyId: 'node-key', outputSignature: sig, bundle });
+      writeFileSync(pub, publicKeyPem(keys.get('node-key')!));
+    });
 
-  it('a native signature passes `cosign verify-blob --signature`, and fails for a tampered file', () => {
-    const ok = cosign(cosignPath, ['verify-blob', '--key', pub, '--insecure-ignore-tlog=true', '--signature', sig, artifact]);
-    expect(ok.status, ok.stderr).toBe(0);
-    const bad = cosign(cosignPath, ['verify-blob', '--key', pub, '--insecure-ignore-tlog=true', '--signature', sig, tampered]);
-    expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/invalid signature/);
-  });
+    it('a native signature passes `cosign verify-blob --signature`, and fails for a tampered file', () => {
+      const ok = cosign(cosignPath, [
+        'verify-blob',
+        '--key',
+        pub,
+        '--insecure-ignore-tlog=true',
+        '--signature',
+        sig,
+        artifact,
+      ]);
+      expect(ok.status, ok.stderr).toBe(0);
+      const bad = cosign(cosignPath, [
+        'verify-blob',
+        '--key',
+        pub,
+        '--insecure-ignore-tlog=true',
+        '--signature',
+        sig,
+        tampered,
+      ]);
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toMatch(/invalid signature/);
+    });
 
-  it('a native v0.3 bundle passes `cosign verify-blob --new-bundle-format`, and fails for a tampered file', () => {
-    const args = ['verify-blob', '--key', pub, '--insecure-ignore-tlog=true', '--new-bundle-format', '--trusted-root', trustedRoot, '--bundle', bundle];
-    const ok = cosign(cosignPath, [...args, artifact]);
-    expect(ok.status, ok.stderr).toBe(0);
-    const bad = cosign(cosignPath, [...args, tampered]);
-    expect(bad.status).not.toBe(0);
-  });
-});
+    it('a native v0.3 bundle passes `cosign verify-blob --new-bundle-format`, and fails for a tampered file', () => {
+      const args = [
+        'verify-blob',
+        '--key',
+        pub,
+        '--insecure-ignore-tlog=true',
+        '--new-bundle-format',
+        '--trusted-root',
+        trustedRoot,
+        '--bundle',
+        bundle,
+      ];
+      const ok = cosign(cosignPath, [...args, artifact]);
+      expect(ok.status, ok.stderr).toBe(0);
+      const bad = cosign(cosignPath, [...args, tampered]);
+      expect(bad.status).not.toBe(0);
+    });
+  },
+);
 
 /** Keys of every object, in order, with leaves replaced by their JSON type. */
 function shape(value: unknown): unknown {

@@ -2,10 +2,24 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendRegistry, CosignRunner, CosignkitError, findCosign, fingerprintOf, redactArgv, signBlobArgs, verifyBlobArgs, type Logger } from '@cosignkit/core';
+import {
+  BackendRegistry,
+  CosignRunner,
+  CosignkitError,
+  findCosign,
+  fingerprintOf,
+  redactArgv,
+  signBlobArgs,
+  verifyBlobArgs,
+  type Logger,
+} from '@cosignkit/core';
 import { createSigner, createVerifier, nativeSignBlob, nativeVerifyBlob } from 'cosignkit';
 import { cosignKeyPair, requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { fakeMemoryBackend, fakeMemoryKeyManager, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import {
+  fakeMemoryBackend,
+  fakeMemoryKeyManager,
+  newPrivateKey,
+} from '../../core/test/helpers/fake-memory-key-manager.js';
 
 const { dir, cleanup } = tempDir();
 const password = 'runner-password';
@@ -34,7 +48,10 @@ function recordingLogger(): Logger & { entries: { message: string; fields?: Reco
 }
 
 async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(CosignkitError.isInstance(error), `expected a CosignkitError, got ${String(error)}`).toBe(true);
   return error as CosignkitError;
 }
@@ -63,31 +80,83 @@ describe('finding cosign', () => {
 describe('argv', () => {
   it('builds v2 and v3 sign-blob argv for key-only signing without a log', () => {
     expect(signBlobArgs('v2', { key: 'k.key', file: 'f', bundle: 'b.json', outputSignature: 's.sig' })).toEqual([
-      'sign-blob', '--yes', '--key', 'k.key', '--tlog-upload=false', '--new-bundle-format=true', '--bundle', 'b.json',
-      '--output-signature', 's.sig', '--', 'f',
+      'sign-blob',
+      '--yes',
+      '--key',
+      'k.key',
+      '--tlog-upload=false',
+      '--new-bundle-format=true',
+      '--bundle',
+      'b.json',
+      '--output-signature',
+      's.sig',
+      '--',
+      'f',
     ]);
     expect(signBlobArgs('v3', { key: 'cosignkit://tpm:release', file: 'f', bundle: 'b.json' })).toEqual([
-      'sign-blob', '--yes', '--key', 'cosignkit://tpm:release', '--tlog-upload=false', '--use-signing-config=false',
-      '--new-bundle-format=true', '--bundle', 'b.json', '--', 'f',
+      'sign-blob',
+      '--yes',
+      '--key',
+      'cosignkit://tpm:release',
+      '--tlog-upload=false',
+      '--use-signing-config=false',
+      '--new-bundle-format=true',
+      '--bundle',
+      'b.json',
+      '--',
+      'f',
     ]);
   });
 
   it('builds verify-blob argv for each input kind', () => {
     expect(verifyBlobArgs('v2', { publicKey: 'k.pub', file: 'f', signature: 's.sig' })).toEqual([
-      'verify-blob', '--key', 'k.pub', '--insecure-ignore-tlog=true', '--signature', 's.sig', '--', 'f',
+      'verify-blob',
+      '--key',
+      'k.pub',
+      '--insecure-ignore-tlog=true',
+      '--signature',
+      's.sig',
+      '--',
+      'f',
     ]);
     expect(verifyBlobArgs('v3', { publicKey: 'k.pub', file: 'f', bundle: 'b.json', sigstoreBundle: false })).toEqual([
-      'verify-blob', '--key', 'k.pub', '--insecure-ignore-tlog=true', '--new-bundle-format=false', '--bundle', 'b.json', '--', 'f',
+      'verify-blob',
+      '--key',
+      'k.pub',
+      '--insecure-ignore-tlog=true',
+      '--new-bundle-format=false',
+      '--bundle',
+      'b.json',
+      '--',
+      'f',
     ]);
-    expect(verifyBlobArgs('v2', { publicKey: 'k.pub', file: 'f', bundle: 'b.json', sigstoreBundle: true, trustedRoot: 'tr.json' })).toEqual([
-      'verify-blob', '--key', 'k.pub', '--insecure-ignore-tlog=true', '--new-bundle-format=true', '--trusted-root', 'tr.json',
-      '--bundle', 'b.json', '--', 'f',
+    expect(
+      verifyBlobArgs('v2', {
+        publicKey: 'k.pub',
+        file: 'f',
+        bundle: 'b.json',
+        sigstoreBundle: true,
+        trustedRoot: 'tr.json',
+      }),
+    ).toEqual([
+      'verify-blob',
+      '--key',
+      'k.pub',
+      '--insecure-ignore-tlog=true',
+      '--new-bundle-format=true',
+      '--trusted-root',
+      'tr.json',
+      '--bundle',
+      'b.json',
+      '--',
+      'f',
     ]);
   });
 
   it('redacts inline secrets of key references', () => {
     expect(redactArgv(['--key', 'cosignkit://pkcs11:token=ci;object=k?module-path=/m.so&pin-value=1234'])).toEqual([
-      '--key', 'cosignkit://pkcs11:token=ci;object=k?module-path=/m.so&pin-value=REDACTED',
+      '--key',
+      'cosignkit://pkcs11:token=ci;object=k?module-path=/m.so&pin-value=REDACTED',
     ]);
   });
 });
@@ -99,7 +168,12 @@ describe('cosign engine: sign-blob', () => {
     const sig = join(dir, 'c.sig');
     const bundle = join(dir, 'c.sigstore.json');
     const result = await signer.signBlobLocal(artifact, { key: keyPair.key, outputSignature: sig, bundle });
-    expect(result).toMatchObject({ engine: 'cosign', signaturePath: sig, bundlePath: bundle, keyFingerprint: fingerprintOf(cosignPub) });
+    expect(result).toMatchObject({
+      engine: 'cosign',
+      signaturePath: sig,
+      bundlePath: bundle,
+      keyFingerprint: fingerprintOf(cosignPub),
+    });
     expect(readFileSync(sig, 'utf8')).toBe(result.signature);
     expect(result.digest.algorithm).toBe('sha256');
 
@@ -121,7 +195,13 @@ describe('cosign engine: sign-blob', () => {
     const out = join(dir, 'wrong-password');
     mkdirSync(out);
     const signer = createSigner({ engine: 'cosign', keys: fileRegistry('not-the-password'), env });
-    const error = await caught(signer.signBlobLocal(artifact, { key: keyPair.key, outputSignature: join(out, 's.sig'), bundle: join(out, 'b.json') }));
+    const error = await caught(
+      signer.signBlobLocal(artifact, {
+        key: keyPair.key,
+        outputSignature: join(out, 's.sig'),
+        bundle: join(out, 'b.json'),
+      }),
+    );
     expect(error.code).toBe('PASSWORD_INCORRECT');
     expect(error.details.exitCode).toBe(1);
     expect(error.details.stderr).toMatch(/decrypt/);
@@ -134,7 +214,9 @@ describe('cosign engine: sign-blob', () => {
   it('maps missing key, missing file and directory to typed errors', async () => {
     const signer = createSigner({ engine: 'cosign', keys: fileRegistry(), env });
     expect((await caught(signer.signBlobLocal(artifact, { key: join(dir, 'absent.key') }))).code).toBe('KEY_NOT_FOUND');
-    expect((await caught(signer.signBlobLocal(join(dir, 'absent.txt'), { key: keyPair.key }))).code).toBe('FILE_NOT_FOUND');
+    expect((await caught(signer.signBlobLocal(join(dir, 'absent.txt'), { key: keyPair.key }))).code).toBe(
+      'FILE_NOT_FOUND',
+    );
     expect((await caught(signer.signBlobLocal(dir, { key: keyPair.key }))).code).toBe('NOT_A_FILE');
   });
 
@@ -151,7 +233,14 @@ describe('cosign engine: sign-blob', () => {
     expect(timedOut.code).toBe('TIMEOUT');
     const controller = new AbortController();
     controller.abort();
-    const aborted = await caught((await CosignRunner.create({ env })).signBlob(artifact, { key: keyPair.key, password, outputSignature: sig, signal: controller.signal }));
+    const aborted = await caught(
+      (await CosignRunner.create({ env })).signBlob(artifact, {
+        key: keyPair.key,
+        password,
+        outputSignature: sig,
+        signal: controller.signal,
+      }),
+    );
     expect(aborted.code).toBe('ABORTED');
     expect(readdirSync(dir).filter((n) => n.startsWith('.timeout.sig') || n === 'timeout.sig')).toEqual([]);
   });
@@ -170,14 +259,20 @@ describe('cosign engine: verify-blob', () => {
     await nativeSignBlob(artifact, { manager, keyId: 'node', outputSignature: sig, bundle });
     await nativeSignBlob(tampered, { manager, keyId: 'node', bundle: otherBundle });
     writeFileSync(pub, createPublicKey(keys.get('node')!).export({ type: 'spki', format: 'pem' }));
-    verifier = createVerifier({ engine: 'cosign', keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)), env });
+    verifier = createVerifier({
+      engine: 'cosign',
+      keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)),
+      env,
+    });
   });
 
   it('verifies native signatures and bundles with cosign', async () => {
     for (const input of [{ signature: sig }, { bundle }, { signature: sig, bundle }]) {
       const result = await verifier.verifyLocal(artifact, { key: pub, ...input });
       expect(result).toMatchObject({ verified: true, engine: 'cosign', failures: [] });
-      expect(result.signatures.every((s) => s.keyFingerprint === fingerprintOf(createPublicKey(keys.get('node')!)))).toBe(true);
+      expect(
+        result.signatures.every((s) => s.keyFingerprint === fingerprintOf(createPublicKey(keys.get('node')!))),
+      ).toBe(true);
     }
   });
 
@@ -194,7 +289,7 @@ describe('cosign engine: verify-blob', () => {
     }
   });
 
-  it('checks the bundle\'s message digest itself', async () => {
+  it("checks the bundle's message digest itself", async () => {
     const json = JSON.parse(readFileSync(bundle, 'utf8'));
     json.messageSignature.messageDigest = JSON.parse(readFileSync(otherBundle, 'utf8')).messageSignature.messageDigest;
     const spliced = join(dir, 'spliced.sigstore.json');
@@ -214,9 +309,15 @@ describe('cosign engine: verify-blob', () => {
     const garbageSig = join(dir, 'garbage.sig');
     writeFileSync(garbageBundle, 'garbage');
     writeFileSync(garbageSig, '!!!');
-    expect((await caught(verifier.verifyLocal(artifact, { key: pub, bundle: garbageBundle }))).code).toBe('BUNDLE_MALFORMED');
-    expect((await caught(verifier.verifyLocal(artifact, { key: pub, signature: garbageSig }))).code).toBe('SIGNATURE_MALFORMED');
-    expect((await caught(verifier.verifyLocal(join(dir, 'absent'), { key: pub, signature: sig }))).code).toBe('FILE_NOT_FOUND');
+    expect((await caught(verifier.verifyLocal(artifact, { key: pub, bundle: garbageBundle }))).code).toBe(
+      'BUNDLE_MALFORMED',
+    );
+    expect((await caught(verifier.verifyLocal(artifact, { key: pub, signature: garbageSig }))).code).toBe(
+      'SIGNATURE_MALFORMED',
+    );
+    expect((await caught(verifier.verifyLocal(join(dir, 'absent'), { key: pub, signature: sig }))).code).toBe(
+      'FILE_NOT_FOUND',
+    );
     expect((await caught(verifier.verifyLocal(dir, { key: pub, signature: sig }))).code).toBe('NOT_A_FILE');
   });
 });

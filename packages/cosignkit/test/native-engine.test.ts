@@ -36,7 +36,7 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Cosi
 }
 
 describe('native sign-blob', () => {
-  it('writes a base64 signature and a v0.3 bundle shaped like cosign\'s', async () => {
+  it("writes a base64 signature and a v0.3 bundle shaped like cosign's", async () => {
     const sig = join(dir, 'a.sig');
     const bundle = join(dir, 'a.sigstore.json');
     const result = await nativeSignBlob(artifact, { manager, keyId: 'p256', outputSignature: sig, bundle });
@@ -44,7 +44,11 @@ describe('native sign-blob', () => {
     expect(result.engine).toBe('native');
     expect(result.digest).toEqual({ algorithm: 'sha256', hex: digest.toString('hex') });
     expect(readFileSync(sig, 'utf8')).toBe(result.signature);
-    expect(result.keyFingerprint).toBe(createHash('sha256').update(spkiDer(pub('p256'))).digest('hex'));
+    expect(result.keyFingerprint).toBe(
+      createHash('sha256')
+        .update(spkiDer(pub('p256')))
+        .digest('hex'),
+    );
     const text = readFileSync(bundle, 'utf8');
     expect(text.endsWith('}')).toBe(true);
     const json = JSON.parse(text);
@@ -52,7 +56,13 @@ describe('native sign-blob', () => {
     expect(Object.keys(json)).toEqual(['mediaType', 'verificationMaterial', 'messageSignature']);
     expect(json).toEqual({
       mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      verificationMaterial: { publicKey: { hint: createHash('sha256').update(spkiDer(pub('p256'))).digest('base64') } },
+      verificationMaterial: {
+        publicKey: {
+          hint: createHash('sha256')
+            .update(spkiDer(pub('p256')))
+            .digest('base64'),
+        },
+      },
       messageSignature: {
         messageDigest: { algorithm: 'SHA2_256', digest: digest.toString('base64') },
         signature: result.signature,
@@ -87,13 +97,22 @@ describe('native sign-blob', () => {
     mkdirSync(out);
     const sig = join(out, 'x.sig');
     const bundle = join(out, 'x.json');
-    await expectCode(nativeSignBlob(join(dir, 'missing.bin'), { manager, keyId: 'p256', outputSignature: sig, bundle }), 'FILE_NOT_FOUND');
+    await expectCode(
+      nativeSignBlob(join(dir, 'missing.bin'), { manager, keyId: 'p256', outputSignature: sig, bundle }),
+      'FILE_NOT_FOUND',
+    );
     await expectCode(nativeSignBlob(dir, { manager, keyId: 'p256', outputSignature: sig, bundle }), 'NOT_A_FILE');
-    await expectCode(nativeSignBlob(artifact, { manager, keyId: 'nope', outputSignature: sig, bundle }), 'KEY_NOT_FOUND');
+    await expectCode(
+      nativeSignBlob(artifact, { manager, keyId: 'nope', outputSignature: sig, bundle }),
+      'KEY_NOT_FOUND',
+    );
     // The bundle target is a directory: the signature written first must not survive either.
     const blocked = join(out, 'blocked.json');
     mkdirSync(blocked);
-    await expectCode(nativeSignBlob(artifact, { manager, keyId: 'p256', outputSignature: sig, bundle: blocked }), 'NOT_A_FILE');
+    await expectCode(
+      nativeSignBlob(artifact, { manager, keyId: 'p256', outputSignature: sig, bundle: blocked }),
+      'NOT_A_FILE',
+    );
     expect(readdirSync(out)).toEqual(['blocked.json']);
     expect(readdirSync(blocked)).toEqual([]);
   });
@@ -102,7 +121,10 @@ describe('native sign-blob', () => {
     const controller = new AbortController();
     controller.abort();
     const sig = join(dir, 'aborted.sig');
-    await expectCode(nativeSignBlob(artifact, { manager, keyId: 'p256', outputSignature: sig, signal: controller.signal }), 'ABORTED');
+    await expectCode(
+      nativeSignBlob(artifact, { manager, keyId: 'p256', outputSignature: sig, signal: controller.signal }),
+      'ABORTED',
+    );
     expect(existsSync(sig)).toBe(false);
   });
 });
@@ -122,7 +144,16 @@ describe('native verify-blob', () => {
         path: artifact,
         digest: { algorithm: 'sha256', hex: createHash('sha256').update(readFileSync(artifact)).digest('hex') },
       });
-      expect(result.signatures.every((s) => s.verified && s.keyFingerprint === createHash('sha256').update(spkiDer(pub('p256'))).digest('hex'))).toBe(true);
+      expect(
+        result.signatures.every(
+          (s) =>
+            s.verified &&
+            s.keyFingerprint ===
+              createHash('sha256')
+                .update(spkiDer(pub('p256')))
+                .digest('hex'),
+        ),
+      ).toBe(true);
     }
   });
 
@@ -145,7 +176,7 @@ describe('native verify-blob', () => {
     expect((await nativeVerifyBlob(artifact, { publicKey: wrongKey, signature: sig })).verified).toBe(false);
   });
 
-  it('checks the bundle\'s message digest against the artifact itself', async () => {
+  it("checks the bundle's message digest against the artifact itself", async () => {
     // A bundle whose signature is valid for the artifact but whose messageDigest names another file.
     const otherBundle = join(dir, 'other.json');
     await nativeSignBlob(other, { manager, keyId: 'p256', bundle: otherBundle });
@@ -168,7 +199,10 @@ describe('native verify-blob', () => {
       'application/vnd.dev.sigstore.bundle+json;version=0.3',
     ]) {
       const path = join(dir, `bundle-${mediaType.slice(-3)}.json`);
-      writeFileSync(path, JSON.stringify({ ...base, mediaType, verificationMaterial: { ...base.verificationMaterial, tlogEntries: [] } }));
+      writeFileSync(
+        path,
+        JSON.stringify({ ...base, mediaType, verificationMaterial: { ...base.verificationMaterial, tlogEntries: [] } }),
+      );
       const result = await nativeVerifyBlob(artifact, { publicKey: pub('p256'), bundle: path });
       expect(result.verified, mediaType).toBe(true);
     }
@@ -186,20 +220,39 @@ describe('native verify-blob', () => {
       garbage: 'garbage',
       array: '[]',
       unknown: '{"hello":"world"}',
-      'no signature': JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: 'x' } }, messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' } } }),
+      'no signature': JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        verificationMaterial: { publicKey: { hint: 'x' } },
+        messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: 'AAAA' } },
+      }),
       'bad base64Signature': '{"base64Signature":"!!!"}',
-      'dsse': JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: 'x' } }, dsseEnvelope: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: 'AAAA', keyid: '' }] } }),
+      dsse: JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        verificationMaterial: { publicKey: { hint: 'x' } },
+        dsseEnvelope: {
+          payload: 'e30=',
+          payloadType: 'application/vnd.in-toto+json',
+          signatures: [{ sig: 'AAAA', keyid: '' }],
+        },
+      }),
     };
     for (const [name, text] of Object.entries(cases)) {
       const path = join(dir, `bad-${name.replace(/\W/g, '')}.json`);
       writeFileSync(path, text);
-      const error = await expectCode(nativeVerifyBlob(artifact, { publicKey: pub('p256'), bundle: path }), 'BUNDLE_MALFORMED');
+      const error = await expectCode(
+        nativeVerifyBlob(artifact, { publicKey: pub('p256'), bundle: path }),
+        'BUNDLE_MALFORMED',
+      );
       expect(error.message, name).toContain(path);
     }
   });
 
   it('throws SIGNATURE_MALFORMED for a garbage signature', async () => {
-    for (const [name, bytes] of [['text', '!!! not a signature'], ['short base64', 'AAAA'], ['binary', Buffer.from([0x30, 0x99, 1, 2])]] as const) {
+    for (const [name, bytes] of [
+      ['text', '!!! not a signature'],
+      ['short base64', 'AAAA'],
+      ['binary', Buffer.from([0x30, 0x99, 1, 2])],
+    ] as const) {
       const path = join(dir, `garbage-${name.replace(/\W/g, '')}.sig`);
       writeFileSync(path, bytes);
       await expectCode(nativeVerifyBlob(artifact, { publicKey: pub('p256'), signature: path }), 'SIGNATURE_MALFORMED');
@@ -207,9 +260,15 @@ describe('native verify-blob', () => {
   });
 
   it('throws FILE_NOT_FOUND and NOT_A_FILE for the artifact and the inputs', async () => {
-    await expectCode(nativeVerifyBlob(join(dir, 'missing'), { publicKey: pub('p256'), signature: sig }), 'FILE_NOT_FOUND');
+    await expectCode(
+      nativeVerifyBlob(join(dir, 'missing'), { publicKey: pub('p256'), signature: sig }),
+      'FILE_NOT_FOUND',
+    );
     await expectCode(nativeVerifyBlob(dir, { publicKey: pub('p256'), signature: sig }), 'NOT_A_FILE');
-    await expectCode(nativeVerifyBlob(artifact, { publicKey: pub('p256'), signature: join(dir, 'missing.sig') }), 'FILE_NOT_FOUND');
+    await expectCode(
+      nativeVerifyBlob(artifact, { publicKey: pub('p256'), signature: join(dir, 'missing.sig') }),
+      'FILE_NOT_FOUND',
+    );
     await expectCode(nativeVerifyBlob(artifact, { publicKey: pub('p256'), bundle: dir }), 'NOT_A_FILE');
     await expectCode(nativeVerifyBlob(artifact, { publicKey: pub('p256') }), 'USAGE');
   });

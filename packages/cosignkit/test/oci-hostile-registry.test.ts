@@ -38,7 +38,8 @@ beforeEach(() => {
   evil.requests.length = 0;
 });
 
-const client = (): RegistryClient => new RegistryClient({ credentials: async () => ({ username: USER, password: PASSWORD }) });
+const client = (): RegistryClient =>
+  new RegistryClient({ credentials: async () => ({ username: USER, password: PASSWORD }) });
 
 /** The code a rejected promise carries (undefined when it resolved, so the expectation fails). */
 async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -55,10 +56,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 function expectNoCredentialsAtEvil(): void {
   expect(evil.requests.length, 'the evil host was reached').toBeGreaterThan(0);
   for (const r of evil.requests) expect(r.headers.authorization, `${r.method} ${r.url}`).toBeUndefined();
-  expect(evil.requests.map((r) => r.url).filter((u) => u.startsWith('/token')), 'the evil realm was asked for a token').toEqual([]);
+  expect(
+    evil.requests.map((r) => r.url).filter((u) => u.startsWith('/token')),
+    'the evil realm was asked for a token',
+  ).toEqual([]);
 }
 
-describe('credentials go only to the registry\'s own origin', () => {
+describe("credentials go only to the registry's own origin", () => {
   it('the proxy is faithful: pushes, pulls and lists through it with the credentials', async () => {
     const repo = { registry: proxy.host, repository: 'hostile/faithful' };
     const digest = await seedImage(client(), proxy.host, repo.repository, 'v1');
@@ -92,7 +96,9 @@ describe('credentials go only to the registry\'s own origin', () => {
       },
     };
     const bytes = randomBytes(64);
-    expect(await client().pushBlob({ registry: proxy.host, repository: 'hostile/upload-ok' }, bytes)).toBe(sha256Digest(bytes));
+    expect(await client().pushBlob({ registry: proxy.host, repository: 'hostile/upload-ok' }, bytes)).toBe(
+      sha256Digest(bytes),
+    );
     expect(Buffer.concat(received)).toEqual(bytes);
     for (const r of evil.requests) expect(r.headers.authorization).toBeUndefined();
   });
@@ -102,7 +108,8 @@ describe('credentials go only to the registry\'s own origin', () => {
     await seedImage(client(), proxy.host, repo.repository, 'v1');
     proxy.tamper = {
       headers(req, status, headers) {
-        if (req.url?.includes('/tags/list') && status === 200) headers.link = `<${evil.origin}/v2/hostile/link/tags/list?n=1000&last=v1>; rel="next"`;
+        if (req.url?.includes('/tags/list') && status === 200)
+          headers.link = `<${evil.origin}/v2/hostile/link/tags/list?n=1000&last=v1>; rel="next"`;
       },
     };
     expect(await codeOf(client().listTags(repo))).toBe('REGISTRY_AUTH');
@@ -165,10 +172,22 @@ describe('what the cosign engine reports', () => {
   // The CLI test (oci-hostile) proves real cosign output passes; these prove foreign payloads do not.
   const digest = `sha256:${'a'.repeat(64)}`;
   const other = `sha256:${'b'.repeat(64)}`;
-  const simpleSigning = (d: string) => ({ critical: { identity: { 'docker-reference': 'r/x' }, image: { 'docker-manifest-digest': d }, type: 'cosign container image signature' }, optional: null });
+  const simpleSigning = (d: string) => ({
+    critical: {
+      identity: { 'docker-reference': 'r/x' },
+      image: { 'docker-manifest-digest': d },
+      type: 'cosign container image signature',
+    },
+    optional: null,
+  });
   const envelope = (hex: unknown) => ({
     payloadType: 'application/vnd.in-toto+json',
-    payload: Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v0.1', subject: [{ name: 'r/x', digest: { sha256: hex } }] })).toString('base64'),
+    payload: Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v0.1',
+        subject: [{ name: 'r/x', digest: { sha256: hex } }],
+      }),
+    ).toString('base64'),
     signatures: [],
   });
 

@@ -35,71 +35,94 @@ afterAll(async () => {
   cleanup();
 });
 
-describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])('OCI roles with a %s key (library API)', (algorithm) => {
-  const pub = (): string => join(dir, `${algorithm}.pub`);
+describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])(
+  'OCI roles with a %s key (library API)',
+  (algorithm) => {
+    const pub = (): string => join(dir, `${algorithm}.pub`);
 
-  it('signArtifact in both formats, verifyRegistry finds both; the real cosign verifies the legacy one', async () => {
-    const repository = `roles/${algorithm}`;
-    const digest = await seedImage(client, registry.host, repository, 'v1');
-    const image = `${registry.host}/${repository}:v1`;
-    const signer = createSigner(options);
-    const legacy = await signer.signArtifact(image, { key: `fakemem:${algorithm}`, format: 'legacy' });
-    const bundle = await signer.signArtifact(image, { key: `fakemem:${algorithm}` });
-    const expected = { algorithm: 'sha256', hex: digest.slice('sha256:'.length) };
-    expect([legacy.digest, bundle.digest, bundle.format]).toEqual([expected, expected, 'bundle']);
-    const result = await createVerifier(options).verifyRegistry(image, { key: pub() });
-    expect(result.verified).toBe(true);
-    expect(found(result).map((f) => [f.format, f.verified])).toEqual([['legacy', true], ['bundle', true]]);
-    expect(result.artifact.digest.hex).toBe(digest.slice('sha256:'.length));
-    if (algorithm !== 'ed25519') {
-      // cosign 2.5 verifies key signatures over SHA-256 whatever the curve, as it signs them.
-      execFileSync(cosignPath, ['verify', '--key', pub(), '--insecure-ignore-tlog', image], { stdio: 'pipe' });
-    }
-    const other = join(dir, 'other.pub');
-    writeFileSync(other, publicKeyPem(newPrivateKey()));
-    const wrong = await createVerifier(options).verifyRegistry(image, { key: other });
-    expect(wrong.verified).toBe(false);
-    expect(wrong.signatures.map((s) => s.verified)).toEqual([false, false]);
-    expect(wrong.failures.map((f) => f.code)).toEqual(['VERIFICATION_FAILED', 'VERIFICATION_FAILED']);
-  });
+    it('signArtifact in both formats, verifyRegistry finds both; the real cosign verifies the legacy one', async () => {
+      const repository = `roles/${algorithm}`;
+      const digest = await seedImage(client, registry.host, repository, 'v1');
+      const image = `${registry.host}/${repository}:v1`;
+      const signer = createSigner(options);
+      const legacy = await signer.signArtifact(image, { key: `fakemem:${algorithm}`, format: 'legacy' });
+      const bundle = await signer.signArtifact(image, { key: `fakemem:${algorithm}` });
+      const expected = { algorithm: 'sha256', hex: digest.slice('sha256:'.length) };
+      expect([legacy.digest, bundle.digest, bundle.format]).toEqual([expected, expected, 'bundle']);
+      const result = await createVerifier(options).verifyRegistry(image, { key: pub() });
+      expect(result.verified).toBe(true);
+      expect(found(result).map((f) => [f.format, f.verified])).toEqual([
+        ['legacy', true],
+        ['bundle', true],
+      ]);
+      expect(result.artifact.digest.hex).toBe(digest.slice('sha256:'.length));
+      if (algorithm !== 'ed25519') {
+        // cosign 2.5 verifies key signatures over SHA-256 whatever the curve, as it signs them.
+        execFileSync(cosignPath, ['verify', '--key', pub(), '--insecure-ignore-tlog', image], { stdio: 'pipe' });
+      }
+      const other = join(dir, 'other.pub');
+      writeFileSync(other, publicKeyPem(newPrivateKey()));
+      const wrong = await createVerifier(options).verifyRegistry(image, { key: other });
+      expect(wrong.verified).toBe(false);
+      expect(wrong.signatures.map((s) => s.verified)).toEqual([false, false]);
+      expect(wrong.failures.map((f) => f.code)).toEqual(['VERIFICATION_FAILED', 'VERIFICATION_FAILED']);
+    });
 
-  it('attestBlobAndPush pushes a file as an artifact, attests it, and verifyAttestation filters by type', async () => {
-    const file = join(dir, `${algorithm}.txt`);
-    writeFileSync(file, 'a release file\n');
-    const predicate = join(dir, `${algorithm}.predicate.json`);
-    writeFileSync(predicate, '{"ok":true}');
-    const attester = createAttester(options);
-    const done = await attester.attestBlobAndPush(file, `${registry.host}/files/${algorithm}:v1`, {
-      key: `fakemem:${algorithm}`, type: 'https://example.com/a', predicate, format: 'legacy',
+    it('attestBlobAndPush pushes a file as an artifact, attests it, and verifyAttestation filters by type', async () => {
+      const file = join(dir, `${algorithm}.txt`);
+      writeFileSync(file, 'a release file\n');
+      const predicate = join(dir, `${algorithm}.predicate.json`);
+      writeFileSync(predicate, '{"ok":true}');
+      const attester = createAttester(options);
+      const done = await attester.attestBlobAndPush(file, `${registry.host}/files/${algorithm}:v1`, {
+        key: `fakemem:${algorithm}`,
+        type: 'https://example.com/a',
+        predicate,
+        format: 'legacy',
+      });
+      await attester.attestArtifact(done.image, {
+        key: `fakemem:${algorithm}`,
+        type: 'https://example.com/b',
+        predicate,
+      });
+      const verifier = createVerifier(options);
+      const a = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/a' });
+      expect(found(a).map((f) => [f.format, f.verified])).toEqual([['legacy', true]]);
+      const b = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/b' });
+      expect(found(b).map((f) => [f.format, f.verified])).toEqual([['bundle', true]]);
+      const none = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/c' });
+      expect(none.verified).toBe(false);
+      // The pushed artifact holds the file's bytes.
+      const signed = await createSigner(options).signBlobAndPush(file, `${registry.host}/files/${algorithm}:v2`, {
+        key: `fakemem:${algorithm}`,
+      });
+      expect(signed.digest).toEqual({ algorithm: 'sha256', hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect((await createVerifier(options).verifyRegistry(signed.image, { key: pub() })).verified).toBe(true);
     });
-    await attester.attestArtifact(done.image, {
-      key: `fakemem:${algorithm}`, type: 'https://example.com/b', predicate,
-    });
-    const verifier = createVerifier(options);
-    const a = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/a' });
-    expect(found(a).map((f) => [f.format, f.verified])).toEqual([['legacy', true]]);
-    const b = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/b' });
-    expect(found(b).map((f) => [f.format, f.verified])).toEqual([['bundle', true]]);
-    const none = await verifier.verifyAttestation(done.image, { key: pub(), predicateType: 'https://example.com/c' });
-    expect(none.verified).toBe(false);
-    // The pushed artifact holds the file's bytes.
-    const signed = await createSigner(options).signBlobAndPush(file, `${registry.host}/files/${algorithm}:v2`, { key: `fakemem:${algorithm}` });
-    expect(signed.digest).toEqual({ algorithm: 'sha256', hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect((await createVerifier(options).verifyRegistry(signed.image, { key: pub() })).verified).toBe(true);
-  });
-});
+  },
+);
 
 describe('COSIGN_REPOSITORY', () => {
   it('stores and finds signatures in another repository, as cosign does', async () => {
     const digest = await seedImage(client, registry.host, 'home/app', 'v1');
     const elsewhere = { ...env, COSIGN_REPOSITORY: `${registry.host}/signatures/store` };
     const o = { ...options, env: elsewhere };
-    await createSigner(o).signArtifact(`${registry.host}/home/app:v1`, { key: 'fakemem:ecdsa-p256-sha256', format: 'legacy' });
-    expect(await client.listTags({ registry: registry.host, repository: 'signatures/store' })).toEqual([`${digest.replace(':', '-')}.sig`]);
+    await createSigner(o).signArtifact(`${registry.host}/home/app:v1`, {
+      key: 'fakemem:ecdsa-p256-sha256',
+      format: 'legacy',
+    });
+    expect(await client.listTags({ registry: registry.host, repository: 'signatures/store' })).toEqual([
+      `${digest.replace(':', '-')}.sig`,
+    ]);
     expect(await client.listTags({ registry: registry.host, repository: 'home/app' })).toEqual(['v1']);
     const pub = join(dir, 'ecdsa-p256-sha256.pub');
     expect((await createVerifier(o).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(true);
-    expect((await createVerifier(options).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(false);
-    execFileSync(cosignPath, ['verify', '--key', pub, '--insecure-ignore-tlog', `${registry.host}/home/app:v1`], { stdio: 'pipe', env: elsewhere });
+    expect((await createVerifier(options).verifyRegistry(`${registry.host}/home/app:v1`, { key: pub })).verified).toBe(
+      false,
+    );
+    execFileSync(cosignPath, ['verify', '--key', pub, '--insecure-ignore-tlog', `${registry.host}/home/app:v1`], {
+      stdio: 'pipe',
+      env: elsewhere,
+    });
   });
 });

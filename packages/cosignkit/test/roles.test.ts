@@ -29,14 +29,19 @@ const registry = (env: Record<string, string | undefined>, secret?: string) =>
   new BackendRegistry({ env, ...(secret ? { secrets: async () => secret } : {}) }).register(fakeMemoryBackend(keys));
 
 async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(CosignkitError.isInstance(error), `expected a CosignkitError, got ${String(error)}`).toBe(true);
   return error as CosignkitError;
 }
 
 describe('Signer', () => {
   it('needs a key or a default key', async () => {
-    const error = await caught(createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, {}));
+    const error = await caught(
+      createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, {}),
+    );
     expect(error.code).toBe('USAGE');
     expect(error.message).toBe('no key: pass --key or set a default key');
   });
@@ -51,25 +56,39 @@ describe('Signer', () => {
 
   it('auto: native for a backend key when the cosignkit plugin is not on PATH, cosign for a key file', async () => {
     const bundle = join(dir, 'auto.json');
-    const native = await createSigner({ keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key: 'fakemem:main', bundle });
+    const native = await createSigner({ keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, {
+      key: 'fakemem:main',
+      bundle,
+    });
     expect(native.engine).toBe('native');
 
     const pair = cosignKeyPair(cosignPath, dir, 'pw');
-    const viaCosign = await createSigner({ keys: registry(withCosign, 'pw'), env: withCosign }).signBlobLocal(artifact, { key: pair.key });
+    const viaCosign = await createSigner({ keys: registry(withCosign, 'pw'), env: withCosign }).signBlobLocal(
+      artifact,
+      { key: pair.key },
+    );
     expect(viaCosign.engine).toBe('cosign');
     expect(viaCosign.keyFingerprint).toBe(fingerprintOf(createPublicKey(readFileSync(pair.pub))));
   });
 
   it('auto: native when no cosign is found; cosign engine then says COSIGN_NOT_FOUND', async () => {
-    const result = await createSigner({ keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' });
+    const result = await createSigner({ keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, {
+      key: 'fakemem:main',
+    });
     expect(result.engine).toBe('native');
-    const error = await caught(createSigner({ engine: 'cosign', keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, { key: 'fakemem:main' }));
+    const error = await caught(
+      createSigner({ engine: 'cosign', keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, {
+        key: 'fakemem:main',
+      }),
+    );
     expect(error.code).toBe('COSIGN_NOT_FOUND');
   });
 
   it('never hands a reference with an inline PIN to cosign', async () => {
     const key = 'fakemem:main?pin-value=1234';
-    const error = await caught(createSigner({ engine: 'cosign', keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }));
+    const error = await caught(
+      createSigner({ engine: 'cosign', keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }),
+    );
     expect(error.code).toBe('USAGE');
     expect(error.message).not.toContain('1234');
     // Under auto it stays native even if the plugin were on PATH.
@@ -90,7 +109,10 @@ describe('Verifier', () => {
   const sig = join(dir, 'v.sig');
   const pem = join(dir, 'main.pub');
   beforeAll(async () => {
-    await createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, { key: 'fakemem:main', outputSignature: sig });
+    await createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, {
+      key: 'fakemem:main',
+      outputSignature: sig,
+    });
     writeFileSync(pem, publicKeyPem(keys.get('main')!));
   });
 
@@ -106,13 +128,29 @@ describe('Verifier', () => {
   });
 
   it('auto picks cosign when it is found, native otherwise', async () => {
-    expect((await createVerifier({ keys: registry(withCosign), env: withCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('cosign');
-    expect((await createVerifier({ keys: registry(withoutCosign), env: withoutCosign }).verifyLocal(artifact, { key: pem, signature: sig })).engine).toBe('native');
+    expect(
+      (
+        await createVerifier({ keys: registry(withCosign), env: withCosign }).verifyLocal(artifact, {
+          key: pem,
+          signature: sig,
+        })
+      ).engine,
+    ).toBe('cosign');
+    expect(
+      (
+        await createVerifier({ keys: registry(withoutCosign), env: withoutCosign }).verifyLocal(artifact, {
+          key: pem,
+          signature: sig,
+        })
+      ).engine,
+    ).toBe('native');
   });
 
   it('refuses a missing key file, a malformed PEM and a missing signature source', async () => {
     const verifier = createVerifier({ engine: 'native', keys: registry(withCosign) });
-    expect((await caught(verifier.verifyLocal(artifact, { key: join(dir, 'absent.pub'), signature: sig }))).code).toBe('KEY_NOT_FOUND');
+    expect((await caught(verifier.verifyLocal(artifact, { key: join(dir, 'absent.pub'), signature: sig }))).code).toBe(
+      'KEY_NOT_FOUND',
+    );
     const bad = join(dir, 'bad.pub');
     writeFileSync(bad, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
     expect((await caught(verifier.verifyLocal(artifact, { key: bad, signature: sig }))).code).toBe('KEY_MALFORMED');
@@ -129,15 +167,34 @@ describe('Attester', () => {
     const outputFile = join(dir, 'attest', 'envelope.json');
     const bundle = join(dir, 'attest', 'envelope.sigstore.json');
     const attester = createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign });
-    const result = await attester.attestBlobLocal(artifact, { key: pair.key, predicate, type: 'slsaprovenance', outputFile, bundle });
+    const result = await attester.attestBlobLocal(artifact, {
+      key: pair.key,
+      predicate,
+      type: 'slsaprovenance',
+      outputFile,
+      bundle,
+    });
     expect(result.engine).toBe('cosign');
     expect(result.predicateType).toBe('https://slsa.dev/provenance/v0.2');
     const sha256 = createHash('sha256').update(readFileSync(artifact)).digest('hex');
     expect(result.subjects).toEqual([{ name: basename(artifact), digest: { sha256 } }]);
     expect(readFileSync(outputFile, 'utf8').trim()).toBe(result.envelope);
     expect(JSON.parse(readFileSync(bundle, 'utf8')).mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
-    execFileSync(cosignPath, ['verify-blob-attestation', '--key', pair.pub, '--type', 'slsaprovenance', '--insecure-ignore-tlog=true',
-      '--signature', outputFile, artifact], { stdio: 'pipe' });
+    execFileSync(
+      cosignPath,
+      [
+        'verify-blob-attestation',
+        '--key',
+        pair.pub,
+        '--type',
+        'slsaprovenance',
+        '--insecure-ignore-tlog=true',
+        '--signature',
+        outputFile,
+        artifact,
+      ],
+      { stdio: 'pipe' },
+    );
   });
 
   it('attestBlobLocal: auto takes cosign for a key file, native for a backend key; v1 statements are native only', async () => {
@@ -147,11 +204,18 @@ describe('Attester', () => {
     const auto = createAttester({ keys: registry(withCosign, 'pw'), env: withCosign });
     expect((await auto.attestBlobLocal(artifact, { key: pair.key, predicate })).engine).toBe('cosign');
     expect((await auto.attestBlobLocal(artifact, { key: 'fakemem:main', predicate })).engine).toBe('native');
-    const refused = await caught(createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign })
-      .attestBlobLocal(artifact, { key: pair.key, predicate, statementVersion: 'v1' }));
+    const refused = await caught(
+      createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign }).attestBlobLocal(
+        artifact,
+        { key: pair.key, predicate, statementVersion: 'v1' },
+      ),
+    );
     expect(refused.code).toBe('NOT_SUPPORTED');
-    const native = await createAttester({ engine: 'native', keys: registry(withCosign) })
-      .attestBlobLocal(artifact, { key: 'fakemem:main', predicate, statementVersion: 'v1' });
+    const native = await createAttester({ engine: 'native', keys: registry(withCosign) }).attestBlobLocal(artifact, {
+      key: 'fakemem:main',
+      predicate,
+      statementVersion: 'v1',
+    });
     expect(Object.keys(native.subjects[0]!.digest)).toEqual(['sha256', 'sha512']);
   });
 });

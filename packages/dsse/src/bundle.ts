@@ -28,7 +28,8 @@ export function serializeDsseBundle(envelope: Envelope, publicKey: KeyObject): s
       payload: encodeBase64(envelope.payload),
       payloadType: envelope.payloadType,
       signatures: envelope.signatures.map((s) =>
-        s.keyid ? { sig: encodeBase64(s.sig), keyid: s.keyid } : { sig: encodeBase64(s.sig) }),
+        s.keyid ? { sig: encodeBase64(s.sig), keyid: s.keyid } : { sig: encodeBase64(s.sig) },
+      ),
     },
   });
 }
@@ -54,11 +55,14 @@ export function dsseBundleFromJson(value: unknown): DsseBundle {
     throw malformed(`bundle has unknown mediaType ${JSON.stringify(value.mediaType ?? null)}`);
   }
   if (value.dsseEnvelope === undefined) {
-    throw malformed(value.messageSignature ? 'bundle holds a message signature, not an attestation' : 'bundle has no dsseEnvelope');
+    throw malformed(
+      value.messageSignature ? 'bundle holds a message signature, not an attestation' : 'bundle has no dsseEnvelope',
+    );
   }
   const envelope = wrap(() => envelopeFromJson(value.dsseEnvelope));
   const material = isObject(value.verificationMaterial) ? value.verificationMaterial : {};
-  const hint = isObject(material.publicKey) && typeof material.publicKey.hint === 'string' ? material.publicKey.hint : undefined;
+  const hint =
+    isObject(material.publicKey) && typeof material.publicKey.hint === 'string' ? material.publicKey.hint : undefined;
   const bundle: DsseBundle = {
     mediaType: value.mediaType,
     envelope,
@@ -73,7 +77,9 @@ function wrap<T>(fn: () => T): T {
     return fn();
   } catch (error) {
     if (CosignkitError.isInstance(error) && error.code === 'ENVELOPE_MALFORMED') {
-      throw new CosignkitError('BUNDLE_MALFORMED', error.message.replace(/^envelope/, 'bundle envelope'), { cause: error });
+      throw new CosignkitError('BUNDLE_MALFORMED', error.message.replace(/^envelope/, 'bundle envelope'), {
+        cause: error,
+      });
     }
     throw error;
   }

@@ -35,7 +35,10 @@ export function cosignStatementPayload(input: CosignStatementInput): Buffer {
   let predicateJson: string;
   if (input.type === 'custom' || predicateType === PREDICATE_TYPES.custom) {
     const stamp = (input.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    predicateJson = goStruct([['Data', text], ['Timestamp', stamp]]);
+    predicateJson = goStruct([
+      ['Data', text],
+      ['Timestamp', stamp],
+    ]);
   } else if (input.type === 'spdx') {
     predicateJson = goJson(text);
   } else {
@@ -51,7 +54,18 @@ export function cosignStatementPayload(input: CosignStatementInput): Buffer {
     }
     predicateJson = goJson(parsed);
   }
-  const subjects = `[${input.subjects.map((s) => goStruct(s.name === undefined ? [['digest', s.digest]] : [['name', s.name], ['digest', s.digest]])).join(',')}]`;
+  const subjects = `[${input.subjects
+    .map((s) =>
+      goStruct(
+        s.name === undefined
+          ? [['digest', s.digest]]
+          : [
+              ['name', s.name],
+              ['digest', s.digest],
+            ],
+      ),
+    )
+    .join(',')}]`;
   const type = input.version === 'v1' ? STATEMENT_V1 : STATEMENT_V01;
   return Buffer.from(
     `{"_type":${goEscape(JSON.stringify(type))},"predicateType":${goEscape(JSON.stringify(predicateType))},` +
@@ -64,6 +78,8 @@ function parsePredicate(text: string, predicateType: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new CosignkitError('USAGE', `invalid JSON predicate for ${predicateType}: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('USAGE', `invalid JSON predicate for ${predicateType}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -33,7 +33,9 @@ export function parseJson(text: string | Uint8Array, what: string): unknown {
   try {
     return JSON.parse(source);
   } catch (error) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `${what} is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new CosignkitError('ENVELOPE_MALFORMED', `${what} is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
@@ -67,7 +69,8 @@ export function envelopeToJson(envelope: Envelope): EnvelopeJson {
     payloadType: envelope.payloadType,
     payload: encodeBase64(envelope.payload),
     signatures: envelope.signatures.map((s) =>
-      s.keyid === undefined ? { sig: encodeBase64(s.sig) } : { keyid: s.keyid, sig: encodeBase64(s.sig) }),
+      s.keyid === undefined ? { sig: encodeBase64(s.sig) } : { keyid: s.keyid, sig: encodeBase64(s.sig) },
+    ),
   };
 }
 

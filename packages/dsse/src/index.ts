@@ -1,4 +1,3 @@
-
 export { pae } from './pae.js';
 export { decodeBase64, encodeBase64 } from './base64.js';
 export { envelopeFromJson, envelopeToJson, parseEnvelope, serializeEnvelope } from './envelope.js';

@@ -11,13 +11,16 @@ export function parseKeyMap(text: string, source = 'key map'): TrustedKey[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CosignkitError('KEY_MALFORMED', `${source} is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new CosignkitError('KEY_MALFORMED', `${source} is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   if (!isObject(value)) throw new CosignkitError('KEY_MALFORMED', `${source} is not a JSON object of keyid → PEM`);
   const entries = Object.entries(value);
   if (entries.length === 0) throw new CosignkitError('KEY_MALFORMED', `${source} names no keys`);
   return entries.map(([keyid, pem]) => {
-    if (typeof pem !== 'string') throw new CosignkitError('KEY_MALFORMED', `${source}: key "${keyid}" is not a PEM string`);
+    if (typeof pem !== 'string')
+      throw new CosignkitError('KEY_MALFORMED', `${source}: key "${keyid}" is not a PEM string`);
     return trustedKey(pem, keyid);
   });
 }
@@ -33,9 +36,12 @@ export async function fetchKeyMap(url: string, options: { signal?: AbortSignal }
   try {
     response = await fetch(url, { signal: options.signal ?? AbortSignal.timeout(30_000), redirect: 'follow' });
   } catch (error) {
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
-  if (!response.ok) throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: HTTP ${response.status}`);
   return parseKeyMap(await boundedText(response, url), url);
 }
 
@@ -70,7 +76,10 @@ function assertTrustworthyUrl(text: string): void {
   }
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) return;
-  throw new CosignkitError('USAGE', `refusing to fetch trusted keys from ${url.protocol}//${url.host}: use an https:// URL`);
+  throw new CosignkitError(
+    'USAGE',
+    `refusing to fetch trusted keys from ${url.protocol}//${url.host}: use an https:// URL`,
+  );
 }
 
 /** The JSON text of a key map, for writing one from keys in hand. */

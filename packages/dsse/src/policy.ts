@@ -46,7 +46,9 @@ export function parseSubjectRequirement(text: string): { name: string; algorithm
 
 /** True when the policy needs the payload to be an in-toto statement. */
 export function needsStatement(policy: DssePolicy): boolean {
-  return policy.requireSubject !== undefined || policy.requirePredicateType !== undefined || policy.maxAgeMs !== undefined;
+  return (
+    policy.requireSubject !== undefined || policy.requirePredicateType !== undefined || policy.maxAgeMs !== undefined
+  );
 }
 
 /**
@@ -60,14 +62,18 @@ export function evaluatePolicy(
   policy: DssePolicy,
 ): { unmet: UnmetRule[]; statement?: Statement } {
   if (policy.payloadType !== undefined && envelope.payloadType !== policy.payloadType) {
-    throw new CosignkitError('ENVELOPE_MALFORMED',
-      `envelope payloadType is "${envelope.payloadType}", expected "${policy.payloadType}"`);
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `envelope payloadType is "${envelope.payloadType}", expected "${policy.payloadType}"`,
+    );
   }
   let statement: Statement | undefined;
   if (needsStatement(policy)) {
     if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-      throw new CosignkitError('ENVELOPE_MALFORMED',
-        `envelope payloadType is "${envelope.payloadType}", not an in-toto statement (${IN_TOTO_PAYLOAD_TYPE})`);
+      throw new CosignkitError(
+        'ENVELOPE_MALFORMED',
+        `envelope payloadType is "${envelope.payloadType}", not an in-toto statement (${IN_TOTO_PAYLOAD_TYPE})`,
+      );
     }
     statement = readStatement(envelope.payload);
   }
@@ -75,9 +81,13 @@ export function evaluatePolicy(
   for (const s of verification.signatures) {
     if (!s.valid) {
       const who = s.keyid ? `keyid "${s.keyid}"` : 'no keyid';
-      unmet.push({ rule: 'signatures', message: s.problem === 'unknown-keyid'
-        ? `signature ${s.index} (${who}): no trusted key has this keyid`
-        : `signature ${s.index} (${who}): does not verify with any trusted key` });
+      unmet.push({
+        rule: 'signatures',
+        message:
+          s.problem === 'unknown-keyid'
+            ? `signature ${s.index} (${who}): no trusted key has this keyid`
+            : `signature ${s.index} (${who}): does not verify with any trusted key`,
+      });
     }
   }
   if (policy.requireKeyid !== undefined && !verification.validSigners.includes(policy.requireKeyid)) {
@@ -94,17 +104,28 @@ export function evaluatePolicy(
     if (named.length === 0) {
       unmet.push({ rule: 'require-subject', message: `no subject named "${want.name}"` });
     } else if (want.digest && !named.some((s) => subjectHasDigest(s, want.algorithm ?? 'sha256', want.digest!))) {
-      unmet.push({ rule: 'require-subject', message: `subject "${want.name}" does not have digest ${want.algorithm}:${want.digest}` });
+      unmet.push({
+        rule: 'require-subject',
+        message: `subject "${want.name}" does not have digest ${want.algorithm}:${want.digest}`,
+      });
     }
   }
   if (statement && policy.requirePredicateType !== undefined) {
     const want = resolvePredicateType(policy.requirePredicateType);
     if (statement.predicateType !== want) {
-      unmet.push({ rule: 'require-predicate-type', message: `predicate type is "${statement.predicateType}", not "${want}"` });
+      unmet.push({
+        rule: 'require-predicate-type',
+        message: `predicate type is "${statement.predicateType}", not "${want}"`,
+      });
     }
   }
   if (statement && policy.maxAgeMs !== undefined) {
-    const problem = ageProblem(statement.predicate, policy.timeField ?? '/issued_at', policy.maxAgeMs, policy.now ?? new Date());
+    const problem = ageProblem(
+      statement.predicate,
+      policy.timeField ?? '/issued_at',
+      policy.maxAgeMs,
+      policy.now ?? new Date(),
+    );
     if (problem) unmet.push({ rule: 'max-age', message: problem });
   }
   return statement ? { unmet, statement } : { unmet };
@@ -119,12 +140,15 @@ function ageProblem(predicate: unknown, pointer: string, maxAgeMs: number, now: 
     // Malformed input, not an unmet rule: a time without an offset has no one meaning (it would depend on the
     // verifier's time zone), and guessing would let a stale statement pass on some machines.
     const shown = typeof value === 'string' && /^[0-9A-Za-z:.+-]{1,40}$/.test(value) ? ` ("${value}")` : '';
-    throw new CosignkitError('ENVELOPE_MALFORMED',
-      `the predicate's ${pointer}${shown} is not an RFC 3339 time with an offset (Z or ±hh:mm) or Unix seconds`);
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `the predicate's ${pointer}${shown} is not an RFC 3339 time with an offset (Z or ±hh:mm) or Unix seconds`,
+    );
   }
   const age = now.getTime() - time.getTime();
   if (age < -FUTURE_SKEW_MS) return `the predicate's ${pointer} (${time.toISOString()}) is in the future`;
-  if (age > maxAgeMs) return `the statement is ${formatAge(age)} old (${pointer} ${time.toISOString()}), more than the allowed ${formatAge(maxAgeMs)}`;
+  if (age > maxAgeMs)
+    return `the statement is ${formatAge(age)} old (${pointer} ${time.toISOString()}), more than the allowed ${formatAge(maxAgeMs)}`;
   return undefined;
 }
 

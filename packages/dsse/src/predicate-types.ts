@@ -22,6 +22,8 @@ export function resolvePredicateType(nameOrUri: string): string {
   const known = PREDICATE_TYPES[nameOrUri];
   if (known) return known;
   if (URI.test(nameOrUri)) return nameOrUri;
-  throw new CosignkitError('USAGE',
-    `invalid predicate type "${nameOrUri}": use a URI or one of ${Object.keys(PREDICATE_TYPES).join(', ')}`);
+  throw new CosignkitError(
+    'USAGE',
+    `invalid predicate type "${nameOrUri}": use a URI or one of ${Object.keys(PREDICATE_TYPES).join(', ')}`,
+  );
 }

@@ -24,7 +24,8 @@ export async function readEnvelopeFile(path: string): Promise<EnvelopeSource> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_ENVELOPE_BYTES) throw new CosignkitError('ENVELOPE_MALFORMED', `${path} is too large for an envelope`);
+    if (info.size > MAX_ENVELOPE_BYTES)
+      throw new CosignkitError('ENVELOPE_MALFORMED', `${path} is too large for an envelope`);
     bytes = await readFile(path);
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
@@ -42,7 +43,7 @@ export function envelopeFromText(bytes: Uint8Array): EnvelopeSource {
   if (text !== '' && !text.startsWith('{') && !text.startsWith('[') && /^[A-Za-z0-9+/_=\s-]+$/.test(text)) {
     // cosign accepts a --signature file holding the envelope in base64.
     const decoded = safeBase64(text.replace(/\s+/g, ''));
-    if (decoded && decoded.toString('utf8').trimStart().startsWith('{')) {
+    if (decoded?.toString('utf8').trimStart().startsWith('{')) {
       return { envelope: envelopeFromJson(parseJson(decoded, 'envelope (base64-decoded)')), form: 'base64-envelope' };
     }
   }

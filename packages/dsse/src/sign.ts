@@ -39,13 +39,20 @@ export async function signEnvelope(
   return { payloadType, payload: Uint8Array.from(payload), signatures };
 }
 
-async function signOne(message: Buffer, signer: EnvelopeSigner, options: SignEnvelopeOptions): Promise<EnvelopeSignature> {
+async function signOne(
+  message: Buffer,
+  signer: EnvelopeSigner,
+  options: SignEnvelopeOptions,
+): Promise<EnvelopeSignature> {
   const { manager, keyId } = signer;
   const algorithm = await manager.getAlgorithm(keyId);
   let sig: Uint8Array;
   if (algorithm === 'ed25519') {
     if (!manager.signMessage) {
-      throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend cannot sign messages with Ed25519 key ${keyId}`);
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `the ${manager.backend} backend cannot sign messages with Ed25519 key ${keyId}`,
+      );
     }
     sig = await manager.signMessage(keyId, message, { signal: options.signal });
   } else {

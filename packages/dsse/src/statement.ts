@@ -34,7 +34,9 @@ export function buildStatement(input: {
   const statement = {
     _type: input.version === 'v0.1' ? STATEMENT_V01 : STATEMENT_V1,
     predicateType: input.predicateType,
-    subject: input.subjects.map((s) => (s.name === undefined ? { digest: { ...s.digest } } : { name: s.name, digest: { ...s.digest } })),
+    subject: input.subjects.map((s) =>
+      s.name === undefined ? { digest: { ...s.digest } } : { name: s.name, digest: { ...s.digest } },
+    ),
   } as Statement;
   if (input.predicate !== undefined) statement.predicate = input.predicate;
   return statement;
@@ -53,8 +55,10 @@ export function readStatement(payload: Uint8Array | string): Statement {
   if (!Array.isArray(value.subject) || value.subject.length === 0) throw malformed('in-toto statement has no subjects');
   const subject = value.subject.map((s: unknown, i): Subject => {
     if (!isObject(s)) throw malformed(`in-toto subject ${i} is not a JSON object`);
-    if (s.name !== undefined && typeof s.name !== 'string') throw malformed(`in-toto subject ${i} has a non-string name`);
-    if (!isObject(s.digest) || Object.keys(s.digest).length === 0) throw malformed(`in-toto subject ${i} has no digest`);
+    if (s.name !== undefined && typeof s.name !== 'string')
+      throw malformed(`in-toto subject ${i} has a non-string name`);
+    if (!isObject(s.digest) || Object.keys(s.digest).length === 0)
+      throw malformed(`in-toto subject ${i} has no digest`);
     for (const [alg, hex] of Object.entries(s.digest)) {
       if (typeof hex !== 'string') throw malformed(`in-toto subject ${i} digest ${alg} is not a string`);
     }

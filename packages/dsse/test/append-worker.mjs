@@ -17,7 +17,11 @@ registerHooks({
 const [log, count, tag] = process.argv.slice(2);
 const { appendToLog } = await import('../src/log/log-append.ts');
 for (let i = 0; i < Number(count); i++) {
-  const envelope = { payloadType: 'text/plain', payload: Buffer.from(`${tag}-${i}`), signatures: [{ keyid: tag, sig: Buffer.from([1, 2, 3]) }] };
+  const envelope = {
+    payloadType: 'text/plain',
+    payload: Buffer.from(`${tag}-${i}`),
+    signatures: [{ keyid: tag, sig: Buffer.from([1, 2, 3]) }],
+  };
   const entry = await appendToLog(log, envelope);
   process.stdout.write(`${entry.seq} ${entry.envelope}\n`);
 }

@@ -12,13 +12,19 @@ function malformed(text: string): CosignkitError {
   throw new Error(`parsed: ${text}`);
 }
 
-const good = { payloadType: 't', payload: Buffer.from('hello').toString('base64'), signatures: [{ keyid: 'k', sig: 'AQID' }] };
+const good = {
+  payloadType: 't',
+  payload: Buffer.from('hello').toString('base64'),
+  signatures: [{ keyid: 'k', sig: 'AQID' }],
+};
 
 describe('envelope parsing', () => {
   it('reads and writes the cosign field order', () => {
     const envelope = parseEnvelope(JSON.stringify(good));
     expect(Buffer.from(envelope.payload).toString()).toBe('hello');
-    expect(serializeEnvelope(envelope)).toBe('{"payloadType":"t","payload":"aGVsbG8=","signatures":[{"keyid":"k","sig":"AQID"}]}');
+    expect(serializeEnvelope(envelope)).toBe(
+      '{"payloadType":"t","payload":"aGVsbG8=","signatures":[{"keyid":"k","sig":"AQID"}]}',
+    );
   });
 
   it('accepts URL-safe and unpadded base64', () => {
@@ -43,7 +49,11 @@ describe('envelope parsing', () => {
     ['a signature without sig', JSON.stringify({ ...good, signatures: [{ keyid: 'k' }] }), /no "sig"/],
     ['a numeric keyid', JSON.stringify({ ...good, signatures: [{ keyid: 1, sig: 'AQID' }] }), /keyid/],
     ['bad base64 payload', JSON.stringify({ ...good, payload: 'a$b=' }), /payload is not valid base64/],
-    ['bad base64 signature', JSON.stringify({ ...good, signatures: [{ sig: 'A' }] }), /signature 0 is not valid base64/],
+    [
+      'bad base64 signature',
+      JSON.stringify({ ...good, signatures: [{ sig: 'A' }] }),
+      /signature 0 is not valid base64/,
+    ],
     ['mixed base64 alphabets', JSON.stringify({ ...good, payload: 'ab+_' }), /not valid base64/],
   ])('refuses %s with ENVELOPE_MALFORMED and one line', (_name, text, message) => {
     const error = malformed(text);
@@ -55,7 +65,9 @@ describe('envelope parsing', () => {
 
 describe('envelope files', () => {
   it('reads bare, base64, bundle and legacy-bundle forms, and says "not valid JSON" for garbage', async () => {
-    const { envelopeFromText, serializeDsseBundle, serializeLegacyAttestationBundle, trustedKey } = await import('../src/index.js');
+    const { envelopeFromText, serializeDsseBundle, serializeLegacyAttestationBundle, trustedKey } = await import(
+      '../src/index.js'
+    );
     const { generateKeyPairSync } = await import('node:crypto');
     const text = JSON.stringify(good);
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

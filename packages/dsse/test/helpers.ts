@@ -15,7 +15,10 @@ export async function tempDir(prefix = 'cosignkit-dsse-'): Promise<{ dir: string
 }
 
 /** Real cosign key files (the file backend) for each algorithm, in one store. */
-export async function fileKeys(dir: string, algorithms: readonly KeyAlgorithm[] = ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519']) {
+export async function fileKeys(
+  dir: string,
+  algorithms: readonly KeyAlgorithm[] = ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'],
+) {
   const manager = new FileKeyManager(dir, { secrets: async () => 'test-password' });
   const keys: Record<string, { keyId: string; fingerprint: string; pem: string }> = {};
   for (const algorithm of algorithms) {

@@ -3,7 +3,15 @@ import { appendFileSync, readFileSync, truncateSync, writeFileSync, existsSync, 
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendToLog, buildStatement, envelopeDigest, headPath, verifyLog, withFileLock, type Envelope } from '../src/index.js';
+import {
+  appendToLog,
+  buildStatement,
+  envelopeDigest,
+  headPath,
+  verifyLog,
+  withFileLock,
+  type Envelope,
+} from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -13,8 +21,15 @@ afterAll(async () => cleanup());
 
 let n = 0;
 function envelope(tag = `e${n++}`): Envelope {
-  const statement = buildStatement({ subjects: [{ name: `${tag}.bin`, digest: { sha256: 'ab'.repeat(32) } }], predicateType: 'x:y' });
-  return { payloadType: 'application/vnd.in-toto+json', payload: Buffer.from(JSON.stringify(statement)), signatures: [{ keyid: '', sig: Buffer.from(tag) }] };
+  const statement = buildStatement({
+    subjects: [{ name: `${tag}.bin`, digest: { sha256: 'ab'.repeat(32) } }],
+    predicateType: 'x:y',
+  });
+  return {
+    payloadType: 'application/vnd.in-toto+json',
+    payload: Buffer.from(JSON.stringify(statement)),
+    signatures: [{ keyid: '', sig: Buffer.from(tag) }],
+  };
 }
 
 /** A fresh log with `count` entries; returns its path and its lines. */
@@ -35,7 +50,11 @@ describe('the append-only log', () => {
     expect(lines).toHaveLength(5);
     const first = JSON.parse(lines[0]!);
     expect(Object.keys(first)).toEqual(['seq', 'time', 'envelope', 'subjects', 'prev', 'hash']);
-    expect(first).toMatchObject({ seq: 1, prev: '0'.repeat(64), subjects: [{ name: expect.stringMatching(/\.bin$/) }] });
+    expect(first).toMatchObject({
+      seq: 1,
+      prev: '0'.repeat(64),
+      subjects: [{ name: expect.stringMatching(/\.bin$/) }],
+    });
     expect(JSON.parse(lines[1]!).prev).toBe(first.hash);
     const result = await verifyLog(log, { envelope: `sha256:${envelopeDigest(envelopes[2]!)}` });
     expect(result).toMatchObject({ intact: true, entries: 5, headFile: true, problems: [] });
@@ -44,11 +63,46 @@ describe('the append-only log', () => {
   });
 
   it.each([
-    ['a changed line', (l: string[]) => { l[2] = l[2]!.replace('.bin', '.exe'); }, 3, 'changed'],
-    ['a removed line', (l: string[]) => { l.splice(1, 1); }, 2, 'removed'],
-    ['two swapped lines', (l: string[]) => { [l[1], l[2]] = [l[2]!, l[1]!]; }, 2, 'removed'],
-    ['a duplicated line', (l: string[]) => { l.splice(3, 0, l[1]!); }, 4, 'reordered'],
-    ['a line of garbage', (l: string[]) => { l.splice(2, 0, 'garbage'); }, 3, 'malformed'],
+    [
+      'a changed line',
+      (l: string[]) => {
+        l[2] = l[2]!.replace('.bin', '.exe');
+      },
+      3,
+      'changed',
+    ],
+    [
+      'a removed line',
+      (l: string[]) => {
+        l.splice(1, 1);
+      },
+      2,
+      'removed',
+    ],
+    [
+      'two swapped lines',
+      (l: string[]) => {
+        [l[1], l[2]] = [l[2]!, l[1]!];
+      },
+      2,
+      'removed',
+    ],
+    [
+      'a duplicated line',
+      (l: string[]) => {
+        l.splice(3, 0, l[1]!);
+      },
+      4,
+      'reordered',
+    ],
+    [
+      'a line of garbage',
+      (l: string[]) => {
+        l.splice(2, 0, 'garbage');
+      },
+      3,
+      'malformed',
+    ],
   ])('detects %s and names the line', async (name, edit, line, kind) => {
     const { log, lines } = await freshLog(`tamper-${name.replace(/\W/g, '_')}`);
     edit(lines);
@@ -120,14 +174,23 @@ describe('the append-only log', () => {
     const log = join(dir, 'concurrent.jsonl');
     const worker = fileURLToPath(new URL('./append-worker.mjs', import.meta.url));
     const perWriter = 15;
-    const outputs = await Promise.all(['a', 'b', 'c', 'd'].map((tag) => new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [worker, log, String(perWriter), tag], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker ${tag} exited ${code}: ${err}`))));
-    })));
+    const outputs = await Promise.all(
+      ['a', 'b', 'c', 'd'].map(
+        (tag) =>
+          new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, [worker, log, String(perWriter), tag], {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d) => (out += d));
+            child.stderr.on('data', (d) => (err += d));
+            child.on('close', (code) =>
+              code === 0 ? resolve(out) : reject(new Error(`worker ${tag} exited ${code}: ${err}`)),
+            );
+          }),
+      ),
+    );
     const acknowledged = outputs.flatMap((o) => o.trim().split('\n'));
     expect(acknowledged).toHaveLength(4 * perWriter);
     const result = await verifyLog(log);
@@ -180,8 +243,9 @@ describe('the append-only log', () => {
     const after = readFileSync(log);
     const newHead = readFileSync(headPath(log));
     // Every byte of the first 40 and the last 4, and a stride between (each point costs several fsyncs).
-    const cuts = Array.from({ length: after.length - before.length - 1 }, (_, i) => before.length + 1 + i)
-      .filter((cut) => cut < before.length + 40 || cut >= after.length - 4 || cut % 13 === 0);
+    const cuts = Array.from({ length: after.length - before.length - 1 }, (_, i) => before.length + 1 + i).filter(
+      (cut) => cut < before.length + 40 || cut >= after.length - 4 || cut % 13 === 0,
+    );
     for (const cut of cuts) {
       // The writer died before its head write: the fragment is not vouched for.
       writeFileSync(log, after.subarray(0, cut));
@@ -198,7 +262,10 @@ describe('the append-only log', () => {
         expect((await appendToLog(log, envelope())).seq).toBe(4);
         expect(await verifyLog(log)).toMatchObject({ intact: true, entries: 4 });
       } else {
-        await expect(appendToLog(log, envelope())).rejects.toMatchObject({ code: 'VERIFICATION_FAILED', details: { problem: 'truncated' } });
+        await expect(appendToLog(log, envelope())).rejects.toMatchObject({
+          code: 'VERIFICATION_FAILED',
+          details: { problem: 'truncated' },
+        });
         expect(readFileSync(log)).toEqual(after.subarray(0, cut));
         expect(readFileSync(headPath(log))).toEqual(newHead);
       }
@@ -214,16 +281,29 @@ describe('the append-only log', () => {
       ['one line of notes', 'my notes', undefined, 'malformed'],
       ['notes ending with a log entry', `my notes\n${good.lines[0]}\n`, undefined, 'malformed'],
       ['a log followed by text', `${good.lines.join('\n')}\nnot an entry`, headText, 'malformed'],
-      ['a log followed by a copy of its first entry, unterminated', `${good.lines.join('\n')}\n${good.lines[0]}`, headText, 'malformed'],
+      [
+        'a log followed by a copy of its first entry, unterminated',
+        `${good.lines.join('\n')}\n${good.lines[0]}`,
+        headText,
+        'malformed',
+      ],
       ['a log with its last line removed', `${good.lines.slice(0, 2).join('\n')}\n`, headText, 'truncated'],
       ['an empty log whose head records entries', '', headText, 'truncated'],
-      ['a log whose head names another entry 3', `${good.lines.join('\n')}\n`, JSON.stringify({ seq: 3, hash: JSON.parse(good.lines[1]!).hash }), 'changed'],
+      [
+        'a log whose head names another entry 3',
+        `${good.lines.join('\n')}\n`,
+        JSON.stringify({ seq: 3, hash: JSON.parse(good.lines[1]!).hash }),
+        'changed',
+      ],
     ];
     for (const [name, content, head, problem] of cases) {
       const log = join(dir, `refuse-${name.replace(/\W/g, '_')}.txt`);
       writeFileSync(log, content);
       if (head !== undefined) writeFileSync(headPath(log), head);
-      const error = await appendToLog(log, envelope()).then(() => undefined, (e: unknown) => e);
+      const error = await appendToLog(log, envelope()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error, name).toMatchObject({ code: 'VERIFICATION_FAILED', details: { problem } });
       expect((error as Error).message, name).not.toContain('\n');
       expect(readFileSync(log, 'utf8'), name).toBe(content);
@@ -246,8 +326,13 @@ describe('the append-only log', () => {
     const lines: string[] = [];
     let prev = GENESIS_HASH;
     for (let seq = 1; seq <= 6000; seq++) {
-      const canonical = canonicalEntry({ seq, time: new Date(seq * 1000).toISOString(), envelope: `sha256:${'e'.repeat(64)}`,
-        subjects: [{ name: `é€😀-${'x'.repeat(seq % 7)}-${seq}`, digest: { sha256: 'ab'.repeat(32) } }], prev });
+      const canonical = canonicalEntry({
+        seq,
+        time: new Date(seq * 1000).toISOString(),
+        envelope: `sha256:${'e'.repeat(64)}`,
+        subjects: [{ name: `é€😀-${'x'.repeat(seq % 7)}-${seq}`, digest: { sha256: 'ab'.repeat(32) } }],
+        prev,
+      });
       prev = createHash('sha256').update(canonical).digest('hex');
       lines.push(`${canonical.slice(0, -1)},"hash":"${prev}"}`);
     }

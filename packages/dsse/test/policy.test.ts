@@ -63,7 +63,9 @@ describe('policy rules, each passing and failing', () => {
     expect(unmet({ requireSubject: parseSubjectRequirement('app.tgz') })).toEqual([]);
     expect(unmet({ requireSubject: parseSubjectRequirement(`app.tgz@sha256:${digest.toUpperCase()}`) })).toEqual([]);
     expect(unmet({ requireSubject: parseSubjectRequirement('other.tgz') })).toEqual(['require-subject']);
-    expect(unmet({ requireSubject: parseSubjectRequirement(`app.tgz@sha256:${'b'.repeat(64)}`) })).toEqual(['require-subject']);
+    expect(unmet({ requireSubject: parseSubjectRequirement(`app.tgz@sha256:${'b'.repeat(64)}`) })).toEqual([
+      'require-subject',
+    ]);
     expect(parseSubjectRequirement('pkg:npm/a@1.0')).toEqual({ name: 'pkg:npm/a@1.0' });
   });
   it('--require-predicate-type (URI or cosign name)', () => {
@@ -79,8 +81,12 @@ describe('policy rules, each passing and failing', () => {
     expect(unmet({ maxAgeMs: parseDuration('7d'), now: new Date('2026-05-01T00:00:00Z') })).toEqual(['max-age']); // future
   });
   it('statement rules on a non-in-toto payload are malformed input', async () => {
-    const other = await signEnvelope('text/plain', Buffer.from('hi'), [{ manager, keyId: keys.ed25519!.keyId, keyid: 'bob' }]);
-    expect(() => unmet({ requireSubject: { name: 'x' } }, other)).toThrow(expect.objectContaining({ code: 'ENVELOPE_MALFORMED' }));
+    const other = await signEnvelope('text/plain', Buffer.from('hi'), [
+      { manager, keyId: keys.ed25519!.keyId, keyid: 'bob' },
+    ]);
+    expect(() => unmet({ requireSubject: { name: 'x' } }, other)).toThrow(
+      expect.objectContaining({ code: 'ENVELOPE_MALFORMED' }),
+    );
     expect(unmet({ requireKeyid: 'bob' }, other)).toEqual([]);
   });
   it('parses durations', () => {

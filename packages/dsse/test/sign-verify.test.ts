@@ -53,7 +53,9 @@ describe('signing and verifying envelopes with file keys', () => {
     expect(verifyEnvelope(envelope, [trustedKey(k.pem)]).allValid).toBe(true);
     // …but a P-256 signature over SHA-384 is not accepted: only cosign's SHA-256 fallback is.
     const p256 = keys['ecdsa-p256-sha256']!;
-    const odd = await signEnvelope('t', payload, [{ manager, keyId: p256.keyId, hash: 'sha384' }]).catch(() => undefined);
+    const odd = await signEnvelope('t', payload, [{ manager, keyId: p256.keyId, hash: 'sha384' }]).catch(
+      () => undefined,
+    );
     if (odd) expect(verifyEnvelope(odd, [trustedKey(p256.pem)]).allValid).toBe(false);
   });
 
@@ -65,7 +67,10 @@ describe('signing and verifying envelopes with file keys', () => {
     expect(good.allValid).toBe(true);
     expect(good.validSigners.sort()).toEqual([...ALGS].sort());
 
-    const tampered = { ...envelope, signatures: envelope.signatures.map((s, i) => (i === 1 ? { ...s, sig: flip(s.sig) } : s)) };
+    const tampered = {
+      ...envelope,
+      signatures: envelope.signatures.map((s, i) => (i === 1 ? { ...s, sig: flip(s.sig) } : s)),
+    };
     const bad = verifyEnvelope(tampered, map);
     expect(bad.allValid).toBe(false);
     expect(bad.signatures.map((s) => s.valid)).toEqual([true, false, true]);

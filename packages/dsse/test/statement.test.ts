@@ -26,13 +26,15 @@ describe('in-toto statements', () => {
     const content = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
     writeFileSync(file, content);
     const subjects = await subjectsFromFiles([file]);
-    expect(subjects).toEqual([{
-      name: 'artifact.bin',
-      digest: {
-        sha256: createHash('sha256').update(content).digest('hex'),
-        sha512: createHash('sha512').update(content).digest('hex'),
+    expect(subjects).toEqual([
+      {
+        name: 'artifact.bin',
+        digest: {
+          sha256: createHash('sha256').update(content).digest('hex'),
+          sha512: createHash('sha512').update(content).digest('hex'),
+        },
       },
-    }]);
+    ]);
     const statement = buildStatement({ subjects, predicateType: 'https://example.com/p/v1', predicate: { a: 1 } });
     expect(Object.keys(statement)).toEqual(['_type', 'predicateType', 'subject', 'predicate']);
     expect(statement._type).toBe(STATEMENT_V1);
@@ -64,7 +66,9 @@ describe('in-toto statements', () => {
 
   it('wraps custom predicates as cosign does', () => {
     const payload = cosignStatementPayload({
-      type: 'custom', predicate: Buffer.from('free <text>\n'), now: new Date('2026-01-02T03:04:05.678Z'),
+      type: 'custom',
+      predicate: Buffer.from('free <text>\n'),
+      now: new Date('2026-01-02T03:04:05.678Z'),
       subjects: [{ name: 'f', digest: { sha256: 'ab' } }],
     });
     expect(payload.toString()).toBe(
@@ -85,8 +89,23 @@ describe('in-toto statements', () => {
       }
       writeFileSync(join(keyDir, 'pred.json'), '{"zeta":1,"alpha":{"b":[1,"<&>"],"a":null},"mid":"é"}\n');
       writeFileSync(join(keyDir, 'blob.txt'), 'blob\n');
-      const r = spawnSync(cosign, ['attest-blob', '--key', 'cosign.key', '--predicate', 'pred.json', '--type', type,
-        '--tlog-upload=false', '--output-file', 'env.json', 'blob.txt'], { cwd: keyDir, env });
+      const r = spawnSync(
+        cosign,
+        [
+          'attest-blob',
+          '--key',
+          'cosign.key',
+          '--predicate',
+          'pred.json',
+          '--type',
+          type,
+          '--tlog-upload=false',
+          '--output-file',
+          'env.json',
+          'blob.txt',
+        ],
+        { cwd: keyDir, env },
+      );
       expect(r.status, String(r.stderr)).toBe(0);
       const theirs = Buffer.from(parseEnvelope(readFileSync(join(keyDir, 'env.json'))).payload).toString();
       const ours = cosignStatementPayload({

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FileKeyManager } from '@cosignkit/key-file';
-import { buildStatement, evaluatePolicy, parseKeyMap, signEnvelope, verifyEnvelope, type DssePolicy, type Envelope } from '../src/index.js';
+import {
+  buildStatement,
+  evaluatePolicy,
+  parseKeyMap,
+  signEnvelope,
+  verifyEnvelope,
+  type DssePolicy,
+  type Envelope,
+} from '../src/index.js';
 import { parseRfc3339 } from '../src/rfc3339.js';
 import { fileKeys, tempDir } from './helpers.js';
 
@@ -38,7 +46,9 @@ beforeAll(async () => {
       notATime: true,
     },
   });
-  envelope = await signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)), [{ manager, keyId: keys.ed25519!.keyId, keyid: 'alice' }]);
+  envelope = await signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)), [
+    { manager, keyId: keys.ed25519!.keyId, keyid: 'alice' },
+  ]);
 });
 afterAll(async () => {
   if (savedTz === undefined) delete process.env.TZ;
@@ -55,7 +65,9 @@ describe.each(ZONES)('timestamps under TZ=%s', (zone) => {
   beforeAll(() => {
     process.env.TZ = zone;
     const offsetMinutes = (Date.parse(`${elevenHoursAgo}Z`) - new Date(elevenHoursAgo).getTime()) / 60_000;
-    expect(offsetMinutes).toBe({ 'Pacific/Pago_Pago': -660, 'Pacific/Kiritimati': 840, 'Asia/Kathmandu': 345, UTC: 0 }[zone]);
+    expect(offsetMinutes).toBe(
+      { 'Pacific/Pago_Pago': -660, 'Pacific/Kiritimati': 840, 'Asia/Kathmandu': 345, UTC: 0 }[zone],
+    );
   });
 
   it('refuses a timestamp without an offset as malformed input, one line', () => {
@@ -80,8 +92,14 @@ describe.each(ZONES)('timestamps under TZ=%s', (zone) => {
       expect(unmet({ maxAgeMs: 10.9 * 3_600_000, timeField: field }), field).toEqual(['max-age']);
       expect(unmet({ maxAgeMs: 11.1 * 3_600_000, timeField: field }), field).toEqual([]);
     }
-    const [message] = evaluatePolicy(envelope, verifyEnvelope(envelope, keyMap), { now, maxAgeMs: 3_600_000, timeField: '/pagoPago' }).unmet;
-    expect(message!.message).toBe('the statement is 11h old (/pagoPago 2026-05-31T13:00:00.000Z), more than the allowed 1h');
+    const [message] = evaluatePolicy(envelope, verifyEnvelope(envelope, keyMap), {
+      now,
+      maxAgeMs: 3_600_000,
+      timeField: '/pagoPago',
+    }).unmet;
+    expect(message!.message).toBe(
+      'the statement is 11h old (/pagoPago 2026-05-31T13:00:00.000Z), more than the allowed 1h',
+    );
   });
 
   it('parses RFC 3339 independently of the zone', () => {
@@ -90,9 +108,22 @@ describe.each(ZONES)('timestamps under TZ=%s', (zone) => {
     expect(parseRfc3339('2026-05-31T13:00:00.123456789+00:00')).toBe(Date.UTC(2026, 4, 31, 13, 0, 0, 123));
     expect(parseRfc3339('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
     expect(parseRfc3339('0001-01-01T00:00:00Z')).toBe(-62135596800000);
-    for (const bad of ['2026-05-31T13:00:00', '2026-05-31T13:00:00+0100', '2026-05-31T13:00Z', '2026-05-31', '2026-05-31 13:00:00Z',
-      '2026-02-29T00:00:00Z', '2026-13-01T00:00:00Z', '2026-05-31T24:00:00Z', '2026-05-31T23:59:60Z', '2026-05-31T13:00:00+24:00',
-      '2026-05-31T13:00:00.Z', ' 2026-05-31T13:00:00Z', '2026-05-31T13:00:00Z\n', '+002026-05-31T13:00:00Z']) {
+    for (const bad of [
+      '2026-05-31T13:00:00',
+      '2026-05-31T13:00:00+0100',
+      '2026-05-31T13:00Z',
+      '2026-05-31',
+      '2026-05-31 13:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-05-31T24:00:00Z',
+      '2026-05-31T23:59:60Z',
+      '2026-05-31T13:00:00+24:00',
+      '2026-05-31T13:00:00.Z',
+      ' 2026-05-31T13:00:00Z',
+      '2026-05-31T13:00:00Z\n',
+      '+002026-05-31T13:00:00Z',
+    ]) {
       expect(parseRfc3339(bad), bad).toBeUndefined();
     }
   });

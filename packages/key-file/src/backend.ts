@@ -24,7 +24,11 @@ export function fileBackend(): KeyBackend {
     },
     async open(ref: KeyRef, context: BackendContext): Promise<FileKeyManager> {
       const { dir, id } = await storeOf(ref, context);
-      return new FileKeyManager(dir, { secrets: context.secrets, logger: context.logger, ...(id ? { defaultId: id } : {}) });
+      return new FileKeyManager(dir, {
+        secrets: context.secrets,
+        logger: context.logger,
+        ...(id ? { defaultId: id } : {}),
+      });
     },
     keyIdOf(ref: KeyRef): string {
       return isStorePath(ref.path) ? '' : keyIdOfPath(ref.path);

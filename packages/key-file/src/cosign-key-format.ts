@@ -58,7 +58,11 @@ export async function encryptCosignKey(privateKey: KeyObject, password: string):
  * KEY_UNSUPPORTED (other scrypt parameters, another KDF or cipher, a SEC1 plaintext), PASSWORD_INCORRECT
  * (authentication failed), ALGORITHM_UNSUPPORTED (RSA, P-521…).
  */
-export async function decryptCosignKey(pem: string, password: string, source = 'key file'): Promise<DecryptedCosignKey> {
+export async function decryptCosignKey(
+  pem: string,
+  password: string,
+  source = 'key file',
+): Promise<DecryptedCosignKey> {
   const envelope = parseEnvelope(pem, source);
   const { N, r, p } = envelope.kdf.params;
   if (!READ_N.has(N) || r !== SCRYPT_R || p !== SCRYPT_P) {
@@ -68,7 +72,8 @@ export async function decryptCosignKey(pem: string, password: string, source = '
   const nonce = strictBase64(envelope.cipher.nonce, `${source}: cipher nonce`);
   const ciphertext = strictBase64(envelope.ciphertext, `${source}: ciphertext`);
   if (salt.length !== SALT_LENGTH) throw malformed(`${source}: the salt is ${salt.length} bytes, not ${SALT_LENGTH}`);
-  if (nonce.length !== NONCE_LENGTH) throw malformed(`${source}: the nonce is ${nonce.length} bytes, not ${NONCE_LENGTH}`);
+  if (nonce.length !== NONCE_LENGTH)
+    throw malformed(`${source}: the nonce is ${nonce.length} bytes, not ${NONCE_LENGTH}`);
   if (ciphertext.length <= TAG_LENGTH) throw malformed(`${source}: the ciphertext is too short`);
 
   const key = await deriveKey(password, salt, N);
@@ -77,12 +82,17 @@ export async function decryptCosignKey(pem: string, password: string, source = '
     plaintext = xsalsa20poly1305(key, nonce).decrypt(ciphertext);
   } catch (error) {
     // A wrong password and a tampered ciphertext are indistinguishable: the tag does not match.
-    throw new CosignkitError('PASSWORD_INCORRECT', `${source}: incorrect password (or the key file was altered)`, { cause: error });
+    throw new CosignkitError('PASSWORD_INCORRECT', `${source}: incorrect password (or the key file was altered)`, {
+      cause: error,
+    });
   } finally {
     key.fill(0);
   }
   try {
-    const privateKey = parsePlaintext(Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength), source);
+    const privateKey = parsePlaintext(
+      Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength),
+      source,
+    );
     return { privateKey, algorithm: algorithmOfKey(privateKey) };
   } finally {
     plaintext.fill(0);
@@ -102,9 +112,12 @@ function parsePlaintext(der: Buffer, source: string): KeyObject {
     // cosign refuses a SEC1 plaintext ("use ParseECPrivateKey instead"); we refuse it too, so that every key
     // file cosignkit accepts, cosign accepts as well.
     if (isSec1(der)) {
-      throw new CosignkitError('KEY_UNSUPPORTED',
+      throw new CosignkitError(
+        'KEY_UNSUPPORTED',
         `${source}: the encrypted key is a SEC1 "EC PRIVATE KEY", not PKCS#8, and cosign refuses it too; ` +
-          're-import the unencrypted key with import-key-pair', { cause: pkcs8Error });
+          're-import the unencrypted key with import-key-pair',
+        { cause: pkcs8Error },
+      );
     }
     throw malformed(`${source}: the decrypted key is not a PKCS#8 private key`, pkcs8Error);
   }
@@ -131,13 +144,20 @@ function parseEnvelope(pem: string, source: string): CosignKeyEnvelope {
   const e = json as Partial<CosignKeyEnvelope> | null;
   const params = e?.kdf?.params;
   if (
-    typeof e !== 'object' || e === null ||
-    typeof e.kdf?.name !== 'string' || typeof e.kdf.salt !== 'string' || typeof params !== 'object' || params === null ||
-    typeof e.cipher?.name !== 'string' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string'
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.kdf?.name !== 'string' ||
+    typeof e.kdf.salt !== 'string' ||
+    typeof params !== 'object' ||
+    params === null ||
+    typeof e.cipher?.name !== 'string' ||
+    typeof e.cipher.nonce !== 'string' ||
+    typeof e.ciphertext !== 'string'
   ) {
     throw malformed(`${source}: the key JSON lacks kdf, cipher or ciphertext fields`);
   }
-  if (e.kdf.name !== 'scrypt') throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported kdf "${e.kdf.name}"`);
+  if (e.kdf.name !== 'scrypt')
+    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported kdf "${e.kdf.name}"`);
   if (e.cipher.name !== 'nacl/secretbox') {
     throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported cipher "${e.cipher.name}"`);
   }
@@ -152,8 +172,10 @@ function pemBody(pem: string, source: string): string {
   if (!begin) throw malformed(`${source}: no PEM block found`);
   const label = begin[1]!;
   if (!READ_LABELS.has(label)) {
-    throw new CosignkitError('KEY_UNSUPPORTED',
-      `${source}: a "${label}" PEM block is not a cosign encrypted key (import a plain key with import-key-pair)`);
+    throw new CosignkitError(
+      'KEY_UNSUPPORTED',
+      `${source}: a "${label}" PEM block is not a cosign encrypted key (import a plain key with import-key-pair)`,
+    );
   }
   const start = begin.index + begin[0].length;
   const endMarker = `-----END ${label}-----`;
@@ -175,10 +197,16 @@ function pemEncode(label: string, bytes: Buffer): string {
 
 function deriveKey(password: string, salt: Buffer, N: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(password, 'utf8'), salt, 32, { N, r: SCRYPT_R, p: SCRYPT_P, maxmem: SCRYPT_MAXMEM }, (error, key) => {
-      if (error) reject(new CosignkitError('INTERNAL', `scrypt failed: ${error.message}`, { cause: error }));
-      else resolve(key);
-    });
+    scrypt(
+      Buffer.from(password, 'utf8'),
+      salt,
+      32,
+      { N, r: SCRYPT_R, p: SCRYPT_P, maxmem: SCRYPT_MAXMEM },
+      (error, key) => {
+        if (error) reject(new CosignkitError('INTERNAL', `scrypt failed: ${error.message}`, { cause: error }));
+        else resolve(key);
+      },
+    );
   });
 }
 

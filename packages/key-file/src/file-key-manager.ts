@@ -1,10 +1,4 @@
-import {
-  createPublicKey,
-  generateKeyPair as generateNodeKeyPair,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPair as generateNodeKeyPair, sign, verify, type KeyObject } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import {
@@ -79,7 +73,8 @@ export class FileKeyManager implements KeyManager {
     const paths = conventionalPaths(this.dir, options.label ?? this.#defaultId);
     const pubPath = paths.pubPath!;
     for (const path of [paths.keyPath, pubPath]) {
-      if (await isFile(path)) throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
+      if (await isFile(path))
+        throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
     }
     const password = await this.#secrets({ kind: 'password', purpose: 'create', subject: paths.keyPath });
     throwIfAborted(options.signal);
@@ -279,7 +274,8 @@ async function readSmallFile(path: string): Promise<string> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_KEY_FILE_BYTES) throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a key file`);
+    if (info.size > MAX_KEY_FILE_BYTES)
+      throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a key file`);
     return await readFile(path, 'utf8');
   } catch (error) {
     if (CosignkitError.isInstance(error)) throw error;

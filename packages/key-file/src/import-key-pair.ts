@@ -59,11 +59,16 @@ function parsePlainPrivateKey(text: string, source: string): KeyObject {
     throw new CosignkitError('KEY_UNSUPPORTED', `${source} is an RSA key: use ECDSA P-256, P-384 or Ed25519`);
   }
   if (label === 'ENCRYPTED PRIVATE KEY') {
-    throw new CosignkitError('KEY_UNSUPPORTED',
-      `${source} is an encrypted PKCS#8 key: decrypt it first (openssl pkcs8 -in KEY -out PLAIN.pem)`);
+    throw new CosignkitError(
+      'KEY_UNSUPPORTED',
+      `${source} is an encrypted PKCS#8 key: decrypt it first (openssl pkcs8 -in KEY -out PLAIN.pem)`,
+    );
   }
   if (label !== 'PRIVATE KEY' && label !== 'EC PRIVATE KEY') {
-    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: a "${label}" is not supported (use a PKCS#8 or SEC1 PEM key)`);
+    throw new CosignkitError(
+      'KEY_UNSUPPORTED',
+      `${source}: a "${label}" is not supported (use a PKCS#8 or SEC1 PEM key)`,
+    );
   }
   try {
     return createPrivateKey({ key: block[0], format: 'pem' });

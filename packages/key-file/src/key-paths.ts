@@ -15,7 +15,9 @@ export interface KeyPaths {
 /** The id of a key file: its base name without `.key` (`keys/release.key` → `release`). */
 export function keyIdOfPath(path: string): string {
   const base = basename(path);
-  return base.endsWith(KEY_EXTENSION) && base.length > KEY_EXTENSION.length ? base.slice(0, -KEY_EXTENSION.length) : base;
+  return base.endsWith(KEY_EXTENSION) && base.length > KEY_EXTENSION.length
+    ? base.slice(0, -KEY_EXTENSION.length)
+    : base;
 }
 
 /** Refuses ids that would leave the store directory. */

@@ -1,8 +1,14 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendRegistry, KEY_BACKEND_SPEC_VERSION, parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
+import {
+  BackendRegistry,
+  KEY_BACKEND_SPEC_VERSION,
+  parseKeyRef,
+  silentLogger,
+  type BackendContext,
+} from '@cosignkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileKeyManager, backend, fileBackend } from '../src/index.js';
+import { type FileKeyManager, backend, fileBackend } from '../src/index.js';
 import { fixture, tempDir } from './helpers.js';
 
 let dir: string;

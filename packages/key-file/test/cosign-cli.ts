@@ -6,7 +6,10 @@ import { delimiter, join } from 'node:path';
 export function findCosign(): string {
   const candidates = [
     ...(process.env.COSIGN_PATH ? [process.env.COSIGN_PATH] : []),
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'cosign')),
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'cosign')),
   ];
   for (const candidate of candidates) {
     try {

@@ -19,7 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-const sha256 = async (name: string) => createHash('sha256').update(await readFile(join(dir, name))).digest();
+const sha256 = async (name: string) =>
+  createHash('sha256')
+    .update(await readFile(join(dir, name)))
+    .digest();
 
 describe('interop with the real cosign CLI', () => {
   it('a key from `cosign generate-key-pair` loads, signs, and cosign verifies the signature', async () => {
@@ -28,15 +31,27 @@ describe('interop with the real cosign CLI', () => {
     expect(await readFile(join(dir, 'cosign.key'), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----/);
 
     const ref = parseKeyRef(`file:${join(dir, 'cosign.key')}`);
-    const manager = await backend.open(ref, { options: {}, secrets: async () => PASSWORD, logger: silentLogger, env: {} });
+    const manager = await backend.open(ref, {
+      options: {},
+      secrets: async () => PASSWORD,
+      logger: silentLogger,
+      env: {},
+    });
     const id = backend.keyIdOf(ref);
     expect(await manager.getPublicKeyPem(id)).toBe(await readFile(join(dir, 'cosign.pub'), 'utf8'));
     const signature = await manager.signDigest(id, await sha256('artifact.txt'));
     await writeFile(join(dir, 'artifact.sig'), Buffer.from(signature).toString('base64'));
     await manager.close();
 
-    const verifyArgs = (file: string) =>
-      ['verify-blob', '--key', 'cosign.pub', '--signature', 'artifact.sig', '--insecure-ignore-tlog=true', file];
+    const verifyArgs = (file: string) => [
+      'verify-blob',
+      '--key',
+      'cosign.pub',
+      '--signature',
+      'artifact.sig',
+      '--insecure-ignore-tlog=true',
+      file,
+    ];
     const ok = await runCosign(verifyArgs('artifact.txt'), { cwd: dir });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('Verified OK');
@@ -48,7 +63,16 @@ describe('interop with the real cosign CLI', () => {
     const manager = new FileKeyManager(dir, { secrets: async () => PASSWORD });
     await manager.generateKeyPair({ label: 'ours' });
     const signed = await runCosign(
-      ['sign-blob', '--key', 'ours.key', '--tlog-upload=false', '--output-signature', 'ours.sig', '--yes', 'artifact.txt'],
+      [
+        'sign-blob',
+        '--key',
+        'ours.key',
+        '--tlog-upload=false',
+        '--output-signature',
+        'ours.sig',
+        '--yes',
+        'artifact.txt',
+      ],
       { cwd: dir, password: PASSWORD },
     );
     expect(signed.code, signed.stderr).toBe(0);
@@ -70,9 +94,21 @@ describe('interop with the real cosign CLI', () => {
     await manager.generateKeyPair({ label: 'ed', algorithm: 'ed25519' });
     await manager.generateKeyPair({ label: 'p384', algorithm: 'ecdsa-p384-sha384' });
     const artifact = await readFile(join(dir, 'artifact.txt'));
-    for (const [label, hash] of [['ed', null], ['p384', 'sha256']] as const) {
+    for (const [label, hash] of [
+      ['ed', null],
+      ['p384', 'sha256'],
+    ] as const) {
       const signed = await runCosign(
-        ['sign-blob', '--key', `${label}.key`, '--tlog-upload=false', '--output-signature', `${label}.sig`, '--yes', 'artifact.txt'],
+        [
+          'sign-blob',
+          '--key',
+          `${label}.key`,
+          '--tlog-upload=false',
+          '--output-signature',
+          `${label}.sig`,
+          '--yes',
+          'artifact.txt',
+        ],
         { cwd: dir, password: PASSWORD },
       );
       expect(signed.code, signed.stderr).toBe(0);
@@ -89,7 +125,16 @@ describe('interop with the real cosign CLI', () => {
     const expectedPub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     await importKeyPair({ input: join(dir, 'plain.pem'), outputPrefix: join(dir, 'by-us'), password: PASSWORD });
     const signed = await runCosign(
-      ['sign-blob', '--key', 'by-us.key', '--tlog-upload=false', '--output-signature', 'by-us.sig', '--yes', 'artifact.txt'],
+      [
+        'sign-blob',
+        '--key',
+        'by-us.key',
+        '--tlog-upload=false',
+        '--output-signature',
+        'by-us.sig',
+        '--yes',
+        'artifact.txt',
+      ],
       { cwd: dir, password: PASSWORD },
     );
     expect(signed.code, signed.stderr).toBe(0);

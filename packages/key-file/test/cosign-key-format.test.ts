@@ -8,12 +8,17 @@ const spki = (key: KeyObject): string =>
   (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'pem' }).toString();
 
 function envelopeOf(pem: string): Record<string, any> {
-  const body = pem.split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+  const body = pem
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('');
   return JSON.parse(Buffer.from(body, 'base64').toString('utf8'));
 }
 
 function pemOf(envelope: unknown, label = COSIGN_KEY_LABEL): string {
-  const lines = Buffer.from(JSON.stringify(envelope)).toString('base64').match(/.{1,64}/g)!;
+  const lines = Buffer.from(JSON.stringify(envelope))
+    .toString('base64')
+    .match(/.{1,64}/g)!;
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
@@ -132,8 +137,14 @@ describe('cosign key format: damaged and unsupported files', () => {
   it('KEY_UNSUPPORTED for another kdf or cipher, and for a plain PEM key', async () => {
     const e = envelopeOf(await vector());
     await rejectsWith(decryptCosignKey(pemOf({ ...e, kdf: { ...e.kdf, name: 'argon2' } }), 'hello'), 'KEY_UNSUPPORTED');
-    await rejectsWith(decryptCosignKey(pemOf({ ...e, cipher: { ...e.cipher, name: 'aes' } }), 'hello'), 'KEY_UNSUPPORTED');
-    const plain = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    await rejectsWith(
+      decryptCosignKey(pemOf({ ...e, cipher: { ...e.cipher, name: 'aes' } }), 'hello'),
+      'KEY_UNSUPPORTED',
+    );
+    const plain = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
     await rejectsWith(decryptCosignKey(plain.toString(), 'hello'), 'KEY_UNSUPPORTED');
   });
 });

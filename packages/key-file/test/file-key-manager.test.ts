@@ -52,7 +52,10 @@ describe('FileKeyManager: generate', () => {
 
   it('refuses ids that leave the directory and unknown algorithms', async () => {
     await rejectsWith(manager().generateKeyPair({ label: '../escape' }), 'USAGE');
-    await rejectsWith(manager().generateKeyPair({ label: 'x', algorithm: 'rsa' as KeyAlgorithm }), 'ALGORITHM_UNSUPPORTED');
+    await rejectsWith(
+      manager().generateKeyPair({ label: 'x', algorithm: 'rsa' as KeyAlgorithm }),
+      'ALGORITHM_UNSUPPORTED',
+    );
   });
 });
 
@@ -146,7 +149,9 @@ describe('FileKeyManager: public keys, listing, deletion', () => {
     expect(requests).toHaveLength(1);
     expect(fromKey).toBe(await readFile(fixture('cosign-labeled.pub'), 'utf8'));
     expect(await m.getPublicKeyFingerprint('vector')).toBe(
-      createHash('sha256').update((await m.getPublicKey('vector')).export({ type: 'spki', format: 'der' })).digest('hex'),
+      createHash('sha256')
+        .update((await m.getPublicKey('vector')).export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
     );
     expect(requests).toHaveLength(1);
 
@@ -215,6 +220,8 @@ describe('FileKeyManager: public keys, listing, deletion', () => {
     password = 'hello';
     const m = manager();
     const signature = await m.signMessage('signing-key.pem', Buffer.from('x'));
-    expect(verify('sha256', Buffer.from('x'), await readFile(fixture('cosign-labeled.pub'), 'utf8'), signature)).toBe(true);
+    expect(verify('sha256', Buffer.from('x'), await readFile(fixture('cosign-labeled.pub'), 'utf8'), signature)).toBe(
+      true,
+    );
   });
 });

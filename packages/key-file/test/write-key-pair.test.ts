@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeKeyPair } from '../src/file-key-manager.js';
@@ -8,8 +8,6 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
-
-const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 
 describe('writeKeyPair', () => {
   it('removes the new .key when the .pub cannot be written (nothing half-written)', async () => {

@@ -21,15 +21,26 @@ export function parseKeyIndex(text: string | null, service: string): IndexedKey[
   try {
     doc = JSON.parse(text) as Partial<IndexDocument>;
   } catch (error) {
-    throw new CosignkitError('KEY_MALFORMED', `the key index of keyring service "${service}" is not JSON`, { cause: error });
+    throw new CosignkitError('KEY_MALFORMED', `the key index of keyring service "${service}" is not JSON`, {
+      cause: error,
+    });
   }
   if (doc?.version !== 1) throw damaged(`unknown version ${JSON.stringify(doc?.version)}`);
   if (!Array.isArray(doc.keys)) throw damaged('no "keys" list');
   return doc.keys.map((key, i) => {
-    if (typeof key?.account !== 'string' || typeof key.publicKeyPem !== 'string' || !isKeyAlgorithm(String(key.algorithm))) {
+    if (
+      typeof key?.account !== 'string' ||
+      typeof key.publicKeyPem !== 'string' ||
+      !isKeyAlgorithm(String(key.algorithm))
+    ) {
       throw damaged(`entry ${i} is incomplete`);
     }
-    return { account: key.account, algorithm: key.algorithm, publicKeyPem: key.publicKeyPem, createdAt: String(key.createdAt ?? '') };
+    return {
+      account: key.account,
+      algorithm: key.algorithm,
+      publicKeyPem: key.publicKeyPem,
+      createdAt: String(key.createdAt ?? ''),
+    };
   });
 }
 

@@ -23,8 +23,14 @@ describe('native keyring errors', () => {
   it.each([
     ["Couldn't access platform storage: Secret Service: unlock prompt was dismissed", 'BACKEND_LOCKED'],
     ['zbus error: org.freedesktop.Secret.Error.IsLocked: Cannot get secret of a locked object', 'BACKEND_LOCKED'],
-    ['Platform failure: DBus error: Failed to connect to socket /tmp/x: No such file or directory', 'BACKEND_UNAVAILABLE'],
-    ['Platform failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files', 'BACKEND_UNAVAILABLE'],
+    [
+      'Platform failure: DBus error: Failed to connect to socket /tmp/x: No such file or directory',
+      'BACKEND_UNAVAILABLE',
+    ],
+    [
+      'Platform failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files',
+      'BACKEND_UNAVAILABLE',
+    ],
     ['Platform failure: DBus error: Did not receive a reply.', 'BACKEND_UNAVAILABLE'],
     ["Couldn't access platform storage: AccessDenied", 'BACKEND_UNAVAILABLE'],
     ['Entry is matched by 2 credentials: Ambiguous', 'BACKEND_FAILURE'],

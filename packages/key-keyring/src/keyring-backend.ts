@@ -1,4 +1,10 @@
-import { CosignkitError, KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type KeyRef } from '@cosignkit/core';
+import {
+  CosignkitError,
+  KEY_BACKEND_SPEC_VERSION,
+  type BackendContext,
+  type KeyBackend,
+  type KeyRef,
+} from '@cosignkit/core';
 import { KeyringEntryStore } from './keyring-entry-store.js';
 import { KEYRING_ALGORITHMS, KeyringKeyManager } from './keyring-key-manager.js';
 import { keyringLocationOf } from './keyring-ref.js';
@@ -44,7 +50,10 @@ export function timeoutOf(context: Pick<BackendContext, 'options' | 'env'>): num
   if (configured !== undefined && configured !== '') {
     const value = Number(configured);
     if (!Number.isFinite(value) || value <= 0) {
-      throw new CosignkitError('USAGE', `keyring timeout must be a positive number of milliseconds, got ${JSON.stringify(configured)}`);
+      throw new CosignkitError(
+        'USAGE',
+        `keyring timeout must be a positive number of milliseconds, got ${JSON.stringify(configured)}`,
+      );
     }
     return value;
   }

@@ -53,7 +53,11 @@ export class KeyringEntryStore {
     return entry;
   }
 
-  async #call<T>(account: string, doing: string, run: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #call<T>(
+    account: string,
+    doing: string,
+    run: (entry: AsyncEntry, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     try {

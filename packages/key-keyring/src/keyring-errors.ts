@@ -10,7 +10,11 @@ const UNAVAILABLE =
 export function keyringError(error: unknown, doing: string): CosignkitError {
   if (CosignkitError.isInstance(error)) return error;
   const text = error instanceof Error ? error.message : String(error);
-  const code: ErrorCode = LOCKED.test(text) ? 'BACKEND_LOCKED' : UNAVAILABLE.test(text) ? 'BACKEND_UNAVAILABLE' : 'BACKEND_FAILURE';
+  const code: ErrorCode = LOCKED.test(text)
+    ? 'BACKEND_LOCKED'
+    : UNAVAILABLE.test(text)
+      ? 'BACKEND_UNAVAILABLE'
+      : 'BACKEND_FAILURE';
   const hint =
     code === 'BACKEND_LOCKED'
       ? ': the keyring is locked (unlock it, e.g. by logging in to the desktop session)'

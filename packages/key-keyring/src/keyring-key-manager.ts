@@ -59,9 +59,13 @@ export class KeyringKeyManager implements KeyManager {
     }
     const account = options.label;
     if (account === undefined || account === '') {
-      throw new CosignkitError('USAGE', 'a keyring key needs a name: give a label, or a reference keyring:<service>/<account>');
+      throw new CosignkitError(
+        'USAGE',
+        'a keyring key needs a name: give a label, or a reference keyring:<service>/<account>',
+      );
     }
-    if (account === INDEX_ACCOUNT) throw new CosignkitError('USAGE', `"${INDEX_ACCOUNT}" is reserved for the key index`);
+    if (account === INDEX_ACCOUNT)
+      throw new CosignkitError('USAGE', `"${INDEX_ACCOUNT}" is reserved for the key index`);
     const ref = formatKeyringRef(this.service, account);
     return this.#withIndex(async (index) => {
       if (index.some((k) => k.account === account) || (await this.#store.get(account, `reading ${ref}`)) !== null) {
@@ -73,7 +77,12 @@ export class KeyringKeyManager implements KeyManager {
           : generateKeyPairSync('ec', { namedCurve: ALGORITHMS[algorithm].namedCurve! });
       const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       await this.#store.set(account, pem, `storing ${ref}`);
-      const entry: IndexedKey = { account, algorithm, publicKeyPem: publicKeyPem(publicKey), createdAt: new Date().toISOString() };
+      const entry: IndexedKey = {
+        account,
+        algorithm,
+        publicKeyPem: publicKeyPem(publicKey),
+        createdAt: new Date().toISOString(),
+      };
       try {
         await this.#writeIndex([...index, entry]);
       } catch (error) {
@@ -186,7 +195,10 @@ export class KeyringKeyManager implements KeyManager {
   }
 
   async #readIndex(): Promise<IndexedKey[]> {
-    return parseKeyIndex(await this.#store.get(INDEX_ACCOUNT, `reading the key index of "${this.service}"`), this.service);
+    return parseKeyIndex(
+      await this.#store.get(INDEX_ACCOUNT, `reading the key index of "${this.service}"`),
+      this.service,
+    );
   }
 
   async #writeIndex(keys: readonly IndexedKey[]): Promise<void> {
@@ -215,7 +227,8 @@ export class KeyringKeyManager implements KeyManager {
   }
 
   #refOf(id: string): string {
-    if (typeof id !== 'string' || id === '') throw new CosignkitError('USAGE', 'no keyring account given (keyring:<service>/<account>)');
+    if (typeof id !== 'string' || id === '')
+      throw new CosignkitError('USAGE', 'no keyring account given (keyring:<service>/<account>)');
     const ref = formatKeyringRef(this.service, id);
     if (id === INDEX_ACCOUNT) throw notFound(ref);
     return ref;

@@ -17,18 +17,25 @@ describe('keyring references', () => {
     expect(location(text)).toEqual(expected);
   });
 
-  it.each(['keyring:/release', 'keyring:ci/%zz', 'keyring:ci/.cosignkit-index'])('refuses %s (KEY_REF_INVALID)', (text) => {
-    let error: unknown;
-    try {
-      location(text);
-    } catch (e) {
-      error = e;
-    }
-    expect(CosignkitError.isInstance(error) && error.code).toBe('KEY_REF_INVALID');
-  });
+  it.each(['keyring:/release', 'keyring:ci/%zz', 'keyring:ci/.cosignkit-index'])(
+    'refuses %s (KEY_REF_INVALID)',
+    (text) => {
+      let error: unknown;
+      try {
+        location(text);
+      } catch (e) {
+        error = e;
+      }
+      expect(CosignkitError.isInstance(error) && error.code).toBe('KEY_REF_INVALID');
+    },
+  );
 
   it('formats a reference that parses back to the same service and account', () => {
-    for (const [service, account] of [['ci', 'release'], ['my svc', 'a/b?c'], ['cosignkit', 'k']] as const) {
+    for (const [service, account] of [
+      ['ci', 'release'],
+      ['my svc', 'a/b?c'],
+      ['cosignkit', 'k'],
+    ] as const) {
       expect(location(formatKeyringRef(service, account))).toEqual({ service, account });
     }
   });

@@ -18,7 +18,10 @@ export interface KeyringLocation {
  */
 export function keyringLocationOf(ref: KeyRef): KeyringLocation {
   const invalid = (why: string): CosignkitError =>
-    new CosignkitError('KEY_REF_INVALID', `key reference ${redactKeyRef(ref.text)}: ${why} (use keyring:<service>/<account>)`);
+    new CosignkitError(
+      'KEY_REF_INVALID',
+      `key reference ${redactKeyRef(ref.text)}: ${why} (use keyring:<service>/<account>)`,
+    );
   if (ref.path.startsWith('/')) throw invalid('the service is empty');
   const slash = ref.path.indexOf('/');
   const service = slash < 0 ? DEFAULT_SERVICE : decodePart(ref.path.slice(0, slash), invalid);

@@ -9,7 +9,9 @@ let loading: Promise<NativeKeyring> | undefined;
 export function loadNativeKeyring(): Promise<NativeKeyring> {
   loading ??= import('@napi-rs/keyring').then(
     (mod) => {
-      const api = ((mod as { AsyncEntry?: unknown }).AsyncEntry ? mod : (mod as { default: NativeKeyring }).default) as NativeKeyring;
+      const api = (
+        (mod as { AsyncEntry?: unknown }).AsyncEntry ? mod : (mod as { default: NativeKeyring }).default
+      ) as NativeKeyring;
       if (typeof api?.AsyncEntry !== 'function') throw new Error('@napi-rs/keyring has no AsyncEntry export');
       return api;
     },

@@ -17,7 +17,8 @@ const cli = join(root, 'bin', 'cosignkit');
 // The CLI loads this package from its build, like any backend (scripts/test builds everything first).
 function requireBuilds(): void {
   for (const built of ['packages/cli/dist/bin/cosignkit.js', 'packages/key-keyring/dist/index.js']) {
-    if (!existsSync(join(root, built))) throw new Error(`${built} is missing: run scripts/setup (it builds every package)`);
+    if (!existsSync(join(root, built)))
+      throw new Error(`${built} is missing: run scripts/setup (it builds every package)`);
   }
 }
 
@@ -38,7 +39,10 @@ function run(argv: string[], cwd: string): Promise<Run> {
 
 /** The real cosign (2.5.0 from .tools, on PATH via scripts/env.sh) checks a signature offline. */
 function cosignVerify(dir: string, file: string): Promise<Run> {
-  return run(['cosign', 'verify-blob', '--key', 'pub.pem', '--signature', 'sig', '--insecure-ignore-tlog=true', file], dir);
+  return run(
+    ['cosign', 'verify-blob', '--key', 'pub.pem', '--signature', 'sig', '--insecure-ignore-tlog=true', file],
+    dir,
+  );
 }
 
 let dir: string;
@@ -64,10 +68,13 @@ describe('cosign verifies what a keyring key signed (in-process, native engine)'
         const opened = await registry.open(ref);
         await opened.manager.generateKeyPair({ algorithm, label: opened.keyId });
         await writeFile(join(dir, 'pub.pem'), await opened.manager.getPublicKeyPem(opened.keyId));
-        const result = await createSigner({ engine: 'native', keys: registry }).signBlobLocal(join(dir, 'artifact.txt'), {
-          key: ref,
-          outputSignature: join(dir, 'sig'),
-        });
+        const result = await createSigner({ engine: 'native', keys: registry }).signBlobLocal(
+          join(dir, 'artifact.txt'),
+          {
+            key: ref,
+            outputSignature: join(dir, 'sig'),
+          },
+        );
         expect(result.engine).toBe('native');
         const ok = await cosignVerify(dir, 'artifact.txt');
         expect(ok.stderr).toContain('Verified OK');
@@ -94,7 +101,10 @@ describe('cosign verifies what `cosignkit sign-blob --key keyring:…` signed (t
     expect(pub.stdout).toContain('-----BEGIN PUBLIC KEY-----');
     await writeFile(join(dir, 'pub.pem'), pub.stdout);
 
-    const signed = await run(['bash', cli, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', 'sig', 'artifact.txt'], dir);
+    const signed = await run(
+      ['bash', cli, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', 'sig', 'artifact.txt'],
+      dir,
+    );
     expect(signed.code, signed.stderr).toBe(0);
     const ok = await cosignVerify(dir, 'artifact.txt');
     expect(ok.stderr).toContain('Verified OK');

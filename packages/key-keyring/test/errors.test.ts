@@ -25,11 +25,16 @@ interface Outcome {
 /** Runs the probe in a child; a child that hangs fails the test at `limitMs` (the "never a hang" guard). */
 function runProbe(argv: string[], env: Record<string, string | undefined>, limitMs = 20_000): Promise<Outcome[]> {
   return new Promise((resolve, reject) => {
-    execFile(argv[0]!, argv.slice(1), { cwd: packageDir, env: { ...process.env, ...env }, timeout: limitMs }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${argv.join(' ')} failed: ${error.message}\n${stderr}`));
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      resolve(JSON.parse(last) as Outcome[]);
-    });
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      { cwd: packageDir, env: { ...process.env, ...env }, timeout: limitMs },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${argv.join(' ')} failed: ${error.message}\n${stderr}`));
+        const last = stdout.trim().split('\n').at(-1) ?? '';
+        resolve(JSON.parse(last) as Outcome[]);
+      },
+    );
   });
 }
 
@@ -72,7 +77,13 @@ describe('no Secret Service: BACKEND_UNAVAILABLE within a second, never a fallba
 describe('a locked keyring: BACKEND_LOCKED within a second', () => {
   it('for reading, signing with, listing, generating and deleting keys (own daemon, locked over D-Bus)', async () => {
     const outcomes = await runProbe(['bash', wrapper, ...probe, 'locked'], {});
-    expect(outcomes.map((o) => o.op)).toEqual(['getPublicKey', 'signDigest', 'listKeys', 'generateKeyPair', 'deleteKey']);
+    expect(outcomes.map((o) => o.op)).toEqual([
+      'getPublicKey',
+      'signDigest',
+      'listKeys',
+      'generateKeyPair',
+      'deleteKey',
+    ]);
     expectAll(outcomes, 'BACKEND_LOCKED');
   });
 });

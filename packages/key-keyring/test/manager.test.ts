@@ -16,7 +16,8 @@ const open = async (ref: string): Promise<KeyManager> => {
 };
 const freshService = (): string => `cosignkit-manager-${randomBytes(4).toString('hex')}`;
 /** Reads or writes the keyring behind the manager's back, as another program would. */
-const raw = (service: string, account: string): AsyncEntry => new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
+const raw = (service: string, account: string): AsyncEntry =>
+  new AsyncEntry(service, account, { linux: { store: 'secret-service' } });
 
 async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {
   try {

@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
  */
 export function requirePrivateSecretService(): void {
   if (!process.env.COSIGNKIT_SECRET_SERVICE_PID || !process.env.DBUS_SESSION_BUS_ADDRESS) {
-    throw new Error('run these tests through scripts/with-secret-service.sh (pnpm --filter @cosignkit/key-keyring test)');
+    throw new Error(
+      'run these tests through scripts/with-secret-service.sh (pnpm --filter @cosignkit/key-keyring test)',
+    );
   }
 }
 

@@ -32,7 +32,8 @@ export function publicKeyFromPoint(algorithm: KeyAlgorithm, ecPoint: Buffer | un
   if (!curve) throw new CosignkitError('ALGORITHM_UNSUPPORTED', `${what}: ${algorithm} is not an EC algorithm`);
   const pointLength = 1 + 2 * curve.size;
   let point = ecPoint;
-  if (point && point.length === pointLength + 2 && point[0] === 0x04 && point[1] === pointLength) point = point.subarray(2);
+  if (point && point.length === pointLength + 2 && point[0] === 0x04 && point[1] === pointLength)
+    point = point.subarray(2);
   if (!point || point.length !== pointLength || point[0] !== 0x04) {
     throw new CosignkitError('KEY_MALFORMED', `${what}: CKA_EC_POINT is not an uncompressed ${curve.crv} point`);
   }
@@ -40,7 +41,12 @@ export function publicKeyFromPoint(algorithm: KeyAlgorithm, ecPoint: Buffer | un
   try {
     return createPublicKey({
       format: 'jwk',
-      key: { kty: 'EC', crv: curve.crv, x: b64(point.subarray(1, 1 + curve.size)), y: b64(point.subarray(1 + curve.size)) },
+      key: {
+        kty: 'EC',
+        crv: curve.crv,
+        x: b64(point.subarray(1, 1 + curve.size)),
+        y: b64(point.subarray(1 + curve.size)),
+      },
     });
   } catch (error) {
     throw new CosignkitError('KEY_MALFORMED', `${what}: CKA_EC_POINT is not a point on ${curve.crv}`, { cause: error });

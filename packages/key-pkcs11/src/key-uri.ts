@@ -36,7 +36,13 @@ export function keyRefText(store: KeyRef, tokenLabel: string, keyId: string): st
   const key = keyQuery(keyId);
   path.push('label' in key ? `object=${encode(key.label)}` : `id=${percentBytes(key.id)}`);
   const q = store.text.indexOf('?');
-  const query = q < 0 ? [] : store.text.slice(q + 1).split('&').filter((part) => part !== '' && !/^pin-value=/i.test(part));
+  const query =
+    q < 0
+      ? []
+      : store.text
+          .slice(q + 1)
+          .split('&')
+          .filter((part) => part !== '' && !/^pin-value=/i.test(part));
   return `pkcs11:${path.join(';')}${query.length ? `?${query.join('&')}` : ''}`;
 }
 

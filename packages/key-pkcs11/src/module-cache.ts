@@ -26,19 +26,27 @@ export function acquireModule(path: string): Module {
   try {
     module = Module.load(path);
   } catch (error) {
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot load the PKCS#11 module ${path}: ${(error as Error).message}`, {
-      cause: error,
-      details: { modulePath: path },
-    });
+    throw new CosignkitError(
+      'BACKEND_UNAVAILABLE',
+      `cannot load the PKCS#11 module ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { modulePath: path },
+      },
+    );
   }
   try {
     module.initialize({ flags: CKF_OS_LOCKING_OK });
   } catch (error) {
     safely(() => module.close());
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot initialize the PKCS#11 module ${path}: ${(error as Error).message}`, {
-      cause: error,
-      details: { modulePath: path },
-    });
+    throw new CosignkitError(
+      'BACKEND_UNAVAILABLE',
+      `cannot initialize the PKCS#11 module ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { modulePath: path },
+      },
+    );
   }
   modules.set(path, { module, users: 1 });
   return module;

@@ -1,9 +1,4 @@
-import {
-  KEY_BACKEND_SPEC_VERSION,
-  type BackendContext,
-  type KeyBackend,
-  type KeyRef,
-} from '@cosignkit/core';
+import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type KeyRef } from '@cosignkit/core';
 import { keyIdOf } from './key-uri.js';
 import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
 import { acquireModule, releaseModule } from './module-cache.js';

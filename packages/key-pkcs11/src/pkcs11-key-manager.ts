@@ -79,7 +79,10 @@ export class Pkcs11KeyManager implements KeyManager {
     const algorithm = options.algorithm ?? 'ecdsa-p256-sha256';
     const params = EC_PARAMS[algorithm];
     if (!params) {
-      throw new CosignkitError('ALGORITHM_UNSUPPORTED', `PKCS#11 keys can be ecdsa-p256-sha256 or ecdsa-p384-sha384, not ${algorithm}`);
+      throw new CosignkitError(
+        'ALGORITHM_UNSUPPORTED',
+        `PKCS#11 keys can be ecdsa-p256-sha256 or ecdsa-p384-sha384, not ${algorithm}`,
+      );
     }
     const label = options.label ?? `cosignkit-${randomBytes(6).toString('hex')}`;
     if (label === '' || label.startsWith(ID_PREFIX)) {
@@ -89,7 +92,10 @@ export class Pkcs11KeyManager implements KeyManager {
     await this.#connection.exclusive(async () => {
       const existing = await this.#pool((s) => findPrivate(s, { label }));
       if (existing.length > 0) {
-        throw new CosignkitError('KEY_EXISTS', `a key labelled "${label}" already exists on token "${this.tokenLabel}"`);
+        throw new CosignkitError(
+          'KEY_EXISTS',
+          `a key labelled "${label}" already exists on token "${this.tokenLabel}"`,
+        );
       }
       // A shared CKA_ID ties the two halves together (how delete and most tools find the public key).
       const id = randomBytes(16);
@@ -150,7 +156,10 @@ export class Pkcs11KeyManager implements KeyManager {
     }
     const expected = 2 * (ALGORITHMS[key.algorithm].coordinateLength ?? 0);
     if (raw.length !== expected) {
-      throw new CosignkitError('BACKEND_FAILURE', `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`);
+      throw new CosignkitError(
+        'BACKEND_FAILURE',
+        `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`,
+      );
     }
     return rawToDer(raw);
   }
@@ -252,9 +261,9 @@ export class Pkcs11KeyManager implements KeyManager {
         new Promise<Buffer>((resolve, reject) => {
           // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there); C_Sign runs on
           // the libuv thread pool.
-          session.createSign('ECDSA', key.privateKey as unknown as Key).once(Buffer.from(digest), (error, signature) =>
-            error ? reject(error) : resolve(signature),
-          );
+          session
+            .createSign('ECDSA', key.privateKey as unknown as Key)
+            .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
         }),
       signal,
     );
@@ -264,7 +273,11 @@ export class Pkcs11KeyManager implements KeyManager {
   async #key(id: string, signal?: AbortSignal): Promise<TokenKey> {
     const cached = this.#connection.cache.get(id) as Promise<TokenKey> | undefined;
     if (cached) return cached;
-    const lookup = this.#pool((s) => this.#lookup(s, id), signal, `cannot read key "${id}" on token "${this.tokenLabel}"`);
+    const lookup = this.#pool(
+      (s) => this.#lookup(s, id),
+      signal,
+      `cannot read key "${id}" on token "${this.tokenLabel}"`,
+    );
     this.#connection.cache.set(id, lookup);
     lookup.catch(() => {
       if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
@@ -318,7 +331,11 @@ export class Pkcs11KeyManager implements KeyManager {
   }
 
   /** Runs a synchronous or async token call on a pooled session, wrapping library errors. */
-  async #pool<T>(fn: (session: Session) => T | Promise<T>, signal?: AbortSignal, what = 'PKCS#11 call failed'): Promise<T> {
+  async #pool<T>(
+    fn: (session: Session) => T | Promise<T>,
+    signal?: AbortSignal,
+    what = 'PKCS#11 call failed',
+  ): Promise<T> {
     try {
       return await this.#connection.pool.use(fn, signal);
     } catch (error) {
@@ -356,7 +373,11 @@ function closedError(): CosignkitError {
   return new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');
 }
 
-function findObjects(session: Session, template: Record<string, unknown>, objectClass = graphene().ObjectClass.PRIVATE_KEY): SessionObject[] {
+function findObjects(
+  session: Session,
+  template: Record<string, unknown>,
+  objectClass = graphene().ObjectClass.PRIVATE_KEY,
+): SessionObject[] {
   const collection = session.find({ class: objectClass, token: true, ...template });
   const out: SessionObject[] = [];
   for (let i = 0; i < collection.length; i++) out.push(collection.items(i));

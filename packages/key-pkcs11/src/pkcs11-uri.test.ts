@@ -53,7 +53,10 @@ describe('parsePkcs11Uri', () => {
       'pkcs11:id=%zz',
       'pkcs11:token=a?pin-source=file:/p&pin-value=1234',
     ]) {
-      expect(codeOf(() => parsePkcs11Uri(bad)), bad).toBe('KEY_REF_INVALID');
+      expect(
+        codeOf(() => parsePkcs11Uri(bad)),
+        bad,
+      ).toBe('KEY_REF_INVALID');
     }
     expect(messageOf(() => parsePkcs11Uri('pkcs11:token=a?pin-source=file:/p&pin-value=1234'))).not.toContain('1234');
     // A PIN in the wrong place is still a PIN.

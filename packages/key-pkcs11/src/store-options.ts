@@ -7,7 +7,10 @@ import type { Pkcs11Uri } from './pkcs11-uri.js';
 /** Where the PKCS#11 module comes from: the URI, then COSIGN_PKCS11_MODULE_PATH, then `backends.pkcs11.modulePath`. */
 export function resolveModulePath(uri: Pkcs11Uri, ref: KeyRef, context: BackendContext): string {
   const configured = context.options.modulePath;
-  const path = uri.modulePath ?? context.env.COSIGN_PKCS11_MODULE_PATH ?? (typeof configured === 'string' ? configured : undefined);
+  const path =
+    uri.modulePath ??
+    context.env.COSIGN_PKCS11_MODULE_PATH ??
+    (typeof configured === 'string' ? configured : undefined);
   if (path === undefined || path === '') {
     throw new CosignkitError(
       'USAGE',
@@ -37,7 +40,10 @@ export async function resolvePin(uri: Pkcs11Uri, ref: KeyRef, context: BackendCo
 /** RFC 7512 pin-source is a URI; cosign and p11-kit read it as a file. `file:…` and bare paths are accepted. */
 export function pinSourcePath(source: string, where: string): string {
   if (source.startsWith('|')) {
-    throw new CosignkitError('NOT_SUPPORTED', `${where}: pin-source commands ("|…") are not supported; use file:<path>`);
+    throw new CosignkitError(
+      'NOT_SUPPORTED',
+      `${where}: pin-source commands ("|…") are not supported; use file:<path>`,
+    );
   }
   let path = source;
   if (/^file:\/\//i.test(source)) {
@@ -60,9 +66,13 @@ async function readPinSource(source: string, where: string): Promise<string> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'IO';
-    throw new CosignkitError(code, `cannot read the PIN file ${path} (${where}): ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: error,
-    });
+    throw new CosignkitError(
+      code,
+      `cannot read the PIN file ${path} (${where}): ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: error,
+      },
+    );
   }
   // A PIN file usually ends with a newline that is not part of the PIN.
   return text.replace(/\r?\n$/, '');

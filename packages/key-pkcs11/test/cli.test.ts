@@ -13,7 +13,9 @@ const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'bin/cosignkit');
 // The key-pkcs11 package does not depend on the CLI: without its build this file is skipped, and says so.
-const COSIGN = process.env.COSIGN_PATH ?? (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
+const COSIGN =
+  process.env.COSIGN_PATH ??
+  (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
 // FORMATS.md §3: an empty trusted root is enough for key-based bundles offline.
 const EMPTY_TRUSTED_ROOT =
   '{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[],"certificateAuthorities":[],"ctlogs":[],"timestampAuthorities":[]}';
@@ -80,34 +82,83 @@ describe('cosignkit CLI with a pkcs11 key', () => {
     expect(pub.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     await writeFile(join(hsm.dir, 'release.pub'), pub.stdout);
 
-    const signed = await cosignkit('sign-blob', '--engine', 'native', '--key', key(), '--output-signature', 'artifact.sig',
-      '--bundle', 'artifact.sigstore.json', 'artifact.txt');
+    const signed = await cosignkit(
+      'sign-blob',
+      '--engine',
+      'native',
+      '--key',
+      key(),
+      '--output-signature',
+      'artifact.sig',
+      '--bundle',
+      'artifact.sigstore.json',
+      'artifact.txt',
+    );
     expect(signed.code, signed.stderr).toBe(0);
 
-    const bySignature = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'artifact.sig',
-      '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const bySignature = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release.pub',
+      '--signature',
+      'artifact.sig',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(bySignature.code, bySignature.stderr).toBe(0);
     expect(bySignature.stderr).toContain('Verified OK');
 
-    const byBundle = await sh(COSIGN, ['verify-blob', '--new-bundle-format', '--bundle', 'artifact.sigstore.json',
-      '--trusted-root', 'trusted_root.json', '--key', 'release.pub', '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const byBundle = await sh(COSIGN, [
+      'verify-blob',
+      '--new-bundle-format',
+      '--bundle',
+      'artifact.sigstore.json',
+      '--trusted-root',
+      'trusted_root.json',
+      '--key',
+      'release.pub',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(byBundle.code, byBundle.stderr).toBe(0);
     expect(byBundle.stderr).toContain('Verified OK');
 
     // And it does fail on another file: the check above can fail.
     await writeFile(join(hsm.dir, 'other.txt'), 'another artifact\n');
-    const wrong = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'artifact.sig',
-      '--insecure-ignore-tlog=true', 'other.txt']);
+    const wrong = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release.pub',
+      '--signature',
+      'artifact.sig',
+      '--insecure-ignore-tlog=true',
+      'other.txt',
+    ]);
     expect(wrong.code).not.toBe(0);
   });
 
   it('sign-blob --engine cosign reaches the token through the sigstore-kms-cosignkit plugin; cosign verifies', async () => {
-    const signed = await cosignkit('sign-blob', '--engine', 'cosign', '--key', key(), '--output-signature', 'via-cosign.sig',
-      'artifact.txt');
+    const signed = await cosignkit(
+      'sign-blob',
+      '--engine',
+      'cosign',
+      '--key',
+      key(),
+      '--output-signature',
+      'via-cosign.sig',
+      'artifact.txt',
+    );
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stderr).toContain('engine: cosign');
-    const verified = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'via-cosign.sig',
-      '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const verified = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release.pub',
+      '--signature',
+      'via-cosign.sig',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
   });
 
@@ -117,14 +168,28 @@ describe('cosignkit CLI with a pkcs11 key', () => {
   });
 
   it('key generate --backend pkcs11 --label and key list --backend pkcs11 use the config file', async () => {
-    await writeFile(join(hsm.dir, 'cosignkit.config.json'), JSON.stringify({
-      backends: { pkcs11: { modulePath: hsm.modulePath, pinSource: `file:${hsm.pinFile}`, token: TOKEN } },
-    }));
-    const made = await cosignkit('key', 'generate', '--backend', 'pkcs11', '--label', 'second', '--algorithm', 'ecdsa-p384-sha384');
+    await writeFile(
+      join(hsm.dir, 'cosignkit.config.json'),
+      JSON.stringify({
+        backends: { pkcs11: { modulePath: hsm.modulePath, pinSource: `file:${hsm.pinFile}`, token: TOKEN } },
+      }),
+    );
+    const made = await cosignkit(
+      'key',
+      'generate',
+      '--backend',
+      'pkcs11',
+      '--label',
+      'second',
+      '--algorithm',
+      'ecdsa-p384-sha384',
+    );
     expect(made.code, made.stderr).toBe(0);
     const listed = await cosignkit('key', 'list', '--backend', 'pkcs11', '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    const ids = (JSON.parse(listed.stdout) as { keys: { id: string; algorithm: string }[] }).keys.map((k) => `${k.id} ${k.algorithm}`);
+    const ids = (JSON.parse(listed.stdout) as { keys: { id: string; algorithm: string }[] }).keys.map(
+      (k) => `${k.id} ${k.algorithm}`,
+    );
     expect(ids).toEqual(['release ecdsa-p256-sha256', 'second ecdsa-p384-sha384']);
   });
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, verify } from 'node:crypto';
-import { CosignkitError, parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
+import { type CosignkitError, parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, type Pkcs11KeyManager } from '../src/index.js';
 import type * as Graphene from 'graphene-pk11';
@@ -60,7 +60,9 @@ describe('the session pool', () => {
     const signatures = await Promise.all(jobs.map((j) => manager.signDigest(j.id, j.digest)));
     const keys = { 'c-p256': await manager.getPublicKey('c-p256'), 'c-p384': await manager.getPublicKey('c-p384') };
     jobs.forEach((j, i) => {
-      expect(verify(j.hash, j.message, { key: keys[j.id as keyof typeof keys], dsaEncoding: 'der' }, signatures[i]!)).toBe(true);
+      expect(
+        verify(j.hash, j.message, { key: keys[j.id as keyof typeof keys], dsaEncoding: 'der' }, signatures[i]!),
+      ).toBe(true);
     });
     expect(peakSessions).toBe(3); // all three used, never a fourth
     expect(sessionCount()).toBe(3);
@@ -77,7 +79,9 @@ describe('the session pool', () => {
     // It may have got a session before the abort; if not, it must say ABORTED.
     if (last.status === 'rejected') expect((last.reason as CosignkitError).code).toBe('ABORTED');
     expect(settled.slice(0, -1).every((r) => r.status === 'fulfilled')).toBe(true);
-    await expect(manager.signDigest('c-p256', digest, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(manager.signDigest('c-p256', digest, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
   });
 
   it('the event loop keeps running while 32 signatures are in flight', async () => {

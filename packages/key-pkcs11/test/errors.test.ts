@@ -153,8 +153,23 @@ describe('with the token open', () => {
     try {
       session.generateKeyPair(
         graphene.KeyGenMechanism.RSA,
-        { keyType: graphene.KeyType.RSA, token: true, verify: true, modulusBits: 2048, publicExponent: Buffer.from([1, 0, 1]), label: 'rsa-key' },
-        { keyType: graphene.KeyType.RSA, token: true, private: true, sensitive: true, extractable: false, sign: true, label: 'rsa-key' },
+        {
+          keyType: graphene.KeyType.RSA,
+          token: true,
+          verify: true,
+          modulusBits: 2048,
+          publicExponent: Buffer.from([1, 0, 1]),
+          label: 'rsa-key',
+        },
+        {
+          keyType: graphene.KeyType.RSA,
+          token: true,
+          private: true,
+          sensitive: true,
+          extractable: false,
+          sign: true,
+          label: 'rsa-key',
+        },
       );
     } finally {
       session.close();
@@ -219,7 +234,15 @@ describe('with the token open', () => {
       session.generateKeyPair(
         graphene.KeyGenMechanism.EC,
         { keyType: graphene.KeyType.EC, token: true, verify: true, paramsEC, id },
-        { keyType: graphene.KeyType.EC, token: true, private: true, sensitive: true, extractable: false, sign: true, id },
+        {
+          keyType: graphene.KeyType.EC,
+          token: true,
+          private: true,
+          sensitive: true,
+          extractable: false,
+          sign: true,
+          id,
+        },
       );
     } finally {
       session.close();
@@ -246,7 +269,16 @@ describe('with the token open', () => {
       session.generateKeyPair(
         graphene.KeyGenMechanism.EC,
         { keyType: graphene.KeyType.EC, token: true, verify: true, paramsEC, label: 'replaced', id },
-        { keyType: graphene.KeyType.EC, token: true, private: true, sensitive: true, extractable: false, sign: true, label: 'replaced', id },
+        {
+          keyType: graphene.KeyType.EC,
+          token: true,
+          private: true,
+          sensitive: true,
+          extractable: false,
+          sign: true,
+          label: 'replaced',
+          id,
+        },
       );
     } finally {
       session.close();
@@ -265,7 +297,15 @@ describe('with the token open', () => {
       session.generateKeyPair(
         graphene.KeyGenMechanism.EC,
         { keyType: graphene.KeyType.EC, token: true, verify: true, paramsEC, label: 'leaky' },
-        { keyType: graphene.KeyType.EC, token: true, private: true, sensitive: false, extractable: true, sign: true, label: 'leaky' },
+        {
+          keyType: graphene.KeyType.EC,
+          token: true,
+          private: true,
+          sensitive: false,
+          extractable: true,
+          sign: true,
+          label: 'leaky',
+        },
       );
       expect(() => proveValueUnreadable(session, 'leaky')).toThrow(/attributes|readable/);
     } finally {

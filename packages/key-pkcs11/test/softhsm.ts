@@ -72,5 +72,7 @@ export function errorText(error: unknown, depth = 0): string {
   } catch {
     details = String(e.details);
   }
-  return [String(e.message ?? ''), String(e.stack ?? ''), details, String(error), errorText(e.cause, depth + 1)].join('\n');
+  return [String(e.message ?? ''), String(e.stack ?? ''), details, String(error), errorText(e.cause, depth + 1)].join(
+    '\n',
+  );
 }

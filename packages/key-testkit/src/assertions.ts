@@ -16,9 +16,12 @@ export async function expectCode(
     result = await action();
   } catch (error) {
     if (!CosignkitError.isInstance(error)) {
-      throw new ConformanceError(`${what}: expected a CosignkitError with code ${codes.join(' or ')}, got ${describe(error)}`, {
-        cause: error,
-      });
+      throw new ConformanceError(
+        `${what}: expected a CosignkitError with code ${codes.join(' or ')}, got ${describe(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (!codes.includes(error.code)) {
       throw new ConformanceError(`${what}: expected code ${codes.join(' or ')}, got ${error.code} (${error.message})`, {

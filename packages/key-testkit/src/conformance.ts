@@ -1,5 +1,13 @@
 import { afterAll, describe, it } from 'vitest';
-import { CosignkitError, KEY_ALGORITHMS, parseKeyRef, storeKeyOf, type KeyAlgorithm, type KeyInfo, type KeyManager } from '@cosignkit/core';
+import {
+  CosignkitError,
+  KEY_ALGORITHMS,
+  parseKeyRef,
+  storeKeyOf,
+  type KeyAlgorithm,
+  type KeyInfo,
+  type KeyManager,
+} from '@cosignkit/core';
 import { ensure, must } from './assertions.js';
 import { ConformanceError } from './conformance-error.js';
 import type { ConformanceOptions } from './conformance-options.js';
@@ -12,7 +20,12 @@ import { checkCloseIdempotent } from './checks/close.js';
 import { checkConcurrentSigning } from './checks/concurrency.js';
 import { checkContractShape, checkSelection } from './checks/contract-shape.js';
 import { checkDelete, checkDeleteRefused, checkUnknownKey } from './checks/delete.js';
-import { checkDuplicateLabelRefused, checkGenerate, checkGenerateRefused, checkUndeclaredAlgorithmRefused } from './checks/generate.js';
+import {
+  checkDuplicateLabelRefused,
+  checkGenerate,
+  checkGenerateRefused,
+  checkUndeclaredAlgorithmRefused,
+} from './checks/generate.js';
 import { checkKeyInfo } from './checks/key-info.js';
 import { checkListed, checkListShape } from './checks/list-keys.js';
 import { checkNonExtractable } from './checks/non-extractable.js';
@@ -63,16 +76,20 @@ export function keyBackendConformance(options: ConformanceOptions): void {
     skip: boolean,
     fn: (subject: Subject, skipNow: (note: string) => never) => Promise<void> | void,
   ): void => {
-    it.skipIf(skip)(name, async (ctx) => {
-      try {
-        // Some capabilities show only on the opened manager (an optional method): such tests skip from inside.
-        await fn(await need(), (note) => ctx.skip(note) as never);
-      } catch (error) {
-        // A failure quoting a leaky backend's message must not print the leaked password in the CI log.
-        watch.redact(error);
-        throw error;
-      }
-    }, TEST_TIMEOUT);
+    it.skipIf(skip)(
+      name,
+      async (ctx) => {
+        try {
+          // Some capabilities show only on the opened manager (an optional method): such tests skip from inside.
+          await fn(await need(), (note) => ctx.skip(note) as never);
+        } catch (error) {
+          // A failure quoting a leaky backend's message must not print the leaked password in the CI log.
+          watch.redact(error);
+          throw error;
+        }
+      },
+      TEST_TIMEOUT,
+    );
   };
 
   // The tests of one key build on each other: never concurrent, never shuffled, whatever the config says.
@@ -98,26 +115,37 @@ export function keyBackendConformance(options: ConformanceOptions): void {
     describe('contract', () => {
       // These two need no store: they run even when it cannot be opened.
       it('declares specVersion 1, a name, schemes and consistent capabilities', () => checkContractShape(backend));
-      it('serves the store reference and the selected algorithms', async () =>
-        checkSelection(backend, await store(), algorithms), TEST_TIMEOUT);
+      it(
+        'serves the store reference and the selected algorithms',
+        async () => checkSelection(backend, await store(), algorithms),
+        TEST_TIMEOUT,
+      );
       test('opens the store as a manager of this backend, listing well-formed keys', false, async (s) => {
         ensure(s.manager.backend === backend.name, `manager.backend is ${s.manager.backend}, expected ${backend.name}`);
         await checkListShape(s);
       });
       test('answers KEY_NOT_FOUND for an unknown key id', false, checkUnknownKey);
       test('refuses to generate (capability generate: false)', caps.generate, checkGenerateRefused);
-      test(`refuses undeclared algorithms (${undeclared.join(', ') || 'none'})`, !caps.generate || undeclared.length === 0,
+      test(
+        `refuses undeclared algorithms (${undeclared.join(', ') || 'none'})`,
+        !caps.generate || undeclared.length === 0,
         async (s) => {
           for (const algorithm of undeclared) await checkUndeclaredAlgorithmRefused(s, algorithm);
-        });
+        },
+      );
       test('close() is idempotent', false, checkCloseIdempotent);
-      it.skipIf(!options.otherStoreRef)('tells two stores apart: references into different stores never share one (storeIdOf)',
+      it.skipIf(!options.otherStoreRef)(
+        'tells two stores apart: references into different stores never share one (storeIdOf)',
         async () => {
           const mine = parseKeyRef(await store());
           const other = parseKeyRef(await options.otherStoreRef!());
-          ensure(storeKeyOf(backend, mine) !== storeKeyOf(backend, other),
-            `${mine.text} and ${other.text} would share one opened store: give the backend a storeIdOf`);
-        }, TEST_TIMEOUT);
+          ensure(
+            storeKeyOf(backend, mine) !== storeKeyOf(backend, other),
+            `${mine.text} and ${other.text} would share one opened store: give the backend a storeIdOf`,
+          );
+        },
+        TEST_TIMEOUT,
+      );
     });
 
     for (const algorithm of algorithms) {
@@ -145,11 +173,15 @@ export function keyBackendConformance(options: ConformanceOptions): void {
           checkKeyInfo(s, key());
           await checkListed(s, key());
         });
-        test('getPublicKey, getPublicKeyPem, getPublicKeyFingerprint and getAlgorithm agree with node:crypto', false, (s) =>
-          checkPublicKeyViews(s, key()));
+        test(
+          'getPublicKey, getPublicKeyPem, getPublicKeyFingerprint and getAlgorithm agree with node:crypto',
+          false,
+          (s) => checkPublicKeyViews(s, key()),
+        );
         test('KeyInfo.ref reopens the same key', false, (s) => checkRefReopens(s, key()));
         test('refuses a second key under a taken label (KEY_EXISTS)', !caps.generate, (s) =>
-          checkDuplicateLabelRefused(s, key(), label));
+          checkDuplicateLabelRefused(s, key(), label),
+        );
         test('signs; node:crypto verifies the signature', false, async (s) => {
           await checkSignature(s, key());
           await checkSignMessage(s, key());
@@ -160,24 +192,28 @@ export function keyBackendConformance(options: ConformanceOptions): void {
         });
         test('refuses a digest of the wrong length (DIGEST_LENGTH)', false, (s) => checkDigestLength(s, key()));
         test('verifySignature accepts its own signature and rejects tampering and other keys', false, (s) =>
-          checkVerifySignature(s, key()));
+          checkVerifySignature(s, key()),
+        );
         test('refuses to sign for an aborted signal (ABORTED)', false, (s) => checkAbortedSigning(s, key()));
         test('signs 32 requests at once, all valid', false, (s) => checkConcurrentSigning(s, key(), 32));
         test('keeps the private key inside (capability extractable: false)', caps.extractable, (s) =>
-          checkNonExtractable({ ...s, manager: unwrapped ?? s.manager }, key(), options.proveNonExtractable));
+          checkNonExtractable({ ...s, manager: unwrapped ?? s.manager }, key(), options.proveNonExtractable),
+        );
         test('deletes the key; it is gone (KEY_NOT_FOUND)', !caps.delete || !caps.generate, async (s) => {
           await checkDelete(s, key());
           live.delete(key().id);
         });
         // Only on a key the kit made: a lying backend must not cost a third party a seeded key.
         test('refuses to delete (capability delete: false)', caps.delete || !caps.generate, (s) =>
-          checkDeleteRefused(s, key()));
+          checkDeleteRefused(s, key()),
+        );
       });
     }
 
     describe('hygiene', () => {
       test('never puts a password or PIN it was given into logs, error messages or KeyInfo', false, (s) =>
-        checkSecretHygiene(s, watch));
+        checkSecretHygiene(s, watch),
+      );
     });
   });
 }

@@ -6,7 +6,10 @@ import { ConformanceError } from './conformance-error.js';
  */
 export function assertDerEcdsaSignature(signature: Uint8Array, coordinateLength: number): void {
   const fail = (why: string): never => {
-    const hint = signature.length === 2 * coordinateLength && signature[0] !== 0x30 ? ' (looks like raw r||s: convert with rawToDer)' : '';
+    const hint =
+      signature.length === 2 * coordinateLength && signature[0] !== 0x30
+        ? ' (looks like raw r||s: convert with rawToDer)'
+        : '';
     throw new ConformanceError(`signature is not ASN.1 DER ECDSA: ${why}${hint}`);
   };
   let at = 0;
@@ -24,7 +27,8 @@ export function assertDerEcdsaSignature(signature: Uint8Array, coordinateLength:
   };
   if (byte() !== 0x30) fail('does not start with a SEQUENCE');
   const seqLength = length();
-  if (at + seqLength !== signature.length) fail(`SEQUENCE length ${seqLength} does not match ${signature.length - at} remaining bytes`);
+  if (at + seqLength !== signature.length)
+    fail(`SEQUENCE length ${seqLength} does not match ${signature.length - at} remaining bytes`);
   for (const name of ['r', 's']) {
     if (byte() !== 0x02) fail(`${name} is not an INTEGER`);
     const len = length();

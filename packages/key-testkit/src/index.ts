@@ -11,7 +11,12 @@ export { checkCloseIdempotent } from './checks/close.js';
 export { checkConcurrentSigning } from './checks/concurrency.js';
 export { checkContractShape, checkSelection } from './checks/contract-shape.js';
 export { checkDelete, checkDeleteRefused, checkUnknownKey } from './checks/delete.js';
-export { checkDuplicateLabelRefused, checkGenerate, checkGenerateRefused, checkUndeclaredAlgorithmRefused } from './checks/generate.js';
+export {
+  checkDuplicateLabelRefused,
+  checkGenerate,
+  checkGenerateRefused,
+  checkUndeclaredAlgorithmRefused,
+} from './checks/generate.js';
 export { checkKeyInfo, parsePublicKeyPem, referenceFingerprint } from './checks/key-info.js';
 export { checkListShape, checkListed, checkNotListed } from './checks/list-keys.js';
 export { checkNonExtractable } from './checks/non-extractable.js';

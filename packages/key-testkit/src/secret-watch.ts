@@ -106,7 +106,8 @@ export class SecretWatch {
   assertClean(): void {
     for (const { where, text } of this.#said) {
       for (const secret of this.#secrets) {
-        if (text.includes(secret)) throw new ConformanceError(`${where} contains a password or PIN the backend was given`);
+        if (text.includes(secret))
+          throw new ConformanceError(`${where} contains a password or PIN the backend was given`);
       }
     }
   }

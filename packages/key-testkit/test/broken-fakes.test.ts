@@ -48,7 +48,11 @@ interface Setup {
   info: KeyInfo;
 }
 
-async function setUp(breakage: Breakage, algorithm: KeyAlgorithm = 'ecdsa-p256-sha256', caps: Partial<BackendCapabilities> = {}): Promise<Setup> {
+async function setUp(
+  breakage: Breakage,
+  algorithm: KeyAlgorithm = 'ecdsa-p256-sha256',
+  caps: Partial<BackendCapabilities> = {},
+): Promise<Setup> {
   const healthy = fakeMemoryBackend(caps);
   const backend = fakeBrokenBackend(healthy, breakage);
   const storeRef = `memory:broken-${randomUUID()}`;
@@ -56,8 +60,10 @@ async function setUp(breakage: Breakage, algorithm: KeyAlgorithm = 'ecdsa-p256-s
   const seeding = await healthy.open(parseKeyRef(storeRef), context);
   const label = uniqueLabel(algorithm);
   // Seed through the healthy manager (a read-only fake refuses generate): the fault is in what is checked.
-  const info = caps.generate === false ? (seeding as unknown as { add(a: KeyAlgorithm, l: string): KeyInfo }).add(algorithm, label)
-    : await seeding.generateKeyPair({ algorithm, label });
+  const info =
+    caps.generate === false
+      ? (seeding as unknown as { add(a: KeyAlgorithm, l: string): KeyInfo }).add(algorithm, label)
+      : await seeding.generateKeyPair({ algorithm, label });
   const manager = await backend.open(parseKeyRef(storeRef), context);
   return { subject: { backend, manager, context, storeRef }, info };
 }
@@ -95,9 +101,17 @@ describe('contract shape catches', () => {
     ['a one-letter scheme (a drive letter)', { schemes: ['m'] }, /scheme "m"/],
     ['a scheme twice', { schemes: ['memory', 'memory'] }, /twice/],
     ['a missing keyIdOf', { keyIdOf: undefined }, /keyIdOf is not a function/],
-    ['a non-boolean capability', { capabilities: { ...healthy.capabilities, generate: 'yes' } }, /generate is not a boolean/],
+    [
+      'a non-boolean capability',
+      { capabilities: { ...healthy.capabilities, generate: 'yes' } },
+      /generate is not a boolean/,
+    ],
     ['no algorithms', { capabilities: { ...healthy.capabilities, algorithms: [] } }, /algorithms is empty/],
-    ['an unknown algorithm', { capabilities: { ...healthy.capabilities, algorithms: ['rsa-2048'] } }, /unknown algorithm "rsa-2048"/],
+    [
+      'an unknown algorithm',
+      { capabilities: { ...healthy.capabilities, algorithms: ['rsa-2048'] } },
+      /unknown algorithm "rsa-2048"/,
+    ],
   ] as const)('%s', (_name, fields, message) => {
     const backend = fakeBrokenBackend(healthy, { backend: fields as Breakage['backend'] });
     expect(() => checkContractShape(backend)).toThrow(message);
@@ -120,12 +134,16 @@ describe('KeyInfo and listing checks catch', () => {
 
   it('an upper-case fingerprint', async () => {
     const { subject, info } = await setUp({});
-    expect(() => checkKeyInfo(subject, { ...info, fingerprint: info.fingerprint.toUpperCase() })).toThrow(/lower-case hex/);
+    expect(() => checkKeyInfo(subject, { ...info, fingerprint: info.fingerprint.toUpperCase() })).toThrow(
+      /lower-case hex/,
+    );
   });
 
   it('a KeyInfo whose algorithm does not match its public key', async () => {
     const { subject, info } = await setUp({});
-    expect(() => checkKeyInfo(subject, { ...info, algorithm: 'ecdsa-p384-sha384' })).toThrow(/holds a ecdsa-p256-sha256 key/);
+    expect(() => checkKeyInfo(subject, { ...info, algorithm: 'ecdsa-p384-sha384' })).toThrow(
+      /holds a ecdsa-p256-sha256 key/,
+    );
   });
 
   it('a ref whose keyIdOf is not the id', async () => {
@@ -135,7 +153,9 @@ describe('KeyInfo and listing checks catch', () => {
 
   it('a PKCS#1/SEC1-style or private PEM', async () => {
     const { subject, info } = await setUp({});
-    const privatePem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const privatePem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     expect(() => checkKeyInfo(subject, { ...info, publicKeyPem: privatePem })).toThrow(/not an SPKI "PUBLIC KEY" PEM/);
   });
 
@@ -171,7 +191,9 @@ describe('generate checks catch', () => {
 
   it('an ignored label', async () => {
     const { subject } = await setUp({
-      manager: (real) => ({ generateKeyPair: (o: { algorithm: KeyAlgorithm }) => real.generateKeyPair({ ...o, label: `k${randomUUID()}` }) }),
+      manager: (real) => ({
+        generateKeyPair: (o: { algorithm: KeyAlgorithm }) => real.generateKeyPair({ ...o, label: `k${randomUUID()}` }),
+      }),
     });
     await expectFailure(checkGenerate(subject, 'ecdsa-p256-sha256'), /ignored the label/);
   });
@@ -185,13 +207,21 @@ describe('generate checks catch', () => {
         },
       }),
     });
-    await expectFailure(checkDuplicateLabelRefused(subject, info, info.id), /expected code KEY_EXISTS, but it succeeded/);
+    await expectFailure(
+      checkDuplicateLabelRefused(subject, info, info.id),
+      /expected code KEY_EXISTS, but it succeeded/,
+    );
   });
 
   it('an undeclared algorithm generated anyway', async () => {
     const healthy = fakeMemoryBackend();
-    const { subject } = await setUp({ backend: { capabilities: { ...healthy.capabilities, algorithms: ['ecdsa-p256-sha256'] } } });
-    await expectFailure(checkUndeclaredAlgorithmRefused(subject, 'ed25519'), /not in capabilities.algorithms.*succeeded/);
+    const { subject } = await setUp({
+      backend: { capabilities: { ...healthy.capabilities, algorithms: ['ecdsa-p256-sha256'] } },
+    });
+    await expectFailure(
+      checkUndeclaredAlgorithmRefused(subject, 'ed25519'),
+      /not in capabilities.algorithms.*succeeded/,
+    );
   });
 
   it('generate: false declared, but keys generated', async () => {
@@ -203,12 +233,16 @@ describe('generate checks catch', () => {
 
 describe('public key checks catch', () => {
   it('getPublicKeyFingerprint disagreeing with getPublicKey', async () => {
-    const { subject, info } = await setUp({ manager: () => ({ getPublicKeyFingerprint: async () => 'ab'.repeat(32) }) });
+    const { subject, info } = await setUp({
+      manager: () => ({ getPublicKeyFingerprint: async () => 'ab'.repeat(32) }),
+    });
     await expectFailure(checkPublicKeyViews(subject, info), /getPublicKeyFingerprint is abab/);
   });
 
   it('getPublicKeyPem of another key', async () => {
-    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     const { subject, info } = await setUp({ manager: () => ({ getPublicKeyPem: async () => other }) });
     await expectFailure(checkPublicKeyViews(subject, info), /different keys/);
   });
@@ -247,14 +281,18 @@ describe('public key checks catch', () => {
 describe('signing checks catch', () => {
   it('wrong signature bytes', async () => {
     const { subject, info } = await setUp({
-      manager: (real) => ({ signDigest: async (id: string, d: Uint8Array) => flipLastByte(await real.signDigest(id, d)) }),
+      manager: (real) => ({
+        signDigest: async (id: string, d: Uint8Array) => flipLastByte(await real.signDigest(id, d)),
+      }),
     });
     await expectFailure(checkSignature(subject, info), /node:crypto rejects/);
   });
 
   it('a raw r||s signature where DER is due', async () => {
     const { subject, info } = await setUp({
-      manager: (real) => ({ signDigest: async (id: string, d: Uint8Array) => derToRaw(await real.signDigest(id, d), 32) }),
+      manager: (real) => ({
+        signDigest: async (id: string, d: Uint8Array) => derToRaw(await real.signDigest(id, d), 32),
+      }),
     });
     await expectFailure(checkSignature(subject, info), /not ASN\.1 DER.*raw r\|\|s/);
   });
@@ -269,11 +307,15 @@ describe('signing checks catch', () => {
   });
 
   it('a P-384 key signing with SHA-256 in signMessage', async () => {
-    const { subject, info } = await setUp({
-      manager: (real) => ({
-        signMessage: (id: string, m: Uint8Array) => real.signDigest(id, createHash('sha384').update(createHash('sha256').update(m).digest()).digest()),
-      }),
-    }, 'ecdsa-p384-sha384');
+    const { subject, info } = await setUp(
+      {
+        manager: (real) => ({
+          signMessage: (id: string, m: Uint8Array) =>
+            real.signDigest(id, createHash('sha384').update(createHash('sha256').update(m).digest()).digest()),
+        }),
+      },
+      'ecdsa-p384-sha384',
+    );
     await expectFailure(checkSignMessage(subject, info), /node:crypto rejects/);
   });
 
@@ -283,16 +325,20 @@ describe('signing checks catch', () => {
   });
 
   it('an Ed25519 signature of the wrong message', async () => {
-    const { subject, info } = await setUp({
-      manager: (real) => ({ signMessage: (id: string, m: Uint8Array) => real.signMessage!(id, m.subarray(1)) }),
-    }, 'ed25519');
+    const { subject, info } = await setUp(
+      {
+        manager: (real) => ({ signMessage: (id: string, m: Uint8Array) => real.signMessage!(id, m.subarray(1)) }),
+      },
+      'ed25519',
+    );
     await expectFailure(checkSignature(subject, info), /node:crypto rejects the ed25519 signature/);
   });
 
   it('no digest-length check (any bytes signed)', async () => {
     const { subject, info } = await setUp({
       manager: (real) => ({
-        signDigest: (id: string, d: Uint8Array) => real.signDigest(id, new Uint8Array(Buffer.concat([Buffer.from(d), Buffer.alloc(32)]).subarray(0, 32))),
+        signDigest: (id: string, d: Uint8Array) =>
+          real.signDigest(id, new Uint8Array(Buffer.concat([Buffer.from(d), Buffer.alloc(32)]).subarray(0, 32))),
       }),
     });
     await expectFailure(checkDigestLength(subject, info), /-byte digest.*but it succeeded/);
@@ -300,17 +346,30 @@ describe('signing checks catch', () => {
 
   it('a digest-length refusal with the wrong code or a plain Error', async () => {
     const usage = await setUp({
-      manager: () => ({ signDigest: async () => { throw new CosignkitError('USAGE', 'bad digest'); } }),
+      manager: () => ({
+        signDigest: async () => {
+          throw new CosignkitError('USAGE', 'bad digest');
+        },
+      }),
     });
     await expectFailure(checkDigestLength(usage.subject, usage.info), /expected code DIGEST_LENGTH, got USAGE/);
-    const plain = await setUp({ manager: () => ({ signDigest: async () => { throw new RangeError('bad digest'); } }) });
+    const plain = await setUp({
+      manager: () => ({
+        signDigest: async () => {
+          throw new RangeError('bad digest');
+        },
+      }),
+    });
     await expectFailure(checkDigestLength(plain.subject, plain.info), /expected a CosignkitError.*RangeError/);
   });
 
   it('an Ed25519 key accepting signDigest', async () => {
-    const { subject, info } = await setUp({
-      manager: (real) => ({ signDigest: (id: string, d: Uint8Array) => real.signMessage!(id, d) }),
-    }, 'ed25519');
+    const { subject, info } = await setUp(
+      {
+        manager: (real) => ({ signDigest: (id: string, d: Uint8Array) => real.signMessage!(id, d) }),
+      },
+      'ed25519',
+    );
     await expectFailure(checkDigestLength(subject, info), /signDigest on a ed25519 key.*succeeded/);
   });
 
@@ -345,7 +404,10 @@ describe('signing checks catch', () => {
         },
       }),
     });
-    await expectFailure(checkConcurrentSigning(subject, info, 32), /of 32 concurrent signatures failed; first: .*session pool exhausted/);
+    await expectFailure(
+      checkConcurrentSigning(subject, info, 32),
+      /of 32 concurrent signatures failed; first: .*session pool exhausted/,
+    );
   });
 });
 
@@ -354,19 +416,28 @@ describe('abort checks catch', () => {
     const { subject, info } = await setUp({
       manager: (real) => ({ signDigest: (id: string, d: Uint8Array) => real.signDigest(id, d) }),
     });
-    await expectFailure(checkAbortedSigning(subject, info), /signDigest with an aborted signal: expected code ABORTED, but it succeeded/);
+    await expectFailure(
+      checkAbortedSigning(subject, info),
+      /signDigest with an aborted signal: expected code ABORTED, but it succeeded/,
+    );
   });
 
   it('a signer that lets the raw AbortError through', async () => {
-    const { subject, info } = await setUp({
-      manager: (real) => ({
-        signMessage: (id: string, m: Uint8Array, o: { signal?: AbortSignal } = {}) => {
-          o.signal?.throwIfAborted();
-          return real.signMessage!(id, m);
-        },
-      }),
-    }, 'ed25519');
-    await expectFailure(checkAbortedSigning(subject, info), /expected a CosignkitError with code ABORTED, got AbortError/);
+    const { subject, info } = await setUp(
+      {
+        manager: (real) => ({
+          signMessage: (id: string, m: Uint8Array, o: { signal?: AbortSignal } = {}) => {
+            o.signal?.throwIfAborted();
+            return real.signMessage!(id, m);
+          },
+        }),
+      },
+      'ed25519',
+    );
+    await expectFailure(
+      checkAbortedSigning(subject, info),
+      /expected a CosignkitError with code ABORTED, got AbortError/,
+    );
   });
 });
 
@@ -414,7 +485,10 @@ describe('key-lifecycle checks catch', () => {
   it('an unknown id answered with a plain Error', async () => {
     const { subject } = await setUp({
       manager: (real) => ({
-        getPublicKey: async (id: string) => real.getPublicKey(id).catch(() => { throw new Error('ENOENT'); }),
+        getPublicKey: async (id: string) =>
+          real.getPublicKey(id).catch(() => {
+            throw new Error('ENOENT');
+          }),
       }),
     });
     await expectFailure(checkUnknownKey(subject), /getPublicKey on an unknown key id: expected a CosignkitError/);
@@ -422,15 +496,22 @@ describe('key-lifecycle checks catch', () => {
 
   it('an unknown id answered with another code', async () => {
     const { subject } = await setUp({
-      manager: () => ({ getAlgorithm: async () => { throw new CosignkitError('BACKEND_FAILURE', 'oops'); } }),
+      manager: () => ({
+        getAlgorithm: async () => {
+          throw new CosignkitError('BACKEND_FAILURE', 'oops');
+        },
+      }),
     });
-    await expectFailure(checkUnknownKey(subject), /getAlgorithm on an unknown key id: expected code KEY_NOT_FOUND, got BACKEND_FAILURE/);
+    await expectFailure(
+      checkUnknownKey(subject),
+      /getAlgorithm on an unknown key id: expected code KEY_NOT_FOUND, got BACKEND_FAILURE/,
+    );
   });
 
   it('signDigest on an unknown id signing with some other key', async () => {
     const { subject } = await setUp({
       manager: (real) => ({
-        signDigest: async (id: string, d: Uint8Array) => real.signDigest((await real.listKeys())[0]!.id, d),
+        signDigest: async (_id: string, d: Uint8Array) => real.signDigest((await real.listKeys())[0]!.id, d),
       }),
     });
     await expectFailure(checkUnknownKey(subject), /signDigest on an unknown key id.*succeeded/);
@@ -493,7 +574,10 @@ describe('non-extractability checks catch', () => {
 
   it('an extractable lie caught by the backend’s probe', async () => {
     const { subject, info } = await setUp(lie, 'ecdsa-p256-sha256', { extractable: false });
-    await expectFailure(checkNonExtractable(subject, info, probe), /proveNonExtractable failed: Error: the private key could be exported/);
+    await expectFailure(
+      checkNonExtractable(subject, info, probe),
+      /proveNonExtractable failed: Error: the private key could be exported/,
+    );
   });
 
   it('a non-extractable declaration without a probe', async () => {
@@ -519,10 +603,14 @@ describe('the DER check itself', () => {
       expect(() => assertDerEcdsaSignature(new Uint8Array([...der, 0]), 32)).toThrow(/SEQUENCE length|trailing/);
     }
     // r with a needless leading zero
-    expect(() => assertDerEcdsaSignature(new Uint8Array([0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01]), 32)).toThrow(/minimally/);
+    expect(() =>
+      assertDerEcdsaSignature(new Uint8Array([0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01]), 32),
+    ).toThrow(/minimally/);
     // a P-384-sized r for a P-256 key
     const big = [0x02, 48, ...Array(48).fill(0x11)];
-    expect(() => assertDerEcdsaSignature(new Uint8Array([0x30, big.length + 3, ...big, 0x02, 0x01, 0x01]), 32)).toThrow(/longer than 32/);
+    expect(() => assertDerEcdsaSignature(new Uint8Array([0x30, big.length + 3, ...big, 0x02, 0x01, 0x01]), 32)).toThrow(
+      /longer than 32/,
+    );
   });
 });
 
@@ -542,18 +630,27 @@ describe('secret hygiene catches', () => {
             manager: () => ({
               getPublicKey: async (id: string) => {
                 const plain = new CosignkitError('KEY_NOT_FOUND', `no key ${id}`);
-                if (leak === 'error') throw new CosignkitError('KEY_NOT_FOUND', `no key ${id} (store unlocked with ${secret})`);
-                if (leak === 'error-cause') throw new CosignkitError('KEY_NOT_FOUND', `no key ${id}`, { cause: new Error(`bad pw ${secret}`) });
-                return real.getPublicKey(id).catch(() => { throw plain; });
+                if (leak === 'error')
+                  throw new CosignkitError('KEY_NOT_FOUND', `no key ${id} (store unlocked with ${secret})`);
+                if (leak === 'error-cause')
+                  throw new CosignkitError('KEY_NOT_FOUND', `no key ${id}`, { cause: new Error(`bad pw ${secret}`) });
+                return real.getPublicKey(id).catch(() => {
+                  throw plain;
+                });
               },
-              listKeys: async () => (await real.listKeys()).map((k) => (leak === 'label' ? { ...k, label: `${k.label} ${secret}` } : k)),
+              listKeys: async () =>
+                (await real.listKeys()).map((k) => (leak === 'label' ? { ...k, label: `${k.label} ${secret}` } : k)),
             }),
           }).open(ref, context);
         },
       },
     });
     const watch = new SecretWatch();
-    const context = { ...defaultContext(), secrets: watch.secrets(async () => password), logger: watch.logger(defaultContext().logger) };
+    const context = {
+      ...defaultContext(),
+      secrets: watch.secrets(async () => password),
+      logger: watch.logger(defaultContext().logger),
+    };
     const storeRef = `memory:leaky-${randomUUID()}`;
     const manager = watch.manager(await backend.open(parseKeyRef(storeRef), context));
     await manager.generateKeyPair({ algorithm: 'ecdsa-p256-sha256', label: uniqueLabel('ecdsa-p256-sha256') });
@@ -567,7 +664,10 @@ describe('secret hygiene catches', () => {
     ['a password in a KeyInfo label', 'label', /a KeyInfo from listKeys\(\) contains/],
   ] as const)('%s', async (_name, leak, message) => {
     const { subject, watch } = await leaky(leak);
-    const error = await checkSecretHygiene(subject, watch).then(() => undefined, (e: unknown) => e as Error);
+    const error = await checkSecretHygiene(subject, watch).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(ConformanceError);
     expect(error!.message).toMatch(message);
     expect(error!.message).not.toContain(password);
@@ -581,14 +681,16 @@ describe('secret hygiene catches', () => {
 
   it('redacts a leaked password from a failure before the runner prints it', () => {
     const watch = new SecretWatch();
-    return watch.secrets(async () => password)({ kind: 'password', purpose: 'unlock', subject: 'x' }).then(() => {
-      const error = new ConformanceError(`expected KEY_NOT_FOUND, got USAGE (bad password ${password})`, {
-        cause: new Error(`inner ${password}`),
+    return watch
+      .secrets(async () => password)({ kind: 'password', purpose: 'unlock', subject: 'x' })
+      .then(() => {
+        const error = new ConformanceError(`expected KEY_NOT_FOUND, got USAGE (bad password ${password})`, {
+          cause: new Error(`inner ${password}`),
+        });
+        watch.redact(error);
+        expect(error.message).toBe('expected KEY_NOT_FOUND, got USAGE (bad password REDACTED)');
+        expect(error.stack).not.toContain(password);
+        expect((error.cause as Error).message).toBe('inner REDACTED');
       });
-      watch.redact(error);
-      expect(error.message).toBe('expected KEY_NOT_FOUND, got USAGE (bad password REDACTED)');
-      expect(error.stack).not.toContain(password);
-      expect((error.cause as Error).message).toBe('inner REDACTED');
-    });
   });
 });

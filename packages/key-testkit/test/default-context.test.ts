@@ -11,7 +11,9 @@ describe('defaultContext', () => {
     const context = defaultContext();
     vi.stubEnv('COSIGN_PASSWORD', 'from-env-password');
     vi.stubEnv('COSIGN_PKCS11_PIN', 'from-env-pin');
-    await expect(context.secrets({ kind: 'password', purpose: 'unlock', subject: 'k' })).resolves.toBe('from-env-password');
+    await expect(context.secrets({ kind: 'password', purpose: 'unlock', subject: 'k' })).resolves.toBe(
+      'from-env-password',
+    );
     await expect(context.secrets({ kind: 'pin', purpose: 'unlock', subject: 'k' })).resolves.toBe('from-env-pin');
   });
 

@@ -2,7 +2,7 @@ import { KeyObject } from 'node:crypto';
 import { afterAll, expect } from 'vitest';
 import { parseKeyRef, type KeyManager } from '@cosignkit/core';
 import { keyBackendConformance } from '../src/index.js';
-import { FakeMemoryKeyManager, fakeMemoryBackend } from '../src/fakes/fake-memory-backend.js';
+import { type FakeMemoryKeyManager, fakeMemoryBackend } from '../src/fakes/fake-memory-backend.js';
 
 // The kit against its reference fake, in three capability shapes: everything declared; a non-extractable
 // store with fewer algorithms (exercises the probe and the refusal of undeclared algorithms); a read-only

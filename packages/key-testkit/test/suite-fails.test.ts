@@ -27,10 +27,15 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'key-testkit-fixture-'));
   const report = join(dir, 'report.json');
   const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'),
+  );
   env.COSIGN_PASSWORD = FIXTURE_PASSWORD;
-  const child = spawnSync(process.execPath, [vitest, 'run', '--config', 'test/fixtures/vitest.fixture.config.ts',
-    '--reporter=json', `--outputFile=${report}`], { cwd: packageRoot, env, encoding: 'utf8', timeout: 120_000 });
+  const child = spawnSync(
+    process.execPath,
+    [vitest, 'run', '--config', 'test/fixtures/vitest.fixture.config.ts', '--reporter=json', `--outputFile=${report}`],
+    { cwd: packageRoot, env, encoding: 'utf8', timeout: 120_000 },
+  );
   exitCode = child.status;
   const json = JSON.parse(readFileSync(report, 'utf8')) as { testResults: { assertionResults: Assertion[] }[] };
   results = json.testResults.flatMap((f) => f.assertionResults);
@@ -48,7 +53,10 @@ function statusesOf(suite: string): Record<string, string> {
 }
 
 const failures = (statuses: Record<string, string>) =>
-  Object.entries(statuses).filter(([, s]) => s === 'failed').map(([t]) => t).sort();
+  Object.entries(statuses)
+    .filter(([, s]) => s === 'failed')
+    .map(([t]) => t)
+    .sort();
 
 describe('keyBackendConformance run against broken backends', () => {
   it('fails the run', () => {
@@ -70,7 +78,9 @@ describe('keyBackendConformance run against broken backends', () => {
 
   it('fails every key test of a read-only store that holds no key, and skips by capability', () => {
     const statuses = statusesOf('empty read-only store');
-    expect(statuses['ed25519 > finds a key of this algorithm in the store (capability generate: false)']).toBe('failed');
+    expect(statuses['ed25519 > finds a key of this algorithm in the store (capability generate: false)']).toBe(
+      'failed',
+    );
     expect(statuses['ed25519 > signs; node:crypto verifies the signature']).toBe('failed');
     expect(statuses['contract > refuses to generate (capability generate: false)']).toBe('passed');
     expect(statuses['ed25519 > refuses a second key under a taken label (KEY_EXISTS)']).toBe('skipped');
@@ -80,14 +90,22 @@ describe('keyBackendConformance run against broken backends', () => {
 
   it('fails everything but the static checks, each with the reason, when the store cannot be opened', () => {
     const statuses = statusesOf('unopenable');
-    const passed = Object.entries(statuses).filter(([, s]) => s === 'passed').map(([t]) => t).sort();
+    const passed = Object.entries(statuses)
+      .filter(([, s]) => s === 'passed')
+      .map(([t]) => t)
+      .sort();
     expect(passed).toEqual([
       'contract > declares specVersion 1, a name, schemes and consistent capabilities',
       'contract > serves the store reference and the selected algorithms',
     ]);
     expect(Object.values(statuses).filter((s) => s === 'failed').length).toBeGreaterThan(10);
-    const failed = results.filter((r) => r.ancestorTitles[0] === 'KeyBackend conformance: unopenable' && r.status === 'failed');
-    for (const r of failed) expect(r.failureMessages.join('\n')).toMatch(/opening the store failed: CosignkitError BACKEND_UNAVAILABLE: the device is unplugged/);
+    const failed = results.filter(
+      (r) => r.ancestorTitles[0] === 'KeyBackend conformance: unopenable' && r.status === 'failed',
+    );
+    for (const r of failed)
+      expect(r.failureMessages.join('\n')).toMatch(
+        /opening the store failed: CosignkitError BACKEND_UNAVAILABLE: the device is unplugged/,
+      );
   });
 
   it('fails the hygiene test of a backend that quotes its password, and prints no password', () => {

@@ -62,7 +62,14 @@ export class TpmKeyManager implements KeyManager {
   readonly #provisioned = new Map<string, Promise<void>>();
   readonly #located = new Map<string, Located>();
 
-  private constructor(lib: FapiLibrary, context: FapiContext, esys: EsysSigner | undefined, store: FapiStore, settings: TpmSettings, logger: Logger) {
+  private constructor(
+    lib: FapiLibrary,
+    context: FapiContext,
+    esys: EsysSigner | undefined,
+    store: FapiStore,
+    settings: TpmSettings,
+    logger: Logger,
+  ) {
     this.#lib = lib;
     this.#context = context;
     this.#esys = esys;
@@ -74,12 +81,21 @@ export class TpmKeyManager implements KeyManager {
   static async open(settings: TpmSettings, logger: Logger = silentLogger): Promise<TpmKeyManager> {
     const lib = await loadFapi();
     const store = await prepareStore(settings.home, settings.tcti);
-    const recover = settings.flushStaleHandles && settings.tcti !== '' ? () => flushStaleHandles(settings.tcti, logger) : undefined;
-    const context = await FapiContext.initialize(lib, store.configs.p256, settings.tcti, recover ? { recoverStaleHandles: recover } : {});
+    const recover =
+      settings.flushStaleHandles && settings.tcti !== '' ? () => flushStaleHandles(settings.tcti, logger) : undefined;
+    const context = await FapiContext.initialize(
+      lib,
+      store.configs.p256,
+      settings.tcti,
+      recover ? { recoverStaleHandles: recover } : {},
+    );
     let esys: EsysSigner | undefined;
     if (settings.signWith === 'esys') {
       try {
-        esys = new EsysSigner(await loadEsys(), settings.tcti, { decode: (rc) => lib.Tss2_RC_Decode(rc), ...(recover ? { recoverStaleHandles: recover } : {}) });
+        esys = new EsysSigner(await loadEsys(), settings.tcti, {
+          decode: (rc) => lib.Tss2_RC_Decode(rc),
+          ...(recover ? { recoverStaleHandles: recover } : {}),
+        });
       } catch (error) {
         await context.finalize();
         throw error;
@@ -100,7 +116,10 @@ export class TpmKeyManager implements KeyManager {
     const algorithm = options.algorithm ?? PROFILES[this.#settings.curve ?? 'p256'].algorithm;
     const profile = profileOfAlgorithm(algorithm);
     if (!profile) {
-      throw new CosignkitError('ALGORITHM_UNSUPPORTED', `the TPM backend creates ECDSA P-256 and P-384 keys, not ${algorithm}`);
+      throw new CosignkitError(
+        'ALGORITHM_UNSUPPORTED',
+        `the TPM backend creates ECDSA P-256 and P-384 keys, not ${algorithm}`,
+      );
     }
     // Names are unique across both profiles so that `tpm:<name>` alone always finds one key.
     if (await this.#find(name)) {
@@ -139,20 +158,26 @@ export class TpmKeyManager implements KeyManager {
       const esys = this.#esys;
       if (esys) {
         try {
-          return await esys.sign({
-            path,
-            parentHandle: profile.srkHandle,
-            // cosign hashes with SHA-256 for every ECDSA key, P-384 too: the scheme follows the digest.
-            hashAlg: digest.length === 32 ? TPM2_ALG_SHA256 : profile.hashAlg,
-            coordinateLength: ALGORITHMS[profile.algorithm].coordinateLength!,
-            blobs: () => this.#context.tpmBlobs(path, action),
-          }, digest, action);
+          return await esys.sign(
+            {
+              path,
+              parentHandle: profile.srkHandle,
+              // cosign hashes with SHA-256 for every ECDSA key, P-384 too: the scheme follows the digest.
+              hashAlg: digest.length === 32 ? TPM2_ALG_SHA256 : profile.hashAlg,
+              coordinateLength: ALGORITHMS[profile.algorithm].coordinateLength!,
+              blobs: () => this.#context.tpmBlobs(path, action),
+            },
+            digest,
+            action,
+          );
         } catch (error) {
           if (!CosignkitError.isInstance(error) || error.details.esysStep !== OPEN_TCTI) throw error;
           // Either the TPM is down (Fapi_Sign fails the same way) or it takes one connection at a time
           // (/dev/tpm0) and the FAPI context holds it: then sign through FAPI from now on.
           const signature = await this.#fapiSign(path, profile, digest, action);
-          this.#logger.warn('the TPM refused a second connection; signing through Fapi_Sign', { tcti: this.#settings.tcti });
+          this.#logger.warn('the TPM refused a second connection; signing through Fapi_Sign', {
+            tcti: this.#settings.tcti,
+          });
           if (this.#esys === esys) this.#esys = undefined;
           await esys.close();
           return signature;
@@ -166,7 +191,10 @@ export class TpmKeyManager implements KeyManager {
 
   async #fapiSign(path: string, profile: TpmProfile, digest: Uint8Array, action: string): Promise<Uint8Array> {
     if (digest.length !== ALGORITHMS[profile.algorithm].digestLength) {
-      throw new CosignkitError('NOT_SUPPORTED', `Fapi_Sign signs ${profile.algorithm} keys over their profile's hash only; use signWith "esys"`);
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `Fapi_Sign signs ${profile.algorithm} keys over their profile's hash only; use signWith "esys"`,
+      );
     }
     return (await this.#context.sign(path, digest, action)).signature;
   }
@@ -256,14 +284,17 @@ export class TpmKeyManager implements KeyManager {
     const context = await FapiContext.initialize(this.#lib, this.#store.configs[profile.curve], this.#store.tcti);
     try {
       const outcome = await context.provision();
-      if (outcome === 'provisioned') this.#logger.info('provisioned the TPM keystore', { profile: profile.name, dir: this.#store.dir });
+      if (outcome === 'provisioned')
+        this.#logger.info('provisioned the TPM keystore', { profile: profile.name, dir: this.#store.dir });
     } catch (error) {
       const cause = toCosignkitError(error, 'BACKEND_FAILURE');
       if (cause.code === 'BACKEND_UNAVAILABLE') throw cause;
-      throw new CosignkitError('BACKEND_UNAVAILABLE',
+      throw new CosignkitError(
+        'BACKEND_UNAVAILABLE',
         `the TPM keystore ${this.#store.dir} is not provisioned for ${profile.curve.toUpperCase()} keys and provisioning failed ` +
-        `(${cause.message}); a TPM whose owner hierarchy has a password cannot be provisioned by cosignkit`,
-        { cause, details: { ...cause.details, reason: 'not-provisioned' } });
+          `(${cause.message}); a TPM whose owner hierarchy has a password cannot be provisioned by cosignkit`,
+        { cause, details: { ...cause.details, reason: 'not-provisioned' } },
+      );
     } finally {
       await context.finalize();
     }
@@ -288,7 +319,13 @@ export class TpmKeyManager implements KeyManager {
         exported = await this.#context.exportKey(keyPath(profile, name), `reading TPM key "${name}"`);
       } catch (error) {
         const rc = rcOf(error);
-        if (rc === RC.FAPI_KEY_NOT_FOUND || rc === RC.FAPI_PATH_NOT_FOUND || rc === RC.FAPI_BAD_PATH || rc === RC.FAPI_NOT_PROVISIONED) continue;
+        if (
+          rc === RC.FAPI_KEY_NOT_FOUND ||
+          rc === RC.FAPI_PATH_NOT_FOUND ||
+          rc === RC.FAPI_BAD_PATH ||
+          rc === RC.FAPI_NOT_PROVISIONED
+        )
+          continue;
         throw error;
       }
       const publicKeyPem = exported.pem_ext_public;
@@ -333,6 +370,10 @@ async function flushStaleHandles(tcti: string, logger: Logger): Promise<void> {
       await run('tpm2_flushcontext', ['-T', tcti, flag], { env: { ...process.env, TSS2_LOG: 'all+NONE' } });
     }
   } catch (error) {
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot flush stale TPM handles with tpm2_flushcontext: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError(
+      'BACKEND_UNAVAILABLE',
+      `cannot flush stale TPM handles with tpm2_flushcontext: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseKeyRef, silentLogger, type BackendContext } from '@cosignkit/core';
 import { keyNameOf, tpmSettings } from './tpm-settings.js';
 
-const context = (env: Record<string, string>, options: Record<string, unknown> = {}): BackendContext =>
-  ({ options, env, logger: silentLogger, secrets: async () => '' });
+const context = (env: Record<string, string>, options: Record<string, unknown> = {}): BackendContext => ({
+  options,
+  env,
+  logger: silentLogger,
+  secrets: async () => '',
+});
 
 describe('tpm references and settings', () => {
   it('puts the keystore in the user data dir unless COSIGNKIT_TPM_HOME or the home option says otherwise', () => {
@@ -11,14 +15,21 @@ describe('tpm references and settings', () => {
     expect(tpmSettings(ref, context({ HOME: '/home/u' })).home).toBe('/home/u/.local/share/cosignkit/tpm');
     expect(tpmSettings(ref, context({ HOME: '/home/u', XDG_DATA_HOME: '/data' })).home).toBe('/data/cosignkit/tpm');
     expect(tpmSettings(ref, context({ HOME: '/home/u' }, { home: '/opt/tpm' })).home).toBe('/opt/tpm');
-    expect(tpmSettings(ref, context({ HOME: '/home/u', COSIGNKIT_TPM_HOME: '/env/tpm' }, { home: '/opt/tpm' })).home).toBe('/env/tpm');
+    expect(
+      tpmSettings(ref, context({ HOME: '/home/u', COSIGNKIT_TPM_HOME: '/env/tpm' }, { home: '/opt/tpm' })).home,
+    ).toBe('/env/tpm');
   });
 
   it('takes the TCTI from the reference, then the config, else the system default (empty)', () => {
     const env = { HOME: '/h' };
     expect(tpmSettings(parseKeyRef('tpm:k'), context(env)).tcti).toBe('');
-    expect(tpmSettings(parseKeyRef('tpm:k'), context(env, { tcti: 'device:/dev/tpmrm0' })).tcti).toBe('device:/dev/tpmrm0');
-    const fromRef = tpmSettings(parseKeyRef('tpm:k?tcti=swtpm%3Ahost%3D127.0.0.1%2Cport%3D2321'), context(env, { tcti: 'device:/dev/tpmrm0' }));
+    expect(tpmSettings(parseKeyRef('tpm:k'), context(env, { tcti: 'device:/dev/tpmrm0' })).tcti).toBe(
+      'device:/dev/tpmrm0',
+    );
+    const fromRef = tpmSettings(
+      parseKeyRef('tpm:k?tcti=swtpm%3Ahost%3D127.0.0.1%2Cport%3D2321'),
+      context(env, { tcti: 'device:/dev/tpmrm0' }),
+    );
     expect(fromRef).toMatchObject({ tcti: 'swtpm:host=127.0.0.1,port=2321', tctiInRef: true });
   });
 

@@ -30,8 +30,10 @@ const QUERY_KEYS = new Set(['curve', 'tcti']);
 export function keyNameOf(ref: KeyRef): string {
   const name = ref.path.replace(/^\/+/, '');
   if (name !== '' && !NAME.test(name)) {
-    throw new CosignkitError('KEY_REF_INVALID',
-      `key reference ${redactKeyRef(ref.text)}: a TPM key name is 1–64 letters, digits, ".", "_" or "-"`);
+    throw new CosignkitError(
+      'KEY_REF_INVALID',
+      `key reference ${redactKeyRef(ref.text)}: a TPM key name is 1–64 letters, digits, ".", "_" or "-"`,
+    );
   }
   return name;
 }
@@ -45,7 +47,10 @@ export function checkKeyName(name: string): void {
 export function tpmSettings(ref: KeyRef, ctx: BackendContext): TpmSettings {
   for (const key of Object.keys(ref.query)) {
     if (!QUERY_KEYS.has(key)) {
-      throw new CosignkitError('KEY_REF_INVALID', `key reference ${redactKeyRef(ref.text)}: unknown attribute "${key}" (tpm: takes curve, tcti)`);
+      throw new CosignkitError(
+        'KEY_REF_INVALID',
+        `key reference ${redactKeyRef(ref.text)}: unknown attribute "${key}" (tpm: takes curve, tcti)`,
+      );
     }
   }
   const curve = ref.query.curve?.toLowerCase();

@@ -14,7 +14,9 @@ const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 const CLI = join(ROOT, 'bin/cosignkit');
 // The key-tpm package does not depend on the CLI: without its build this file is skipped, and says so.
-const COSIGN = process.env.COSIGN_PATH ?? (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
+const COSIGN =
+  process.env.COSIGN_PATH ??
+  (existsSync(join(ROOT, '.tools/cosign/usr/bin/cosign')) ? join(ROOT, '.tools/cosign/usr/bin/cosign') : 'cosign');
 
 interface Ran {
   code: number;
@@ -41,7 +43,12 @@ beforeAll(async () => {
   tpm = await startSwtpm();
   dir = await mkdtemp(join(tmpdir(), 'cosignkit-tpm-cli-'));
   // The keystore home by environment, the TCTI by the project config file; no user config of the machine's.
-  env = { ...process.env, COSIGNKIT_TPM_HOME: join(dir, 'tpm-home'), XDG_CONFIG_HOME: join(dir, 'xdg'), XDG_DATA_HOME: join(dir, 'data') };
+  env = {
+    ...process.env,
+    COSIGNKIT_TPM_HOME: join(dir, 'tpm-home'),
+    XDG_CONFIG_HOME: join(dir, 'xdg'),
+    XDG_DATA_HOME: join(dir, 'data'),
+  };
   await writeFile(join(dir, 'cosignkit.config.json'), JSON.stringify({ backends: { tpm: { tcti: tpm.tcti } } }));
   await writeFile(join(dir, 'artifact.txt'), 'an artifact signed in a TPM\n');
 });
@@ -74,13 +81,38 @@ describe('cosignkit CLI with tpm keys', () => {
     expect(pub.code, pub.stderr).toBe(0);
     expect(pub.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     await writeFile(join(dir, 'release.pub'), pub.stdout);
-    const signed = await cosignkit('sign-blob', '--engine', 'native', '--key', 'tpm:release', '--output-signature', 'release.sig', 'artifact.txt');
+    const signed = await cosignkit(
+      'sign-blob',
+      '--engine',
+      'native',
+      '--key',
+      'tpm:release',
+      '--output-signature',
+      'release.sig',
+      'artifact.txt',
+    );
     expect(signed.code, signed.stderr).toBe(0);
-    const verified = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'release.sig', '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const verified = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release.pub',
+      '--signature',
+      'release.sig',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stderr).toContain('Verified OK');
     await writeFile(join(dir, 'other.txt'), 'another artifact\n');
-    const wrongFile = await sh(COSIGN, ['verify-blob', '--key', 'release.pub', '--signature', 'release.sig', '--insecure-ignore-tlog=true', 'other.txt']);
+    const wrongFile = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release.pub',
+      '--signature',
+      'release.sig',
+      '--insecure-ignore-tlog=true',
+      'other.txt',
+    ]);
     expect(wrongFile.code).not.toBe(0);
   });
 
@@ -89,11 +121,36 @@ describe('cosignkit CLI with tpm keys', () => {
     const pub = await cosignkit('public-key', '--key', 'tpm:release384');
     expect(pub.code, pub.stderr).toBe(0);
     await writeFile(join(dir, 'release384.pub'), pub.stdout);
-    const signed = await cosignkit('sign-blob', '--engine', 'native', '--key', 'tpm:release384', '--output-signature', 'release384.sig', 'artifact.txt');
+    const signed = await cosignkit(
+      'sign-blob',
+      '--engine',
+      'native',
+      '--key',
+      'tpm:release384',
+      '--output-signature',
+      'release384.sig',
+      'artifact.txt',
+    );
     expect(signed.code, signed.stderr).toBe(0);
-    const verified = await sh(COSIGN, ['verify-blob', '--key', 'release384.pub', '--signature', 'release384.sig', '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const verified = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release384.pub',
+      '--signature',
+      'release384.sig',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(verified.code, verified.stderr).toBe(0);
-    const crossed = await sh(COSIGN, ['verify-blob', '--key', 'release384.pub', '--signature', 'release.sig', '--insecure-ignore-tlog=true', 'artifact.txt']);
+    const crossed = await sh(COSIGN, [
+      'verify-blob',
+      '--key',
+      'release384.pub',
+      '--signature',
+      'release.sig',
+      '--insecure-ignore-tlog=true',
+      'artifact.txt',
+    ]);
     expect(crossed.code).not.toBe(0);
   });
 

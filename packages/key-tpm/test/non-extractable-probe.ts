@@ -11,7 +11,9 @@ export async function proveTpmNonExtractable(manager: KeyManager, keyId: string)
   const attributes = await manager.keyAttributes(keyId);
   const missing = (['fixedTPM', 'fixedParent', 'sensitiveDataOrigin'] as const).filter((a) => !attributes[a]);
   if (missing.length > 0) {
-    throw new Error(`TPM key ${keyId} can leave the TPM: ${missing.join(', ')} not set ` +
-      `(TPMA_OBJECT 0x${attributes.objectAttributes.toString(16)})`);
+    throw new Error(
+      `TPM key ${keyId} can leave the TPM: ${missing.join(', ')} not set ` +
+        `(TPMA_OBJECT 0x${attributes.objectAttributes.toString(16)})`,
+    );
   }
 }

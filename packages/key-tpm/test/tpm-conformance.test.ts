@@ -9,7 +9,11 @@ import { proveTpmNonExtractable } from './non-extractable-probe.js';
 import { startSwtpm, type Swtpm } from './swtpm-harness.js';
 
 // One swtpm and one keystore home per suite; the kit calls storeRef once.
-function suite(name: string, query: string, algorithms: Parameters<typeof keyBackendConformance>[0]['algorithms']): void {
+function suite(
+  name: string,
+  query: string,
+  algorithms: Parameters<typeof keyBackendConformance>[0]['algorithms'],
+): void {
   let tpm: Swtpm | undefined;
   // The kit takes the context when the file loads, so the keystore home exists before the swtpm does.
   const home = mkdtempSync(join(tmpdir(), 'cosignkit-tpm-home-'));

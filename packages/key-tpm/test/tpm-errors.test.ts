@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CosignkitError, parseKeyRef } from '@cosignkit/core';
-import { backend, TpmKeyManager } from '../src/index.js';
+import { backend, type TpmKeyManager } from '../src/index.js';
 import { testContext } from './context.js';
 import { startSwtpm, type Swtpm } from './swtpm-harness.js';
 
@@ -44,7 +44,9 @@ describe('tpm backend: errors with stable codes', () => {
     const message = Buffer.from('hello tpm');
     const signature = await manager.signDigest('known', createHash('sha256').update(message).digest());
     expect(signature[0]).toBe(0x30);
-    expect(verify('sha256', message, { key: await manager.getPublicKeyPem('known'), dsaEncoding: 'der' }, signature)).toBe(true);
+    expect(
+      verify('sha256', message, { key: await manager.getPublicKeyPem('known'), dsaEncoding: 'der' }, signature),
+    ).toBe(true);
   });
 
   it('signWith "fapi" (Fapi_Sign) makes signatures the same key verifies, and refuses a bad option', async () => {
@@ -56,13 +58,17 @@ describe('tpm backend: errors with stable codes', () => {
     } finally {
       await viaFapi.close();
     }
-    expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${tpm.tcti}`), testContext(home, { signWith: 'pkcs11' })))).toMatch(/^USAGE/);
+    expect(
+      await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${tpm.tcti}`), testContext(home, { signWith: 'pkcs11' }))),
+    ).toMatch(/^USAGE/);
   });
 
   it('keeps signing across a TPM reset (saved contexts die with it; the key is loaded again)', async () => {
     const before = await manager.signDigest('known', new Uint8Array(32));
     await run('swtpm_ioctl', ['--tcp', `127.0.0.1:${tpm.ctrlPort}`, '-i']);
-    await run('tpm2_startup', ['-c', '-T', tpm.tcti], { env: { ...process.env, TSS2_LOG: 'all+NONE' } }).catch(() => undefined);
+    await run('tpm2_startup', ['-c', '-T', tpm.tcti], { env: { ...process.env, TSS2_LOG: 'all+NONE' } }).catch(
+      () => undefined,
+    );
     const message = Buffer.from('after the reset');
     const after = await manager.signDigest('known', createHash('sha256').update(message).digest());
     expect(await manager.verifySignature('known', after, message)).toBe(true);
@@ -81,7 +87,9 @@ describe('tpm backend: errors with stable codes', () => {
   });
 
   it('a second key with a taken name is KEY_EXISTS, whatever its curve', async () => {
-    expect(await codeOf(manager.generateKeyPair({ label: 'known', algorithm: 'ecdsa-p384-sha384' }))).toMatch(/^KEY_EXISTS/);
+    expect(await codeOf(manager.generateKeyPair({ label: 'known', algorithm: 'ecdsa-p384-sha384' }))).toMatch(
+      /^KEY_EXISTS/,
+    );
   });
 
   it('a reference the backend cannot read is KEY_REF_INVALID', async () => {
@@ -111,12 +119,17 @@ describe('tpm backend: errors with stable codes', () => {
       await opened.signDigest(info.id, new Uint8Array(32)); // the ESYS connection is open now
       const idle = await backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome));
       await down.kill();
-      expect(await codeOf(opened.signDigest(info.id, new Uint8Array(32)))).toMatch(/^BACKEND_UNAVAILABLE: .*cannot reach the TPM/);
-      expect(await codeOf(idle.signDigest(info.id, new Uint8Array(32)))).toMatch(/^BACKEND_UNAVAILABLE: .*cannot reach the TPM/);
+      expect(await codeOf(opened.signDigest(info.id, new Uint8Array(32)))).toMatch(
+        /^BACKEND_UNAVAILABLE: .*cannot reach the TPM/,
+      );
+      expect(await codeOf(idle.signDigest(info.id, new Uint8Array(32)))).toMatch(
+        /^BACKEND_UNAVAILABLE: .*cannot reach the TPM/,
+      );
       await opened.close();
       await idle.close();
-      expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome))))
-        .toMatch(/^BACKEND_UNAVAILABLE: .*swtpm:host=127\.0\.0\.1/);
+      expect(await codeOf(backend.open(parseKeyRef(`tpm:?tcti=${down.tcti}`), testContext(downHome)))).toMatch(
+        /^BACKEND_UNAVAILABLE: .*swtpm:host=127\.0\.0\.1/,
+      );
     } finally {
       await down.stop();
       await rm(downHome, { recursive: true, force: true });
@@ -128,7 +141,9 @@ describe('tpm backend: errors with stable codes', () => {
     const lockedHome = await mkdtemp(join(tmpdir(), 'cosignkit-tpm-home-'));
     const authFile = join(lockedHome, 'owner-auth');
     await writeFile(authFile, 'owner-secret', { mode: 0o600 });
-    await run('tpm2_changeauth', ['-T', locked.tcti, '-c', 'owner', `file:${authFile}`], { env: { ...process.env, TSS2_LOG: 'all+NONE' } });
+    await run('tpm2_changeauth', ['-T', locked.tcti, '-c', 'owner', `file:${authFile}`], {
+      env: { ...process.env, TSS2_LOG: 'all+NONE' },
+    });
     const opened = await backend.open(parseKeyRef(`tpm:?tcti=${locked.tcti}`), testContext(lockedHome));
     try {
       const failure = await codeOf(opened.generateKeyPair({ label: 'k' }));

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CosignkitError, parseKeyRef } from '@cosignkit/core';
-import { backend, TpmKeyManager } from '../src/index.js';
+import { type CosignkitError, parseKeyRef } from '@cosignkit/core';
+import { backend, type TpmKeyManager } from '../src/index.js';
 import { FapiContext } from '../src/fapi/fapi-context.js';
 import { loadFapi } from '../src/fapi/fapi-library.js';
 import { prepareStore } from '../src/fapi/fapi-store.js';
@@ -50,7 +50,11 @@ describe('tpm backend: non-extractable probe and stale TPM handles', () => {
   it('a TPM full of leftover objects (0x902) is reported with the fix, and flushed when the options allow it', async () => {
     // A refused duplication makes FAPI leave its loaded objects behind: repeat until the TPM's object slots are full.
     await raw.createKey('/P_ECCP256SHA256/HS/SRK/parent', 'decrypt,restricted,noDa', 'test');
-    await raw.importObject('/ext/parent', JSON.stringify(await raw.exportKey('/P_ECCP256SHA256/HS/SRK/parent', 'test')), 'test');
+    await raw.importObject(
+      '/ext/parent',
+      JSON.stringify(await raw.exportKey('/P_ECCP256SHA256/HS/SRK/parent', 'test')),
+      'test',
+    );
     let rc: unknown;
     for (let i = 0; i < 8 && rc !== 0x902; i++) {
       rc = await raw.exportKey('/P_ECCP256SHA256/HS/SRK/k', 'test', '/ext/parent').then(
@@ -64,14 +68,18 @@ describe('tpm backend: non-extractable probe and stale TPM handles', () => {
     try {
       await expect(plain.signDigest('k', digest)).rejects.toMatchObject({
         code: 'BACKEND_UNAVAILABLE',
-        message: expect.stringMatching(/out of object memory \(0x902\).*fix: tpm2_flushcontext -T 'swtpm:host=127\.0\.0\.1,port=\d+' --transient-object/),
+        message: expect.stringMatching(
+          /out of object memory \(0x902\).*fix: tpm2_flushcontext -T 'swtpm:host=127\.0\.0\.1,port=\d+' --transient-object/,
+        ),
       });
     } finally {
       await plain.close();
     }
 
-    const recovering = (await backend.open(parseKeyRef(`tpm:k?tcti=${tpm.tcti}`),
-      testContext(home, { flushStaleHandles: true }))) as TpmKeyManager;
+    const recovering = (await backend.open(
+      parseKeyRef(`tpm:k?tcti=${tpm.tcti}`),
+      testContext(home, { flushStaleHandles: true }),
+    )) as TpmKeyManager;
     try {
       const signature = await recovering.signDigest('k', digest);
       expect(await recovering.verifySignature('k', signature, Buffer.from('recovery'))).toBe(true);

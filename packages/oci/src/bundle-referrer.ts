@@ -45,12 +45,23 @@ export async function attachBundleReferrer(
   const digest = sha256Digest(bytes);
   const { subjectAccepted } = await client.putManifestDetailed(target, digest, bytes, MEDIA_TYPES.ociManifest);
   if (subjectAccepted) return digest;
-  const entry: Descriptor = { mediaType: MEDIA_TYPES.ociManifest, digest, size: bytes.length, artifactType: MEDIA_TYPES.sigstoreBundle, annotations };
+  const entry: Descriptor = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest,
+    size: bytes.length,
+    artifactType: MEDIA_TYPES.sigstoreBundle,
+    annotations,
+  };
   await updateFallbackIndex(client, target, subject.digest, entry);
   return digest;
 }
 
-async function updateFallbackIndex(client: RegistryClient, target: Repository, subjectDigest: string, entry: Descriptor): Promise<void> {
+async function updateFallbackIndex(
+  client: RegistryClient,
+  target: Repository,
+  subjectDigest: string,
+  entry: Descriptor,
+): Promise<void> {
   const tag = subjectDigest.replace(':', '-');
   await withSubjectLock(`${target.registry}/${target.repository}:${tag}`, async () => {
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -60,7 +71,10 @@ async function updateFallbackIndex(client: RegistryClient, target: Repository, s
       await client.putManifest(target, tag, Buffer.from(JSON.stringify(next)), MEDIA_TYPES.ociIndex);
       // The loop re-reads: a writer on another machine that overwrote the index gets our entry merged again.
     }
-    throw new CosignkitError('REGISTRY_ERROR', `the referrers index ${target.registry}/${target.repository}:${tag} kept being overwritten`);
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `the referrers index ${target.registry}/${target.repository}:${tag} kept being overwritten`,
+    );
   });
 }
 
@@ -74,31 +88,49 @@ async function readIndex(client: RegistryClient, target: Repository, tag: string
   } catch {
     // fall through to the error below
   }
-  throw new CosignkitError('NOT_AN_IMAGE', `${target.repository}:${tag} is not an OCI index, so it cannot hold referrers`);
+  throw new CosignkitError(
+    'NOT_AN_IMAGE',
+    `${target.repository}:${tag} is not an OCI index, so it cannot hold referrers`,
+  );
 }
 
 /**
  * The Sigstore bundles referring to `subjectDigest`. cosign 2.5 writes fallback entries whose artifactType is
  * the empty config's type, so each candidate manifest is read and its own artifactType checked.
  */
-export async function readBundleReferrers(client: RegistryClient, target: Repository, subjectDigest: string): Promise<BundleReferrer[]> {
+export async function readBundleReferrers(
+  client: RegistryClient,
+  target: Repository,
+  subjectDigest: string,
+): Promise<BundleReferrer[]> {
   const { index } = await client.referrers(target, subjectDigest);
-  const candidates = (index.manifests ?? []).filter((d) =>
-    d.artifactType === undefined || d.artifactType === MEDIA_TYPES.sigstoreBundle || d.artifactType === MEDIA_TYPES.ociEmpty);
-  const found = await Promise.all(candidates.map(async (d): Promise<BundleReferrer | undefined> => {
-    const m = await client.findManifest(target, d.digest);
-    if (!m) return undefined;
-    let manifest: ImageManifest;
-    try {
-      manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
-    } catch {
-      return undefined;
-    }
-    const layer = manifest.layers?.[0];
-    const isBundle = (manifest.artifactType ?? manifest.config?.mediaType) === MEDIA_TYPES.sigstoreBundle
-      || layer?.mediaType === MEDIA_TYPES.sigstoreBundle;
-    if (!isBundle || !layer || manifest.subject?.digest !== subjectDigest) return undefined;
-    return { manifestDigest: d.digest, annotations: manifest.annotations ?? {}, bundle: await client.getBlob(target, layer.digest, MAX_BUNDLE) };
-  }));
+  const candidates = (index.manifests ?? []).filter(
+    (d) =>
+      d.artifactType === undefined ||
+      d.artifactType === MEDIA_TYPES.sigstoreBundle ||
+      d.artifactType === MEDIA_TYPES.ociEmpty,
+  );
+  const found = await Promise.all(
+    candidates.map(async (d): Promise<BundleReferrer | undefined> => {
+      const m = await client.findManifest(target, d.digest);
+      if (!m) return undefined;
+      let manifest: ImageManifest;
+      try {
+        manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
+      } catch {
+        return undefined;
+      }
+      const layer = manifest.layers?.[0];
+      const isBundle =
+        (manifest.artifactType ?? manifest.config?.mediaType) === MEDIA_TYPES.sigstoreBundle ||
+        layer?.mediaType === MEDIA_TYPES.sigstoreBundle;
+      if (!isBundle || !layer || manifest.subject?.digest !== subjectDigest) return undefined;
+      return {
+        manifestDigest: d.digest,
+        annotations: manifest.annotations ?? {},
+        bundle: await client.getBlob(target, layer.digest, MAX_BUNDLE),
+      };
+    }),
+  );
   return found.filter((b): b is BundleReferrer => b !== undefined);
 }

@@ -26,7 +26,10 @@ export function dockerConfigCredentials(env: NodeJS.ProcessEnv = process.env): C
   return async (registry) => {
     config ??= readDockerConfig(env);
     const c = await config;
-    const keys = registry === 'index.docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [registry, `https://${registry}`, `http://${registry}`];
+    const keys =
+      registry === 'index.docker.io'
+        ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+        : [registry, `https://${registry}`, `http://${registry}`];
     const helper = keys.map((k) => c.credHelpers?.[k]).find(Boolean);
     if (helper) return fromHelper(helper, keys[0]!, env);
     const auth = keys.map((k) => c.auths?.[k]).find(Boolean);
@@ -48,7 +51,9 @@ async function readDockerConfig(env: NodeJS.ProcessEnv): Promise<DockerConfig> {
     return JSON.parse(await readFile(path, 'utf8')) as DockerConfig;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new CosignkitError('USAGE', `cannot read docker config ${path}: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('USAGE', `cannot read docker config ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -59,7 +64,14 @@ function fromHelper(helper: string, server: string, env: NodeJS.ProcessEnv): Pro
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', (error) =>
-      reject(new CosignkitError('BACKEND_UNAVAILABLE', `credential helper docker-credential-${helper} cannot run: ${error.message}`, { cause: error })));
+      reject(
+        new CosignkitError(
+          'BACKEND_UNAVAILABLE',
+          `credential helper docker-credential-${helper} cannot run: ${error.message}`,
+          { cause: error },
+        ),
+      ),
+    );
     child.on('close', (code) => {
       if (code !== 0) return resolve(undefined); // "credentials not found" exits non-zero
       try {

@@ -7,15 +7,17 @@ import { MEDIA_TYPES } from './media-types.js';
 /** A v0.3 Sigstore bundle carrying a DSSE envelope, key-based, no log: cosign's field order. */
 export function dsseBundleJson(envelope: DsseEnvelope, publicKey: KeyObject): Buffer {
   const hint = createHash('sha256').update(spkiDer(publicKey)).digest('base64');
-  return Buffer.from(JSON.stringify({
-    mediaType: MEDIA_TYPES.sigstoreBundle,
-    verificationMaterial: { publicKey: { hint } },
-    dsseEnvelope: {
-      payload: envelope.payload,
-      payloadType: envelope.payloadType,
-      signatures: envelope.signatures.map((s) => ({ sig: s.sig })),
-    },
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      mediaType: MEDIA_TYPES.sigstoreBundle,
+      verificationMaterial: { publicKey: { hint } },
+      dsseEnvelope: {
+        payload: envelope.payload,
+        payloadType: envelope.payloadType,
+        signatures: envelope.signatures.map((s) => ({ sig: s.sig })),
+      },
+    }),
+  );
 }
 
 const BUNDLE_TYPES = new Set([
@@ -37,7 +39,10 @@ export function envelopeOfBundle(bytes: Buffer, where: string): DsseEnvelope {
     throw new CosignkitError('BUNDLE_MALFORMED', `${where} is not a Sigstore bundle`);
   }
   if (!bundle.dsseEnvelope) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `${where} carries no DSSE envelope (message-signature bundles of images are not supported)`);
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `${where} carries no DSSE envelope (message-signature bundles of images are not supported)`,
+    );
   }
   return parseDsse(bundle.dsseEnvelope, `${where} envelope`);
 }

@@ -18,7 +18,13 @@ export interface DsseEnvelope {
 }
 
 /** One signature with keyid "" as cosign writes it (verifiers then try their key). */
-export async function signDsse(manager: KeyManager, keyId: string, payloadType: string, payload: Buffer, signal?: AbortSignal): Promise<DsseEnvelope> {
+export async function signDsse(
+  manager: KeyManager,
+  keyId: string,
+  payloadType: string,
+  payload: Buffer,
+  signal?: AbortSignal,
+): Promise<DsseEnvelope> {
   const sig = await signPayload(manager, keyId, pae(payloadType, payload), signal);
   return { payloadType, payload: payload.toString('base64'), signatures: [{ keyid: '', sig: sig.toString('base64') }] };
 }
@@ -36,8 +42,13 @@ export function verifyDsse(envelope: DsseEnvelope, keys: readonly KeyObject[]): 
 
 export function parseDsse(value: unknown, where: string): DsseEnvelope {
   const e = value as Partial<DsseEnvelope> | null;
-  if (!e || typeof e.payloadType !== 'string' || typeof e.payload !== 'string' || !Array.isArray(e.signatures)
-    || !e.signatures.every((s) => s && typeof s.sig === 'string')) {
+  if (
+    !e ||
+    typeof e.payloadType !== 'string' ||
+    typeof e.payload !== 'string' ||
+    !Array.isArray(e.signatures) ||
+    !e.signatures.every((s) => s && typeof s.sig === 'string')
+  ) {
     throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is not a DSSE envelope`);
   }
   return { payloadType: e.payloadType, payload: e.payload, signatures: e.signatures };
@@ -51,7 +62,10 @@ export interface StatementFacts {
 /** The parts of an in-toto statement (v0.1 or v1) a verifier checks. */
 export function readStatementFacts(envelope: DsseEnvelope, where: string): StatementFacts {
   if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `${where}: payloadType is ${envelope.payloadType}, not an in-toto statement`);
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `${where}: payloadType is ${envelope.payloadType}, not an in-toto statement`,
+    );
   }
   let s: { _type?: unknown; predicateType?: unknown; subject?: unknown };
   try {

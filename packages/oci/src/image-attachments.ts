@@ -15,10 +15,18 @@ export interface Attachment {
   items: string[];
 }
 
-const SUFFIXES: readonly [SignatureSuffix, AttachmentKind][] = [['sig', 'signature'], ['att', 'attestation'], ['sbom', 'sbom']];
+const SUFFIXES: readonly [SignatureSuffix, AttachmentKind][] = [
+  ['sig', 'signature'],
+  ['att', 'attestation'],
+  ['sbom', 'sbom'],
+];
 
 /** What is attached to an image (cosign tree): legacy tag images and bundle referrers. */
-export async function listAttachments(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<{ digest: string; repository: string; attachments: Attachment[] }> {
+export async function listAttachments(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ digest: string; repository: string; attachments: Attachment[] }> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const attachments: Attachment[] = [];
@@ -31,7 +39,12 @@ export async function listAttachments(client: RegistryClient, image: string, env
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
     const type = r.annotations[BUNDLE_ANNOTATIONS.predicateType] ?? '';
-    attachments.push({ kind: type === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation', via: 'referrer', reference: r.manifestDigest, items: [type] });
+    attachments.push({
+      kind: type === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation',
+      via: 'referrer',
+      reference: r.manifestDigest,
+      items: [type],
+    });
   }
   return { digest: resolved.digest, repository: `${target.registry}/${target.repository}`, attachments };
 }
@@ -69,32 +82,48 @@ export async function cleanAttachments(
       const parsed = parseJsonOr(index.bytes, { manifests: [] }) as { manifests: { digest: string }[] };
       const gone = new Set(chosen.map((a) => a.reference));
       parsed.manifests = parsed.manifests.filter((d) => !gone.has(d.digest));
-      await client.putManifest(target, tag, Buffer.from(JSON.stringify(parsed)), 'application/vnd.oci.image.index.v1+json');
+      await client.putManifest(
+        target,
+        tag,
+        Buffer.from(JSON.stringify(parsed)),
+        'application/vnd.oci.image.index.v1+json',
+      );
     }
   }
   return { digest: resolved.digest, removed };
 }
 
 /** cosign download signature: one object per signature, cosign's field names. */
-export async function downloadSignatures(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>[]> {
+export async function downloadSignatures(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, unknown>[]> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
-  const out: Record<string, unknown>[] = (await readSignatureLayers(client, target, resolved.digest, 'sig')).map((l) => ({
-    Base64Signature: l.annotations[SIGNATURE_ANNOTATION] ?? '',
-    Payload: l.bytes.toString('base64'),
-    Cert: null,
-    Chain: null,
-    Bundle: null,
-    RFC3161Timestamp: null,
-  }));
+  const out: Record<string, unknown>[] = (await readSignatureLayers(client, target, resolved.digest, 'sig')).map(
+    (l) => ({
+      Base64Signature: l.annotations[SIGNATURE_ANNOTATION] ?? '',
+      Payload: l.bytes.toString('base64'),
+      Cert: null,
+      Chain: null,
+      Bundle: null,
+      RFC3161Timestamp: null,
+    }),
+  );
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE)
+      out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
 }
 
 /** cosign download attestation: the DSSE envelopes (legacy) and the bundles (referrers). */
-export async function downloadAttestations(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>[]> {
+export async function downloadAttestations(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, unknown>[]> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const out: Record<string, unknown>[] = [];
@@ -102,7 +131,8 @@ export async function downloadAttestations(client: RegistryClient, image: string
     out.push(parseJsonOr(l.bytes, { unparsable: l.bytes.toString('base64') }));
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE)
+      out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
 }

@@ -48,7 +48,11 @@ export interface ImageAttestation {
   envelope: DsseEnvelope;
 }
 
-export async function attestImage(client: RegistryClient, image: string | ResolvedImage, o: AttestImageOptions): Promise<ImageAttestation> {
+export async function attestImage(
+  client: RegistryClient,
+  image: string | ResolvedImage,
+  o: AttestImageOptions,
+): Promise<ImageAttestation> {
   const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
   const target = signatureRepository(resolved, o.env);
   const where = `${target.registry}/${target.repository}`;
@@ -90,14 +94,16 @@ export async function verifyImageAttestations(
     readBundleReferrers(client, target, resolved.digest),
   ]);
   const found: FoundSignature[] = [];
-  const wanted = (type: string | undefined): boolean => o.predicateType === undefined || type === undefined || type === o.predicateType;
+  const wanted = (type: string | undefined): boolean =>
+    o.predicateType === undefined || type === undefined || type === o.predicateType;
   const tag = signatureTag(resolved.digest, 'att');
   for (const [i, layer] of layers.entries()) {
     const where = `${tag} layer ${i}`;
     if (!wanted(layer.annotations.predicateType)) continue;
     let envelope: DsseEnvelope;
     try {
-      if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
+      if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope)
+        throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
       envelope = parseDsse(parseJson(layer.bytes, where), where);
     } catch (error) {
       if (!CosignkitError.isInstance(error)) throw error;
@@ -121,7 +127,11 @@ export async function verifyImageAttestations(
       continue;
     }
     const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
-    if (checked.predicateType === COSIGN_SIGN_PREDICATE || (checked.predicateType !== undefined && !wanted(checked.predicateType))) continue;
+    if (
+      checked.predicateType === COSIGN_SIGN_PREDICATE ||
+      (checked.predicateType !== undefined && !wanted(checked.predicateType))
+    )
+      continue;
     found.push({ format: 'bundle', ...checked.result });
   }
   return { digest: resolved.digest, found };

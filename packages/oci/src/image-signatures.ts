@@ -76,7 +76,11 @@ export interface ImageSignature {
   repository: string;
 }
 
-export async function signImage(client: RegistryClient, image: string | ResolvedImage, o: SignImageOptions): Promise<ImageSignature> {
+export async function signImage(
+  client: RegistryClient,
+  image: string | ResolvedImage,
+  o: SignImageOptions,
+): Promise<ImageSignature> {
   const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
   const target = signatureRepository(resolved, o.env);
   const where = `${target.registry}/${target.repository}`;
@@ -88,21 +92,35 @@ export async function signImage(client: RegistryClient, image: string | Resolved
       bytes: payload,
       annotations: { [SIGNATURE_ANNOTATION]: b64 },
     });
-    return { digest: resolved.digest, format: 'legacy', location: `${where}:${tag}`, signature: b64, repository: where };
+    return {
+      digest: resolved.digest,
+      format: 'legacy',
+      location: `${where}:${tag}`,
+      signature: b64,
+      repository: where,
+    };
   }
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
-    predicateType: COSIGN_SIGN_PREDICATE,
-    predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
-  }));
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
+      predicateType: COSIGN_SIGN_PREDICATE,
+      predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
+    }),
+  );
   const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
   const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
   const manifestDigest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
     [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
     [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE,
   });
-  return { digest: resolved.digest, format: 'bundle', location: `${where}@${manifestDigest}`, signature: envelope.signatures[0]!.sig, repository: where };
+  return {
+    digest: resolved.digest,
+    format: 'bundle',
+    location: `${where}@${manifestDigest}`,
+    signature: envelope.signatures[0]!.sig,
+    repository: where,
+  };
 }
 
 export function subjectOf(image: ResolvedImage): { mediaType: string; digest: string; size: number } {
@@ -162,11 +180,20 @@ export async function verifyImageSignatures(
     } else if (claimed.manifestDigest !== resolved.digest) {
       fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
     } else {
-      found.push({ format: 'legacy', verified: true, keyFingerprint: fingerprintOf(key), payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown> });
+      found.push({
+        format: 'legacy',
+        verified: true,
+        keyFingerprint: fingerprintOf(key),
+        payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown>,
+      });
     }
   }
   for (const r of referrers) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] && r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) continue;
+    if (
+      r.annotations[BUNDLE_ANNOTATIONS.predicateType] &&
+      r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE
+    )
+      continue;
     const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, publicKeys);
     if (checked.predicateType !== undefined && checked.predicateType !== COSIGN_SIGN_PREDICATE) continue;
     found.push({ format: 'bundle', ...checked.result });
@@ -209,11 +236,28 @@ export function checkStatementEnvelope(
   const payload = { predicateType: facts.predicateType, subjects: facts.subjects };
   const key = verifyDsse(envelope, publicKeys);
   if (!key) {
-    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` } } };
+    return {
+      predicateType: facts.predicateType,
+      result: {
+        verified: false,
+        payload,
+        failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` },
+      },
+    };
   }
   const hex = digest.slice('sha256:'.length);
   if (!facts.subjects.some((s) => s?.digest?.sha256 === hex)) {
-    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no subject of the statement is ${digest}` } } };
+    return {
+      predicateType: facts.predicateType,
+      result: {
+        verified: false,
+        payload,
+        failure: { code: 'VERIFICATION_FAILED', message: `${where}: no subject of the statement is ${digest}` },
+      },
+    };
   }
-  return { predicateType: facts.predicateType, result: { verified: true, keyFingerprint: fingerprintOf(key), payload } };
+  return {
+    predicateType: facts.predicateType,
+    result: { verified: true, keyFingerprint: fingerprintOf(key), payload },
+  };
 }

@@ -35,7 +35,11 @@ export async function answerChallenge(
 ): Promise<string> {
   const creds = await credentials(registry);
   if (challenge.scheme === 'basic') {
-    if (!creds) throw new CosignkitError('REGISTRY_AUTH', `${registry} asks for a login and no credentials were found (docker login ${registry})`);
+    if (!creds)
+      throw new CosignkitError(
+        'REGISTRY_AUTH',
+        `${registry} asks for a login and no credentials were found (docker login ${registry})`,
+      );
     return basicHeader(creds);
   }
   const realm = challenge.params.realm;
@@ -50,9 +54,13 @@ export async function answerChallenge(
     throw new CosignkitError('REGISTRY_UNAVAILABLE', `token server ${url.origin} cannot be reached`, { cause: error });
   }
   if (response.status === 401 || response.status === 403) {
-    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} refused the credentials (HTTP ${response.status})`);
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `token server for ${registry} refused the credentials (HTTP ${response.status})`,
+    );
   }
-  if (!response.ok) throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered HTTP ${response.status}`);
+  if (!response.ok)
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered HTTP ${response.status}`);
   const body = (await response.json()) as { token?: string; access_token?: string };
   const token = body.token ?? body.access_token;
   if (!token) throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} returned no token`);

@@ -46,7 +46,12 @@ export class RegistryClient {
   async resolve(repo: Repository, reference: string): Promise<{ digest: string; mediaType: string; size: number }> {
     const response = await this.#request(repo, 'HEAD', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
     const digest = response.headers.get('docker-content-digest');
-    if (!digest) return this.getManifest(repo, reference).then((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.bytes.length }));
+    if (!digest)
+      return this.getManifest(repo, reference).then((m) => ({
+        digest: m.digest,
+        mediaType: m.mediaType,
+        size: m.bytes.length,
+      }));
     return { digest, mediaType: contentType(response), size: Number(response.headers.get('content-length') ?? 0) };
   }
 
@@ -55,7 +60,10 @@ export class RegistryClient {
     const bytes = Buffer.from(await response.arrayBuffer());
     const digest = sha256Digest(bytes);
     if (reference.startsWith('sha256:') && reference !== digest) {
-      throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} returned a manifest whose digest is not ${reference}`);
+      throw new CosignkitError(
+        'REGISTRY_ERROR',
+        `${repo.registry} returned a manifest whose digest is not ${reference}`,
+      );
     }
     return { digest, mediaType: contentType(response) || mediaTypeOf(bytes), bytes };
   }
@@ -77,8 +85,17 @@ export class RegistryClient {
   }
 
   /** PUT a manifest; `subjectAccepted` is true when the registry indexed its `subject` (OCI-Subject header). */
-  async putManifestDetailed(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
-    const response = await this.#request(repo, 'PUT', `manifests/${reference}`, { body: bytes, contentType: mediaType, action: 'pull,push' });
+  async putManifestDetailed(
+    repo: Repository,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectAccepted: boolean }> {
+    const response = await this.#request(repo, 'PUT', `manifests/${reference}`, {
+      body: bytes,
+      contentType: mediaType,
+      action: 'pull,push',
+    });
     await response.body?.cancel();
     return { digest: sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
   }
@@ -106,7 +123,12 @@ export class RegistryClient {
     if (!location) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} gave no upload location`);
     const url = new URL(location, this.#base(repo.registry));
     url.searchParams.set('digest', digest);
-    await this.#request(repo, 'PUT', url.href, { body: bytes, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
+    await this.#request(repo, 'PUT', url.href, {
+      body: bytes,
+      contentType: 'application/octet-stream',
+      action: 'pull,push',
+      expect: [201],
+    });
     return digest;
   }
 
@@ -114,14 +136,25 @@ export class RegistryClient {
    * Uploads a blob streamed from `open()` (a file): the digest and size are known beforehand, so the body is
    * never held in memory.
    */
-  async pushBlobStream(repo: Repository, digest: string, size: number, open: () => ReadableStream<Uint8Array>): Promise<string> {
+  async pushBlobStream(
+    repo: Repository,
+    digest: string,
+    size: number,
+    open: () => ReadableStream<Uint8Array>,
+  ): Promise<string> {
     if (await this.hasBlob(repo, digest)) return digest;
     const started = await this.#request(repo, 'POST', 'blobs/uploads/', { action: 'pull,push', expect: [202] });
     const location = started.headers.get('location');
     if (!location) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} gave no upload location`);
     const url = new URL(location, this.#base(repo.registry));
     url.searchParams.set('digest', digest);
-    await this.#request(repo, 'PUT', url.href, { stream: open, size, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
+    await this.#request(repo, 'PUT', url.href, {
+      stream: open,
+      size,
+      contentType: 'application/octet-stream',
+      action: 'pull,push',
+      expect: [201],
+    });
     return digest;
   }
 
@@ -130,7 +163,8 @@ export class RegistryClient {
     const size = Number(response.headers.get('content-length') ?? 0);
     if (size > maxBytes) throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} is larger than ${maxBytes} bytes`);
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (sha256Digest(bytes) !== digest) throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} does not match its digest`);
+    if (sha256Digest(bytes) !== digest)
+      throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} does not match its digest`);
     return bytes;
   }
 
@@ -209,10 +243,21 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       try {
         const body = o.stream ? o.stream() : o.body;
-        return await this.#fetch(url, { method, headers, body, signal: this.#options.signal, redirect: 'follow', ...(o.stream ? { duplex: 'half' } : {}) } as RequestInit);
+        return await this.#fetch(url, {
+          method,
+          headers,
+          body,
+          signal: this.#options.signal,
+          redirect: 'follow',
+          ...(o.stream ? { duplex: 'half' } : {}),
+        } as RequestInit);
       } catch (error) {
         if ((error as Error).name === 'AbortError') throw new CosignkitError('ABORTED', 'the operation was aborted');
-        throw new CosignkitError('REGISTRY_UNAVAILABLE', `registry ${repo.registry} cannot be reached: ${causeOf(error)}`, { cause: error });
+        throw new CosignkitError(
+          'REGISTRY_UNAVAILABLE',
+          `registry ${repo.registry} cannot be reached: ${causeOf(error)}`,
+          { cause: error },
+        );
       }
     };
     let response = await send();
@@ -223,7 +268,11 @@ export class RegistryClient {
       // credentials, or send them to a realm of its choosing: only the registry's own challenges are answered.
       const from = new URL(response.url || url);
       if (from.origin !== registryOrigin) {
-        throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} sent the request to ${from.host}, which asks for a login: credentials go only to ${repo.registry}`, { details: { status: 401 } });
+        throw new CosignkitError(
+          'REGISTRY_AUTH',
+          `${repo.registry} sent the request to ${from.host}, which asks for a login: credentials go only to ${repo.registry}`,
+          { details: { status: 401 } },
+        );
       }
       if (!challenge) throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} refused the request (HTTP 401)`);
       this.#auth.set(key, await answerChallenge(challenge, repo.registry, scope, this.#credentials, this.#fetch));
@@ -235,7 +284,12 @@ export class RegistryClient {
   }
 }
 
-async function registryError(response: Response, repo: Repository, method: string, path: string): Promise<CosignkitError> {
+async function registryError(
+  response: Response,
+  repo: Repository,
+  method: string,
+  path: string,
+): Promise<CosignkitError> {
   const text = method === 'HEAD' ? '' : await response.text().catch(() => '');
   let detail = '';
   let codes: string[] = [];
@@ -249,12 +303,18 @@ async function registryError(response: Response, repo: Repository, method: strin
   const where = `${repo.registry}/${repo.repository} (${method} ${path.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*/, '')})`;
   const details = { status: response.status, registryCodes: codes };
   if (response.status === 401 || response.status === 403) {
-    return new CosignkitError('REGISTRY_AUTH', `${where}: access denied (HTTP ${response.status})${detail ? `: ${detail}` : ''}`, { details });
+    return new CosignkitError(
+      'REGISTRY_AUTH',
+      `${where}: access denied (HTTP ${response.status})${detail ? `: ${detail}` : ''}`,
+      { details },
+    );
   }
   if (response.status === 404) {
     return new CosignkitError('IMAGE_NOT_FOUND', `${where}: not found${detail ? ` (${detail})` : ''}`, { details });
   }
-  return new CosignkitError('REGISTRY_ERROR', `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, { details });
+  return new CosignkitError('REGISTRY_ERROR', `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, {
+    details,
+  });
 }
 
 export function sha256Digest(bytes: Uint8Array): string {

@@ -41,11 +41,19 @@ export async function appendSignatureLayer(
       const existing = await readManifest(client, target, tag);
       if (existing?.manifest.layers.some(sameLayer)) return { tag, manifestDigest: existing.digest };
       const layers = [...(existing?.manifest.layers ?? [])];
-      layers.push({ mediaType: layer.mediaType, size: layer.bytes.length, digest: layerDigest, annotations: layer.annotations });
+      layers.push({
+        mediaType: layer.mediaType,
+        size: layer.bytes.length,
+        digest: layerDigest,
+        annotations: layer.annotations,
+      });
       await writeImage(client, target, tag, layers);
       // The loop re-reads: if another machine overwrote the tag meanwhile, our layer is merged in again.
     }
-    throw new CosignkitError('REGISTRY_ERROR', `the signature at ${target.registry}/${target.repository}:${tag} kept being overwritten`);
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `the signature at ${target.registry}/${target.repository}:${tag} kept being overwritten`,
+    );
   });
 }
 
@@ -81,21 +89,31 @@ async function readManifest(
     throw new CosignkitError('NOT_AN_IMAGE', `${target.repository}:${tag} is not a JSON manifest`, { cause: error });
   }
   if (!Array.isArray(manifest.layers)) {
-    throw new CosignkitError('NOT_AN_IMAGE', `${target.repository}:${tag} is not an image manifest (${found.mediaType || 'no media type'})`);
+    throw new CosignkitError(
+      'NOT_AN_IMAGE',
+      `${target.repository}:${tag} is not an image manifest (${found.mediaType || 'no media type'})`,
+    );
   }
   return { manifest, digest: found.digest };
 }
 
 /** Writes the config (as go-containerregistry derives it from the layers) and the manifest under the tag. */
-async function writeImage(client: RegistryClient, target: Repository, tag: string, layers: Descriptor[]): Promise<string> {
-  const config = Buffer.from(JSON.stringify({
-    architecture: '',
-    created: '0001-01-01T00:00:00Z',
-    history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
-    os: '',
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-    config: {},
-  }));
+async function writeImage(
+  client: RegistryClient,
+  target: Repository,
+  tag: string,
+  layers: Descriptor[],
+): Promise<string> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      config: {},
+    }),
+  );
   await client.pushBlob(target, config);
   const manifest: ImageManifest = {
     schemaVersion: 2,

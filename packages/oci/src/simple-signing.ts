@@ -4,16 +4,22 @@ import { CosignkitError } from '@cosignkit/core';
  * cosign's "simple signing" payload, byte for byte as cosign marshals it (Go struct order, no spaces):
  * the signature covers exactly these bytes.
  */
-export function simpleSigningPayload(dockerReference: string, manifestDigest: string, annotations?: Record<string, string>): Buffer {
+export function simpleSigningPayload(
+  dockerReference: string,
+  manifestDigest: string,
+  annotations?: Record<string, string>,
+): Buffer {
   const optional = annotations && Object.keys(annotations).length > 0 ? sortKeys(annotations) : null;
-  return Buffer.from(JSON.stringify({
-    critical: {
-      identity: { 'docker-reference': dockerReference },
-      image: { 'docker-manifest-digest': manifestDigest },
-      type: 'cosign container image signature',
-    },
-    optional,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      critical: {
+        identity: { 'docker-reference': dockerReference },
+        image: { 'docker-manifest-digest': manifestDigest },
+        type: 'cosign container image signature',
+      },
+      optional,
+    }),
+  );
 }
 
 export interface SimpleSigning {
@@ -24,7 +30,11 @@ export interface SimpleSigning {
 
 export function parseSimpleSigning(bytes: Buffer): SimpleSigning {
   let value: {
-    critical?: { identity?: { 'docker-reference'?: unknown }; image?: { 'docker-manifest-digest'?: unknown }; type?: unknown };
+    critical?: {
+      identity?: { 'docker-reference'?: unknown };
+      image?: { 'docker-manifest-digest'?: unknown };
+      type?: unknown;
+    };
     optional?: Record<string, unknown> | null;
   };
   try {
@@ -38,7 +48,11 @@ export function parseSimpleSigning(bytes: Buffer): SimpleSigning {
     throw new CosignkitError('SIGNATURE_MALFORMED', 'signature payload is not a cosign simple-signing payload');
   }
   const ref = value.critical?.identity?.['docker-reference'];
-  return { dockerReference: typeof ref === 'string' ? ref : '', manifestDigest: digest, annotations: value.optional ?? {} };
+  return {
+    dockerReference: typeof ref === 'string' ? ref : '',
+    manifestDigest: digest,
+    annotations: value.optional ?? {},
+  };
 }
 
 /** Go marshals map keys sorted. */

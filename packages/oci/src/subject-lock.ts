@@ -33,7 +33,10 @@ async function withFileLock<T>(subject: string, work: () => Promise<T>): Promise
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(path).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       // A writer that died keeps its lock; a lock older than any push is taken over.
       if (age > STALE_MS) await rm(path, { force: true });
       else await new Promise((r) => setTimeout(r, Math.min(10 * 2 ** Math.min(attempt, 5), 250)));

@@ -16,10 +16,22 @@ const noCredentials = async () => undefined;
 
 describe('image references', () => {
   it('normalises Docker Hub names and keeps hosts with ports', () => {
-    expect(parseImageReference('alpine')).toEqual({ registry: 'index.docker.io', repository: 'library/alpine', tag: 'latest' });
-    expect(parseImageReference('127.0.0.1:5000/demo/app:v1')).toEqual({ registry: '127.0.0.1:5000', repository: 'demo/app', tag: 'v1' });
+    expect(parseImageReference('alpine')).toEqual({
+      registry: 'index.docker.io',
+      repository: 'library/alpine',
+      tag: 'latest',
+    });
+    expect(parseImageReference('127.0.0.1:5000/demo/app:v1')).toEqual({
+      registry: '127.0.0.1:5000',
+      repository: 'demo/app',
+      tag: 'v1',
+    });
     const d = `sha256:${'a'.repeat(64)}`;
-    expect(parseImageReference(`localhost:5000/app@${d}`)).toEqual({ registry: 'localhost:5000', repository: 'app', digest: d });
+    expect(parseImageReference(`localhost:5000/app@${d}`)).toEqual({
+      registry: 'localhost:5000',
+      repository: 'app',
+      digest: d,
+    });
   });
   it('refuses a malformed reference with USAGE', () => {
     expect(() => parseImageReference('Upper/Case')).toThrow(/invalid image reference/);
@@ -37,12 +49,14 @@ describe('RegistryClient against docker-registry', () => {
     expect(layerDigest).toBe(sha256Digest(layer));
     expect(await client.hasBlob(repo, layerDigest)).toBe(true);
     const configDigest = await client.pushBlob(repo, config);
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociManifest,
-      config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/octet-stream', digest: layerDigest, size: layer.length }],
-    }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+        layers: [{ mediaType: 'application/octet-stream', digest: layerDigest, size: layer.length }],
+      }),
+    );
     const digest = await client.putManifest(repo, 'v1', manifest, MEDIA_TYPES.ociManifest);
     expect((await client.resolve(repo, 'v1')).digest).toBe(digest);
     expect((await client.getManifest(repo, digest)).bytes.equals(manifest)).toBe(true);
@@ -53,7 +67,9 @@ describe('RegistryClient against docker-registry', () => {
 
   it('says IMAGE_NOT_FOUND for an unknown tag and REGISTRY_UNAVAILABLE for a registry that is down', async () => {
     const client = new RegistryClient({ credentials: noCredentials });
-    await expect(client.resolve({ registry: registry.host, repository: 'nope/nothing' }, 'v1')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    await expect(client.resolve({ registry: registry.host, repository: 'nope/nothing' }, 'v1')).rejects.toMatchObject({
+      code: 'IMAGE_NOT_FOUND',
+    });
     const down = await startRegistry();
     await down.stop();
     const error = await client.resolve({ registry: down.host, repository: 'a' }, 'v1').catch((e: unknown) => e);
@@ -70,9 +86,15 @@ describe('plain HTTP only for loopback or when allowed', () => {
       return fetch(input, init);
     };
     const repo = { registry: 'registry.invalid:5000', repository: 'a/b' };
-    await expect(new RegistryClient({ credentials: noCredentials, fetch: recording }).resolve(repo, 'v1')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
-    await expect(new RegistryClient({ credentials: noCredentials, fetch: recording, allowHttp: true }).resolve(repo, 'v1')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
-    await new RegistryClient({ credentials: noCredentials, fetch: recording }).resolve({ registry: registry.host, repository: 'x/y' }, 'v1').catch(() => undefined);
+    await expect(
+      new RegistryClient({ credentials: noCredentials, fetch: recording }).resolve(repo, 'v1'),
+    ).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(
+      new RegistryClient({ credentials: noCredentials, fetch: recording, allowHttp: true }).resolve(repo, 'v1'),
+    ).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await new RegistryClient({ credentials: noCredentials, fetch: recording })
+      .resolve({ registry: registry.host, repository: 'x/y' }, 'v1')
+      .catch(() => undefined);
     expect(urls).toEqual([
       'https://registry.invalid:5000/v2/a/b/manifests/v1',
       'http://registry.invalid:5000/v2/a/b/manifests/v1',
@@ -80,7 +102,6 @@ describe('plain HTTP only for loopback or when allowed', () => {
     ]);
   });
 });
-
 
 describe('docker config credentials', () => {
   it('reads auths, then credHelpers and credsStore through a real docker-credential-* program', async () => {
@@ -92,13 +113,19 @@ describe('docker config credentials', () => {
     try {
       // A credential helper as docker runs it: `get` with the server on stdin, JSON on stdout.
       const helper = join(dir, 'docker-credential-cktest');
-      writeFileSync(helper, '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}\' "$server"\n');
+      writeFileSync(
+        helper,
+        '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}\' "$server"\n',
+      );
       chmodSync(helper, 0o755);
-      writeFileSync(join(dir, 'config.json'), JSON.stringify({
-        auths: { 'plain.example:5000': { auth: Buffer.from('u1:p:with:colons').toString('base64') } },
-        credHelpers: { 'helped.example': 'cktest' },
-        credsStore: 'cktest',
-      }));
+      writeFileSync(
+        join(dir, 'config.json'),
+        JSON.stringify({
+          auths: { 'plain.example:5000': { auth: Buffer.from('u1:p:with:colons').toString('base64') } },
+          credHelpers: { 'helped.example': 'cktest' },
+          credsStore: 'cktest',
+        }),
+      );
       const creds = dockerConfigCredentials({ DOCKER_CONFIG: dir, PATH: `${dir}:${process.env.PATH}` });
       expect(await creds('plain.example:5000')).toEqual({ username: 'u1', password: 'p:with:colons' });
       expect(await creds('helped.example')).toEqual({ username: 'helper-user', password: 'helper-secret' });

@@ -14,5 +14,7 @@ runPlugin(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
 }).catch((error: unknown) => {
-  process.stdout.write(`${JSON.stringify({ errorMessage: `cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]` })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ errorMessage: `cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]` })}\n`,
+  );
 });

@@ -42,7 +42,8 @@ export async function handleKeyRequest(
       const name = (args.algorithm ?? args.Algorithm ?? defaultAlgorithmOf(id)) as string;
       const algorithm = cosignkitAlgorithm(String(name)) as KeyAlgorithm;
       const key = await keys.open(id);
-      if (key.keyId === '') throw new PluginError('USAGE', 'createKey needs a reference that names the key (e.g. object=… or a file name)');
+      if (key.keyId === '')
+        throw new PluginError('USAGE', 'createKey needs a reference that names the key (e.g. object=… or a file name)');
       const info = await key.manager.generateKeyPair({ algorithm, label: key.keyId });
       return { createKey: { publicKeyPEM: base64(info.publicKeyPem) } };
     }
@@ -66,7 +67,8 @@ export async function handleKeyRequest(
         // Pure Ed25519 needs the whole message at once: the one case read into memory.
         signature = await key.manager.signMessage(key.keyId, await readAll(stdin));
       } else {
-        const digest = options.digest != null ? decodeDigest(options.digest, hash.length) : await digestOf(stdin, hash.name);
+        const digest =
+          options.digest != null ? decodeDigest(options.digest, hash.length) : await digestOf(stdin, hash.name);
         signature = await key.manager.signDigest(key.keyId, digest);
       }
       return { signMessage: { signature: base64(signature) } };
@@ -110,7 +112,10 @@ function base64(value: string | Uint8Array): string {
 function decodeDigest(text: string, expected: number): Uint8Array {
   const digest = Buffer.from(text, 'base64');
   if (digest.length !== expected) {
-    throw new PluginError('DIGEST_LENGTH', `the digest is ${digest.length} bytes; the hash function asked for gives ${expected}`);
+    throw new PluginError(
+      'DIGEST_LENGTH',
+      `the digest is ${digest.length} bytes; the hash function asked for gives ${expected}`,
+    );
   }
   return digest;
 }

@@ -55,7 +55,11 @@ const HASHES: Readonly<Record<number, { name: 'sha256' | 'sha384' | 'sha512'; le
 
 export function hashOf(hashFunc: number | undefined): { name: 'sha256' | 'sha384' | 'sha512'; length: number } {
   const hash = HASHES[hashFunc ?? 5];
-  if (!hash) throw new PluginError('NOT_SUPPORTED', `hash function ${String(hashFunc)} is not supported (SHA-256, SHA-384 or SHA-512)`);
+  if (!hash)
+    throw new PluginError(
+      'NOT_SUPPORTED',
+      `hash function ${String(hashFunc)} is not supported (SHA-256, SHA-384 or SHA-512)`,
+    );
   return hash;
 }
 
@@ -74,7 +78,10 @@ export function cosignkitAlgorithm(name: string): string {
   for (const [ours, theirs] of Object.entries(SIGSTORE_NAMES)) {
     if (name === ours || name === theirs) return ours;
   }
-  throw new PluginError('ALGORITHM_UNSUPPORTED', `algorithm "${name}" is not supported (${Object.values(SIGSTORE_NAMES).join(', ')})`);
+  throw new PluginError(
+    'ALGORITHM_UNSUPPORTED',
+    `algorithm "${name}" is not supported (${Object.values(SIGSTORE_NAMES).join(', ')})`,
+  );
 }
 
 /**
@@ -85,7 +92,8 @@ export function defaultAlgorithmOf(keyResourceID: string): string {
   const query = keyResourceID.includes('?') ? keyResourceID.slice(keyResourceID.indexOf('?') + 1) : '';
   const params = new URLSearchParams(query);
   const wanted = (params.get('algorithm') ?? params.get('curve') ?? '').toLowerCase();
-  if (wanted === 'p384' || wanted === 'p-384' || wanted === 'ecdsa-p384-sha384') return SIGSTORE_NAMES['ecdsa-p384-sha384']!;
+  if (wanted === 'p384' || wanted === 'p-384' || wanted === 'ecdsa-p384-sha384')
+    return SIGSTORE_NAMES['ecdsa-p384-sha384']!;
   if (wanted === 'ed25519') return 'ed25519';
   return SIGSTORE_NAMES['ecdsa-p256-sha256']!;
 }
@@ -94,16 +102,21 @@ export function defaultAlgorithmOf(keyResourceID: string): string {
 export function parseRequest(argv: readonly string[]): PluginRequest {
   const [version, json] = argv;
   if (version !== PROTOCOL_VERSION && version !== '1') {
-    throw new PluginError('USAGE', `unsupported protocol version "${String(version)}" (this plugin speaks ${PROTOCOL_VERSION})`);
+    throw new PluginError(
+      'USAGE',
+      `unsupported protocol version "${String(version)}" (this plugin speaks ${PROTOCOL_VERSION})`,
+    );
   }
-  if (json === undefined) throw new PluginError('USAGE', 'no request: expected the request JSON after the protocol version');
+  if (json === undefined)
+    throw new PluginError('USAGE', 'no request: expected the request JSON after the protocol version');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
     throw new PluginError('USAGE', 'the request is not valid JSON');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PluginError('USAGE', 'the request is not a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new PluginError('USAGE', 'the request is not a JSON object');
   const request = parsed as Partial<PluginRequest>;
   const init = request.initOptions;
   if (!init || typeof init !== 'object' || typeof init.keyResourceID !== 'string') {
@@ -125,7 +138,8 @@ export function methodArgs(request: PluginRequest): Record<string, unknown> {
 export function messageOptionsOf(options: unknown): MessageOptions {
   if (!options || typeof options !== 'object') return {};
   const o = options as Record<string, unknown>;
-  const inner = o.messageOptions && typeof o.messageOptions === 'object' ? (o.messageOptions as Record<string, unknown>) : o;
+  const inner =
+    o.messageOptions && typeof o.messageOptions === 'object' ? (o.messageOptions as Record<string, unknown>) : o;
   return { digest: inner.digest as string | null | undefined, hashFunc: inner.hashFunc as number | undefined };
 }
 

@@ -20,11 +20,13 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
   let response: Record<string, unknown>;
   try {
     const request = parseRequest(argv);
-    response = request.methodName === 'defaultAlgorithm'
-      ? { defaultAlgorithm: { defaultAlgorithm: defaultAlgorithmOf(request.initOptions.keyResourceID) } }
-      : await serve(request, io);
+    response =
+      request.methodName === 'defaultAlgorithm'
+        ? { defaultAlgorithm: { defaultAlgorithm: defaultAlgorithmOf(request.initOptions.keyResourceID) } }
+        : await serve(request, io);
   } catch (error) {
-    if (!(error instanceof PluginError) && io.env.COSIGNKIT_DEBUG === '1') io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+    if (!(error instanceof PluginError) && io.env.COSIGNKIT_DEBUG === '1')
+      io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     response = errorResponse(error);
   }
   io.stdout.write(`${JSON.stringify(response)}\n`);
@@ -62,11 +64,18 @@ function agentKeys(client: AgentClient, io: PluginIo): PluginKeys {
     async open(keyResourceID) {
       const { openThroughAgent } = await import('../remote-key-manager.js');
       const opened = await openThroughAgent(client, absoluteRef(keyResourceID, io.cwd), secrets);
-      return { manager: opened.manager, keyId: opened.keyId, ...(opened.algorithm ? { algorithm: opened.algorithm } : {}) };
+      return {
+        manager: opened.manager,
+        keyId: opened.keyId,
+        ...(opened.algorithm ? { algorithm: opened.algorithm } : {}),
+      };
     },
     async signDigest(keyResourceID, digest) {
       // A null key id: the agent signs with the key the reference names, without an `open` round trip first.
-      return (await client.request({ op: 'key', ref: absoluteRef(keyResourceID, io.cwd), method: 'signDigest', args: [null, digest] }, secrets)) as Uint8Array;
+      return (await client.request(
+        { op: 'key', ref: absoluteRef(keyResourceID, io.cwd), method: 'signDigest', args: [null, digest] },
+        secrets,
+      )) as Uint8Array;
     },
     async algorithms(keyResourceID) {
       return (await client.request({ op: 'algorithms', ref: absoluteRef(keyResourceID, io.cwd) })) as string[];

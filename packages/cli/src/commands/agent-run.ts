@@ -47,7 +47,9 @@ client that first opens a store, and are never logged. COSIGNKIT_DEBUG=1 logs ev
   },
 };
 
-export async function createAgent(context: Parameters<Command['run']>[0]): Promise<{ server: AgentServer; ttl: number }> {
+export async function createAgent(
+  context: Parameters<Command['run']>[0],
+): Promise<{ server: AgentServer; ttl: number }> {
   const flags = parseFlags('agent run', context.argv, AGENT_FLAGS, { min: 0, max: 0, names: '' });
   const socket = stringFlag(flags, 'socket');
   const ttlText = stringFlag(flags, 'ttl') ?? context.env.COSIGNKIT_AGENT_TTL ?? DEFAULT_TTL;

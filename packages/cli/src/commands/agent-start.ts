@@ -27,7 +27,10 @@ Flags:
     const notes: string[] = [];
     const running = await pingAgent(env, (message) => notes.push(message));
     if (running) {
-      return { text: `an agent is already running (pid ${running.pid}) on ${running.socket}`, data: { ...running, alreadyRunning: true } };
+      return {
+        text: `an agent is already running (pid ${running.pid}) on ${running.socket}`,
+        data: { ...running, alreadyRunning: true },
+      };
     }
     // A default directory another user holds: a fresh private one instead (agent-location.ts), said in a note.
     const { paths, note } = prepareAgentDir(env);
@@ -42,7 +45,12 @@ Flags:
       const daemonEnv = { ...env };
       delete daemonEnv.COSIGN_PASSWORD;
       delete daemonEnv.COSIGN_PKCS11_PIN;
-      const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: daemonEnv, cwd: context.cwd });
+      const child = spawn(process.execPath, args, {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: daemonEnv,
+        cwd: context.cwd,
+      });
       child.once('exit', (code) => (exited = code));
       child.unref();
     } finally {
@@ -53,15 +61,25 @@ Flags:
       await sleep(50);
       if (exited !== undefined) {
         const { CosignkitError } = await import('@cosignkit/core');
-        throw new CosignkitError('BACKEND_UNAVAILABLE', `the agent exited at start (status ${String(exited)}): ${lastLine(paths.logFile)}`);
+        throw new CosignkitError(
+          'BACKEND_UNAVAILABLE',
+          `the agent exited at start (status ${String(exited)}): ${lastLine(paths.logFile)}`,
+        );
       }
       const status = await pingAgent(env).catch(() => undefined);
       if (status) {
-        return { text: `agent started (pid ${status.pid}) on ${status.socket}`, data: { ...status, alreadyRunning: false }, notes };
+        return {
+          text: `agent started (pid ${status.pid}) on ${status.socket}`,
+          data: { ...status, alreadyRunning: false },
+          notes,
+        };
       }
     }
     const { CosignkitError } = await import('@cosignkit/core');
-    throw new CosignkitError('TIMEOUT', `the agent did not answer within ${START_TIMEOUT_MS / 1000}s; see ${paths.logFile}`);
+    throw new CosignkitError(
+      'TIMEOUT',
+      `the agent did not answer within ${START_TIMEOUT_MS / 1000}s; see ${paths.logFile}`,
+    );
   },
 };
 

@@ -10,7 +10,12 @@ Prints the agent's pid, socket, uptime, time-to-live and the key stores it holds
 Exit 1 when no agent runs.`,
   bare: true,
   async run(context) {
-    const flags = parseFlags('agent status', context.argv, { socket: { type: 'string' } }, { min: 0, max: 0, names: '' });
+    const flags = parseFlags(
+      'agent status',
+      context.argv,
+      { socket: { type: 'string' } },
+      { min: 0, max: 0, names: '' },
+    );
     const socket = stringFlag(flags, 'socket');
     const env = socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env;
     const warnings: string[] = [];
@@ -18,7 +23,12 @@ Exit 1 when no agent runs.`,
     const status = await pingAgent(env);
     if (!status) {
       const path = locateAgent(env).paths.socket;
-      return { exitCode: 1, text: `no agent is running (socket ${path})`, data: { running: false, socket: path }, notes: warnings };
+      return {
+        exitCode: 1,
+        text: `no agent is running (socket ${path})`,
+        data: { running: false, socket: path },
+        notes: warnings,
+      };
     }
     const lines = [
       `pid:     ${status.pid}`,

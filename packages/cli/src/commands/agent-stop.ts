@@ -25,7 +25,8 @@ runs.`,
         if (!(error instanceof AgentUnavailable)) throw error;
       }
     }
-    if (pid === undefined) return { text: 'no agent is running', data: { stopped: false, running: false, socket: paths.socket } };
+    if (pid === undefined)
+      return { text: 'no agent is running', data: { stopped: false, running: false, socket: paths.socket } };
     const deadline = Date.now() + 15_000;
     while (existsSync(paths.socket) && Date.now() < deadline) await sleep(25);
     return { text: `agent stopped (pid ${pid})`, data: { stopped: true, pid, socket: paths.socket } };

@@ -46,7 +46,10 @@ Flags:
     const flags = parseFlags('attest-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to attest' });
     for (const name of ['tlog-upload', 'use-signing-config']) {
       if (booleanFlag(flags, name) === true) {
-        throw usageError('attest-blob', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+        throw usageError(
+          'attest-blob',
+          `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`,
+        );
       }
     }
     const predicatePath = stringFlag(flags, 'predicate');

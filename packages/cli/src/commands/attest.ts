@@ -39,13 +39,15 @@ ${REGISTRY_HELP}`,
   async run(context) {
     const flags = parseFlags('attest', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to attest' });
     for (const name of ['tlog-upload', 'use-signing-config']) {
-      if (booleanFlag(flags, name) === true) throw usageError('attest', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+      if (booleanFlag(flags, name) === true)
+        throw usageError('attest', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
     }
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
     const nbf = booleanFlag(flags, 'new-bundle-format');
-    const format = parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
+    const format =
+      parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const key = requireKey('attest', stringFlag(flags, 'key') ?? context.config.defaultKey);
     const attester = createAttester(ociRoleOptions(context, flags));
     const result = await attester.attestArtifact(flags.positionals[0]!, {
@@ -58,7 +60,11 @@ ${REGISTRY_HELP}`,
     return {
       text: '',
       data: { ...result, key: redactKeyRef(key) },
-      notes: [`engine: ${result.engine}`, `Using payload from: ${predicatePath}`, `Attested ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`],
+      notes: [
+        `engine: ${result.engine}`,
+        `Using payload from: ${predicatePath}`,
+        `Attested ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`,
+      ],
     };
   },
 };

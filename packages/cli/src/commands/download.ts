@@ -15,11 +15,19 @@ referrers; for attestations the DSSE envelopes (.att layers) and attestation bun
 Flags:
 ${REGISTRY_HELP}`,
   async run(context) {
-    const flags = parseFlags('download', context.argv, REGISTRY_FLAGS, { min: 2, max: 2, names: 'signature|attestation and the image' });
+    const flags = parseFlags('download', context.argv, REGISTRY_FLAGS, {
+      min: 2,
+      max: 2,
+      names: 'signature|attestation and the image',
+    });
     const [what, image] = flags.positionals as [string, string];
-    if (what !== 'signature' && what !== 'attestation') throw usageError('download', `unknown kind "${what}": use signature or attestation`);
+    if (what !== 'signature' && what !== 'attestation')
+      throw usageError('download', `unknown kind "${what}": use signature or attestation`);
     const client = registryClient(context, flags);
-    const items = what === 'signature' ? await downloadSignatures(client, image, context.env) : await downloadAttestations(client, image, context.env);
+    const items =
+      what === 'signature'
+        ? await downloadSignatures(client, image, context.env)
+        : await downloadAttestations(client, image, context.env);
     return { text: items.map((i) => JSON.stringify(i)).join('\n'), data: items };
   },
 };

@@ -20,7 +20,8 @@ Flags:
   async run(context) {
     const flags = parseFlags('generate-key-pair', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     const prefix = stringFlag(flags, 'output-key-prefix') ?? 'cosign';
-    if (prefix === '' || prefix.endsWith('/')) throw usageError('generate-key-pair', '--output-key-prefix needs a file name');
+    if (prefix === '' || prefix.endsWith('/'))
+      throw usageError('generate-key-pair', '--output-key-prefix needs a file name');
     const { manager, keyId } = await context.keys.open(`file:${prefix}.key`);
     const info = await manager.generateKeyPair({ label: keyId, signal: context.signal });
     const keyPath = `${prefix}.key`;

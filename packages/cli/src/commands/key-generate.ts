@@ -37,7 +37,8 @@ Flags:
     if ((key === undefined) === (backend === undefined)) {
       throw usageError('key generate', 'pass either --key <ref> or --backend <name> --label <label>');
     }
-    if (key !== undefined && label !== undefined) throw usageError('key generate', '--label goes with --backend, not --key');
+    if (key !== undefined && label !== undefined)
+      throw usageError('key generate', '--label goes with --backend, not --key');
     if (backend !== undefined && !label) throw usageError('key generate', '--backend needs --label <label>');
     const ref = key ?? `${backend}:`;
     const opened = await context.keys.open(ref);
@@ -45,7 +46,10 @@ Flags:
       throw new CosignkitError('NOT_SUPPORTED', `the ${opened.backend.name} backend cannot generate keys`);
     }
     if (algorithm !== undefined && !opened.backend.capabilities.algorithms.includes(algorithm)) {
-      throw new CosignkitError('ALGORITHM_UNSUPPORTED', `the ${opened.backend.name} backend cannot make ${algorithm} keys`);
+      throw new CosignkitError(
+        'ALGORITHM_UNSUPPORTED',
+        `the ${opened.backend.name} backend cannot make ${algorithm} keys`,
+      );
     }
     const info = await opened.manager.generateKeyPair({
       label: label ?? opened.keyId,

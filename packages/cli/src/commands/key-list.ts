@@ -20,7 +20,8 @@ Flags:
   async run(context) {
     const flags = parseFlags('key list', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     const only = stringFlag(flags, 'backend');
-    const names = only !== undefined ? [only] : ['file', ...Object.keys(context.config.backends ?? {}).filter((n) => n !== 'file')];
+    const names =
+      only !== undefined ? [only] : ['file', ...Object.keys(context.config.backends ?? {}).filter((n) => n !== 'file')];
     const keys: KeyInfo[] = [];
     const notes: string[] = [];
     const skipped: { backend: string; error: { code: string; message: string } }[] = [];

@@ -14,7 +14,10 @@ pin-source=file:… or COSIGN_PKCS11_PIN.`,
     const ref = flags.positionals[0]!;
     const parsed = parseKeyRef(ref);
     if (redactKeyRef(parsed.text) !== parsed.text) {
-      throw new CosignkitError('USAGE', 'refusing to store a PIN or password in the config file: use pin-source=file:… instead');
+      throw new CosignkitError(
+        'USAGE',
+        'refusing to store a PIN or password in the config file: use pin-source=file:… instead',
+      );
     }
     // A relative key file would change meaning with the working directory.
     const { resolve } = await import('node:path');

@@ -22,14 +22,19 @@ export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): Rol
     logger: context.logger,
     env: context.env,
     defaultKey: context.config.defaultKey,
-    allowHttp: booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
+    allowHttp:
+      booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
   };
 }
 
 /** A registry client with the docker config's credentials and the plain-HTTP permission of the flags. */
 export function registryClient(context: CommandContext, flags: ParsedFlags): RegistryClient {
   const o = ociRoleOptions(context, flags);
-  return new RegistryClient({ allowHttp: o.allowHttp, credentials: dockerConfigCredentials(context.env), signal: context.signal });
+  return new RegistryClient({
+    allowHttp: o.allowHttp,
+    credentials: dockerConfigCredentials(context.env),
+    signal: context.signal,
+  });
 }
 
 /** `-a key=value` annotations. */
@@ -71,12 +76,16 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
       ],
     };
   }
-  const malformedOnly = result.failures.length > 0 && result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
+  const malformedOnly =
+    result.failures.length > 0 &&
+    result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
   return {
     exitCode: malformedOnly ? 3 : 2,
     data,
     // One line for people, like every other failure: all reasons, the first malformed code or VERIFICATION_FAILED.
-    notes: [`cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`],
+    notes: [
+      `cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`,
+    ],
   };
 }
 
@@ -84,4 +93,3 @@ export function requireKey(command: string, key: string | undefined): string {
   if (key === undefined) throw usageError(command, 'no key: pass --key <ref> or set a default key');
   return key;
 }
-

@@ -40,7 +40,10 @@ The engine used is noted on stderr ("engine: native" or "engine: cosign"); choos
     const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
     for (const name of ['tlog-upload', 'use-signing-config']) {
       if (booleanFlag(flags, name) === true) {
-        throw usageError('sign-blob', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+        throw usageError(
+          'sign-blob',
+          `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`,
+        );
       }
     }
     const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
@@ -67,7 +70,10 @@ The engine used is noted on stderr ("engine: native" or "engine: cosign"); choos
     const notes = [`engine: ${result.engine}`];
     if (legacyBundle) {
       try {
-        await writeFileAtomic(bundle, `${JSON.stringify({ base64Signature: result.signature })}\n`, { mode: 0o644, overwrite: true });
+        await writeFileAtomic(bundle, `${JSON.stringify({ base64Signature: result.signature })}\n`, {
+          mode: 0o644,
+          overwrite: true,
+        });
       } catch (error) {
         // Both outputs or neither: take back the signature file the signer wrote.
         if (outputSignature) await unlink(outputSignature).catch(() => undefined);

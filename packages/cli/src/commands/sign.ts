@@ -3,7 +3,14 @@ import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { ociRoleOptions, parseAnnotations, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP, requireKey } from './oci-shared.js';
+import {
+  ociRoleOptions,
+  parseAnnotations,
+  parseFormat,
+  REGISTRY_FLAGS,
+  REGISTRY_HELP,
+  requireKey,
+} from './oci-shared.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -37,10 +44,12 @@ ${REGISTRY_HELP}`,
   async run(context) {
     const flags = parseFlags('sign', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to sign' });
     for (const name of ['tlog-upload', 'use-signing-config']) {
-      if (booleanFlag(flags, name) === true) throw usageError('sign', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
+      if (booleanFlag(flags, name) === true)
+        throw usageError('sign', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
     }
     const nbf = booleanFlag(flags, 'new-bundle-format');
-    const format = parseFormat('sign', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
+    const format =
+      parseFormat('sign', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const key = requireKey('sign', stringFlag(flags, 'key') ?? context.config.defaultKey);
     const signer = createSigner(ociRoleOptions(context, flags));
     const result = await signer.signArtifact(flags.positionals[0]!, {
@@ -52,7 +61,10 @@ ${REGISTRY_HELP}`,
     return {
       text: '',
       data: { ...result, key: redactKeyRef(key) },
-      notes: [`engine: ${result.engine}`, `Signed ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`],
+      notes: [
+        `engine: ${result.engine}`,
+        `Signed ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`,
+      ],
     };
   },
 };

@@ -21,9 +21,11 @@ ${REGISTRY_HELP}`,
     const lines = [`📦 Supply Chain Security Related artifacts for an image: ${image}`];
     if (listed.attachments.length === 0) lines.push('No Supply Chain Security Related Artifacts found for image');
     for (const a of listed.attachments) {
-      lines.push(a.via === 'tag'
-        ? `└── 🔐 ${NAMES[a.kind]} for an image tag: ${listed.repository}:${a.reference}`
-        : `└── 🔗 ${NAMES[a.kind]} (Sigstore bundle referrer): ${listed.repository}@${a.reference}`);
+      lines.push(
+        a.via === 'tag'
+          ? `└── 🔐 ${NAMES[a.kind]} for an image tag: ${listed.repository}:${a.reference}`
+          : `└── 🔗 ${NAMES[a.kind]} (Sigstore bundle referrer): ${listed.repository}@${a.reference}`,
+      );
       for (const item of a.items) lines.push(`   └── ${a.via === 'tag' ? '🍒' : '📜'} ${item}`);
     }
     return { text: lines.join('\n'), data: listed };

@@ -31,8 +31,13 @@ Flags:
   --trusted-root <file>        accepted for cosign compatibility
 ${REGISTRY_HELP}`,
   async run(context) {
-    const flags = parseFlags('verify-attestation', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to verify' });
-    const keys = (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
+    const flags = parseFlags('verify-attestation', context.argv, FLAGS, {
+      min: 1,
+      max: 1,
+      names: 'the image to verify',
+    });
+    const keys =
+      (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
     requireKey('verify-attestation', keys[0]);
     const type = stringFlag(flags, 'type') ?? 'custom';
     const verifier = createVerifier(ociRoleOptions(context, flags));

@@ -43,7 +43,11 @@ Flags:
   --trusted-root <file>        accepted (must exist); key-based verification needs no trust root
   --new-bundle-format          accepted; the bundle's format is read from the file`,
   async run(context) {
-    const flags = parseFlags('verify-blob-attestation', context.argv, FLAGS, { min: 0, max: 1, names: 'the file to verify' });
+    const flags = parseFlags('verify-blob-attestation', context.argv, FLAGS, {
+      min: 0,
+      max: 1,
+      names: 'the file to verify',
+    });
     const signature = stringFlag(flags, 'signature');
     const bundle = stringFlag(flags, 'bundle');
     if ((signature === undefined) === (bundle === undefined)) {
@@ -53,7 +57,8 @@ Flags:
     const file = flags.positionals[0];
     if (checkClaims && file === undefined) throw usageError('verify-blob-attestation', 'missing the file to verify');
     const keyText = stringFlag(flags, 'key') ?? context.config.defaultKey;
-    if (keyText === undefined) throw usageError('verify-blob-attestation', 'no key: pass --key <public key file or ref>');
+    if (keyText === undefined)
+      throw usageError('verify-blob-attestation', 'no key: pass --key <public key file or ref>');
     const expectedType = resolvePredicateType(stringFlag(flags, 'type') ?? 'custom');
     const trustedRoot = stringFlag(flags, 'trusted-root');
     if (trustedRoot !== undefined) {
@@ -65,8 +70,10 @@ Flags:
     const source = await readEnvelopeFile((signature ?? bundle)!);
     const { envelope } = source;
     if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-      throw new CosignkitError('ENVELOPE_MALFORMED',
-        `envelope payloadType is "${envelope.payloadType}", not an in-toto attestation (${IN_TOTO_PAYLOAD_TYPE})`);
+      throw new CosignkitError(
+        'ENVELOPE_MALFORMED',
+        `envelope payloadType is "${envelope.payloadType}", not an in-toto attestation (${IN_TOTO_PAYLOAD_TYPE})`,
+      );
     }
     const statement = readStatement(envelope.payload);
     const { publicKey } = await resolveVerificationKey(keyText, context.keys);

@@ -58,7 +58,8 @@ Policy:
     const dsse = stringFlag(flags, 'dsse');
     if (dsse === undefined) throw usageError('verify-dsse', 'missing --dsse <file>');
     const trustFlags = (['key-file', 'keys', 'keys-url'] as const).filter((f) => stringFlag(flags, f) !== undefined);
-    if (trustFlags.length !== 1) throw usageError('verify-dsse', 'pass exactly one of --key-file, --keys or --keys-url');
+    if (trustFlags.length !== 1)
+      throw usageError('verify-dsse', 'pass exactly one of --key-file, --keys or --keys-url');
     const policy = policyOf(flags);
     const { envelope } = await readEnvelopeFile(dsse);
     const keys = await trustedKeys(flags, context.signal);
@@ -72,9 +73,11 @@ Policy:
       signatures: verification.signatures,
       unmet,
     };
-    const lines = verification.signatures.map((s) => s.valid
-      ? `signature ${s.index}: valid, signed by ${s.signer === s.fingerprint ? `sha256:${s.fingerprint}` : `${s.signer} (sha256:${s.fingerprint})`}`
-      : `signature ${s.index}: ${s.problem === 'unknown-keyid' ? `unknown keyid "${s.keyid}"` : 'INVALID'}`);
+    const lines = verification.signatures.map((s) =>
+      s.valid
+        ? `signature ${s.index}: valid, signed by ${s.signer === s.fingerprint ? `sha256:${s.fingerprint}` : `${s.signer} (sha256:${s.fingerprint})`}`
+        : `signature ${s.index}: ${s.problem === 'unknown-keyid' ? `unknown keyid "${s.keyid}"` : 'INVALID'}`,
+    );
     for (const rule of unmet.filter((u) => u.rule !== 'signatures')) lines.push(`unmet ${rule.rule}: ${rule.message}`);
     if (!verified) {
       return {
@@ -95,8 +98,12 @@ function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
   if (keyid !== undefined) policy.requireKeyid = keyid;
   const signers = stringFlag(flags, 'require-signers');
   if (signers !== undefined) {
-    policy.requireSigners = signers.split(',').map((s) => s.trim()).filter(Boolean);
-    if (policy.requireSigners.length === 0) throw usageError('verify-dsse', '--require-signers needs at least one keyid');
+    policy.requireSigners = signers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (policy.requireSigners.length === 0)
+      throw usageError('verify-dsse', '--require-signers needs at least one keyid');
   }
   const subject = stringFlag(flags, 'require-subject');
   if (subject !== undefined) policy.requireSubject = parseSubjectRequirement(subject);
@@ -109,7 +116,8 @@ function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
   const timeField = stringFlag(flags, 'time-field');
   if (timeField !== undefined) {
     if (maxAge === undefined) throw usageError('verify-dsse', '--time-field goes with --max-age');
-    if (!timeField.startsWith('/')) throw usageError('verify-dsse', '--time-field is a JSON pointer such as /issued_at');
+    if (!timeField.startsWith('/'))
+      throw usageError('verify-dsse', '--time-field is a JSON pointer such as /issued_at');
     policy.timeField = timeField;
   }
   return policy;

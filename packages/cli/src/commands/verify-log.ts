@@ -21,8 +21,11 @@ Exit code 2 when the log is not intact (the first problem's line is named) or th
     const result = await verifyLog(log, digest === undefined ? {} : { envelope: digest });
     const lines: string[] = result.problems.map((p) => `${log}: ${p.message}`);
     if (result.intact) {
-      lines.push(`Log intact: ${result.entries} entries${result.head ? `, head seq ${result.head.seq} hash ${result.head.hash}` : ''}`);
-      if (!result.headFile && result.entries > 0) lines.push(`note: no ${log}.head file, so removal of the last lines cannot be detected`);
+      lines.push(
+        `Log intact: ${result.entries} entries${result.head ? `, head seq ${result.head.seq} hash ${result.head.hash}` : ''}`,
+      );
+      if (!result.headFile && result.entries > 0)
+        lines.push(`note: no ${log}.head file, so removal of the last lines cannot be detected`);
     }
     for (const f of result.found) lines.push(`Found ${f.envelope} at line ${f.line} (seq ${f.seq}, ${f.time})`);
     const missing = digest !== undefined && result.found.length === 0;
@@ -30,7 +33,12 @@ Exit code 2 when the log is not intact (the first problem's line is named) or th
     const data = { ...result, ...(digest ? { envelope: digest } : {}) };
     if (!result.intact || missing) {
       const first = result.problems[0]?.message ?? `${digest} is not in the log`;
-      return { exitCode: 2, text: lines.join('\n'), data, notes: [`cosignkit: verification failed: ${first} [VERIFICATION_FAILED]`] };
+      return {
+        exitCode: 2,
+        text: lines.join('\n'),
+        data,
+        notes: [`cosignkit: verification failed: ${first} [VERIFICATION_FAILED]`],
+      };
     }
     return { text: lines.join('\n'), data };
   },

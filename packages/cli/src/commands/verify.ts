@@ -29,7 +29,8 @@ Flags:
 ${REGISTRY_HELP}`,
   async run(context) {
     const flags = parseFlags('verify', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to verify' });
-    const keys = (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
+    const keys =
+      (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
     requireKey('verify', keys[0]);
     const verifier = createVerifier(ociRoleOptions(context, flags));
     const result = await verifier.verifyRegistry(flags.positionals[0]!, { key: keys, signal: context.signal });

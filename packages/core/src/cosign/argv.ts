@@ -11,13 +11,20 @@ export interface SignBlobArgs {
 
 /** `cosign sign-blob` with a key, no transparency log, a v0.3 bundle (always: it names the key's hint). */
 export function signBlobArgs(grammar: CosignGrammar, o: SignBlobArgs): string[] {
-  const format = grammar === 'v3'
-    ? ['--use-signing-config=false', '--new-bundle-format=true']
-    : ['--new-bundle-format=true'];
+  const format =
+    grammar === 'v3' ? ['--use-signing-config=false', '--new-bundle-format=true'] : ['--new-bundle-format=true'];
   return [
-    'sign-blob', '--yes', '--key', o.key, '--tlog-upload=false', ...format, '--bundle', o.bundle,
+    'sign-blob',
+    '--yes',
+    '--key',
+    o.key,
+    '--tlog-upload=false',
+    ...format,
+    '--bundle',
+    o.bundle,
     ...(o.outputSignature ? ['--output-signature', o.outputSignature] : []),
-    '--', o.file,
+    '--',
+    o.file,
   ];
 }
 
@@ -37,7 +44,12 @@ export interface VerifyBlobArgs {
 export function verifyBlobArgs(grammar: CosignGrammar, o: VerifyBlobArgs): string[] {
   const args = ['verify-blob', '--key', o.publicKey, '--insecure-ignore-tlog=true'];
   if (o.bundle && o.sigstoreBundle) {
-    args.push('--new-bundle-format=true', ...(o.trustedRoot ? ['--trusted-root', o.trustedRoot] : []), '--bundle', o.bundle);
+    args.push(
+      '--new-bundle-format=true',
+      ...(o.trustedRoot ? ['--trusted-root', o.trustedRoot] : []),
+      '--bundle',
+      o.bundle,
+    );
   } else {
     if (grammar === 'v3') args.push('--new-bundle-format=false');
     if (o.bundle) args.push('--bundle', o.bundle);

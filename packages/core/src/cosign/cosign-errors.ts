@@ -1,7 +1,14 @@
 import { CosignkitError, type ErrorCode } from '../errors.js';
 
 /** cosign's documented exit codes. */
-export const COSIGN_EXIT = { OK: 0, FAILURE: 1, NO_SIGNATURE: 10, TAG_MISSING: 11, NO_MATCHING_SIGNATURE: 12, NO_CERTIFICATE: 13 } as const;
+export const COSIGN_EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  NO_SIGNATURE: 10,
+  TAG_MISSING: 11,
+  NO_MATCHING_SIGNATURE: 12,
+  NO_CERTIFICATE: 13,
+} as const;
 
 /** What cosign printed when the signature simply does not match (a verdict, not an error). */
 const MISMATCH = [
@@ -18,9 +25,18 @@ const CLASSES: readonly [RegExp, ErrorCode][] = [
   [/(reading key|loading public key|private key)[^\n]*no such file or directory/i, 'KEY_NOT_FOUND'],
   [/no such file or directory/i, 'FILE_NOT_FOUND'],
   [/is a directory/i, 'NOT_A_FILE'],
-  [/unsupported (public )?key type|error validating \w+ key|unsupported key|unsupported scrypt parameters/i, 'KEY_UNSUPPORTED'],
-  [/reading key: (invalid pem block|decrypt: invalid character|decrypt: unexpected end of JSON|decrypt: illegal base64)/i, 'KEY_MALFORMED'],
-  [/proto: |invalid character .* looking for beginning|unmarshal(l)?ing bundle|bundle.*(invalid|malformed)/i, 'BUNDLE_MALFORMED'],
+  [
+    /unsupported (public )?key type|error validating \w+ key|unsupported key|unsupported scrypt parameters/i,
+    'KEY_UNSUPPORTED',
+  ],
+  [
+    /reading key: (invalid pem block|decrypt: invalid character|decrypt: unexpected end of JSON|decrypt: illegal base64)/i,
+    'KEY_MALFORMED',
+  ],
+  [
+    /proto: |invalid character .* looking for beginning|unmarshal(l)?ing bundle|bundle.*(invalid|malformed)/i,
+    'BUNDLE_MALFORMED',
+  ],
   [/sigstore-kms-|plugin/i, 'BACKEND_FAILURE'],
 ];
 
@@ -33,13 +49,17 @@ export interface CosignOutcome {
 
 /** True when a failed verify-blob means "this signature does not verify" rather than unusable input. */
 export function isVerificationMismatch(outcome: CosignOutcome): boolean {
-  if (outcome.exitCode === COSIGN_EXIT.NO_SIGNATURE || outcome.exitCode === COSIGN_EXIT.NO_MATCHING_SIGNATURE) return true;
+  if (outcome.exitCode === COSIGN_EXIT.NO_SIGNATURE || outcome.exitCode === COSIGN_EXIT.NO_MATCHING_SIGNATURE)
+    return true;
   return outcome.exitCode === COSIGN_EXIT.FAILURE && MISMATCH.some((re) => re.test(outcome.stderr));
 }
 
 /** cosign's own one-line reason: the last `Error: …` line, else the last non-empty line. */
 export function cosignReason(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = [...lines].reverse().find((l) => l.startsWith('Error: '));
   const line = error ? error.slice('Error: '.length) : (lines.at(-1) ?? 'no message');
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;

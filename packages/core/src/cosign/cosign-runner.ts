@@ -72,7 +72,9 @@ export class CosignRunner {
   }
 
   /** Finds cosign (COSIGN_PATH, then PATH), learns its grammar and returns a runner for it. */
-  static async create(options: CosignRunnerOptions & Pick<FindCosignOptions, 'cosignPath'> = {}): Promise<CosignRunner> {
+  static async create(
+    options: CosignRunnerOptions & Pick<FindCosignOptions, 'cosignPath'> = {},
+  ): Promise<CosignRunner> {
     const info = await findCosign({ cosignPath: options.cosignPath, env: options.env });
     return new CosignRunner(info, options);
   }
@@ -95,15 +97,22 @@ export class CosignRunner {
       stripFinalNewline: true,
     });
     const details = { argv, exitCode: result.exitCode };
-    if (result.isCanceled) throw new CosignkitError('ABORTED', 'cosign was stopped: the operation was aborted', { details });
+    if (result.isCanceled)
+      throw new CosignkitError('ABORTED', 'cosign was stopped: the operation was aborted', { details });
     if (result.timedOut) {
-      throw new CosignkitError('TIMEOUT', `cosign ${args[0]} did not finish within ${options.timeoutMs ?? this.#timeoutMs} ms`, { details });
+      throw new CosignkitError(
+        'TIMEOUT',
+        `cosign ${args[0]} did not finish within ${options.timeoutMs ?? this.#timeoutMs} ms`,
+        { details },
+      );
     }
     if (result.exitCode === undefined) {
       const notFound = result.code === 'ENOENT';
-      throw new CosignkitError(notFound ? 'COSIGN_NOT_FOUND' : 'COSIGN_FAILED',
+      throw new CosignkitError(
+        notFound ? 'COSIGN_NOT_FOUND' : 'COSIGN_FAILED',
         `cannot run cosign at ${this.info.path}: ${result.shortMessage ?? result.signalDescription ?? 'it did not start'}`,
-        { details, cause: result.cause });
+        { details, cause: result.cause },
+      );
     }
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), argv };
   }
@@ -115,7 +124,12 @@ export class CosignRunner {
     const bundleTemp = options.bundle ? tempPathFor(options.bundle) : join(scratch!, 'bundle.json');
     const signatureTemp = options.outputSignature ? tempPathFor(options.outputSignature) : undefined;
     try {
-      const args = signBlobArgs(this.info.grammar, { key: options.key, file, bundle: bundleTemp, outputSignature: signatureTemp });
+      const args = signBlobArgs(this.info.grammar, {
+        key: options.key,
+        file,
+        bundle: bundleTemp,
+        outputSignature: signatureTemp,
+      });
       const secretEnv = options.password === undefined ? undefined : { COSIGN_PASSWORD: options.password };
       const out = await this.run(args, { secretEnv, signal: options.signal });
       if (out.exitCode !== 0) throw cosignError('sign-blob', out);
@@ -142,7 +156,8 @@ export class CosignRunner {
    * parsers, so malformed input fails with the same codes on both engines; a mismatch is `verified: false`.
    */
   async verifyBlob(file: string, options: CosignVerifyBlobOptions): Promise<VerificationResult> {
-    if (!options.signature && !options.bundle) throw new CosignkitError('USAGE', 'nothing to verify: give a signature or a bundle');
+    if (!options.signature && !options.bundle)
+      throw new CosignkitError('USAGE', 'nothing to verify: give a signature or a bundle');
     await assertReadableFile(file);
     const algorithm = algorithmOfKey(options.publicKey);
     if (options.signature) await readSignatureFile(options.signature, algorithm);
@@ -159,7 +174,8 @@ export class CosignRunner {
       const runs: string[][] = [];
       const base = { publicKey: options.publicKeyPath, file };
       if (options.signature) runs.push(verifyBlobArgs(this.info.grammar, { ...base, signature: options.signature }));
-      if (options.bundle) runs.push(verifyBlobArgs(this.info.grammar, { ...base, bundle: options.bundle, sigstoreBundle, trustedRoot }));
+      if (options.bundle)
+        runs.push(verifyBlobArgs(this.info.grammar, { ...base, bundle: options.bundle, sigstoreBundle, trustedRoot }));
       const failures: VerificationFailure[] = [];
       const checks: boolean[] = [];
       for (const args of runs) {
@@ -178,7 +194,10 @@ export class CosignRunner {
       const digest = await digestFile(file, hash, { signal: options.signal });
       // Not left to cosign: the bundle's claimed digest must be this artifact's, whatever cosign's version checks.
       if (claimed && !claimed.digest.equals(digest)) {
-        failures.push({ code: 'VERIFICATION_FAILED', message: `${options.bundle}: the bundle's message digest does not match the artifact` });
+        failures.push({
+          code: 'VERIFICATION_FAILED',
+          message: `${options.bundle}: the bundle's message digest does not match the artifact`,
+        });
         checks[checks.length - 1] = false;
       }
       const keyFingerprint = fingerprintOf(options.publicKey);
@@ -201,7 +220,10 @@ async function privateTempDir(): Promise<string> {
 }
 
 /** Reads back the bundle cosign wrote: the signature, the digest and the key's hint (its fingerprint). */
-async function readWrittenBundle(path: string, out: CosignRunOutput): Promise<Pick<SignBlobResult, 'signature' | 'digest' | 'keyFingerprint'>> {
+async function readWrittenBundle(
+  path: string,
+  out: CosignRunOutput,
+): Promise<Pick<SignBlobResult, 'signature' | 'digest' | 'keyFingerprint'>> {
   let json: {
     verificationMaterial?: { publicKey?: { hint?: string } };
     messageSignature?: { messageDigest?: { algorithm?: string; digest?: string }; signature?: string };
@@ -209,15 +231,19 @@ async function readWrittenBundle(path: string, out: CosignRunOutput): Promise<Pi
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    throw new CosignkitError('COSIGN_FAILED', 'cosign sign-blob exited 0 but wrote no readable bundle',
-      { cause: error, details: { exitCode: out.exitCode, stderr: out.stderr.slice(-1000), argv: out.argv } });
+    throw new CosignkitError('COSIGN_FAILED', 'cosign sign-blob exited 0 but wrote no readable bundle', {
+      cause: error,
+      details: { exitCode: out.exitCode, stderr: out.stderr.slice(-1000), argv: out.argv },
+    });
   }
   const sig = json.messageSignature;
-  const algorithm = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' }[sig?.messageDigest?.algorithm ?? ''] as
-    SignBlobResult['digest']['algorithm'] | undefined;
+  const algorithm = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' }[
+    sig?.messageDigest?.algorithm ?? ''
+  ] as SignBlobResult['digest']['algorithm'] | undefined;
   if (!sig?.signature || !algorithm || !sig.messageDigest?.digest) {
-    throw new CosignkitError('COSIGN_FAILED', 'cosign sign-blob wrote a bundle without a message signature',
-      { details: { exitCode: out.exitCode, argv: out.argv } });
+    throw new CosignkitError('COSIGN_FAILED', 'cosign sign-blob wrote a bundle without a message signature', {
+      details: { exitCode: out.exitCode, argv: out.argv },
+    });
   }
   const hint = json.verificationMaterial?.publicKey?.hint;
   return {

@@ -54,9 +54,10 @@ export async function findCosign(options: FindCosignOptions = {}): Promise<Cosig
   const path = await locateCosign(options);
   if (!path) {
     const explicit = options.cosignPath ?? (options.env ?? process.env).COSIGN_PATH;
-    throw new CosignkitError('COSIGN_NOT_FOUND', explicit
-      ? `cosign not found at ${explicit}`
-      : 'cosign not found: install it, put it on PATH or set COSIGN_PATH');
+    throw new CosignkitError(
+      'COSIGN_NOT_FOUND',
+      explicit ? `cosign not found at ${explicit}` : 'cosign not found: install it, put it on PATH or set COSIGN_PATH',
+    );
   }
   let probe = probes.get(path);
   if (!probe) {
@@ -74,8 +75,11 @@ async function probeCosign(path: string, env: Env): Promise<CosignInfo> {
   // Both at once: the help text is needed whenever the version is not a release number.
   const [versionOut, helpOut] = await Promise.all([run(['version', '--json']), run(['sign-blob', '--help'])]);
   if (versionOut.failed && versionOut.exitCode === undefined) {
-    throw new CosignkitError('COSIGN_NOT_FOUND', `cannot run ${path}: ${versionOut.shortMessage ?? 'failed to start'}`,
-      { cause: versionOut });
+    throw new CosignkitError(
+      'COSIGN_NOT_FOUND',
+      `cannot run ${path}: ${versionOut.shortMessage ?? 'failed to start'}`,
+      { cause: versionOut },
+    );
   }
   let version = 'unknown';
   try {
@@ -94,8 +98,10 @@ async function probeCosign(path: string, env: Env): Promise<CosignInfo> {
   }
   if (/--new-bundle-format=true/.test(help)) return { path, version, grammar: 'v3' };
   if (help.includes('--new-bundle-format')) return { path, version, grammar: 'v2' };
-  throw new CosignkitError('COSIGN_UNSUPPORTED',
-    `cosign at ${path} (version ${version}) lacks --new-bundle-format: cosignkit needs cosign 2.4 or newer`);
+  throw new CosignkitError(
+    'COSIGN_UNSUPPORTED',
+    `cosign at ${path} (version ${version}) lacks --new-bundle-format: cosignkit needs cosign 2.4 or newer`,
+  );
 }
 
 async function isExecutableFile(path: string): Promise<boolean> {

@@ -45,5 +45,8 @@ export async function readBoundedFile(path: string, options: ReadBoundedFileOpti
 }
 
 function tooLarge(path: string, options: ReadBoundedFileOptions): CosignkitError {
-  return new CosignkitError(options.tooLargeCode, `${path} is larger than ${options.maxBytes} bytes: not ${options.what}`);
+  return new CosignkitError(
+    options.tooLargeCode,
+    `${path} is larger than ${options.maxBytes} bytes: not ${options.what}`,
+  );
 }

@@ -20,7 +20,13 @@ interface AlgorithmFacts {
 
 export const ALGORITHMS: Readonly<Record<KeyAlgorithm, AlgorithmFacts>> = {
   'ecdsa-p256-sha256': { hash: 'sha256', digestLength: 32, coordinateLength: 32, namedCurve: 'prime256v1' },
-  'ecdsa-p384-sha384': { hash: 'sha384', digestLength: 48, alsoAccepts: [32], coordinateLength: 48, namedCurve: 'secp384r1' },
+  'ecdsa-p384-sha384': {
+    hash: 'sha384',
+    digestLength: 48,
+    alsoAccepts: [32],
+    coordinateLength: 48,
+    namedCurve: 'secp384r1',
+  },
   ed25519: { hash: 'sha512' },
 };
 
@@ -38,8 +44,12 @@ export function algorithmOfKey(key: KeyObject): KeyAlgorithm {
     if (curve === 'prime256v1') return 'ecdsa-p256-sha256';
     if (curve === 'secp384r1') return 'ecdsa-p384-sha384';
   }
-  const what = key.asymmetricKeyType === 'ec' ? `EC curve ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
-  throw new CosignkitError('ALGORITHM_UNSUPPORTED', `unsupported key type: ${what} (use ECDSA P-256, P-384 or Ed25519)`);
+  const what =
+    key.asymmetricKeyType === 'ec' ? `EC curve ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
+  throw new CosignkitError(
+    'ALGORITHM_UNSUPPORTED',
+    `unsupported key type: ${what} (use ECDSA P-256, P-384 or Ed25519)`,
+  );
 }
 
 /** Refuses a digest whose length does not fit the algorithm (hardware tokens would sign anything). */
@@ -49,7 +59,10 @@ export function assertDigestLength(algorithm: KeyAlgorithm, digest: Uint8Array):
     throw new CosignkitError('NOT_SUPPORTED', `${algorithm} keys sign messages, not digests`);
   }
   if (digest.length !== expected && !alsoAccepts.includes(digest.length)) {
-    throw new CosignkitError('DIGEST_LENGTH', `${algorithm} needs a ${[expected, ...alsoAccepts].join(" or ")}-byte digest, got ${digest.length} bytes`);
+    throw new CosignkitError(
+      'DIGEST_LENGTH',
+      `${algorithm} needs a ${[expected, ...alsoAccepts].join(' or ')}-byte digest, got ${digest.length} bytes`,
+    );
   }
 }
 

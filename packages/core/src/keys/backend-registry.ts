@@ -2,13 +2,19 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type SecretProvider, type SecretRequest } from '../contracts/key-backend.js';
+import {
+  KEY_BACKEND_SPEC_VERSION,
+  type BackendContext,
+  type KeyBackend,
+  type SecretProvider,
+  type SecretRequest,
+} from '../contracts/key-backend.js';
 import type { KeyManager } from '../contracts/key-manager.js';
 import type { KeyOpener, OpenedKey } from '../contracts/key-opener.js';
 import type { CosignkitConfig } from '../config.js';
 import { CosignkitError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { parseKeyRef, redactKeyRef, type KeyRef } from './key-ref.js';
+import { parseKeyRef, type KeyRef } from './key-ref.js';
 
 /** The packages that serve the built-in schemes. Loaded only when a reference with the scheme is used. */
 export const BUILTIN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
@@ -119,8 +125,7 @@ export class BackendRegistry implements KeyOpener {
 
   async #load(scheme: string): Promise<KeyBackend> {
     const configured = this.#options.config?.backends?.[scheme];
-    const pkg =
-      typeof configured === 'string' ? configured : (configured?.package ?? BUILTIN_BACKEND_PACKAGES[scheme]);
+    const pkg = typeof configured === 'string' ? configured : (configured?.package ?? BUILTIN_BACKEND_PACKAGES[scheme]);
     if (!pkg) {
       throw new CosignkitError(
         'BACKEND_NOT_INSTALLED',
@@ -133,12 +138,19 @@ export class BackendRegistry implements KeyOpener {
       mod = (await (this.#options.importer ?? defaultImporter)(pkg)) as Record<string, unknown>;
     } catch (error) {
       if (isModuleNotFound(error, pkg)) {
-        throw new CosignkitError('BACKEND_NOT_INSTALLED',
-          `key scheme "${scheme}:" needs the package ${pkg}: install it with "npm install ${pkg}"`, { cause: error });
+        throw new CosignkitError(
+          'BACKEND_NOT_INSTALLED',
+          `key scheme "${scheme}:" needs the package ${pkg}: install it with "npm install ${pkg}"`,
+          { cause: error },
+        );
       }
-      throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot load ${pkg}: ${(error as Error).message}`, { cause: error });
+      throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot load ${pkg}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    const backend = (mod.backend ?? (mod.default as Record<string, unknown> | undefined)?.backend ?? mod.default) as KeyBackend;
+    const backend = (mod.backend ??
+      (mod.default as Record<string, unknown> | undefined)?.backend ??
+      mod.default) as KeyBackend;
     checkBackend(backend, pkg);
     if (!backend.schemes.includes(scheme)) {
       throw new CosignkitError('BACKEND_INCOMPATIBLE', `${pkg} does not serve the scheme "${scheme}:"`);
@@ -153,8 +165,10 @@ function checkBackend(backend: KeyBackend | undefined, source: string): asserts 
     throw new CosignkitError('BACKEND_INCOMPATIBLE', `${source} does not export a KeyBackend named "backend"`);
   }
   if (backend.specVersion !== KEY_BACKEND_SPEC_VERSION) {
-    throw new CosignkitError('BACKEND_INCOMPATIBLE',
-      `${source} implements KeyBackend spec version ${String(backend.specVersion)}; this core supports ${KEY_BACKEND_SPEC_VERSION}`);
+    throw new CosignkitError(
+      'BACKEND_INCOMPATIBLE',
+      `${source} implements KeyBackend spec version ${String(backend.specVersion)}; this core supports ${KEY_BACKEND_SPEC_VERSION}`,
+    );
   }
 }
 
@@ -184,7 +198,8 @@ const defaultImporter: ModuleImporter = async (specifier) => {
       resolved = createRequire(base).resolve(specifier);
     } catch (error) {
       // An ESM-only package exports no `require` entry: find its `import` entry instead.
-      if ((error as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') resolved = importEntry(base, specifier);
+      if ((error as NodeJS.ErrnoException).code === 'ERR_PACKAGE_PATH_NOT_EXPORTED')
+        resolved = importEntry(base, specifier);
       else if (!isModuleNotFound(error, specifier)) throw error;
     }
     if (resolved) return import(pathToFileURL(resolved).href);
@@ -219,7 +234,8 @@ function importEntry(base: string, specifier: string): string | undefined {
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
-    String((error as Error).message).includes(specifier);
+  return (
+    (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+    String((error as Error).message).includes(specifier)
+  );
 }
-

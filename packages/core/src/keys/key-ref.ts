@@ -64,7 +64,8 @@ const ATTRIBUTE = /(^|[:?&;])([^=&;?:]*)=([^&;?]*)/g;
  */
 export function redactKeyRef(text: string): string {
   return text.replace(ATTRIBUTE, (match, separator: string, name: string) =>
-    SECRET_NAMES.has(safeDecode(name).toLowerCase()) ? `${separator}${name}=REDACTED` : match);
+    SECRET_NAMES.has(safeDecode(name).toLowerCase()) ? `${separator}${name}=REDACTED` : match,
+  );
 }
 
 function safeDecode(value: string): string {

@@ -9,7 +9,11 @@ import { assertDigestLength } from './algorithms.js';
  * and uses RFC 6979 deterministic nonces, so no home-made scalar arithmetic touches the private key.
  * Loaded on first use: most commands never sign a digest.
  */
-export async function signEcdsaDigest(privateKey: KeyObject, algorithm: KeyAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
+export async function signEcdsaDigest(
+  privateKey: KeyObject,
+  algorithm: KeyAlgorithm,
+  digest: Uint8Array,
+): Promise<Uint8Array> {
   assertDigestLength(algorithm, digest);
   const curve = await curveFor(algorithm);
   const jwk = privateKey.export({ format: 'jwk' });

@@ -42,7 +42,8 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
 export async function renameAll(moves: readonly { from: string; to: string }[]): Promise<void> {
   for (const move of moves) {
     const info = await stat(move.to).catch(() => undefined);
-    if (info && !info.isFile()) throw new CosignkitError('NOT_A_FILE', `cannot write ${move.to}: it is not a regular file`);
+    if (info && !info.isFile())
+      throw new CosignkitError('NOT_A_FILE', `cannot write ${move.to}: it is not a regular file`);
   }
   for (const move of moves) {
     try {
@@ -62,7 +63,9 @@ export function outputError(error: unknown, path?: string): CosignkitError {
   if (CosignkitError.isInstance(error)) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const where = path ?? (error as NodeJS.ErrnoException).path ?? 'output';
-  if (code === 'ENOENT') return new CosignkitError('FILE_NOT_FOUND', `cannot write ${where}: no such directory`, { cause: error });
-  if (code === 'EISDIR') return new CosignkitError('NOT_A_FILE', `cannot write ${where}: it is a directory`, { cause: error });
+  if (code === 'ENOENT')
+    return new CosignkitError('FILE_NOT_FOUND', `cannot write ${where}: no such directory`, { cause: error });
+  if (code === 'EISDIR')
+    return new CosignkitError('NOT_A_FILE', `cannot write ${where}: it is a directory`, { cause: error });
   return new CosignkitError('IO', `cannot write ${where}: ${(error as Error).message}`, { cause: error });
 }

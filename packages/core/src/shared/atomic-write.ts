@@ -17,7 +17,11 @@ export interface AtomicWriteOptions {
  * directory, created with the final mode, fsynced, then moved into place. Without `overwrite` the move is a
  * hard link, which fails atomically when the target exists (no check-then-rename race).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   let handle;

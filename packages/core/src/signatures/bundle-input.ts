@@ -25,7 +25,8 @@ export async function readBundleJson(path: string): Promise<Record<string, unkno
   let text: string;
   try {
     const bytes = await readFile(path);
-    if (bytes.length > MAX_BUNDLE_FILE) throw new CosignkitError('BUNDLE_MALFORMED', `${path} is too large to be a bundle`);
+    if (bytes.length > MAX_BUNDLE_FILE)
+      throw new CosignkitError('BUNDLE_MALFORMED', `${path} is too large to be a bundle`);
     text = bytes.toString('utf8');
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
@@ -77,23 +78,30 @@ async function parseSigstoreBundle(
     throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a valid Sigstore bundle: ${why}`, { cause: error });
   }
   if (bundle.content.$case !== 'messageSignature') {
-    throw new CosignkitError('BUNDLE_MALFORMED',
-      `${path} holds a DSSE envelope, not a blob signature (verify it as an attestation)`);
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `${path} holds a DSSE envelope, not a blob signature (verify it as an attestation)`,
+    );
   }
   const { messageDigest, signature: raw } = bundle.content.messageSignature;
   const digestAlgorithm = PROTO_HASHES[messageDigest.algorithm];
   if (!digestAlgorithm) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `${path}: unsupported message digest algorithm ${messageDigest.algorithm}`);
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `${path}: unsupported message digest algorithm ${messageDigest.algorithm}`,
+    );
   }
   const signature = decodeBase64Signature(Buffer.from(raw).toString('base64'), algorithm);
-  if (!signature) throw new CosignkitError('BUNDLE_MALFORMED', `${path}: the signature is not a ${algorithm} signature`);
+  if (!signature)
+    throw new CosignkitError('BUNDLE_MALFORMED', `${path}: the signature is not a ${algorithm} signature`);
   const material = bundle.verificationMaterial.content;
   return {
     format: 'sigstore',
     mediaType: bundle.mediaType,
     signature,
     messageDigest: { algorithm: digestAlgorithm, digest: Buffer.from(messageDigest.digest) },
-    keyHint: material.$case === 'publicKey' && material.publicKey.hint ? decodeHint(material.publicKey.hint) : undefined,
+    keyHint:
+      material.$case === 'publicKey' && material.publicKey.hint ? decodeHint(material.publicKey.hint) : undefined,
   };
 }
 

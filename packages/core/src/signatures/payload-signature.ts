@@ -6,11 +6,17 @@ import { ALGORITHMS, algorithmOfKey, rawToDer } from '../keys/algorithms.js';
  * Signs bytes as cosign signs image payloads with a key: ECDSA over SHA-256 whatever the curve (cosign's
  * default --signature-digest-algorithm, which `cosign verify` also assumes), DER; Ed25519 over the message.
  */
-export async function signPayload(manager: KeyManager, keyId: string, payload: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+export async function signPayload(
+  manager: KeyManager,
+  keyId: string,
+  payload: Uint8Array,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const algorithm = await manager.getAlgorithm(keyId);
-  const signature = algorithm === 'ed25519'
-    ? await manager.signMessage!(keyId, payload, { signal })
-    : await manager.signDigest(keyId, createHash('sha256').update(payload).digest(), { signal });
+  const signature =
+    algorithm === 'ed25519'
+      ? await manager.signMessage!(keyId, payload, { signal })
+      : await manager.signDigest(keyId, createHash('sha256').update(payload).digest(), { signal });
   return Buffer.from(signature);
 }
 

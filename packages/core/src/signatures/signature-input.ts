@@ -32,7 +32,10 @@ export async function readSignatureFile(path: string, algorithm: KeyAlgorithm): 
 export function decodeSignature(bytes: Uint8Array, algorithm: KeyAlgorithm): Buffer | undefined {
   const text = Buffer.from(bytes).toString('latin1').replace(/\s+/g, '');
   if (BASE64.test(text)) {
-    const decoded = normalize(Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'), algorithm);
+    const decoded = normalize(
+      Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64'),
+      algorithm,
+    );
     if (decoded) return decoded;
   }
   return normalize(Buffer.from(bytes), algorithm);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { locateCosign } from '../../src/index.js';
@@ -7,7 +7,10 @@ import { locateCosign } from '../../src/index.js';
 /** The real cosign CLI. Tests that need it fail loudly without it: they are never skipped. */
 export async function requireCosign(): Promise<string> {
   const path = await locateCosign();
-  if (!path) throw new Error('these tests need the real cosign CLI: run `. scripts/env.sh` (it puts .tools/cosign on PATH) or set COSIGN_PATH');
+  if (!path)
+    throw new Error(
+      'these tests need the real cosign CLI: run `. scripts/env.sh` (it puts .tools/cosign on PATH) or set COSIGN_PATH',
+    );
   return path;
 }
 

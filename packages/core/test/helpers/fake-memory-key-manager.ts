@@ -84,12 +84,19 @@ export function fakeMemoryKeyManager(keys: Map<string, KeyObject>): KeyManager &
 }
 
 /** A KeyBackend serving `fakemem:<id>` from one in-memory store. */
-export function fakeMemoryBackend(keys: Map<string, KeyObject> = new Map()): KeyBackend & { keys: Map<string, KeyObject> } {
+export function fakeMemoryBackend(
+  keys: Map<string, KeyObject> = new Map(),
+): KeyBackend & { keys: Map<string, KeyObject> } {
   return {
     specVersion: KEY_BACKEND_SPEC_VERSION,
     name: 'fake-memory',
     schemes: [FAKE_SCHEME],
-    capabilities: { generate: true, delete: true, algorithms: ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'], extractable: true },
+    capabilities: {
+      generate: true,
+      delete: true,
+      algorithms: ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'],
+      extractable: true,
+    },
     keys,
     async open() {
       return fakeMemoryKeyManager(keys);

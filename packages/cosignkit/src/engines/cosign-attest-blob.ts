@@ -26,13 +26,26 @@ export async function cosignAttestBlob(
   o: CosignAttestBlobOptions,
 ): Promise<{ envelope: string; subjects: { name?: string; digest: Record<string, string> }[] }> {
   if (o.statementVersion !== 'v0.1') {
-    throw new CosignkitError('NOT_SUPPORTED', 'cosign attest-blob writes in-toto v0.1 statements: use --engine native for --statement-version v1');
+    throw new CosignkitError(
+      'NOT_SUPPORTED',
+      'cosign attest-blob writes in-toto v0.1 statements: use --engine native for --statement-version v1',
+    );
   }
   const scratch = o.outputFile === undefined ? await mkdtemp(join(tmpdir(), 'cosignkit-attest-')) : undefined;
   const envelopeTemp = o.outputFile === undefined ? join(scratch!, 'envelope.json') : tempPathFor(o.outputFile);
   const bundleTemp = o.bundle === undefined ? undefined : tempPathFor(o.bundle);
-  const args = ['attest-blob', '--key', o.key, '--predicate', o.predicate, '--type', o.type, '--tlog-upload=false',
-    '--output-signature', envelopeTemp];
+  const args = [
+    'attest-blob',
+    '--key',
+    o.key,
+    '--predicate',
+    o.predicate,
+    '--type',
+    o.type,
+    '--tlog-upload=false',
+    '--output-signature',
+    envelopeTemp,
+  ];
   if (bundleTemp !== undefined) {
     args.push('--bundle', bundleTemp);
     if (!o.legacyBundle) args.push('--new-bundle-format');
@@ -59,9 +72,13 @@ export async function cosignAttestBlob(
 function subjectsOf(envelope: string): { name?: string; digest: Record<string, string> }[] {
   try {
     const payload = JSON.parse(envelope).payload as string;
-    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject?: { name?: string; digest: Record<string, string> }[] };
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as {
+      subject?: { name?: string; digest: Record<string, string> }[];
+    };
     return statement.subject ?? [];
   } catch (error) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', 'cosign attest-blob wrote an envelope that is not DSSE JSON', { cause: error });
+    throw new CosignkitError('ENVELOPE_MALFORMED', 'cosign attest-blob wrote an envelope that is not DSSE JSON', {
+      cause: error,
+    });
   }
 }

@@ -32,7 +32,18 @@ export async function cosignAttest(
   runner: CosignRunner,
   o: CosignRegistryArgs & { password?: string; predicate: string; type: string; bundle: boolean; signal?: AbortSignal },
 ): Promise<void> {
-  const args = ['attest', '--key', o.key, '--tlog-upload=false', '--yes', '--predicate', o.predicate, '--type', o.type, ...registryFlags(o)];
+  const args = [
+    'attest',
+    '--key',
+    o.key,
+    '--tlog-upload=false',
+    '--yes',
+    '--predicate',
+    o.predicate,
+    '--type',
+    o.type,
+    ...registryFlags(o),
+  ];
   if (o.bundle) args.push('--new-bundle-format');
   else if (runner.info.grammar === 'v3') args.push('--new-bundle-format=false', '--use-signing-config=false');
   args.push(o.image);
@@ -54,8 +65,15 @@ export async function cosignVerifyImage(
   args.push(o.image);
   const out = await runner.run(args, { secretEnv: { COSIGN_PASSWORD: '' }, signal: o.signal });
   if (out.exitCode === 0) return { verified: true, payloads: parsePrinted(out.stdout) };
-  if (isVerificationMismatch(out) || /no (matching )?(signatures|attestations)|none of the attestations matched/i.test(out.stderr)) {
-    return { verified: false, payloads: [], failure: { code: 'VERIFICATION_FAILED', message: `cosign: ${cosignReason(out.stderr)}` } };
+  if (
+    isVerificationMismatch(out) ||
+    /no (matching )?(signatures|attestations)|none of the attestations matched/i.test(out.stderr)
+  ) {
+    return {
+      verified: false,
+      payloads: [],
+      failure: { code: 'VERIFICATION_FAILED', message: `cosign: ${cosignReason(out.stderr)}` },
+    };
   }
   throw cosignError(command, out);
 }
@@ -70,7 +88,9 @@ export function payloadNamesDigest(payload: unknown, digest: string): boolean {
   if (p?.critical) return p.critical.image?.['docker-manifest-digest'] === digest;
   if (typeof p?.payload !== 'string') return false;
   try {
-    const statement = JSON.parse(Buffer.from(p.payload, 'base64').toString('utf8')) as { subject?: { digest?: Record<string, unknown> }[] };
+    const statement = JSON.parse(Buffer.from(p.payload, 'base64').toString('utf8')) as {
+      subject?: { digest?: Record<string, unknown> }[];
+    };
     const hex = digest.slice('sha256:'.length);
     return Array.isArray(statement.subject) && statement.subject.some((s) => s?.digest?.sha256 === hex);
   } catch {

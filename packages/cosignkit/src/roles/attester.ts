@@ -49,7 +49,14 @@ export function createAttester(options: RoleOptions): Attester {
     if (key.engine === 'cosign') {
       const { key: cosignKey, password } = await key.cosignKey();
       await cosignAttest(key.runner, {
-        key: cosignKey, password, image: byDigest, allowHttp: options.allowHttp, predicate: o.predicate, type, bundle: format === 'bundle', signal: o.signal,
+        key: cosignKey,
+        password,
+        image: byDigest,
+        allowHttp: options.allowHttp,
+        predicate: o.predicate,
+        type,
+        bundle: format === 'bundle',
+        signal: o.signal,
       });
       return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, predicateType };
     }
@@ -59,12 +66,20 @@ export function createAttester(options: RoleOptions): Attester {
       manager: opened.manager,
       keyId: opened.keyId,
       predicateType,
-      statement: (subject) => Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' })),
+      statement: (subject) =>
+        Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' })),
       format,
       env: options.env as NodeJS.ProcessEnv,
       signal: o.signal,
     });
-    return { engine: 'native', image: byDigest, digest: digestOf(resolved.digest), format, location: done.location, predicateType };
+    return {
+      engine: 'native',
+      image: byDigest,
+      digest: digestOf(resolved.digest),
+      format,
+      location: done.location,
+      predicateType,
+    };
   };
 
   return {
@@ -76,39 +91,65 @@ export function createAttester(options: RoleOptions): Attester {
       if (key.engine === 'cosign') {
         const { key: cosignKey, password } = await key.cosignKey();
         const done = await cosignAttestBlob(key.runner, {
-          key: cosignKey, password, file, predicate: o.predicate, type, statementVersion: version,
-          outputFile: o.outputFile, bundle: o.bundle, legacyBundle: o.legacyBundle === true, signal: o.signal,
+          key: cosignKey,
+          password,
+          file,
+          predicate: o.predicate,
+          type,
+          statementVersion: version,
+          outputFile: o.outputFile,
+          bundle: o.bundle,
+          legacyBundle: o.legacyBundle === true,
+          signal: o.signal,
         });
         return {
-          engine: 'cosign', predicateType, subjects: done.subjects, envelope: done.envelope,
+          engine: 'cosign',
+          predicateType,
+          subjects: done.subjects,
+          envelope: done.envelope,
           ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
           ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
         };
       }
-      const subjects = version === 'v1'
-        ? await subjectsFromFiles([file])
-        : [{ name: basename(file), digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') } }];
+      const subjects =
+        version === 'v1'
+          ? await subjectsFromFiles([file])
+          : [
+              {
+                name: basename(file),
+                digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') },
+              },
+            ];
       const predicate = await readPredicate(o.predicate);
       const payload = cosignStatementPayload({ type, predicate, subjects, version });
       const opened = await key.open();
       // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
       // the curve, which is what cosign verifies a P-384 key with.
-      const envelope = await signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload,
-        [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }], { signal: o.signal });
+      const envelope = await signEnvelope(
+        IN_TOTO_PAYLOAD_TYPE,
+        payload,
+        [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }],
+        { signal: o.signal },
+      );
       const envelopeText = serializeEnvelope(envelope);
       const outputs: PendingOutput[] = [];
       if (o.outputFile !== undefined) outputs.push({ path: o.outputFile, data: `${envelopeText}\n`, mode: 0o644 });
       if (o.bundle !== undefined) {
         const bundle = o.legacyBundle
           ? serializeLegacyAttestationBundle(envelopeText, await opened.manager.getPublicKeyPem(opened.keyId))
-          : serializeDsseBundle({ ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) },
-            await opened.manager.getPublicKey(opened.keyId));
+          : serializeDsseBundle(
+              { ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) },
+              await opened.manager.getPublicKey(opened.keyId),
+            );
         outputs.push({ path: o.bundle, data: bundle, mode: 0o600 });
       }
       // All outputs or none.
       await commitOutputs(outputs);
       return {
-        engine: 'native', predicateType, subjects, envelope: envelopeText,
+        engine: 'native',
+        predicateType,
+        subjects,
+        envelope: envelopeText,
         ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
         ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
       };

@@ -26,8 +26,10 @@ export function engineChooser(options: RoleOptions): (needsPlugin: boolean) => P
     if (engine === 'cosign') {
       const found = await getRunner();
       if (needsPlugin && !(await findOnPath(COSIGNKIT_PLUGIN, env))) {
-        throw new CosignkitError('NOT_SUPPORTED',
-          `cosign reaches this key only through the ${COSIGNKIT_PLUGIN} plugin, which is not on PATH`);
+        throw new CosignkitError(
+          'NOT_SUPPORTED',
+          `cosign reaches this key only through the ${COSIGNKIT_PLUGIN} plugin, which is not on PATH`,
+        );
       }
       return { engine: 'cosign', runner: found };
     }
@@ -42,7 +44,10 @@ export function engineChooser(options: RoleOptions): (needsPlugin: boolean) => P
     try {
       return { engine: 'cosign', runner: await getRunner() };
     } catch (error) {
-      if (CosignkitError.isInstance(error) && (error.code === 'COSIGN_UNSUPPORTED' || error.code === 'COSIGN_NOT_FOUND')) {
+      if (
+        CosignkitError.isInstance(error) &&
+        (error.code === 'COSIGN_UNSUPPORTED' || error.code === 'COSIGN_NOT_FOUND')
+      ) {
         logger.debug(`engine auto: ${error.message}; using native`);
         return { engine: 'native' };
       }

@@ -16,10 +16,13 @@ import {
 import type { RoleOptions } from './role-options.js';
 
 export function clientFor(options: RoleOptions): RegistryClient {
-  return options.client ?? new RegistryClient({
-    allowHttp: options.allowHttp,
-    credentials: options.credentials ?? dockerConfigCredentials(options.env as NodeJS.ProcessEnv),
-  });
+  return (
+    options.client ??
+    new RegistryClient({
+      allowHttp: options.allowHttp,
+      credentials: options.credentials ?? dockerConfigCredentials(options.env as NodeJS.ProcessEnv),
+    })
+  );
 }
 
 /** `sha256:<hex>` as the one digest shape of results. */
@@ -36,26 +39,44 @@ export async function pushFileArtifact(client: RegistryClient, file: string, ref
   const size = (await handle.stat()).size;
   await handle.close();
   await client.pushBlobStream(repo, digest, size, () => {
-    const stream = Readable.toWeb(Readable.from((async function* () {
-      const h = await openFile(file);
-      try {
-        yield* h.createReadStream();
-      } finally {
-        await h.close();
-      }
-    })()));
+    const stream = Readable.toWeb(
+      Readable.from(
+        (async function* () {
+          const h = await openFile(file);
+          try {
+            yield* h.createReadStream();
+          } finally {
+            await h.close();
+          }
+        })(),
+      ),
+    );
     return stream as ReadableStream<Uint8Array>;
   });
   const config = Buffer.from('{}');
   await client.pushBlob(repo, config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.ociManifest,
-    artifactType: 'application/vnd.cosignkit.file.v1',
-    config: { mediaType: MEDIA_TYPES.ociEmpty, digest: sha256Digest(config), size: config.length },
-    layers: [{ mediaType: 'application/octet-stream', digest, size, annotations: { 'org.opencontainers.image.title': basename(file) } }],
-  }));
-  const manifestDigest = await client.putManifest(repo, parsed.digest ?? parsed.tag ?? 'latest', manifest, MEDIA_TYPES.ociManifest);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: 'application/vnd.cosignkit.file.v1',
+      config: { mediaType: MEDIA_TYPES.ociEmpty, digest: sha256Digest(config), size: config.length },
+      layers: [
+        {
+          mediaType: 'application/octet-stream',
+          digest,
+          size,
+          annotations: { 'org.opencontainers.image.title': basename(file) },
+        },
+      ],
+    }),
+  );
+  const manifestDigest = await client.putManifest(
+    repo,
+    parsed.digest ?? parsed.tag ?? 'latest',
+    manifest,
+    MEDIA_TYPES.ociManifest,
+  );
   return formatImageReference({ ...parsed, tag: undefined, digest: manifestDigest });
 }
 
@@ -63,12 +84,22 @@ export async function pushFileArtifact(client: RegistryClient, file: string, ref
 export type ImageVerificationResult = RegistryVerificationResult & { found: FoundSignature[] };
 
 /** A native registry verification as the role's result: one SignatureCheck per signature found, both layouts. */
-export function registryResult(image: string, engine: EngineName, verification: ImageVerification, what: string): ImageVerificationResult {
-  const signatures: SignatureCheck[] = verification.found.map((f) => ({ verified: f.verified, ...(f.keyFingerprint ? { keyFingerprint: f.keyFingerprint } : {}) }));
+export function registryResult(
+  image: string,
+  engine: EngineName,
+  verification: ImageVerification,
+  what: string,
+): ImageVerificationResult {
+  const signatures: SignatureCheck[] = verification.found.map((f) => ({
+    verified: f.verified,
+    ...(f.keyFingerprint ? { keyFingerprint: f.keyFingerprint } : {}),
+  }));
   const failures = verification.found.flatMap((f) => (f.failure ? [f.failure] : []));
   const verified = verification.found.some((f) => f.verified);
-  if (verification.found.length === 0) failures.push({ code: 'VERIFICATION_FAILED', message: `no ${what} found for ${image}` });
-  else if (!verified && failures.length === 0) failures.push({ code: 'VERIFICATION_FAILED', message: `no ${what} of ${image} verifies` });
+  if (verification.found.length === 0)
+    failures.push({ code: 'VERIFICATION_FAILED', message: `no ${what} found for ${image}` });
+  else if (!verified && failures.length === 0)
+    failures.push({ code: 'VERIFICATION_FAILED', message: `no ${what} of ${image} verifies` });
   return {
     verified,
     engine,

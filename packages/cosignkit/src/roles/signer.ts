@@ -21,11 +21,20 @@ export function createSigner(options: RoleOptions): Signer {
     const format = o.format ?? (key.engine === 'cosign' ? 'legacy' : 'bundle');
     if (key.engine === 'cosign') {
       if (format === 'bundle') {
-        throw new CosignkitError('NOT_SUPPORTED',
-          `cosign ${key.runner.info.version} cannot sign images into a Sigstore bundle (its sign has no --new-bundle-format): use --format legacy or --engine native`);
+        throw new CosignkitError(
+          'NOT_SUPPORTED',
+          `cosign ${key.runner.info.version} cannot sign images into a Sigstore bundle (its sign has no --new-bundle-format): use --format legacy or --engine native`,
+        );
       }
       const { key: cosignKey, password } = await key.cosignKey();
-      await cosignSign(key.runner, { key: cosignKey, password, image: byDigest, allowHttp: options.allowHttp, annotations: o.annotations, signal: o.signal });
+      await cosignSign(key.runner, {
+        key: cosignKey,
+        password,
+        image: byDigest,
+        allowHttp: options.allowHttp,
+        annotations: o.annotations,
+        signal: o.signal,
+      });
       return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format };
     }
     const opened = await key.open();
@@ -54,7 +63,13 @@ export function createSigner(options: RoleOptions): Signer {
         });
       }
       const { key: cosignKey, password } = await key.cosignKey();
-      return key.runner.signBlob(file, { key: cosignKey, password, outputSignature: o.outputSignature, bundle: o.bundle, signal: o.signal });
+      return key.runner.signBlob(file, {
+        key: cosignKey,
+        password,
+        outputSignature: o.outputSignature,
+        bundle: o.bundle,
+        signal: o.signal,
+      });
     },
     async signBlobAndPush(file: string, ref: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> {
       return signArtifact(await pushFileArtifact(registry(), file, ref), o);

@@ -24,8 +24,10 @@ export async function resolveSigningKey(
   const ref = parseKeyRef(text);
   const inlineSecret = redactKeyRef(ref.text) !== ref.text;
   if (inlineSecret && options.engine === 'cosign') {
-    throw new CosignkitError('USAGE',
-      `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`);
+    throw new CosignkitError(
+      'USAGE',
+      `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`,
+    );
   }
   const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
   if (selection.engine === 'native') return { engine: 'native', ref, open: () => options.keys.open(ref) };
@@ -35,7 +37,11 @@ export async function resolveSigningKey(
     runner: selection.runner,
     async cosignKey() {
       if (ref.scheme !== 'file') return { key: `cosignkit://${ref.text}` };
-      const password = await options.keys.secret({ kind: 'password', purpose: 'unlock', subject: redactKeyRef(ref.text) });
+      const password = await options.keys.secret({
+        kind: 'password',
+        purpose: 'unlock',
+        subject: redactKeyRef(ref.text),
+      });
       return { key: ref.path, password };
     },
   };

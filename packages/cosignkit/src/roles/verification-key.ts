@@ -36,7 +36,8 @@ export async function resolveVerificationKey(text: string, keys: KeyOpener): Pro
     return { publicKey: await opened.manager.getPublicKey(opened.keyId) };
   } catch (error) {
     const wrapped = toCosignkitError(error, 'BACKEND_FAILURE');
-    if (wrapped !== error) wrapped.message = `cannot read the public key of ${redactKeyRef(ref.text)}: ${wrapped.message}`;
+    if (wrapped !== error)
+      wrapped.message = `cannot read the public key of ${redactKeyRef(ref.text)}: ${wrapped.message}`;
     throw wrapped;
   }
 }

@@ -1,4 +1,11 @@
-import type { AttestationPolicy, RegistryPolicy, RegistryVerificationResult, VerificationResult, Verifier, VerifyLocalOptions } from '@cosignkit/core';
+import type {
+  AttestationPolicy,
+  RegistryPolicy,
+  RegistryVerificationResult,
+  VerificationResult,
+  Verifier,
+  VerifyLocalOptions,
+} from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
 import { formatImageReference, resolveImage, verifyImageAttestations, verifyImageSignatures } from '@cosignkit/oci';
 import { cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
@@ -20,7 +27,11 @@ export function createVerifier(options: RoleOptions): Verifier {
     return Promise.all(texts.map((t) => resolveVerificationKey(t, options.keys)));
   };
 
-  const viaCosign = async (image: string, policy: RegistryPolicy, attestationType?: string): Promise<ImageVerificationResult | undefined> => {
+  const viaCosign = async (
+    image: string,
+    policy: RegistryPolicy,
+    attestationType?: string,
+  ): Promise<ImageVerificationResult | undefined> => {
     // auto verifies natively: cosign 2.x reads only the legacy tags, the native verifier reads both layouts.
     if (options.engine !== 'cosign') return undefined;
     const selection = await choose(false);
@@ -34,13 +45,20 @@ export function createVerifier(options: RoleOptions): Verifier {
     const temp = key!.pemPath ? undefined : await temporaryPemFile(key!.publicKey);
     try {
       const out = await cosignVerifyImage(selection.runner, {
-        key: key!.pemPath ?? temp!.path, image: byDigest, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
+        key: key!.pemPath ?? temp!.path,
+        image: byDigest,
+        allowHttp: options.allowHttp,
+        attestationType,
+        signal: policy.signal,
       });
       const failures = out.failure ? [out.failure] : [];
       // What cosign printed must be about this digest too: a verified result names only what was verified.
       const foreign = out.payloads.filter((p) => !payloadNamesDigest(p, resolved.digest));
       if (foreign.length > 0) {
-        failures.push({ code: 'VERIFICATION_FAILED', message: `cosign verified ${foreign.length} payload(s) that do not name ${resolved.digest}` });
+        failures.push({
+          code: 'VERIFICATION_FAILED',
+          message: `cosign verified ${foreign.length} payload(s) that do not name ${resolved.digest}`,
+        });
       }
       return {
         verified: out.verified && foreign.length === 0,
@@ -61,12 +79,18 @@ export function createVerifier(options: RoleOptions): Verifier {
     async verifyLocal(file: string, o: VerifyLocalOptions): Promise<VerificationResult> {
       const text = o.key ?? options.defaultKey;
       if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
-      if (!o.signature && !o.bundle) throw new CosignkitError('USAGE', 'nothing to verify: pass --signature or --bundle');
+      if (!o.signature && !o.bundle)
+        throw new CosignkitError('USAGE', 'nothing to verify: pass --signature or --bundle');
       const key = await resolveVerificationKey(text, options.keys);
       // cosign gets the public key as a PEM file, so any backend works without the plugin.
       const selection = await choose(false);
       if (selection.engine === 'native') {
-        return nativeVerifyBlob(file, { publicKey: key.publicKey, signature: o.signature, bundle: o.bundle, signal: o.signal });
+        return nativeVerifyBlob(file, {
+          publicKey: key.publicKey,
+          signature: o.signature,
+          bundle: o.bundle,
+          signal: o.signal,
+        });
       }
       const temp = key.pemPath ? undefined : await temporaryPemFile(key.publicKey);
       try {
@@ -85,14 +109,27 @@ export function createVerifier(options: RoleOptions): Verifier {
       const cosign = await viaCosign(image, policy);
       if (cosign) return cosign;
       const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
-      return registryResult(image, 'native', await verifyImageSignatures(registry(), image, keys, options.env as NodeJS.ProcessEnv), 'signatures');
+      return registryResult(
+        image,
+        'native',
+        await verifyImageSignatures(registry(), image, keys, options.env as NodeJS.ProcessEnv),
+        'signatures',
+      );
     },
     async verifyAttestation(image: string, policy: AttestationPolicy): Promise<RegistryVerificationResult> {
       const cosign = await viaCosign(image, policy, policy.type ?? policy.predicateType ?? 'custom');
       if (cosign) return cosign;
       const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
-      const verification = await verifyImageAttestations(registry(), image, keys, { predicateType: policy.predicateType, env: options.env as NodeJS.ProcessEnv });
-      return registryResult(image, 'native', verification, policy.predicateType ? `attestations of type ${policy.predicateType}` : 'attestations');
+      const verification = await verifyImageAttestations(registry(), image, keys, {
+        predicateType: policy.predicateType,
+        env: options.env as NodeJS.ProcessEnv,
+      });
+      return registryResult(
+        image,
+        'native',
+        verification,
+        policy.predicateType ? `attestations of type ${policy.predicateType}` : 'attestations',
+      );
     },
   };
 }

@@ -32,55 +32,70 @@ export async function appendToLog(logPath: string, envelope: Envelope, options: 
   const subjects = envelopeSubjects(envelope);
   const digest = `sha256:${envelopeDigest(envelope)}`;
   const logger = options.logger ?? silentLogger;
-  return withFileLock(logPath, async () => {
-    const head = await readHead(logPath);
-    let handle: FileHandle;
-    let created = false;
-    try {
-      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
-      if (head) {
-        throw new CosignkitError('VERIFICATION_FAILED', `${logPath} does not exist but its head file records seq ${head.seq}: the log was removed (run verify-log)`, {
-          details: { problem: 'truncated' },
+  return withFileLock(
+    logPath,
+    async () => {
+      const head = await readHead(logPath);
+      let handle: FileHandle;
+      let created = false;
+      try {
+        handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
+        if (head) {
+          throw new CosignkitError(
+            'VERIFICATION_FAILED',
+            `${logPath} does not exist but its head file records seq ${head.seq}: the log was removed (run verify-log)`,
+            {
+              details: { problem: 'truncated' },
+            },
+          );
+        }
+        handle = await open(
+          logPath,
+          constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL,
+          0o644,
+        ).catch((e: unknown) => {
+          throw fileError(logPath, e);
         });
+        created = true;
       }
-      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o644).catch((e: unknown) => {
-        throw fileError(logPath, e);
-      });
-      created = true;
-    }
-    try {
-      if (!(await handle.stat()).isFile()) throw new CosignkitError('NOT_A_FILE', `${logPath} is not a regular file`);
-      const plan = await planAppend(handle, logPath, head);
-      if (plan.action === 'restore-newline') {
-        logger.warn('log: restoring the newline of a complete last entry', { log: logPath, seq: plan.last.seq });
-        await writeAll(handle, Buffer.from('\n'), logPath);
+      try {
+        if (!(await handle.stat()).isFile()) throw new CosignkitError('NOT_A_FILE', `${logPath} is not a regular file`);
+        const plan = await planAppend(handle, logPath, head);
+        if (plan.action === 'restore-newline') {
+          logger.warn('log: restoring the newline of a complete last entry', { log: logPath, seq: plan.last.seq });
+          await writeAll(handle, Buffer.from('\n'), logPath);
+          await handle.sync();
+        } else if (plan.action === 'cut') {
+          logger.warn('log: cutting off a torn last line (an append that never completed)', {
+            log: logPath,
+            keep: plan.keep,
+          });
+          await handle.truncate(plan.keep);
+          await handle.sync();
+        }
+        const last = plan.last;
+        const { entry, line } = makeEntry({
+          seq: last ? last.seq + 1 : 1,
+          time: (options.now ?? new Date()).toISOString(),
+          envelope: digest,
+          subjects,
+          prev: last ? last.hash : GENESIS_HASH,
+        });
+        await writeAll(handle, Buffer.from(`${line}\n`, 'utf8'), logPath);
         await handle.sync();
-      } else if (plan.action === 'cut') {
-        logger.warn('log: cutting off a torn last line (an append that never completed)', { log: logPath, keep: plan.keep });
-        await handle.truncate(plan.keep);
-        await handle.sync();
+        if (created) await syncDirectory(dirname(logPath));
+        await writeHead(logPath, { seq: entry.seq, hash: entry.hash });
+        return entry;
+      } catch (error) {
+        throw CosignkitError.isInstance(error) ? error : fileError(logPath, error);
+      } finally {
+        await handle.close();
       }
-      const last = plan.last;
-      const { entry, line } = makeEntry({
-        seq: last ? last.seq + 1 : 1,
-        time: (options.now ?? new Date()).toISOString(),
-        envelope: digest,
-        subjects,
-        prev: last ? last.hash : GENESIS_HASH,
-      });
-      await writeAll(handle, Buffer.from(`${line}\n`, 'utf8'), logPath);
-      await handle.sync();
-      if (created) await syncDirectory(dirname(logPath));
-      await writeHead(logPath, { seq: entry.seq, hash: entry.hash });
-      return entry;
-    } catch (error) {
-      throw CosignkitError.isInstance(error) ? error : fileError(logPath, error);
-    } finally {
-      await handle.close();
-    }
-  }, options);
+    },
+    options,
+  );
 }
 
 async function writeAll(handle: FileHandle, bytes: Buffer, logPath: string): Promise<void> {

@@ -28,7 +28,11 @@ export const HASH_SUFFIX_LENGTH = ',"hash":"'.length + 64 + '"}'.length;
  */
 export function canonicalEntry(entry: Omit<LogEntry, 'hash'>): string {
   const subjects = entry.subjects.map((s) => {
-    const digest = Object.fromEntries(Object.keys(s.digest).sort().map((k) => [k, s.digest[k]]));
+    const digest = Object.fromEntries(
+      Object.keys(s.digest)
+        .sort()
+        .map((k) => [k, s.digest[k]]),
+    );
     return s.name === undefined ? { digest } : { name: s.name, digest };
   });
   return JSON.stringify({ seq: entry.seq, time: entry.time, envelope: entry.envelope, subjects, prev: entry.prev });
@@ -61,8 +65,15 @@ export function checkEntryLine(line: string): { seq: number; prev: string; hash:
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const { seq, prev, hash } = value;
-  if (!Number.isSafeInteger(seq) || seq! < 1 || typeof prev !== 'string' || !HEX64.test(prev) ||
-      typeof hash !== 'string' || !HEX64.test(hash)) return undefined;
+  if (
+    !Number.isSafeInteger(seq) ||
+    seq! < 1 ||
+    typeof prev !== 'string' ||
+    !HEX64.test(prev) ||
+    typeof hash !== 'string' ||
+    !HEX64.test(hash)
+  )
+    return undefined;
   // The leading seq and trailing hash are the ones a streaming reader sees (JSON.parse keeps a duplicate key's last).
   if (!line.startsWith(`{"seq":${seq},"time":"`) || !line.endsWith(`,"hash":"${hash}"}`)) return undefined;
   if (hashCanonical(`${line.slice(0, -HASH_SUFFIX_LENGTH)}}`) !== hash) return undefined;

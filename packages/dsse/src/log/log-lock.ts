@@ -23,14 +23,16 @@ const local = new Map<string, Promise<unknown>>();
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const target = resolve(path);
   const previous = local.get(target) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(async () => {
-    const release = await acquire(target, options);
-    try {
-      return await fn();
-    } finally {
-      await release();
-    }
-  });
+  const run = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const release = await acquire(target, options);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
   local.set(target, run);
   try {
     return await run;

@@ -20,9 +20,13 @@ export type TailPlan =
   | { action: 'cut'; keep: number; last?: LogHead };
 
 function refuse(logPath: string, problem: string, message: string): CosignkitError {
-  return new CosignkitError('VERIFICATION_FAILED', `${logPath}: ${message}; the file was not changed (run verify-log)`, {
-    details: { problem },
-  });
+  return new CosignkitError(
+    'VERIFICATION_FAILED',
+    `${logPath}: ${message}; the file was not changed (run verify-log)`,
+    {
+      details: { problem },
+    },
+  );
 }
 
 /**
@@ -34,17 +38,27 @@ function refuse(logPath: string, problem: string, message: string): CosignkitErr
 export async function planAppend(handle: FileHandle, logPath: string, head: LogHead | undefined): Promise<TailPlan> {
   const size = (await handle.stat()).size;
   if (size === 0) {
-    if (head) throw refuse(logPath, 'truncated', `the log is empty but its head file records seq ${head.seq}: entries were removed`);
+    if (head)
+      throw refuse(
+        logPath,
+        'truncated',
+        `the log is empty but its head file records seq ${head.seq}: entries were removed`,
+      );
     return { action: 'append' };
   }
   const tail = await readTail(handle, logPath, size);
   let last: (LogHead & { prev: string }) | undefined;
   if (tail.line !== undefined) {
     last = checkEntryLine(tail.line.text);
-    if (!last) throw refuse(logPath, 'malformed', 'the last line is not a log entry (a damaged log, or not a log at all)');
+    if (!last)
+      throw refuse(logPath, 'malformed', 'the last line is not a log entry (a damaged log, or not a log at all)');
     const first = tail.line.start === 0 ? last : checkEntryLine(await readFirstLine(handle, logPath, size));
-    if (!first || first.seq !== 1 || first.prev !== GENESIS_HASH) {
-      throw refuse(logPath, 'malformed', 'the first line does not start a log (not a log entry with seq 1 and the genesis hash)');
+    if (first?.seq !== 1 || first.prev !== GENESIS_HASH) {
+      throw refuse(
+        logPath,
+        'malformed',
+        'the first line does not start a log (not a log entry with seq 1 and the genesis hash)',
+      );
     }
   }
 
@@ -58,17 +72,26 @@ export async function planAppend(handle: FileHandle, logPath: string, head: LogH
       last = whole;
       plan = { action: 'restore-newline', last: { seq: whole.seq, hash: whole.hash } };
     } else if (!whole && isTornPrefix(tail.fragment, nextSeq)) {
-      plan = last ? { action: 'cut', keep: size - tail.fragment.length, last: { seq: last.seq, hash: last.hash } }
+      plan = last
+        ? { action: 'cut', keep: size - tail.fragment.length, last: { seq: last.seq, hash: last.hash } }
         : { action: 'cut', keep: 0 };
     } else {
-      throw refuse(logPath, 'malformed', 'the last line is unterminated and is not a torn append of the next entry (not a log, or a damaged one)');
+      throw refuse(
+        logPath,
+        'malformed',
+        'the last line is unterminated and is not a torn append of the next entry (not a log, or a damaged one)',
+      );
     }
   }
 
   if (head) {
     const end = last?.seq ?? 0;
     if (head.seq > end) {
-      throw refuse(logPath, 'truncated', `the log ends at seq ${end} but its head file records seq ${head.seq}: acknowledged entries are missing`);
+      throw refuse(
+        logPath,
+        'truncated',
+        `the log ends at seq ${end} but its head file records seq ${head.seq}: acknowledged entries are missing`,
+      );
     }
     if ((head.seq === end && head.hash !== last!.hash) || (head.seq === end - 1 && head.hash !== last!.prev)) {
       throw refuse(logPath, 'changed', `the entry with seq ${head.seq} does not match the head file`);
@@ -92,7 +115,11 @@ function isTornPrefix(fragment: Buffer, nextSeq: number): boolean {
 }
 
 /** The last newline-terminated line (without its newline) and the bytes after it. */
-async function readTail(handle: FileHandle, logPath: string, size: number): Promise<{ line?: { text: string; start: number }; fragment: Buffer }> {
+async function readTail(
+  handle: FileHandle,
+  logPath: string,
+  size: number,
+): Promise<{ line?: { text: string; start: number }; fragment: Buffer }> {
   for (let chunk = FIRST_CHUNK; ; chunk *= 4) {
     const start = Math.max(0, size - Math.min(chunk, MAX_TAIL_BYTES));
     const buffer = Buffer.alloc(size - start);
@@ -105,7 +132,10 @@ async function readTail(handle: FileHandle, logPath: string, size: number): Prom
     }
     const fragment = buffer.subarray(lastNl + 1);
     if (lastNl < 0) return { fragment };
-    return { line: { text: buffer.subarray(previousNl + 1, lastNl).toString('utf8'), start: start + previousNl + 1 }, fragment };
+    return {
+      line: { text: buffer.subarray(previousNl + 1, lastNl).toString('utf8'), start: start + previousNl + 1 },
+      fragment,
+    };
   }
 }
 
@@ -115,7 +145,8 @@ async function readFirstLine(handle: FileHandle, logPath: string, size: number):
     await readFully(handle, buffer, 0);
     const nl = buffer.indexOf(0x0a);
     if (nl >= 0) return buffer.subarray(0, nl).toString('utf8');
-    if (buffer.length >= MAX_TAIL_BYTES) throw refuse(logPath, 'malformed', 'its first line is longer than any log entry');
+    if (buffer.length >= MAX_TAIL_BYTES)
+      throw refuse(logPath, 'malformed', 'its first line is longer than any log entry');
     if (buffer.length === size) throw new CosignkitError('IO', `${logPath} changed while it was read`);
   }
 }

@@ -63,24 +63,46 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
     // so a change anywhere else shows as a hash mismatch. Only the fixed frame is checked by hand.
     const n = line.length;
     const seq = leadingSeq(line);
-    if (seq === undefined || n < FRAME_LENGTH || !line.startsWith(PREV_KEY, n - TAIL_LENGTH) ||
-        !line.startsWith(HASH_KEY, n - HASH_SUFFIX_LENGTH) || !line.endsWith('"}')) {
+    if (
+      seq === undefined ||
+      n < FRAME_LENGTH ||
+      !line.startsWith(PREV_KEY, n - TAIL_LENGTH) ||
+      !line.startsWith(HASH_KEY, n - HASH_SUFFIX_LENGTH) ||
+      !line.endsWith('"}')
+    ) {
       report({ line: lineNo, kind: 'malformed', message: `line ${lineNo} is not a log entry` });
       return;
     }
     const prev = line.slice(n - TAIL_LENGTH + PREV_KEY.length, n - HASH_SUFFIX_LENGTH - 1);
     const hash = line.slice(n - 66, n - 2);
     if (sha256(`${line.slice(0, -HASH_SUFFIX_LENGTH)}}`) !== hash) {
-      report({ line: lineNo, kind: 'changed', message: `line ${lineNo} was changed (its hash does not match its content)` });
+      report({
+        line: lineNo,
+        kind: 'changed',
+        message: `line ${lineNo} was changed (its hash does not match its content)`,
+      });
     }
     if (seq > expectedSeq) {
-      report({ line: lineNo, kind: 'removed', message: `line ${lineNo}: ${seq - expectedSeq} entr${seq - expectedSeq === 1 ? 'y is' : 'ies are'} missing before it, removed or moved (seq ${seq}, expected ${expectedSeq})` });
+      report({
+        line: lineNo,
+        kind: 'removed',
+        message: `line ${lineNo}: ${seq - expectedSeq} entr${seq - expectedSeq === 1 ? 'y is' : 'ies are'} missing before it, removed or moved (seq ${seq}, expected ${expectedSeq})`,
+      });
     } else if (seq < expectedSeq) {
-      report({ line: lineNo, kind: 'reordered', message: `line ${lineNo}: out of order or duplicated (seq ${seq} after seq ${expectedSeq - 1})` });
+      report({
+        line: lineNo,
+        kind: 'reordered',
+        message: `line ${lineNo}: out of order or duplicated (seq ${seq} after seq ${expectedSeq - 1})`,
+      });
     } else if (prev !== prevHash) {
-      report({ line: lineNo, kind: 'inserted', message: lineNo === 1
-        ? 'line 1 does not start the chain (its prev is not the genesis hash: lines before it were removed, or it was replaced)'
-        : `line ${lineNo} does not chain to line ${lineNo - 1} (a line was inserted or replaced)` });
+      report({
+        line: lineNo,
+        kind: 'inserted',
+        message:
+          lineNo === 1
+            ? 'line 1 does not start the chain (its prev is not the genesis hash: lines before it were removed, or it was replaced)'
+            : `line ${lineNo} does not chain to line ${lineNo - 1} (a line was inserted or replaced)`,
+      });
     }
     expectedSeq = seq + 1;
     prevHash = hash;
@@ -124,16 +146,34 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
   }
   if (torn !== undefined) {
     lineNo++;
-    report({ line: lineNo, kind: 'torn', message: `line ${lineNo} is torn (an incomplete last line: an append that never finished, or a cut file)` });
+    report({
+      line: lineNo,
+      kind: 'torn',
+      message: `line ${lineNo} is torn (an incomplete last line: an append that never finished, or a cut file)`,
+    });
   }
   if (logHead) {
     if (!last || logHead.seq > last.seq) {
-      report({ line: lineNo + 1, kind: 'truncated', message: `entries after line ${lineNo} were removed (the head file records seq ${logHead.seq}, the log ends at ${last?.seq ?? 0})` });
+      report({
+        line: lineNo + 1,
+        kind: 'truncated',
+        message: `entries after line ${lineNo} were removed (the head file records seq ${logHead.seq}, the log ends at ${last?.seq ?? 0})`,
+      });
     } else if (!headMatched) {
-      report({ line: lineNo, kind: 'changed', message: `the entry with seq ${logHead.seq} does not match the head file` });
+      report({
+        line: lineNo,
+        kind: 'changed',
+        message: `the entry with seq ${logHead.seq} does not match the head file`,
+      });
     }
   }
-  const result: LogVerification = { intact: problems.length === 0, entries: torn === undefined ? lineNo : lineNo - 1, headFile: logHead !== undefined, problems, found };
+  const result: LogVerification = {
+    intact: problems.length === 0,
+    entries: torn === undefined ? lineNo : lineNo - 1,
+    headFile: logHead !== undefined,
+    problems,
+    found,
+  };
   if (last) result.head = last;
   return result;
 }
@@ -147,8 +187,16 @@ function parseLine(line: string): LogEntry | undefined {
     return undefined;
   }
   const e = value as Partial<LogEntry>;
-  if (typeof value !== 'object' || value === null || !Number.isSafeInteger(e.seq) || typeof e.time !== 'string' ||
-      typeof e.envelope !== 'string' || !Array.isArray(e.subjects) || typeof e.prev !== 'string' || typeof e.hash !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !Number.isSafeInteger(e.seq) ||
+    typeof e.time !== 'string' ||
+    typeof e.envelope !== 'string' ||
+    !Array.isArray(e.subjects) ||
+    typeof e.prev !== 'string' ||
+    typeof e.hash !== 'string'
+  ) {
     return undefined;
   }
   for (const s of e.subjects) {

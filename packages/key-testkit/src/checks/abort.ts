@@ -13,9 +13,13 @@ export async function checkAbortedSigning(subject: Subject, info: KeyInfo): Prom
   const signal = AbortSignal.abort();
   const message = testMessage();
   if (isPure(info)) {
-    await expectCode('signMessage with an aborted signal', ['ABORTED'], () => manager.signMessage!(info.id, message, { signal }));
+    await expectCode('signMessage with an aborted signal', ['ABORTED'], () =>
+      manager.signMessage!(info.id, message, { signal }),
+    );
     return;
   }
   const digest = new Uint8Array(createHash(ALGORITHMS[info.algorithm].hash).update(message).digest());
-  await expectCode('signDigest with an aborted signal', ['ABORTED'], () => manager.signDigest(info.id, digest, { signal }));
+  await expectCode('signDigest with an aborted signal', ['ABORTED'], () =>
+    manager.signDigest(info.id, digest, { signal }),
+  );
 }

@@ -15,14 +15,19 @@ export async function checkConcurrentSigning(subject: Subject, info: KeyInfo, co
   if (failed.length > 0) {
     const first: unknown = failed[0]!.reason;
     const why = first instanceof Error ? first.message : String(first);
-    throw new ConformanceError(`${failed.length} of ${count} concurrent signatures failed; first: ${why}`, { cause: first });
+    throw new ConformanceError(`${failed.length} of ${count} concurrent signatures failed; first: ${why}`, {
+      cause: first,
+    });
   }
   settled.forEach((r, i) => {
     const signature = (r as PromiseFulfilledResult<Uint8Array>).value;
     try {
       assertVerifiesWithNode(info, messages[i]!, signature);
     } catch (error) {
-      ensure(false, `concurrent signature ${i + 1} of ${count} does not verify over its own message: ${(error as Error).message}`);
+      ensure(
+        false,
+        `concurrent signature ${i + 1} of ${count} does not verify over its own message: ${(error as Error).message}`,
+      );
     }
   });
 }

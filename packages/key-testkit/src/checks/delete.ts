@@ -15,7 +15,8 @@ export async function checkDelete(subject: Subject, info: KeyInfo): Promise<void
 /** A backend declaring `delete: false` refuses with NOT_SUPPORTED and keeps the key. */
 export async function checkDeleteRefused(subject: Subject, info: KeyInfo): Promise<void> {
   await expectCode('deleteKey on a backend without the delete capability', ['NOT_SUPPORTED'], () =>
-    subject.manager.deleteKey(info.id));
+    subject.manager.deleteKey(info.id),
+  );
   const fingerprint = await must('getPublicKeyFingerprint', () => subject.manager.getPublicKeyFingerprint(info.id));
   ensure(fingerprint === info.fingerprint, 'the refused deleteKey changed the key anyway');
 }

@@ -20,7 +20,10 @@ export async function checkListed(subject: Subject, expected: KeyInfo): Promise<
   ensure(found, `listKeys does not contain the key ${JSON.stringify(expected.id)}`);
   ensure(found.algorithm === expected.algorithm, `listKeys says ${found.algorithm} for a ${expected.algorithm} key`);
   ensure(found.backend === expected.backend, `listKeys says backend ${found.backend}, expected ${expected.backend}`);
-  ensure(found.fingerprint === expected.fingerprint, `listKeys gives fingerprint ${found.fingerprint}, expected ${expected.fingerprint}`);
+  ensure(
+    found.fingerprint === expected.fingerprint,
+    `listKeys gives fingerprint ${found.fingerprint}, expected ${expected.fingerprint}`,
+  );
 }
 
 export async function checkNotListed(subject: Subject, id: string): Promise<void> {

@@ -19,10 +19,18 @@ export async function checkPublicKeyViews(subject: Subject, info: KeyInfo): Prom
   const fingerprint = await must('getPublicKeyFingerprint', () => manager.getPublicKeyFingerprint(info.id));
   const expected = referenceFingerprint(key);
   ensure(referenceFingerprint(fromPem) === expected, 'getPublicKeyPem and getPublicKey hold different keys');
-  ensure(fingerprint === expected,
-    `getPublicKeyFingerprint is ${fingerprint}, but the SHA-256 of getPublicKey's SPKI DER is ${expected}`);
-  ensure(info.fingerprint === expected, `KeyInfo.fingerprint ${info.fingerprint} is not getPublicKey's fingerprint ${expected}`);
-  ensure(algorithmOfKey(key) === info.algorithm, `getPublicKey holds a ${algorithmOfKey(key)} key, KeyInfo says ${info.algorithm}`);
+  ensure(
+    fingerprint === expected,
+    `getPublicKeyFingerprint is ${fingerprint}, but the SHA-256 of getPublicKey's SPKI DER is ${expected}`,
+  );
+  ensure(
+    info.fingerprint === expected,
+    `KeyInfo.fingerprint ${info.fingerprint} is not getPublicKey's fingerprint ${expected}`,
+  );
+  ensure(
+    algorithmOfKey(key) === info.algorithm,
+    `getPublicKey holds a ${algorithmOfKey(key)} key, KeyInfo says ${info.algorithm}`,
+  );
   const algorithm = await must('getAlgorithm', () => manager.getAlgorithm(info.id));
   ensure(algorithm === info.algorithm, `getAlgorithm says ${algorithm}, KeyInfo says ${info.algorithm}`);
 }

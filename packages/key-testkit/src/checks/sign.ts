@@ -27,7 +27,10 @@ export async function signOnce(subject: Subject, info: KeyInfo, message: Uint8Ar
   const { manager } = subject;
   const facts = ALGORITHMS[info.algorithm];
   if (isPure(info)) {
-    ensure(typeof manager.signMessage === 'function', `${info.algorithm} keys need signMessage, which the manager lacks`);
+    ensure(
+      typeof manager.signMessage === 'function',
+      `${info.algorithm} keys need signMessage, which the manager lacks`,
+    );
     const signature = await must('signMessage', () => manager.signMessage!(info.id, message));
     ensure(signature instanceof Uint8Array, 'signMessage did not return a Uint8Array');
     return signature;
@@ -41,8 +44,10 @@ export async function signOnce(subject: Subject, info: KeyInfo, message: Uint8Ar
 
 export function assertVerifiesWithNode(info: KeyInfo, message: Uint8Array, signature: Uint8Array): void {
   const key = parsePublicKeyPem(info.publicKeyPem, 'KeyInfo.publicKeyPem');
-  ensure(nodeVerify(info, key, message, signature),
-    `node:crypto rejects the ${info.algorithm} signature of key ${JSON.stringify(info.id)}`);
+  ensure(
+    nodeVerify(info, key, message, signature),
+    `node:crypto rejects the ${info.algorithm} signature of key ${JSON.stringify(info.id)}`,
+  );
 }
 
 export function nodeVerify(info: KeyInfo, key: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
@@ -84,21 +89,27 @@ export async function checkDigestLength(subject: Subject, info: KeyInfo): Promis
   const { digestLength: expected, alsoAccepts = [] } = ALGORITHMS[info.algorithm];
   if (expected === undefined) {
     await expectCode(`signDigest on a ${info.algorithm} key`, ['NOT_SUPPORTED', 'ALGORITHM_UNSUPPORTED'], () =>
-      manager.signDigest(info.id, new Uint8Array(64)));
+      manager.signDigest(info.id, new Uint8Array(64)),
+    );
     return;
   }
   const wrong = [0, expected - 1, expected + 1, 32, 48, 64].filter((n) => n !== expected && !alsoAccepts.includes(n));
   for (const length of wrong) {
     await expectCode(`signDigest with a ${length}-byte digest on a ${info.algorithm} key`, ['DIGEST_LENGTH'], () =>
-      manager.signDigest(info.id, new Uint8Array(randomBytes(length))));
+      manager.signDigest(info.id, new Uint8Array(randomBytes(length))),
+    );
   }
   for (const length of alsoAccepts) {
     const hash = length === 32 ? 'sha256' : length === 48 ? 'sha384' : 'sha512';
     const message = testMessage();
     const digest = createHash(hash).update(message).digest();
-    const signature = await must(`signDigest with a ${hash} digest`, () => manager.signDigest(info.id, new Uint8Array(digest)));
+    const signature = await must(`signDigest with a ${hash} digest`, () =>
+      manager.signDigest(info.id, new Uint8Array(digest)),
+    );
     const key = parsePublicKeyPem(info.publicKeyPem, 'KeyInfo.publicKeyPem');
-    ensure(verify(hash, message, { key, dsaEncoding: 'der' }, signature),
-      `node:crypto rejects the ${hash} signature of ${info.algorithm} key ${JSON.stringify(info.id)}`);
+    ensure(
+      verify(hash, message, { key, dsaEncoding: 'der' }, signature),
+      `node:crypto rejects the ${hash} signature of ${info.algorithm} key ${JSON.stringify(info.id)}`,
+    );
   }
 }

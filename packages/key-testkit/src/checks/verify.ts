@@ -14,15 +14,21 @@ export async function checkVerifySignature(subject: Subject, info: KeyInfo): Pro
   const message = testMessage();
   const signature = await signOnce(subject, info, message);
   const verifyWith = (sig: Uint8Array, data: Uint8Array) => manager.verifySignature(info.id, sig, data);
-  ensure((await must('verifySignature', () => verifyWith(signature, message))) === true,
-    'verifySignature returned false for a signature the key just made');
+  ensure(
+    (await must('verifySignature', () => verifyWith(signature, message))) === true,
+    'verifySignature returned false for a signature the key just made',
+  );
   const tampered = new Uint8Array(message);
   tampered[tampered.length - 1]! ^= 0x01;
-  ensure((await must('verifySignature (tampered message)', () => verifyWith(signature, tampered))) === false,
-    'verifySignature accepted a signature over a tampered message');
+  ensure(
+    (await must('verifySignature (tampered message)', () => verifyWith(signature, tampered))) === false,
+    'verifySignature accepted a signature over a tampered message',
+  );
   const foreign = foreignSignature(info.algorithm, message);
-  ensure((await must('verifySignature (another key)', () => verifyWith(foreign, message))) === false,
-    'verifySignature accepted a signature made by another key');
+  ensure(
+    (await must('verifySignature (another key)', () => verifyWith(foreign, message))) === false,
+    'verifySignature accepted a signature made by another key',
+  );
   await checkGarbageRejected(() => verifyWith(new Uint8Array(signature.length).fill(0x30), message));
 }
 
@@ -32,9 +38,12 @@ async function checkGarbageRejected(action: () => Promise<boolean>): Promise<voi
     result = await action();
   } catch (error) {
     if (CosignkitError.isInstance(error) && error.code === 'SIGNATURE_MALFORMED') return;
-    throw new ConformanceError('verifySignature threw on a malformed signature instead of returning false or SIGNATURE_MALFORMED', {
-      cause: error,
-    });
+    throw new ConformanceError(
+      'verifySignature threw on a malformed signature instead of returning false or SIGNATURE_MALFORMED',
+      {
+        cause: error,
+      },
+    );
   }
   ensure(result === false, 'verifySignature accepted a malformed signature');
 }

@@ -6,7 +6,8 @@ import { ALGORITHMS, rawToDer, type KeyAlgorithm } from '@cosignkit/core';
 // done here. Test code: not constant-time, and it need not be.
 const ORDERS: Partial<Record<KeyAlgorithm, bigint>> = {
   'ecdsa-p256-sha256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-  'ecdsa-p384-sha384': 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  'ecdsa-p384-sha384':
+    0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
 };
 
 export function fakeSignDigest(algorithm: KeyAlgorithm, privateKey: KeyObject, digest: Uint8Array): Uint8Array {
@@ -25,7 +26,8 @@ export function fakeSignDigest(algorithm: KeyAlgorithm, privateKey: KeyObject, d
   }
 }
 
-const toBigInt = (bytes: Uint8Array): bigint => (bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`));
+const toBigInt = (bytes: Uint8Array): bigint =>
+  bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 const toBytes = (value: bigint, size: number): Buffer => Buffer.from(value.toString(16).padStart(size * 2, '0'), 'hex');
 
 function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {

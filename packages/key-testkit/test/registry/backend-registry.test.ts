@@ -10,13 +10,18 @@ const dir = mkdtempSync(join(tmpdir(), 'cosignkit-registry-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(CosignkitError.isInstance(error), `expected a CosignkitError, got ${String(error)}`).toBe(true);
   return error as CosignkitError;
 }
 
 function notFound(specifier: string): Error {
-  return Object.assign(new Error(`Cannot find package '${specifier}' imported from /x`), { code: 'ERR_MODULE_NOT_FOUND' });
+  return Object.assign(new Error(`Cannot find package '${specifier}' imported from /x`), {
+    code: 'ERR_MODULE_NOT_FOUND',
+  });
 }
 
 /** The memory backend under another scheme, with the registry's default store rule (no storeIdOf). */
@@ -58,14 +63,18 @@ describe('BackendRegistry', () => {
     const registry = new BackendRegistry({ importer: async (s) => Promise.reject(notFound(s)) });
     const error = await caught(registry.open('pkcs11:token=a;object=b'));
     expect(error.code).toBe('BACKEND_NOT_INSTALLED');
-    expect(error.message).toBe('key scheme "pkcs11:" needs the package @cosignkit/key-pkcs11: install it with "npm install @cosignkit/key-pkcs11"');
+    expect(error.message).toBe(
+      'key scheme "pkcs11:" needs the package @cosignkit/key-pkcs11: install it with "npm install @cosignkit/key-pkcs11"',
+    );
 
     const unknown = await caught(new BackendRegistry().open('vault:release'));
     expect(unknown.code).toBe('BACKEND_NOT_INSTALLED');
     expect(unknown.message).toMatch(/no backend for key scheme "vault:".*"backends": \{"vault": "<package>"\}/);
 
     // With the default importer, resolving for real.
-    const real = await caught(new BackendRegistry({ config: { backends: { vault: 'cosignkit-key-vault-not-installed' } } }).open('vault:k'));
+    const real = await caught(
+      new BackendRegistry({ config: { backends: { vault: 'cosignkit-key-vault-not-installed' } } }).open('vault:k'),
+    );
     expect(real.code).toBe('BACKEND_NOT_INSTALLED');
     expect(real.message).toContain('npm install cosignkit-key-vault-not-installed');
   });
@@ -81,8 +90,13 @@ describe('BackendRegistry', () => {
     expect(spec.code).toBe('BACKEND_INCOMPATIBLE');
     expect(spec.message).toMatch(/spec version 2; this core supports 1/);
     expect(() => new BackendRegistry().register(future)).toThrow(/spec version 2/);
-    expect((await caught(new BackendRegistry({ importer: async () => ({ something: 1 }) }).open('tpm:k'))).code).toBe('BACKEND_INCOMPATIBLE');
-    expect((await caught(new BackendRegistry({ importer: async () => ({ backend: asScheme('keyring') }) }).open('tpm:k'))).code).toBe('BACKEND_INCOMPATIBLE');
+    expect((await caught(new BackendRegistry({ importer: async () => ({ something: 1 }) }).open('tpm:k'))).code).toBe(
+      'BACKEND_INCOMPATIBLE',
+    );
+    expect(
+      (await caught(new BackendRegistry({ importer: async () => ({ backend: asScheme('keyring') }) }).open('tpm:k')))
+        .code,
+    ).toBe('BACKEND_INCOMPATIBLE');
   });
 
   it('opens one store per token and closes it once', async () => {
@@ -123,10 +137,16 @@ describe('BackendRegistry', () => {
   it('loads an ESM-only third-party backend from the working directory', async () => {
     const pkg = join(dir, 'app', 'node_modules', 'esm-only-backend');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'esm-only-backend', type: 'module', exports: { '.': { import: './index.js' } } }));
-    writeFileSync(join(pkg, 'index.js'), `export const backend = { specVersion: 1, name: 'esm', schemes: ['esm'],
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name: 'esm-only-backend', type: 'module', exports: { '.': { import: './index.js' } } }),
+    );
+    writeFileSync(
+      join(pkg, 'index.js'),
+      `export const backend = { specVersion: 1, name: 'esm', schemes: ['esm'],
       capabilities: { generate: false, delete: false, algorithms: [], extractable: false },
-      async open() { return { close: async () => {} }; }, keyIdOf: (ref) => ref.path };\n`);
+      async open() { return { close: async () => {} }; }, keyIdOf: (ref) => ref.path };\n`,
+    );
     const cwd = process.cwd();
     process.chdir(join(dir, 'app'));
     try {

@@ -27,7 +27,12 @@ export interface EsysLibrary {
   marshalSignature(pointer: Pointer): Buffer;
 }
 
-export type MarshalledType = 'TPM2B_PUBLIC' | 'TPM2B_PRIVATE' | 'TPM2B_DIGEST' | 'TPMT_SIG_SCHEME' | 'TPMT_TK_HASHCHECK';
+export type MarshalledType =
+  | 'TPM2B_PUBLIC'
+  | 'TPM2B_PRIVATE'
+  | 'TPM2B_DIGEST'
+  | 'TPMT_SIG_SCHEME'
+  | 'TPMT_TK_HASHCHECK';
 
 /** ESYS_TR values (tss2_esys.h). */
 export const ESYS_TR = { NONE: 0xfff, PASSWORD: 0x0ff } as const;
@@ -61,36 +66,61 @@ async function load(): Promise<EsysLibrary> {
   const mu = open('libtss2-mu.so.0', 'libtss2-mu0');
   const fn = (signature: string) => esys.func(signature) as unknown as AsyncFn;
   const unmarshalers = new Map<MarshalledType, (b: Uint8Array, n: number, off: Out<number>, dest: Buffer) => number>();
-  for (const type of ['TPM2B_PUBLIC', 'TPM2B_PRIVATE', 'TPM2B_DIGEST', 'TPMT_SIG_SCHEME', 'TPMT_TK_HASHCHECK'] as const) {
-    unmarshalers.set(type, mu.func(`uint32_t Tss2_MU_${type}_Unmarshal(const uint8_t *buffer, size_t size, _Inout_ size_t *offset, void *dest)`) as never);
+  for (const type of [
+    'TPM2B_PUBLIC',
+    'TPM2B_PRIVATE',
+    'TPM2B_DIGEST',
+    'TPMT_SIG_SCHEME',
+    'TPMT_TK_HASHCHECK',
+  ] as const) {
+    unmarshalers.set(
+      type,
+      mu.func(
+        `uint32_t Tss2_MU_${type}_Unmarshal(const uint8_t *buffer, size_t size, _Inout_ size_t *offset, void *dest)`,
+      ) as never,
+    );
   }
-  const marshalSignature = mu.func('uint32_t Tss2_MU_TPMT_SIGNATURE_Marshal(void *src, uint8_t *buffer, size_t size, _Inout_ size_t *offset)') as
-    (src: Pointer, buffer: Buffer, size: number, offset: Out<number>) => number;
+  const marshalSignature = mu.func(
+    'uint32_t Tss2_MU_TPMT_SIGNATURE_Marshal(void *src, uint8_t *buffer, size_t size, _Inout_ size_t *offset)',
+  ) as (src: Pointer, buffer: Buffer, size: number, offset: Out<number>) => number;
   return {
-    Tss2_TctiLdr_Initialize: ldr.func('uint32_t Tss2_TctiLdr_Initialize(const char *nameConf, _Out_ void **tcti)') as never,
+    Tss2_TctiLdr_Initialize: ldr.func(
+      'uint32_t Tss2_TctiLdr_Initialize(const char *nameConf, _Out_ void **tcti)',
+    ) as never,
     Tss2_TctiLdr_Finalize: ldr.func('void Tss2_TctiLdr_Finalize(_Inout_ void **tcti)') as never,
     Esys_Initialize: esys.func('uint32_t Esys_Initialize(_Out_ void **esys, void *tcti, void *abiVersion)') as never,
     Esys_Finalize: esys.func('void Esys_Finalize(_Inout_ void **esys)') as never,
-    Esys_TR_FromTPMPublic: fn('uint32_t Esys_TR_FromTPMPublic(void *esys, uint32_t tpmHandle, uint32_t s1, uint32_t s2, uint32_t s3, _Out_ uint32_t *object)'),
-    Esys_Load: fn('uint32_t Esys_Load(void *esys, uint32_t parent, uint32_t s1, uint32_t s2, uint32_t s3, const void *inPrivate, const void *inPublic, _Out_ uint32_t *object)'),
+    Esys_TR_FromTPMPublic: fn(
+      'uint32_t Esys_TR_FromTPMPublic(void *esys, uint32_t tpmHandle, uint32_t s1, uint32_t s2, uint32_t s3, _Out_ uint32_t *object)',
+    ),
+    Esys_Load: fn(
+      'uint32_t Esys_Load(void *esys, uint32_t parent, uint32_t s1, uint32_t s2, uint32_t s3, const void *inPrivate, const void *inPublic, _Out_ uint32_t *object)',
+    ),
     Esys_ContextSave: fn('uint32_t Esys_ContextSave(void *esys, uint32_t handle, _Inout_ void **context)'),
     Esys_ContextLoad: fn('uint32_t Esys_ContextLoad(void *esys, void *context, _Out_ uint32_t *object)'),
     Esys_FlushContext: fn('uint32_t Esys_FlushContext(void *esys, uint32_t handle)'),
-    Esys_Sign: fn('uint32_t Esys_Sign(void *esys, uint32_t key, uint32_t s1, uint32_t s2, uint32_t s3, const void *digest, const void *scheme, ' +
-      'const void *validation, _Inout_ void **signature)'),
+    Esys_Sign: fn(
+      'uint32_t Esys_Sign(void *esys, uint32_t key, uint32_t s1, uint32_t s2, uint32_t s3, const void *digest, const void *scheme, ' +
+        'const void *validation, _Inout_ void **signature)',
+    ),
     Esys_Free: esys.func('void Esys_Free(void *pointer)') as never,
     unmarshal(type, bytes) {
       const dest = Buffer.alloc(STRUCT_BYTES);
       const offset: Out<number> = [0];
       const rc = unmarshalers.get(type)!(bytes, bytes.length, offset, dest);
-      if (rc !== 0) throw new CosignkitError('KEY_MALFORMED', `cannot read a ${type} (TSS2 0x${(rc >>> 0).toString(16)})`);
+      if (rc !== 0)
+        throw new CosignkitError('KEY_MALFORMED', `cannot read a ${type} (TSS2 0x${(rc >>> 0).toString(16)})`);
       return dest;
     },
     marshalSignature(pointer) {
       const buffer = Buffer.alloc(1024);
       const offset: Out<number> = [0];
       const rc = marshalSignature(pointer, buffer, buffer.length, offset);
-      if (rc !== 0) throw new CosignkitError('BACKEND_FAILURE', `cannot marshal a TPM signature (TSS2 0x${(rc >>> 0).toString(16)})`);
+      if (rc !== 0)
+        throw new CosignkitError(
+          'BACKEND_FAILURE',
+          `cannot marshal a TPM signature (TSS2 0x${(rc >>> 0).toString(16)})`,
+        );
       return buffer.subarray(0, Number(offset[0]));
     },
   };

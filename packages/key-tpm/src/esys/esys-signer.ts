@@ -120,7 +120,18 @@ export class EsysSigner {
       const tpmDigest = this.#lib.unmarshal('TPM2B_DIGEST', Buffer.concat([u16(digest.length), digest]));
       const scheme = this.#lib.unmarshal('TPMT_SIG_SCHEME', Buffer.concat([u16(TPM2_ALG_ECDSA), u16(key.hashAlg)]));
       const ticket = this.#lib.unmarshal('TPMT_TK_HASHCHECK', NULL_TICKET);
-      rc = await callAsync(this.#lib.Esys_Sign, esys, handle, ESYS_TR.PASSWORD, ESYS_TR.NONE, ESYS_TR.NONE, tpmDigest, scheme, ticket, signature);
+      rc = await callAsync(
+        this.#lib.Esys_Sign,
+        esys,
+        handle,
+        ESYS_TR.PASSWORD,
+        ESYS_TR.NONE,
+        ESYS_TR.NONE,
+        tpmDigest,
+        scheme,
+        ticket,
+        signature,
+      );
     } finally {
       await callAsync(this.#lib.Esys_FlushContext, esys, handle);
     }
@@ -147,8 +158,17 @@ export class EsysSigner {
     const parent = await this.#parent(esys, key.parentHandle);
     const blobs = await key.blobs();
     const loaded: Out<number> = [0];
-    let rc = await callAsync(this.#lib.Esys_Load, esys, parent, ESYS_TR.PASSWORD, ESYS_TR.NONE, ESYS_TR.NONE,
-      this.#lib.unmarshal('TPM2B_PRIVATE', blobs.private), this.#lib.unmarshal('TPM2B_PUBLIC', blobs.public), loaded);
+    let rc = await callAsync(
+      this.#lib.Esys_Load,
+      esys,
+      parent,
+      ESYS_TR.PASSWORD,
+      ESYS_TR.NONE,
+      ESYS_TR.NONE,
+      this.#lib.unmarshal('TPM2B_PRIVATE', blobs.private),
+      this.#lib.unmarshal('TPM2B_PUBLIC', blobs.public),
+      loaded,
+    );
     if (rc !== 0) throw new EsysFailure(rc, 'TPM2_Load');
     const saved: Out<Pointer> = [null];
     try {
@@ -165,7 +185,15 @@ export class EsysSigner {
     const known = this.#parents.get(tpmHandle);
     if (known !== undefined) return known;
     const object: Out<number> = [0];
-    const rc = await callAsync(this.#lib.Esys_TR_FromTPMPublic, esys, tpmHandle, ESYS_TR.NONE, ESYS_TR.NONE, ESYS_TR.NONE, object);
+    const rc = await callAsync(
+      this.#lib.Esys_TR_FromTPMPublic,
+      esys,
+      tpmHandle,
+      ESYS_TR.NONE,
+      ESYS_TR.NONE,
+      ESYS_TR.NONE,
+      object,
+    );
     if (rc !== 0) throw new EsysFailure(rc, 'TPM2_ReadPublic of the storage key');
     this.#parents.set(tpmHandle, object[0]);
     return object[0];
@@ -199,7 +227,12 @@ export class EsysSigner {
   }
 
   #error(action: string, failure: EsysFailure): CosignkitError {
-    const error = fapiError({ action: `${action} (${failure.step})`, rc: failure.rc, decoded: this.#options.decode(failure.rc), tcti: this.#tcti });
+    const error = fapiError({
+      action: `${action} (${failure.step})`,
+      rc: failure.rc,
+      decoded: this.#options.decode(failure.rc),
+      tcti: this.#tcti,
+    });
     error.details.esysStep = failure.step;
     return error;
   }
@@ -218,9 +251,11 @@ function ecdsaRaw(wire: Buffer, coordinateLength: number): Uint8Array {
     const length = wire.readUInt16BE(offset);
     const value = wire.subarray(offset + 2, offset + 2 + length);
     offset += 2 + length;
-    if (value.length > coordinateLength) throw new CosignkitError('SIGNATURE_MALFORMED', 'the TPM returned an oversized ECDSA component');
+    if (value.length > coordinateLength)
+      throw new CosignkitError('SIGNATURE_MALFORMED', 'the TPM returned an oversized ECDSA component');
     return Buffer.concat([Buffer.alloc(coordinateLength - value.length), value]);
   };
-  if (wire.readUInt16BE(0) !== TPM2_ALG_ECDSA) throw new CosignkitError('SIGNATURE_MALFORMED', 'the TPM returned a signature that is not ECDSA');
+  if (wire.readUInt16BE(0) !== TPM2_ALG_ECDSA)
+    throw new CosignkitError('SIGNATURE_MALFORMED', 'the TPM returned a signature that is not ECDSA');
   return new Uint8Array(Buffer.concat([part(), part()]));
 }

@@ -24,7 +24,13 @@ export class FapiContext {
   #tail: Promise<unknown> = Promise.resolve();
   #finalized = false;
 
-  private constructor(lib: FapiLibrary, pointer: Pointer, configFile: string, tcti: string, options: FapiContextOptions) {
+  private constructor(
+    lib: FapiLibrary,
+    pointer: Pointer,
+    configFile: string,
+    tcti: string,
+    options: FapiContextOptions,
+  ) {
     this.#lib = lib;
     this.#pointer = pointer;
     this.#configFile = configFile;
@@ -32,7 +38,12 @@ export class FapiContext {
     this.#options = options;
   }
 
-  static async initialize(lib: FapiLibrary, configFile: string, tcti: string, options: FapiContextOptions = {}): Promise<FapiContext> {
+  static async initialize(
+    lib: FapiLibrary,
+    configFile: string,
+    tcti: string,
+    options: FapiContextOptions = {},
+  ): Promise<FapiContext> {
     return new FapiContext(lib, await initializePointer(lib, configFile, tcti), configFile, tcti, options);
   }
 
@@ -43,26 +54,52 @@ export class FapiContext {
   async provision(): Promise<'provisioned' | 'already'> {
     return this.#run('provisioning the TPM keystore', async (ctx) => {
       const rc = await callAsync(this.#lib.Fapi_Provision, ctx, null, null, null);
-      return rc === RC.FAPI_ALREADY_PROVISIONED ? { rc: 0, value: 'already' as const } : { rc, value: 'provisioned' as const };
+      return rc === RC.FAPI_ALREADY_PROVISIONED
+        ? { rc: 0, value: 'already' as const }
+        : { rc, value: 'provisioned' as const };
     });
   }
 
   async createKey(path: string, type: string, action: string): Promise<void> {
-    await this.#run(action, async (ctx) => ({ rc: await callAsync(this.#lib.Fapi_CreateKey, ctx, path, type, null, null), value: undefined }));
+    await this.#run(action, async (ctx) => ({
+      rc: await callAsync(this.#lib.Fapi_CreateKey, ctx, path, type, null, null),
+      value: undefined,
+    }));
   }
 
   /** Signs a digest; FAPI returns an ASN.1 DER ECDSA signature and the key's public PEM. */
-  async sign(path: string, digest: Uint8Array, action: string): Promise<{ signature: Uint8Array; publicKeyPem: string }> {
+  async sign(
+    path: string,
+    digest: Uint8Array,
+    action: string,
+  ): Promise<{ signature: Uint8Array; publicKeyPem: string }> {
     return this.#run(action, async (ctx) => {
       const signature: Out<Pointer> = [null];
       const size: Out<number> = [0];
       const publicKey: Out<Pointer> = [null];
       const certificate: Out<Pointer> = [null];
-      const rc = await callAsync(this.#lib.Fapi_Sign, ctx, path, null, digest, digest.length, signature, size, publicKey, certificate);
+      const rc = await callAsync(
+        this.#lib.Fapi_Sign,
+        ctx,
+        path,
+        null,
+        digest,
+        digest.length,
+        signature,
+        size,
+        publicKey,
+        certificate,
+      );
       // Outputs are only defined on success; reading them after a failure crashed the process.
       if (rc !== RC.SUCCESS) return { rc, value: { signature: new Uint8Array(0), publicKeyPem: '' } };
       try {
-        return { rc, value: { signature: this.#lib.bytes(signature[0], Number(size[0])), publicKeyPem: this.#lib.string(publicKey[0]) } };
+        return {
+          rc,
+          value: {
+            signature: this.#lib.bytes(signature[0], Number(size[0])),
+            publicKeyPem: this.#lib.string(publicKey[0]),
+          },
+        };
       } finally {
         for (const p of [signature[0], publicKey[0], certificate[0]]) if (p !== null) this.#lib.Fapi_Free(p);
       }
@@ -75,12 +112,20 @@ export class FapiContext {
       const out: Out<Pointer> = [null];
       const rc = await callAsync(this.#lib.Fapi_List, ctx, searchPath, out);
       if (rc !== RC.SUCCESS) return { rc, value: [] };
-      return { rc, value: this.#take(out[0]).split(':').filter((p) => p !== '') };
+      return {
+        rc,
+        value: this.#take(out[0])
+          .split(':')
+          .filter((p) => p !== ''),
+      };
     });
   }
 
   async delete(path: string, action: string): Promise<void> {
-    await this.#run(action, async (ctx) => ({ rc: await callAsync(this.#lib.Fapi_Delete, ctx, path), value: undefined }));
+    await this.#run(action, async (ctx) => ({
+      rc: await callAsync(this.#lib.Fapi_Delete, ctx, path),
+      value: undefined,
+    }));
   }
 
   /** The key's public part as FAPI's JSON (with `pem_ext_public`); `newParent` asks for a duplication blob instead. */
@@ -95,7 +140,10 @@ export class FapiContext {
 
   /** Imports a public key or policy (FAPI JSON or PEM) under `/ext/…` or `/policy/…`. */
   async importObject(path: string, data: string, action: string): Promise<void> {
-    await this.#run(action, async (ctx) => ({ rc: await callAsync(this.#lib.Fapi_Import, ctx, path, data), value: undefined }));
+    await this.#run(action, async (ctx) => ({
+      rc: await callAsync(this.#lib.Fapi_Import, ctx, path, data),
+      value: undefined,
+    }));
   }
 
   /** The key's TPM2B_PUBLIC and TPM2B_PRIVATE (the latter encrypted by the parent key inside the TPM). */
@@ -109,7 +157,13 @@ export class FapiContext {
       const rc = await callAsync(this.#lib.Fapi_GetTpmBlobs, ctx, path, pub, pubSize, priv, privSize, policy);
       if (rc !== RC.SUCCESS) return { rc, value: { public: new Uint8Array(0), private: new Uint8Array(0) } };
       try {
-        return { rc, value: { public: this.#lib.bytes(pub[0], Number(pubSize[0])), private: this.#lib.bytes(priv[0], Number(privSize[0])) } };
+        return {
+          rc,
+          value: {
+            public: this.#lib.bytes(pub[0], Number(pubSize[0])),
+            private: this.#lib.bytes(priv[0], Number(privSize[0])),
+          },
+        };
       } finally {
         for (const p of [pub[0], priv[0], policy[0]]) if (p !== null) this.#lib.Fapi_Free(p);
       }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fapiError, staleHandlesFix } from './fapi-errors.js';
 
-const failure = (rc: number, tcti = 'swtpm:host=127.0.0.1,port=2321') => fapiError({ action: 'signing', rc, decoded: 'decoded', tcti });
+const failure = (rc: number, tcti = 'swtpm:host=127.0.0.1,port=2321') =>
+  fapiError({ action: 'signing', rc, decoded: 'decoded', tcti });
 
 describe('TSS2 return codes → stable error codes', () => {
   it('maps the codes cosignkit users meet', () => {

@@ -61,10 +61,16 @@ export function fapiError(failure: FapiFailure): CosignkitError {
     new CosignkitError(code, message, { cause: new Error(`TSS2 ${hex}: ${decoded}`), details });
   if (layerOf(rc) === RC.TCTI_LAYER || rc === RC.FAPI_NO_TPM || rc === RC.FAPI_IO_ERROR) {
     if (failure.tcti === '') {
-      return make('BACKEND_UNAVAILABLE', `${action}: no TPM found through the system default TCTI (${decoded}); ` +
-        'name one with tpm:<name>?tcti=… or "tcti" under backends.tpm in cosignkit.config.json');
+      return make(
+        'BACKEND_UNAVAILABLE',
+        `${action}: no TPM found through the system default TCTI (${decoded}); ` +
+          'name one with tpm:<name>?tcti=… or "tcti" under backends.tpm in cosignkit.config.json',
+      );
     }
-    return make('BACKEND_UNAVAILABLE', `${action}: cannot reach the TPM through TCTI "${failure.tcti}" (${decoded}); is the TPM or simulator running?`);
+    return make(
+      'BACKEND_UNAVAILABLE',
+      `${action}: cannot reach the TPM through TCTI "${failure.tcti}" (${decoded}); is the TPM or simulator running?`,
+    );
   }
   switch (rc) {
     case RC.FAPI_KEY_NOT_FOUND:
@@ -80,10 +86,18 @@ export function fapiError(failure: FapiFailure): CosignkitError {
     default:
   }
   if (isStaleHandles(rc)) {
-    return make('BACKEND_UNAVAILABLE', `${action}: the TPM is out of ${rc === RC.TPM_SESSION_MEMORY ? 'session' : 'object'} memory ` +
-      `(${hex}), left over by a process that died mid-command; fix: ${staleHandlesFix(failure.tcti)}`);
+    return make(
+      'BACKEND_UNAVAILABLE',
+      `${action}: the TPM is out of ${rc === RC.TPM_SESSION_MEMORY ? 'session' : 'object'} memory ` +
+        `(${hex}), left over by a process that died mid-command; fix: ${staleHandlesFix(failure.tcti)}`,
+    );
   }
-  if (isAuthFailure(rc) || rc === RC.FAPI_AUTHORIZATION_FAILED || rc === RC.FAPI_AUTHORIZATION_UNKNOWN || rc === RC.FAPI_CALLBACK_NULL) {
+  if (
+    isAuthFailure(rc) ||
+    rc === RC.FAPI_AUTHORIZATION_FAILED ||
+    rc === RC.FAPI_AUTHORIZATION_UNKNOWN ||
+    rc === RC.FAPI_CALLBACK_NULL
+  ) {
     return make('BACKEND_LOCKED', `${action}: the TPM refused the authorization (${decoded})`);
   }
   return make('BACKEND_FAILURE', `${action}: TPM error ${hex} (${decoded})`);

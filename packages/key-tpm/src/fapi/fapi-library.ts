@@ -63,14 +63,21 @@ async function load(): Promise<FapiLibrary> {
     const mod = (await import('koffi')) as typeof import('koffi') & { default?: typeof import('koffi') };
     koffi = mod.default ?? mod;
   } catch (error) {
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot load koffi (the FFI @cosignkit/key-tpm calls the TPM with): ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError(
+      'BACKEND_UNAVAILABLE',
+      `cannot load koffi (the FFI @cosignkit/key-tpm calls the TPM with): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const open = (name: string, pkg: string) => {
     try {
       return koffi.load(name);
     } catch (error) {
-      throw new CosignkitError('BACKEND_UNAVAILABLE',
-        `cannot load ${name}: install ${pkg} (Debian/Ubuntu: apt-get install libtss2-fapi1 libtss2-rc0)`, { cause: error });
+      throw new CosignkitError(
+        'BACKEND_UNAVAILABLE',
+        `cannot load ${name}: install ${pkg} (Debian/Ubuntu: apt-get install libtss2-fapi1 libtss2-rc0)`,
+        { cause: error },
+      );
     }
   };
   const fapi = open(FAPI_LIBRARY, 'libtss2-fapi1');
@@ -79,19 +86,30 @@ async function load(): Promise<FapiLibrary> {
   return {
     Fapi_Initialize: fn('uint32_t Fapi_Initialize(_Out_ void **context, const char *uri)'),
     Fapi_Finalize: fapi.func('void Fapi_Finalize(_Inout_ void **context)') as (context: Out<Pointer>) => void,
-    Fapi_Provision: fn('uint32_t Fapi_Provision(void *context, const char *authEh, const char *authSh, const char *authLockout)'),
-    Fapi_CreateKey: fn('uint32_t Fapi_CreateKey(void *context, const char *path, const char *type, const char *policyPath, const char *authValue)'),
-    Fapi_Sign: fn('uint32_t Fapi_Sign(void *context, const char *keyPath, const char *padding, const uint8_t *digest, size_t digestSize, ' +
-      '_Inout_ void **signature, _Inout_ size_t *signatureSize, _Inout_ void **publicKey, _Inout_ void **certificate)'),
+    Fapi_Provision: fn(
+      'uint32_t Fapi_Provision(void *context, const char *authEh, const char *authSh, const char *authLockout)',
+    ),
+    Fapi_CreateKey: fn(
+      'uint32_t Fapi_CreateKey(void *context, const char *path, const char *type, const char *policyPath, const char *authValue)',
+    ),
+    Fapi_Sign: fn(
+      'uint32_t Fapi_Sign(void *context, const char *keyPath, const char *padding, const uint8_t *digest, size_t digestSize, ' +
+        '_Inout_ void **signature, _Inout_ size_t *signatureSize, _Inout_ void **publicKey, _Inout_ void **certificate)',
+    ),
     Fapi_List: fn('uint32_t Fapi_List(void *context, const char *searchPath, _Inout_ void **pathList)'),
     Fapi_Delete: fn('uint32_t Fapi_Delete(void *context, const char *path)'),
-    Fapi_ExportKey: fn('uint32_t Fapi_ExportKey(void *context, const char *path, const char *newParentPath, _Inout_ void **exportedData)'),
+    Fapi_ExportKey: fn(
+      'uint32_t Fapi_ExportKey(void *context, const char *path, const char *newParentPath, _Inout_ void **exportedData)',
+    ),
     Fapi_Import: fn('uint32_t Fapi_Import(void *context, const char *path, const char *importData)'),
-    Fapi_GetTpmBlobs: fn('uint32_t Fapi_GetTpmBlobs(void *context, const char *path, _Inout_ void **tpm2bPublic, _Inout_ size_t *publicSize, ' +
-      '_Inout_ void **tpm2bPrivate, _Inout_ size_t *privateSize, _Inout_ void **policy)'),
+    Fapi_GetTpmBlobs: fn(
+      'uint32_t Fapi_GetTpmBlobs(void *context, const char *path, _Inout_ void **tpm2bPublic, _Inout_ size_t *publicSize, ' +
+        '_Inout_ void **tpm2bPrivate, _Inout_ size_t *privateSize, _Inout_ void **policy)',
+    ),
     Fapi_Free: fapi.func('void Fapi_Free(void *pointer)') as (pointer: Pointer) => void,
     Tss2_RC_Decode: rc.func('const char *Tss2_RC_Decode(uint32_t rc)') as (rc: number) => string,
-    bytes: (pointer, length) => (pointer === null || length === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(pointer, length)).slice()),
+    bytes: (pointer, length) =>
+      pointer === null || length === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(pointer, length)).slice(),
     string: (pointer) => (pointer === null ? '' : (koffi.decode(pointer, 'char', -1) as string)),
   };
 }

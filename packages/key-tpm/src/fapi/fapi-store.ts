@@ -24,7 +24,8 @@ export async function prepareStore(home: string, tcti: string): Promise<FapiStor
   const dir = storeDir(home, tcti);
   const profileDir = join(dir, 'profiles');
   try {
-    for (const sub of ['profiles', 'user', 'system', 'log']) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
+    for (const sub of ['profiles', 'user', 'system', 'log'])
+      await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
     for (const curve of CURVES) {
       const profile = PROFILES[curve];
       await writeAtomically(join(profileDir, `${profile.name}.json`), JSON.stringify(profile.json, null, 2));
@@ -49,7 +50,9 @@ export async function prepareStore(home: string, tcti: string): Promise<FapiStor
     return { dir, tcti, configs };
   } catch (error) {
     if (CosignkitError.isInstance(error)) throw error;
-    throw new CosignkitError('IO', `cannot prepare the TPM keystore in ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('IO', `cannot prepare the TPM keystore in ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

@@ -32,8 +32,14 @@ export async function startRegistry(options: { auth?: string } = {}): Promise<Ru
   await log.close();
   const host = await new Promise<string>((resolve, reject) => {
     const started = Date.now();
-    child.on('error', (e) => reject(new Error(`cannot run docker-registry (apt-get install docker-registry): ${e.message}`)));
-    child.on('exit', (code) => void readFile(logPath, 'utf8').then((text) => reject(new Error(`docker-registry exited ${code}:\n${text}`))));
+    child.on('error', (e) =>
+      reject(new Error(`cannot run docker-registry (apt-get install docker-registry): ${e.message}`)),
+    );
+    child.on(
+      'exit',
+      (code) =>
+        void readFile(logPath, 'utf8').then((text) => reject(new Error(`docker-registry exited ${code}:\n${text}`))),
+    );
     const poll = async (): Promise<void> => {
       const text = await readFile(logPath, 'utf8').catch(() => '');
       const m = /listening on (127\.0\.0\.1:\d+)/.exec(text);

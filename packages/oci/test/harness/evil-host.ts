@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 export interface RecordedRequest {
   method: string;
@@ -27,16 +33,19 @@ export async function startEvilHost(): Promise<EvilHost> {
     evil.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     if (evil.answer) return evil.answer(req, res);
     req.resume();
-    res.writeHead(401, {
-      'www-authenticate': `Bearer realm="${evil.origin}/token",service="evil",scope="repository:x:pull"`,
-      'content-type': 'application/json',
-    }).end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
+    res
+      .writeHead(401, {
+        'www-authenticate': `Bearer realm="${evil.origin}/token",service="evil",scope="repository:x:pull"`,
+        'content-type': 'application/json',
+      })
+      .end('{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
   evil.origin = `http://127.0.0.2:${(server.address() as { port: number }).port}`;
-  evil.stop = () => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  });
+  evil.stop = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return evil;
 }

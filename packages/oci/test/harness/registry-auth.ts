@@ -12,11 +12,28 @@ export function writeHtpasswd(dir: string, user: string, password: string): stri
   const path = join(dir, 'htpasswd');
   let line: string;
   try {
-    line = execFileSync('htpasswd', ['-nbB', '-C', '4', user, password], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    line = execFileSync('htpasswd', ['-nbB', '-C', '4', user, password], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
-    const salt = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64').replace(/[^A-Za-z0-9]/g, '.').slice(0, 22).padEnd(22, '.');
-    const hash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]))', password, `$2b$04$${salt}`],
-      { encoding: 'utf8' }).trim();
+    const salt = Buffer.from(randomUUID().replace(/-/g, ''), 'hex')
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '.')
+      .slice(0, 22)
+      .padEnd(22, '.');
+    const hash = execFileSync(
+      'python3',
+      [
+        '-W',
+        'ignore',
+        '-c',
+        'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]))',
+        password,
+        `$2b$04$${salt}`,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     if (!hash.startsWith('$2b$04$')) throw new Error('no bcrypt: install apache2-utils (htpasswd)');
     line = `${user}:${hash}`;
   }
@@ -44,8 +61,27 @@ export interface TokenServer {
 export async function startTokenServer(dir: string, user: string, password: string): Promise<TokenServer> {
   const keyPath = join(dir, 'token.key');
   const certPath = join(dir, 'token.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyPath,
-    '-out', certPath, '-days', '1', '-subj', '/CN=cosignkit test token issuer'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=cosignkit test token issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   const key = createPrivateKey(readFileSync(keyPath));
   const certDer = readFileSync(certPath, 'utf8').replace(/-----[^-]+-----|\s/g, '');
   const b64url = (v: Buffer | string): string => Buffer.from(v).toString('base64url');
@@ -63,13 +99,23 @@ export async function startTokenServer(dir: string, user: string, password: stri
     });
     const now = Math.floor(Date.now() / 1000);
     const header = b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', x5c: [certDer] }));
-    const claims = b64url(JSON.stringify({
-      iss: 'cosignkit-test-issuer', sub: user, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now,
-      jti: randomUUID(), access,
-    }));
+    const claims = b64url(
+      JSON.stringify({
+        iss: 'cosignkit-test-issuer',
+        sub: user,
+        aud: url.searchParams.get('service'),
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomUUID(),
+        access,
+      }),
+    );
     const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' });
     issued++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${b64url(signature)}`, expires_in: 300 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: `${header}.${claims}.${b64url(signature)}`, expires_in: 300 }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -86,6 +132,10 @@ export async function startTokenServer(dir: string, user: string, password: stri
 export function writeDockerConfig(dir: string, registry: string, user: string, password: string): string {
   const configDir = join(dir, 'docker');
   execFileSync('mkdir', ['-p', configDir]);
-  writeFileSync(join(configDir, 'config.json'), JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }), { mode: 0o600 });
+  writeFileSync(
+    join(configDir, 'config.json'),
+    JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }),
+    { mode: 0o600 },
+  );
   return configDir;
 }

@@ -3,10 +3,22 @@ import { MEDIA_TYPES } from '../../src/media-types.js';
 import { sha256Digest, type RegistryClient } from '../../src/registry-client.js';
 
 /** Pushes a small, unique OCI image (one random layer) and returns its digest. */
-export async function seedImage(client: Pick<RegistryClient, 'pushBlob' | 'putManifest'>, host: string, repository: string, tag: string): Promise<string> {
+export async function seedImage(
+  client: Pick<RegistryClient, 'pushBlob' | 'putManifest'>,
+  host: string,
+  repository: string,
+  tag: string,
+): Promise<string> {
   const repo = { registry: host, repository };
   const layer = randomBytes(512);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] }, config: {} }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] },
+      config: {},
+    }),
+  );
   await client.pushBlob(repo, layer);
   await client.pushBlob(repo, config);
   const manifest = {

@@ -1,4 +1,11 @@
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 
 /** What a test makes the proxy do to one request; every hook is optional and the default is to forward. */
 export interface Tamper {
@@ -31,27 +38,31 @@ export async function startTamperingProxy(upstream: string): Promise<TamperingPr
       req.resume();
       return;
     }
-    const forwarded = request({
-      host: upstreamHost,
-      port: Number(upstreamPort),
-      method: req.method,
-      path: tamper.path?.(req) ?? req.url,
-      // The Host stays the proxy's: the registry builds its Location and Link URLs from it.
-      headers: req.headers,
-    }, (upstreamRes) => {
-      const headers = { ...upstreamRes.headers };
-      tamper.headers?.(req, upstreamRes.statusCode ?? 502, headers);
-      res.writeHead(upstreamRes.statusCode ?? 502, headers);
-      upstreamRes.pipe(res);
-    });
+    const forwarded = request(
+      {
+        host: upstreamHost,
+        port: Number(upstreamPort),
+        method: req.method,
+        path: tamper.path?.(req) ?? req.url,
+        // The Host stays the proxy's: the registry builds its Location and Link URLs from it.
+        headers: req.headers,
+      },
+      (upstreamRes) => {
+        const headers = { ...upstreamRes.headers };
+        tamper.headers?.(req, upstreamRes.statusCode ?? 502, headers);
+        res.writeHead(upstreamRes.statusCode ?? 502, headers);
+        upstreamRes.pipe(res);
+      },
+    );
     forwarded.on('error', () => res.writeHead(502).end());
     req.pipe(forwarded);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   proxy.host = `127.0.0.1:${(server.address() as { port: number }).port}`;
-  proxy.stop = () => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  });
+  proxy.stop = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return proxy;
 }

@@ -30,7 +30,10 @@ export async function nativeSignBlob(file: string, options: NativeSignBlobOption
   let signature: Uint8Array;
   if (algorithm === 'ed25519') {
     if (!manager.signMessage) {
-      throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend cannot sign messages with Ed25519 keys`);
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `the ${manager.backend} backend cannot sign messages with Ed25519 keys`,
+      );
     }
     // Ed25519 is a pure signature over the whole message: the file has to be in memory, unlike ECDSA.
     let message: Buffer;

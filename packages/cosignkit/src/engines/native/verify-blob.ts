@@ -47,8 +47,12 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   throwIfAborted(signal);
 
   const primary: HashAlgorithm =
-    claims.find((c) => c.messageDigest)?.messageDigest?.algorithm ?? (algorithm === 'ed25519' ? 'sha256' : ALGORITHMS[algorithm].hash);
-  const wanted = new Set<HashAlgorithm>([primary, ...claims.flatMap((c) => (c.messageDigest ? [c.messageDigest.algorithm] : []))]);
+    claims.find((c) => c.messageDigest)?.messageDigest?.algorithm ??
+    (algorithm === 'ed25519' ? 'sha256' : ALGORITHMS[algorithm].hash);
+  const wanted = new Set<HashAlgorithm>([
+    primary,
+    ...claims.flatMap((c) => (c.messageDigest ? [c.messageDigest.algorithm] : [])),
+  ]);
   const hashes = new Map<HashAlgorithm, Hash>([...wanted].map((a) => [a, createHash(a)]));
 
   let outcomes: boolean[];
@@ -69,7 +73,9 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
     // precomputed digest). P-384 signatures made with SHA-256 (older signers) are accepted too.
     const verifiers = claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h)));
     await streamFileTo(file, [...hashes.values(), ...verifiers.flat()], signal);
-    outcomes = claims.map((c, i) => verifiers[i]!.some((v: Verify) => safeVerify(() => v.verify(publicKey, c.signature), c.source)));
+    outcomes = claims.map((c, i) =>
+      verifiers[i]!.some((v: Verify) => safeVerify(() => v.verify(publicKey, c.signature), c.source)),
+    );
   }
 
   const digests = new Map([...hashes].map(([a, h]) => [a, h.digest()]));
@@ -80,9 +86,15 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
     let verified = outcomes[i]!;
     if (claim.messageDigest && !digests.get(claim.messageDigest.algorithm)!.equals(claim.messageDigest.digest)) {
       verified = false;
-      failures.push({ code: 'VERIFICATION_FAILED', message: `${claim.source}: the bundle's message digest does not match the artifact` });
+      failures.push({
+        code: 'VERIFICATION_FAILED',
+        message: `${claim.source}: the bundle's message digest does not match the artifact`,
+      });
     } else if (!verified) {
-      failures.push({ code: 'VERIFICATION_FAILED', message: `${claim.source}: the signature does not match the artifact and key` });
+      failures.push({
+        code: 'VERIFICATION_FAILED',
+        message: `${claim.source}: the signature does not match the artifact and key`,
+      });
     }
     signatures.push({ verified, keyFingerprint });
   });
@@ -95,7 +107,10 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   };
 }
 
-function candidateHashes(algorithm: Exclude<ReturnType<typeof algorithmOfKey>, 'ed25519'>, claim: Claim): HashAlgorithm[] {
+function candidateHashes(
+  algorithm: Exclude<ReturnType<typeof algorithmOfKey>, 'ed25519'>,
+  claim: Claim,
+): HashAlgorithm[] {
   if (claim.messageDigest) return [claim.messageDigest.algorithm];
   const own = ALGORITHMS[algorithm].hash;
   return own === 'sha256' ? [own] : [own, 'sha256'];
