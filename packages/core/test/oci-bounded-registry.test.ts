@@ -341,6 +341,21 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
     expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([['legacy', false, 'SIGNATURE_MALFORMED'], ['bundle', true, undefined]]);
   });
 
+  it('a fallback index that is not an index is one failure; the valid .sig layer beside it verifies', async () => {
+    const repository = 'bounds/bad-index';
+    const { image, digest } = await signedImage(repository);
+    const tag = digest.replace(':', '-');
+    proxy.tamper = {
+      answer(req, res) {
+        if (!(req.method === 'GET' && req.url?.endsWith(`/manifests/${tag}`))) return false;
+        res.writeHead(200, { 'content-type': MEDIA_TYPES.ociIndex }).end('{"manifests": "no"}');
+        return true;
+      },
+    };
+    const result = await verifyImageSignatures(client(), image, [publicKey], env);
+    expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([['bundle', false, 'NOT_AN_IMAGE'], ['legacy', true, undefined]]);
+  });
+
   it('a bad extra layer (missing blob) is one failure; the valid signature beside it verifies', async () => {
     const repository = 'bounds/extra-layer';
     const { image, digest } = await signedImage(repository);

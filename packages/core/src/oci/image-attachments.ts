@@ -71,7 +71,7 @@ export async function cleanAttachments(
     if (index) {
       const parsed = parseJsonOr(index.bytes, { manifests: [] }) as { manifests: { digest: string }[] };
       const gone = new Set(chosen.map((a) => a.reference));
-      parsed.manifests = parsed.manifests.filter((d) => !gone.has(d.digest));
+      parsed.manifests = (Array.isArray(parsed.manifests) ? parsed.manifests : []).filter((d) => !gone.has(d?.digest));
       await client.putManifest(target, tag, Buffer.from(JSON.stringify(parsed)), 'application/vnd.oci.image.index.v1+json');
     }
   }

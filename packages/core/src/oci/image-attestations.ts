@@ -9,6 +9,7 @@ import {
   checkStatementEnvelope,
   isAttestationPredicate,
   readLayersOrFailure,
+  readReferrersOrFailure,
   resolveImage,
   signatureRepository,
   subjectOf,
@@ -86,11 +87,12 @@ export async function verifyImageAttestations(
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, o.env);
-  const [{ layers, failure }, referrers] = await Promise.all([
+  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
     readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'att')),
-    readBundleReferrers(client, target, resolved.digest),
+    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
   ]);
   const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
+  if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
   // The same rule for both layouts: the signing predicate is not an attestation, then the --type filter.
   const wanted = (type: string | undefined): boolean =>
     isAttestationPredicate(type) && (o.predicateType === undefined || type === undefined || type === o.predicateType);

@@ -39,10 +39,28 @@ export function isAttestationPredicate(predicateType: string | undefined): boole
 export async function readLayersOrFailure(
   read: () => ReturnType<typeof readSignatureLayers>,
 ): Promise<{ layers: Awaited<ReturnType<typeof readSignatureLayers>>; failure?: VerificationFailure }> {
+  const { items, failure } = await readOrFailure(read);
+  return { layers: items, failure };
+}
+
+/**
+ * The bundle referrers, or one failure when the fallback index is not an index (NOT_AN_IMAGE): a garbage
+ * index must not hide a good `.sig` layer either. Limits (REGISTRY_ERROR) and transport errors end it.
+ */
+export async function readReferrersOrFailure(
+  read: () => ReturnType<typeof readBundleReferrers>,
+): Promise<{ referrers: Awaited<ReturnType<typeof readBundleReferrers>>; failure?: VerificationFailure }> {
+  const { items, failure } = await readOrFailure(read);
+  return { referrers: items, failure };
+}
+
+async function readOrFailure<T>(read: () => Promise<T[]>): Promise<{ items: T[]; failure?: VerificationFailure }> {
   try {
-    return { layers: await read() };
+    return { items: await read() };
   } catch (error) {
-    if (CosignkitError.isInstance(error) && MALFORMED_INPUT_CODES.has(error.code)) return { layers: [], failure: { code: error.code, message: error.message } };
+    if (CosignkitError.isInstance(error) && (MALFORMED_INPUT_CODES.has(error.code) || error.code === 'NOT_AN_IMAGE')) {
+      return { items: [], failure: { code: error.code, message: error.message } };
+    }
     throw error;
   }
 }
@@ -157,11 +175,12 @@ export async function verifyImageSignatures(
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
-  const [{ layers, failure }, referrers] = await Promise.all([
+  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
     readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'sig')),
-    readBundleReferrers(client, target, resolved.digest),
+    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
   ]);
   const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
+  if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
   const tag = signatureTag(resolved.digest, 'sig');
   for (const [i, layer] of layers.entries()) {
     const where = `${tag} layer ${i}`;
