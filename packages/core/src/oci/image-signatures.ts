@@ -39,7 +39,7 @@ export function isAttestationPredicate(predicateType: string | undefined): boole
 export async function readLayersOrFailure(
   read: () => ReturnType<typeof readSignatureLayers>,
 ): Promise<{ layers: Awaited<ReturnType<typeof readSignatureLayers>>; failure?: VerificationFailure }> {
-  const { items, failure } = await readOrFailure(read);
+  const { items, failure } = await readOrFailure(read, false);
   return { layers: items, failure };
 }
 
@@ -50,15 +50,19 @@ export async function readLayersOrFailure(
 export async function readReferrersOrFailure(
   read: () => ReturnType<typeof readBundleReferrers>,
 ): Promise<{ referrers: Awaited<ReturnType<typeof readBundleReferrers>>; failure?: VerificationFailure }> {
-  const { items, failure } = await readOrFailure(read);
+  const { items, failure } = await readOrFailure(read, true);
   return { referrers: items, failure };
 }
 
-async function readOrFailure<T>(read: () => Promise<T[]>): Promise<{ items: T[]; failure?: VerificationFailure }> {
+/**
+ * Garbage (a malformed code) is recorded. A `.sig` tag holding JSON of another kind stays NOT_AN_IMAGE for the
+ * whole command, as before; a fallback index of another kind only lists referrers, so it is recorded too.
+ */
+async function readOrFailure<T>(read: () => Promise<T[]>, notAnImageToo: boolean): Promise<{ items: T[]; failure?: VerificationFailure }> {
   try {
     return { items: await read() };
   } catch (error) {
-    if (CosignkitError.isInstance(error) && (MALFORMED_INPUT_CODES.has(error.code) || error.code === 'NOT_AN_IMAGE')) {
+    if (CosignkitError.isInstance(error) && (MALFORMED_INPUT_CODES.has(error.code) || (notAnImageToo && error.code === 'NOT_AN_IMAGE'))) {
       return { items: [], failure: { code: error.code, message: error.message } };
     }
     throw error;

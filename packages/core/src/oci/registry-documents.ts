@@ -7,6 +7,7 @@ import { REGISTRY_LIMITS } from './registry-limits.js';
  * before anything is fetched from them. Entries are checked one by one where they are used, so that one bad
  * entry is one failure, not the end of the whole read.
  */
+/** `code` is for bytes that are not a JSON object at all (SIGNATURE_MALFORMED for a `.sig` manifest). */
 export function parseJsonObject(bytes: Buffer, where: string, code: ErrorCode): Record<string, unknown> {
   let value: unknown;
   try {
@@ -20,7 +21,8 @@ export function parseJsonObject(bytes: Buffer, where: string, code: ErrorCode): 
 
 export function parseImageManifest(bytes: Buffer, where: string, o: { code: ErrorCode; maxLayers?: number }): ImageManifest {
   const manifest = parseJsonObject(bytes, where, o.code);
-  if (!Array.isArray(manifest.layers)) throw new CosignkitError(o.code, `${where} is not an image manifest (it has no layers)`);
+  // JSON of another kind (an index where a manifest belongs) is NOT_AN_IMAGE, whatever `code` says for garbage.
+  if (!Array.isArray(manifest.layers)) throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an image manifest (it has no layers)`);
   const max = o.maxLayers ?? REGISTRY_LIMITS.signatureLayers;
   if (manifest.layers.length > max) {
     throw new CosignkitError('REGISTRY_ERROR', `${where} has ${manifest.layers.length} layers; at most ${max} are read`, { details: { limit: max } });
@@ -30,7 +32,7 @@ export function parseImageManifest(bytes: Buffer, where: string, o: { code: Erro
 
 export function parseImageIndex(bytes: Buffer, where: string, o: { code: ErrorCode; maxEntries?: number }): ImageIndex {
   const index = parseJsonObject(bytes, where, o.code);
-  if (!Array.isArray(index.manifests)) throw new CosignkitError(o.code, `${where} is not an OCI index (it has no manifests)`);
+  if (!Array.isArray(index.manifests)) throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an OCI index (it has no manifests)`);
   const max = o.maxEntries ?? REGISTRY_LIMITS.indexEntries;
   if (index.manifests.length > max) {
     throw new CosignkitError('REGISTRY_ERROR', `${where} has ${index.manifests.length} entries; at most ${max} are read`, { details: { limit: max } });
