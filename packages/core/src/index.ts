@@ -38,6 +38,7 @@ export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, update
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
 export { readBoundedFile } from './files/read-bounded-file.js';
+export { escapeForTerminal } from './text/escape-for-terminal.js';
 export type { ReadBoundedFileOptions } from './files/read-bounded-file.js';
 export { MAX_PUBLIC_KEY_FILE_BYTES, firstPemLabel, parsePublicKeyPem, readPublicKeyText } from './keys/public-key-pem.js';
 export type { ChunkSink } from './digest.js';
@@ -84,6 +85,7 @@ export { commitOutputs, tempPathFor } from './engines/atomic-output.js';
 export type { PendingOutput } from './engines/atomic-output.js';
 export {
   RegistryClient,
+  REGISTRY_LIMITS,
   sha256Digest,
   dockerConfigCredentials,
   parseImageReference,

@@ -22,6 +22,8 @@ export interface OciRoleOptions extends RoleOptions {
   credentials?: CredentialSource;
   /** A client to share (its token cache) across roles. */
   client?: RegistryClient;
+  /** The deadline of each exchange with the registry (RegistryClientOptions.timeoutMs); default 3 minutes. */
+  registryTimeoutMs?: number;
 }
 
 export interface SignArtifactOptions {
@@ -70,6 +72,7 @@ function clientFor(options: OciRoleOptions): RegistryClient {
   return options.client ?? new RegistryClient({
     allowHttp: options.allowHttp,
     credentials: options.credentials ?? dockerConfigCredentials(options.env as NodeJS.ProcessEnv),
+    timeoutMs: options.registryTimeoutMs,
   });
 }
 
