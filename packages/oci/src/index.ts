@@ -12,4 +12,5 @@ export { attestImage, verifyImageAttestations } from './image-attestations.js';
 export type { ImageSubject } from './image-attestations.js';
 export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
 export type { Attachment, AttachmentKind } from './image-attachments.js';
-export { signatureTag } from './signature-image.js';
+export { readSignatureLayers, signatureTag } from './signature-image.js';
+export { readBundleReferrers } from './bundle-referrer.js';
