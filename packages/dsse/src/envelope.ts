@@ -8,6 +8,9 @@ export interface EnvelopeSignature {
   sig: Uint8Array;
 }
 
+/** More signers than any real policy names; an envelope with more is refused unread. */
+export const MAX_ENVELOPE_SIGNATURES = 256;
+
 /** A parsed DSSE envelope with its payload and signatures already decoded. */
 export interface Envelope {
   payloadType: string;
@@ -47,6 +50,10 @@ export function envelopeFromJson(value: unknown): Envelope {
   if (typeof payload !== 'string') throw malformed('envelope has no string "payload"');
   if (!Array.isArray(signatures)) throw malformed('envelope has no "signatures" array');
   if (signatures.length === 0) throw malformed('envelope has no signatures');
+  // Checked before any signature is decoded: a hostile envelope with a million entries costs nothing.
+  if (signatures.length > MAX_ENVELOPE_SIGNATURES) {
+    throw malformed(`envelope has ${signatures.length} signatures; at most ${MAX_ENVELOPE_SIGNATURES} are read`);
+  }
   return {
     payloadType,
     payload: decodeBase64(payload, 'envelope payload'),

@@ -1,5 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
-import { CosignkitError, fileError } from '@cosignkit/core';
+import { CosignkitError, readBoundedFile } from '@cosignkit/core';
 import { decodeBase64 } from './base64.js';
 import { dsseBundleFromJson, type DsseBundle } from './bundle.js';
 import { envelopeFromJson, isObject, parseJson, type Envelope } from './envelope.js';
@@ -20,16 +19,11 @@ export interface EnvelopeSource {
  * attestation bundle. Unparseable content is ENVELOPE_MALFORMED or BUNDLE_MALFORMED, with one line.
  */
 export async function readEnvelopeFile(path: string): Promise<EnvelopeSource> {
-  let bytes: Buffer;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_ENVELOPE_BYTES)
-      throw new CosignkitError('ENVELOPE_MALFORMED', `${path} is too large for an envelope`);
-    bytes = await readFile(path);
-  } catch (error) {
-    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
-  }
+  const bytes = await readBoundedFile(path, {
+    maxBytes: MAX_ENVELOPE_BYTES,
+    tooLargeCode: 'ENVELOPE_MALFORMED',
+    what: 'an envelope',
+  });
   try {
     return envelopeFromText(bytes);
   } catch (error) {

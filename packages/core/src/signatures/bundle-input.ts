@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { CosignkitError } from '../errors.js';
 import type { KeyAlgorithm } from '../contracts/key-manager.js';
 import type { HashAlgorithm } from '../keys/algorithms.js';
-import { assertReadableFile, fileError } from '../digest.js';
+import { readBoundedFile } from '../files/read-bounded-file.js';
 import { decodeBase64Signature } from './signature-input.js';
 
 /** Bundles are small JSON documents; refuse to parse anything huge. */
@@ -21,16 +20,10 @@ export interface BundleSignature {
 
 /** Reads the JSON of a bundle file; BUNDLE_MALFORMED when it is not a JSON object. */
 export async function readBundleJson(path: string): Promise<Record<string, unknown>> {
-  await assertReadableFile(path);
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_BUNDLE_FILE)
-      throw new CosignkitError('BUNDLE_MALFORMED', `${path} is too large to be a bundle`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
-  }
+  // Size and kind are checked on the open file before a byte is read (a 3 GB sparse file costs nothing).
+  const text = (
+    await readBoundedFile(path, { maxBytes: MAX_BUNDLE_FILE, tooLargeCode: 'BUNDLE_MALFORMED', what: 'a bundle' })
+  ).toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { CosignkitError } from '../errors.js';
 import type { KeyAlgorithm } from '../contracts/key-manager.js';
 import { ALGORITHMS, rawToDer } from '../keys/algorithms.js';
-import { assertReadableFile, fileError } from '../digest.js';
+import { readBoundedFile } from '../files/read-bounded-file.js';
 
 /** Signature files are tiny; anything bigger than this is not one. */
 const MAX_SIGNATURE_FILE = 64 * 1024;
@@ -10,16 +9,11 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 /** Reads a signature file: base64 text (what cosign writes) or raw bytes. */
 export async function readSignatureFile(path: string, algorithm: KeyAlgorithm): Promise<Buffer> {
-  await assertReadableFile(path);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw fileError(path, error);
-  }
-  if (bytes.length > MAX_SIGNATURE_FILE) {
-    throw new CosignkitError('SIGNATURE_MALFORMED', `${path} is too large to be a signature`);
-  }
+  const bytes = await readBoundedFile(path, {
+    maxBytes: MAX_SIGNATURE_FILE,
+    tooLargeCode: 'SIGNATURE_MALFORMED',
+    what: 'a signature',
+  });
   const signature = decodeSignature(bytes, algorithm);
   if (!signature) throw new CosignkitError('SIGNATURE_MALFORMED', `${path} holds no ${describe(algorithm)} signature`);
   return signature;

@@ -1,7 +1,8 @@
 import { hash as oneShotHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { fileError } from '@cosignkit/core';
+import { CosignkitError, fileError } from '@cosignkit/core';
 import { GENESIS_HASH, HASH_SUFFIX_LENGTH, type LogEntry } from './log-entry.js';
 import { readHead, type LogHead } from './log-head.js';
 
@@ -32,6 +33,8 @@ const HASH_KEY = ',"hash":"';
 const TAIL_LENGTH = PREV_KEY.length + 64 + 1 + HASH_SUFFIX_LENGTH;
 const FRAME_LENGTH = '{"seq":1,'.length + TAIL_LENGTH;
 const CHUNK = 1024 * 1024;
+/** Entries are a few hundred bytes (a record may add a little); a longer line is not one. */
+const MAX_LINE = 1024 * 1024;
 
 /**
  * Checks the whole chain in one streamed pass: each line's hash over the line as written without its hash
@@ -116,13 +119,17 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
 
   let handle;
   try {
-    handle = await open(logPath, 'r');
+    // Non-blocking open, then a check on the descriptor: a FIFO or /dev/zero is refused, not read forever.
+    handle = await open(logPath, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     throw fileError(logPath, error);
   }
   let torn: string | undefined;
   try {
+    if (!(await handle.stat()).isFile()) throw new CosignkitError('NOT_A_FILE', `${logPath} is not a regular file`);
     const buffer = Buffer.alloc(CHUNK);
+    // A line longer than any entry is reported once and skipped up to its newline, never accumulated.
+    let overlong = false;
     // A multi-byte character may straddle two chunks: the decoder holds its first bytes back.
     const decoder = new StringDecoder('utf8');
     let carry = '';
@@ -132,15 +139,29 @@ export async function verifyLog(logPath: string, options: { envelope?: string } 
       const data = carry + decoder.write(buffer.subarray(0, bytesRead));
       let start = 0;
       for (let nl = data.indexOf('\n'); nl >= 0; nl = data.indexOf('\n', start)) {
-        check(data.slice(start, nl));
+        if (overlong) {
+          overlong = false;
+          lineNo++;
+          report({
+            line: lineNo,
+            kind: 'malformed',
+            message: `line ${lineNo} is longer than ${MAX_LINE} bytes: not an entry`,
+          });
+        } else {
+          check(data.slice(start, nl));
+        }
         start = nl + 1;
       }
       carry = data.slice(start);
+      if (carry.length > MAX_LINE) {
+        overlong = true;
+        carry = '';
+      }
     }
     carry += decoder.end();
-    if (carry !== '') torn = carry;
+    if (carry !== '' || overlong) torn = carry;
   } catch (error) {
-    throw fileError(logPath, error);
+    throw CosignkitError.isInstance(error) ? error : fileError(logPath, error);
   } finally {
     await handle.close();
   }
