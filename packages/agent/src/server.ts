@@ -40,7 +40,14 @@ export interface AgentServerOptions {
   env: Readonly<Record<string, string | undefined>>;
   logger: Logger;
   importer?: ModuleImporter;
+  /** Clients served at once; more are closed at connect (default 16). With the frame cap it bounds memory. */
+  maxConnections?: number;
+  /** How long a client may take to send its hello and its request (default 30 s); then it is dropped. */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_MAX_CONNECTIONS = 16;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface AgentStatus {
   pid: number;
@@ -247,13 +254,22 @@ export class AgentServer {
   }
 
   #onConnection(socket: Socket): void {
+    // At most maxConnections clients, each with at most one MAX_LINE frame buffered: memory stays bounded.
+    if (this.#connections.size >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      this.#options.logger.warn('refused a connection: too many clients');
+      socket.destroy();
+      return;
+    }
     this.#connections.add(socket);
     socket.on('close', () => this.#connections.delete(socket));
     socket.on('error', () => undefined);
+    // An idle or trickling client is dropped; the clock stops once its request is in (signing may take long).
+    socket.setTimeout(this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, () => socket.destroy());
     const reader = new LineReader(socket);
     void (async () => {
       let response: AgentResponse;
       let after: (() => void) | undefined;
+      let requestRead = false;
       try {
         // The handshake (handshake.ts): prove the token to the client, then check the client's proof.
         const helloLine = await reader.next(MAX_HANDSHAKE_LINE);
@@ -268,6 +284,8 @@ export class AgentServer {
         socket.write(encode(challenge));
         const line = await reader.next();
         if (line === undefined) return;
+        requestRead = true;
+        socket.setTimeout(0);
         const request = parseAgentRequest(line);
         if (!proofMatches(clientProof(this.#token, clientNonce, serverNonce), request.proof)) {
           this.#options.logger.warn('refused a request with a wrong token');
@@ -284,6 +302,8 @@ export class AgentServer {
         }
       } catch (error) {
         response = this.#errorResponse(error);
+        // A frame past the cap (or a broken stream) was never read whole: close rather than keep draining it.
+        if (!requestRead) after = () => socket.destroy();
       }
       socket.end(encode(response), () => after?.());
     })();

@@ -5,7 +5,7 @@
  */
 
 /** Largest line either side accepts (an Ed25519 message is the only big thing that travels). */
-export const MAX_LINE = 64 * 1024 * 1024;
+export const MAX_LINE = 16 * 1024 * 1024;
 
 /** Largest handshake line: nonces and proofs only, so nobody unproven makes the agent buffer much. */
 export const MAX_HANDSHAKE_LINE = 1024;
