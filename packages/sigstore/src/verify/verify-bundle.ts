@@ -10,7 +10,7 @@ import {
   type VerificationResult,
 } from '@cosignkit/core';
 import type { Bundle } from '@sigstore/bundle';
-import { X509Certificate } from '@sigstore/core';
+import { EXTENSION_OID_SCT, X509Certificate } from '@sigstore/core';
 import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-extensions.js';
@@ -143,6 +143,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   }
 
   const cert = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
+  if (cert && options.insecureIgnoreSct) entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
   let certificate: SignatureCheck['certificate'];
   if (cert) {
     const sans = subjectAlternativeNames(cert);
@@ -207,6 +208,23 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     ...(envelope ? { envelope } : {}),
     warnings,
   };
+}
+
+/**
+ * `--insecure-ignore-sct`: @sigstore/verify checks every embedded SCT whatever the threshold, and reads them
+ * from `cert.clone()` (it strips the SCT extension from the clone to rebuild the precertificate). A
+ * certificate whose clone() comes without that extension makes the SCT step find none; the chain and the
+ * signature are still checked on the real, unmodified certificate.
+ */
+function withoutSctCheck(cert: X509Certificate): X509Certificate {
+  const patched = cert.clone();
+  patched.clone = () => {
+    const copy = cert.clone();
+    const index = copy.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
+    if (index !== -1) copy.extensions.splice(index, 1);
+    return copy;
+  };
+  return patched;
 }
 
 function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
