@@ -120,7 +120,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     const dsse = bundle.content.dsseEnvelope;
     envelope = { payloadType: dsse.payloadType, payload: Buffer.from(dsse.payload) };
     if (artifact !== undefined) {
-      const problem = subjectProblem(envelope, artifactDigest(artifact, 'sha256'));
+      const problem = subjectProblem(envelope, artifact);
       if (problem) fail(problem);
     }
   }
@@ -235,8 +235,11 @@ function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' 
   return artifact.digest.value;
 }
 
-/** sigstore-go's check for a DSSE bundle verified against an artifact: an in-toto subject with its sha256. */
-function subjectProblem(envelope: { payloadType: string; payload: Buffer }, sha256: Buffer): string | undefined {
+/**
+ * sigstore-go's check for a DSSE bundle verified against an artifact: an in-toto subject with the artifact's
+ * digest (sha256, or sha512 when the bytes are at hand: npm's provenance names subjects by sha512 only).
+ */
+function subjectProblem(envelope: { payloadType: string; payload: Buffer }, artifact: ArtifactInput): string | undefined {
   if (envelope.payloadType !== 'application/vnd.in-toto+json') {
     return `the envelope's payloadType is ${envelope.payloadType}, not an in-toto statement naming the artifact`;
   }
@@ -246,11 +249,14 @@ function subjectProblem(envelope: { payloadType: string; payload: Buffer }, sha2
   } catch {
     return 'the envelope payload is not JSON';
   }
-  const hex = sha256.toString('hex');
+  const wanted: Array<['sha256' | 'sha512', string]> = [['sha256', artifactDigest(artifact, 'sha256').toString('hex')]];
+  if ('bytes' in artifact) wanted.push(['sha512', createHash('sha512').update(artifact.bytes).digest('hex')]);
   const subjects = Array.isArray(statement.subject) ? statement.subject : [];
-  return subjects.some((s) => typeof s?.digest?.sha256 === 'string' && s.digest.sha256.toLowerCase() === hex)
-    ? undefined
-    : `no in-toto subject has the artifact's sha256 ${hex}`;
+  const found = subjects.some((s) => wanted.some(([algorithm, hex]) => {
+    const value = s?.digest?.[algorithm];
+    return typeof value === 'string' && value.toLowerCase() === hex;
+  }));
+  return found ? undefined : `no in-toto subject has the artifact's digest (sha256:${wanted[0]![1]})`;
 }
 
 function describeVerifierError(code: string | undefined, error: unknown, cert: X509Certificate | undefined, timestamps: SignedEntity['timestamps']): string {
