@@ -7,7 +7,14 @@ export type {
   SecretRequest,
 } from './contracts/key-backend.js';
 export { KEY_BACKEND_SPEC_VERSION } from './contracts/key-backend.js';
-export type { EngineName, SignatureCheck, VerificationFailure, VerificationResult } from './contracts/verification-result.js';
+export type {
+  EngineName,
+  SignatureCheck,
+  TimestampCheck,
+  TlogEntryCheck,
+  VerificationFailure,
+  VerificationResult,
+} from './contracts/verification-result.js';
 export type { SignBlobOptions, SignBlobResult, Signer, VerifyLocalOptions, Verifier } from './contracts/roles.js';
 export { CosignkitError, MALFORMED_INPUT_CODES, toCosignkitError } from './errors.js';
 export type { CosignkitErrorOptions, ErrorCode } from './errors.js';

@@ -15,6 +15,7 @@ import { fileError } from '@cosignkit/core';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { KEYLESS_FLAGS, KEYLESS_HELP, verifyDsseKeyless } from '../keyless-verify-options.js';
 
 const FLAGS = {
   dsse: { type: 'string' },
@@ -28,6 +29,12 @@ const FLAGS = {
   'payload-type': { type: 'string' },
   'max-age': { type: 'string' },
   'time-field': { type: 'string' },
+  'sigstore-bundle': { type: 'string' },
+  'sigstore-identity': { type: 'string' },
+  'sigstore-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'insecure-ignore-tlog': { type: 'boolean' },
+  ...KEYLESS_FLAGS,
 } as const;
 
 const command: Command = {
@@ -53,9 +60,21 @@ Policy:
   --max-age <duration>              the statement is at most this old (90s, 15m, 12h, 7d, 2w), by the
                                     timestamp at --time-field in the predicate
   --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at)
-  --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
+  --payload-type <type>             the envelope's payloadType must be this (else exit 3)
+
+Keyless, instead of --dsse and keys (seed 003):
+  --sigstore-bundle <file>          a Sigstore bundle with a DSSE envelope and a Fulcio certificate
+  --sigstore-identity <san>         the signer's exact identity (as --certificate-identity)
+  --sigstore-issuer <url>           the exact OIDC issuer (as --certificate-oidc-issuer)
+  and the policy flags above; trust and log flags as below.
+
+${KEYLESS_HELP}`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
+    if (stringFlag(flags, 'sigstore-bundle') !== undefined) {
+      if (stringFlag(flags, 'dsse') !== undefined) throw usageError('verify-dsse', '--dsse and --sigstore-bundle exclude each other');
+      return verifyDsseKeyless(context, flags, policyOf(flags));
+    }
     const dsse = stringFlag(flags, 'dsse');
     if (dsse === undefined) throw usageError('verify-dsse', 'missing --dsse <file>');
     const trustFlags = (['key-file', 'keys', 'keys-url'] as const).filter((f) => stringFlag(flags, f) !== undefined);

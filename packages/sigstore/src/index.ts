@@ -1,0 +1,28 @@
+// Trust material: which roots keyless verification trusts, and where they came from.
+export { describeOrigin } from './trust/trusted-root-source.js';
+export type { LoadedTrustedRoot, SigstoreInstance, TrustedRootOrigin } from './trust/trusted-root-source.js';
+export { PUBLIC_GOOD_TUF_URL, STAGING_TUF_URL, embeddedTrustedRoot } from './trust/embedded-root.js';
+export { parseTrustedRoot } from './trust/parse-trusted-root.js';
+export { TRUSTED_ROOT_SIZE_LIMIT, cosignkitCacheDir, loadTrustedRoot } from './trust/load-trusted-root.js';
+export type { LoadTrustedRootOptions } from './trust/load-trusted-root.js';
+
+// Identity policy: cosign's --certificate-* flags.
+export { compileGoRegexp, goRegexpMatches } from './policy/go-regexp.js';
+export type { GoRegexp } from './policy/go-regexp.js';
+export { fulcioExtensions, subjectAlternativeNames } from './policy/fulcio-extensions.js';
+export type { FulcioExtensions } from './policy/fulcio-extensions.js';
+export { compileIdentityPolicy, evaluateIdentityPolicy } from './policy/identity-policy.js';
+export type { GithubWorkflowField, IdentityPolicy, IdentityPolicyInput, SignerIdentity } from './policy/identity-policy.js';
+
+// Verification of keyless bundles.
+export { parseBundle } from './verify/parse-bundle.js';
+export { verifyBundle } from './verify/verify-bundle.js';
+export type { ArtifactInput, KeylessVerification, VerifyBundleOptions } from './verify/verify-bundle.js';
+export {
+  BUNDLE_SIZE_LIMIT,
+  IN_MEMORY_ARTIFACT_LIMIT,
+  parseArtifactDigest,
+  readArtifact,
+  readBundleFile,
+  verifyBundleFile,
+} from './verify/verify-bundle-file.js';
