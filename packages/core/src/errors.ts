@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'TOKEN_NOT_FOUND'
   | 'NOT_SUPPORTED' // the backend lacks the capability
   | 'BACKEND_FAILURE' // the backend reported an error it could not classify
+  // keyless signing
+  | 'IDENTITY_TOKEN' // an OIDC identity token that is missing, malformed, expired or refused by the CA
   // signatures and verification
   | 'SIGNATURE_MALFORMED'
   | 'BUNDLE_MALFORMED'

@@ -26,3 +26,22 @@ export {
   readBundleFile,
   verifyBundleFile,
 } from './verify/verify-bundle-file.js';
+
+// Identity tokens for keyless signing.
+export { IDENTITY_TOKEN_SIZE_LIMIT, parseIdentityToken } from './identity/identity-token.js';
+export type { IdentityTokenClaims } from './identity/identity-token.js';
+export { resolveIdentityToken } from './identity/resolve-identity-token.js';
+export type { ResolveIdentityTokenOptions, ResolvedIdentityToken } from './identity/resolve-identity-token.js';
+export { fetchGithubActionsToken } from './identity/github-actions-token.js';
+
+// Signing: keyless (Fulcio) and keyed with a log (S-4), into v0.3 bundles.
+export { BUNDLE_V03_MEDIA_TYPE, BundleSigner } from './sign/bundle-signer.js';
+export type { BundleSignerOptions } from './sign/bundle-signer.js';
+export { EphemeralCertificateKey } from './sign/ephemeral-certificate-key.js';
+export type { EphemeralCertificateKeyOptions } from './sign/ephemeral-certificate-key.js';
+export { KeyManagerSigningKey } from './sign/key-manager-signing-key.js';
+export type { SigningKey, SigningKeyMaterial } from './sign/signing-key.js';
+export { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL, SIGNING_CONFIG_SIZE_LIMIT, resolveSigningServices } from './sign/signing-services.js';
+export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
+export { createKeyedLogSigner, createKeylessSigner } from './sign/create-bundle-signer.js';
+export type { KeylessSignerOptions } from './sign/create-bundle-signer.js';
