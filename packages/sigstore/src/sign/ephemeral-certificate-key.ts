@@ -44,7 +44,11 @@ export class EphemeralCertificateKey implements SigningKey {
   #state() {
     const current = this.#current;
     if (current) {
-      return current.then((state) => (state.notAfter - Date.now() > RENEW_MARGIN_MS ? state : this.#renew()));
+      return current.then((state) => {
+        if (state.notAfter - Date.now() > RENEW_MARGIN_MS) return state;
+        // Concurrent callers share one renewal.
+        return this.#current !== current && this.#current ? this.#current : this.#renew();
+      });
     }
     return this.#renew();
   }
