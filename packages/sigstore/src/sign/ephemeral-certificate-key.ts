@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, sign as signMessage, X509Certificate, type KeyObject } from 'node:crypto';
 import { signEcdsaDigest, type KeyAlgorithm } from '@cosignkit/core';
-import { FulcioSigner, type Signer as SigstoreSigner } from '@sigstore/sign';
+import { requestSigningCertificate } from './fulcio-client.js';
+import { parseIdentityToken } from '../identity/identity-token.js';
 import { serviceError } from './service-error.js';
 import type { SigningKey, SigningKeyMaterial } from './signing-key.js';
 
@@ -20,7 +21,7 @@ const RENEW_MARGIN_MS = 60_000;
  * Keyless signing's key: an ECDSA P-256 key made in memory (never written anywhere, gone with the process)
  * and a Fulcio certificate binding it to the token's identity. The certificate is asked for once and serves
  * every signature while it is valid (batch signing); a new key and certificate replace it when it runs out.
- * @sigstore/sign's FulcioSigner makes the request (proof of possession over the token's subject).
+ * The proof of possession is a signature over the token's subject (its email, else its sub), as Fulcio wants.
  */
 export class EphemeralCertificateKey implements SigningKey {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
@@ -65,26 +66,20 @@ export class EphemeralCertificateKey implements SigningKey {
   async #obtain() {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    // FulcioSigner asks its key holder to sign the token's subject (proof of possession) and then the data.
-    const keyHolder: SigstoreSigner = {
-      sign: async (data) => ({ signature: signMessage('sha256', data, privateKey), key: { $case: 'publicKey', publicKey: publicKeyPem } }),
-    };
     let token = '';
-    const fulcio = new FulcioSigner({
-      fulcioBaseURL: this.options.fulcioUrl,
-      identityProvider: { getToken: async () => (token = await this.options.getToken()) },
-      keyHolder,
-      timeout: this.options.timeoutMs ?? 10_000,
-      retry: { retries: this.options.retries ?? 1, minTimeout: 200, maxTimeout: 1000 },
-    });
-    let signature;
+    let chain: string[];
     try {
-      signature = await fulcio.sign(Buffer.alloc(0));
+      token = await this.options.getToken();
+      const { subject } = parseIdentityToken(token);
+      chain = await requestSigningCertificate(
+        this.options.fulcioUrl,
+        { identityToken: token, publicKeyPem, proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey) },
+        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1 },
+      );
     } catch (error) {
       throw serviceError('Fulcio', this.options.fulcioUrl, error, [token]);
     }
-    if (signature.key.$case !== 'x509Certificate') throw serviceError('Fulcio', this.options.fulcioUrl, new Error('no certificate in the answer'));
-    const pem = signature.key.certificate;
+    const pem = chain[0]!;
     const cert = new X509Certificate(pem);
     if (!cert.publicKey.equals(publicKey)) throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
     const der = cert.raw;

@@ -3,9 +3,9 @@ import { CosignkitError } from '@cosignkit/core';
 export type SigstoreService = 'Fulcio' | 'Rekor' | 'the timestamp authority';
 
 /**
- * Turns what @sigstore/sign throws (InternalError around an HTTPError or a network error) into one
+ * Turns what a service call throws (ServiceHttpError, or fetch's network and timeout errors) into one
  * CosignkitError line: the service, its URL and what went wrong; a refused token is IDENTITY_TOKEN. Messages
- * from the library are not passed on as they are: one of them quotes the identity token.
+ * from elsewhere are cleaned of the given secrets (the identity token) and of control characters.
  */
 export function serviceError(service: SigstoreService, url: string, error: unknown, secrets: string[] = []): CosignkitError {
   if (CosignkitError.isInstance(error)) return error;
@@ -18,7 +18,9 @@ export function serviceError(service: SigstoreService, url: string, error: unkno
     return new CosignkitError(code, message, { details: { service, url, status: http.statusCode } });
   }
   const network = findCause(error, (e) => typeof (e as { code?: unknown }).code === 'string' && /^(E[A-Z]+|UND_ERR_\w+|FETCH_ERROR)$/.test((e as { code: string }).code)) as { code: string } | undefined;
-  if (network || isTimeout(error)) {
+  // undici: TypeError "fetch failed" around the socket error (sometimes an AggregateError without a code).
+  const fetchFailed = findCause(error, (e) => e instanceof TypeError && (e as Error).message === 'fetch failed') !== undefined;
+  if (network || fetchFailed || isTimeout(error)) {
     return new CosignkitError('BACKEND_UNAVAILABLE', `cannot reach ${where}${network ? ` (${network.code})` : ' (timed out)'}`, { details: { service, url } });
   }
   const message = error instanceof Error ? clean(error.message, secrets) : 'unknown error';
