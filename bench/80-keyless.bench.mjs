@@ -51,6 +51,24 @@ export default async function keyless(ctx) {
       const certificates = new Set(bundles.map((b) => b.verificationMaterial.certificate.rawBytes)).size;
       return { rate, certificates };
     };
+    // The bound: the same number of bare hashedrekord POSTs to the mock Rekor, bodies made beforehand.
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const throwaway = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = Buffer.from(throwaway.publicKey.export({ type: 'spki', format: 'pem' })).toString('base64');
+    const bodies = blobs.map((b) => {
+      const d = createHash('sha256').update(b).digest();
+      return JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: { hash: { algorithm: 'sha256', value: d.toString('hex') } },
+        signature: { content: sign('sha256', b, throwaway.privateKey).toString('base64'), publicKey: { content: pem } } } });
+    });
+    let nextBody = 0;
+    const rawStart = performance.now();
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (nextBody < bodies.length) {
+        const r = await fetch(`${info.rekorUrl}/api/v1/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[nextBody++] });
+        await r.arrayBuffer();
+      }
+    }));
+    const rawRate = bodies.length / ((performance.now() - rawStart) / 1000);
     const logged = await run({ fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl }, 32);
     const stamped = await run({ fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl, tsaUrl: info.tsaUrl }, 32);
 
@@ -62,7 +80,7 @@ export default async function keyless(ctx) {
         'certificate, 32 signatures in flight, each with its own Rekor upload (and, in the second row, an RFC 3161 timestamp).',
       rows: [
         { name: 'keyless `cosignkit sign-blob` per process', value: fmt.ms(ckSign), baseline: 'keyless `cosign sign-blob` (2.5)', baselineValue: fmt.ms(coSign), ratio: fmt.ratio(ckSign / coSign), goal: '≤ 1.0×', met: ckSign <= coSign },
-        { name: `in-process keyless signatures + Rekor entry (1,000 blobs, ${logged.certificates} certificate)`, value: fmt.rate(logged.rate), goal: '≥ 500/s', met: logged.rate >= 500 },
+        { name: `in-process keyless signatures + Rekor entry (1,000 blobs, ${logged.certificates} certificate)`, value: fmt.rate(logged.rate), baseline: 'bare POSTs to the mock Rekor (no signing)', baselineValue: fmt.rate(rawRate), ratio: fmt.ratio(logged.rate / rawRate), goal: '≥ 500/s', met: logged.rate >= 500 },
         { name: `in-process keyless signatures + Rekor entry + timestamp (${stamped.certificates} certificate)`, value: fmt.rate(stamped.rate) },
       ],
       notes: 'Bounded by the log: each signature is one HTTP round trip to the mock Rekor (a single Node process that ' +
