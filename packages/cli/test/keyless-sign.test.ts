@@ -83,6 +83,11 @@ describe('keyless sign-blob on the local stack', () => {
     expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
     expectOk(await cosignkit(['verify-blob-attestation', '--bundle', 'ka.json', '--type', 'slsaprovenance', '--certificate-identity', info.identity,
       '--certificate-oidc-issuer', info.issuerUrl, '--trusted-root', trust('trustedRoot'), 'blob.txt'], { cwd }));
+    // Seed 003: the keyless DSSE bundle through verify-dsse's Sigstore mode and its statement policy.
+    expectOk(await cosignkit(['verify-dsse', '--sigstore-bundle', 'ka.json', '--sigstore-identity', info.identity, '--sigstore-issuer', info.issuerUrl,
+      '--trusted-root', trust('trustedRoot'), '--require-predicate-type', 'slsaprovenance'], { cwd }));
+    expect((await cosignkit(['verify-dsse', '--sigstore-bundle', 'ka.json', '--sigstore-identity', info.identity, '--sigstore-issuer', info.issuerUrl,
+      '--trusted-root', trust('trustedRoot'), '--require-predicate-type', 'spdxjson'], { cwd })).code).toBe(2);
     expectOk(await cosign(['verify-blob-attestation', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), '--type', 'slsaprovenance',
       '--certificate-identity', info.identity, '--certificate-oidc-issuer', info.issuerUrl, '--bundle', 'ka.json', 'blob.txt'], { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } }));
   });
