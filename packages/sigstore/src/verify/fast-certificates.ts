@@ -1,0 +1,98 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+
+/**
+ * Speeds up @sigstore/verify's certificate-chain step without changing a verdict. It compares certificates
+ * with `equals`, which re-encodes both to DER each time (O(n²) per chain, the bulk of a cold verification),
+ * and `verify(issuer)` re-encodes the TBS and re-imports the issuer's key on every call. Here each
+ * certificate's DER, TBS and key are computed once per object; and a signature between two certificates of
+ * the TRUSTED ROOT (a Fulcio intermediate under its root) is checked once per process: both are fixed trust
+ * material. Other certificate signatures (a leaf under its intermediate) are remembered in a bounded cache
+ * keyed by the SHA-256 of both certificates' DER: a signature check is a pure function of those bytes, so a
+ * hit gives exactly the answer a fresh check would (time-dependent checks, validity windows, still run on
+ * every verification). It matters when one signing certificate covers many artifacts (a CI job's files).
+ */
+const derCache = new WeakMap<X509Certificate, Buffer>();
+const tbsCache = new WeakMap<X509Certificate, Buffer>();
+const keyCache = new WeakMap<X509Certificate, KeyObject>();
+const trusted = new WeakMap<X509Certificate, string>();
+const trustedVerdicts = new Map<string, boolean>();
+const VERDICT_CACHE_SIZE = 4096;
+const verdicts = new Map<string, boolean>();
+const hashes = new WeakMap<X509Certificate, string>();
+
+function hashOf(cert: X509Certificate): string {
+  let hash = trusted.get(cert) ?? hashes.get(cert);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(derOf(cert)).digest('hex');
+    hashes.set(cert, hash);
+  }
+  return hash;
+}
+
+function derOf(cert: X509Certificate): Buffer {
+  let der = derCache.get(cert);
+  if (!der) {
+    der = cert.root.toDER();
+    derCache.set(cert, der);
+  }
+  return der;
+}
+
+function keyOf(cert: X509Certificate): KeyObject {
+  let key = keyCache.get(cert);
+  if (!key) {
+    key = sigstoreCrypto.createPublicKey(cert.publicKey);
+    keyCache.set(cert, key);
+  }
+  return key;
+}
+
+function tbsOf(cert: X509Certificate): Buffer {
+  let tbs = tbsCache.get(cert);
+  if (!tbs) {
+    tbs = cert.tbsCertificate.toDER();
+    tbsCache.set(cert, tbs);
+  }
+  return tbs;
+}
+
+/** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
+export function accelerateCertificate(cert: X509Certificate, options: { der?: Buffer; trusted?: boolean } = {}): X509Certificate {
+  if (options.der) derCache.set(cert, options.der);
+  const own = derOf(cert);
+  if (options.trusted) trusted.set(cert, createHash('sha256').update(own).digest('hex'));
+  cert.equals = (other: X509Certificate) => own.equals(derOf(other));
+  // The SCT check clones the leaf (to strip the SCT extension): parse the known bytes, skip re-encoding.
+  cert.clone = () => X509Certificate.parse(Buffer.from(own));
+  cert.verify = (issuer?: X509Certificate) => {
+    const signer = issuer ?? cert;
+    const a = trusted.get(cert);
+    const b = trusted.get(signer);
+    if (a !== undefined && b !== undefined) {
+      const pair = `${a}:${b}`;
+      let verdict = trustedVerdicts.get(pair);
+      if (verdict === undefined) {
+        verdict = sigstoreCrypto.verify(tbsOf(cert), keyOf(signer), cert.signatureValue, cert.signatureAlgorithm);
+        trustedVerdicts.set(pair, verdict);
+      }
+      return verdict;
+    }
+    const pair = `${hashOf(cert)}:${hashOf(signer)}`;
+    let verdict = verdicts.get(pair);
+    if (verdict === undefined) {
+      verdict = sigstoreCrypto.verify(tbsOf(cert), keyOf(signer), cert.signatureValue, cert.signatureAlgorithm);
+      if (verdicts.size >= VERDICT_CACHE_SIZE) verdicts.delete(verdicts.keys().next().value!);
+      verdicts.set(pair, verdict);
+    }
+    return verdict;
+  };
+  if (options.trusted) {
+    // Trust material never changes: its parsed extensions need not be re-read on every chain check.
+    for (const name of ['isCA', 'notBefore', 'notAfter', 'extBasicConstraints', 'extKeyUsage', 'extAuthorityKeyID', 'extSubjectKeyID', 'subject', 'issuer'] as const) {
+      const value = cert[name];
+      Object.defineProperty(cert, name, { value, configurable: true });
+    }
+  }
+  return cert;
+}
