@@ -15,14 +15,14 @@ import { crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
 const derCache = new WeakMap<X509Certificate, Buffer>();
 const tbsCache = new WeakMap<X509Certificate, Buffer>();
 const keyCache = new WeakMap<X509Certificate, KeyObject>();
-const trusted = new WeakMap<X509Certificate, string>();
+const trusted = new WeakSet<X509Certificate>();
 const trustedVerdicts = new Map<string, boolean>();
 const VERDICT_CACHE_SIZE = 4096;
 const verdicts = new Map<string, boolean>();
 const hashes = new WeakMap<X509Certificate, string>();
 
 function hashOf(cert: X509Certificate): string {
-  let hash = trusted.get(cert) ?? hashes.get(cert);
+  let hash = hashes.get(cert);
   if (hash === undefined) {
     hash = createHash('sha256').update(derOf(cert)).digest('hex');
     hashes.set(cert, hash);
@@ -60,17 +60,14 @@ function tbsOf(cert: X509Certificate): Buffer {
 /** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
 export function accelerateCertificate(cert: X509Certificate, options: { der?: Buffer; trusted?: boolean } = {}): X509Certificate {
   if (options.der) derCache.set(cert, options.der);
-  const own = derOf(cert);
-  if (options.trusted) trusted.set(cert, createHash('sha256').update(own).digest('hex'));
-  cert.equals = (other: X509Certificate) => own.equals(derOf(other));
+  if (options.trusted) trusted.add(cert);
+  cert.equals = (other: X509Certificate) => derOf(cert).equals(derOf(other));
   // The SCT check clones the leaf (to strip the SCT extension): parse the known bytes, skip re-encoding.
-  cert.clone = () => X509Certificate.parse(Buffer.from(own));
+  cert.clone = () => X509Certificate.parse(Buffer.from(derOf(cert)));
   cert.verify = (issuer?: X509Certificate) => {
     const signer = issuer ?? cert;
-    const a = trusted.get(cert);
-    const b = trusted.get(signer);
-    if (a !== undefined && b !== undefined) {
-      const pair = `${a}:${b}`;
+    if (trusted.has(cert) && trusted.has(signer)) {
+      const pair = `${hashOf(cert)}:${hashOf(signer)}`;
       let verdict = trustedVerdicts.get(pair);
       if (verdict === undefined) {
         verdict = sigstoreCrypto.verify(tbsOf(cert), keyOf(signer), cert.signatureValue, cert.signatureAlgorithm);
@@ -88,10 +85,19 @@ export function accelerateCertificate(cert: X509Certificate, options: { der?: Bu
     return verdict;
   };
   if (options.trusted) {
-    // Trust material never changes: its parsed extensions need not be re-read on every chain check.
+    // Trust material never changes: its parsed fields are read once, on first use (a one-shot CLI run
+    // touches few of the root's certificates, a server all of them many times).
     for (const name of ['isCA', 'notBefore', 'notAfter', 'extBasicConstraints', 'extKeyUsage', 'extAuthorityKeyID', 'extSubjectKeyID', 'subject', 'issuer'] as const) {
-      const value = cert[name];
-      Object.defineProperty(cert, name, { value, configurable: true });
+      const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
+      if (!getter) continue;
+      Object.defineProperty(cert, name, {
+        configurable: true,
+        get() {
+          const value: unknown = getter.call(cert);
+          Object.defineProperty(cert, name, { value, configurable: true });
+          return value;
+        },
+      });
     }
   }
   return cert;

@@ -60,9 +60,14 @@ function trustMaterialOf(root: TrustedRoot): TrustMaterial {
   let material = trustCache.get(root);
   if (!material) {
     material = toTrustMaterial(root);
-    for (const ca of [...material.certificateAuthorities, ...material.timestampAuthorities]) {
-      for (const cert of ca.certChain) accelerateCertificate(cert, { trusted: true });
-    }
+    // The root's own bytes are each certificate's DER (toTrustMaterial parses them in order).
+    const sources = [...root.certificateAuthorities, ...root.timestampAuthorities];
+    [...material.certificateAuthorities, ...material.timestampAuthorities].forEach((ca, i) => {
+      ca.certChain.forEach((cert, j) => {
+        const raw = sources[i]?.certChain?.certificates[j]?.rawBytes;
+        accelerateCertificate(cert, { trusted: true, ...(raw ? { der: Buffer.from(raw) } : {}) });
+      });
+    });
     trustCache.set(root, material);
   }
   return material;
