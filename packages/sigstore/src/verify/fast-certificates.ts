@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
 
 /**
  * Speeds up @sigstore/verify's certificate-chain step without changing a verdict. It compares certificates
@@ -57,13 +57,39 @@ function tbsOf(cert: X509Certificate): Buffer {
   return tbs;
 }
 
+const PRECERT_CACHE_SIZE = 1024;
+const precerts = new Map<string, { extensions: X509Certificate['extensions']; tbs: Buffer }>();
+
+/**
+ * `clone()` is what @sigstore/verify's SCT check calls: it removes the SCT extension from the copy and
+ * re-encodes the TBS (the RFC 6962 precertificate), which costs more than the SCT's signature check. That
+ * TBS is a function of the certificate's bytes alone, so it is built once per certificate (by the same
+ * remove-and-re-encode on a real parsed copy) and served from a bounded cache: the copy handed back has
+ * the certificate's extensions (to be spliced) and that TBS. The SCT signature itself is checked every time.
+ */
+function precertView(cert: X509Certificate): X509Certificate {
+  const key = hashOf(cert);
+  let entry = precerts.get(key);
+  if (!entry) {
+    const copy = X509Certificate.parse(Buffer.from(derOf(cert)));
+    const extensions = [...copy.extensions];
+    const stripped = X509Certificate.parse(Buffer.from(derOf(cert)));
+    const index = stripped.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
+    if (index !== -1) stripped.extensions.splice(index, 1);
+    entry = { extensions, tbs: stripped.tbsCertificate.toDER() };
+    if (precerts.size >= PRECERT_CACHE_SIZE) precerts.delete(precerts.keys().next().value!);
+    precerts.set(key, entry);
+  }
+  const { tbs } = entry;
+  return { extensions: [...entry.extensions], tbsCertificate: { toDER: () => tbs } } as unknown as X509Certificate;
+}
+
 /** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
 export function accelerateCertificate(cert: X509Certificate, options: { der?: Buffer; trusted?: boolean } = {}): X509Certificate {
   if (options.der) derCache.set(cert, options.der);
   if (options.trusted) trusted.add(cert);
   cert.equals = (other: X509Certificate) => derOf(cert).equals(derOf(other));
-  // The SCT check clones the leaf (to strip the SCT extension): parse the known bytes, skip re-encoding.
-  cert.clone = () => X509Certificate.parse(Buffer.from(derOf(cert)));
+  cert.clone = () => precertView(cert);
   cert.verify = (issuer?: X509Certificate) => {
     const signer = issuer ?? cert;
     if (trusted.has(cert) && trusted.has(signer)) {

@@ -226,9 +226,10 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
  * signature are still checked on the real, unmodified certificate.
  */
 function withoutSctCheck(cert: X509Certificate): X509Certificate {
-  const patched = accelerateCertificate(cert.clone());
+  const der = cert.root.toDER();
+  const patched = accelerateCertificate(X509Certificate.parse(Buffer.from(der)), { der });
   patched.clone = () => {
-    const copy = cert.clone(); // a fresh parse: the splice below must not touch `cert`
+    const copy = X509Certificate.parse(Buffer.from(der)); // a fresh parse: the splice must not touch `cert`
     const index = copy.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
     if (index !== -1) copy.extensions.splice(index, 1);
     return copy;
