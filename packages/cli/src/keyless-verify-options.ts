@@ -95,9 +95,9 @@ async function prepare(command: string, flags: ParsedFlags, context: CommandCont
 function outcome(result: KeylessVerification, rootNote: string, extra: Partial<CommandResult> = {}): CommandResult {
   const notes = [rootNote];
   if (!result.verified) {
+    // One line on stderr, like every error: the root used is named in it rather than on a line of its own.
     const why = result.failures.map((f) => f.message).join('; ');
-    notes.push(`cosignkit: verification failed: ${why} [VERIFICATION_FAILED]`);
-    return { exitCode: 2, data: { ...result, envelope: undefined }, notes, ...extra };
+    return { exitCode: 2, data: { ...result, envelope: undefined }, notes: [`cosignkit: verification failed (${rootNote}): ${why} [VERIFICATION_FAILED]`], ...extra };
   }
   const cert = result.signatures[0]?.certificate;
   return {

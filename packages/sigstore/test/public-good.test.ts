@@ -75,7 +75,7 @@ describe('negatives derived from every bundle fail with VERIFICATION_FAILED, nam
       it('an identity regexp that matches nothing (and a substring regexp that does match, as in cosign)', () => {
         const none = run(c, { identity: { certificateIdentityRegexp: '^nobody@example\\.com$', certificateOidcIssuer: c.issuer } });
         expect(none.result.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--certificate-identity-regexp: "\^nobody/)]);
-        const part = c.identity.split(/[@/]/)[1]!;
+        const part = c.identity.slice(4, 10);
         const substring = run(c, { identity: { certificateIdentityRegexp: part, certificateOidcIssuerRegexp: 'com' } });
         expect(substring.result.verified).toBe(true);
         expect(substring.warnings.filter((w) => /has no \^…\$/.test(w))).toHaveLength(2);

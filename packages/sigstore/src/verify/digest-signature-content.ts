@@ -1,6 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { crypto as sigstoreCrypto } from '@sigstore/core';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { createRequire } from 'node:module';
+
+type NistModule = typeof import('@noble/curves/nist.js');
+let nist: NistModule | undefined;
+
+/** Loaded on first use (~0.1 s of module set-up): only the sha256:<hex> and huge-file paths need it. */
+function nistCurves(): NistModule {
+  nist ??= createRequire(import.meta.url)('@noble/curves/nist.js') as NistModule;
+  return nist;
+}
 
 /**
  * The signature of a message-signature bundle checked against the artifact's digest alone (the
@@ -31,6 +40,7 @@ export class DigestSignatureContent {
 
   verifySignature(key: KeyObject): boolean {
     if (key.asymmetricKeyType !== 'ec') return false;
+    const { p256, p384, p521 } = nistCurves();
     const curve = { 'prime256v1': p256, 'secp384r1': p384, 'secp521r1': p521 }[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (!curve) return false;
     const jwk = key.export({ format: 'jwk' });

@@ -17,6 +17,7 @@ import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-exte
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
+import { accelerateCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
 import { partitionTimestamps } from './signed-timestamps.js';
 
@@ -59,6 +60,14 @@ function trustMaterialOf(root: TrustedRoot): TrustMaterial {
   let material = trustCache.get(root);
   if (!material) {
     material = toTrustMaterial(root);
+    // The root's own bytes are each certificate's DER (toTrustMaterial parses them in order).
+    const sources = [...root.certificateAuthorities, ...root.timestampAuthorities];
+    [...material.certificateAuthorities, ...material.timestampAuthorities].forEach((ca, i) => {
+      ca.certChain.forEach((cert, j) => {
+        const raw = sources[i]?.certChain?.certificates[j]?.rawBytes;
+        accelerateCertificate(cert, { trusted: true, ...(raw ? { der: Buffer.from(raw) } : {}) });
+      });
+    });
     trustCache.set(root, material);
   }
   return material;
@@ -142,7 +151,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     fail('--use-signed-timestamps: the bundle has no RFC 3161 timestamp that verifies against the trusted TSAs');
   }
 
-  const cert = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
+  const cert = entity.key.$case === 'certificate' ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) }) : undefined;
   if (cert && options.insecureIgnoreSct) entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
   let certificate: SignatureCheck['certificate'];
   if (cert) {
@@ -217,14 +226,25 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
  * signature are still checked on the real, unmodified certificate.
  */
 function withoutSctCheck(cert: X509Certificate): X509Certificate {
-  const patched = cert.clone();
+  const der = cert.root.toDER();
+  const patched = accelerateCertificate(X509Certificate.parse(Buffer.from(der)), { der });
   patched.clone = () => {
-    const copy = cert.clone();
+    const copy = X509Certificate.parse(Buffer.from(der)); // a fresh parse: the splice must not touch `cert`
     const index = copy.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
     if (index !== -1) copy.extensions.splice(index, 1);
     return copy;
   };
   return patched;
+}
+
+function leafDer(bundle: Bundle): Buffer | undefined {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'certificate') return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === 'x509CertificateChain') {
+    const first = material.x509CertificateChain.certificates[0];
+    return first ? Buffer.from(first.rawBytes) : undefined;
+  }
+  return undefined;
 }
 
 function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
