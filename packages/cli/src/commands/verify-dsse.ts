@@ -13,6 +13,7 @@ import { parseDuration, parsePublicKeyPem, readPublicKeyText } from '@cosignkit/
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { KEYLESS_FLAGS, KEYLESS_HELP, verifyDsseKeyless } from '../keyless-verify-options.js';
 
 const FLAGS = {
   dsse: { type: 'string' },
@@ -26,6 +27,12 @@ const FLAGS = {
   'payload-type': { type: 'string' },
   'max-age': { type: 'string' },
   'time-field': { type: 'string' },
+  'sigstore-bundle': { type: 'string' },
+  'sigstore-identity': { type: 'string' },
+  'sigstore-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'insecure-ignore-tlog': { type: 'boolean' },
+  ...KEYLESS_FLAGS,
 } as const;
 
 const command: Command = {
@@ -52,9 +59,21 @@ Policy:
                                     timestamp at --time-field in the predicate
   --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at);
                                     RFC 3339 with Z or ±hh:mm, or Unix seconds (no offset: exit 3)
-  --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
+  --payload-type <type>             the envelope's payloadType must be this (else exit 3)
+
+Keyless, instead of --dsse and keys (seed 003):
+  --sigstore-bundle <file>          a Sigstore bundle with a DSSE envelope and a Fulcio certificate
+  --sigstore-identity <san>         the signer's exact identity (as --certificate-identity)
+  --sigstore-issuer <url>           the exact OIDC issuer (as --certificate-oidc-issuer)
+  and the policy flags above; trust and log flags as below.
+
+${KEYLESS_HELP}`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
+    if (stringFlag(flags, 'sigstore-bundle') !== undefined) {
+      if (stringFlag(flags, 'dsse') !== undefined) throw usageError('verify-dsse', '--dsse and --sigstore-bundle exclude each other');
+      return verifyDsseKeyless(context, flags, policyOf(flags));
+    }
     const dsse = stringFlag(flags, 'dsse');
     if (dsse === undefined) throw usageError('verify-dsse', 'missing --dsse <file>');
     const trustFlags = (['key-file', 'keys', 'keys-url'] as const).filter((f) => stringFlag(flags, f) !== undefined);
