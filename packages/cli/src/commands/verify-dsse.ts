@@ -59,15 +59,7 @@ Policy:
                                     timestamp at --time-field in the predicate
   --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at);
                                     RFC 3339 with Z or ±hh:mm, or Unix seconds (no offset: exit 3)
-  --payload-type <type>             the envelope's payloadType must be this (else exit 3)
-
-Keyless, instead of --dsse and keys (seed 003):
-  --sigstore-bundle <file>          a Sigstore bundle with a DSSE envelope and a Fulcio certificate
-  --sigstore-identity <san>         the signer's exact identity (as --certificate-identity)
-  --sigstore-issuer <url>           the exact OIDC issuer (as --certificate-oidc-issuer)
-  and the policy flags above; trust and log flags as below.
-
-${KEYLESS_HELP}`,
+  --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     if (stringFlag(flags, 'sigstore-bundle') !== undefined) {
@@ -151,5 +143,16 @@ async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSi
   if (keys !== undefined) return readKeyMap(keys);
   return fetchKeyMap(stringFlag(flags, 'keys-url')!, { signal });
 }
+
+// Keyless verification (issue 13): its flags and help live in keyless-verify-options.ts.
+command.help += `
+
+Keyless, instead of --dsse and keys (seed 003):
+  --sigstore-bundle <file>          a Sigstore bundle with a DSSE envelope and a Fulcio certificate
+  --sigstore-identity <san>         the signer's exact identity (as --certificate-identity)
+  --sigstore-issuer <url>           the exact OIDC issuer (as --certificate-oidc-issuer)
+  and the policy flags above; trust and log flags as below.
+
+${KEYLESS_HELP}`;
 
 export default command;
