@@ -6,7 +6,10 @@ import { libraryConfig } from '../../tsup.base.js';
 export default libraryConfig({
   noExternal: [/^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/],
   // Bundled CommonJS calls require() for Node built-ins; an ES module has none, so give it one.
-  banner: (ctx) => (ctx.format === 'esm'
-    ? { js: "import { createRequire as __cosignkitCreateRequire } from 'node:module';\nconst require = __cosignkitCreateRequire(import.meta.url);" }
-    : undefined),
+  banner: (ctx) =>
+    ctx.format === 'esm'
+      ? {
+          js: "import { createRequire as __cosignkitCreateRequire } from 'node:module';\nconst require = __cosignkitCreateRequire(import.meta.url);",
+        }
+      : undefined,
 });

@@ -41,12 +41,18 @@ export const KEYLESS_HELP = `Keyless (a Fulcio certificate in the bundle; used w
   --insecure-ignore-sct                 no embedded SCT required
   --use-signed-timestamps               an RFC 3161 timestamp that verifies is required`;
 
-const IDENTITY_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp'] as const;
+const IDENTITY_FLAGS = [
+  'certificate-identity',
+  'certificate-identity-regexp',
+  'certificate-oidc-issuer',
+  'certificate-oidc-issuer-regexp',
+] as const;
 
 /** Keyless when no key is given (on the line or as the configured default) or any identity flag is. */
 export function isKeyless(command: string, flags: ParsedFlags, context: CommandContext, keyFlag = 'key'): boolean {
   if (IDENTITY_FLAGS.some((f) => stringFlag(flags, f) !== undefined)) {
-    if (stringFlag(flags, keyFlag) !== undefined) throw usageError(command, `--${keyFlag} and --certificate-* flags exclude each other`);
+    if (stringFlag(flags, keyFlag) !== undefined)
+      throw usageError(command, `--${keyFlag} and --certificate-* flags exclude each other`);
     return true;
   }
   return stringFlag(flags, keyFlag) === undefined && context.config.defaultKey === undefined;
@@ -55,19 +61,27 @@ export function isKeyless(command: string, flags: ParsedFlags, context: CommandC
 type Sigstore = typeof import('@cosignkit/sigstore');
 type KeylessVerification = import('@cosignkit/sigstore').KeylessVerification;
 
-async function prepare(command: string, flags: ParsedFlags, context: CommandContext, identity?: { identity?: string; issuer?: string }) {
+async function prepare(
+  command: string,
+  flags: ParsedFlags,
+  context: CommandContext,
+  identity?: { identity?: string; issuer?: string },
+) {
   const sigstore: Sigstore = await import('@cosignkit/sigstore');
-  const policy = sigstore.compileIdentityPolicy({
-    certificateIdentity: identity?.identity ?? stringFlag(flags, 'certificate-identity'),
-    certificateIdentityRegexp: stringFlag(flags, 'certificate-identity-regexp'),
-    certificateOidcIssuer: identity?.issuer ?? stringFlag(flags, 'certificate-oidc-issuer'),
-    certificateOidcIssuerRegexp: stringFlag(flags, 'certificate-oidc-issuer-regexp'),
-    githubWorkflowTrigger: stringFlag(flags, 'certificate-github-workflow-trigger'),
-    githubWorkflowSha: stringFlag(flags, 'certificate-github-workflow-sha'),
-    githubWorkflowName: stringFlag(flags, 'certificate-github-workflow-name'),
-    githubWorkflowRepository: stringFlag(flags, 'certificate-github-workflow-repository'),
-    githubWorkflowRef: stringFlag(flags, 'certificate-github-workflow-ref'),
-  }, { required: true, logger: context.logger });
+  const policy = sigstore.compileIdentityPolicy(
+    {
+      certificateIdentity: identity?.identity ?? stringFlag(flags, 'certificate-identity'),
+      certificateIdentityRegexp: stringFlag(flags, 'certificate-identity-regexp'),
+      certificateOidcIssuer: identity?.issuer ?? stringFlag(flags, 'certificate-oidc-issuer'),
+      certificateOidcIssuerRegexp: stringFlag(flags, 'certificate-oidc-issuer-regexp'),
+      githubWorkflowTrigger: stringFlag(flags, 'certificate-github-workflow-trigger'),
+      githubWorkflowSha: stringFlag(flags, 'certificate-github-workflow-sha'),
+      githubWorkflowName: stringFlag(flags, 'certificate-github-workflow-name'),
+      githubWorkflowRepository: stringFlag(flags, 'certificate-github-workflow-repository'),
+      githubWorkflowRef: stringFlag(flags, 'certificate-github-workflow-ref'),
+    },
+    { required: true, logger: context.logger },
+  );
   const trustedRootPath = stringFlag(flags, 'trusted-root');
   if (trustedRootPath !== undefined && (booleanFlag(flags, 'staging') ?? false)) {
     throw usageError(command, '--trusted-root and --staging exclude each other');
@@ -97,7 +111,12 @@ function outcome(result: KeylessVerification, rootNote: string, extra: Partial<C
   if (!result.verified) {
     // One line on stderr, like every error: the root used is named in it rather than on a line of its own.
     const why = result.failures.map((f) => f.message).join('; ');
-    return { exitCode: 2, data: { ...result, envelope: undefined }, notes: [`cosignkit: verification failed (${rootNote}): ${why} [VERIFICATION_FAILED]`], ...extra };
+    return {
+      exitCode: 2,
+      data: { ...result, envelope: undefined },
+      notes: [`cosignkit: verification failed (${rootNote}): ${why} [VERIFICATION_FAILED]`],
+      ...extra,
+    };
   }
   const cert = result.signatures[0]?.certificate;
   return {
@@ -112,7 +131,10 @@ function outcome(result: KeylessVerification, rootNote: string, extra: Partial<C
 export async function verifyBlobKeyless(context: CommandContext, flags: ParsedFlags): Promise<CommandResult> {
   const bundle = stringFlag(flags, 'bundle');
   if (bundle === undefined) {
-    throw usageError('verify-blob', 'keyless verification reads a bundle: pass --bundle <file> (--certificate/--signature without a bundle are not supported yet)');
+    throw usageError(
+      'verify-blob',
+      'keyless verification reads a bundle: pass --bundle <file> (--certificate/--signature without a bundle are not supported yet)',
+    );
   }
   const { sigstore, options, rootNote } = await prepare('verify-blob', flags, context);
   const result = await sigstore.verifyBundleFile(bundle, flags.positionals[0]!, options);
@@ -130,20 +152,30 @@ export async function verifyBlobAttestationKeyless(
   options: { file: string | undefined; checkClaims: boolean; expectedType: string },
 ): Promise<CommandResult> {
   const bundle = stringFlag(flags, 'bundle');
-  if (bundle === undefined) throw usageError('verify-blob-attestation', 'keyless verification reads a bundle: pass --bundle <file>');
+  if (bundle === undefined)
+    throw usageError('verify-blob-attestation', 'keyless verification reads a bundle: pass --bundle <file>');
   const { sigstore, options: verifyOptions, rootNote } = await prepare('verify-blob-attestation', flags, context);
   const result = await sigstore.verifyBundleFile(bundle, options.checkClaims ? options.file : undefined, verifyOptions);
   if (result.bundle?.content !== 'dsse' || !result.envelope) {
-    throw new CosignkitError('BUNDLE_MALFORMED', 'the bundle holds a message signature, not an attestation: use verify-blob');
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      'the bundle holds a message signature, not an attestation: use verify-blob',
+    );
   }
   const { IN_TOTO_PAYLOAD_TYPE, readStatement } = await import('@cosignkit/dsse');
   if (result.envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `envelope payloadType is "${result.envelope.payloadType}", not an in-toto attestation`);
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `envelope payloadType is "${result.envelope.payloadType}", not an in-toto attestation`,
+    );
   }
   const statement = readStatement(result.envelope.payload);
   if (result.verified && statement.predicateType !== options.expectedType) {
     result.verified = false;
-    result.failures.push({ code: 'VERIFICATION_FAILED', message: `invalid predicate type, expected ${options.expectedType} got ${statement.predicateType}` });
+    result.failures.push({
+      code: 'VERIFICATION_FAILED',
+      message: `invalid predicate type, expected ${options.expectedType} got ${statement.predicateType}`,
+    });
   }
   return outcome(result, rootNote);
 }
@@ -158,10 +190,16 @@ export async function verifyDsseKeyless(
   const identity = stringFlag(flags, 'sigstore-identity');
   const issuer = stringFlag(flags, 'sigstore-issuer');
   if (identity === undefined && stringFlag(flags, 'certificate-identity-regexp') === undefined) {
-    throw usageError('verify-dsse', '--sigstore-bundle needs --sigstore-identity <san> (or --certificate-identity-regexp)');
+    throw usageError(
+      'verify-dsse',
+      '--sigstore-bundle needs --sigstore-identity <san> (or --certificate-identity-regexp)',
+    );
   }
   if (issuer === undefined && stringFlag(flags, 'certificate-oidc-issuer-regexp') === undefined) {
-    throw usageError('verify-dsse', '--sigstore-bundle needs --sigstore-issuer <url> (or --certificate-oidc-issuer-regexp)');
+    throw usageError(
+      'verify-dsse',
+      '--sigstore-bundle needs --sigstore-issuer <url> (or --certificate-oidc-issuer-regexp)',
+    );
   }
   const { sigstore, options, rootNote } = await prepare('verify-dsse', flags, context, {
     ...(identity !== undefined ? { identity } : {}),
@@ -176,11 +214,15 @@ export async function verifyDsseKeyless(
   const envelope = parseEnvelope(JSON.stringify(json.dsseEnvelope));
   const signer = result.signatures[0]?.certificate?.identity ?? '';
   // The envelope's one signature was verified above against the certificate; the policy sees its identity.
-  const { unmet, statement } = evaluatePolicy(envelope, {
-    allValid: result.verified,
-    validSigners: result.verified ? [signer] : [],
-    signatures: [{ index: 0, keyid: '', signer, valid: result.verified }],
-  }, policy);
+  const { unmet, statement } = evaluatePolicy(
+    envelope,
+    {
+      allValid: result.verified,
+      validSigners: result.verified ? [signer] : [],
+      signatures: [{ index: 0, keyid: '', signer, valid: result.verified }],
+    },
+    policy,
+  );
   for (const rule of unmet.filter((u) => u.rule !== 'signatures')) {
     result.verified = false;
     result.failures.push({ code: 'VERIFICATION_FAILED', message: `unmet ${rule.rule}: ${rule.message}` });
@@ -190,6 +232,10 @@ export async function verifyDsseKeyless(
   return {
     ...outcomeResult,
     ...(result.verified ? { text: lines.join('\n') } : {}),
-    data: { ...(outcomeResult.data as object), payloadType: envelope.payloadType, ...(statement ? { predicateType: statement.predicateType, subjects: statement.subject } : {}) },
+    data: {
+      ...(outcomeResult.data as object),
+      payloadType: envelope.payloadType,
+      ...(statement ? { predicateType: statement.predicateType, subjects: statement.subject } : {}),
+    },
   };
 }

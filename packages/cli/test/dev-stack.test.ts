@@ -16,12 +16,16 @@ describe('cosignkit dev-stack', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
-    while (!stdout.includes('SIGSTORE_TSA_CERTIFICATE_FILE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!stdout.includes('SIGSTORE_TSA_CERTIFICATE_FILE') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(stdout).toMatch(/^export SIGSTORE_ID_TOKEN='[\w-]+\.[\w-]+\.[\w-]+'$/m);
-    for (const name of ['trusted_root.json', 'signing_config.json', 'stack.json']) expect(existsSync(join(out, name))).toBe(true);
+    for (const name of ['trusted_root.json', 'signing_config.json', 'stack.json'])
+      expect(existsSync(join(out, name))).toBe(true);
     expect(statSync(join(out, 'stack.json')).mode & 0o777).toBe(0o600);
     const info = JSON.parse(readFileSync(join(out, 'stack.json'), 'utf8')) as Record<string, string>;
-    const discovery = (await (await fetch(`${info.issuerUrl}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    const discovery = (await (await fetch(`${info.issuerUrl}/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
     expect(discovery.issuer).toBe(info.issuerUrl);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

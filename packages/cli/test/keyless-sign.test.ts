@@ -24,7 +24,10 @@ beforeAll(async () => {
   stack = await DevStack.start();
   info = await stack.writeFiles(join(cwd, 'stack'));
   writeFileSync(join(cwd, 'blob.txt'), 'keyless on the local stack\n');
-  writeFileSync(join(cwd, 'predicate.json'), '{"builder":{"id":"dev-stack"},"buildType":"https://example.com/dev-stack@v1"}');
+  writeFileSync(
+    join(cwd, 'predicate.json'),
+    '{"builder":{"id":"dev-stack"},"buildType":"https://example.com/dev-stack@v1"}',
+  );
 });
 
 afterAll(async () => {
@@ -32,11 +35,42 @@ afterAll(async () => {
   home.cleanup();
 });
 
-const keylessSign = (bundle: string, env: Record<string, string | undefined> = { SIGSTORE_ID_TOKEN: info.token }, extra: string[] = []) =>
-  cosignkit(['sign-blob', '--signing-config', trust('signingConfig'), '--trusted-root', trust('trustedRoot'), '--bundle', bundle, ...extra, 'blob.txt'], { cwd, env });
+const keylessSign = (
+  bundle: string,
+  env: Record<string, string | undefined> = { SIGSTORE_ID_TOKEN: info.token },
+  extra: string[] = [],
+) =>
+  cosignkit(
+    [
+      'sign-blob',
+      '--signing-config',
+      trust('signingConfig'),
+      '--trusted-root',
+      trust('trustedRoot'),
+      '--bundle',
+      bundle,
+      ...extra,
+      'blob.txt',
+    ],
+    { cwd, env },
+  );
 
 const verifyIdentity = (bundle: string, identity = info.identity) =>
-  cosignkit(['verify-blob', '--bundle', bundle, '--certificate-identity', identity, '--certificate-oidc-issuer', info.issuerUrl, '--trusted-root', trust('trustedRoot'), 'blob.txt'], { cwd });
+  cosignkit(
+    [
+      'verify-blob',
+      '--bundle',
+      bundle,
+      '--certificate-identity',
+      identity,
+      '--certificate-oidc-issuer',
+      info.issuerUrl,
+      '--trusted-root',
+      trust('trustedRoot'),
+      'blob.txt',
+    ],
+    { cwd },
+  );
 
 describe('keyless sign-blob on the local stack', () => {
   it('signs with SIGSTORE_ID_TOKEN and the signing config; our verify-blob and the real cosign verify it', async () => {
@@ -51,45 +85,175 @@ describe('keyless sign-blob on the local stack', () => {
     const wrong = await verifyIdentity('kb.json', 'mallory@example.com');
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/mallory@example\.com.*\[VERIFICATION_FAILED\]/);
-    expectOk(await cosign(['verify-blob', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), '--certificate-identity', info.identity,
-      '--certificate-oidc-issuer', info.issuerUrl, '--bundle', 'kb.json', 'blob.txt'], { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } }));
+    expectOk(
+      await cosign(
+        [
+          'verify-blob',
+          '--new-bundle-format',
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--certificate-identity',
+          info.identity,
+          '--certificate-oidc-issuer',
+          info.issuerUrl,
+          '--bundle',
+          'kb.json',
+          'blob.txt',
+        ],
+        { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+      ),
+    );
   });
 
   it('takes the token from a file and from env:NAME, never from argv', async () => {
     writeFileSync(join(cwd, 'token'), info.token, { mode: 0o600 });
     expectOk(await keylessSign('kf.json', { SIGSTORE_ID_TOKEN: undefined }, ['--identity-token', 'token']));
-    expectOk(await keylessSign('ke.json', { SIGSTORE_ID_TOKEN: undefined, MY_TOKEN: info.token }, ['--identity-token', 'env:MY_TOKEN']));
+    expectOk(
+      await keylessSign('ke.json', { SIGSTORE_ID_TOKEN: undefined, MY_TOKEN: info.token }, [
+        '--identity-token',
+        'env:MY_TOKEN',
+      ]),
+    );
     const raw = await keylessSign('kr.json', { SIGSTORE_ID_TOKEN: undefined }, ['--identity-token', info.token]);
     expectFailure(raw, 1, 'USAGE');
     expect(raw.stderr).not.toContain(info.token);
     expect(existsSync(join(cwd, 'kr.json'))).toBe(false);
   });
 
-  it('takes GitHub Actions\' ambient token (the stack\'s Actions-style endpoint)', async () => {
-    expectOk(await keylessSign('kg.json', { SIGSTORE_ID_TOKEN: undefined, ACTIONS_ID_TOKEN_REQUEST_URL: info.actionsTokenUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.actionsRequestToken }));
+  it("takes GitHub Actions' ambient token (the stack's Actions-style endpoint)", async () => {
+    expectOk(
+      await keylessSign('kg.json', {
+        SIGSTORE_ID_TOKEN: undefined,
+        ACTIONS_ID_TOKEN_REQUEST_URL: info.actionsTokenUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.actionsRequestToken,
+      }),
+    );
     expectOk(await verifyIdentity('kg.json'));
   });
 
   it('the real cosign keyless-signs on the stack and cosignkit verifies it', async () => {
-    expectOk(await cosign(['sign-blob', '--new-bundle-format', '--fulcio-url', info.fulcioUrl, '--rekor-url', info.rekorUrl,
-      '--identity-token', info.token, '--bundle', 'cb.json', '--yes', 'blob.txt'], { cwd, env: cosignEnv() }));
+    expectOk(
+      await cosign(
+        [
+          'sign-blob',
+          '--new-bundle-format',
+          '--fulcio-url',
+          info.fulcioUrl,
+          '--rekor-url',
+          info.rekorUrl,
+          '--identity-token',
+          info.token,
+          '--bundle',
+          'cb.json',
+          '--yes',
+          'blob.txt',
+        ],
+        { cwd, env: cosignEnv() },
+      ),
+    );
     expect(expectOk(await verifyIdentity('cb.json')).stdout).toContain('Verified OK');
   });
 
   it('keyless attest-blob → verify-blob-attestation', async () => {
-    expectOk(await cosignkit(['attest-blob', '--signing-config', trust('signingConfig'), '--predicate', 'predicate.json', '--type', 'slsaprovenance',
-      '--bundle', 'ka.json', '--output-file', 'ka.dsse', 'blob.txt'], { cwd, env: { SIGSTORE_ID_TOKEN: info.token } }));
+    expectOk(
+      await cosignkit(
+        [
+          'attest-blob',
+          '--signing-config',
+          trust('signingConfig'),
+          '--predicate',
+          'predicate.json',
+          '--type',
+          'slsaprovenance',
+          '--bundle',
+          'ka.json',
+          '--output-file',
+          'ka.dsse',
+          'blob.txt',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+      ),
+    );
     const bundle = JSON.parse(readFileSync(join(cwd, 'ka.json'), 'utf8')) as Record<string, any>;
     expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
-    expectOk(await cosignkit(['verify-blob-attestation', '--bundle', 'ka.json', '--type', 'slsaprovenance', '--certificate-identity', info.identity,
-      '--certificate-oidc-issuer', info.issuerUrl, '--trusted-root', trust('trustedRoot'), 'blob.txt'], { cwd }));
+    expectOk(
+      await cosignkit(
+        [
+          'verify-blob-attestation',
+          '--bundle',
+          'ka.json',
+          '--type',
+          'slsaprovenance',
+          '--certificate-identity',
+          info.identity,
+          '--certificate-oidc-issuer',
+          info.issuerUrl,
+          '--trusted-root',
+          trust('trustedRoot'),
+          'blob.txt',
+        ],
+        { cwd },
+      ),
+    );
     // Seed 003: the keyless DSSE bundle through verify-dsse's Sigstore mode and its statement policy.
-    expectOk(await cosignkit(['verify-dsse', '--sigstore-bundle', 'ka.json', '--sigstore-identity', info.identity, '--sigstore-issuer', info.issuerUrl,
-      '--trusted-root', trust('trustedRoot'), '--require-predicate-type', 'slsaprovenance'], { cwd }));
-    expect((await cosignkit(['verify-dsse', '--sigstore-bundle', 'ka.json', '--sigstore-identity', info.identity, '--sigstore-issuer', info.issuerUrl,
-      '--trusted-root', trust('trustedRoot'), '--require-predicate-type', 'spdxjson'], { cwd })).code).toBe(2);
-    expectOk(await cosign(['verify-blob-attestation', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), '--type', 'slsaprovenance',
-      '--certificate-identity', info.identity, '--certificate-oidc-issuer', info.issuerUrl, '--bundle', 'ka.json', 'blob.txt'], { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } }));
+    expectOk(
+      await cosignkit(
+        [
+          'verify-dsse',
+          '--sigstore-bundle',
+          'ka.json',
+          '--sigstore-identity',
+          info.identity,
+          '--sigstore-issuer',
+          info.issuerUrl,
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--require-predicate-type',
+          'slsaprovenance',
+        ],
+        { cwd },
+      ),
+    );
+    expect(
+      (
+        await cosignkit(
+          [
+            'verify-dsse',
+            '--sigstore-bundle',
+            'ka.json',
+            '--sigstore-identity',
+            info.identity,
+            '--sigstore-issuer',
+            info.issuerUrl,
+            '--trusted-root',
+            trust('trustedRoot'),
+            '--require-predicate-type',
+            'spdxjson',
+          ],
+          { cwd },
+        )
+      ).code,
+    ).toBe(2);
+    expectOk(
+      await cosign(
+        [
+          'verify-blob-attestation',
+          '--new-bundle-format',
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--type',
+          'slsaprovenance',
+          '--certificate-identity',
+          info.identity,
+          '--certificate-oidc-issuer',
+          info.issuerUrl,
+          '--bundle',
+          'ka.json',
+          'blob.txt',
+        ],
+        { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+      ),
+    );
   });
 });
 
@@ -97,25 +261,74 @@ describe('keyed sign-blob with --tlog-upload (S-4)', () => {
   it('uploads to Rekor; the bundle carries the entry, whose inclusion proof and SET the real cosign verifies', async () => {
     expectOk(await cosignkit(['generate-key-pair'], { cwd, env: { COSIGN_PASSWORD: PASSWORD } }));
     const before = listDir(cwd);
-    expectOk(await cosignkit(['sign-blob', '--key', 'cosign.key', '--tlog-upload=true', '--rekor-url', info.rekorUrl, '--bundle', 's4.json', 'blob.txt'],
-      { cwd, env: { COSIGN_PASSWORD: PASSWORD } }));
+    expectOk(
+      await cosignkit(
+        [
+          'sign-blob',
+          '--key',
+          'cosign.key',
+          '--tlog-upload=true',
+          '--rekor-url',
+          info.rekorUrl,
+          '--bundle',
+          's4.json',
+          'blob.txt',
+        ],
+        { cwd, env: { COSIGN_PASSWORD: PASSWORD } },
+      ),
+    );
     // S-4 writes only the bundle.
     expect(listDir(cwd)).toEqual([...before, 's4.json'].sort());
     const bundle = JSON.parse(readFileSync(join(cwd, 's4.json'), 'utf8')) as Record<string, any>;
     expect(bundle.verificationMaterial.publicKey.hint).toBeTypeOf('string');
-    expect(bundle.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope).toContain(new URL(info.rekorUrl).host);
-    expectOk(await cosign(['verify-blob', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), '--key', 'cosign.pub', '--bundle', 's4.json', 'blob.txt'],
-      { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } }));
+    expect(bundle.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope).toContain(
+      new URL(info.rekorUrl).host,
+    );
+    expectOk(
+      await cosign(
+        [
+          'verify-blob',
+          '--new-bundle-format',
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--key',
+          'cosign.pub',
+          '--bundle',
+          's4.json',
+          'blob.txt',
+        ],
+        { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+      ),
+    );
     // A log entry for another blob does not verify this one.
     writeFileSync(join(cwd, 'other.txt'), 'other\n');
-    expect((await cosign(['verify-blob', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), '--key', 'cosign.pub', '--bundle', 's4.json', 'other.txt'],
-      { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } })).code).not.toBe(0);
+    expect(
+      (
+        await cosign(
+          [
+            'verify-blob',
+            '--new-bundle-format',
+            '--trusted-root',
+            trust('trustedRoot'),
+            '--key',
+            'cosign.pub',
+            '--bundle',
+            's4.json',
+            'other.txt',
+          ],
+          { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+        )
+      ).code,
+    ).not.toBe(0);
   });
 });
 
 describe('keyless failures are clean: exit 1, one line, no bundle', () => {
   const tokenFromEndpoint = async (params: Record<string, string>) => {
-    const answer = await fetch(`${info.issuerUrl}/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', ...params }) });
+    const answer = await fetch(`${info.issuerUrl}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+    });
     return ((await answer.json()) as { id_token: string }).id_token;
   };
 
@@ -143,7 +356,10 @@ describe('keyless failures are clean: exit 1, one line, no bundle', () => {
   });
 
   it('no token and no key', async () => {
-    const run = await cosignkit(['sign-blob', '--bundle', 'x4.json', 'blob.txt'], { cwd, env: { SIGSTORE_ID_TOKEN: undefined } });
+    const run = await cosignkit(['sign-blob', '--bundle', 'x4.json', 'blob.txt'], {
+      cwd,
+      env: { SIGSTORE_ID_TOKEN: undefined },
+    });
     expectFailure(run, 1, 'USAGE');
   });
 });

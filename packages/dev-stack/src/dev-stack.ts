@@ -134,7 +134,11 @@ export class DevStack {
       [STACK_FILES.fulcioRoot, pem(Buffer.from(this.fulcio.ca.rootCertificate.buffer)), 0o644],
       [STACK_FILES.ctLogKey, pem(Buffer.from(this.fulcio.ctLog.publicKey), 'PUBLIC KEY'), 0o644],
       [STACK_FILES.rekorKey, this.rekor.keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 0o644],
-      [STACK_FILES.tsaChain, pem(Buffer.from(this.tsa.tsa.intCertificate.buffer)) + pem(Buffer.from(this.tsa.tsa.rootCertificate.buffer)), 0o644],
+      [
+        STACK_FILES.tsaChain,
+        pem(Buffer.from(this.tsa.tsa.intCertificate.buffer)) + pem(Buffer.from(this.tsa.tsa.rootCertificate.buffer)),
+        0o644,
+      ],
       // Holds a bearer token: owner only.
       [STACK_FILES.stack, `${JSON.stringify(info, null, 2)}\n`, 0o600],
     ];

@@ -46,9 +46,14 @@ export class FulcioService {
       if (refusal) return refusal;
       const answer = await mock.fn(v2Body);
       if (answer.statusCode !== 201) return answer as RouteResult;
-      const chain = (JSON.parse(String(answer.response)) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } })
-        .signedCertificateEmbeddedSct.chain.certificates;
-      return { statusCode: 201, contentType: 'application/pem-certificate-chain', response: chain.map((c) => c.trimEnd() + '\n').join('') };
+      const chain = (
+        JSON.parse(String(answer.response)) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }
+      ).signedCertificateEmbeddedSct.chain.certificates;
+      return {
+        statusCode: 201,
+        contentType: 'application/pem-certificate-chain',
+        response: chain.map((c) => `${c.trimEnd()}\n`).join(''),
+      };
     });
     // Clients read the chain before signing (cosign `--fulcio-url`, sigstore-go); answer it like Fulcio v2.
     this.service.route('GET', '/api/v2/trustBundle', async () => ({
@@ -60,7 +65,10 @@ export class FulcioService {
   }
 
   async #check(body: string, jwks: ReturnType<typeof createRemoteJWKSet>): Promise<RouteResult | undefined> {
-    let request: { credentials?: { oidcIdentityToken?: unknown }; publicKeyRequest?: { publicKey?: { content?: unknown }; proofOfPossession?: unknown } };
+    let request: {
+      credentials?: { oidcIdentityToken?: unknown };
+      publicKeyRequest?: { publicKey?: { content?: unknown }; proofOfPossession?: unknown };
+    };
     try {
       request = JSON.parse(body) as typeof request;
     } catch {
@@ -79,13 +87,18 @@ export class FulcioService {
       // Real Fulcio answers 401 Unauthenticated for any token it cannot verify.
       const unverified = safeDecode(token);
       const why = error instanceof Error ? error.message : 'invalid token';
-      return refuse(401, 16, `error processing the identity token${unverified?.iss ? ` from ${unverified.iss}` : ''}: ${why}`);
+      return refuse(
+        401,
+        16,
+        `error processing the identity token${unverified?.iss ? ` from ${unverified.iss}` : ''}: ${why}`,
+      );
     }
     const keyRequest = request.publicKeyRequest;
     if (keyRequest) {
       const pem = keyRequest.publicKey?.content;
       const proof = keyRequest.proofOfPossession;
-      if (typeof pem !== 'string' || typeof proof !== 'string') return refuse(400, 3, 'publicKeyRequest needs publicKey.content and proofOfPossession');
+      if (typeof pem !== 'string' || typeof proof !== 'string')
+        return refuse(400, 3, 'publicKeyRequest needs publicKey.content and proofOfPossession');
       const subjects = [claims.email, claims.sub].filter((s): s is string => typeof s === 'string');
       let proven = false;
       for (const subject of subjects) {
@@ -115,7 +128,8 @@ function legacyToV2(body: string, authorization: string): string | RouteResult {
   }
   // The key arrives base64-encoded, as PEM (cosign 2.x) or as DER (older clients).
   const raw = Buffer.from(legacy.publicKey.content, 'base64');
-  const pem = raw.subarray(0, 11).toString('latin1') === '-----BEGIN ' ? raw.toString('utf8') : toPem(raw, 'PUBLIC KEY');
+  const pem =
+    raw.subarray(0, 11).toString('latin1') === '-----BEGIN ' ? raw.toString('utf8') : toPem(raw, 'PUBLIC KEY');
   return JSON.stringify({
     credentials: { oidcIdentityToken: token },
     publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: pem }, proofOfPossession: legacy.signedEmailAddress },

@@ -64,15 +64,29 @@ export class HttpService {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const route = this.#routes.get(`${req.method} ${url.pathname}`);
-      if (!route) return send(res, { statusCode: 404, response: json({ code: 5, message: 'not found' }), contentType: 'application/json' });
+      if (!route)
+        return send(res, {
+          statusCode: 404,
+          response: json({ code: 5, message: 'not found' }),
+          contentType: 'application/json',
+        });
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > MAX_BODY_BYTES) return send(res, { statusCode: 413, response: 'request too large' });
       const body = await readBody(req);
       if (body === undefined) return send(res, { statusCode: 413, response: 'request too large' });
-      const result = await route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      const result = await route({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
       send(res, result);
     } catch (error) {
-      send(res, { statusCode: 500, response: `internal error: ${error instanceof Error ? error.message : String(error)}` });
+      send(res, {
+        statusCode: 500,
+        response: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   }
 }
@@ -83,10 +97,14 @@ export function json(value: unknown): string {
 
 function send(res: ServerResponse, result: RouteResult): void {
   if (res.headersSent) return;
-  const body = typeof result.response === 'string'
-    ? Buffer.from(result.response, 'utf8')
-    : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
-  res.writeHead(result.statusCode, { 'content-type': result.contentType ?? 'text/plain', 'content-length': body.length });
+  const body =
+    typeof result.response === 'string'
+      ? Buffer.from(result.response, 'utf8')
+      : Buffer.from(result.response.buffer, result.response.byteOffset, result.response.byteLength);
+  res.writeHead(result.statusCode, {
+    'content-type': result.contentType ?? 'text/plain',
+    'content-length': body.length,
+  });
   res.end(body);
 }
 

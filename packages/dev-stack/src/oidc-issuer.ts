@@ -39,10 +39,13 @@ export class OidcIssuer {
     this.service
       .route('GET', '/.well-known/openid-configuration', async () => ok(this.discovery()))
       .route('GET', '/jwks', async () => ok({ keys: [this.#jwk] }))
-      .route('POST', '/token', async (request) => this.#tokenEndpoint(new URLSearchParams(request.body.toString('utf8'))))
+      .route('POST', '/token', async (request) =>
+        this.#tokenEndpoint(new URLSearchParams(request.body.toString('utf8'))),
+      )
       .route('GET', '/actions/token', async (request) => {
         const auth = String(request.headers.authorization ?? '');
-        if (!bearerMatches(auth, this.actionsRequestToken)) return { statusCode: 401, response: json({ message: 'bad request token' }), contentType: 'application/json' };
+        if (!bearerMatches(auth, this.actionsRequestToken))
+          return { statusCode: 401, response: json({ message: 'bad request token' }), contentType: 'application/json' };
         const answer = await this.#tokenEndpoint(request.query);
         if (answer.statusCode !== 200) return answer;
         return ok({ value: (JSON.parse(String(answer.response)) as { id_token: string }).id_token });

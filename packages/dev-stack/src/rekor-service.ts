@@ -1,4 +1,11 @@
-import { createHash, createPublicKey, generateKeyPairSync, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  verify as verifySignature,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { rekorHandler } from '@sigstore/mock/dist/rekor/handler.js';
 import { initializeTLog, type TLog } from '@sigstore/mock/dist/rekor/tlog.js';
 import { HttpService, type RouteResult } from './http-service.js';
@@ -59,7 +66,12 @@ export function canonicalizeProposal(proposed: unknown): unknown {
     throw new Error('dsse entry needs spec.proposedContent.envelope and verifiers');
   }
   const envelope = JSON.parse(content.envelope) as { payloadType?: unknown; payload?: unknown; signatures?: unknown };
-  if (typeof envelope.payloadType !== 'string' || typeof envelope.payload !== 'string' || !Array.isArray(envelope.signatures) || envelope.signatures.length === 0) {
+  if (
+    typeof envelope.payloadType !== 'string' ||
+    typeof envelope.payload !== 'string' ||
+    !Array.isArray(envelope.signatures) ||
+    envelope.signatures.length === 0
+  ) {
     throw new Error('the DSSE envelope is malformed');
   }
   const payload = Buffer.from(envelope.payload, 'base64');

@@ -67,8 +67,15 @@ export function buildTrustedRoot(input: TrustInputs): Record<string, unknown> {
 }
 
 /** The stack's SigningConfig v0.2: which CA, OIDC provider, Rekor and TSA a signer uses. */
-export function buildSigningConfig(input: Pick<TrustInputs, 'fulcioUrl' | 'rekorUrl' | 'tsaUrl' | 'issuerUrl' | 'validFrom'>): Record<string, unknown> {
-  const service = (url: string) => ({ url, majorApiVersion: 1, validFor: { start: input.validFrom.toISOString() }, operator: OPERATOR });
+export function buildSigningConfig(
+  input: Pick<TrustInputs, 'fulcioUrl' | 'rekorUrl' | 'tsaUrl' | 'issuerUrl' | 'validFrom'>,
+): Record<string, unknown> {
+  const service = (url: string) => ({
+    url,
+    majorApiVersion: 1,
+    validFor: { start: input.validFrom.toISOString() },
+    operator: OPERATOR,
+  });
   return {
     mediaType: SIGNING_CONFIG_MEDIA_TYPE,
     caUrls: [service(input.fulcioUrl)],

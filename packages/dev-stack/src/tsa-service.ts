@@ -18,7 +18,8 @@ export class TsaService {
     // Mock defect: with a clock whose milliseconds end in 0 it encodes genTime with one or two fractional
     // digits, which verifiers reject ("invalid time"). Its clock option is a fixed Date, so the instance's
     // clock is replaced by one that reads the time now, rounded down to whole seconds.
-    (this.tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => new Date(Math.floor(Date.now() / 1000) * 1000);
+    (this.tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () =>
+      new Date(Math.floor(Date.now() / 1000) * 1000);
     const mock = tsaHandler(this.tsa, { strict: true });
     this.service.route('POST', mock.path, async (request) => {
       try {

@@ -12,7 +12,12 @@ export type { GoRegexp } from './policy/go-regexp.js';
 export { fulcioExtensions, subjectAlternativeNames } from './policy/fulcio-extensions.js';
 export type { FulcioExtensions } from './policy/fulcio-extensions.js';
 export { compileIdentityPolicy, evaluateIdentityPolicy } from './policy/identity-policy.js';
-export type { GithubWorkflowField, IdentityPolicy, IdentityPolicyInput, SignerIdentity } from './policy/identity-policy.js';
+export type {
+  GithubWorkflowField,
+  IdentityPolicy,
+  IdentityPolicyInput,
+  SignerIdentity,
+} from './policy/identity-policy.js';
 
 // Verification of keyless bundles.
 export { parseBundle } from './verify/parse-bundle.js';
@@ -41,7 +46,12 @@ export { EphemeralCertificateKey } from './sign/ephemeral-certificate-key.js';
 export type { EphemeralCertificateKeyOptions } from './sign/ephemeral-certificate-key.js';
 export { KeyManagerSigningKey } from './sign/key-manager-signing-key.js';
 export type { SigningKey, SigningKeyMaterial } from './sign/signing-key.js';
-export { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL, SIGNING_CONFIG_SIZE_LIMIT, resolveSigningServices } from './sign/signing-services.js';
+export {
+  PUBLIC_GOOD_FULCIO_URL,
+  PUBLIC_GOOD_REKOR_URL,
+  SIGNING_CONFIG_SIZE_LIMIT,
+  resolveSigningServices,
+} from './sign/signing-services.js';
 export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
 export { createKeyedLogSigner, createKeylessSigner } from './sign/create-bundle-signer.js';
 export type { KeylessSignerOptions } from './sign/create-bundle-signer.js';

@@ -5,14 +5,23 @@ import { compileIdentityPolicy, parseArtifactDigest, verifyBundleFile } from '..
 import { FIXTURES, fixture, rootOf } from './helpers.js';
 
 describe('the sha256:<hex> artifact form (no artifact bytes: the signature is checked over the digest)', () => {
-  const policy = compileIdentityPolicy({ certificateIdentity: 'william@yossarian.net', certificateOidcIssuer: 'https://github.com/login/oauth' }, { required: true });
+  const policy = compileIdentityPolicy(
+    { certificateIdentity: 'william@yossarian.net', certificateOidcIssuer: 'https://github.com/login/oauth' },
+    { required: true },
+  );
   const digest = createHash('sha256').update(fixture('bundle_v3.txt')).digest('hex');
   it('verifies with the right digest, fails with another', async () => {
-    const ok = await verifyBundleFile(join(FIXTURES, 'bundle_v3.txt.sigstore'), `sha256:${digest}`, { trustedRoot: rootOf('staging'), policy });
+    const ok = await verifyBundleFile(join(FIXTURES, 'bundle_v3.txt.sigstore'), `sha256:${digest}`, {
+      trustedRoot: rootOf('staging'),
+      policy,
+    });
     expect(ok.failures).toEqual([]);
     expect(ok.artifact.digest.hex).toBe(digest);
     const other = `${digest.slice(0, -1)}${digest.endsWith('0') ? '1' : '0'}`;
-    const bad = await verifyBundleFile(join(FIXTURES, 'bundle_v3.txt.sigstore'), `sha256:${other}`, { trustedRoot: rootOf('staging'), policy });
+    const bad = await verifyBundleFile(join(FIXTURES, 'bundle_v3.txt.sigstore'), `sha256:${other}`, {
+      trustedRoot: rootOf('staging'),
+      policy,
+    });
     expect(bad.verified).toBe(false);
     expect(bad.failures[0]!.message).toMatch(/messageDigest .* is not the artifact's/);
   });

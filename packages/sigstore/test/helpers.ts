@@ -11,7 +11,8 @@ export const fixtureJson = (name: string): Record<string, any> => JSON.parse(fix
 export type RootName = 'public-good' | 'staging' | 'tsa-trust-config';
 
 export function rootOf(name: RootName): TrustedRoot {
-  if (name === 'tsa-trust-config') return parseTrustedRoot(fixtureJson('tsa-trust_config.json'), 'tsa-trust_config.json').root;
+  if (name === 'tsa-trust-config')
+    return parseTrustedRoot(fixtureJson('tsa-trust_config.json'), 'tsa-trust_config.json').root;
   return embeddedTrustedRoot(name).root;
 }
 
@@ -34,18 +35,72 @@ export interface Case {
   dsse: boolean;
 }
 
-const BRIAN = { identity: 'brian@dehamer.com', issuer: 'https://github.com/login/oauth', root: 'public-good', otherRoot: 'staging', dsse: true } as const;
+const BRIAN = {
+  identity: 'brian@dehamer.com',
+  issuer: 'https://github.com/login/oauth',
+  root: 'public-good',
+  otherRoot: 'staging',
+  dsse: true,
+} as const;
 
 /** Every bundle of interop/public-good/ with the identity, issuer and root its README gives. */
 export const CASES: Case[] = [
-  ...['bundleV01-dsse-no-proof', 'bundleV01-dsse-with-proof', 'bundleV01-full-cert-chain', 'bundleV01-intoto-no-proof',
-    'bundleV01-intoto-with-proof', 'bundleV02-dsse', 'bundleV02-intoto', 'bundleV03-dsse', 'bundleV03-intoto']
-    .map((name) => ({ ...BRIAN, bundle: `${name}.sigstore` })),
-  { bundle: 'bundle_v3_github.whl.sigstore', artifact: 'bundle_v3_github.whl', identity: 'https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2', issuer: 'https://token.actions.githubusercontent.com', root: 'public-good', otherRoot: 'staging', dsse: false },
-  { bundle: 'bundle_v3.txt.sigstore', artifact: 'bundle_v3.txt', identity: 'william@yossarian.net', issuer: 'https://github.com/login/oauth', root: 'staging', otherRoot: 'public-good', dsse: false },
-  { bundle: 'bundle_v3_alt.txt.sigstore', artifact: 'bundle_v3_alt.txt', identity: 'william@yossarian.net', issuer: 'https://github.com/login/oauth', root: 'staging', otherRoot: 'public-good', dsse: false },
-  { bundle: 'staging-rekor-v2.txt.sigstore.json', artifact: 'staging-rekor-v2.txt', identity: 'jku@goto.fi', issuer: 'https://github.com/login/oauth', root: 'staging', otherRoot: 'public-good', dsse: false },
-  { bundle: 'tsa-bundle.txt.sigstore', artifact: 'tsa-bundle.txt', identity: 'alexis.challande@trailofbits.com', issuer: 'https://accounts.google.com', root: 'tsa-trust-config', otherRoot: 'public-good', dsse: false },
+  ...[
+    'bundleV01-dsse-no-proof',
+    'bundleV01-dsse-with-proof',
+    'bundleV01-full-cert-chain',
+    'bundleV01-intoto-no-proof',
+    'bundleV01-intoto-with-proof',
+    'bundleV02-dsse',
+    'bundleV02-intoto',
+    'bundleV03-dsse',
+    'bundleV03-intoto',
+  ].map((name) => ({ ...BRIAN, bundle: `${name}.sigstore` })),
+  {
+    bundle: 'bundle_v3_github.whl.sigstore',
+    artifact: 'bundle_v3_github.whl',
+    identity: 'https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2',
+    issuer: 'https://token.actions.githubusercontent.com',
+    root: 'public-good',
+    otherRoot: 'staging',
+    dsse: false,
+  },
+  {
+    bundle: 'bundle_v3.txt.sigstore',
+    artifact: 'bundle_v3.txt',
+    identity: 'william@yossarian.net',
+    issuer: 'https://github.com/login/oauth',
+    root: 'staging',
+    otherRoot: 'public-good',
+    dsse: false,
+  },
+  {
+    bundle: 'bundle_v3_alt.txt.sigstore',
+    artifact: 'bundle_v3_alt.txt',
+    identity: 'william@yossarian.net',
+    issuer: 'https://github.com/login/oauth',
+    root: 'staging',
+    otherRoot: 'public-good',
+    dsse: false,
+  },
+  {
+    bundle: 'staging-rekor-v2.txt.sigstore.json',
+    artifact: 'staging-rekor-v2.txt',
+    identity: 'jku@goto.fi',
+    issuer: 'https://github.com/login/oauth',
+    root: 'staging',
+    otherRoot: 'public-good',
+    dsse: false,
+  },
+  {
+    bundle: 'tsa-bundle.txt.sigstore',
+    artifact: 'tsa-bundle.txt',
+    identity: 'alexis.challande@trailofbits.com',
+    issuer: 'https://accounts.google.com',
+    root: 'tsa-trust-config',
+    otherRoot: 'public-good',
+    dsse: false,
+  },
 ];
 
 /** A copy with one byte of the DSSE payload flipped (the signature then covers other bytes). */
@@ -86,15 +141,23 @@ export function relogAt(bundle: Record<string, any>, rootJson: Record<string, an
   entry.integratedTime = String(integratedTime);
   entry.logId = { keyId: logId.toString('base64') };
   const setPayload = `{"body":"${entry.canonicalizedBody}","integratedTime":${integratedTime},"logID":"${logId.toString('hex')}","logIndex":${Number(entry.logIndex)}}`;
-  entry.inclusionPromise = { signedEntryTimestamp: sign('sha256', Buffer.from(setPayload), privateKey).toString('base64') };
+  entry.inclusionPromise = {
+    signedEntryTimestamp: sign('sha256', Buffer.from(setPayload), privateKey).toString('base64'),
+  };
   copy.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
   const root = structuredClone(rootJson);
-  root.tlogs = [{
-    baseUrl: 'https://rekor.test.invalid',
-    hashAlgorithm: 'SHA2_256',
-    publicKey: { rawBytes: spki.toString('base64'), keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2020-01-01T00:00:00Z' } },
-    logId: { keyId: logId.toString('base64') },
-  }];
+  root.tlogs = [
+    {
+      baseUrl: 'https://rekor.test.invalid',
+      hashAlgorithm: 'SHA2_256',
+      publicKey: {
+        rawBytes: spki.toString('base64'),
+        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+        validFor: { start: '2020-01-01T00:00:00Z' },
+      },
+      logId: { keyId: logId.toString('base64') },
+    },
+  ];
   return { bundle: copy, root };
 }
 

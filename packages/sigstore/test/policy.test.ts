@@ -14,7 +14,7 @@ describe('Go RE2 regexps with cosign semantics', () => {
     expect(compileGoRegexp('\\Aa\\z', '--x').anchored).toBe(true);
     expect(compileGoRegexp('(?i)^a$', '--x').anchored).toBe(true);
   });
-  it("translates Go-only syntax", () => {
+  it('translates Go-only syntax', () => {
     expect(matches('\\Ahttps://\\Qgithub.com\\E/', 'https://github.com/x')).toBe(true);
     expect(matches('\\Ahttps://\\Qgithub.com\\E/', 'https://githubXcom/x')).toBe(false);
     expect(matches('^(?P<org>[[:alpha:]]+)/x$', 'abc/x')).toBe(true);
@@ -34,24 +34,48 @@ describe('Go RE2 regexps with cosign semantics', () => {
   });
   it('refuses what RE2 refuses (lookaround, backreferences) with USAGE', () => {
     for (const bad of ['(?=a)', 'a(?!b)', '(a)\\1', '(', 'a)', '[a', '\\']) {
-      expect(() => compileGoRegexp(bad, '--certificate-identity-regexp')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+      expect(() => compileGoRegexp(bad, '--certificate-identity-regexp')).toThrow(
+        expect.objectContaining({ code: 'USAGE' }),
+      );
     }
   });
 });
 
 describe('identity policy', () => {
-  const signer = { subjectAlternativeNames: ['https://github.com/o/r/.github/workflows/w.yml@refs/heads/main'], extensions: { issuer: 'https://token.actions.githubusercontent.com', githubWorkflowTrigger: 'push' } };
+  const signer = {
+    subjectAlternativeNames: ['https://github.com/o/r/.github/workflows/w.yml@refs/heads/main'],
+    extensions: { issuer: 'https://token.actions.githubusercontent.com', githubWorkflowTrigger: 'push' },
+  };
   it('needs an identity and an issuer for keyless bundles, as cosign', () => {
-    expect(() => compileIdentityPolicy({ certificateOidcIssuer: 'x' }, { required: true })).toThrow(/--certificate-identity or --certificate-identity-regexp/);
-    expect(() => compileIdentityPolicy({ certificateIdentity: 'x' }, { required: true })).toThrow(/--certificate-oidc-issuer or/);
+    expect(() => compileIdentityPolicy({ certificateOidcIssuer: 'x' }, { required: true })).toThrow(
+      /--certificate-identity or --certificate-identity-regexp/,
+    );
+    expect(() => compileIdentityPolicy({ certificateIdentity: 'x' }, { required: true })).toThrow(
+      /--certificate-oidc-issuer or/,
+    );
   });
   it('warns when a regexp lacks ^…$ (cosign does not)', () => {
     const { logger, warnings } = quietLogger();
-    compileIdentityPolicy({ certificateIdentityRegexp: 'github.com/o/', certificateOidcIssuerRegexp: '^https://token\\.actions\\.githubusercontent\\.com$' }, { required: true, logger });
-    expect(warnings).toEqual(['--certificate-identity-regexp "github.com/o/" has no ^…$: it matches anywhere in the value, as in cosign']);
+    compileIdentityPolicy(
+      {
+        certificateIdentityRegexp: 'github.com/o/',
+        certificateOidcIssuerRegexp: '^https://token\\.actions\\.githubusercontent\\.com$',
+      },
+      { required: true, logger },
+    );
+    expect(warnings).toEqual([
+      '--certificate-identity-regexp "github.com/o/" has no ^…$: it matches anywhere in the value, as in cosign',
+    ]);
   });
   it('names every unmet rule', () => {
-    const policy = compileIdentityPolicy({ certificateIdentityRegexp: '^https://github\\.com/other/', certificateOidcIssuer: 'https://accounts.google.com', githubWorkflowTrigger: 'release' }, { required: true });
+    const policy = compileIdentityPolicy(
+      {
+        certificateIdentityRegexp: '^https://github\\.com/other/',
+        certificateOidcIssuer: 'https://accounts.google.com',
+        githubWorkflowTrigger: 'release',
+      },
+      { required: true },
+    );
     expect(evaluateIdentityPolicy(policy, signer)).toEqual([
       '--certificate-identity-regexp: "^https://github\\\\.com/other/" matches none of "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main"',
       '--certificate-oidc-issuer: expected "https://accounts.google.com", the certificate has "https://token.actions.githubusercontent.com"',

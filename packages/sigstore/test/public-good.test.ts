@@ -1,15 +1,41 @@
 import { describe, expect, it } from 'vitest';
 import { X509Certificate } from '@sigstore/core';
 import { compileIdentityPolicy, parseTrustedRoot, verifyBundle, type ArtifactInput } from '../src/index.js';
-import { CASES, fixture, fixtureJson, flipByte, flipPayloadByte, quietLogger, relogAt, rootOf, withoutTlog, type Case } from './helpers.js';
+import {
+  CASES,
+  fixture,
+  fixtureJson,
+  flipByte,
+  flipPayloadByte,
+  quietLogger,
+  relogAt,
+  rootOf,
+  withoutTlog,
+  type Case,
+} from './helpers.js';
 
-function run(c: Case, overrides: { bundle?: unknown; artifact?: ArtifactInput; root?: ReturnType<typeof rootOf>; identity?: Record<string, string> } = {}) {
+function run(
+  c: Case,
+  overrides: {
+    bundle?: unknown;
+    artifact?: ArtifactInput;
+    root?: ReturnType<typeof rootOf>;
+    identity?: Record<string, string>;
+  } = {},
+) {
   const { logger, warnings } = quietLogger();
-  const policy = compileIdentityPolicy(overrides.identity ?? { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer }, { required: true, logger });
+  const policy = compileIdentityPolicy(
+    overrides.identity ?? { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer },
+    { required: true, logger },
+  );
   const result = verifyBundle(overrides.bundle ?? fixtureJson(c.bundle), {
     trustedRoot: overrides.root ?? rootOf(c.root),
     policy,
-    ...(overrides.artifact ? { artifact: overrides.artifact } : c.artifact ? { artifact: { bytes: fixture(c.artifact) } } : {}),
+    ...(overrides.artifact
+      ? { artifact: overrides.artifact }
+      : c.artifact
+        ? { artifact: { bytes: fixture(c.artifact) } }
+        : {}),
     logger,
   });
   return { result, warnings };
@@ -25,7 +51,9 @@ describe('every interop/public-good bundle verifies with the identity, issuer an
       expect(check.certificate?.subjectAlternativeNames).toContain(c.identity);
       expect(check.certificate?.issuer).toBe(c.issuer);
       expect(check.tlogEntries).toHaveLength(1);
-      expect(check.tlogEntries![0]!.logIndex).toBe(Number(fixtureJson(c.bundle).verificationMaterial.tlogEntries[0].logIndex));
+      expect(check.tlogEntries![0]!.logIndex).toBe(
+        Number(fixtureJson(c.bundle).verificationMaterial.tlogEntries[0].logIndex),
+      );
       expect(check.timestamps!.length).toBeGreaterThan(0);
       expect(result.bundle?.content).toBe(c.dsse ? 'dsse' : 'message-signature');
     });
@@ -33,17 +61,27 @@ describe('every interop/public-good bundle verifies with the identity, issuer an
 
   it('reports the GitHub workflow extensions of a GitHub Actions certificate and checks each flag', () => {
     const c = CASES.find((x) => x.bundle === 'bundle_v3_github.whl.sigstore')!;
-    const { result } = run(c, { identity: {
-      certificateIdentity: c.identity, certificateOidcIssuer: c.issuer, githubWorkflowTrigger: 'release',
-      githubWorkflowRepository: 'trailofbits/rfc8785.py', githubWorkflowRef: 'refs/tags/v0.1.2', githubWorkflowName: 'release',
-    } });
+    const { result } = run(c, {
+      identity: {
+        certificateIdentity: c.identity,
+        certificateOidcIssuer: c.issuer,
+        githubWorkflowTrigger: 'release',
+        githubWorkflowRepository: 'trailofbits/rfc8785.py',
+        githubWorkflowRef: 'refs/tags/v0.1.2',
+        githubWorkflowName: 'release',
+      },
+    });
     expect(result.failures).toEqual([]);
     const ext = result.signatures[0]!.certificate!.extensions!;
     expect(ext.githubWorkflowSha).toMatch(/^[0-9a-f]{40}$/);
     expect(ext.sourceRepositoryURI).toBe('https://github.com/trailofbits/rfc8785.py');
-    const wrong = run(c, { identity: { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer, githubWorkflowSha: '0'.repeat(40) } });
+    const wrong = run(c, {
+      identity: { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer, githubWorkflowSha: '0'.repeat(40) },
+    });
     expect(wrong.result.verified).toBe(false);
-    expect(wrong.result.failures[0]!.message).toMatch(/--certificate-github-workflow-sha: expected "0{40}", the certificate has "[0-9a-f]{40}"/);
+    expect(wrong.result.failures[0]!.message).toMatch(
+      /--certificate-github-workflow-sha: expected "0{40}", the certificate has "[0-9a-f]{40}"/,
+    );
   });
 
   it('Rekor v2: the entry has no integration time, the RFC 3161 timestamp is the verified time', () => {
@@ -59,22 +97,34 @@ describe('negatives derived from every bundle fail with VERIFICATION_FAILED, nam
   for (const c of CASES) {
     describe(c.bundle, () => {
       it(c.dsse ? 'a flipped byte in the payload' : 'a flipped byte in the artifact', () => {
-        const r = c.dsse ? run(c, { bundle: flipPayloadByte(fixtureJson(c.bundle)) }) : run(c, { artifact: { bytes: flipByte(fixture(c.artifact!)) } });
+        const r = c.dsse
+          ? run(c, { bundle: flipPayloadByte(fixtureJson(c.bundle)) })
+          : run(c, { artifact: { bytes: flipByte(fixture(c.artifact!)) } });
         expect(r.result.verified).toBe(false);
         expect(r.result.failures.every((f) => f.code === 'VERIFICATION_FAILED')).toBe(true);
       });
       it('the wrong identity', () => {
         const r = run(c, { identity: { certificateIdentity: `x${c.identity}`, certificateOidcIssuer: c.issuer } });
         expect(r.result.verified).toBe(false);
-        expect(r.result.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--certificate-identity: expected "x/)]);
+        expect(r.result.failures.map((f) => f.message)).toEqual([
+          expect.stringMatching(/^--certificate-identity: expected "x/),
+        ]);
       });
       it('the wrong issuer', () => {
-        const r = run(c, { identity: { certificateIdentity: c.identity, certificateOidcIssuer: 'https://accounts.example.com' } });
-        expect(r.result.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--certificate-oidc-issuer: expected/)]);
+        const r = run(c, {
+          identity: { certificateIdentity: c.identity, certificateOidcIssuer: 'https://accounts.example.com' },
+        });
+        expect(r.result.failures.map((f) => f.message)).toEqual([
+          expect.stringMatching(/^--certificate-oidc-issuer: expected/),
+        ]);
       });
       it('an identity regexp that matches nothing (and a substring regexp that does match, as in cosign)', () => {
-        const none = run(c, { identity: { certificateIdentityRegexp: '^nobody@example\\.com$', certificateOidcIssuer: c.issuer } });
-        expect(none.result.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--certificate-identity-regexp: "\^nobody/)]);
+        const none = run(c, {
+          identity: { certificateIdentityRegexp: '^nobody@example\\.com$', certificateOidcIssuer: c.issuer },
+        });
+        expect(none.result.failures.map((f) => f.message)).toEqual([
+          expect.stringMatching(/^--certificate-identity-regexp: "\^nobody/),
+        ]);
         const part = c.identity.slice(4, 10);
         const substring = run(c, { identity: { certificateIdentityRegexp: part, certificateOidcIssuerRegexp: 'com' } });
         expect(substring.result.verified).toBe(true);
@@ -97,7 +147,9 @@ describe('negatives derived from every bundle fail with VERIFICATION_FAILED, nam
   it('a certificate outside its validity at the integrated time (same bundle re-logged: control passes)', () => {
     const c = CASES.find((x) => x.bundle === 'bundle_v3_github.whl.sigstore')!;
     const original = fixtureJson(c.bundle);
-    const cert = X509Certificate.parse(Buffer.from(original.verificationMaterial.x509CertificateChain.certificates[0].rawBytes, 'base64'));
+    const cert = X509Certificate.parse(
+      Buffer.from(original.verificationMaterial.x509CertificateChain.certificates[0].rawBytes, 'base64'),
+    );
     const realTime = Number(original.verificationMaterial.tlogEntries[0].integratedTime);
     const verifyAt = (time: number) => {
       const { bundle, root } = relogAt(original, fixtureJson('public-good-trusted_root.json'), time);

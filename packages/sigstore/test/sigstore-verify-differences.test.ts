@@ -5,28 +5,51 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bundleFromJSON } from '@sigstore/bundle';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { compileIdentityPolicy, parseTrustedRoot, verifyBundle, type IdentityPolicyInput } from '../src/index.js';
 import { fixture, fixtureJson, quietLogger, rootOf } from './helpers.js';
 
-function upstream(bundle: unknown, root: TrustedRoot, artifact: Buffer | undefined, options: { tlogThreshold?: number; policy?: { subjectAlternativeName?: string } } = {}) {
+function upstream(
+  bundle: unknown,
+  root: TrustedRoot,
+  artifact: Buffer | undefined,
+  options: { tlogThreshold?: number; policy?: { subjectAlternativeName?: string } } = {},
+) {
   try {
-    new Verifier(toTrustMaterial(root), { tlogThreshold: options.tlogThreshold ?? 1, ctlogThreshold: 1, timestampThreshold: 1 })
-      .verify(toSignedEntity(bundleFromJSON(bundle), artifact), options.policy);
+    new Verifier(toTrustMaterial(root), {
+      tlogThreshold: options.tlogThreshold ?? 1,
+      ctlogThreshold: 1,
+      timestampThreshold: 1,
+    }).verify(toSignedEntity(bundleFromJSON(bundle), artifact), options.policy);
     return 'OK';
   } catch (error) {
     return (error as { code: string }).code;
   }
 }
 
-function ours(bundle: unknown, root: TrustedRoot, artifact: Buffer, identity: IdentityPolicyInput, extra: { insecureIgnoreTlog?: boolean; useSignedTimestamps?: boolean } = {}) {
+function ours(
+  bundle: unknown,
+  root: TrustedRoot,
+  artifact: Buffer,
+  identity: IdentityPolicyInput,
+  extra: { insecureIgnoreTlog?: boolean; useSignedTimestamps?: boolean } = {},
+) {
   const { logger, warnings } = quietLogger();
-  const result = verifyBundle(bundle, { trustedRoot: root, policy: compileIdentityPolicy(identity, { required: true }), artifact: { bytes: artifact }, logger, ...extra });
+  const result = verifyBundle(bundle, {
+    trustedRoot: root,
+    policy: compileIdentityPolicy(identity, { required: true }),
+    artifact: { bytes: artifact },
+    logger,
+    ...extra,
+  });
   return { result, warnings };
 }
 
-const TSA_IDENTITY = { certificateIdentity: 'alexis.challande@trailofbits.com', certificateOidcIssuer: 'https://accounts.google.com' };
+const TSA_IDENTITY = {
+  certificateIdentity: 'alexis.challande@trailofbits.com',
+  certificateOidcIssuer: 'https://accounts.google.com',
+};
 
 /** The staging root with the TSA sigstore-python verifies this bundle with (its test/assets/tsa/ca.json). */
 function stagingWithTestTsa(): TrustedRoot {
@@ -43,13 +66,21 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
     bundle.verificationMaterial.tlogEntries = [];
     bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.splice(1);
     const artifact = fixture('tsa-bundle.txt');
-    const honest = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, { insecureIgnoreTlog: true, useSignedTimestamps: true });
+    const honest = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, {
+      insecureIgnoreTlog: true,
+      useSignedTimestamps: true,
+    });
     expect(honest.result.failures).toEqual([]); // the control
     bundle.messageSignature.messageDigest.digest = Buffer.alloc(32, 7).toString('base64');
     expect(upstream(bundle, stagingWithTestTsa(), artifact, { tlogThreshold: 0 })).toBe('OK');
-    const { result } = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, { insecureIgnoreTlog: true, useSignedTimestamps: true });
+    const { result } = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, {
+      insecureIgnoreTlog: true,
+      useSignedTimestamps: true,
+    });
     expect(result.verified).toBe(false);
-    expect(result.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^the bundle's messageDigest \(sha256:0707.*\) is not the artifact's/)]);
+    expect(result.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^the bundle's messageDigest \(sha256:0707.*\) is not the artifact's/),
+    ]);
   });
 
   it('2. --certificate-identity is exact (upstream turns the string into an unanchored RegExp)', () => {
@@ -58,7 +89,10 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
     // "william@yossarian.ne" (and "w.lliam@yossarian.net") are not the identity, yet String#match accepts them.
     for (const wrong of ['william@yossarian.ne', 'w.lliam@yossarian.net', 'yossarian']) {
       expect(upstream(bundle, rootOf('staging'), artifact, { policy: { subjectAlternativeName: wrong } })).toBe('OK');
-      const { result } = ours(bundle, rootOf('staging'), artifact, { certificateIdentity: wrong, certificateOidcIssuer: 'https://github.com/login/oauth' });
+      const { result } = ours(bundle, rootOf('staging'), artifact, {
+        certificateIdentity: wrong,
+        certificateOidcIssuer: 'https://github.com/login/oauth',
+      });
       expect(result.verified).toBe(false);
       expect(result.failures[0]!.message).toContain('--certificate-identity: expected');
     }
@@ -83,7 +117,7 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
       expect(strict.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--use-signed-timestamps: /)]);
     });
 
-    it("with the TSA that issued it (sigstore-python's tsa/ca.json): timestamp 1 verifies, timestamp 2 covers SHA-512(\"hello\")", () => {
+    it('with the TSA that issued it (sigstore-python\'s tsa/ca.json): timestamp 1 verifies, timestamp 2 covers SHA-512("hello")', () => {
       const root = stagingWithTestTsa();
       expect(upstream(bundle, root, artifact)).toBe('TIMESTAMP_ERROR');
       const { result, warnings } = ours(bundle, root, artifact, TSA_IDENTITY, { useSignedTimestamps: true });

@@ -1,12 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { commitOutputs, digestFile, fileError, redactKeyRef } from '@cosignkit/core';
-import {
-  cosignStatementPayload,
-  IN_TOTO_PAYLOAD_TYPE,
-  resolvePredicateType,
-  subjectsFromFiles,
-} from '@cosignkit/dsse';
+import { cosignStatementPayload, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType, subjectsFromFiles } from '@cosignkit/dsse';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';

@@ -46,7 +46,9 @@ issuer, audience "sigstore", expiry) and the proof of possession before the mock
     try {
       const info = await stack.writeFiles(dir);
       // A server command: it reports readiness while it runs, not in its result (like `agent run`).
-      process.stdout.write(context.json ? `${JSON.stringify({ dir, ...info })}\n` : `${DevStack.exportLines(dir, info).join('\n')}\n`);
+      process.stdout.write(
+        context.json ? `${JSON.stringify({ dir, ...info })}\n` : `${DevStack.exportLines(dir, info).join('\n')}\n`,
+      );
       const refresh = setInterval(() => void stack.writeFiles(dir).catch(() => undefined), TOKEN_REFRESH_MS);
       await new Promise<void>((done) => {
         const stop = () => done();

@@ -63,7 +63,8 @@ Policy:
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
     if (stringFlag(flags, 'sigstore-bundle') !== undefined) {
-      if (stringFlag(flags, 'dsse') !== undefined) throw usageError('verify-dsse', '--dsse and --sigstore-bundle exclude each other');
+      if (stringFlag(flags, 'dsse') !== undefined)
+        throw usageError('verify-dsse', '--dsse and --sigstore-bundle exclude each other');
       return verifyDsseKeyless(context, flags, policyOf(flags));
     }
     const dsse = stringFlag(flags, 'dsse');

@@ -8,7 +8,12 @@ export interface SignatureCheck {
   /** Hex SHA-256 of the verifying public key's SPKI DER (key-based signatures). */
   keyFingerprint?: string;
   /** Certificate identity and issuer (keyless signatures); all SANs and Fulcio's extensions when known. */
-  certificate?: { identity: string; issuer: string; subjectAlternativeNames?: string[]; extensions?: Record<string, string> };
+  certificate?: {
+    identity: string;
+    issuer: string;
+    subjectAlternativeNames?: string[];
+    extensions?: Record<string, string>;
+  };
   /** Transparency-log facts, when a log entry was present (the first entry's, when there are several). */
   logIndex?: number;
   integratedTime?: Date;

@@ -6,7 +6,11 @@ import { IDENTITY_TOKEN_SIZE_LIMIT } from './identity-token.js';
  * ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN; a GET of the URL with `audience=` and the
  * request token as bearer answers `{"value": "<jwt>"}`. The request token is a secret too: never logged.
  */
-export async function fetchGithubActionsToken(env: NodeJS.ProcessEnv, audience: string, signal?: AbortSignal): Promise<string | undefined> {
+export async function fetchGithubActionsToken(
+  env: NodeJS.ProcessEnv,
+  audience: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
   const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!requestUrl || !requestToken) return undefined;
@@ -25,17 +29,25 @@ export async function fetchGithubActionsToken(env: NodeJS.ProcessEnv, audience: 
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(10_000)]) : AbortSignal.timeout(10_000),
     });
   } catch (error) {
-    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot reach the GitHub Actions token endpoint ${where}`, { cause: error });
+    throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot reach the GitHub Actions token endpoint ${where}`, {
+      cause: error,
+    });
   }
-  if (!response.ok) throw new CosignkitError('IDENTITY_TOKEN', `the GitHub Actions token endpoint ${where} answered ${response.status}`);
+  if (!response.ok)
+    throw new CosignkitError(
+      'IDENTITY_TOKEN',
+      `the GitHub Actions token endpoint ${where} answered ${response.status}`,
+    );
   const text = await response.text();
-  if (text.length > IDENTITY_TOKEN_SIZE_LIMIT * 2) throw new CosignkitError('IDENTITY_TOKEN', 'the GitHub Actions token answer is too large');
+  if (text.length > IDENTITY_TOKEN_SIZE_LIMIT * 2)
+    throw new CosignkitError('IDENTITY_TOKEN', 'the GitHub Actions token answer is too large');
   let value: unknown;
   try {
     value = (JSON.parse(text) as { value?: unknown }).value;
   } catch {
     value = undefined;
   }
-  if (typeof value !== 'string' || value === '') throw new CosignkitError('IDENTITY_TOKEN', `the GitHub Actions token endpoint ${where} gave no token`);
+  if (typeof value !== 'string' || value === '')
+    throw new CosignkitError('IDENTITY_TOKEN', `the GitHub Actions token endpoint ${where} gave no token`);
   return value;
 }

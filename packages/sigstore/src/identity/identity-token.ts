@@ -18,23 +18,31 @@ export const IDENTITY_TOKEN_SIZE_LIMIT = 64 * 1024;
  * the user hears "expired" from cosignkit rather than an opaque 401 from the CA.
  */
 export function parseIdentityToken(token: string, now = new Date()): IdentityTokenClaims {
-  if (token.length > IDENTITY_TOKEN_SIZE_LIMIT) throw tokenError(`the identity token is over ${IDENTITY_TOKEN_SIZE_LIMIT} bytes`);
+  if (token.length > IDENTITY_TOKEN_SIZE_LIMIT)
+    throw tokenError(`the identity token is over ${IDENTITY_TOKEN_SIZE_LIMIT} bytes`);
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw tokenError('the identity token is not a JWT');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p)))
+    throw tokenError('the identity token is not a JWT');
   let claims: Record<string, unknown>;
   try {
     claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
   } catch {
-    throw tokenError('the identity token\'s claims are not JSON');
+    throw tokenError("the identity token's claims are not JSON");
   }
-  if (typeof claims !== 'object' || claims === null) throw tokenError('the identity token\'s claims are not an object');
+  if (typeof claims !== 'object' || claims === null) throw tokenError("the identity token's claims are not an object");
   const issuer = claims.iss;
   if (typeof issuer !== 'string' || issuer === '') throw tokenError('the identity token has no issuer (iss)');
   const email = typeof claims.email === 'string' && claims.email !== '' ? claims.email : undefined;
-  if (email !== undefined && claims.email_verified === false) throw tokenError(`the identity token's email is not verified by ${printable(issuer)}`);
+  if (email !== undefined && claims.email_verified === false)
+    throw tokenError(`the identity token's email is not verified by ${printable(issuer)}`);
   const subject = email ?? (typeof claims.sub === 'string' ? claims.sub : undefined);
   if (!subject) throw tokenError('the identity token has no subject (sub or email)');
-  const audience = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
+  const audience =
+    typeof claims.aud === 'string'
+      ? [claims.aud]
+      : Array.isArray(claims.aud)
+        ? claims.aud.filter((a): a is string => typeof a === 'string')
+        : [];
   const exp = typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : undefined;
   if (exp && exp.getTime() <= now.getTime()) {
     throw tokenError(`the identity token from ${printable(issuer)} expired at ${exp.toISOString()}`);
@@ -48,7 +56,7 @@ function tokenError(message: string): CosignkitError {
 
 /** Claims come from outside: keep them printable and short in messages. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  // \p{Cc} is exactly C0, DEL and C1 (U+0000-001F, U+007F-009F).
+  const clean = text.replace(/\p{Cc}/gu, '?');
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

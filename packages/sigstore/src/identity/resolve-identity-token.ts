@@ -31,7 +31,9 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
  * then an ambient CI credential (GitHub Actions). Interactive flows (browser, device code) are not offered.
  * Returns undefined when there is none. The token is checked (shape, expiry) but not verified: Fulcio does.
  */
-export async function resolveIdentityToken(options: ResolveIdentityTokenOptions): Promise<ResolvedIdentityToken | undefined> {
+export async function resolveIdentityToken(
+  options: ResolveIdentityTokenOptions,
+): Promise<ResolvedIdentityToken | undefined> {
   const found = await findToken(options);
   if (!found) return undefined;
   const token = found.token.trim();
@@ -51,7 +53,10 @@ async function findToken(options: ResolveIdentityTokenOptions): Promise<{ token:
     }
     if (JWT_SHAPE.test(flag) && !(await exists(flag))) {
       // Never echo it: it is a credential, and it is already in argv.
-      throw new CosignkitError('USAGE', '--identity-token takes a file or env:NAME, not the token itself (argv is visible to other users); use SIGSTORE_ID_TOKEN');
+      throw new CosignkitError(
+        'USAGE',
+        '--identity-token takes a file or env:NAME, not the token itself (argv is visible to other users); use SIGSTORE_ID_TOKEN',
+      );
     }
     const text = await readLimitedFile(flag, IDENTITY_TOKEN_SIZE_LIMIT, 'identity token file');
     return { token: text.toString('utf8'), source: `file ${flag}` };

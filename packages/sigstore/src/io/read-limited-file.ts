@@ -16,7 +16,10 @@ export async function readLimitedFile(path: string, limit: number, what: string)
     const info = await handle.stat();
     if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${what} ${path} is not a regular file`);
     if (info.size > limit) {
-      throw new CosignkitError('BUNDLE_MALFORMED', `${what} ${path} is ${info.size} bytes, over the ${limit}-byte limit`);
+      throw new CosignkitError(
+        'BUNDLE_MALFORMED',
+        `${what} ${path} is ${info.size} bytes, over the ${limit}-byte limit`,
+      );
     }
     return await handle.readFile();
   } catch (error) {
@@ -28,10 +31,16 @@ export async function readLimitedFile(path: string, limit: number, what: string)
 }
 
 /** Parses JSON text, mapping a syntax error to one line with the given code. */
-export function parseJsonText(text: Buffer | string, what: string, code: 'BUNDLE_MALFORMED' = 'BUNDLE_MALFORMED'): unknown {
+export function parseJsonText(
+  text: Buffer | string,
+  what: string,
+  code: 'BUNDLE_MALFORMED' = 'BUNDLE_MALFORMED',
+): unknown {
   try {
     return JSON.parse(text.toString());
   } catch (error) {
-    throw new CosignkitError(code, `${what}: not valid JSON (${(error as Error).message.split('\n')[0]})`, { cause: error });
+    throw new CosignkitError(code, `${what}: not valid JSON (${(error as Error).message.split('\n')[0]})`, {
+      cause: error,
+    });
   }
 }

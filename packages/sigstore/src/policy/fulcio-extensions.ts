@@ -29,14 +29,29 @@ export interface FulcioExtensions {
 
 const ARC = '1.3.6.1.4.1.57264.1.';
 const V1: Record<string, keyof FulcioExtensions> = {
-  1: 'issuer', 2: 'githubWorkflowTrigger', 3: 'githubWorkflowSha', 4: 'githubWorkflowName',
-  5: 'githubWorkflowRepository', 6: 'githubWorkflowRef',
+  1: 'issuer',
+  2: 'githubWorkflowTrigger',
+  3: 'githubWorkflowSha',
+  4: 'githubWorkflowName',
+  5: 'githubWorkflowRepository',
+  6: 'githubWorkflowRef',
 };
 const V2: Record<string, keyof FulcioExtensions> = {
-  8: 'issuer', 9: 'buildSignerURI', 10: 'buildSignerDigest', 11: 'runnerEnvironment', 12: 'sourceRepositoryURI',
-  13: 'sourceRepositoryDigest', 14: 'sourceRepositoryRef', 15: 'sourceRepositoryIdentifier',
-  16: 'sourceRepositoryOwnerURI', 17: 'sourceRepositoryOwnerIdentifier', 18: 'buildConfigURI',
-  19: 'buildConfigDigest', 20: 'buildTrigger', 21: 'runInvocationURI', 22: 'sourceRepositoryVisibilityAtSigning',
+  8: 'issuer',
+  9: 'buildSignerURI',
+  10: 'buildSignerDigest',
+  11: 'runnerEnvironment',
+  12: 'sourceRepositoryURI',
+  13: 'sourceRepositoryDigest',
+  14: 'sourceRepositoryRef',
+  15: 'sourceRepositoryIdentifier',
+  16: 'sourceRepositoryOwnerURI',
+  17: 'sourceRepositoryOwnerIdentifier',
+  18: 'buildConfigURI',
+  19: 'buildConfigDigest',
+  20: 'buildTrigger',
+  21: 'runInvocationURI',
+  22: 'sourceRepositoryVisibilityAtSigning',
 };
 const USERNAME_OID = '1.3.6.1.4.1.57264.1.7';
 

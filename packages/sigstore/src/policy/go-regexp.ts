@@ -9,9 +9,20 @@ export interface GoRegexp {
 }
 
 const POSIX_CLASSES: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F',
-  digit: '0-9', graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-\\/:-@\\[-`\\{-~', space: '\\t\\n\\v\\f\\r ',
-  upper: 'A-Z', word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-\\/:-@\\[-`\\{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
 };
 // Go's Perl classes are ASCII-only; JavaScript's \s also matches Unicode spaces, so spell them out.
 const PERL_IN_CLASS: Record<string, string> = { d: '0-9', w: '0-9A-Za-z_', s: '\\t\\n\\f\\r ' };
@@ -85,7 +96,7 @@ export function compileGoRegexp(source: string, flag: string): GoRegexp {
       i++;
     } else if (ch === ')') {
       if (groups.length === 1) fail('unexpected )');
-      out += ')'.repeat(groups.pop()!) + ')';
+      out += `${')'.repeat(groups.pop()!)})`;
       i++;
     } else if (ch === '{') {
       const rep = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i));
@@ -130,29 +141,45 @@ function translateEscape(source: string, i: number, inClass: boolean, fail: Fail
   if (next === undefined) fail('trailing backslash');
   const c = next!;
   switch (c) {
-    case 'A': return inClass ? fail('\\A inside a class') : ['^', i + 2];
-    case 'z': return inClass ? fail('\\z inside a class') : ['$', i + 2];
+    case 'A':
+      return inClass ? fail('\\A inside a class') : ['^', i + 2];
+    case 'z':
+      return inClass ? fail('\\z inside a class') : ['$', i + 2];
     case 'Q': {
       const end = source.indexOf('\\E', i + 2);
       const text = source.slice(i + 2, end === -1 ? undefined : end);
       const escaped = [...text].map((ch) => (SYNTAX.has(ch) ? `\\${ch}` : ch === '\n' ? '\\n' : ch)).join('');
       return [escaped, end === -1 ? source.length : end + 2];
     }
-    case 'd': case 'w': return [inClass ? PERL_IN_CLASS[c]! : `[${PERL_IN_CLASS[c]!}]`, i + 2];
-    case 's': return [inClass ? PERL_IN_CLASS.s! : `[${PERL_IN_CLASS.s!}]`, i + 2];
-    case 'D': case 'W': case 'S':
+    case 'd':
+    case 'w':
+      return [inClass ? PERL_IN_CLASS[c]! : `[${PERL_IN_CLASS[c]!}]`, i + 2];
+    case 's':
+      return [inClass ? PERL_IN_CLASS.s! : `[${PERL_IN_CLASS.s!}]`, i + 2];
+    case 'D':
+    case 'W':
+    case 'S':
       if (inClass) fail(`\\${c} inside a class is not supported here`);
       return [`[^${PERL_IN_CLASS[c.toLowerCase()]!}]`, i + 2];
-    case 'b': case 'B': return inClass ? fail(`\\${c} inside a class`) : [`\\${c}`, i + 2];
-    case 'n': case 't': case 'r': case 'f': case 'v': return [`\\${c}`, i + 2];
-    case 'a': return ['\\x07', i + 2];
+    case 'b':
+    case 'B':
+      return inClass ? fail(`\\${c} inside a class`) : [`\\${c}`, i + 2];
+    case 'n':
+    case 't':
+    case 'r':
+    case 'f':
+    case 'v':
+      return [`\\${c}`, i + 2];
+    case 'a':
+      return ['\\x07', i + 2];
     case 'x': {
       const braced = /^\\x\{([0-9A-Fa-f]{1,6})\}/.exec(source.slice(i));
       if (braced) return [`\\u{${braced[1]}}`, i + braced[0].length];
       const two = /^\\x([0-9A-Fa-f]{2})/.exec(source.slice(i));
       return two ? [`\\x${two[1]}`, i + 4] : fail('bad \\x escape');
     }
-    case 'p': case 'P': {
+    case 'p':
+    case 'P': {
       const one = /^\\[pP]([A-Za-z])/.exec(source.slice(i));
       const named = /^\\[pP]\{(\^?)([A-Za-z_]+)\}/.exec(source.slice(i));
       if (named) {
@@ -169,7 +196,7 @@ function translateEscape(source: string, i: number, inClass: boolean, fail: Fail
         if (c !== '0' && oct[1]!.length === 1) fail(`backreference \\${c} is not RE2`);
         return [`\\u{${parseInt(oct[1]!, 8).toString(16)}}`, i + oct[0].length];
       }
-      if (/[!-\/:-@\[-`{-~]/.test(c)) return [`\\u{${c.charCodeAt(0).toString(16)}}`, i + 2];
+      if (/[!-/:-@[-`{-~]/.test(c)) return [`\\u{${c.charCodeAt(0).toString(16)}}`, i + 2];
       return fail(`unknown escape \\${c}`);
   }
 }
@@ -202,7 +229,7 @@ function translateClass(source: string, start: number, fail: Fail): [string, num
       const [text, next] = translateEscape(source, i, true, fail);
       out += text;
       i = next;
-    } else if (ch === '-' ) {
+    } else if (ch === '-') {
       // A range dash between two members stays a range; elsewhere it is a literal (escaped for /u).
       const prev = source[i - 1];
       const nextCh = source[i + 1];

@@ -26,7 +26,11 @@ export interface IdentityPolicy {
 }
 
 export type GithubWorkflowField =
-  | 'githubWorkflowTrigger' | 'githubWorkflowSha' | 'githubWorkflowName' | 'githubWorkflowRepository' | 'githubWorkflowRef';
+  | 'githubWorkflowTrigger'
+  | 'githubWorkflowSha'
+  | 'githubWorkflowName'
+  | 'githubWorkflowRepository'
+  | 'githubWorkflowRef';
 
 const GITHUB_FLAGS: Record<GithubWorkflowField, string> = {
   githubWorkflowTrigger: '--certificate-github-workflow-trigger',
@@ -47,7 +51,10 @@ export interface SignerIdentity {
  * issuer (exact or regexp): `required` makes their absence a USAGE error. A regexp without `^…$` matches
  * substrings (cosign's semantics, kept for compatibility); that surprises people, so it is warned about.
  */
-export function compileIdentityPolicy(input: IdentityPolicyInput, options: { required: boolean; logger?: Logger }): IdentityPolicy {
+export function compileIdentityPolicy(
+  input: IdentityPolicyInput,
+  options: { required: boolean; logger?: Logger },
+): IdentityPolicy {
   const policy: IdentityPolicy = { githubWorkflow: {} };
   if (input.certificateIdentity !== undefined) policy.identity = input.certificateIdentity;
   if (input.certificateIdentityRegexp !== undefined) {
@@ -62,13 +69,22 @@ export function compileIdentityPolicy(input: IdentityPolicyInput, options: { req
   }
   if (options.required) {
     if (policy.identity === undefined && policy.identityRegexp === undefined) {
-      throw new CosignkitError('USAGE', 'keyless verification needs --certificate-identity or --certificate-identity-regexp');
+      throw new CosignkitError(
+        'USAGE',
+        'keyless verification needs --certificate-identity or --certificate-identity-regexp',
+      );
     }
     if (policy.issuer === undefined && policy.issuerRegexp === undefined) {
-      throw new CosignkitError('USAGE', 'keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp');
+      throw new CosignkitError(
+        'USAGE',
+        'keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp',
+      );
     }
   }
-  for (const [flag, pattern] of [['--certificate-identity-regexp', policy.identityRegexp], ['--certificate-oidc-issuer-regexp', policy.issuerRegexp]] as const) {
+  for (const [flag, pattern] of [
+    ['--certificate-identity-regexp', policy.identityRegexp],
+    ['--certificate-oidc-issuer-regexp', policy.issuerRegexp],
+  ] as const) {
     if (pattern && !pattern.anchored) {
       options.logger?.warn(`${flag} "${pattern.source}" has no ^…$: it matches anywhere in the value, as in cosign`);
     }
@@ -85,20 +101,28 @@ export function evaluateIdentityPolicy(policy: IdentityPolicy, signer: SignerIde
     unmet.push(`--certificate-identity: expected ${JSON.stringify(policy.identity)}, the certificate has ${shownSans}`);
   }
   if (policy.identityRegexp && !sans.some((san) => goRegexpMatches(policy.identityRegexp!, san))) {
-    unmet.push(`--certificate-identity-regexp: ${JSON.stringify(policy.identityRegexp.source)} matches none of ${shownSans}`);
+    unmet.push(
+      `--certificate-identity-regexp: ${JSON.stringify(policy.identityRegexp.source)} matches none of ${shownSans}`,
+    );
   }
   const issuer = signer.extensions.issuer;
   const shownIssuer = issuer === undefined ? '(none)' : JSON.stringify(issuer);
   if (policy.issuer !== undefined && issuer !== policy.issuer) {
-    unmet.push(`--certificate-oidc-issuer: expected ${JSON.stringify(policy.issuer)}, the certificate has ${shownIssuer}`);
+    unmet.push(
+      `--certificate-oidc-issuer: expected ${JSON.stringify(policy.issuer)}, the certificate has ${shownIssuer}`,
+    );
   }
   if (policy.issuerRegexp && (issuer === undefined || !goRegexpMatches(policy.issuerRegexp, issuer))) {
-    unmet.push(`--certificate-oidc-issuer-regexp: ${JSON.stringify(policy.issuerRegexp.source)} does not match ${shownIssuer}`);
+    unmet.push(
+      `--certificate-oidc-issuer-regexp: ${JSON.stringify(policy.issuerRegexp.source)} does not match ${shownIssuer}`,
+    );
   }
   for (const [field, expected] of Object.entries(policy.githubWorkflow) as [GithubWorkflowField, string][]) {
     const actual = signer.extensions[field];
     if (actual !== expected) {
-      unmet.push(`${GITHUB_FLAGS[field]}: expected ${JSON.stringify(expected)}, the certificate has ${actual === undefined ? '(none)' : JSON.stringify(actual)}`);
+      unmet.push(
+        `${GITHUB_FLAGS[field]}: expected ${JSON.stringify(expected)}, the certificate has ${actual === undefined ? '(none)' : JSON.stringify(actual)}`,
+      );
     }
   }
   return unmet;

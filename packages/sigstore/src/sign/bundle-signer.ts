@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { pae } from '@cosignkit/core';
+import { pae } from '@cosignkit/dsse';
 import { bundleToJSON, type Bundle, type SerializedBundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { createLogEntry, createTimestamp, proposedEntry, type SignedContent } from './rekor-client.js';
@@ -35,7 +35,10 @@ export class BundleSigner {
     const signature = Buffer.from(await this.options.key.signDigest(digest, signal));
     const content: Bundle['content'] = {
       $case: 'messageSignature',
-      messageSignature: { messageDigest: { algorithm: HashAlgorithm.SHA2_256, digest: Buffer.from(digest) }, signature },
+      messageSignature: {
+        messageDigest: { algorithm: HashAlgorithm.SHA2_256, digest: Buffer.from(digest) },
+        signature,
+      },
     };
     return this.#assemble(content, { kind: 'messageSignature', digest: Buffer.from(digest), signature }, signal);
   }
@@ -49,7 +52,11 @@ export class BundleSigner {
       // keyid "" as cosign writes it.
       dsseEnvelope: { payloadType, payload: Buffer.from(payload), signatures: [{ keyid: '', sig }] },
     };
-    return this.#assemble(content, { kind: 'dsseEnvelope', payloadType, payload: Buffer.from(payload), signature: sig }, signal);
+    return this.#assemble(
+      content,
+      { kind: 'dsseEnvelope', payloadType, payload: Buffer.from(payload), signature: sig },
+      signal,
+    );
   }
 
   async #assemble(content: Bundle['content'], signed: SignedContent, signal?: AbortSignal): Promise<SerializedBundle> {
@@ -64,13 +71,17 @@ export class BundleSigner {
       rekorUrl
         ? createLogEntry(rekorUrl, proposedEntry(signed, material.pem), fetchOptions).then(
             (entry) => [entry],
-            (error: unknown) => { throw serviceError('Rekor', rekorUrl, error); },
+            (error: unknown) => {
+              throw serviceError('Rekor', rekorUrl, error);
+            },
           )
         : Promise.resolve([] as TransparencyLogEntry[]),
       tsaUrl
         ? createTimestamp(tsaUrl, signed.signature, fetchOptions).then(
             (signedTimestamp) => [{ signedTimestamp }],
-            (error: unknown) => { throw serviceError('the timestamp authority', tsaUrl, error); },
+            (error: unknown) => {
+              throw serviceError('the timestamp authority', tsaUrl, error);
+            },
           )
         : Promise.resolve([]),
     ]);

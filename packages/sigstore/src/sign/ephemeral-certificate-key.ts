@@ -25,7 +25,11 @@ const RENEW_MARGIN_MS = 60_000;
  */
 export class EphemeralCertificateKey implements SigningKey {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
-  #current?: Promise<{ privateKey: KeyObject; material: SigningKeyMaterial & { kind: 'certificate' }; notAfter: number }>;
+  #current?: Promise<{
+    privateKey: KeyObject;
+    material: SigningKeyMaterial & { kind: 'certificate' };
+    notAfter: number;
+  }>;
 
   constructor(private readonly options: EphemeralCertificateKeyOptions) {}
 
@@ -73,7 +77,11 @@ export class EphemeralCertificateKey implements SigningKey {
       const { subject } = parseIdentityToken(token);
       chain = await requestSigningCertificate(
         this.options.fulcioUrl,
-        { identityToken: token, publicKeyPem, proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey) },
+        {
+          identityToken: token,
+          publicKeyPem,
+          proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey),
+        },
         { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1 },
       );
     } catch (error) {
@@ -81,11 +89,17 @@ export class EphemeralCertificateKey implements SigningKey {
     }
     const pem = chain[0]!;
     const cert = new X509Certificate(pem);
-    if (!cert.publicKey.equals(publicKey)) throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
+    if (!cert.publicKey.equals(publicKey))
+      throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
     const der = cert.raw;
     return {
       privateKey,
-      material: { kind: 'certificate' as const, der, pem: cert.toString(), fingerprint: createHash('sha256').update(der).digest('hex') },
+      material: {
+        kind: 'certificate' as const,
+        der,
+        pem: cert.toString(),
+        fingerprint: createHash('sha256').update(der).digest('hex'),
+      },
       notAfter: new Date(cert.validTo).getTime(),
     };
   }

@@ -23,7 +23,11 @@ export class KeyManagerSigningKey implements SigningKey {
     this.#material ??= (async () => {
       const key = await this.manager.getPublicKey(this.keyId);
       const der = key.export({ type: 'spki', format: 'der' });
-      return { kind: 'publicKey' as const, hint: createHash('sha256').update(der).digest('base64'), pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+      return {
+        kind: 'publicKey' as const,
+        hint: createHash('sha256').update(der).digest('base64'),
+        pem: key.export({ type: 'spki', format: 'pem' }).toString(),
+      };
     })();
     return this.#material;
   }

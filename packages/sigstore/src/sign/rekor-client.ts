@@ -40,15 +40,25 @@ interface RekorEntry {
 }
 
 /** POST /api/v1/log/entries; the answer `{uuid: entry}` as the bundle's TransparencyLogEntry. */
-export async function createLogEntry(rekorUrl: string, entry: Record<string, unknown>, options: ServiceFetchOptions = {}): Promise<TransparencyLogEntry> {
-  const answer = JSON.parse((await postToService('Rekor', `${rekorUrl.replace(/\/+$/, '')}/api/v1/log/entries`, JSON.stringify(entry), options)).toString('utf8')) as Record<string, RekorEntry>;
+export async function createLogEntry(
+  rekorUrl: string,
+  entry: Record<string, unknown>,
+  options: ServiceFetchOptions = {},
+): Promise<TransparencyLogEntry> {
+  const answer = JSON.parse(
+    (
+      await postToService('Rekor', `${rekorUrl.replace(/\/+$/, '')}/api/v1/log/entries`, JSON.stringify(entry), options)
+    ).toString('utf8'),
+  ) as Record<string, RekorEntry>;
   const logged = Object.values(answer)[0];
-  if (!logged || typeof logged.body !== 'string' || typeof logged.logID !== 'string') throw new Error('no log entry in the answer');
+  if (!logged || typeof logged.body !== 'string' || typeof logged.logID !== 'string')
+    throw new Error('no log entry in the answer');
   const body = Buffer.from(logged.body, 'base64');
   const kind = JSON.parse(body.toString('utf8')) as { kind: string; apiVersion: string };
   // The log must have logged what was proposed, not something else.
   const proposed = (entry.spec as { data?: { hash?: { value?: string } } }).data?.hash?.value;
-  if (proposed !== undefined && !body.toString('utf8').includes(proposed)) throw new Error('the logged entry is not the proposed one');
+  if (proposed !== undefined && !body.toString('utf8').includes(proposed))
+    throw new Error('the logged entry is not the proposed one');
   const proof = logged.verification?.inclusionProof;
   const set = logged.verification?.signedEntryTimestamp;
   return {
@@ -71,8 +81,15 @@ export async function createLogEntry(rekorUrl: string, entry: Record<string, unk
 }
 
 /** RFC 3161 timestamp over the signature (Sigstore's TSA JSON request); the DER TimeStampResp. */
-export async function createTimestamp(tsaUrl: string, signature: Buffer, options: ServiceFetchOptions = {}): Promise<Buffer> {
+export async function createTimestamp(
+  tsaUrl: string,
+  signature: Buffer,
+  options: ServiceFetchOptions = {},
+): Promise<Buffer> {
   const url = new URL(tsaUrl).pathname === '/' ? `${tsaUrl.replace(/\/+$/, '')}/api/v1/timestamp` : tsaUrl;
-  const body = JSON.stringify({ artifactHash: createHash('sha256').update(signature).digest('base64'), hashAlgorithm: 'sha256' });
+  const body = JSON.stringify({
+    artifactHash: createHash('sha256').update(signature).digest('base64'),
+    hashAlgorithm: 'sha256',
+  });
   return postToService('the timestamp authority', url, body, { ...options, accept: 'application/timestamp-reply' });
 }

@@ -40,12 +40,27 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
     const config = await readSigningConfig(options.signingConfigPath);
     const ca = pick(config.caUrls, 1, now);
     const tlog = pick(config.rekorTlogUrls, 1, now);
-    if (!tlog && config.rekorTlogUrls.some((s) => s.majorApiVersion === 2) && options.tlogUpload !== false && options.rekorUrl === undefined) {
-      throw new CosignkitError('NOT_SUPPORTED', `${options.signingConfigPath} names only Rekor v2 logs; cosignkit uploads to Rekor v1 (pass --rekor-url or --tlog-upload=false)`);
+    if (
+      !tlog &&
+      config.rekorTlogUrls.some((s) => s.majorApiVersion === 2) &&
+      options.tlogUpload !== false &&
+      options.rekorUrl === undefined
+    ) {
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `${options.signingConfigPath} names only Rekor v2 logs; cosignkit uploads to Rekor v1 (pass --rekor-url or --tlog-upload=false)`,
+      );
     }
     const tsa = pick(config.tsaUrls, 1, now);
-    if (config.rekorTlogConfig && config.rekorTlogConfig.selector === ServiceSelector.ALL && config.rekorTlogUrls.length > 1) {
-      throw new CosignkitError('NOT_SUPPORTED', `${options.signingConfigPath} asks for every log (selector ALL); cosignkit uploads to one`);
+    if (
+      config.rekorTlogConfig &&
+      config.rekorTlogConfig.selector === ServiceSelector.ALL &&
+      config.rekorTlogUrls.length > 1
+    ) {
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `${options.signingConfigPath} asks for every log (selector ALL); cosignkit uploads to one`,
+      );
     }
     if (ca) services.fulcioUrl = ca.url;
     if (tlog) services.rekorUrl = tlog.url;
@@ -56,14 +71,22 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
   }
   if (options.fulcioUrl !== undefined) services.fulcioUrl = checkUrl('--fulcio-url', options.fulcioUrl);
   if (options.rekorUrl !== undefined) services.rekorUrl = checkUrl('--rekor-url', options.rekorUrl);
-  if (options.timestampServerUrl !== undefined) services.tsaUrl = checkUrl('--timestamp-server-url', options.timestampServerUrl);
+  if (options.timestampServerUrl !== undefined)
+    services.tsaUrl = checkUrl('--timestamp-server-url', options.timestampServerUrl);
   if (options.tlogUpload === false) delete services.rekorUrl;
   if (!options.keyless) delete services.fulcioUrl;
   if (options.keyless) {
-    if (!services.fulcioUrl) throw new CosignkitError('USAGE', 'keyless signing needs a certificate authority: the signing config names none (pass --fulcio-url)');
+    if (!services.fulcioUrl)
+      throw new CosignkitError(
+        'USAGE',
+        'keyless signing needs a certificate authority: the signing config names none (pass --fulcio-url)',
+      );
     // A short-lived certificate is only worth something with a trusted time: a log entry or a timestamp.
     if (!services.rekorUrl && !services.tsaUrl) {
-      throw new CosignkitError('USAGE', 'keyless signing needs a transparency log or a timestamp authority (--tlog-upload=false needs --timestamp-server-url)');
+      throw new CosignkitError(
+        'USAGE',
+        'keyless signing needs a transparency log or a timestamp authority (--tlog-upload=false needs --timestamp-server-url)',
+      );
     }
   }
   return services;
@@ -102,6 +125,7 @@ function checkUrl(flag: string, value: string): string {
   } catch {
     throw new CosignkitError('USAGE', `${flag} is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CosignkitError('USAGE', `${flag} must be an http(s) URL`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new CosignkitError('USAGE', `${flag} must be an http(s) URL`);
   return value.replace(/\/+$/, '');
 }

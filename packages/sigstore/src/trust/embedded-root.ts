@@ -33,9 +33,16 @@ function readSeedsRoot(): TrustedRoot {
     const path = createRequire(import.meta.url).resolve('@sigstore/tuf/seeds.json');
     seeds = JSON.parse(readFileSync(path, 'utf8')) as typeof seeds;
   } catch (error) {
-    throw new CosignkitError('INTERNAL', `cannot read @sigstore/tuf's seeds.json: ${(error as Error).message}`, { cause: error });
+    throw new CosignkitError('INTERNAL', `cannot read @sigstore/tuf's seeds.json: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const encoded = seeds[PUBLIC_GOOD_TUF_URL]?.targets?.['trusted_root.json'];
-  if (encoded === undefined) throw new CosignkitError('INTERNAL', `@sigstore/tuf's seeds.json has no trusted_root.json for ${PUBLIC_GOOD_TUF_URL}`);
-  return parseTrustedRoot(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'embedded public-good root').root;
+  if (encoded === undefined)
+    throw new CosignkitError(
+      'INTERNAL',
+      `@sigstore/tuf's seeds.json has no trusted_root.json for ${PUBLIC_GOOD_TUF_URL}`,
+    );
+  return parseTrustedRoot(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), 'embedded public-good root')
+    .root;
 }

@@ -56,11 +56,14 @@ export async function loadTrustedRoot(options: LoadTrustedRootOptions = {}): Pro
       const refresh = options.refresh ?? tufRefresh;
       const root = await refresh(instance, tufCache, options.timeoutMs ?? 5000);
       await saveCachedRoot(cachedPath, root).catch((error: unknown) =>
-        logger.warn(`cannot cache the trusted root at ${cachedPath}: ${(error as Error).message}`));
+        logger.warn(`cannot cache the trusted root at ${cachedPath}: ${(error as Error).message}`),
+      );
       return done({ root, origin: { kind: 'tuf', instance, cachePath: tufCache } }, logger);
     } catch (error) {
       const fallback = (await readCachedRoot(cachedPath, instance)) ?? embeddedTrustedRoot(instance);
-      logger.warn(`TUF refresh of the ${instance} root failed (${oneLine(error)}); using the ${describeOrigin(fallback.origin)}`);
+      logger.warn(
+        `TUF refresh of the ${instance} root failed (${oneLine(error)}); using the ${describeOrigin(fallback.origin)}`,
+      );
       return done(fallback, logger);
     }
   }

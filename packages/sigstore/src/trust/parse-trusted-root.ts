@@ -8,7 +8,10 @@ const CLIENT_TRUST_CONFIG_PREFIX = 'application/vnd.dev.sigstore.clienttrustconf
  * A TrustedRoot, or a ClientTrustConfig (`{mediaType, trustedRoot, signingConfig}`) whose trustedRoot is
  * taken. Anything else is refused: a wrong file here would silently verify against nothing.
  */
-export function parseTrustedRoot(json: unknown, what: string): { root: TrustedRoot; format: 'trusted-root' | 'client-trust-config' } {
+export function parseTrustedRoot(
+  json: unknown,
+  what: string,
+): { root: TrustedRoot; format: 'trusted-root' | 'client-trust-config' } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CosignkitError('BUNDLE_MALFORMED', `${what}: not a JSON object`);
   }
@@ -23,17 +26,25 @@ export function parseTrustedRoot(json: unknown, what: string): { root: TrustedRo
       throw new CosignkitError('BUNDLE_MALFORMED', `${what}: a ClientTrustConfig without a trustedRoot`);
     }
   } else if (mediaType !== '' && !mediaType.startsWith(TRUSTED_ROOT_PREFIX)) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `${what}: media type "${mediaType}" is neither a TrustedRoot nor a ClientTrustConfig`);
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `${what}: media type "${mediaType}" is neither a TrustedRoot nor a ClientTrustConfig`,
+    );
   }
   let root: TrustedRoot;
   try {
     root = TrustedRoot.fromJSON(inner);
   } catch (error) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `${what}: not a valid TrustedRoot (${(error as Error).message})`, { cause: error });
+    throw new CosignkitError('BUNDLE_MALFORMED', `${what}: not a valid TrustedRoot (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   const innerMediaType = root.mediaType;
   if (innerMediaType !== '' && !innerMediaType.startsWith(TRUSTED_ROOT_PREFIX)) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `${what}: trustedRoot media type "${innerMediaType}" is not a TrustedRoot`);
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `${what}: trustedRoot media type "${innerMediaType}" is not a TrustedRoot`,
+    );
   }
   return { root, format };
 }

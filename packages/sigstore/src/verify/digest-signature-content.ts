@@ -41,7 +41,7 @@ export class DigestSignatureContent {
   verifySignature(key: KeyObject): boolean {
     if (key.asymmetricKeyType !== 'ec') return false;
     const { p256, p384, p521 } = nistCurves();
-    const curve = { 'prime256v1': p256, 'secp384r1': p384, 'secp521r1': p521 }[key.asymmetricKeyDetails?.namedCurve ?? ''];
+    const curve = { prime256v1: p256, secp384r1: p384, secp521r1: p521 }[key.asymmetricKeyDetails?.namedCurve ?? ''];
     if (!curve) return false;
     const jwk = key.export({ format: 'jwk' });
     const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);

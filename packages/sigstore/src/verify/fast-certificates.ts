@@ -85,7 +85,10 @@ function precertView(cert: X509Certificate): X509Certificate {
 }
 
 /** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
-export function accelerateCertificate(cert: X509Certificate, options: { der?: Buffer; trusted?: boolean } = {}): X509Certificate {
+export function accelerateCertificate(
+  cert: X509Certificate,
+  options: { der?: Buffer; trusted?: boolean } = {},
+): X509Certificate {
   if (options.der) derCache.set(cert, options.der);
   if (options.trusted) trusted.add(cert);
   cert.equals = (other: X509Certificate) => derOf(cert).equals(derOf(other));
@@ -113,7 +116,17 @@ export function accelerateCertificate(cert: X509Certificate, options: { der?: Bu
   if (options.trusted) {
     // Trust material never changes: its parsed fields are read once, on first use (a one-shot CLI run
     // touches few of the root's certificates, a server all of them many times).
-    for (const name of ['isCA', 'notBefore', 'notAfter', 'extBasicConstraints', 'extKeyUsage', 'extAuthorityKeyID', 'extSubjectKeyID', 'subject', 'issuer'] as const) {
+    for (const name of [
+      'isCA',
+      'notBefore',
+      'notAfter',
+      'extBasicConstraints',
+      'extKeyUsage',
+      'extAuthorityKeyID',
+      'extSubjectKeyID',
+      'subject',
+      'issuer',
+    ] as const) {
       const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
       if (!getter) continue;
       Object.defineProperty(cert, name, {

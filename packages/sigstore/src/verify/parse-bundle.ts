@@ -13,7 +13,8 @@ export function parseBundle(json: unknown, artifactSha256?: Buffer): Bundle {
     throw new CosignkitError('BUNDLE_MALFORMED', 'the bundle is not a JSON object');
   }
   const object = json as Record<string, unknown>;
-  const serialized = 'base64Signature' in object && !('mediaType' in object) ? legacyToV01(object, artifactSha256) : object;
+  const serialized =
+    'base64Signature' in object && !('mediaType' in object) ? legacyToV01(object, artifactSha256) : object;
   try {
     return bundleFromJSON(serialized);
   } catch (error) {
@@ -37,9 +38,14 @@ function legacyToV01(legacy: Record<string, unknown>, artifactSha256: Buffer | u
     malformed('no rekorBundle');
   }
   const payload = rekor!.Payload!;
-  if (typeof payload.body !== 'string' || typeof rekor!.SignedEntryTimestamp !== 'string' ||
-    typeof payload.logID !== 'string' || !/^[0-9a-f]{64}$/.test(payload.logID) ||
-    !Number.isSafeInteger(payload.integratedTime) || !Number.isSafeInteger(payload.logIndex)) {
+  if (
+    typeof payload.body !== 'string' ||
+    typeof rekor!.SignedEntryTimestamp !== 'string' ||
+    typeof payload.logID !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(payload.logID) ||
+    !Number.isSafeInteger(payload.integratedTime) ||
+    !Number.isSafeInteger(payload.logIndex)
+  ) {
     malformed('rekorBundle lacks a body, SignedEntryTimestamp, logID, integratedTime or logIndex');
   }
   let kind: { kind?: unknown; apiVersion?: unknown };
@@ -57,18 +63,23 @@ function legacyToV01(legacy: Record<string, unknown>, artifactSha256: Buffer | u
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
       x509CertificateChain: { certificates: [{ rawBytes: der!.replace(/\s+/g, '') }] },
-      tlogEntries: [{
-        logIndex: String(payload.logIndex),
-        logId: { keyId: Buffer.from(payload.logID as string, 'hex').toString('base64') },
-        kindVersion: { kind: String(kind.kind), version: String(kind.apiVersion) },
-        integratedTime: String(payload.integratedTime),
-        inclusionPromise: { signedEntryTimestamp: rekor!.SignedEntryTimestamp },
-        canonicalizedBody: payload.body,
-      }],
+      tlogEntries: [
+        {
+          logIndex: String(payload.logIndex),
+          logId: { keyId: Buffer.from(payload.logID as string, 'hex').toString('base64') },
+          kindVersion: { kind: String(kind.kind), version: String(kind.apiVersion) },
+          integratedTime: String(payload.integratedTime),
+          inclusionPromise: { signedEntryTimestamp: rekor!.SignedEntryTimestamp },
+          canonicalizedBody: payload.body,
+        },
+      ],
       timestampVerificationData: { rfc3161Timestamps: [] },
     },
     messageSignature: {
-      messageDigest: { algorithm: 'SHA2_256', digest: (artifactSha256 ?? createHash('sha256').digest()).toString('base64') },
+      messageDigest: {
+        algorithm: 'SHA2_256',
+        digest: (artifactSha256 ?? createHash('sha256').digest()).toString('base64'),
+      },
       signature: legacy.base64Signature,
     },
   };

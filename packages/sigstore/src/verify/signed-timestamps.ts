@@ -37,7 +37,9 @@ export function partitionTimestamps(
       kept.push(timestamp);
     } catch (error) {
       const time = safeTime(timestamp.timestamp);
-      dropped.push(`RFC 3161 timestamp ${index}${time ? ` (${time})` : ''} does not verify against the trusted TSAs: ${(error as Error).message}`);
+      dropped.push(
+        `RFC 3161 timestamp ${index}${time ? ` (${time})` : ''} does not verify against the trusted TSAs: ${(error as Error).message}`,
+      );
     }
   }
   return { kept, dropped };

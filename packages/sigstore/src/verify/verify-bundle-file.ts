@@ -1,7 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { CosignkitError, digestFile, fileError } from '@cosignkit/core';
 import { parseJsonText, readLimitedFile } from '../io/read-limited-file.js';
-import { verifyBundle, type ArtifactInput, type KeylessVerification, type VerifyBundleOptions } from './verify-bundle.js';
+import {
+  verifyBundle,
+  type ArtifactInput,
+  type KeylessVerification,
+  type VerifyBundleOptions,
+} from './verify-bundle.js';
 
 /** Bundles are tens of KiB; a big DSSE payload may reach a few MiB. */
 export const BUNDLE_SIZE_LIMIT = 32 * 1024 * 1024;
@@ -14,7 +19,8 @@ export function parseArtifactDigest(text: string): ArtifactInput | undefined {
   if (!match) return undefined;
   const algorithm = match[1] as 'sha256' | 'sha384' | 'sha512';
   const length = { sha256: 64, sha384: 96, sha512: 128 }[algorithm];
-  if (match[2]!.length !== length) throw new CosignkitError('USAGE', `${text}: a ${algorithm} digest has ${length} hex digits`);
+  if (match[2]!.length !== length)
+    throw new CosignkitError('USAGE', `${text}: a ${algorithm} digest has ${length} hex digits`);
   return { digest: { algorithm, value: Buffer.from(match[2]!, 'hex') } };
 }
 
@@ -30,7 +36,8 @@ export async function readArtifact(pathOrDigest: string, signal?: AbortSignal): 
     throw fileError(path, error);
   }
   if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-  if (info.size <= IN_MEMORY_ARTIFACT_LIMIT) return { bytes: await readLimitedFile(path, IN_MEMORY_ARTIFACT_LIMIT, 'artifact'), path };
+  if (info.size <= IN_MEMORY_ARTIFACT_LIMIT)
+    return { bytes: await readLimitedFile(path, IN_MEMORY_ARTIFACT_LIMIT, 'artifact'), path };
   return { digest: { algorithm: 'sha256', value: await digestFile(path, 'sha256', signal ? { signal } : {}) }, path };
 }
 

@@ -107,7 +107,11 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   try {
     entity = toSignedEntity(bundle, artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined);
   } catch (error) {
-    throw new CosignkitError('BUNDLE_MALFORMED', `the bundle's certificate or timestamps cannot be read: ${oneLine(error)}`, { cause: error });
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `the bundle's certificate or timestamps cannot be read: ${oneLine(error)}`,
+      { cause: error },
+    );
   }
 
   // @sigstore/verify never compares messageDigest with the artifact (sigstore-go does): a bundle may claim
@@ -121,7 +125,9 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     } else {
       const actual = artifactDigest(artifact!, algorithm);
       if (!messageDigest || !actual.equals(messageDigest.digest)) {
-        fail(`the bundle's messageDigest (${algorithm}:${messageDigest ? Buffer.from(messageDigest.digest).toString('hex') : 'none'}) is not the artifact's (${algorithm}:${actual.toString('hex')})`);
+        fail(
+          `the bundle's messageDigest (${algorithm}:${messageDigest ? Buffer.from(messageDigest.digest).toString('hex') : 'none'}) is not the artifact's (${algorithm}:${actual.toString('hex')})`,
+        );
       }
       if (!('bytes' in artifact!)) entity = { ...entity, signature: new DigestSignatureContent(signature, actual) };
     }
@@ -141,8 +147,12 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     entity = { ...entity, tlogEntries: [] };
   }
 
-  const cert = entity.key.$case === 'certificate' ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) }) : undefined;
-  if (cert && options.insecureIgnoreSct) entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
+  const cert =
+    entity.key.$case === 'certificate'
+      ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) })
+      : undefined;
+  if (cert && options.insecureIgnoreSct)
+    entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
   let certificate: SignatureCheck['certificate'];
   if (cert) {
     const sans = subjectAlternativeNames(cert);
@@ -199,18 +209,24 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   const tlogEntries: TlogEntryCheck[] = entity.tlogEntries.map((entry) => ({
     logId: Buffer.from(entry.logId.keyId).toString('hex'),
     logIndex: Number(entry.logIndex),
-    ...(entry.integratedTime && entry.integratedTime !== '0' ? { integratedTime: new Date(Number(entry.integratedTime) * 1000) } : {}),
+    ...(entry.integratedTime && entry.integratedTime !== '0'
+      ? { integratedTime: new Date(Number(entry.integratedTime) * 1000) }
+      : {}),
     kind: entry.kindVersion.kind,
     version: entry.kindVersion.version,
   }));
-  const times: TimestampCheck[] = timestamps.map((t) => t.$case === 'timestamp-authority'
-    ? { source: 'timestamp-authority', time: t.timestamp.signingTime }
-    : { source: 'transparency-log', time: new Date(Number(t.tlogEntry.integratedTime) * 1000) });
+  const times: TimestampCheck[] = timestamps.map((t) =>
+    t.$case === 'timestamp-authority'
+      ? { source: 'timestamp-authority', time: t.timestamp.signingTime }
+      : { source: 'transparency-log', time: new Date(Number(t.tlogEntry.integratedTime) * 1000) },
+  );
   const first = tlogEntries[0];
   const check: SignatureCheck = {
     verified: failures.length === 0,
     ...(certificate ? { certificate } : {}),
-    ...(first ? { logIndex: first.logIndex, ...(first.integratedTime ? { integratedTime: first.integratedTime } : {}) } : {}),
+    ...(first
+      ? { logIndex: first.logIndex, ...(first.integratedTime ? { integratedTime: first.integratedTime } : {}) }
+      : {}),
     tlogEntries,
     timestamps: times,
   };
@@ -261,7 +277,10 @@ function leafDer(bundle: Bundle): Buffer | undefined {
 function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
   if ('bytes' in artifact) return createHash(algorithm).update(artifact.bytes).digest();
   if (artifact.digest.algorithm !== algorithm) {
-    throw new CosignkitError('USAGE', `the bundle's digest is ${algorithm}, the artifact was given as ${artifact.digest.algorithm}`);
+    throw new CosignkitError(
+      'USAGE',
+      `the bundle's digest is ${algorithm}, the artifact was given as ${artifact.digest.algorithm}`,
+    );
   }
   return artifact.digest.value;
 }
@@ -270,7 +289,10 @@ function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' 
  * sigstore-go's check for a DSSE bundle verified against an artifact: an in-toto subject with the artifact's
  * digest (sha256, or sha512 when the bytes are at hand: npm's provenance names subjects by sha512 only).
  */
-function subjectProblem(envelope: { payloadType: string; payload: Buffer }, artifact: ArtifactInput): string | undefined {
+function subjectProblem(
+  envelope: { payloadType: string; payload: Buffer },
+  artifact: ArtifactInput,
+): string | undefined {
   if (envelope.payloadType !== 'application/vnd.in-toto+json') {
     return `the envelope's payloadType is ${envelope.payloadType}, not an in-toto statement naming the artifact`;
   }
@@ -283,17 +305,26 @@ function subjectProblem(envelope: { payloadType: string; payload: Buffer }, arti
   const wanted: Array<['sha256' | 'sha512', string]> = [['sha256', artifactDigest(artifact, 'sha256').toString('hex')]];
   if ('bytes' in artifact) wanted.push(['sha512', createHash('sha512').update(artifact.bytes).digest('hex')]);
   const subjects = Array.isArray(statement.subject) ? statement.subject : [];
-  const found = subjects.some((s) => wanted.some(([algorithm, hex]) => {
-    const value = s?.digest?.[algorithm];
-    return typeof value === 'string' && value.toLowerCase() === hex;
-  }));
+  const found = subjects.some((s) =>
+    wanted.some(([algorithm, hex]) => {
+      const value = s?.digest?.[algorithm];
+      return typeof value === 'string' && value.toLowerCase() === hex;
+    }),
+  );
   return found ? undefined : `no in-toto subject has the artifact's digest (sha256:${wanted[0]![1]})`;
 }
 
-function describeVerifierError(code: string | undefined, error: unknown, cert: X509Certificate | undefined, timestamps: SignedEntity['timestamps']): string {
+function describeVerifierError(
+  code: string | undefined,
+  error: unknown,
+  cert: X509Certificate | undefined,
+  timestamps: SignedEntity['timestamps'],
+): string {
   const message = oneLine(error);
   if (code === 'CERTIFICATE_ERROR' && cert && /chain|expired|not valid|validity/i.test(message)) {
-    const times = timestamps.map((t) => (t.$case === 'timestamp-authority' ? t.timestamp.signingTime : new Date(Number(t.tlogEntry.integratedTime) * 1000)));
+    const times = timestamps.map((t) =>
+      t.$case === 'timestamp-authority' ? t.timestamp.signingTime : new Date(Number(t.tlogEntry.integratedTime) * 1000),
+    );
     const outside = times.filter((t) => t < cert.notBefore || t > cert.notAfter);
     if (outside.length > 0) {
       return `certificate: valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not at ${outside.map((t) => t.toISOString()).join(', ')} [CERTIFICATE_ERROR]`;
