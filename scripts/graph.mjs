@@ -14,8 +14,9 @@ export const ALLOWED_IMPORTS = {
   '@cosignkit/oci': ['@cosignkit/core', '@cosignkit/dsse'],
   // Keyless trust material, verification and signing on sigstore-js.
   '@cosignkit/sigstore': ['@cosignkit/core', '@cosignkit/dsse'],
-  // A local Sigstore stack for tests and demos.
-  '@cosignkit/dev-stack': ['@cosignkit/core', '@cosignkit/sigstore'],
+  // A local Sigstore stack for tests and demos: @sigstore/mock over HTTP, no cosignkit package (sigstore's
+  // tests use it, so it may not import sigstore back).
+  '@cosignkit/dev-stack': [],
   // The roles (front package): engines and Signer/Verifier/Attester over backends, dsse, oci, sigstore.
   cosignkit: ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', '@cosignkit/sigstore', ...KEY_BACKENDS],
   '@cosignkit/agent': ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', 'cosignkit', ...KEY_BACKENDS],
@@ -34,6 +35,8 @@ export const ALLOWED_IMPORTS = {
     '@cosignkit/sigstore',
     'cosignkit',
     '@cosignkit/agent',
+    // `cosignkit dev-stack` serves the local Sigstore stack.
+    '@cosignkit/dev-stack',
     ...KEY_BACKENDS,
   ],
 };

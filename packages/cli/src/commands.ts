@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   tree: () => import('./commands/tree.js'),
   clean: () => import('./commands/clean.js'),
   version: () => import('./commands/version.js'),
+  'dev-stack': () => import('./commands/dev-stack.js'),
   'key generate': () => import('./commands/key-generate.js'),
   'key list': () => import('./commands/key-list.js'),
   'key set-default': () => import('./commands/key-set-default.js'),

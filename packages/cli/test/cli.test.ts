@@ -85,12 +85,12 @@ describe('the command line', () => {
     expect(JSON.parse(run.stdout)).toEqual({ error: { code: 'USAGE', message: expect.stringContaining('--bogus') } });
   });
 
-  it('refuses --tlog-upload=true: no transparency-log upload yet', async () => {
+  it('--tlog-upload=true with a key signs with a log, which needs --bundle (keyless-sign.test.ts uploads)', async () => {
     writeFileSync(join(dir, 'any.txt'), 'x');
     for (const flag of ['--tlog-upload=true', '--tlog-upload', '--use-signing-config=true']) {
       const run = await cosignkit(['sign-blob', '--key', 'none.key', flag, 'any.txt'], { cwd: dir });
       expectFailure(run, 1, 'USAGE');
-      expect(run.stderr).toContain('transparency-log upload is not supported yet');
+      expect(run.stderr).toContain('pass --bundle');
     }
   });
 

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'NOT_SUPPORTED' // the backend lacks the capability
   | 'BACKEND_FAILURE' // the backend reported an error it could not classify
   | 'AGENT_UNTRUSTED' // the agent's directory, socket or token file is not private, or its server did not prove the token
+  // keyless signing
+  | 'IDENTITY_TOKEN' // an OIDC identity token that is missing, malformed, expired or refused by the CA
   // signatures and verification
   | 'SIGNATURE_MALFORMED'
   | 'BUNDLE_MALFORMED'

@@ -10,6 +10,8 @@ export { KEY_BACKEND_SPEC_VERSION } from './contracts/key-backend.js';
 export type {
   EngineName,
   SignatureCheck,
+  TimestampCheck,
+  TlogEntryCheck,
   VerificationFailure,
   VerificationResult,
 } from './contracts/verification-result.js';

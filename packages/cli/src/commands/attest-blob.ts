@@ -1,7 +1,11 @@
-import { redactKeyRef } from '@cosignkit/core';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { commitOutputs, digestFile, fileError, redactKeyRef } from '@cosignkit/core';
+import { cosignStatementPayload, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType, subjectsFromFiles } from '@cosignkit/dsse';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
+import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
 
 const FLAGS = {
@@ -15,6 +19,7 @@ const FLAGS = {
   'use-signing-config': { type: 'boolean' },
   'statement-version': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  ...KEYLESS_SIGN_FLAGS,
 } as const;
 
 const command: Command = {
@@ -39,31 +44,66 @@ Flags:
   --new-bundle-format[=bool]   default true; --new-bundle-format=false writes cosign's legacy bundle
   --statement-version <v>      v0.1 (default, as cosign 2.x writes) or v1 (in-toto Statement v1, subjects
                                with sha256 and sha512 digests)
-  --tlog-upload=false          accepted; no transparency-log upload yet (=true is refused)
-  --use-signing-config=false   accepted (cosign v3 spelling of the same)
-  -y, --yes                    accepted for cosign compatibility`,
+  --use-signing-config[=bool]  =true with --key: upload to the log (public good's, or --signing-config's)
+  -y, --yes                    accepted for cosign compatibility
+
+${KEYLESS_SIGN_HELP}`,
   async run(context) {
     const flags = parseFlags('attest-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to attest' });
-    for (const name of ['tlog-upload', 'use-signing-config']) {
-      if (booleanFlag(flags, name) === true) {
-        throw usageError(
-          'attest-blob',
-          `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`,
-        );
-      }
-    }
+    const mode = signingMode('attest-blob', flags, context);
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest-blob', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
     const version = stringFlag(flags, 'statement-version') ?? 'v0.1';
     if (version !== 'v0.1' && version !== 'v1') throw usageError('attest-blob', '--statement-version takes v0.1 or v1');
-    const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
-    if (key === undefined) throw usageError('attest-blob', 'no key: pass --key <ref> or set a default key');
     const outputFile = stringFlag(flags, 'output-file');
     const bundlePath = stringFlag(flags, 'bundle');
     const legacyBundle = booleanFlag(flags, 'new-bundle-format') === false;
     const file = flags.positionals[0]!;
 
+    if (mode.kind !== 'key') {
+      const subjects =
+        version === 'v1'
+          ? await subjectsFromFiles([file])
+          : [
+              {
+                name: basename(file),
+                digest: { sha256: (await digestFile(file, 'sha256', { signal: context.signal })).toString('hex') },
+              },
+            ];
+      const predicate = await readFile(predicatePath).catch((error: unknown) => {
+        throw fileError(predicatePath, error);
+      });
+      const payload = cosignStatementPayload({ type, predicate, subjects, version });
+      const signed = await attestBlobWithServices('attest-blob', mode, flags, context, {
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        bytes: Buffer.from(payload),
+      });
+      // All outputs or none.
+      await commitOutputs([
+        ...(outputFile !== undefined ? [{ path: outputFile, data: `${signed.envelopeText}\n` }] : []),
+        { path: bundlePath!, data: `${JSON.stringify(signed.bundle)}\n` },
+      ]);
+      return {
+        text: outputFile === undefined ? signed.envelopeText : '',
+        data: {
+          predicateType: resolvePredicateType(type),
+          subjects,
+          mode: mode.kind,
+          ...(signed.identity ? { identity: signed.identity } : {}),
+          bundlePath,
+          ...(outputFile !== undefined ? { outputFile } : {}),
+        },
+        notes: [
+          `Using payload from: ${file}`,
+          `Using predicate from: ${predicatePath}`,
+          ...signed.notes,
+          ...(outputFile !== undefined ? [`Wrote envelope to ${outputFile}`] : []),
+          `Wrote bundle to ${bundlePath}`,
+        ],
+      };
+    }
+    const key = mode.key;
     const attester = createAttester({
       engine: context.engine,
       keys: context.keys,

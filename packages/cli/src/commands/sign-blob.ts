@@ -3,7 +3,7 @@ import { createSigner } from 'cosignkit';
 import { redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { usageError } from '../usage-error.js';
+import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signBlobWithServices, signingMode } from '../keyless-sign-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -14,6 +14,7 @@ const FLAGS = {
   'tlog-upload': { type: 'boolean' },
   'use-signing-config': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  ...KEYLESS_SIGN_FLAGS,
 } as const;
 
 const command: Command = {
@@ -30,29 +31,20 @@ Flags:
   --bundle <file>              write a Sigstore bundle to <file>
   --new-bundle-format[=bool]   the bundle is a Sigstore v0.3 bundle (default true, as cosign v3);
                                --new-bundle-format=false writes cosign's legacy {"base64Signature": …}
-  --tlog-upload=false          accepted; cosignkit does not upload to a transparency log yet, so
-                               --tlog-upload=true is refused
-  --use-signing-config=false   accepted (cosign v3 spelling of the same); =true is refused
+  --use-signing-config[=bool]  =true with --key: upload to the log (public good's, or --signing-config's)
   -y, --yes                    accepted for cosign compatibility (nothing to confirm)
+
+${KEYLESS_SIGN_HELP}
 
 The engine used is noted on stderr ("engine: native" or "engine: cosign"); choose it with --engine.`,
   async run(context) {
     const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
-    for (const name of ['tlog-upload', 'use-signing-config']) {
-      if (booleanFlag(flags, name) === true) {
-        throw usageError(
-          'sign-blob',
-          `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`,
-        );
-      }
-    }
+    const mode = signingMode('sign-blob', flags, context);
+    if (mode.kind !== 'key') return signBlobWithServices('sign-blob', mode, flags, context);
     const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
     const bundle = stringFlag(flags, 'bundle');
     const legacyBundle = bundle !== undefined && booleanFlag(flags, 'new-bundle-format') === false;
-    const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
-    if (key === undefined) {
-      throw usageError('sign-blob', 'no key: pass --key <ref> or set a default with "cosignkit key set-default <ref>"');
-    }
+    const key = mode.key;
     const signer = createSigner({
       engine: context.engine,
       keys: context.keys,

@@ -13,6 +13,7 @@ import {
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobAttestationKeyless } from '../keyless-verify-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -23,6 +24,7 @@ const FLAGS = {
   'insecure-ignore-tlog': { type: 'boolean' },
   'new-bundle-format': { type: 'boolean' },
   'trusted-root': { type: 'string' },
+  ...KEYLESS_FLAGS,
 } as const;
 
 const command: Command = {
@@ -41,7 +43,9 @@ Flags:
   --check-claims[=bool]        check the subject digest against <file> (default true)
   --insecure-ignore-tlog       accepted; cosignkit checks no transparency log for key signatures yet
   --trusted-root <file>        accepted (must exist); key-based verification needs no trust root
-  --new-bundle-format          accepted; the bundle's format is read from the file`,
+  --new-bundle-format          accepted; the bundle's format is read from the file
+
+${KEYLESS_HELP}`,
   async run(context) {
     const flags = parseFlags('verify-blob-attestation', context.argv, FLAGS, {
       min: 0,
@@ -56,6 +60,10 @@ Flags:
     const checkClaims = booleanFlag(flags, 'check-claims') ?? true;
     const file = flags.positionals[0];
     if (checkClaims && file === undefined) throw usageError('verify-blob-attestation', 'missing the file to verify');
+    if (isKeyless('verify-blob-attestation', flags, context)) {
+      const expectedType = resolvePredicateType(stringFlag(flags, 'type') ?? 'custom');
+      return verifyBlobAttestationKeyless(context, flags, { file, checkClaims, expectedType });
+    }
     const keyText = stringFlag(flags, 'key') ?? context.config.defaultKey;
     if (keyText === undefined)
       throw usageError('verify-blob-attestation', 'no key: pass --key <public key file or ref>');

@@ -4,6 +4,7 @@ import { createVerifier } from 'cosignkit';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobKeyless } from '../keyless-verify-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -12,6 +13,7 @@ const FLAGS = {
   'insecure-ignore-tlog': { type: 'boolean' },
   'new-bundle-format': { type: 'boolean' },
   'trusted-root': { type: 'string' },
+  ...KEYLESS_FLAGS,
 } as const;
 
 const command: Command = {
@@ -28,7 +30,11 @@ Flags:
   --bundle <file>              a Sigstore bundle (v0.1–v0.3) or cosign's legacy bundle
   --insecure-ignore-tlog       accepted; cosignkit checks no transparency log for key signatures yet
   --trusted-root <file>        accepted (must exist); key-based verification needs no trust root
-  --new-bundle-format          accepted; the bundle's format is read from the file`,
+  --new-bundle-format          accepted; the bundle's format is read from the file
+
+<file> may also be sha256:<hex> (the artifact's digest) for keyless bundles.
+
+${KEYLESS_HELP}`,
   async run(context) {
     const flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     const signature = stringFlag(flags, 'signature');
@@ -36,6 +42,7 @@ Flags:
     if (signature === undefined && bundle === undefined) {
       throw usageError('verify-blob', 'pass --signature <file> or --bundle <file>');
     }
+    if (isKeyless('verify-blob', flags, context)) return verifyBlobKeyless(context, flags);
     const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
     if (key === undefined) throw usageError('verify-blob', 'no key: pass --key <public key file or ref>');
     const trustedRoot = stringFlag(flags, 'trusted-root');

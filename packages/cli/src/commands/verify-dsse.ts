@@ -13,6 +13,7 @@ import { parseDuration, parsePublicKeyPem, readPublicKeyText } from '@cosignkit/
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { KEYLESS_FLAGS, KEYLESS_HELP, verifyDsseKeyless } from '../keyless-verify-options.js';
 
 const FLAGS = {
   dsse: { type: 'string' },
@@ -26,6 +27,12 @@ const FLAGS = {
   'payload-type': { type: 'string' },
   'max-age': { type: 'string' },
   'time-field': { type: 'string' },
+  'sigstore-bundle': { type: 'string' },
+  'sigstore-identity': { type: 'string' },
+  'sigstore-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'insecure-ignore-tlog': { type: 'boolean' },
+  ...KEYLESS_FLAGS,
 } as const;
 
 const command: Command = {
@@ -55,6 +62,11 @@ Policy:
   --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
+    if (stringFlag(flags, 'sigstore-bundle') !== undefined) {
+      if (stringFlag(flags, 'dsse') !== undefined)
+        throw usageError('verify-dsse', '--dsse and --sigstore-bundle exclude each other');
+      return verifyDsseKeyless(context, flags, policyOf(flags));
+    }
     const dsse = stringFlag(flags, 'dsse');
     if (dsse === undefined) throw usageError('verify-dsse', 'missing --dsse <file>');
     const trustFlags = (['key-file', 'keys', 'keys-url'] as const).filter((f) => stringFlag(flags, f) !== undefined);
@@ -132,5 +144,16 @@ async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSi
   if (keys !== undefined) return readKeyMap(keys);
   return fetchKeyMap(stringFlag(flags, 'keys-url')!, { signal });
 }
+
+// Keyless verification (issue 13): its flags and help live in keyless-verify-options.ts.
+command.help += `
+
+Keyless, instead of --dsse and keys (seed 003):
+  --sigstore-bundle <file>          a Sigstore bundle with a DSSE envelope and a Fulcio certificate
+  --sigstore-identity <san>         the signer's exact identity (as --certificate-identity)
+  --sigstore-issuer <url>           the exact OIDC issuer (as --certificate-oidc-issuer)
+  and the policy flags above; trust and log flags as below.
+
+${KEYLESS_HELP}`;
 
 export default command;

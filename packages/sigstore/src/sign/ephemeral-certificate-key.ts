@@ -1,0 +1,106 @@
+import { createHash, generateKeyPairSync, sign as signMessage, X509Certificate, type KeyObject } from 'node:crypto';
+import { signEcdsaDigest, type KeyAlgorithm } from '@cosignkit/core';
+import { requestSigningCertificate } from './fulcio-client.js';
+import { parseIdentityToken } from '../identity/identity-token.js';
+import { serviceError } from './service-error.js';
+import type { SigningKey, SigningKeyMaterial } from './signing-key.js';
+
+export interface EphemeralCertificateKeyOptions {
+  fulcioUrl: string;
+  /** Gives the identity token when a certificate is needed (again, after the previous one expired). */
+  getToken: () => Promise<string>;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+  retries?: number;
+}
+
+/** A certificate this close to its notAfter is not used for a new signature: a log entry must land inside it. */
+const RENEW_MARGIN_MS = 60_000;
+
+/**
+ * Keyless signing's key: an ECDSA P-256 key made in memory (never written anywhere, gone with the process)
+ * and a Fulcio certificate binding it to the token's identity. The certificate is asked for once and serves
+ * every signature while it is valid (batch signing); a new key and certificate replace it when it runs out.
+ * The proof of possession is a signature over the token's subject (its email, else its sub), as Fulcio wants.
+ */
+export class EphemeralCertificateKey implements SigningKey {
+  readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
+  #current?: Promise<{
+    privateKey: KeyObject;
+    material: SigningKeyMaterial & { kind: 'certificate' };
+    notAfter: number;
+  }>;
+
+  constructor(private readonly options: EphemeralCertificateKeyOptions) {}
+
+  async material(): Promise<SigningKeyMaterial> {
+    return (await this.#state()).material;
+  }
+
+  async signDigest(digest: Uint8Array): Promise<Uint8Array> {
+    return signEcdsaDigest((await this.#state()).privateKey, this.algorithm, digest);
+  }
+
+  /** The certificate in force (for reporting). */
+  async certificate(): Promise<X509Certificate> {
+    return new X509Certificate((await this.#state()).material.der);
+  }
+
+  #state() {
+    const current = this.#current;
+    if (current) {
+      return current.then((state) => {
+        if (state.notAfter - Date.now() > RENEW_MARGIN_MS) return state;
+        // Concurrent callers share one renewal.
+        return this.#current !== current && this.#current ? this.#current : this.#renew();
+      });
+    }
+    return this.#renew();
+  }
+
+  #renew() {
+    const next = this.#obtain();
+    this.#current = next;
+    next.catch(() => {
+      if (this.#current === next) this.#current = undefined;
+    });
+    return next;
+  }
+
+  async #obtain() {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    let token = '';
+    let chain: string[];
+    try {
+      token = await this.options.getToken();
+      const { subject } = parseIdentityToken(token);
+      chain = await requestSigningCertificate(
+        this.options.fulcioUrl,
+        {
+          identityToken: token,
+          publicKeyPem,
+          proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey),
+        },
+        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1 },
+      );
+    } catch (error) {
+      throw serviceError('Fulcio', this.options.fulcioUrl, error, [token]);
+    }
+    const pem = chain[0]!;
+    const cert = new X509Certificate(pem);
+    if (!cert.publicKey.equals(publicKey))
+      throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
+    const der = cert.raw;
+    return {
+      privateKey,
+      material: {
+        kind: 'certificate' as const,
+        der,
+        pem: cert.toString(),
+        fingerprint: createHash('sha256').update(der).digest('hex'),
+      },
+      notAfter: new Date(cert.validTo).getTime(),
+    };
+  }
+}

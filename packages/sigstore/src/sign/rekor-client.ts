@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { postToService, type ServiceFetchOptions } from './service-fetch.js';
+
+export type SignedContent =
+  | { kind: 'messageSignature'; digest: Buffer; signature: Buffer }
+  | { kind: 'dsseEnvelope'; payloadType: string; payload: Buffer; signature: Buffer };
+
+/** The entry Rekor v1 is asked to log: `hashedrekord` 0.0.1 for a digest, `dsse` 0.0.1 for an envelope. */
+export function proposedEntry(content: SignedContent, publicKeyPem: string): Record<string, unknown> {
+  const verifier = Buffer.from(publicKeyPem, 'utf8').toString('base64');
+  if (content.kind === 'messageSignature') {
+    return {
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: content.digest.toString('hex') } },
+        signature: { content: content.signature.toString('base64'), publicKey: { content: verifier } },
+      },
+    };
+  }
+  // The envelope as sigstore-js serializes it (payload, payloadType, signatures[{sig, keyid}]).
+  const envelope = JSON.stringify({
+    payload: content.payload.toString('base64'),
+    payloadType: content.payloadType,
+    signatures: [{ sig: content.signature.toString('base64'), keyid: '' }],
+  });
+  return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope, verifiers: [verifier] } } };
+}
+
+interface RekorEntry {
+  body: string;
+  integratedTime: number;
+  logID: string;
+  logIndex: number;
+  verification?: {
+    signedEntryTimestamp?: string;
+    inclusionProof?: { logIndex: number; treeSize: number; rootHash: string; hashes: string[]; checkpoint: string };
+  };
+}
+
+/** POST /api/v1/log/entries; the answer `{uuid: entry}` as the bundle's TransparencyLogEntry. */
+export async function createLogEntry(
+  rekorUrl: string,
+  entry: Record<string, unknown>,
+  options: ServiceFetchOptions = {},
+): Promise<TransparencyLogEntry> {
+  const answer = JSON.parse(
+    (
+      await postToService('Rekor', `${rekorUrl.replace(/\/+$/, '')}/api/v1/log/entries`, JSON.stringify(entry), options)
+    ).toString('utf8'),
+  ) as Record<string, RekorEntry>;
+  const logged = Object.values(answer)[0];
+  if (!logged || typeof logged.body !== 'string' || typeof logged.logID !== 'string')
+    throw new Error('no log entry in the answer');
+  const body = Buffer.from(logged.body, 'base64');
+  const kind = JSON.parse(body.toString('utf8')) as { kind: string; apiVersion: string };
+  // The log must have logged what was proposed, not something else.
+  const proposed = (entry.spec as { data?: { hash?: { value?: string } } }).data?.hash?.value;
+  if (proposed !== undefined && !body.toString('utf8').includes(proposed))
+    throw new Error('the logged entry is not the proposed one');
+  const proof = logged.verification?.inclusionProof;
+  const set = logged.verification?.signedEntryTimestamp;
+  return {
+    logIndex: String(logged.logIndex),
+    logId: { keyId: Buffer.from(logged.logID, 'hex') },
+    kindVersion: { kind: kind.kind, version: kind.apiVersion },
+    integratedTime: String(logged.integratedTime),
+    inclusionPromise: set ? { signedEntryTimestamp: Buffer.from(set, 'base64') } : undefined,
+    inclusionProof: proof
+      ? {
+          logIndex: String(proof.logIndex),
+          treeSize: String(proof.treeSize),
+          rootHash: Buffer.from(proof.rootHash, 'hex'),
+          hashes: proof.hashes.map((h) => Buffer.from(h, 'hex')),
+          checkpoint: { envelope: proof.checkpoint },
+        }
+      : undefined,
+    canonicalizedBody: body,
+  } as TransparencyLogEntry;
+}
+
+/** RFC 3161 timestamp over the signature (Sigstore's TSA JSON request); the DER TimeStampResp. */
+export async function createTimestamp(
+  tsaUrl: string,
+  signature: Buffer,
+  options: ServiceFetchOptions = {},
+): Promise<Buffer> {
+  const url = new URL(tsaUrl).pathname === '/' ? `${tsaUrl.replace(/\/+$/, '')}/api/v1/timestamp` : tsaUrl;
+  const body = JSON.stringify({
+    artifactHash: createHash('sha256').update(signature).digest('base64'),
+    hashAlgorithm: 'sha256',
+  });
+  return postToService('the timestamp authority', url, body, { ...options, accept: 'application/timestamp-reply' });
+}

@@ -1,0 +1,131 @@
+import { CosignkitError } from '@cosignkit/core';
+import { SigningConfig, ServiceSelector, type Service } from '@sigstore/protobuf-specs';
+import { readLimitedFile } from '../io/read-limited-file.js';
+
+export const PUBLIC_GOOD_FULCIO_URL = 'https://fulcio.sigstore.dev';
+export const PUBLIC_GOOD_REKOR_URL = 'https://rekor.sigstore.dev';
+export const SIGNING_CONFIG_SIZE_LIMIT = 1024 * 1024;
+const SIGNING_CONFIG_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json';
+
+/** Which services a signature uses. No rekorUrl: no log entry; no tsaUrl: no RFC 3161 timestamp. */
+export interface SigningServices {
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
+}
+
+export interface ResolveSigningServicesOptions {
+  /** `--signing-config FILE`: a SigningConfig v0.2 (cosign v3). */
+  signingConfigPath?: string;
+  /** Explicit URLs win over the signing config's. */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  timestampServerUrl?: string;
+  /** `--tlog-upload`; undefined = the default (a log: the config's, else public good's Rekor). */
+  tlogUpload?: boolean;
+  /** Keyless needs a CA; keyed signing (S-4) does not. */
+  keyless: boolean;
+  now?: Date;
+}
+
+/**
+ * Decides the services as cosign v3 does: the signing config names the CA, the log(s) and the TSA(s) in force
+ * now (the newest of each API version cosignkit speaks: Fulcio v1, Rekor v1, TSA v1); flags override; without
+ * a config, public good's Fulcio and Rekor (no TSA). `--tlog-upload=false` drops the log.
+ */
+export async function resolveSigningServices(options: ResolveSigningServicesOptions): Promise<SigningServices> {
+  const now = options.now ?? new Date();
+  const services: SigningServices = {};
+  if (options.signingConfigPath !== undefined) {
+    const config = await readSigningConfig(options.signingConfigPath);
+    const ca = pick(config.caUrls, 1, now);
+    const tlog = pick(config.rekorTlogUrls, 1, now);
+    if (
+      !tlog &&
+      config.rekorTlogUrls.some((s) => s.majorApiVersion === 2) &&
+      options.tlogUpload !== false &&
+      options.rekorUrl === undefined
+    ) {
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `${options.signingConfigPath} names only Rekor v2 logs; cosignkit uploads to Rekor v1 (pass --rekor-url or --tlog-upload=false)`,
+      );
+    }
+    const tsa = pick(config.tsaUrls, 1, now);
+    if (
+      config.rekorTlogConfig &&
+      config.rekorTlogConfig.selector === ServiceSelector.ALL &&
+      config.rekorTlogUrls.length > 1
+    ) {
+      throw new CosignkitError(
+        'NOT_SUPPORTED',
+        `${options.signingConfigPath} asks for every log (selector ALL); cosignkit uploads to one`,
+      );
+    }
+    if (ca) services.fulcioUrl = ca.url;
+    if (tlog) services.rekorUrl = tlog.url;
+    if (tsa) services.tsaUrl = tsa.url;
+  } else {
+    services.fulcioUrl = PUBLIC_GOOD_FULCIO_URL;
+    services.rekorUrl = PUBLIC_GOOD_REKOR_URL;
+  }
+  if (options.fulcioUrl !== undefined) services.fulcioUrl = checkUrl('--fulcio-url', options.fulcioUrl);
+  if (options.rekorUrl !== undefined) services.rekorUrl = checkUrl('--rekor-url', options.rekorUrl);
+  if (options.timestampServerUrl !== undefined)
+    services.tsaUrl = checkUrl('--timestamp-server-url', options.timestampServerUrl);
+  if (options.tlogUpload === false) delete services.rekorUrl;
+  if (!options.keyless) delete services.fulcioUrl;
+  if (options.keyless) {
+    if (!services.fulcioUrl)
+      throw new CosignkitError(
+        'USAGE',
+        'keyless signing needs a certificate authority: the signing config names none (pass --fulcio-url)',
+      );
+    // A short-lived certificate is only worth something with a trusted time: a log entry or a timestamp.
+    if (!services.rekorUrl && !services.tsaUrl) {
+      throw new CosignkitError(
+        'USAGE',
+        'keyless signing needs a transparency log or a timestamp authority (--tlog-upload=false needs --timestamp-server-url)',
+      );
+    }
+  }
+  return services;
+}
+
+async function readSigningConfig(path: string): Promise<SigningConfig> {
+  const text = await readLimitedFile(path, SIGNING_CONFIG_SIZE_LIMIT, 'signing config');
+  let json: { mediaType?: unknown };
+  try {
+    json = JSON.parse(text.toString('utf8')) as typeof json;
+  } catch {
+    throw new CosignkitError('BUNDLE_MALFORMED', `signing config ${path} is not JSON`);
+  }
+  if (typeof json !== 'object' || json === null || json.mediaType !== SIGNING_CONFIG_V02) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `signing config ${path} is not a ${SIGNING_CONFIG_V02} document`);
+  }
+  try {
+    return SigningConfig.fromJSON(json);
+  } catch (error) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `signing config ${path} cannot be parsed`, { cause: error });
+  }
+}
+
+/** The newest service of this API version valid at `now`. */
+function pick(services: Service[], majorApiVersion: number, now: Date): Service | undefined {
+  return services
+    .filter((s) => s.majorApiVersion === majorApiVersion)
+    .filter((s) => (!s.validFor?.start || s.validFor.start <= now) && (!s.validFor?.end || s.validFor.end > now))
+    .sort((a, b) => (b.validFor?.start?.getTime() ?? 0) - (a.validFor?.start?.getTime() ?? 0))[0];
+}
+
+function checkUrl(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CosignkitError('USAGE', `${flag} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new CosignkitError('USAGE', `${flag} must be an http(s) URL`);
+  return value.replace(/\/+$/, '');
+}

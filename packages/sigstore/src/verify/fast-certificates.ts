@@ -1,0 +1,143 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+
+/**
+ * Speeds up @sigstore/verify's certificate-chain step without changing a verdict. It compares certificates
+ * with `equals`, which re-encodes both to DER each time (O(n²) per chain, the bulk of a cold verification),
+ * and `verify(issuer)` re-encodes the TBS and re-imports the issuer's key on every call. Here each
+ * certificate's DER, TBS and key are computed once per object; and a signature between two certificates of
+ * the TRUSTED ROOT (a Fulcio intermediate under its root) is checked once per process: both are fixed trust
+ * material. Other certificate signatures (a leaf under its intermediate) are remembered in a bounded cache
+ * keyed by the SHA-256 of both certificates' DER: a signature check is a pure function of those bytes, so a
+ * hit gives exactly the answer a fresh check would (time-dependent checks, validity windows, still run on
+ * every verification). It matters when one signing certificate covers many artifacts (a CI job's files).
+ */
+const derCache = new WeakMap<X509Certificate, Buffer>();
+const tbsCache = new WeakMap<X509Certificate, Buffer>();
+const keyCache = new WeakMap<X509Certificate, KeyObject>();
+const trusted = new WeakSet<X509Certificate>();
+const trustedVerdicts = new Map<string, boolean>();
+const VERDICT_CACHE_SIZE = 4096;
+const verdicts = new Map<string, boolean>();
+const hashes = new WeakMap<X509Certificate, string>();
+
+function hashOf(cert: X509Certificate): string {
+  let hash = hashes.get(cert);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(derOf(cert)).digest('hex');
+    hashes.set(cert, hash);
+  }
+  return hash;
+}
+
+function derOf(cert: X509Certificate): Buffer {
+  let der = derCache.get(cert);
+  if (!der) {
+    der = cert.root.toDER();
+    derCache.set(cert, der);
+  }
+  return der;
+}
+
+function keyOf(cert: X509Certificate): KeyObject {
+  let key = keyCache.get(cert);
+  if (!key) {
+    key = sigstoreCrypto.createPublicKey(cert.publicKey);
+    keyCache.set(cert, key);
+  }
+  return key;
+}
+
+function tbsOf(cert: X509Certificate): Buffer {
+  let tbs = tbsCache.get(cert);
+  if (!tbs) {
+    tbs = cert.tbsCertificate.toDER();
+    tbsCache.set(cert, tbs);
+  }
+  return tbs;
+}
+
+const PRECERT_CACHE_SIZE = 1024;
+const precerts = new Map<string, { extensions: X509Certificate['extensions']; tbs: Buffer }>();
+
+/**
+ * `clone()` is what @sigstore/verify's SCT check calls: it removes the SCT extension from the copy and
+ * re-encodes the TBS (the RFC 6962 precertificate), which costs more than the SCT's signature check. That
+ * TBS is a function of the certificate's bytes alone, so it is built once per certificate (by the same
+ * remove-and-re-encode on a real parsed copy) and served from a bounded cache: the copy handed back has
+ * the certificate's extensions (to be spliced) and that TBS. The SCT signature itself is checked every time.
+ */
+function precertView(cert: X509Certificate): X509Certificate {
+  const key = hashOf(cert);
+  let entry = precerts.get(key);
+  if (!entry) {
+    const copy = X509Certificate.parse(Buffer.from(derOf(cert)));
+    const extensions = [...copy.extensions];
+    const stripped = X509Certificate.parse(Buffer.from(derOf(cert)));
+    const index = stripped.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
+    if (index !== -1) stripped.extensions.splice(index, 1);
+    entry = { extensions, tbs: stripped.tbsCertificate.toDER() };
+    if (precerts.size >= PRECERT_CACHE_SIZE) precerts.delete(precerts.keys().next().value!);
+    precerts.set(key, entry);
+  }
+  const { tbs } = entry;
+  return { extensions: [...entry.extensions], tbsCertificate: { toDER: () => tbs } } as unknown as X509Certificate;
+}
+
+/** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
+export function accelerateCertificate(
+  cert: X509Certificate,
+  options: { der?: Buffer; trusted?: boolean } = {},
+): X509Certificate {
+  if (options.der) derCache.set(cert, options.der);
+  if (options.trusted) trusted.add(cert);
+  cert.equals = (other: X509Certificate) => derOf(cert).equals(derOf(other));
+  cert.clone = () => precertView(cert);
+  cert.verify = (issuer?: X509Certificate) => {
+    const signer = issuer ?? cert;
+    if (trusted.has(cert) && trusted.has(signer)) {
+      const pair = `${hashOf(cert)}:${hashOf(signer)}`;
+      let verdict = trustedVerdicts.get(pair);
+      if (verdict === undefined) {
+        verdict = sigstoreCrypto.verify(tbsOf(cert), keyOf(signer), cert.signatureValue, cert.signatureAlgorithm);
+        trustedVerdicts.set(pair, verdict);
+      }
+      return verdict;
+    }
+    const pair = `${hashOf(cert)}:${hashOf(signer)}`;
+    let verdict = verdicts.get(pair);
+    if (verdict === undefined) {
+      verdict = sigstoreCrypto.verify(tbsOf(cert), keyOf(signer), cert.signatureValue, cert.signatureAlgorithm);
+      if (verdicts.size >= VERDICT_CACHE_SIZE) verdicts.delete(verdicts.keys().next().value!);
+      verdicts.set(pair, verdict);
+    }
+    return verdict;
+  };
+  if (options.trusted) {
+    // Trust material never changes: its parsed fields are read once, on first use (a one-shot CLI run
+    // touches few of the root's certificates, a server all of them many times).
+    for (const name of [
+      'isCA',
+      'notBefore',
+      'notAfter',
+      'extBasicConstraints',
+      'extKeyUsage',
+      'extAuthorityKeyID',
+      'extSubjectKeyID',
+      'subject',
+      'issuer',
+    ] as const) {
+      const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
+      if (!getter) continue;
+      Object.defineProperty(cert, name, {
+        configurable: true,
+        get() {
+          const value: unknown = getter.call(cert);
+          Object.defineProperty(cert, name, { value, configurable: true });
+          return value;
+        },
+      });
+    }
+  }
+  return cert;
+}

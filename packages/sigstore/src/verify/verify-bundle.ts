@@ -1,0 +1,344 @@
+import { createHash } from 'node:crypto';
+import {
+  CosignkitError,
+  silentLogger,
+  type Logger,
+  type SignatureCheck,
+  type TimestampCheck,
+  type TlogEntryCheck,
+  type VerificationFailure,
+  type VerificationResult,
+} from '@cosignkit/core';
+import type { Bundle } from '@sigstore/bundle';
+import { EXTENSION_OID_SCT, X509Certificate } from '@sigstore/core';
+import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
+import { Verifier, toSignedEntity, toTrustMaterial, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
+import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-extensions.js';
+import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
+import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
+import { DigestSignatureContent } from './digest-signature-content.js';
+import { accelerateCertificate } from './fast-certificates.js';
+import { parseBundle } from './parse-bundle.js';
+import { partitionTimestamps } from './signed-timestamps.js';
+
+/** What is known of the artifact: its bytes, or only its digest (`sha256:<hex>`, or a file hashed as a stream). */
+export type ArtifactInput =
+  | { bytes: Buffer; path?: string }
+  | { digest: { algorithm: 'sha256' | 'sha384' | 'sha512'; value: Buffer }; path?: string };
+
+export interface VerifyBundleOptions {
+  trustedRoot: TrustedRoot;
+  /** Reported in the result; say where the root came from. */
+  trustedRootOrigin?: TrustedRootOrigin;
+  /** Required for keyless bundles (as cosign): compile it with compileIdentityPolicy. */
+  policy: IdentityPolicy;
+  /** The signed artifact. Required for message signatures; for DSSE, when given, an in-toto subject must match it. */
+  artifact?: ArtifactInput;
+  /** `--insecure-ignore-tlog`: no log entry required, none checked, their times not used. */
+  insecureIgnoreTlog?: boolean;
+  /** `--insecure-ignore-sct`: no embedded SCT required. */
+  insecureIgnoreSct?: boolean;
+  /** `--use-signed-timestamps`: at least one verified RFC 3161 timestamp required. */
+  useSignedTimestamps?: boolean;
+  logger?: Logger;
+}
+
+/** The result of a keyless verification: core's VerificationResult plus what was verified and against what. */
+export interface KeylessVerification extends VerificationResult {
+  trustedRoot?: TrustedRootOrigin;
+  bundle?: { mediaType: string; content: 'message-signature' | 'dsse' };
+  /** For DSSE bundles: the envelope's payload type and payload, for the caller's statement checks. */
+  envelope?: { payloadType: string; payload: Buffer };
+  /** Things ignored on the way (unverifiable extra timestamps), also sent to the logger. */
+  warnings: string[];
+}
+
+const trustCache = new WeakMap<TrustedRoot, TrustMaterial>();
+
+/** Trust material is built once per root object: parsing its certificates dominates a warm verification. */
+function trustMaterialOf(root: TrustedRoot): TrustMaterial {
+  let material = trustCache.get(root);
+  if (!material) {
+    material = toTrustMaterial(root);
+    // The root's own bytes are each certificate's DER (toTrustMaterial parses them in order).
+    const sources = [...root.certificateAuthorities, ...root.timestampAuthorities];
+    [...material.certificateAuthorities, ...material.timestampAuthorities].forEach((ca, i) => {
+      ca.certChain.forEach((cert, j) => {
+        const raw = sources[i]?.certChain?.certificates[j]?.rawBytes;
+        accelerateCertificate(cert, { trusted: true, ...(raw ? { der: Buffer.from(raw) } : {}) });
+      });
+    });
+    trustCache.set(root, material);
+  }
+  return material;
+}
+
+const HASH_NAMES: Partial<Record<HashAlgorithm, 'sha256' | 'sha384' | 'sha512'>> = {
+  [HashAlgorithm.SHA2_256]: 'sha256',
+  [HashAlgorithm.SHA2_384]: 'sha384',
+  [HashAlgorithm.SHA2_512]: 'sha512',
+};
+
+/**
+ * Verifies a keyless Sigstore bundle (its parsed JSON) with @sigstore/verify, plus what that library leaves
+ * out or gets wrong (see the README's table): the message digest against the artifact, cosign's exact and
+ * Go-regexp identity policy, the GitHub workflow extensions, and timestamps counted as cosign counts them.
+ * Returns `verified: false` with one failure per unmet check (exit 2); throws BUNDLE_MALFORMED for a bundle
+ * that cannot be read and USAGE for a missing artifact.
+ */
+export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions): KeylessVerification {
+  const logger = options.logger ?? silentLogger;
+  const artifact = options.artifact;
+  const sha256 = artifact === undefined ? undefined : artifactDigest(artifact, 'sha256');
+  const bundle = parseBundle(bundleJson, sha256);
+  const content = bundle.content.$case === 'messageSignature' ? 'message-signature' : 'dsse';
+  const warnings: string[] = [];
+  const failures: VerificationFailure[] = [];
+  const fail = (message: string) => failures.push({ code: 'VERIFICATION_FAILED', message });
+
+  if (bundle.verificationMaterial.content.$case === 'publicKey') {
+    throw new CosignkitError('NOT_SUPPORTED', 'the bundle names a public key, not a certificate: verify it with --key');
+  }
+  if (content === 'message-signature' && artifact === undefined) {
+    throw new CosignkitError('USAGE', 'a message-signature bundle needs the artifact (a file or sha256:<hex>)');
+  }
+
+  let entity: SignedEntity;
+  try {
+    entity = toSignedEntity(bundle, artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined);
+  } catch (error) {
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      `the bundle's certificate or timestamps cannot be read: ${oneLine(error)}`,
+      { cause: error },
+    );
+  }
+
+  // @sigstore/verify never compares messageDigest with the artifact (sigstore-go does): a bundle may claim
+  // any digest while its signature covers the artifact, or the other way round.
+  let envelope: KeylessVerification['envelope'];
+  if (bundle.content.$case === 'messageSignature') {
+    const { messageDigest, signature } = bundle.content.messageSignature;
+    const algorithm = HASH_NAMES[messageDigest?.algorithm ?? HashAlgorithm.SHA2_256];
+    if (algorithm === undefined) {
+      fail(`the bundle's message digest algorithm ${messageDigest?.algorithm} is not SHA-2`);
+    } else {
+      const actual = artifactDigest(artifact!, algorithm);
+      if (!messageDigest || !actual.equals(messageDigest.digest)) {
+        fail(
+          `the bundle's messageDigest (${algorithm}:${messageDigest ? Buffer.from(messageDigest.digest).toString('hex') : 'none'}) is not the artifact's (${algorithm}:${actual.toString('hex')})`,
+        );
+      }
+      if (!('bytes' in artifact!)) entity = { ...entity, signature: new DigestSignatureContent(signature, actual) };
+    }
+  } else {
+    const dsse = bundle.content.dsseEnvelope;
+    envelope = { payloadType: dsse.payloadType, payload: Buffer.from(dsse.payload) };
+    if (artifact !== undefined) {
+      const problem = subjectProblem(envelope, artifact);
+      if (problem) fail(problem);
+    }
+  }
+
+  const trust = trustMaterialOf(options.trustedRoot);
+  let timestamps = entity.timestamps;
+  if (options.insecureIgnoreTlog) {
+    timestamps = timestamps.filter((t) => t.$case !== 'transparency-log');
+    entity = { ...entity, tlogEntries: [] };
+  }
+
+  const cert =
+    entity.key.$case === 'certificate'
+      ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) })
+      : undefined;
+  if (cert && options.insecureIgnoreSct)
+    entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
+  let certificate: SignatureCheck['certificate'];
+  if (cert) {
+    const sans = subjectAlternativeNames(cert);
+    const extensions = fulcioExtensions(cert);
+    certificate = {
+      identity: sans[0] ?? '',
+      issuer: extensions.issuer ?? '',
+      subjectAlternativeNames: sans,
+      extensions: extensions as Record<string, string>,
+    };
+  }
+
+  const verifier = new Verifier(trust, {
+    tlogThreshold: options.insecureIgnoreTlog ? 0 : 1,
+    ctlogThreshold: options.insecureIgnoreSct ? 0 : 1,
+    timestampThreshold: 1,
+  });
+  const attempt = (): unknown => {
+    try {
+      verifier.verify({ ...entity, timestamps });
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
+  let verifyError = attempt();
+  // A timestamp failed: only then are the RFC 3161 timestamps told apart one by one (signed-timestamps.ts
+  // says why the ones that do not verify are dropped), so the common case verifies each timestamp once.
+  if (codeOf(verifyError) === 'TIMESTAMP_ERROR' && timestamps.some((t) => t.$case === 'timestamp-authority')) {
+    const { kept, dropped } = partitionTimestamps(timestamps, entity.signature.signature, trust);
+    if (dropped.length > 0) {
+      for (const line of dropped) {
+        warnings.push(line);
+        logger.warn(line);
+      }
+      timestamps = kept;
+      verifyError = attempt();
+    }
+  }
+  if (verifyError !== undefined) fail(describeVerifierError(codeOf(verifyError), verifyError, cert, timestamps));
+  if (options.useSignedTimestamps && !timestamps.some((t) => t.$case === 'timestamp-authority')) {
+    fail('--use-signed-timestamps: the bundle has no RFC 3161 timestamp that verifies against the trusted TSAs');
+  }
+
+  if (certificate) {
+    for (const line of evaluateIdentityPolicy(options.policy, {
+      subjectAlternativeNames: certificate.subjectAlternativeNames!,
+      extensions: certificate.extensions!,
+    })) {
+      fail(line);
+    }
+  }
+
+  const tlogEntries: TlogEntryCheck[] = entity.tlogEntries.map((entry) => ({
+    logId: Buffer.from(entry.logId.keyId).toString('hex'),
+    logIndex: Number(entry.logIndex),
+    ...(entry.integratedTime && entry.integratedTime !== '0'
+      ? { integratedTime: new Date(Number(entry.integratedTime) * 1000) }
+      : {}),
+    kind: entry.kindVersion.kind,
+    version: entry.kindVersion.version,
+  }));
+  const times: TimestampCheck[] = timestamps.map((t) =>
+    t.$case === 'timestamp-authority'
+      ? { source: 'timestamp-authority', time: t.timestamp.signingTime }
+      : { source: 'transparency-log', time: new Date(Number(t.tlogEntry.integratedTime) * 1000) },
+  );
+  const first = tlogEntries[0];
+  const check: SignatureCheck = {
+    verified: failures.length === 0,
+    ...(certificate ? { certificate } : {}),
+    ...(first
+      ? { logIndex: first.logIndex, ...(first.integratedTime ? { integratedTime: first.integratedTime } : {}) }
+      : {}),
+    tlogEntries,
+    timestamps: times,
+  };
+  return {
+    verified: failures.length === 0,
+    engine: 'native',
+    artifact: {
+      ...(artifact?.path !== undefined ? { path: artifact.path } : {}),
+      digest: { algorithm: 'sha256', hex: sha256 ? sha256.toString('hex') : '' },
+    },
+    signatures: [check],
+    failures,
+    ...(options.trustedRootOrigin ? { trustedRoot: options.trustedRootOrigin } : {}),
+    bundle: { mediaType: bundle.mediaType, content },
+    ...(envelope ? { envelope } : {}),
+    warnings,
+  };
+}
+
+/**
+ * `--insecure-ignore-sct`: @sigstore/verify checks every embedded SCT whatever the threshold, and reads them
+ * from `cert.clone()` (it strips the SCT extension from the clone to rebuild the precertificate). A
+ * certificate whose clone() comes without that extension makes the SCT step find none; the chain and the
+ * signature are still checked on the real, unmodified certificate.
+ */
+function withoutSctCheck(cert: X509Certificate): X509Certificate {
+  const der = cert.root.toDER();
+  const patched = accelerateCertificate(X509Certificate.parse(Buffer.from(der)), { der });
+  patched.clone = () => {
+    const copy = X509Certificate.parse(Buffer.from(der)); // a fresh parse: the splice must not touch `cert`
+    const index = copy.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
+    if (index !== -1) copy.extensions.splice(index, 1);
+    return copy;
+  };
+  return patched;
+}
+
+function leafDer(bundle: Bundle): Buffer | undefined {
+  const material = bundle.verificationMaterial.content;
+  if (material.$case === 'certificate') return Buffer.from(material.certificate.rawBytes);
+  if (material.$case === 'x509CertificateChain') {
+    const first = material.x509CertificateChain.certificates[0];
+    return first ? Buffer.from(first.rawBytes) : undefined;
+  }
+  return undefined;
+}
+
+function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
+  if ('bytes' in artifact) return createHash(algorithm).update(artifact.bytes).digest();
+  if (artifact.digest.algorithm !== algorithm) {
+    throw new CosignkitError(
+      'USAGE',
+      `the bundle's digest is ${algorithm}, the artifact was given as ${artifact.digest.algorithm}`,
+    );
+  }
+  return artifact.digest.value;
+}
+
+/**
+ * sigstore-go's check for a DSSE bundle verified against an artifact: an in-toto subject with the artifact's
+ * digest (sha256, or sha512 when the bytes are at hand: npm's provenance names subjects by sha512 only).
+ */
+function subjectProblem(
+  envelope: { payloadType: string; payload: Buffer },
+  artifact: ArtifactInput,
+): string | undefined {
+  if (envelope.payloadType !== 'application/vnd.in-toto+json') {
+    return `the envelope's payloadType is ${envelope.payloadType}, not an in-toto statement naming the artifact`;
+  }
+  let statement: { subject?: Array<{ digest?: Record<string, unknown> }> };
+  try {
+    statement = JSON.parse(envelope.payload.toString('utf8')) as typeof statement;
+  } catch {
+    return 'the envelope payload is not JSON';
+  }
+  const wanted: Array<['sha256' | 'sha512', string]> = [['sha256', artifactDigest(artifact, 'sha256').toString('hex')]];
+  if ('bytes' in artifact) wanted.push(['sha512', createHash('sha512').update(artifact.bytes).digest('hex')]);
+  const subjects = Array.isArray(statement.subject) ? statement.subject : [];
+  const found = subjects.some((s) =>
+    wanted.some(([algorithm, hex]) => {
+      const value = s?.digest?.[algorithm];
+      return typeof value === 'string' && value.toLowerCase() === hex;
+    }),
+  );
+  return found ? undefined : `no in-toto subject has the artifact's digest (sha256:${wanted[0]![1]})`;
+}
+
+function describeVerifierError(
+  code: string | undefined,
+  error: unknown,
+  cert: X509Certificate | undefined,
+  timestamps: SignedEntity['timestamps'],
+): string {
+  const message = oneLine(error);
+  if (code === 'CERTIFICATE_ERROR' && cert && /chain|expired|not valid|validity/i.test(message)) {
+    const times = timestamps.map((t) =>
+      t.$case === 'timestamp-authority' ? t.timestamp.signingTime : new Date(Number(t.tlogEntry.integratedTime) * 1000),
+    );
+    const outside = times.filter((t) => t < cert.notBefore || t > cert.notAfter);
+    if (outside.length > 0) {
+      return `certificate: valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}, not at ${outside.map((t) => t.toISOString()).join(', ')} [CERTIFICATE_ERROR]`;
+    }
+  }
+  return `${message}${code ? ` [${code}]` : ''}`;
+}
+
+function codeOf(error: unknown): string | undefined {
+  return (error as { code?: string } | undefined)?.code;
+}
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+}
+
+export type { Bundle };

@@ -1,0 +1,140 @@
+/**
+ * Each case where cosignkit's answer differs from @sigstore/verify's on the same bundle and root (the
+ * package README lists them). Every test runs both and asserts both answers, so a future @sigstore/verify
+ * that changes its mind shows up here.
+ */
+import { describe, expect, it } from 'vitest';
+import { bundleFromJSON } from '@sigstore/bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
+import { compileIdentityPolicy, parseTrustedRoot, verifyBundle, type IdentityPolicyInput } from '../src/index.js';
+import { fixture, fixtureJson, quietLogger, rootOf } from './helpers.js';
+
+function upstream(
+  bundle: unknown,
+  root: TrustedRoot,
+  artifact: Buffer | undefined,
+  options: { tlogThreshold?: number; policy?: { subjectAlternativeName?: string } } = {},
+) {
+  try {
+    new Verifier(toTrustMaterial(root), {
+      tlogThreshold: options.tlogThreshold ?? 1,
+      ctlogThreshold: 1,
+      timestampThreshold: 1,
+    }).verify(toSignedEntity(bundleFromJSON(bundle), artifact), options.policy);
+    return 'OK';
+  } catch (error) {
+    return (error as { code: string }).code;
+  }
+}
+
+function ours(
+  bundle: unknown,
+  root: TrustedRoot,
+  artifact: Buffer,
+  identity: IdentityPolicyInput,
+  extra: { insecureIgnoreTlog?: boolean; useSignedTimestamps?: boolean } = {},
+) {
+  const { logger, warnings } = quietLogger();
+  const result = verifyBundle(bundle, {
+    trustedRoot: root,
+    policy: compileIdentityPolicy(identity, { required: true }),
+    artifact: { bytes: artifact },
+    logger,
+    ...extra,
+  });
+  return { result, warnings };
+}
+
+const TSA_IDENTITY = {
+  certificateIdentity: 'alexis.challande@trailofbits.com',
+  certificateOidcIssuer: 'https://accounts.google.com',
+};
+
+/** The staging root with the TSA sigstore-python verifies this bundle with (its test/assets/tsa/ca.json). */
+function stagingWithTestTsa(): TrustedRoot {
+  const root = fixtureJson('staging-trusted_root.json');
+  root.timestampAuthorities = [fixtureJson('tsa-ca.json')];
+  return parseTrustedRoot(root, 'staging + tsa/ca.json').root;
+}
+
+describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
+  it('1. messageDigest is compared with the artifact (upstream never looks at it when no log entry binds it)', () => {
+    // A log-less bundle timed by a TSA (cosign --insecure-ignore-tlog --use-signed-timestamps): the TSA
+    // bundle with its Rekor entry and its bad second timestamp taken out, and a messageDigest of 0x07 bytes.
+    const bundle = fixtureJson('tsa-bundle.txt.sigstore');
+    bundle.verificationMaterial.tlogEntries = [];
+    bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps.splice(1);
+    const artifact = fixture('tsa-bundle.txt');
+    const honest = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, {
+      insecureIgnoreTlog: true,
+      useSignedTimestamps: true,
+    });
+    expect(honest.result.failures).toEqual([]); // the control
+    bundle.messageSignature.messageDigest.digest = Buffer.alloc(32, 7).toString('base64');
+    expect(upstream(bundle, stagingWithTestTsa(), artifact, { tlogThreshold: 0 })).toBe('OK');
+    const { result } = ours(bundle, stagingWithTestTsa(), artifact, TSA_IDENTITY, {
+      insecureIgnoreTlog: true,
+      useSignedTimestamps: true,
+    });
+    expect(result.verified).toBe(false);
+    expect(result.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^the bundle's messageDigest \(sha256:0707.*\) is not the artifact's/),
+    ]);
+  });
+
+  it('2. --certificate-identity is exact (upstream turns the string into an unanchored RegExp)', () => {
+    const bundle = fixtureJson('bundle_v3.txt.sigstore');
+    const artifact = fixture('bundle_v3.txt');
+    // "william@yossarian.ne" (and "w.lliam@yossarian.net") are not the identity, yet String#match accepts them.
+    for (const wrong of ['william@yossarian.ne', 'w.lliam@yossarian.net', 'yossarian']) {
+      expect(upstream(bundle, rootOf('staging'), artifact, { policy: { subjectAlternativeName: wrong } })).toBe('OK');
+      const { result } = ours(bundle, rootOf('staging'), artifact, {
+        certificateIdentity: wrong,
+        certificateOidcIssuer: 'https://github.com/login/oauth',
+      });
+      expect(result.verified).toBe(false);
+      expect(result.failures[0]!.message).toContain('--certificate-identity: expected');
+    }
+  });
+
+  describe('3. the TSA bundle: unverifiable extra timestamps are skipped, as cosign (sigstore-go) and sigstore-python do', () => {
+    const bundle = fixtureJson('tsa-bundle.txt.sigstore');
+    const artifact = fixture('tsa-bundle.txt');
+
+    it('with the ClientTrustConfig shipped beside it: neither timestamp is from its TSA; the Rekor time suffices', () => {
+      const root = rootOf('tsa-trust-config');
+      expect(upstream(bundle, root, artifact)).toBe('TIMESTAMP_ERROR');
+      const { result, warnings } = ours(bundle, root, artifact, TSA_IDENTITY);
+      expect(result.failures).toEqual([]);
+      expect(warnings).toEqual([
+        expect.stringMatching(/^RFC 3161 timestamp 1 \(2024-10-31T10:23:39.000Z\) does not verify/),
+        expect.stringMatching(/^RFC 3161 timestamp 2 \(2024-10-31T13:31:44.000Z\) does not verify/),
+      ]);
+      expect(result.signatures[0]!.timestamps!.map((t) => t.source)).toEqual(['transparency-log']);
+      // …and requiring a signed timestamp fails, as `cosign verify-blob --use-signed-timestamps` does (0 < 1).
+      const strict = ours(bundle, root, artifact, TSA_IDENTITY, { useSignedTimestamps: true }).result;
+      expect(strict.failures.map((f) => f.message)).toEqual([expect.stringMatching(/^--use-signed-timestamps: /)]);
+    });
+
+    it('with the TSA that issued it (sigstore-python\'s tsa/ca.json): timestamp 1 verifies, timestamp 2 covers SHA-512("hello")', () => {
+      const root = stagingWithTestTsa();
+      expect(upstream(bundle, root, artifact)).toBe('TIMESTAMP_ERROR');
+      const { result, warnings } = ours(bundle, root, artifact, TSA_IDENTITY, { useSignedTimestamps: true });
+      expect(result.failures).toEqual([]);
+      expect(result.signatures[0]!.timestamps!.map((t) => [t.source, t.time.toISOString()])).toEqual([
+        ['transparency-log', '2024-10-31T10:23:39.000Z'],
+        ['timestamp-authority', '2024-10-31T10:23:39.000Z'],
+      ]);
+      expect(warnings).toEqual([expect.stringMatching(/^RFC 3161 timestamp 2 \(2024-10-31T13:31:44.000Z\)/)]);
+    });
+
+    it('a bundle whose only verified time would come from a bad timestamp still fails', () => {
+      const noTlog = structuredClone(bundle);
+      noTlog.verificationMaterial.tlogEntries = [];
+      const { result } = ours(noTlog, rootOf('tsa-trust-config'), artifact, TSA_IDENTITY, { insecureIgnoreTlog: true });
+      expect(result.verified).toBe(false);
+      expect(result.failures[0]!.message).toMatch(/TIMESTAMP_ERROR/);
+    });
+  });
+});
