@@ -27,6 +27,25 @@ export function envelopeSubjects(envelope: Envelope): Subject[] {
 export async function appendToLog(logPath: string, envelope: Envelope, options: AppendOptions = {}): Promise<LogEntry> {
   const subjects = envelopeSubjects(envelope);
   const digest = `sha256:${envelopeDigest(envelope)}`;
+  const [entry] = await appendEntries(logPath, [{ envelope: digest, subjects }], options);
+  return entry!;
+}
+
+/** One entry to append: what `appendEntries` chains and numbers. */
+export interface PendingEntry {
+  /** `sha256:<hex>` of the envelope (see envelopeDigest), or `''` for a record about no envelope. */
+  envelope: string;
+  subjects: Subject[];
+  record?: Record<string, unknown>;
+}
+
+/**
+ * Appends several entries in one write and one fsync (group commit: a service batches the records of many
+ * requests so durability does not cost an fsync each), under the same lock and torn-tail repair as
+ * appendToLog. Resolves with the entries, in order, once they and the head are on disk.
+ */
+export async function appendEntries(logPath: string, pending: readonly PendingEntry[], options: AppendOptions = {}): Promise<LogEntry[]> {
+  if (pending.length === 0) return [];
   const logger = options.logger ?? silentLogger;
   return withFileLock(logPath, async () => {
     let handle: FileHandle;
@@ -42,20 +61,32 @@ export async function appendToLog(logPath: string, envelope: Envelope, options: 
     }
     try {
       const last = await lastEntry(handle, logPath, logger);
-      const { entry, line } = makeEntry({
-        seq: last ? last.seq + 1 : 1,
-        time: (options.now ?? new Date()).toISOString(),
-        envelope: digest,
-        subjects,
-        prev: last ? last.hash : GENESIS_HASH,
-      });
-      const bytes = Buffer.from(`${line}\n`, 'utf8');
+      const time = (options.now ?? new Date()).toISOString();
+      let seq = last ? last.seq : 0;
+      let prev = last ? last.hash : GENESIS_HASH;
+      const entries: LogEntry[] = [];
+      const lines: string[] = [];
+      for (const p of pending) {
+        const { entry, line } = makeEntry({
+          seq: ++seq,
+          time,
+          envelope: p.envelope,
+          subjects: p.subjects,
+          ...(p.record === undefined ? {} : { record: p.record }),
+          prev,
+        });
+        prev = entry.hash;
+        entries.push(entry);
+        lines.push(line);
+      }
+      const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
       const { bytesWritten } = await handle.write(bytes);
       if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${logPath}: short write`);
       await handle.sync();
       if (created) await syncDirectory(dirname(logPath));
-      await writeHead(logPath, { seq: entry.seq, hash: entry.hash });
-      return entry;
+      const tail = entries[entries.length - 1]!;
+      await writeHead(logPath, { seq: tail.seq, hash: tail.hash });
+      return entries;
     } catch (error) {
       throw CosignkitError.isInstance(error) ? error : fileError(logPath, error);
     } finally {
