@@ -18,9 +18,10 @@ export interface Running {
 }
 
 /** A real server on loopback with the dev environment, `patch` applied to its config. */
-export async function startServer(patch: (config: Record<string, any>) => void = () => {}, options: { release?: ReleaseChecker; dir?: string } = {}): Promise<Running> {
-  const dir = options.dir ?? await mkdtemp(join(tmpdir(), 'cosignkit-server-'));
-  const env = await createDevEnvironment(dir);
+export async function startServer(patch: (config: Record<string, any>) => void = () => {}, options: { release?: ReleaseChecker; dir?: string; env?: DevEnvironment } = {}): Promise<Running> {
+  // A second replica shares the first one's environment (same authority, licensing key, CA, signing key).
+  const dir = options.env?.dir ?? options.dir ?? await mkdtemp(join(tmpdir(), 'cosignkit-server-'));
+  const env = options.env ?? await createDevEnvironment(dir);
   const raw = structuredClone(env.config) as Record<string, any>;
   patch(raw);
   const config = parseServerConfig(raw, dir);
@@ -44,7 +45,7 @@ export async function startServer(patch: (config: Record<string, any>) => void =
     async close() {
       for (const c of clients) c.close();
       await server.close();
-      if (!options.dir) await rm(dir, { recursive: true, force: true });
+      if (!options.dir && !options.env) await rm(dir, { recursive: true, force: true });
     },
   };
 }
