@@ -17,3 +17,5 @@ export { createDevEnvironment, DEV_PLAN, DEV_PREDICATE_TYPES, DEV_TENANT, writeD
 export type { DevEnvironment } from './dev/dev-environment.js';
 export { DevIssuer } from './dev/dev-issuer.js';
 export { createDevCa } from './dev/dev-pki.js';
+export { RegistryReleaseChecker } from './release/registry-release-checker.js';
+export { createSignerFromConfig } from './start.js';
