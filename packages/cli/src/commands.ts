@@ -31,4 +31,5 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   'agent stop': () => import('./commands/agent-stop.js'),
   'agent status': () => import('./commands/agent-status.js'),
   'agent run': () => import('./commands/agent-run.js'),
+  serve: () => import('./commands/serve.js'),
 };

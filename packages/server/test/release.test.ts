@@ -38,7 +38,7 @@ beforeAll(async () => {
     await signImage(client, `${registry.host}/scanner@${digest}`, { manager: opened.manager, keyId: opened.keyId, format });
   };
   for (const name of ['legacy', 'bundle', 'unsigned', 'rogue', 'ambiguous']) {
-    images[name] = await seedImage(client, registry.host, 'scanner', name);
+    images[name] = await seedImage(client as never, registry.host, 'scanner', name);
   }
   await sign(images.legacy!, trusted, 'legacy');
   await sign(images.bundle!, trusted, 'bundle');
