@@ -6,7 +6,7 @@ export { Problem, PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from './problem.js';
 export { AuditLog } from './audit-log.js';
 export type { AuditRecord } from './audit-log.js';
 export { StatementSigner } from './statement-signer.js';
-export { certificateThumbprint, SIGN_SCOPE } from './auth/op-token.js';
+export { certificateThumbprint, certificateThumbprintOfPem, SIGN_SCOPE } from './auth/op-token.js';
 export type { Caller } from './auth/op-token.js';
 export type { Entitlement, ProofOfEntitlement } from './auth/entitlement.js';
 export type { ReleaseChecker, ReleaseVerdict } from './release/release-check.js';

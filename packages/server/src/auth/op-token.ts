@@ -1,4 +1,4 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { ServerConfig } from '../config.js';
 import { forbidden, malformed, unauthenticated } from '../problem.js';
@@ -101,4 +101,9 @@ export function joseReason(error: unknown): string {
   if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid) return 'malformed token';
   if (error instanceof joseErrors.JOSEError) return error.code;
   return 'malformed token';
+}
+
+/** x5t#S256 of a PEM certificate (what an mtls PoE carries). */
+export function certificateThumbprintOfPem(pem: string): string {
+  return certificateThumbprint(new X509Certificate(pem));
 }
