@@ -23,6 +23,9 @@ import { REFERRERS_ROUTE, SIGN_ROUTE } from './routes.js';
 
 export { REFERRERS_ROUTE, SIGN_ROUTE };
 
+/** How long a graceful drain waits for requests in flight. */
+const DRAIN_MS = 15_000;
+
 export interface SignerServerOptions {
   config: ServerConfig;
   /** Opens the signing key (any cosignkit backend). */
@@ -42,6 +45,8 @@ export interface SignerServer {
   signer: StatementSigner;
   metrics: ServerMetrics;
   audit: AuditLog;
+  /** Sign requests being processed now. */
+  readonly inFlight: number;
 }
 
 interface SignBody {
@@ -228,6 +233,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     const body = request.body;
     const caller = request.state.caller!;
     inFlight++;
+    metrics.inFlight.set(inFlight);
     let release: (() => void) | undefined;
     try {
       const clientCert = clientCertificate(request);
@@ -266,6 +272,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       return reply;
     } finally {
       inFlight--;
+      metrics.inFlight.set(inFlight);
       release?.();
     }
   });
@@ -298,6 +305,12 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
+  // While draining, each answer closes its connection: a keep-alive connection would otherwise hold close()
+  // open until its idle timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const s = request.state;
     if (!s) return;
@@ -310,6 +323,9 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
 
   let closed: Promise<void> | undefined;
   return {
+    get inFlight() {
+      return inFlight;
+    },
     app,
     signer,
     metrics,
@@ -324,7 +340,12 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     close() {
       closed ??= (async () => {
         closing = true;
+        // Requests in flight get DRAIN_MS to finish; then whatever is left is cut.
+        const force = setTimeout(() => app.server.closeAllConnections?.(), DRAIN_MS);
+        force.unref();
+        app.server.closeIdleConnections?.();
         await app.close();
+        clearTimeout(force);
         await audit.flush();
         await quota.close();
         await options.registry.close();

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The service's Prometheus metrics, on a registry of its own (two servers in one process do not clash). */
 export class ServerMetrics {
@@ -26,6 +26,12 @@ export class ServerMetrics {
     name: 'cosignkit_signer_audit_commit_seconds',
     help: 'Time from queuing an audit record to its fsync',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'cosignkit_signer_in_flight',
+    help: 'Sign requests being processed',
     registers: [this.registry],
   });
 
