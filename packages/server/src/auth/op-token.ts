@@ -3,6 +3,10 @@ import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey 
 import type { ServerConfig } from '../config.js';
 import { forbidden, malformed, unauthenticated } from '../problem.js';
 import type { DpopVerifier } from './dpop-proof.js';
+import { TtlCache } from '../expiring-set.js';
+
+/** A verified token's claims are reused this long at most (and never past its exp). */
+const TOKEN_CACHE_MS = 60_000;
 
 /** Who called: from a validated, sender-bound OpTok. */
 export interface Caller {
@@ -33,6 +37,10 @@ export const SIGN_SCOPE = 'signer.sign';
  * refused: a bearer token copied out of a CI log must not be enough to sign.
  */
 export class OpTokValidator {
+  // Signature and claim checks of a token are the same on every request it comes with: remember the claims
+  // (keyed by the token itself) so a CI job's burst costs one verification. Binding is checked every time.
+  private readonly verified = new TtlCache<JWTPayload>(10_000);
+
   constructor(
     private readonly config: ServerConfig['authority'],
     private readonly keys: JWTVerifyGetKey,
@@ -41,17 +49,22 @@ export class OpTokValidator {
 
   async validate(credentials: RequestCredentials, scope = SIGN_SCOPE): Promise<Caller> {
     const { scheme, token } = parseAuthorization(credentials.authorization);
-    let claims: JWTPayload;
-    try {
-      ({ payload: claims } = await jwtVerify(token, this.keys, {
-        issuer: this.config.issuer,
-        audience: this.config.audience,
-        algorithms: this.config.algorithms,
-        requiredClaims: ['exp', 'sub'],
-        clockTolerance: 5,
-      }));
-    } catch (error) {
-      throw unauthenticated(`operation token rejected: ${joseReason(error)}`);
+    let claims = this.verified.get(token);
+    if (claims === undefined) {
+      try {
+        ({ payload: claims } = await jwtVerify(token, this.keys, {
+          issuer: this.config.issuer,
+          audience: this.config.audience,
+          algorithms: this.config.algorithms,
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: 5,
+        }));
+      } catch (error) {
+        throw unauthenticated(`operation token rejected: ${joseReason(error)}`);
+      }
+      this.verified.set(token, claims, Math.min(TOKEN_CACHE_MS, claims.exp! * 1000 - Date.now()));
+    } else if (claims.exp! * 1000 <= Date.now()) {
+      throw unauthenticated('operation token rejected: expired');
     }
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : Array.isArray(claims.scp) ? claims.scp : [];
     if (!scopes.includes(scope)) throw forbidden('insufficient-scope', 'Insufficient scope', `the operation token lacks the scope ${scope}`);
