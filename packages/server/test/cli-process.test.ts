@@ -103,6 +103,17 @@ describe('cosignkit serve --dev (a real process)', () => {
     expect(log.entries).toBe(4);
   }, 120_000);
 
+  it('a config error stops start-up with one line and a code', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cosignkit-serve-bad-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ plans: {} }));
+    const failed = await run(CLI, ['serve', '--config', join(dir, 'bad.json')], { cwd: dir, env: { ...process.env, HOME: dir } }).catch((e) => e);
+    expect(failed.code).not.toBe(0);
+    const lines = failed.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/bad\.json: .*authority.*\[USAGE\]/);
+  });
+
   it('kill -9 under load: every audit id answered 200 is in the log, and the log verifies', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cosignkit-serve-kill-'));
     dirs.push(dir);
