@@ -84,6 +84,7 @@ describe('two replicas on one redis-server', () => {
       }
     })));
     const expected = QPS * 10;
+    if (process.env.COSIGNKIT_TEST_VERBOSE) console.log({ ok, limited, other, perReplica, expected });
     expect(other).toBe(0);
     expect(limited).toBeGreaterThan(expected); // the load really exceeded the quota
     expect(perReplica[0]).toBeGreaterThan(expected * 0.2); // both replicas served
