@@ -307,8 +307,10 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
 
   // While draining, each answer closes its connection: a keep-alive connection would otherwise hold close()
   // open until its idle timeout.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     if (closing) void reply.header('connection', 'close');
+    // The correlation id of every answer, so a caller can quote it (it names the audit entry).
+    if (request.state) void reply.header('x-cosignkit-audit-id', request.state.auditId);
   });
 
   app.addHook('onResponse', async (request, reply) => {

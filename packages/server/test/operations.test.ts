@@ -41,6 +41,25 @@ describe('metrics, health, readiness', () => {
   });
 });
 
+describe('load shedding', () => {
+  it('answers 503 with Retry-After above maxInFlight, and every answer names its audit id', async () => {
+    const t = await startServer((c) => {
+      c.maxInFlight = 1;
+    });
+    const c = await t.client();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => c.request('POST', SIGN_ROUTE, signBody(t.env))));
+    const shed = answers.filter((a) => a.status === 503);
+    expect(shed.length).toBeGreaterThan(0);
+    expect(answers.some((a) => a.status === 200)).toBe(true);
+    expect(Number(shed[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((shed[0]!.body as any).type).toBe('https://cosignkit.dev/problems/unavailable');
+    for (const a of answers) expect(a.headers['x-cosignkit-audit-id']).toBe((a.body as any).auditId);
+    const metrics = (await c.request('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/cosignkit_signer_throttled_total\{reason="shed"\} [1-9]/);
+    await t.close();
+  });
+});
+
 describe('graceful drain', () => {
   it('finishes requests in flight, then refuses new ones, and flushes the audit log', async () => {
     const t = await startServer();
