@@ -7,7 +7,10 @@ import { BackendRegistry } from '@cosignkit/core';
 import { createSignerServer, createServerLogger, parseServerConfig, StatementSigner } from '../dist/index.js';
 
 const [mode, configJson, dir] = process.argv.slice(2);
-const config = parseServerConfig(JSON.parse(configJson), dir);
+const raw = JSON.parse(configJson);
+// BENCH_AUDIT_DIR moves the audit log (e.g. to /dev/shm, to see what fsync costs).
+if (process.env.BENCH_AUDIT_DIR) raw.audit.log = `${process.env.BENCH_AUDIT_DIR}/audit-${process.pid}.log`;
+const config = parseServerConfig(raw, dir);
 const registry = new BackendRegistry({ env: { ...process.env, COSIGN_PASSWORD: '' }, importer: (s) => import(s) });
 let url;
 let close;
