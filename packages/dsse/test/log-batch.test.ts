@@ -38,3 +38,27 @@ describe('appendEntries (group commit) and audit records', () => {
     expect(await appendEntries(join(dir, 'x.log'), [])).toEqual([]);
   });
 });
+
+describe('LogWriter (a log held open by one writer)', () => {
+  it('appends batches with one fsync each, holds the lock, writes the head on close, and resumes the chain', async () => {
+    const { LogWriter, appendToLog } = await import('../src/index.js');
+    dir = await mkdtemp(join(tmpdir(), 'dsse-writer-'));
+    const log = join(dir, 'audit.log');
+    const writer = await LogWriter.open(log);
+    const a = await writer.append([{ envelope: '', subjects: [], record: { id: '1' } }, { envelope: '', subjects: [], record: { id: '2' } }]);
+    const b = await writer.append([{ envelope: '', subjects: [], record: { id: '3' } }]);
+    expect([...a, ...b].map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(b[0]!.prev).toBe(a[1]!.hash);
+    // The lock is held (naming this process) while the writer is open.
+    expect(JSON.parse(await readFile(`${log}.lock`, 'utf8')).pid).toBe(process.pid);
+    await writer.close();
+    expect(await readHead(log)).toEqual({ seq: 3, hash: b[0]!.hash });
+    expect((await verifyLog(log)).intact).toBe(true);
+    const again = await LogWriter.open(log);
+    const c = await again.append([{ envelope: '', subjects: [] }]);
+    expect(c[0]).toMatchObject({ seq: 4, prev: b[0]!.hash });
+    await again.close();
+    expect((await verifyLog(log)).intact).toBe(true);
+    void appendToLog;
+  });
+});

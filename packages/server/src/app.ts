@@ -129,7 +129,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   const entitlements = new EntitlementValidator(config.entitlement, licenceKeys, config.plans);
   const signer = await StatementSigner.open(options.registry, config.signing.key);
   const quota = await QuotaEnforcer.create(config.plans, config.quotaStore, libLogger);
-  const audit = new AuditLog(config.audit.log, libLogger);
+  const audit = await AuditLog.open(config.audit.log, libLogger);
   const metrics = new ServerMetrics();
   const allowedTypes = new Set(config.predicateTypes);
   let inFlight = 0;
@@ -348,7 +348,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
         app.server.closeIdleConnections?.();
         await app.close();
         clearTimeout(force);
-        await audit.flush();
+        await audit.close();
         await quota.close();
         await options.registry.close();
       })();

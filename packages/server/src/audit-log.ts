@@ -1,4 +1,4 @@
-import { appendEntries, type PendingEntry } from '@cosignkit/dsse';
+import { LogWriter, type PendingEntry } from '@cosignkit/dsse';
 import { silentLogger, type Logger } from '@cosignkit/core';
 
 /** What the audit log records about one request (never a token, key or request body). */
@@ -24,8 +24,9 @@ interface Waiting {
 }
 
 /**
- * The hash-chained audit log (dsse's log format, so `cosignkit verify-log` checks it). Group commit: records
- * queue while a write is in flight and the next write takes them all, in one write and one fsync; each
+ * The hash-chained audit log (dsse's log format, so `cosignkit verify-log` checks it), held open by this
+ * process. Group commit: records queue while a write is in flight and the next write takes them all, in one
+ * write and one fsync; each
  * caller's promise resolves only once its record is on disk, so a response never precedes its audit entry.
  */
 export class AuditLog {
@@ -34,7 +35,12 @@ export class AuditLog {
   /** Entries written so far (for metrics). */
   batches = 0;
 
-  constructor(private readonly path: string, private readonly logger: Logger = silentLogger) {}
+  private constructor(private readonly writer: LogWriter, private readonly logger: Logger) {}
+
+  /** Opens the log (creating it) and holds it until close(): a log that cannot be written stops start-up. */
+  static async open(path: string, logger: Logger = silentLogger): Promise<AuditLog> {
+    return new AuditLog(await LogWriter.open(path, { logger, timeoutMs: 10_000 }), logger);
+  }
 
   append(record: AuditRecord, envelope = '', subjects: PendingEntry['subjects'] = []): Promise<void> {
     const entry: PendingEntry = { envelope, subjects, record: clean(record) };
@@ -49,13 +55,19 @@ export class AuditLog {
     while (this.writing) await this.writing;
   }
 
+  /** Flushes, writes the head, releases the log. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.writer.close();
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
         try {
-          await appendEntries(this.path, batch.map((w) => w.entry), { logger: this.logger });
+          await this.writer.append(batch.map((w) => w.entry));
           this.batches++;
           for (const w of batch) w.resolve();
         } catch (error) {

@@ -96,7 +96,7 @@ export async function appendEntries(logPath: string, pending: readonly PendingEn
 }
 
 /** The last complete entry (checked against its own hash), cutting off a torn tail. */
-async function lastEntry(handle: FileHandle, logPath: string, logger: Logger): Promise<{ seq: number; hash: string } | undefined> {
+export async function lastEntry(handle: FileHandle, logPath: string, logger: Logger): Promise<{ seq: number; hash: string } | undefined> {
   let size = (await handle.stat()).size;
   if (size === 0) return undefined;
   let chunk = 64 * 1024;
