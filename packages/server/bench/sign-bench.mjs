@@ -29,7 +29,12 @@ async function startServer(mode, plan) {
   const config = structuredClone(env.config);
   config.plans.dev = plan;
   config.maxInFlight = 4096;
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'bench-server.mjs'), mode, JSON.stringify(config), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A bigger libuv pool, as the README advises for the service: the audit fsync holds a pool thread, and the
+  // key file's stat and the log writes must not queue behind it.
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'bench-server.mjs'), mode, JSON.stringify(config), dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
+  });
   const url = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited ${code}`)));
