@@ -50,6 +50,9 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
   return () => (result ??= fn());
 }
 
+/** A password or PIN piped on stdin is never this long; more is refused unread. */
+const MAX_STDIN_SECRET_BYTES = 64 * 1024;
+
 /** All of stdin, or undefined when stdin is closed or a character device that is not a pipe (/dev/null). */
 async function readAllStdin(): Promise<string | undefined> {
   let stat;
@@ -61,7 +64,16 @@ async function readAllStdin(): Promise<string | undefined> {
   // /dev/null (what a process started with stdin "ignore" gets) means "no stdin", not an empty password.
   if (stat.isCharacterDevice()) return undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    // Checked while reading: an endless pipe (`yes |`) must not fill memory before it is refused.
+    if (size > MAX_STDIN_SECRET_BYTES) {
+      process.stdin.destroy();
+      throw new CosignkitError('USAGE', `standard input holds more than ${MAX_STDIN_SECRET_BYTES} bytes: not a password`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

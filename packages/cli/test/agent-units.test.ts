@@ -27,10 +27,12 @@ describe('agent and plugin helpers', () => {
     expect(parseDuration('ten minutes')).toBeUndefined();
   });
 
-  it('agentPaths: the override, then XDG_RUNTIME_DIR, then a per-uid temp dir', () => {
-    expect(agentPaths({ COSIGNKIT_AGENT_SOCKET: '/x/y.sock' })).toEqual({ dir: '/x', socket: '/x/y.sock', tokenFile: '/x/y.sock.token', logFile: '/x/y.sock.log' });
-    expect(agentPaths({ XDG_RUNTIME_DIR: '/run/user/1000' }).socket).toBe('/run/user/1000/cosignkit/agent.sock');
-    expect(agentPaths({}).dir).toMatch(/cosignkit-agent-\d+$/);
+  it('agentPaths: the override, COSIGNKIT_AGENT_DIR, XDG_RUNTIME_DIR, then a per-uid temp dir (the only shared one)', () => {
+    expect(agentPaths({ COSIGNKIT_AGENT_SOCKET: '/x/y.sock' }))
+      .toEqual({ dir: '/x', socket: '/x/y.sock', tokenFile: '/x/y.sock.token', logFile: '/x/y.sock.log', sharedTemp: false });
+    expect(agentPaths({ COSIGNKIT_AGENT_DIR: '/d', XDG_RUNTIME_DIR: '/run/user/1000' }).socket).toBe('/d/agent.sock');
+    expect(agentPaths({ XDG_RUNTIME_DIR: '/run/user/1000' })).toMatchObject({ socket: '/run/user/1000/cosignkit/agent.sock', sharedTemp: false });
+    expect(agentPaths({})).toMatchObject({ dir: expect.stringMatching(/cosignkit-agent-\d+$/), sharedTemp: true });
   });
 
   it('wire: bytes survive the JSON round trip', () => {

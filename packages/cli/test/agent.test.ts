@@ -1,11 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSoftHsm, type SoftHsm } from '../../key-pkcs11/test/softhsm.js';
 import { AgentClient } from '../src/agent/client.js';
+import { newNonce, proofMatches, serverProof } from '../src/agent/handshake.js';
 import { agentPaths } from '../src/agent/paths.js';
+import { LineReader, WIRE_VERSION, decode, encode } from '../src/agent/wire.js';
 import { PASSWORD, cosignkit, tempHome } from './helpers.js';
 import { alive, errorOf, request, runPlugin, signArgs, startAgent, waitFor, type TestAgent } from './plugin-harness.js';
 
@@ -43,6 +46,24 @@ async function agentIn(name: string, ttl?: string): Promise<{ dir: string; agent
 
 function signatureOf(run: { json: Record<string, unknown> }): Buffer {
   return Buffer.from((run.json as { signMessage: { signature: string } }).signMessage.signature, 'base64');
+}
+
+/** Sends each line after the previous answer, and returns the answers (the agent's wire, spoken by hand). */
+async function rawExchange(socket: string, lines: unknown[]): Promise<unknown[]> {
+  const conn = connect(socket);
+  const reader = new LineReader(conn);
+  const answers: unknown[] = [];
+  try {
+    for (const line of lines) {
+      conn.write(encode(line));
+      const answer = await reader.next();
+      if (answer === undefined) break;
+      answers.push(decode(answer));
+    }
+  } finally {
+    conn.destroy();
+  }
+  return answers;
 }
 
 function logOf(agent: TestAgent): string {
@@ -116,10 +137,22 @@ describe('cosignkit agent', () => {
   it('a request with a wrong token is refused', async () => {
     const { agent } = await agentIn('token');
     const paths = agentPaths({ COSIGNKIT_AGENT_SOCKET: agent.socket });
-    const forged = new AgentClient(paths, 'ab'.repeat(32));
-    await expect(forged.request({ op: 'ping' })).rejects.toThrow(/wrong token/);
-    const real = new AgentClient(paths, readFileSync(paths.tokenFile, 'utf8').trim());
+    // A client with another token cannot even verify the agent: it stops before sending its request.
+    const forged = new AgentClient(paths, Buffer.alloc(32, 0xab));
+    await expect(forged.request({ op: 'ping' })).rejects.toMatchObject({ code: 'AGENT_UNTRUSTED' });
+    const real = new AgentClient(paths, Buffer.from(readFileSync(paths.tokenFile, 'utf8').trim(), 'hex'));
     await expect(real.request({ op: 'ping' })).resolves.toMatchObject({ pid: agent.pid });
+    // The agent's side, spoken raw: its proof checks out with the real token, and a wrong client proof is refused.
+    const token = Buffer.from(readFileSync(paths.tokenFile, 'utf8').trim(), 'hex');
+    const hello = newNonce();
+    const [challenge, refused] = await rawExchange(paths.socket, [{ v: WIRE_VERSION, hello }, { v: WIRE_VERSION, op: 'ping', proof: 'cd'.repeat(32) }]);
+    const { nonce, proof } = challenge as { nonce: string; proof: string };
+    expect(proofMatches(serverProof(token, hello, nonce), proof)).toBe(true);
+    expect(refused).toEqual({ ok: false, error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' } });
+    // A client of the old wire (the token in the request) is told to upgrade, and learns nothing.
+    const [old] = await rawExchange(paths.socket, [{ v: 1, token: token.toString('hex'), op: 'ping' }]);
+    expect(old).toEqual({ ok: false, error: { code: 'USAGE', message: `the agent speaks wire version ${WIRE_VERSION}; upgrade or restart it` } });
+    expect(logOf(agent)).toMatch(/refused a request with a wrong token/);
   });
 
   it('a second user cannot use the socket: the directory, the socket mode and the token file each refuse', async () => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,13 +103,19 @@ describe('passwords', () => {
     const made = await cosignkit(['generate-key-pair', '--output-key-prefix', 'piped'], { cwd: dir, input: `${PASSWORD}\n` });
     expect(made.code, made.stderr).toBe(0);
     expectNoStackNoSecret(made);
-    const withNewline = await cosignkit(['public-key', '--key', 'piped.key'], { cwd: dir });
-    expect(withNewline.code).toBe(0); // the .pub beside it: no password needed
+    const withNewline = await cosignkit(['public-key', '--key', 'piped.key'], { cwd: dir, input: `${PASSWORD}\n` });
+    expect(withNewline.code, withNewline.stderr).toBe(0);
     writeFileSync(join(dir, 'data.txt'), 'data');
     const ok = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], { cwd: dir, input: `${PASSWORD}\n` });
     expect(ok.code, ok.stderr).toBe(0);
     const trimmed = await cosignkit(['--engine', 'native', 'sign-blob', '--key', 'piped.key', 'data.txt'], { cwd: dir, env: { COSIGN_PASSWORD: PASSWORD } });
     expectFailure(trimmed, 1, 'PASSWORD_INCORRECT');
+  });
+
+  it('refuses a password piped on stdin that is larger than 64 KiB, without reading it all', async () => {
+    const run = await cosignkit(['generate-key-pair', '--output-key-prefix', 'huge'], { cwd: dir, input: 'x'.repeat(1024 * 1024) });
+    expectFailure(run, 1, 'USAGE');
+    expect(existsSync(join(dir, 'huge.key'))).toBe(false);
   });
 });
 
@@ -127,11 +134,27 @@ describe('key pairs and the key group', () => {
   });
 
   it('public-key prints the PEM, or writes it with --outfile', async () => {
-    const printed = await cosignkit(['public-key', '--key', 'gen.key'], { cwd: dir });
+    const env = { COSIGN_PASSWORD: PASSWORD };
+    const printed = await cosignkit(['public-key', '--key', 'gen.key'], { cwd: dir, env });
     expect(printed.stdout).toBe(readFileSync(join(dir, 'gen.pub'), 'utf8'));
-    const written = await cosignkit(['public-key', '--key', 'gen.key', '--outfile', 'out.pub'], { cwd: dir });
+    const written = await cosignkit(['public-key', '--key', 'gen.key', '--outfile', 'out.pub'], { cwd: dir, env });
     expect(written.code, written.stderr).toBe(0);
     expect(readFileSync(join(dir, 'out.pub'), 'utf8')).toBe(printed.stdout);
+  });
+
+  it('public-key derives the key from the private key: `> gen.pub` and a swapped .pub do not change it', async () => {
+    const env = { COSIGN_PASSWORD: PASSWORD };
+    const expected = readFileSync(join(dir, 'gen.pub'), 'utf8');
+    // What a shell does for `cosignkit public-key --key gen.key > gen.pub`: truncate first, then run.
+    writeFileSync(join(dir, 'gen.pub'), '');
+    const redirected = await cosignkit(['public-key', '--key', 'gen.key'], { cwd: dir, env });
+    expect(redirected.code, redirected.stderr).toBe(0);
+    expect(redirected.stdout).toBe(expected);
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+    writeFileSync(join(dir, 'gen.pub'), other);
+    const swapped = await cosignkit(['public-key', '--key', 'gen.key'], { cwd: dir, env });
+    expect(swapped.stdout).toBe(expected);
+    writeFileSync(join(dir, 'gen.pub'), expected);
   });
 
   it('key generate, key list, key set-default and key delete work on key files', async () => {

@@ -1,7 +1,7 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosignkit, expectFailure, expectOk, tempHome, type Run } from './helpers.js';
+import { cosignkit, expectFailure, expectOk, listDir, tempHome, type Run } from './helpers.js';
 
 // log-dsse and verify-log through the real CLI.
 let home: ReturnType<typeof tempHome>;
@@ -47,6 +47,29 @@ describe('log-dsse and verify-log', () => {
     writeFileSync(join(dir, 'torn.jsonl'), lines.join('\n'));
     appendFileSync(join(dir, 'torn.jsonl'), '{"seq":4,');
     expectFailure(await ck(['verify-log', '--log', 'torn.jsonl']), 2, /line 4 is torn/);
+  });
+
+  it('keeps an entry that only lost its final newline (truncate -s -1) and appends after it (issue 11)', async () => {
+    ok(await ck(['log-dsse', '--dsse', 'e0.json', '--log', 'cut.jsonl']));
+    ok(await ck(['log-dsse', '--dsse', 'e1.json', '--log', 'cut.jsonl']));
+    truncateSync(join(dir, 'cut.jsonl'), statSync(join(dir, 'cut.jsonl')).size - 1);
+    expect(ok(await ck(['log-dsse', '--dsse', 'e2.json', '--log', 'cut.jsonl'])).stdout).toMatch(/as entry 3 in cut.jsonl/);
+    for (const [i, e] of ['e0.json', 'e1.json', 'e2.json'].entries()) {
+      const run = ok(await ck(['verify-log', '--dsse', e, '--log', 'cut.jsonl']));
+      expect(run.stdout).toMatch(/Log intact: 3 entries/);
+      expect(run.stdout).toMatch(new RegExp(`at line ${i + 1} \\(seq ${i + 1},`));
+    }
+  });
+
+  it('exits 2 on a file that is not a log and leaves it byte for byte as it was', async () => {
+    for (const content of ['my notes\nsecond line', 'my notes\nsecond line\n', 'one line']) {
+      writeFileSync(join(dir, 'notes.txt'), content);
+      const files = listDir(dir);
+      expectFailure(await ck(['log-dsse', '--dsse', 'e0.json', '--log', 'notes.txt']), 2, /not a log.*\[VERIFICATION_FAILED\]$/);
+      expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe(content);
+      expect(existsSync(join(dir, 'notes.txt.head'))).toBe(false);
+      expect(listDir(dir)).toEqual(files);
+    }
   });
 
   it('exits 3 on a malformed envelope and appends nothing', async () => {

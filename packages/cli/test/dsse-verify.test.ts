@@ -146,6 +146,28 @@ describe('verify-dsse: each policy flag passes and fails', () => {
   });
 });
 
+describe('verify-dsse --max-age reads the same in every time zone (issue 11)', () => {
+  // An 11-hour-old statement: under TZ=Pacific/Pago_Pago (UTC-11) an offset-less issued_at used to read as
+  // "now" and pass --max-age 1h.
+  const zones = ['Pacific/Pago_Pago', 'Asia/Kathmandu', 'UTC'];
+  beforeAll(async () => {
+    const at = new Date(Date.now() - 11 * 3_600_000).toISOString();
+    for (const [name, issuedAt] of [['tz-local.json', at.replace(/\.\d+Z$/, '')], ['tz-z.json', at]] as const) {
+      const statement = buildStatement({ subjects: [{ name: 'app.tgz', digest: { sha256: digest } }], predicateType: 'https://slsa.dev/provenance/v1', predicate: { issued_at: issuedAt } });
+      await writeEnvelope(name, await signEnvelope('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)), [{ manager, keyId: 'alice', keyid: 'alice' }]));
+    }
+  });
+  it.each(zones)('TZ=%s', async (zone) => {
+    const run = (args: string[]) => cosignkit(['verify-dsse', '--keys', 'keys.json', ...args], { cwd: dir, env: { ...env, TZ: zone } });
+    for (const maxAge of ['1h', '30d']) {
+      expectFailure(await run(['--dsse', 'tz-local.json', '--max-age', maxAge]), 3, /issued_at.* is not an RFC 3339 time with an offset .*\[ENVELOPE_MALFORMED\]$/);
+    }
+    expectFailure(await run(['--dsse', 'tz-z.json', '--max-age', '1h']), 2, /the statement is 11h old .*more than the allowed 1h/);
+    expectFailure(await run(['--dsse', 'tz-z.json', '--max-age', '10h']), 2, /the statement is 11h old/);
+    ok(await run(['--dsse', 'tz-z.json', '--max-age', '12h']));
+  });
+});
+
 describe('verify-dsse: malformed input exits 3 with one line', () => {
   const bad: Record<string, string> = {
     'garbage.json': 'garbage',

@@ -54,6 +54,8 @@ function runProcess(file: string, args: string[], options: RunOptions): Promise<
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A child may exit before reading all of its input (it refuses an oversized one): EPIPE is expected then.
+    child.stdin?.on('error', () => undefined);
     if (options.input !== undefined) child.stdin!.end(options.input);
   });
 }

@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'TOKEN_NOT_FOUND'
   | 'NOT_SUPPORTED' // the backend lacks the capability
   | 'BACKEND_FAILURE' // the backend reported an error it could not classify
+  | 'AGENT_UNTRUSTED' // the agent's directory, socket or token file is not private, or its server did not prove the token
   // signatures and verification
   | 'SIGNATURE_MALFORMED'
   | 'BUNDLE_MALFORMED'

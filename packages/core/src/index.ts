@@ -37,6 +37,10 @@ export type { BackendRegistryOptions, ModuleImporter, OpenedKey } from './keys/b
 export { PROJECT_CONFIG_FILE, findProjectConfig, loadConfig, mergeConfig, updateUserConfig, userConfigPath } from './config.js';
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
+export { readBoundedFile } from './files/read-bounded-file.js';
+export { escapeForTerminal } from './text/escape-for-terminal.js';
+export type { ReadBoundedFileOptions } from './files/read-bounded-file.js';
+export { MAX_PUBLIC_KEY_FILE_BYTES, firstPemLabel, parsePublicKeyPem, readPublicKeyText } from './keys/public-key-pem.js';
 export type { ChunkSink } from './digest.js';
 export { createSigner, createVerifier, resolveVerificationKey, COSIGNKIT_PLUGIN } from './roles/index.js';
 export type { EngineChoice, RoleOptions, VerificationKey } from './roles/index.js';
@@ -81,6 +85,7 @@ export { commitOutputs, tempPathFor } from './engines/atomic-output.js';
 export type { PendingOutput } from './engines/atomic-output.js';
 export {
   RegistryClient,
+  REGISTRY_LIMITS,
   sha256Digest,
   dockerConfigCredentials,
   parseImageReference,

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { CosignkitError, fileError } from '@cosignkit/core';
+import { CosignkitError, MAX_PUBLIC_KEY_FILE_BYTES, readPublicKeyText } from '@cosignkit/core';
 import { isObject } from './envelope.js';
 import { trustedKey, type TrustedKey } from './trusted-key.js';
 
@@ -24,13 +23,7 @@ export function parseKeyMap(text: string, source = 'key map'): TrustedKey[] {
 }
 
 export async function readKeyMap(path: string): Promise<TrustedKey[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw fileError(path, error);
-  }
-  return parseKeyMap(text, path);
+  return parseKeyMap(await readPublicKeyText(path), path);
 }
 
 /** Fetches a key map over HTTP(S). Network failures are BACKEND_UNAVAILABLE, a bad body KEY_MALFORMED. */
@@ -43,7 +36,28 @@ export async function fetchKeyMap(url: string, options: { signal?: AbortSignal }
     throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: ${(error as Error).message}`, { cause: error });
   }
   if (!response.ok) throw new CosignkitError('BACKEND_UNAVAILABLE', `cannot fetch key map ${url}: HTTP ${response.status}`);
-  return parseKeyMap(await response.text(), url);
+  return parseKeyMap(await boundedText(response, url), url);
+}
+
+/** The body, refused as soon as it grows past what a key map can be (a hostile server may never stop). */
+async function boundedText(response: Response, url: string): Promise<string> {
+  const tooLarge = () =>
+    new CosignkitError('KEY_MALFORMED', `key map ${url} is larger than ${MAX_PUBLIC_KEY_FILE_BYTES} bytes`);
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_PUBLIC_KEY_FILE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.length;
+    if (size > MAX_PUBLIC_KEY_FILE_BYTES) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Trusted keys over plain HTTP could be swapped by anyone on the path: HTTPS, or HTTP to this machine only. */

@@ -2,6 +2,7 @@ import { CosignkitError } from '@cosignkit/core';
 import type { Envelope } from './envelope.js';
 import { resolveJsonPointer } from './json-pointer.js';
 import { resolvePredicateType } from './predicate-types.js';
+import { parseRfc3339 } from './rfc3339.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement, type Statement } from './statement.js';
 import { subjectHasDigest } from './subjects.js';
 import type { EnvelopeVerification } from './verify.js';
@@ -50,7 +51,8 @@ export function needsStatement(policy: DssePolicy): boolean {
 
 /**
  * Evaluates a policy against a verification. Throws ENVELOPE_MALFORMED when the payload must be (and is not)
- * an in-toto statement; returns the unmet rules otherwise (empty: the policy holds).
+ * an in-toto statement, or when the timestamp `maxAgeMs` reads is there but is not an RFC 3339 time with an
+ * offset or Unix seconds; returns the unmet rules otherwise (empty: the policy holds).
  */
 export function evaluatePolicy(
   envelope: Envelope,
@@ -111,9 +113,15 @@ export function evaluatePolicy(
 function ageProblem(predicate: unknown, pointer: string, maxAgeMs: number, now: Date): string | undefined {
   const value = resolveJsonPointer(predicate, pointer);
   if (value === undefined) return `the predicate has no timestamp at ${pointer}`;
-  const time = typeof value === 'number' ? new Date(value * 1000)
-    : typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
-  if (!time || Number.isNaN(time.getTime())) return `the predicate's ${pointer} is not an RFC 3339 time or Unix seconds`;
+  const millis = typeof value === 'number' ? value * 1000 : typeof value === 'string' ? parseRfc3339(value) : undefined;
+  const time = millis === undefined ? undefined : new Date(millis);
+  if (!time || Number.isNaN(time.getTime())) {
+    // Malformed input, not an unmet rule: a time without an offset has no one meaning (it would depend on the
+    // verifier's time zone), and guessing would let a stale statement pass on some machines.
+    const shown = typeof value === 'string' && /^[0-9A-Za-z:.+-]{1,40}$/.test(value) ? ` ("${value}")` : '';
+    throw new CosignkitError('ENVELOPE_MALFORMED',
+      `the predicate's ${pointer}${shown} is not an RFC 3339 time with an offset (Z or ±hh:mm) or Unix seconds`);
+  }
   const age = now.getTime() - time.getTime();
   if (age < -FUTURE_SKEW_MS) return `the predicate's ${pointer} (${time.toISOString()}) is in the future`;
   if (age > maxAgeMs) return `the statement is ${formatAge(age)} old (${pointer} ${time.toISOString()}), more than the allowed ${formatAge(maxAgeMs)}`;

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { algorithmOfKey, CosignkitError, fingerprintOf, type KeyAlgorithm } from '@cosignkit/core';
+import { algorithmOfKey, fingerprintOf, parsePublicKeyPem, type KeyAlgorithm } from '@cosignkit/core';
 
 /** A public key a verifier trusts, under the id signatures name it by. */
 export interface TrustedKey {
@@ -18,12 +18,9 @@ export interface TrustedKey {
 
 /** Builds a TrustedKey from a PEM (or a KeyObject). Refuses RSA and other unsupported keys. */
 export function trustedKey(key: string | KeyObject, keyid?: string, anyKeyid = false): TrustedKey {
-  let publicKey: KeyObject;
-  try {
-    publicKey = typeof key === 'string' ? createPublicKey(key) : key.type === 'private' ? createPublicKey(key) : key;
-  } catch (error) {
-    throw new CosignkitError('KEY_MALFORMED', `${keyid ? `key "${keyid}"` : 'public key'} is not a PEM public key`, { cause: error });
-  }
+  const source = keyid ? `key "${keyid}"` : 'public key';
+  const publicKey =
+    typeof key === 'string' ? parsePublicKeyPem(key, source) : key.type === 'private' ? createPublicKey(key) : key;
   const fingerprint = fingerprintOf(publicKey);
   return { keyid: keyid ?? fingerprint, publicKey, algorithm: algorithmOfKey(publicKey), fingerprint, anyKeyid };
 }

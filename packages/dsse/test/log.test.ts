@@ -158,6 +158,87 @@ describe('the append-only log', () => {
     expect((await appendToLog(log, envelope())).seq).toBe(1);
   });
 
+  it('never cuts a complete last entry that only lost its newline (issue 11): restores the newline', async () => {
+    const { log, envelopes } = await freshLog('no-newline', 2);
+    truncateSync(log, readFileSync(log).length - 1); // `truncate -s -1`: entry 2 is whole, the head vouches for it
+    const entry = await appendToLog(log, envelope());
+    expect(entry.seq).toBe(3);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    expect(lines).toHaveLength(4);
+    for (const [i, e] of envelopes.entries()) {
+      const result = await verifyLog(log, { envelope: `sha256:${envelopeDigest(e)}` });
+      expect(result).toMatchObject({ intact: true, entries: 3, problems: [] });
+      expect(result.found.map((f) => f.seq)).toEqual([i + 1]);
+    }
+  });
+
+  it('at every crash point of an append, keeps every entry and cuts only an unacknowledged torn fragment', async () => {
+    const { log } = await freshLog('crash-append', 2);
+    const before = readFileSync(log);
+    const oldHead = readFileSync(headPath(log));
+    await appendToLog(log, envelope());
+    const after = readFileSync(log);
+    const newHead = readFileSync(headPath(log));
+    // Every byte of the first 40 and the last 4, and a stride between (each point costs several fsyncs).
+    const cuts = Array.from({ length: after.length - before.length - 1 }, (_, i) => before.length + 1 + i)
+      .filter((cut) => cut < before.length + 40 || cut >= after.length - 4 || cut % 13 === 0);
+    for (const cut of cuts) {
+      // The writer died before its head write: the fragment is not vouched for.
+      writeFileSync(log, after.subarray(0, cut));
+      writeFileSync(headPath(log), oldHead);
+      const complete = cut === after.length - 1; // all of entry 3 but its newline
+      const entry = await appendToLog(log, envelope());
+      expect(entry.seq).toBe(complete ? 4 : 3);
+      expect(readFileSync(log).subarray(0, complete ? after.length : before.length)).toEqual(complete ? after : before);
+      expect(await verifyLog(log)).toMatchObject({ intact: true, entries: entry.seq });
+      // The head vouches for entry 3: only the lost newline may be repaired; a torn entry 3 is refused untouched.
+      writeFileSync(log, after.subarray(0, cut));
+      writeFileSync(headPath(log), newHead);
+      if (complete) {
+        expect((await appendToLog(log, envelope())).seq).toBe(4);
+        expect(await verifyLog(log)).toMatchObject({ intact: true, entries: 4 });
+      } else {
+        await expect(appendToLog(log, envelope())).rejects.toMatchObject({ code: 'VERIFICATION_FAILED', details: { problem: 'truncated' } });
+        expect(readFileSync(log)).toEqual(after.subarray(0, cut));
+        expect(readFileSync(headPath(log))).toEqual(newHead);
+      }
+    }
+  });
+
+  it('refuses, byte for byte untouched, a file that is not a log or a log whose end disagrees with its head', async () => {
+    const good = await freshLog('refuse-src', 3);
+    const headText = readFileSync(headPath(good.log), 'utf8');
+    const cases: [string, string, string | undefined, string][] = [
+      ['notes without a final newline', 'my notes\nsecond line', undefined, 'malformed'],
+      ['notes with a final newline', 'my notes\nsecond line\n', undefined, 'malformed'],
+      ['one line of notes', 'my notes', undefined, 'malformed'],
+      ['notes ending with a log entry', `my notes\n${good.lines[0]}\n`, undefined, 'malformed'],
+      ['a log followed by text', `${good.lines.join('\n')}\nnot an entry`, headText, 'malformed'],
+      ['a log followed by a copy of its first entry, unterminated', `${good.lines.join('\n')}\n${good.lines[0]}`, headText, 'malformed'],
+      ['a log with its last line removed', `${good.lines.slice(0, 2).join('\n')}\n`, headText, 'truncated'],
+      ['an empty log whose head records entries', '', headText, 'truncated'],
+      ['a log whose head names another entry 3', `${good.lines.join('\n')}\n`, JSON.stringify({ seq: 3, hash: JSON.parse(good.lines[1]!).hash }), 'changed'],
+    ];
+    for (const [name, content, head, problem] of cases) {
+      const log = join(dir, `refuse-${name.replace(/\W/g, '_')}.txt`);
+      writeFileSync(log, content);
+      if (head !== undefined) writeFileSync(headPath(log), head);
+      const error = await appendToLog(log, envelope()).then(() => undefined, (e: unknown) => e);
+      expect(error, name).toMatchObject({ code: 'VERIFICATION_FAILED', details: { problem } });
+      expect((error as Error).message, name).not.toContain('\n');
+      expect(readFileSync(log, 'utf8'), name).toBe(content);
+      expect(existsSync(headPath(log)) ? readFileSync(headPath(log), 'utf8') : undefined, name).toBe(head);
+      expect(existsSync(`${log}.lock`), name).toBe(false);
+    }
+  });
+
+  it('does not recreate a removed log whose head file remains', async () => {
+    const { log } = await freshLog('removed', 2);
+    rmSync(log);
+    await expect(appendToLog(log, envelope())).rejects.toMatchObject({ code: 'VERIFICATION_FAILED' });
+    expect(existsSync(log)).toBe(false);
+  });
+
   it('streams a log larger than its read chunk, with multi-byte names across chunk edges', async () => {
     const { canonicalEntry, GENESIS_HASH } = await import('../src/index.js');
     const { createHash } = await import('node:crypto');

@@ -93,8 +93,14 @@ export class FileKeyManager implements KeyManager {
     return this.#infoOf(paths, publicKey);
   }
 
+  /**
+   * The key's own public key, derived from the private key (one password request). The `.pub` beside the
+   * key is never trusted here: it may belong to another key, or be the very file a shell is truncating
+   * (`public-key --key k.key > k.pub`).
+   */
   async getPublicKey(id: string): Promise<KeyObject> {
-    return this.#publicKey(await resolveKeyPaths(this.dir, id));
+    const paths = await resolveKeyPaths(this.dir, id);
+    return createPublicKey((await this.#unlock(paths)).privateKey);
   }
 
   async getPublicKeyPem(id: string): Promise<string> {
@@ -105,15 +111,17 @@ export class FileKeyManager implements KeyManager {
     return fingerprintOf(await this.getPublicKey(id));
   }
 
+  /** Answered from the `.pub` when there is one (no password); signing checks the decrypted key again. */
   async getAlgorithm(id: string): Promise<KeyAlgorithm> {
-    return algorithmOfKey(await this.getPublicKey(id));
+    return algorithmOfKey(await this.#publicKeyHint(await resolveKeyPaths(this.dir, id)));
   }
 
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     checkAborted(options.signal);
     const paths = await resolveKeyPaths(this.dir, id);
-    // Check the digest before asking for a password: a wrong call should not prompt anyone.
-    assertDigestLength(algorithmOfKey(await this.#publicKey(paths)), digest);
+    // Check the digest before asking for a password: a wrong call should not prompt anyone. The `.pub`
+    // only gives a hint here; the decrypted key's own algorithm is checked again below.
+    assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
     const { privateKey, algorithm } = await this.#unlock(paths);
     checkAborted(options.signal);
     assertDigestLength(algorithm, digest);
@@ -124,7 +132,7 @@ export class FileKeyManager implements KeyManager {
   async prepare(id: string, options: SignOptions = {}): Promise<void> {
     checkAborted(options.signal);
     const paths = await resolveKeyPaths(this.dir, id);
-    const algorithm = algorithmOfKey(await this.#publicKey(paths));
+    const algorithm = algorithmOfKey(await this.#publicKeyHint(paths));
     await Promise.all([this.#unlock(paths), prepareEcdsaDigestSigner(algorithm)]);
   }
 
@@ -161,7 +169,7 @@ export class FileKeyManager implements KeyManager {
     for (const name of names.filter((n) => n.endsWith(KEY_EXTENSION) && n.length > KEY_EXTENSION.length).sort()) {
       const paths = conventionalPaths(this.dir, keyIdOfPath(name));
       if (!(await isFile(paths.keyPath))) continue;
-      infos.push(this.#infoOf(paths, await this.#publicKey(paths)));
+      infos.push(this.#infoOf(paths, await this.#publicKeyHint(paths)));
     }
     return infos;
   }
@@ -182,8 +190,11 @@ export class FileKeyManager implements KeyManager {
     await this.close();
   }
 
-  /** The public key: from the `.pub` beside the key when there is one, else from the decrypted key. */
-  async #publicKey(paths: KeyPaths): Promise<KeyObject> {
+  /**
+   * A public key good enough to choose an algorithm or to list keys: the unlocked key's when it is in
+   * memory, else the `.pub` beside the key (unverified), else the decrypted key. Never reported as the key's own.
+   */
+  async #publicKeyHint(paths: KeyPaths): Promise<KeyObject> {
     const unlocked = this.#unlocked.get(paths.keyPath);
     if (unlocked) return createPublicKey((await unlocked).privateKey);
     if (paths.pubPath && (await isFile(paths.pubPath))) {

@@ -138,22 +138,33 @@ describe('FileKeyManager: signing', () => {
 });
 
 describe('FileKeyManager: public keys, listing, deletion', () => {
-  it('reads the cosign vector: public key from the .pub without a password, from the key without one', async () => {
+  it('reports the public key derived from the private key, never the .pub beside it', async () => {
     await copyFile(fixture('cosign-labeled.key'), join(dir, 'vector.key'));
     password = 'hello';
     const m = manager();
     const fromKey = await m.getPublicKeyPem('vector');
     expect(requests).toHaveLength(1);
     expect(fromKey).toBe(await readFile(fixture('cosign-labeled.pub'), 'utf8'));
-
-    await copyFile(fixture('cosign-labeled.pub'), join(dir, 'vector.pub'));
-    requests = [];
-    const fresh = manager();
-    expect(await fresh.getPublicKeyPem('vector')).toBe(fromKey);
-    expect(await fresh.getAlgorithm('vector')).toBe('ecdsa-p256-sha256');
-    expect(await fresh.getPublicKeyFingerprint('vector')).toBe(
-      createHash('sha256').update((await fresh.getPublicKey('vector')).export({ type: 'spki', format: 'der' })).digest('hex'),
+    expect(await m.getPublicKeyFingerprint('vector')).toBe(
+      createHash('sha256').update((await m.getPublicKey('vector')).export({ type: 'spki', format: 'der' })).digest('hex'),
     );
+    expect(requests).toHaveLength(1);
+
+    // `public-key --key vector.key > vector.pub`: the shell has already truncated the .pub.
+    await writeFile(join(dir, 'vector.pub'), '');
+    requests = [];
+    expect(await manager().getPublicKeyPem('vector')).toBe(fromKey);
+
+    // A .pub of another key is not reported as this key's.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
+    await writeFile(join(dir, 'vector.pub'), other);
+    expect(await manager().getPublicKeyPem('vector')).toBe(fromKey);
+  });
+
+  it('answers the algorithm from the .pub without a password', async () => {
+    await copyFile(fixture('cosign-labeled.key'), join(dir, 'vector.key'));
+    await copyFile(fixture('cosign-labeled.pub'), join(dir, 'vector.pub'));
+    expect(await manager().getAlgorithm('vector')).toBe('ecdsa-p256-sha256');
     expect(requests).toEqual([]);
   });
 

@@ -1,9 +1,12 @@
-import { AgentUnavailable, findAgent } from './client.js';
+import { AgentUnavailable, agentClientOf, findAgent } from './client.js';
 import type { AgentStatus } from './server.js';
 
-/** The running agent's status, or undefined when none answers (no socket, or a dead agent's socket). */
+/**
+ * The running agent's status, or undefined when none answers (no socket, or a dead agent's socket). With
+ * `warn`, files that are not private are a warning; without, an AgentUntrusted error.
+ */
 export async function pingAgent(env: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): Promise<AgentStatus | undefined> {
-  const client = findAgent(env, warn);
+  const client = warn ? findAgent(env, warn) : env.COSIGNKIT_NO_AGENT === '1' ? undefined : agentClientOf(env);
   if (!client) return undefined;
   try {
     return (await client.request({ op: 'ping' }, undefined, 5000)) as AgentStatus;

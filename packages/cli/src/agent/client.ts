@@ -1,8 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { agentPaths, privateDirProblem, socketProblem, type AgentPaths } from './paths.js';
-import { WIRE_VERSION, decode, encode, readLine, type AgentRequest, type AgentResponse, type SecretAsk } from './wire.js';
+import { locateAgent } from './agent-location.js';
+import { AgentUntrusted } from './agent-untrusted.js';
+import { NONCE, clientProof, newNonce, proofMatches, serverProof } from './handshake.js';
+import type { AgentPaths } from './paths.js';
+import { readTokenFile, socketProblem } from './private-files.js';
+import {
+  LineReader,
+  MAX_HANDSHAKE_LINE,
+  WIRE_VERSION,
+  decode,
+  encode,
+  type AgentChallenge,
+  type AgentRequest,
+  type AgentResponse,
+  type SecretAsk,
+} from './wire.js';
+
+export { AgentUntrusted } from './agent-untrusted.js';
 
 /** An error the agent answered (or the connection to it), with a cosignkit ErrorCode. */
 export class AgentError extends Error {
@@ -27,48 +42,61 @@ export class AgentUnavailable extends Error {
 /** Supplies a secret the agent asked for (the first open of a store); throws when there is none. */
 export type SecretSource = (ask: SecretAsk) => Promise<string>;
 
-export type AgentCall = Omit<AgentRequest, 'v' | 'token' | 'secrets'>;
+export type AgentCall = Omit<AgentRequest, 'v' | 'proof' | 'secrets'>;
+
+/** How long the agent has to prove itself when the caller set no timeout. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * The agent of this user when its files are in place and private, else undefined (use no agent). Cheap: a few
- * stat calls and one small read, no connection yet. `warn` hears why files that exist are not trusted.
+ * stat calls and one small read, no connection yet. `warn` hears why files that exist are not trusted (code
+ * AGENT_UNTRUSTED: the caller then works without the agent, so a directory planted by another user can neither
+ * receive a secret nor stop this user from signing).
  */
 export function findAgent(env: Readonly<Record<string, string | undefined>>, warn?: (message: string) => void): AgentClient | undefined {
   if (env.COSIGNKIT_NO_AGENT === '1') return undefined;
-  const paths = agentPaths(env);
+  try {
+    return agentClientOf(env);
+  } catch (error) {
+    if (!(error instanceof AgentUntrusted)) throw error;
+    warn?.(`not using the agent: ${error.message} [${error.code}]`);
+    return undefined;
+  }
+}
+
+/** As findAgent, but throws AgentUntrusted instead of warning (for the agent commands themselves). */
+export function agentClientOf(env: Readonly<Record<string, string | undefined>>): AgentClient | undefined {
+  const { paths, untrusted } = locateAgent(env);
+  if (untrusted) throw new AgentUntrusted(`the agent's files are not private: ${untrusted}`);
   const socket = socketProblem(paths.socket);
   if (socket) {
-    if (!socket.endsWith('does not exist')) warn?.(`not using the agent: ${socket}`);
-    return undefined;
+    if (socket.missing) return undefined;
+    throw new AgentUntrusted(socket.message);
   }
-  const dir = privateDirProblem(paths.dir);
-  if (dir) {
-    warn?.(`not using the agent: ${dir}`);
-    return undefined;
-  }
-  let token: string;
-  try {
-    token = readFileSync(paths.tokenFile, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  return new AgentClient(paths, token);
+  const token = readTokenFile(paths.tokenFile);
+  return token ? new AgentClient(paths, token) : undefined;
 }
 
 export class AgentClient {
+  readonly #token: Uint8Array;
+
   constructor(
     readonly paths: AgentPaths,
-    readonly token: string,
-  ) {}
+    /** The token's 32 bytes: used as an HMAC key, never sent. */
+    token: Uint8Array,
+  ) {
+    this.#token = token;
+  }
 
   /**
    * Sends one request. When the agent needs a secret to open a store, it says so and the request is sent once
-   * more with that secret from `secrets`: a secret travels only when the agent lacks it.
+   * more with that secret from `secrets`: a secret travels only when the agent lacks it, and only to an agent
+   * that has proven it holds the token.
    */
   async request(call: AgentCall, secrets?: SecretSource, timeoutMs?: number): Promise<unknown> {
     const given: { password?: string; pin?: string } = {};
     for (;;) {
-      const message: AgentRequest = { ...call, v: WIRE_VERSION, token: this.token };
+      const message: Omit<AgentRequest, 'proof'> = { ...call, v: WIRE_VERSION };
       if (given.password !== undefined || given.pin !== undefined) message.secrets = given;
       const answer = await this.#send(message, timeoutMs);
       if (answer.ok) return answer.result;
@@ -83,9 +111,11 @@ export class AgentClient {
     }
   }
 
-  #send(message: AgentRequest, timeoutMs?: number): Promise<AgentResponse> {
+  #send(message: Omit<AgentRequest, 'proof'>, timeoutMs?: number): Promise<AgentResponse> {
     return new Promise((resolvePromise, reject) => {
       const socket = connect(this.paths.socket);
+      const reader = new LineReader(socket);
+      const clientNonce = newNonce();
       let connected = false;
       let settled = false;
       const finish = (error: Error | undefined, value?: AgentResponse) => {
@@ -95,32 +125,60 @@ export class AgentClient {
         if (error) reject(error);
         else resolvePromise(value!);
       };
-      if (timeoutMs) {
-        socket.setTimeout(timeoutMs, () => finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeoutMs} ms`)));
-      }
+      const timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+      socket.setTimeout(timeout, () => finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)));
       socket.once('connect', () => {
         connected = true;
-        socket.write(encode(message));
+        socket.write(encode({ v: WIRE_VERSION, hello: clientNonce }));
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
         finish(connected
           ? new AgentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
           : new AgentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`));
       });
-      readLine(socket).then(
-        (line) => {
-          if (line === undefined) finish(new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer'));
-          else {
-            try {
-              finish(undefined, decode(line) as AgentResponse);
-            } catch {
-              finish(new AgentError('INTERNAL', 'the agent sent an answer that is not JSON'));
-            }
-          }
-        },
-        (error: Error) => finish(connected ? new AgentError('BACKEND_UNAVAILABLE', error.message) : new AgentUnavailable(error.message)),
+      const exchange = async (): Promise<AgentResponse> => {
+        const challenge = await reader.next(MAX_HANDSHAKE_LINE).catch((error: Error) => {
+          throw error.message === 'message too large' ? this.#untrusted('answered the handshake with too much data') : error;
+        });
+        if (challenge === undefined) throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+        const serverNonce = this.#verifyChallenge(challenge, clientNonce);
+        // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
+        if (timeoutMs === undefined) socket.setTimeout(0);
+        socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
+        const line = await reader.next();
+        if (line === undefined) throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+        try {
+          return decode(line) as AgentResponse;
+        } catch {
+          throw new AgentError('INTERNAL', 'the agent sent an answer that is not JSON');
+        }
+      };
+      exchange().then(
+        (value) => finish(undefined, value),
+        (error: Error) => finish(error instanceof AgentError || error instanceof AgentUntrusted
+          ? error
+          : connected ? new AgentError('BACKEND_UNAVAILABLE', error.message) : new AgentUnavailable(error.message)),
       );
     });
+  }
+
+  /** The server's nonce once its proof of the token matches; AgentUntrusted otherwise. */
+  #verifyChallenge(line: string, clientNonce: string): string {
+    let challenge: Partial<AgentChallenge> | undefined;
+    try {
+      challenge = decode(line) as Partial<AgentChallenge>;
+    } catch {
+      challenge = undefined;
+    }
+    const nonce = challenge?.nonce;
+    if (typeof nonce !== 'string' || !NONCE.test(nonce) || !proofMatches(serverProof(this.#token, clientNonce, nonce), challenge?.proof)) {
+      throw this.#untrusted('did not prove it holds the token (another user\'s program, or an agent of an older version: restart it)');
+    }
+    return nonce;
+  }
+
+  #untrusted(what: string): AgentUntrusted {
+    return new AgentUntrusted(`the server on ${this.paths.socket} ${what}; nothing secret was sent`);
   }
 }
 

@@ -43,7 +43,7 @@ export class AgentKeyManager implements KeyManager {
   }
 
   async getPublicKey(id: string): Promise<KeyObject> {
-    // Loaded here only: the plugin's fast path through the agent never needs node:crypto.
+    // Loaded here only: createPublicKey is needed by no request of the plugin's fast path through the agent.
     const { createPublicKey } = await import('node:crypto');
     return createPublicKey(await this.getPublicKeyPem(id));
   }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import {
@@ -17,8 +17,21 @@ import {
   type OpenedKey,
   type SecretRequest,
 } from '@cosignkit/core';
-import { ensurePrivateDir, type AgentPaths } from './paths.js';
-import { WIRE_VERSION, decode, encode, readLine, type AgentRequest, type AgentResponse, type SecretAsk } from './wire.js';
+import { NONCE, clientProof, newNonce, proofMatches, serverProof } from './handshake.js';
+import type { AgentPaths } from './paths.js';
+import { ensurePrivateDir } from './private-files.js';
+import {
+  LineReader,
+  MAX_HANDSHAKE_LINE,
+  WIRE_VERSION,
+  decode,
+  encode,
+  type AgentChallenge,
+  type AgentHello,
+  type AgentRequest,
+  type AgentResponse,
+  type SecretAsk,
+} from './wire.js';
 
 export interface AgentServerOptions {
   paths: AgentPaths;
@@ -225,16 +238,24 @@ export class AgentServer {
     this.#connections.add(socket);
     socket.on('close', () => this.#connections.delete(socket));
     socket.on('error', () => undefined);
+    const reader = new LineReader(socket);
     void (async () => {
       let response: AgentResponse;
       let after: (() => void) | undefined;
       try {
-        const line = await readLine(socket);
+        // The handshake (handshake.ts): prove the token to the client, then check the client's proof.
+        const helloLine = await reader.next(MAX_HANDSHAKE_LINE);
+        if (helloLine === undefined) return;
+        const clientNonce = parseHello(helloLine);
+        const serverNonce = newNonce();
+        const challenge: AgentChallenge = { v: WIRE_VERSION, nonce: serverNonce, proof: serverProof(this.#token, clientNonce, serverNonce) };
+        socket.write(encode(challenge));
+        const line = await reader.next();
         if (line === undefined) return;
         const request = parseAgentRequest(line);
-        if (!this.#tokenMatches(request.token)) {
+        if (!proofMatches(clientProof(this.#token, clientNonce, serverNonce), request.proof)) {
           this.#options.logger.warn('refused a request with a wrong token');
-          response = { ok: false, error: { code: 'USAGE', message: 'the agent refused the request: wrong token' } };
+          response = { ok: false, error: { code: 'AGENT_UNTRUSTED', message: 'the agent refused the request: wrong token' } };
         } else if (request.op === 'shutdown') {
           response = { ok: true, result: { pid: process.pid } };
           after = () => void this.stop('shutdown request');
@@ -247,11 +268,6 @@ export class AgentServer {
       }
       socket.end(encode(response), () => after?.());
     })();
-  }
-
-  #tokenMatches(token: unknown): boolean {
-    if (typeof token !== 'string' || token.length !== this.#token.length * 2) return false;
-    return timingSafeEqual(Buffer.from(token, 'hex'), this.#token);
   }
 
   #errorResponse(error: unknown): AgentResponse {
@@ -345,6 +361,21 @@ export class AgentServer {
       this.#options.logger.warn('closing an idle key store failed', { ref: store.label, error: describe(error) });
     }
   }
+}
+
+/** The client's nonce from its first line; a line of another wire version is told to upgrade. */
+function parseHello(line: string): string {
+  let hello: Partial<AgentHello> | undefined;
+  try {
+    hello = decode(line) as Partial<AgentHello>;
+  } catch {
+    throw new CosignkitError('USAGE', 'the agent got a request that is not JSON');
+  }
+  if (!hello || typeof hello !== 'object' || hello.v !== WIRE_VERSION) {
+    throw new CosignkitError('USAGE', `the agent speaks wire version ${WIRE_VERSION}; upgrade or restart it`);
+  }
+  if (typeof hello.hello !== 'string' || !NONCE.test(hello.hello)) throw new CosignkitError('USAGE', 'the agent got a handshake without a nonce');
+  return hello.hello;
 }
 
 function parseAgentRequest(line: string): AgentRequest {

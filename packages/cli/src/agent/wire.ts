@@ -1,16 +1,35 @@
 /**
- * The agent's wire format: one JSON object per line each way, one request per connection. Bytes travel as
- * `{"$b64": "…"}` so signatures and digests survive JSON.
+ * The agent's wire format: one JSON object per line each way, one request per connection, after a handshake
+ * in which each side proves it knows the token (handshake.ts): hello → challenge → request → response. Bytes
+ * travel as `{"$b64": "…"}` so signatures and digests survive JSON.
  */
 
 /** Largest line either side accepts (an Ed25519 message is the only big thing that travels). */
 export const MAX_LINE = 64 * 1024 * 1024;
 
-export const WIRE_VERSION = 1;
+/** Largest handshake line: nonces and proofs only, so nobody unproven makes the agent buffer much. */
+export const MAX_HANDSHAKE_LINE = 1024;
+
+/** 2: the token is proven (HMAC over nonces), never sent. */
+export const WIRE_VERSION = 2;
+
+/** Client → agent, first line: a fresh nonce. */
+export interface AgentHello {
+  v: number;
+  hello: string;
+}
+
+/** Agent → client: its nonce and its proof of the token; the client sends its request only if it matches. */
+export interface AgentChallenge {
+  v: number;
+  nonce: string;
+  proof: string;
+}
 
 export interface AgentRequest {
   v: number;
-  token: string;
+  /** The client's proof of the token (never the token itself). */
+  proof: string;
   op: 'ping' | 'shutdown' | 'open' | 'key' | 'algorithms';
   ref?: string;
   method?: string;
@@ -48,34 +67,73 @@ export function decode(line: string): unknown {
   });
 }
 
-/** Collects one line from a stream; rejects past MAX_LINE. */
-export function readLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = (value: string | undefined, error?: Error) => {
-      stream.removeListener('data', onData);
-      stream.removeListener('end', onEnd);
-      stream.removeListener('error', onError);
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (data: Buffer | string) => {
-      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
-      const nl = chunk.indexOf(10);
-      if (nl >= 0) {
-        chunks.push(chunk.subarray(0, nl));
-        done(Buffer.concat(chunks).toString('utf8'));
-        return;
+/**
+ * Reads a stream line by line, keeping what follows a newline for the next call. `next(max)` rejects once the
+ * line being read passes `max` bytes, and resolves undefined at the end of the stream.
+ */
+export class LineReader {
+  readonly #chunks: Buffer[] = [];
+  readonly #lines: string[] = [];
+  #size = 0;
+  #max = MAX_LINE;
+  #ended = false;
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(stream: NodeJS.ReadableStream) {
+    stream.on('data', (data: Buffer | string) => this.#push(typeof data === 'string' ? Buffer.from(data) : data));
+    stream.on('end', () => {
+      this.#ended = true;
+      this.#wake?.();
+    });
+    stream.on('error', (error: Error) => {
+      this.#error ??= error;
+      this.#wake?.();
+    });
+  }
+
+  async next(max = MAX_LINE): Promise<string | undefined> {
+    this.#max = max;
+    if (this.#size > max) this.#tooLarge();
+    for (;;) {
+      const line = this.#lines.shift();
+      if (line !== undefined) {
+        if (Buffer.byteLength(line) > max) throw new Error('message too large');
+        return line;
       }
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size > MAX_LINE) done(undefined, new Error('message too large'));
-    };
-    const onEnd = () => done(size > 0 || chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') || undefined : undefined);
-    const onError = (error: Error) => done(undefined, error);
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-  });
+      if (this.#error) throw this.#error;
+      if (this.#ended) {
+        const rest = Buffer.concat(this.#chunks).toString('utf8');
+        this.#chunks.length = 0;
+        this.#size = 0;
+        return rest === '' ? undefined : rest;
+      }
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+
+  #push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      this.#chunks.push(chunk.subarray(start, nl));
+      this.#lines.push(Buffer.concat(this.#chunks).toString('utf8'));
+      this.#chunks.length = 0;
+      this.#size = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.#chunks.push(chunk.subarray(start));
+      this.#size += chunk.length - start;
+    }
+    if (this.#size > this.#max) this.#tooLarge();
+    this.#wake?.();
+  }
+
+  #tooLarge(): void {
+    // Drop what was buffered: a line past the cap is never read.
+    this.#chunks.length = 0;
+    this.#size = 0;
+    this.#error ??= new Error('message too large');
+  }
 }

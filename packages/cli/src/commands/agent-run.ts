@@ -2,6 +2,7 @@ import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { agentLogger } from '../agent/agent-logger.js';
 import { DEFAULT_TTL, parseDuration } from '../agent/duration.js';
+import { prepareAgentDir } from '../agent/agent-location.js';
 import { agentPaths } from '../agent/paths.js';
 import { AgentServer } from '../agent/server.js';
 import { backendImporter } from '../context.js';
@@ -21,13 +22,15 @@ session, a TPM context, a decrypted key file) so that the sigstore-kms-cosignkit
 commands need no start-up, login or decryption per call.
 
 Flags:
-  --socket <path>     the socket (default: $COSIGNKIT_AGENT_SOCKET, else $XDG_RUNTIME_DIR/cosignkit/agent.sock,
-                      else a private directory per user in the temp dir)
+  --socket <path>     the socket (default: $COSIGNKIT_AGENT_SOCKET, else $COSIGNKIT_AGENT_DIR/agent.sock, else
+                      $XDG_RUNTIME_DIR/cosignkit/agent.sock, else <tmp>/cosignkit-agent-<uid>/agent.sock; when
+                      another user holds that one, a fresh <tmp>/cosignkit-agent-<uid>-XXXXXX)
   --ttl <duration>    close a store idle this long: 90s, 10m, 1h; 0 keeps stores open until the agent stops
                       (default ${DEFAULT_TTL}, or $COSIGNKIT_AGENT_TTL)
 
-Security: the socket's directory is 0700 and the socket 0600, so only its owner can connect (root aside), and
-every request carries a random token from a file only the owner can read. Passwords and PINs come from the
+Security: the socket's directory is 0700 and the socket 0600, so only its owner can connect (root aside); a
+directory that is a symbolic link, another user's or open to others is refused. Before any request, the agent
+and the client each prove they know a random token in a file only the owner can read, without sending it. Passwords and PINs come from the
 client that first opens a store, and are never logged. COSIGNKIT_DEBUG=1 logs every operation.`,
   async run(context) {
     const { server, ttl } = await createAgent(context);
@@ -54,7 +57,8 @@ export async function createAgent(context: Parameters<Command['run']>[0]): Promi
   const ttlText = stringFlag(flags, 'ttl') ?? context.env.COSIGNKIT_AGENT_TTL ?? DEFAULT_TTL;
   const ttl = parseDuration(ttlText);
   if (ttl === undefined) throw usageError('agent run', `--ttl takes a duration such as 90s, 10m or 1h, not "${ttlText}"`);
-  const paths = agentPaths(socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env);
+  // An explicit --socket (as `agent start` passes) is used or refused as is; the default may fall back.
+  const paths = socket ? agentPaths({ COSIGNKIT_AGENT_SOCKET: socket }) : prepareAgentDir(context.env).paths;
   const server = new AgentServer({
     paths,
     ttlMs: ttl,

@@ -4,7 +4,7 @@ import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { pingAgent, sleep } from '../agent/agent-control.js';
 import { DEFAULT_TTL } from '../agent/duration.js';
-import { agentPaths, ensurePrivateDir } from '../agent/paths.js';
+import { prepareAgentDir } from '../agent/agent-location.js';
 import { AGENT_FLAGS } from './agent-run.js';
 
 const START_TIMEOUT_MS = 20_000;
@@ -18,19 +18,22 @@ Starts "cosignkit agent run" as a background process and returns once its socket
 plugin) and cosignkit's own commands use it; --no-agent (or COSIGNKIT_NO_AGENT=1) bypasses it.
 
 Flags:
-  --socket <path>     the socket (default: $COSIGNKIT_AGENT_SOCKET, else $XDG_RUNTIME_DIR/cosignkit/agent.sock)
+  --socket <path>     the socket (default: $COSIGNKIT_AGENT_SOCKET, else $COSIGNKIT_AGENT_DIR/agent.sock, else
+                      $XDG_RUNTIME_DIR/cosignkit/agent.sock, else <tmp>/cosignkit-agent-<uid>/agent.sock)
   --ttl <duration>    close a store idle this long (default ${DEFAULT_TTL}; 0: never)`,
   bare: true,
   async run(context) {
     const flags = parseFlags('agent start', context.argv, AGENT_FLAGS, { min: 0, max: 0, names: '' });
     const socket = stringFlag(flags, 'socket');
     const env = socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env;
-    const paths = agentPaths(env);
-    const running = await pingAgent(env);
+    const notes: string[] = [];
+    const running = await pingAgent(env, (message) => notes.push(message));
     if (running) {
       return { text: `an agent is already running (pid ${running.pid}) on ${running.socket}`, data: { ...running, alreadyRunning: true } };
     }
-    ensurePrivateDir(paths.dir);
+    // A default directory another user holds: a fresh private one instead (agent-location.ts), said in a note.
+    const { paths, note } = prepareAgentDir(env);
+    if (note) notes.splice(0, notes.length, note);
     const log = openSync(paths.logFile, 'a', 0o600);
     const args = [...process.execArgv, process.argv[1]!, 'agent', 'run', '--socket', paths.socket];
     const ttl = stringFlag(flags, 'ttl');
@@ -56,7 +59,7 @@ Flags:
       }
       const status = await pingAgent(env).catch(() => undefined);
       if (status) {
-        return { text: `agent started (pid ${status.pid}) on ${status.socket}`, data: { ...status, alreadyRunning: false } };
+        return { text: `agent started (pid ${status.pid}) on ${status.socket}`, data: { ...status, alreadyRunning: false }, notes };
       }
     }
     const { CosignkitError } = await import('@cosignkit/core');

@@ -1,7 +1,7 @@
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { formatUptime, pingAgent } from '../agent/agent-control.js';
-import { agentPaths } from '../agent/paths.js';
+import { locateAgent } from '../agent/agent-location.js';
 
 const command: Command = {
   summary: 'show whether the key agent runs: pid, socket, uptime, open stores',
@@ -15,9 +15,10 @@ Exit 1 when no agent runs.`,
     const socket = stringFlag(flags, 'socket');
     const env = socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env;
     const warnings: string[] = [];
-    const status = await pingAgent(env, (message) => warnings.push(message));
+    // Files that are not private are an error here (AGENT_UNTRUSTED): this command is about the agent alone.
+    const status = await pingAgent(env);
     if (!status) {
-      const path = agentPaths(env).socket;
+      const path = locateAgent(env).paths.socket;
       return { exitCode: 1, text: `no agent is running (socket ${path})`, data: { running: false, socket: path }, notes: warnings };
     }
     const lines = [

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { sleep } from '../agent/agent-control.js';
-import { AgentUnavailable, findAgent } from '../agent/client.js';
-import { agentPaths } from '../agent/paths.js';
+import { locateAgent } from '../agent/agent-location.js';
+import { AgentUnavailable, agentClientOf } from '../agent/client.js';
 
 const command: Command = {
   summary: 'stop the key agent (it closes every store: logout, keys dropped)',
@@ -16,8 +16,9 @@ runs.`,
     const flags = parseFlags('agent stop', context.argv, { socket: { type: 'string' } }, { min: 0, max: 0, names: '' });
     const socket = stringFlag(flags, 'socket');
     const env = socket ? { ...context.env, COSIGNKIT_AGENT_SOCKET: socket } : context.env;
-    const paths = agentPaths(env);
-    const client = findAgent(env);
+    const { paths } = locateAgent(env);
+    // Files that are not private are an error (AGENT_UNTRUSTED), not "no agent": the user should know.
+    const client = env.COSIGNKIT_NO_AGENT === '1' ? undefined : agentClientOf(env);
     let pid: number | undefined;
     if (client) {
       try {

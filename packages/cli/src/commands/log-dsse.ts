@@ -12,6 +12,7 @@ const command: Command = {
 Appends one line to the log: sequence number, time, the envelope's sha256, its in-toto subjects, the
 previous line's hash and its own hash. Returns only once the line is on disk (fsync). Concurrent writers
 are serialized by <log>.lock; <log>.head records the last entry so a cut-off tail is detected.
+A file that is not a log, or whose end disagrees with <log>.head, is refused unchanged (exit 2).
 The envelope's sha256 is over its canonical form (compact JSON, standard base64), so a bundle and the
 bare envelope inside it are the same entry.`,
   async run(context) {

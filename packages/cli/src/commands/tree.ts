@@ -1,4 +1,4 @@
-import { listAttachments } from '@cosignkit/core';
+import { escapeForTerminal, listAttachments } from '@cosignkit/core';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { registryClient, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
@@ -26,7 +26,8 @@ ${REGISTRY_HELP}`,
         : `└── 🔗 ${NAMES[a.kind]} (Sigstore bundle referrer): ${listed.repository}@${a.reference}`);
       for (const item of a.items) lines.push(`   └── ${a.via === 'tag' ? '🍒' : '📜'} ${item}`);
     }
-    return { text: lines.join('\n'), data: listed };
+    // The references and items are the registry's text: each line is escaped, so none can fake another.
+    return { text: lines.map(escapeForTerminal).join('\n'), data: listed };
   },
 };
 

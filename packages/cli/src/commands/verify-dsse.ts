@@ -10,8 +10,7 @@ import {
   type DssePolicy,
   type TrustedKey,
 } from '@cosignkit/dsse';
-import { readFile } from 'node:fs/promises';
-import { fileError } from '@cosignkit/core';
+import { parsePublicKeyPem, readPublicKeyText } from '@cosignkit/core';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -52,7 +51,8 @@ Policy:
   --require-predicate-type <uri>    the in-toto predicate type (a URI or a cosign --type name)
   --max-age <duration>              the statement is at most this old (90s, 15m, 12h, 7d, 2w), by the
                                     timestamp at --time-field in the predicate
-  --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at)
+  --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at);
+                                    RFC 3339 with Z or ±hh:mm, or Unix seconds (no offset: exit 3)
   --payload-type <type>             the envelope's payloadType must be this (else exit 3)`,
   async run(context) {
     const flags = parseFlags('verify-dsse', context.argv, FLAGS, { min: 0, max: 0, names: '' });
@@ -119,10 +119,7 @@ function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
 async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSignal): Promise<TrustedKey[]> {
   const keyFile = stringFlag(flags, 'key-file');
   if (keyFile !== undefined) {
-    const pem = await readFile(keyFile, 'utf8').catch((error: unknown) => {
-      throw fileError(keyFile, error);
-    });
-    return [trustedKey(pem, undefined, true)];
+    return [trustedKey(parsePublicKeyPem(await readPublicKeyText(keyFile), keyFile), undefined, true)];
   }
   const keys = stringFlag(flags, 'keys');
   if (keys !== undefined) return readKeyMap(keys);

@@ -13,7 +13,8 @@ export interface PluginIo {
 /**
  * The whole plugin: one request in argv, one JSON answer on stdout (errors too: cosign ignores the exit status).
  * Loads only what the request needs: the few small modules here and node:net for the agent; core and the
- * backend only when the plugin does the work itself; node:crypto only to hash or verify a message.
+ * backend only when the plugin does the work itself; node:crypto for the agent's handshake (an HMAC) and to
+ * hash or verify a message.
  */
 export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<void> {
   let response: Record<string, unknown>;

@@ -60,6 +60,24 @@ export async function cosignVerifyImage(
   throw cosignError(command, out);
 }
 
+/**
+ * Whether a payload cosign printed names the image digest: a simple-signing payload's
+ * `critical.image.docker-manifest-digest` (verify), or an in-toto statement subject inside the DSSE envelope
+ * (verify-attestation).
+ */
+export function payloadNamesDigest(payload: unknown, digest: string): boolean {
+  const p = payload as { critical?: { image?: { 'docker-manifest-digest'?: unknown } }; payload?: unknown };
+  if (p?.critical) return p.critical.image?.['docker-manifest-digest'] === digest;
+  if (typeof p?.payload !== 'string') return false;
+  try {
+    const statement = JSON.parse(Buffer.from(p.payload, 'base64').toString('utf8')) as { subject?: { digest?: Record<string, unknown> }[] };
+    const hex = digest.slice('sha256:'.length);
+    return Array.isArray(statement.subject) && statement.subject.some((s) => s?.digest?.sha256 === hex);
+  } catch {
+    return false;
+  }
+}
+
 /** cosign prints a JSON array (verify) or one JSON object per line (verify-attestation). */
 function parsePrinted(stdout: string): unknown[] {
   const text = stdout.trim();

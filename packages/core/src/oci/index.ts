@@ -1,5 +1,6 @@
 export { RegistryClient, sha256Digest } from './registry-client.js';
 export type { RegistryClientOptions, Repository } from './registry-client.js';
+export { REGISTRY_LIMITS } from './registry-limits.js';
 export { dockerConfigCredentials } from './docker-credentials.js';
 export type { CredentialSource, RegistryCredentials } from './docker-credentials.js';
 export { formatImageReference, isLoopbackRegistry, parseImageReference, repositoryName } from './image-reference.js';

@@ -8,7 +8,7 @@ import { parseKeyRef, redactKeyRef } from '../keys/key-ref.js';
 import { engineChooser, type EngineSelection } from '../roles/engine-choice.js';
 import type { RoleOptions } from '../roles/role-options.js';
 import { resolveVerificationKey, temporaryPemFile } from '../roles/verification-key.js';
-import { cosignAttest, cosignSign, cosignVerifyImage } from './cosign-oci.js';
+import { cosignAttest, cosignSign, cosignVerifyImage, payloadNamesDigest } from './cosign-oci.js';
 import { dockerConfigCredentials, type CredentialSource } from './docker-credentials.js';
 import { attestImage, verifyImageAttestations, type ImageSubject } from './image-attestations.js';
 import { formatImageReference, parseImageReference } from './image-reference.js';
@@ -22,6 +22,8 @@ export interface OciRoleOptions extends RoleOptions {
   credentials?: CredentialSource;
   /** A client to share (its token cache) across roles. */
   client?: RegistryClient;
+  /** The deadline of each exchange with the registry (RegistryClientOptions.timeoutMs); default 3 minutes. */
+  registryTimeoutMs?: number;
 }
 
 export interface SignArtifactOptions {
@@ -70,6 +72,7 @@ function clientFor(options: OciRoleOptions): RegistryClient {
   return options.client ?? new RegistryClient({
     allowHttp: options.allowHttp,
     credentials: options.credentials ?? dockerConfigCredentials(options.env as NodeJS.ProcessEnv),
+    timeoutMs: options.registryTimeoutMs,
   });
 }
 
@@ -201,18 +204,27 @@ export function createOciVerifier(options: OciRoleOptions) {
     const [key, ...more] = await verificationKeys(options, policy);
     if (more.length > 0) throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies with one --key');
     const resolved = await resolveImage(client, image); // the same errors on both engines
+    // cosign gets the digest resolved here, never the tag: it would resolve a tag again (with GET, where this
+    // client uses HEAD) and a registry could answer with another manifest than the digest reported.
+    const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
     const temp = key!.pemPath ? undefined : await temporaryPemFile(key!.publicKey);
     try {
       const out = await cosignVerifyImage(selection.runner, {
-        key: key!.pemPath ?? temp!.path, image, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
+        key: key!.pemPath ?? temp!.path, image: byDigest, allowHttp: options.allowHttp, attestationType, signal: policy.signal,
       });
+      const failures = out.failure ? [out.failure] : [];
+      // What cosign printed must be about this digest too: a verified result names only what was verified.
+      const foreign = out.payloads.filter((p) => !payloadNamesDigest(p, resolved.digest));
+      if (foreign.length > 0) {
+        failures.push({ code: 'VERIFICATION_FAILED', message: `cosign verified ${foreign.length} payload(s) that do not name ${resolved.digest}` });
+      }
       return {
-        verified: out.verified,
+        verified: out.verified && foreign.length === 0,
         engine: 'cosign',
         image,
         artifact: { digest: { algorithm: 'sha256', hex: resolved.digest.slice('sha256:'.length) } },
-        signatures: out.payloads.map(() => ({ verified: true })),
-        failures: out.failure ? [out.failure] : [],
+        signatures: out.payloads.map((p) => ({ verified: !foreign.includes(p) })),
+        failures,
         found: [],
         payloads: out.payloads,
       };

@@ -1,14 +1,12 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CosignkitError, toCosignkitError } from '../errors.js';
 import type { BackendRegistry } from '../keys/backend-registry.js';
 import { parseKeyRef, redactKeyRef } from '../keys/key-ref.js';
 import { publicKeyPem } from '../keys/algorithms.js';
-
-const PEM_PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----';
-const MAX_PEM = 64 * 1024;
+import { firstPemLabel, parsePublicKeyPem, readPublicKeyText } from '../keys/public-key-pem.js';
 
 export interface VerificationKey {
   publicKey: KeyObject;
@@ -20,13 +18,11 @@ export interface VerificationKey {
 export async function resolveVerificationKey(text: string, registry: BackendRegistry): Promise<VerificationKey> {
   const ref = parseKeyRef(text);
   if (ref.scheme === 'file') {
-    const pem = await readPemIfPublicKey(ref.path);
-    if (pem !== undefined) {
-      try {
-        return { publicKey: createPublicKey(pem), pemPath: ref.path };
-      } catch (error) {
-        throw new CosignkitError('KEY_MALFORMED', `${ref.path} is not a valid public key`, { cause: error });
-      }
+    const text = await readKeyFileText(ref.path);
+    // A private key file is the registry's to open (it may ask for a password); anything else must be a
+    // public key, and is refused as malformed rather than sent to a backend that would ask for a password.
+    if (!firstPemLabel(text)?.includes('PRIVATE KEY')) {
+      return { publicKey: parsePublicKeyPem(text, ref.path), pemPath: ref.path };
     }
   }
   const opened = await registry.open(ref);
@@ -39,21 +35,15 @@ export async function resolveVerificationKey(text: string, registry: BackendRegi
   }
 }
 
-/** The PEM text when `path` is a public key file; undefined for other files (a private key: the registry's). */
-async function readPemIfPublicKey(path: string): Promise<string | undefined> {
-  let info;
+async function readKeyFileText(path: string): Promise<string> {
   try {
-    info = await stat(path);
+    return await readPublicKeyText(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (CosignkitError.isInstance(error) && error.code === 'FILE_NOT_FOUND') {
       throw new CosignkitError('KEY_NOT_FOUND', `${path}: no such key file`, { cause: error });
     }
-    throw new CosignkitError('IO', `${path}: ${(error as Error).message}`, { cause: error });
+    throw error;
   }
-  if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-  if (info.size > MAX_PEM) return undefined;
-  const text = await readFile(path, 'utf8');
-  return text.trimStart().startsWith(PEM_PUBLIC_KEY) ? text : undefined;
 }
 
 /** A PEM file of the key for cosign's `--key`, in a private temp dir; `cleanup` removes it. */

@@ -5,8 +5,9 @@ import { CosignkitError, fileError, silentLogger, type Logger } from '@cosignkit
 import type { Envelope } from '../envelope.js';
 import { envelopeDigest } from '../envelope-digest.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement, type Subject } from '../statement.js';
-import { canonicalEntry, GENESIS_HASH, hashCanonical, HASH_SUFFIX_LENGTH, makeEntry, type LogEntry } from './log-entry.js';
-import { syncDirectory, writeHead } from './log-head.js';
+import { GENESIS_HASH, makeEntry, type LogEntry } from './log-entry.js';
+import { readHead, syncDirectory, writeHead, type LogHead } from './log-head.js';
+import { planAppend } from './log-tail.js';
 import { withFileLock, type LockOptions } from './log-lock.js';
 
 export interface AppendOptions extends LockOptions {
@@ -21,8 +22,11 @@ export function envelopeSubjects(envelope: Envelope): Subject[] {
 
 /**
  * Appends a record of an envelope to the log and returns it only once it is on disk (fsync of the file, and
- * of the directory when the file is new). Writers are serialized by a lock file. A torn last line — left by
- * a writer that crashed before its fsync, so never acknowledged — is cut off first.
+ * of the directory when the file is new). Writers are serialized by a lock file. Nothing is written until the
+ * file is known to be a log (see planAppend): a file that is not one, or whose end disagrees with its head
+ * file, is refused with VERIFICATION_FAILED and left byte for byte as it was. A complete last entry that only
+ * lost its newline gets it back; only a torn fragment of an append that never completed (so was never
+ * acknowledged, and is not in the head) is cut off.
  */
 export async function appendToLog(logPath: string, envelope: Envelope, options: AppendOptions = {}): Promise<LogEntry> {
   const subjects = envelopeSubjects(envelope);
@@ -41,47 +45,17 @@ export interface PendingEntry {
 
 /**
  * Appends several entries in one write and one fsync (group commit: a service batches the records of many
- * requests so durability does not cost an fsync each), under the same lock and torn-tail repair as
- * appendToLog. Resolves with the entries, in order, once they and the head are on disk.
+ * requests so durability does not cost an fsync each), with the same lock and checks as appendToLog.
+ * Resolves with the entries, in order, once they and the head are on disk.
  */
 export async function appendEntries(logPath: string, pending: readonly PendingEntry[], options: AppendOptions = {}): Promise<LogEntry[]> {
   if (pending.length === 0) return [];
   const logger = options.logger ?? silentLogger;
   return withFileLock(logPath, async () => {
-    let handle: FileHandle;
-    let created = false;
+    const { handle, created, last } = await openForAppend(logPath, logger);
     try {
-      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
-      handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644).catch((e: unknown) => {
-        throw fileError(logPath, e);
-      });
-      created = true;
-    }
-    try {
-      const last = await lastEntry(handle, logPath, logger);
-      const time = (options.now ?? new Date()).toISOString();
-      let seq = last ? last.seq : 0;
-      let prev = last ? last.hash : GENESIS_HASH;
-      const entries: LogEntry[] = [];
-      const lines: string[] = [];
-      for (const p of pending) {
-        const { entry, line } = makeEntry({
-          seq: ++seq,
-          time,
-          envelope: p.envelope,
-          subjects: p.subjects,
-          ...(p.record === undefined ? {} : { record: p.record }),
-          prev,
-        });
-        prev = entry.hash;
-        entries.push(entry);
-        lines.push(line);
-      }
-      const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
-      const { bytesWritten } = await handle.write(bytes);
-      if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${logPath}: short write`);
+      const { entries, bytes } = chainEntries(pending, last, (options.now ?? new Date()).toISOString());
+      await writeAll(handle, bytes, logPath);
       await handle.sync();
       if (created) await syncDirectory(dirname(logPath));
       const tail = entries[entries.length - 1]!;
@@ -95,48 +69,63 @@ export async function appendEntries(logPath: string, pending: readonly PendingEn
   }, options);
 }
 
-/** The last complete entry (checked against its own hash), cutting off a torn tail. */
-export async function lastEntry(handle: FileHandle, logPath: string, logger: Logger): Promise<{ seq: number; hash: string } | undefined> {
-  let size = (await handle.stat()).size;
-  if (size === 0) return undefined;
-  let chunk = 64 * 1024;
-  for (;;) {
-    const start = Math.max(0, size - chunk);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    if (buffer[buffer.length - 1] !== 0x0a) {
-      const cut = buffer.lastIndexOf(0x0a);
-      if (cut < 0 && start > 0) {
-        chunk *= 4;
-        continue;
-      }
-      const keep = cut < 0 ? 0 : start + cut + 1;
-      logger.warn('log: cutting off a torn last line (an append that never completed)', { log: logPath, bytes: size - keep });
-      await handle.truncate(keep);
+/**
+ * Opens a log for appending (creating it when neither it nor its head exists), checks it is a log and repairs
+ * its end as planAppend decides; returns its last entry. The caller holds the lock.
+ */
+export async function openForAppend(logPath: string, logger: Logger): Promise<{ handle: FileHandle; created: boolean; last: LogHead | undefined }> {
+  const head = await readHead(logPath);
+  let handle: FileHandle;
+  let created = false;
+  try {
+    handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
+    if (head) {
+      throw new CosignkitError('VERIFICATION_FAILED', `${logPath} does not exist but its head file records seq ${head.seq}: the log was removed (run verify-log)`, {
+        details: { problem: 'truncated' },
+      });
+    }
+    handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o644).catch((e: unknown) => {
+      throw fileError(logPath, e);
+    });
+    created = true;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new CosignkitError('NOT_A_FILE', `${logPath} is not a regular file`);
+    const plan = await planAppend(handle, logPath, head);
+    if (plan.action === 'restore-newline') {
+      logger.warn('log: restoring the newline of a complete last entry', { log: logPath, seq: plan.last.seq });
+      await writeAll(handle, Buffer.from('\n'), logPath);
       await handle.sync();
-      size = keep;
-      if (size === 0) return undefined;
-      continue;
+    } else if (plan.action === 'cut') {
+      logger.warn('log: cutting off a torn last line (an append that never completed)', { log: logPath, keep: plan.keep });
+      await handle.truncate(plan.keep);
+      await handle.sync();
     }
-    const begin = buffer.lastIndexOf(0x0a, buffer.length - 2);
-    if (begin < 0 && start > 0) {
-      chunk *= 4;
-      continue;
-    }
-    const line = buffer.subarray(begin + 1, buffer.length - 1).toString('utf8');
-    return checkedTail(line, logPath);
+    return { handle, created, last: plan.last };
+  } catch (error) {
+    await handle.close();
+    throw CosignkitError.isInstance(error) ? error : fileError(logPath, error);
   }
 }
 
-function checkedTail(line: string, logPath: string): { seq: number; hash: string } {
-  try {
-    const value = JSON.parse(line) as LogEntry;
-    const canonical = canonicalEntry(value);
-    if (line.length > HASH_SUFFIX_LENGTH && value.hash === hashCanonical(canonical) && Number.isSafeInteger(value.seq)) {
-      return { seq: value.seq, hash: value.hash };
-    }
-  } catch {
-    // reported below
+/** Numbers and chains entries after `last`; the lines to write, newline-terminated. */
+export function chainEntries(pending: readonly PendingEntry[], last: LogHead | undefined, time: string): { entries: LogEntry[]; bytes: Buffer } {
+  let seq = last ? last.seq : 0;
+  let prev = last ? last.hash : GENESIS_HASH;
+  const entries: LogEntry[] = [];
+  const lines: string[] = [];
+  for (const p of pending) {
+    const { entry, line } = makeEntry({ seq: ++seq, time, envelope: p.envelope, subjects: p.subjects, ...(p.record === undefined ? {} : { record: p.record }), prev });
+    prev = entry.hash;
+    entries.push(entry);
+    lines.push(line);
   }
-  throw new CosignkitError('VERIFICATION_FAILED', `${logPath}: the last entry is damaged; run verify-log before appending`);
+  return { entries, bytes: Buffer.from(`${lines.join('\n')}\n`, 'utf8') };
+}
+
+export async function writeAll(handle: FileHandle, bytes: Buffer, logPath: string): Promise<void> {
+  const { bytesWritten } = await handle.write(bytes);
+  if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${logPath}: short write`);
 }

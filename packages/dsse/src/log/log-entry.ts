@@ -51,3 +51,27 @@ export function makeEntry(fields: Omit<LogEntry, 'hash'>): { entry: LogEntry; li
   const hash = hashCanonical(canonical);
   return { entry: { ...fields, hash }, line: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
 }
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * The seq, prev and hash of a line when it is a complete entry whose hash matches its content (the same
+ * test verify-log applies: the hash covers the line as written without its hash field); undefined otherwise.
+ */
+export function checkEntryLine(line: string): { seq: number; prev: string; hash: string } | undefined {
+  if (line.length <= HASH_SUFFIX_LENGTH || !line.endsWith('"}')) return undefined;
+  let value: Partial<LogEntry>;
+  try {
+    value = JSON.parse(line) as Partial<LogEntry>;
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { seq, prev, hash } = value;
+  if (!Number.isSafeInteger(seq) || seq! < 1 || typeof prev !== 'string' || !HEX64.test(prev) ||
+      typeof hash !== 'string' || !HEX64.test(hash)) return undefined;
+  // The leading seq and trailing hash are the ones a streaming reader sees (JSON.parse keeps a duplicate key's last).
+  if (!line.startsWith(`{"seq":${seq},"time":"`) || !line.endsWith(`,"hash":"${hash}"}`)) return undefined;
+  if (hashCanonical(`${line.slice(0, -HASH_SUFFIX_LENGTH)}}`) !== hash) return undefined;
+  return { seq: seq!, prev, hash };
+}

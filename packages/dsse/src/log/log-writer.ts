@@ -1,9 +1,8 @@
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CosignkitError, fileError, silentLogger, type Logger } from '@cosignkit/core';
-import { makeEntry, GENESIS_HASH, type LogEntry } from './log-entry.js';
-import { lastEntry, type PendingEntry } from './log-append.js';
+import { GENESIS_HASH, type LogEntry } from './log-entry.js';
+import { chainEntries, openForAppend, type PendingEntry } from './log-append.js';
 import { syncDirectory, writeHead, type LogHead } from './log-head.js';
 import { withFileLock, type LockOptions } from './log-lock.js';
 
@@ -40,19 +39,14 @@ export class LogWriter {
       let release!: () => void;
       const released = new Promise<void>((r) => (release = r));
       const held = withFileLock(logPath, async () => {
-        let handle: FileHandle;
+        const { handle, created, last } = await openForAppend(logPath, logger);
         try {
-          handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644);
-          await syncDirectory(dirname(logPath));
-        } catch (error) {
-          throw fileError(logPath, error);
-        }
-        try {
-          resolve(new LogWriter(logPath, handle, await lastEntry(handle, logPath, logger), release, held, logger));
+          if (created) await syncDirectory(dirname(logPath));
         } catch (error) {
           await handle.close();
-          throw error;
+          throw fileError(logPath, error);
         }
+        resolve(new LogWriter(logPath, handle, last, release, held, logger));
         await released;
       }, options);
       held.catch(reject);
@@ -80,17 +74,8 @@ export class LogWriter {
   private async write(pending: readonly PendingEntry[]): Promise<LogEntry[]> {
     if (this.closed) throw new CosignkitError('IO', `${this.path}: the log writer is closed`);
     if (pending.length === 0) return [];
-    const time = new Date().toISOString();
-    const entries: LogEntry[] = [];
-    const lines: string[] = [];
-    let { seq, prev } = this;
-    for (const p of pending) {
-      const { entry, line } = makeEntry({ seq: ++seq, time, envelope: p.envelope, subjects: p.subjects, ...(p.record === undefined ? {} : { record: p.record }), prev });
-      prev = entry.hash;
-      entries.push(entry);
-      lines.push(line);
-    }
-    const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    const { entries, bytes } = chainEntries(pending, { seq: this.seq, hash: this.prev }, new Date().toISOString());
+    const tail = entries[entries.length - 1]!;
     try {
       const { bytesWritten } = await this.handle.write(bytes);
       if (bytesWritten !== bytes.length) throw new CosignkitError('IO', `${this.path}: short write`);
@@ -100,9 +85,9 @@ export class LogWriter {
       this.closed = true;
       throw CosignkitError.isInstance(error) ? error : fileError(this.path, error);
     }
-    this.seq = seq;
-    this.prev = prev;
-    this.head = { seq, hash: prev };
+    this.seq = tail.seq;
+    this.prev = tail.hash;
+    this.head = { seq: tail.seq, hash: tail.hash };
     this.headWriting ??= this.writeHeads().catch((error: Error) => {
       // The entries are durable; only the anti-truncation anchor lags. Said, not thrown.
       this.logger.warn('log: cannot update the head file', { log: this.path, error: error.message });

@@ -24,8 +24,6 @@ export async function nativeSignBlob(file: string, options: NativeSignBlobOption
   const { manager, keyId, signal } = options;
   await assertReadableFile(file);
   const algorithm = await backendCall(() => manager.getAlgorithm(keyId));
-  const publicKey = await backendCall(() => manager.getPublicKey(keyId));
-  const spkiHash = createHash('sha256').update(spkiDer(publicKey)).digest();
 
   let digestAlgorithm: HashAlgorithm;
   let digest: Buffer;
@@ -56,6 +54,9 @@ export async function nativeSignBlob(file: string, options: NativeSignBlobOption
     signature = await backendCall(() => manager.signDigest(keyId, digest, { signal }));
   }
   throwIfAborted(signal);
+  // After signing: a file key's public key comes from the decrypted key, which signing has just unlocked.
+  const publicKey = await backendCall(() => manager.getPublicKey(keyId));
+  const spkiHash = createHash('sha256').update(spkiDer(publicKey)).digest();
 
   const base64Signature = Buffer.from(signature).toString('base64');
   const outputs: PendingOutput[] = [];

@@ -1,0 +1,49 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { fileError } from '../digest.js';
+import { CosignkitError, type ErrorCode } from '../errors.js';
+
+export interface ReadBoundedFileOptions {
+  /** The largest file accepted; a larger one is refused before any byte is read. */
+  maxBytes: number;
+  /** The code for a file over the limit (the kind of input it should have been: KEY_MALFORMED, BUNDLE_MALFORMED…). */
+  tooLargeCode: ErrorCode;
+  /** What the file should hold, for the message ("a public key", "a bundle"). */
+  what: string;
+}
+
+/**
+ * Reads a small input file whole, safely: opened without blocking (a FIFO cannot stall us), then checked on
+ * the open descriptor (so a swap after the check changes nothing) to be a regular file within the limit, and
+ * read no further than the limit even if it grows meanwhile.
+ */
+export async function readBoundedFile(path: string, options: ReadBoundedFileOptions): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
+    if (info.size > options.maxBytes) throw tooLarge(path, options);
+    const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > options.maxBytes) throw tooLarge(path, options);
+    return buffer.subarray(0, length);
+  } catch (error) {
+    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+function tooLarge(path: string, options: ReadBoundedFileOptions): CosignkitError {
+  return new CosignkitError(options.tooLargeCode, `${path} is larger than ${options.maxBytes} bytes: not ${options.what}`);
+}
