@@ -124,18 +124,20 @@ describe('cosignkit serve --dev (a real process)', () => {
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     config.plans.dev = { qps: 100000, concurrency: 1000, maxSubjects: 64, maxPredicateBytes: 65536 };
     await writeFile(join(dir, 'config.json'), JSON.stringify(config));
-    const child = spawn(CLI, ['serve', '--config', join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, COSIGN_PASSWORD: '' } });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    child.stderr!.on('data', (d: Buffer) => (out += d));
-    const deadline = Date.now() + 60_000;
-    let url: string | undefined;
-    while (url === undefined) {
-      const m = /"url":"(https:[^"]+)"/.exec(out);
-      if (m) url = m[1];
-      else if (child.exitCode !== null || Date.now() > deadline) throw new Error(`serve --config did not start: ${out}`);
-      else await new Promise((r) => setTimeout(r, 50));
-    }
+    const serveConfig = async () => {
+      const proc = spawn(CLI, ['serve', '--config', join(dir, 'config.json')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, COSIGN_PASSWORD: '' } });
+      let text = '';
+      proc.stdout!.on('data', (d: Buffer) => (text += d));
+      proc.stderr!.on('data', (d: Buffer) => (text += d));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const m = /"url":"(https:[^"]+)"/.exec(text);
+        if (m) return { proc, url: m[1]! };
+        if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`serve --config did not start: ${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const { proc: child, url } = await serveConfig();
     const dev = first.dev;
     const [ca, cert, key] = await Promise.all([readFile(dev.caCert), readFile(dev.clientCert), readFile(dev.clientKey)]);
     const env = { poe: dev.poe } as never;
@@ -167,5 +169,17 @@ describe('cosignkit serve --dev (a real process)', () => {
     expect(log.problems).toEqual([]);
     expect(log.intact).toBe(true);
     expect(failures).toBeGreaterThan(0); // the kill happened under load
+
+    // A restart takes over the killed server's lock and log and goes on with the chain.
+    const again = await serveConfig();
+    const client = new SignerClient({ url: again.url, token: dev.opTok, ca, cert, key });
+    const after = await client.request('POST', SIGN_ROUTE, signBody(env));
+    client.close();
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    again.proc.kill('SIGTERM');
+    expect(await exited(again.proc)).toBe(0);
+    const final = await verifyLog(dev.auditLog);
+    expect(final.intact).toBe(true);
+    expect(final.entries).toBeGreaterThan(ids.size);
   }, 180_000);
 });
