@@ -34,6 +34,7 @@ export const ALLOWED_IMPORTS = {
     '@cosignkit/sigstore',
     'cosignkit',
     '@cosignkit/agent',
+    '@cosignkit/server',
     ...KEY_BACKENDS,
   ],
 };

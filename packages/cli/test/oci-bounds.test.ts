@@ -33,6 +33,7 @@ const FAKE_LINE = '\n\x1b[32mVerified OK: all signatures valid\x1b[0m\r';
 function expectClean(r: Run): void {
   expectNoStackNoSecret(r);
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
   expect(r.stderr.trimEnd() + r.stdout.replace(/\n/g, '')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
 }
 
@@ -56,7 +57,10 @@ describe('registry deadlines (CLI)', () => {
   it('--registry-timeout and COSIGNKIT_REGISTRY_TIMEOUT end a registry sending one byte per second with TIMEOUT', async () => {
     const image = await signed('bounds/trickle');
     proxy.tamper = { answer: trickle };
-    for (const [args, env] of [[['--registry-timeout', '1s'], {}], [[], { COSIGNKIT_REGISTRY_TIMEOUT: '1500ms' }]] as const) {
+    for (const [args, env] of [
+      [['--registry-timeout', '1s'], {}],
+      [[], { COSIGNKIT_REGISTRY_TIMEOUT: '1500ms' }],
+    ] as const) {
       const started = Date.now();
       const r = await run(['verify', '--key', 'cosign.pub', ...args, image], env);
       expectFailure(r, 1, 'TIMEOUT');
@@ -104,8 +108,12 @@ describe('registry text on the terminal (CLI)', () => {
     proxy.tamper = {
       answer(req, res) {
         if (!isGet(req, '.sig')) return false;
-        const layers = [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', size: 1, digest: `sha256:abc${FAKE_LINE}` }];
-        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(JSON.stringify({ schemaVersion: 2, config: layers[0], layers }));
+        const layers = [
+          { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', size: 1, digest: `sha256:abc${FAKE_LINE}` },
+        ];
+        res
+          .writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' })
+          .end(JSON.stringify({ schemaVersion: 2, config: layers[0], layers }));
         return true;
       },
     };
@@ -115,6 +123,7 @@ describe('registry text on the terminal (CLI)', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain('sha256:abc\\n\\x1b[32mVerified OK');
     expect(lines.some((l) => l.startsWith('Verified'))).toBe(false);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 
@@ -123,7 +132,9 @@ describe('registry text on the terminal (CLI)', () => {
     proxy.tamper = {
       answer(req, res) {
         if (!isGet(req, '.sig')) return false;
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `boom${FAKE_LINE}` }] }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `boom${FAKE_LINE}` }] }));
         return true;
       },
     };
@@ -139,7 +150,7 @@ describe('token realms (CLI)', () => {
     const image = `${proxy.host}/bounds/realm:v1`;
     for (const realm of ['not a url', 'data:application/json,{"token":"x"}']) {
       proxy.tamper = {
-        answer(req, res) {
+        answer(_req, res) {
           res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"` }).end();
           return true;
         },

@@ -31,7 +31,12 @@ let publicKey: KeyObject;
 const env = { ...process.env, COSIGN_REPOSITORY: undefined } as NodeJS.ProcessEnv;
 const client = (o: Partial<ConstructorParameters<typeof RegistryClient>[0]> = {}): RegistryClient =>
   new RegistryClient({ credentials: async () => undefined, ...o });
-const roleOptions = () => ({ engine: 'native' as const, keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)), env, client: client() });
+const roleOptions = () => ({
+  engine: 'native' as const,
+  keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)),
+  env,
+  client: client(),
+});
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -66,7 +71,8 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 /** Answers with a chunked body (no Content-Length) that never ends; counts what it could send. */
-function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }): void {
+/** Answers the request (returns true, as a tamper hook does when it has answered). */
+function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }): true {
   res.writeHead(200, { 'content-type': mediaType });
   const chunk = Buffer.alloc(64 * 1024, 0x20);
   const pump = (): void => {
@@ -74,18 +80,23 @@ function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }
     if (!res.destroyed) res.once('drain', pump);
   };
   pump();
+  return true;
 }
 
 /** Headers at once, then one byte per `everyMs` (a registry that keeps the connection barely alive). */
-function trickle(res: ServerResponse, everyMs: number): void {
+function trickle(res: ServerResponse, everyMs: number): true {
   res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest });
   const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), everyMs);
   res.on('close', () => clearInterval(timer));
+  return true;
 }
 
 const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'GET' && (req.url ?? '').includes(part);
 
-async function signedImage(repository: string, format: 'legacy' | 'bundle' = 'legacy'): Promise<{ image: string; digest: string }> {
+async function signedImage(
+  repository: string,
+  format: 'legacy' | 'bundle' = 'legacy',
+): Promise<{ image: string; digest: string }> {
   const digest = await seedImage(client(), proxy.host, repository, 'v1');
   const image = `${proxy.host}/${repository}:v1`;
   await createSigner(roleOptions()).signArtifact(image, { key: 'fakemem:k', format });
@@ -110,7 +121,9 @@ describe('bounded responses', () => {
         return true;
       },
     };
-    const { value, ms } = await timed(() => codeOf(client().getManifest({ registry: proxy.host, repository }, signatureTag(digest, 'sig'))));
+    const { value, ms } = await timed(() =>
+      codeOf(client().getManifest({ registry: proxy.host, repository }, signatureTag(digest, 'sig'))),
+    );
     expect(value).toBe('REGISTRY_ERROR');
     expect(ms).toBeLessThan(5000);
     expect(sent.bytes).toBeLessThan(64 * 1024 * 1024);
@@ -120,7 +133,7 @@ describe('bounded responses', () => {
     const repository = 'bounds/endless-sig';
     const { image } = await signedImage(repository);
     const sent = { bytes: 0 };
-    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && (endless(res, MEDIA_TYPES.ociManifest, sent), true) };
+    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && endless(res, MEDIA_TYPES.ociManifest, sent) };
     const { value, ms } = await timed(() => codeOf(verifyImageSignatures(client(), image, [publicKey], env)));
     expect(value).toBe('REGISTRY_ERROR');
     expect(ms).toBeLessThan(10_000);
@@ -133,20 +146,26 @@ describe('bounded responses', () => {
     const digest = await seedImage(client(), proxy.host, repository, 'v1');
     const sent = { bytes: 0 };
     const tag = digest.replace(':', '-');
-    proxy.tamper = { answer: (req, res) => isGet(req, `/manifests/${tag}`) && (endless(res, MEDIA_TYPES.ociIndex, sent), true) };
-    const { value, ms } = await timed(() => codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest)));
+    proxy.tamper = {
+      answer: (req, res) => isGet(req, `/manifests/${tag}`) && endless(res, MEDIA_TYPES.ociIndex, sent),
+    };
+    const { value, ms } = await timed(() =>
+      codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest)),
+    );
     expect(value).toBe('REGISTRY_ERROR');
     expect(ms).toBeLessThan(10_000);
     expect(sent.bytes).toBeLessThan(REGISTRY_LIMITS.manifestBytes + 32 * 1024 * 1024);
   });
 
-  it('a chunked signature layer over 16 MB is counted, refused, and recorded as that layer\'s failure', async () => {
+  it("a chunked signature layer over 16 MB is counted, refused, and recorded as that layer's failure", async () => {
     const repository = 'bounds/chunked-layer';
     const { image, digest } = await signedImage(repository);
     const layers = await readSignatureLayers(client(), { registry: proxy.host, repository }, digest, 'sig');
     const layerDigest = sha256Digest(layers[0]!.bytes);
     const sent = { bytes: 0 };
-    proxy.tamper = { answer: (req, res) => isGet(req, `/blobs/${layerDigest}`) && (endless(res, 'application/octet-stream', sent), true) };
+    proxy.tamper = {
+      answer: (req, res) => isGet(req, `/blobs/${layerDigest}`) && endless(res, 'application/octet-stream', sent),
+    };
     const { value, ms } = await timed(() => verifyImageSignatures(client(), image, [publicKey], env));
     expect(ms).toBeLessThan(10_000);
     expect(value.found.map((f) => [f.verified, f.failure?.code])).toEqual([[false, 'REGISTRY_ERROR']]);
@@ -157,8 +176,18 @@ describe('bounded responses', () => {
   it('limits counts: 100,000 layers, 101 layers, 1,001 index entries, 101 referrers', async () => {
     const repository = 'bounds/counts';
     const { image, digest } = await signedImage(repository);
-    const layer = (i: number) => ({ mediaType: MEDIA_TYPES.simpleSigning, size: 10, digest: `sha256:${i.toString(16).padStart(64, '0')}` });
-    const manifestOf = (n: number) => JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: layer(0), layers: Array.from({ length: n }, (_, i) => layer(i)) });
+    const layer = (i: number) => ({
+      mediaType: MEDIA_TYPES.simpleSigning,
+      size: 10,
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+    });
+    const manifestOf = (n: number) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: layer(0),
+        layers: Array.from({ length: n }, (_, i) => layer(i)),
+      });
     let body = '';
     const requested: string[] = [];
     proxy.tamper = {
@@ -176,10 +205,23 @@ describe('bounded responses', () => {
     requested.length = 0;
     t = await timed(() => codeOf(verifyImageSignatures(client(), image, [publicKey], env)));
     expect([t.value, t.ms < 5000]).toEqual(['REGISTRY_ERROR', true]);
-    expect(requested.filter((r) => r.includes('/blobs/')), 'no layer was fetched').toEqual([]);
+    expect(
+      requested.filter((r) => r.includes('/blobs/')),
+      'no layer was fetched',
+    ).toEqual([]);
 
-    const entry = (i: number) => ({ mediaType: MEDIA_TYPES.ociManifest, size: 10, digest: `sha256:${i.toString(16).padStart(64, '0')}`, artifactType: MEDIA_TYPES.sigstoreBundle });
-    const indexOf = (n: number) => JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: Array.from({ length: n }, (_, i) => entry(i)) });
+    const entry = (i: number) => ({
+      mediaType: MEDIA_TYPES.ociManifest,
+      size: 10,
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+      artifactType: MEDIA_TYPES.sigstoreBundle,
+    });
+    const indexOf = (n: number) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociIndex,
+        manifests: Array.from({ length: n }, (_, i) => entry(i)),
+      });
     const tag = digest.replace(':', '-');
     proxy.tamper = {
       answer(req, res) {
@@ -189,21 +231,31 @@ describe('bounded responses', () => {
       },
     };
     body = indexOf(REGISTRY_LIMITS.indexEntries + 1);
-    expect(await codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest))).toBe('REGISTRY_ERROR');
+    expect(await codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest))).toBe(
+      'REGISTRY_ERROR',
+    );
     body = indexOf(REGISTRY_LIMITS.referrers + 1);
-    expect(await codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest))).toBe('REGISTRY_ERROR');
+    expect(await codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest))).toBe(
+      'REGISTRY_ERROR',
+    );
   });
 
   it('keeps concurrency bounded: at most REGISTRY_LIMITS.concurrency layer blobs in flight', async () => {
     const repository = 'bounds/concurrency';
     const { digest } = await signedImage(repository);
-    const layers = Array.from({ length: 40 }, (_, i) => ({ mediaType: MEDIA_TYPES.simpleSigning, size: 10, digest: `sha256:${(i + 1).toString(16).padStart(64, '0')}` }));
+    const layers = Array.from({ length: 40 }, (_, i) => ({
+      mediaType: MEDIA_TYPES.simpleSigning,
+      size: 10,
+      digest: `sha256:${(i + 1).toString(16).padStart(64, '0')}`,
+    }));
     let inFlight = 0;
     let most = 0;
     proxy.tamper = {
       answer(req, res) {
         if (isGet(req, '.sig')) {
-          res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest }).end(JSON.stringify({ schemaVersion: 2, config: layers[0], layers }));
+          res
+            .writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest })
+            .end(JSON.stringify({ schemaVersion: 2, config: layers[0], layers }));
           return true;
         }
         if (!isGet(req, '/blobs/')) return false;
@@ -226,8 +278,10 @@ describe('deadlines', () => {
   it('headers then one byte per second: TIMEOUT at the configured deadline', async () => {
     const repository = 'bounds/trickle';
     const { image } = await signedImage(repository);
-    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && (trickle(res, 1000), true) };
-    const { value, ms } = await timed(() => codeOf(verifyImageSignatures(client({ timeoutMs: 1500 }), image, [publicKey], env)));
+    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && trickle(res, 1000) };
+    const { value, ms } = await timed(() =>
+      codeOf(verifyImageSignatures(client({ timeoutMs: 1500 }), image, [publicKey], env)),
+    );
     expect(value).toBe('TIMEOUT');
     expect(ms).toBeLessThan(5000);
   });
@@ -250,13 +304,15 @@ describe('deadlines', () => {
     expect([t.value, t.ms < 3000]).toEqual(['TIMEOUT', true]);
   });
 
-  it('the caller\'s abort is ABORTED, not TIMEOUT', async () => {
+  it("the caller's abort is ABORTED, not TIMEOUT", async () => {
     const repository = 'bounds/abort';
     const { image } = await signedImage(repository);
     proxy.tamper = { answer: (req) => isGet(req, '.sig') };
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    expect(await codeOf(verifyImageSignatures(client({ signal: controller.signal }), image, [publicKey], env))).toBe('ABORTED');
+    expect(await codeOf(verifyImageSignatures(client({ signal: controller.signal }), image, [publicKey], env))).toBe(
+      'ABORTED',
+    );
   });
 });
 
@@ -269,8 +325,22 @@ describe('digests from the registry', () => {
     const sha512Bytes = Buffer.from('not a signature');
     const { createHash } = await import('node:crypto');
     const sha512 = `sha512:${createHash('sha512').update(sha512Bytes).digest('hex')}`;
-    const bad = ['sha256:../../other/manifests/x', `md5:${'0'.repeat(32)}`, `sha256:${'A'.repeat(64)}`, 42, `sha512:${'0'.repeat(128)}`, sha512];
-    manifest.layers.push(...bad.map((d) => ({ mediaType: MEDIA_TYPES.simpleSigning, size: 15, digest: d, annotations: { 'dev.cosignproject.cosign/signature': 'AA==' } })));
+    const bad = [
+      'sha256:../../other/manifests/x',
+      `md5:${'0'.repeat(32)}`,
+      `sha256:${'A'.repeat(64)}`,
+      42,
+      `sha512:${'0'.repeat(128)}`,
+      sha512,
+    ];
+    manifest.layers.push(
+      ...bad.map((d) => ({
+        mediaType: MEDIA_TYPES.simpleSigning,
+        size: 15,
+        digest: d,
+        annotations: { 'dev.cosignproject.cosign/signature': 'AA==' },
+      })),
+    );
     const requested: string[] = [];
     proxy.tamper = {
       answer(req, res) {
@@ -301,8 +371,14 @@ describe('digests from the registry', () => {
   it('a Docker-Content-Digest that is not a digest is refused before it reaches a URL', async () => {
     const repository = 'bounds/head-digest';
     await seedImage(client(), proxy.host, repository, 'v1');
-    proxy.tamper = { headers: (req, _s, headers) => void (req.method === 'HEAD' && (headers['docker-content-digest'] = 'sha256:../../x')) };
-    expect(await codeOf(verifyImageSignatures(client(), `${proxy.host}/${repository}:v1`, [publicKey], env))).toBe('REGISTRY_ERROR');
+    proxy.tamper = {
+      headers: (req, _s, headers) => {
+        if (req.method === 'HEAD') headers['docker-content-digest'] = 'sha256:../../x';
+      },
+    };
+    expect(await codeOf(verifyImageSignatures(client(), `${proxy.host}/${repository}:v1`, [publicKey], env))).toBe(
+      'REGISTRY_ERROR',
+    );
   });
 
   it('referrer entries whose digests are not well-formed are skipped without a request', async () => {
@@ -310,8 +386,15 @@ describe('digests from the registry', () => {
     const { image, digest } = await signedImage(repository, 'bundle');
     const tag = digest.replace(':', '-');
     const requested: string[] = [];
-    const index = JSON.parse((await client().getManifest({ registry: proxy.host, repository }, tag)).bytes.toString('utf8')) as { manifests: unknown[] };
-    index.manifests.push({ mediaType: MEDIA_TYPES.ociManifest, size: 1, digest: 'sha256:../../../v2/x/manifests/y' }, null, 'x', { digest: `md5:${'0'.repeat(32)}` });
+    const index = JSON.parse(
+      (await client().getManifest({ registry: proxy.host, repository }, tag)).bytes.toString('utf8'),
+    ) as { manifests: unknown[] };
+    index.manifests.push(
+      { mediaType: MEDIA_TYPES.ociManifest, size: 1, digest: 'sha256:../../../v2/x/manifests/y' },
+      null,
+      'x',
+      { digest: `md5:${'0'.repeat(32)}` },
+    );
     proxy.tamper = {
       answer(req, res) {
         requested.push(req.url ?? '');
@@ -339,7 +422,10 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
       },
     };
     const result = await verifyImageSignatures(client(), image, [publicKey], env);
-    expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([['legacy', false, 'SIGNATURE_MALFORMED'], ['bundle', true, undefined]]);
+    expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([
+      ['legacy', false, 'SIGNATURE_MALFORMED'],
+      ['bundle', true, undefined],
+    ]);
   });
 
   it('a fallback index that is not an index is one failure; the valid .sig layer beside it verifies', async () => {
@@ -354,7 +440,10 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
       },
     };
     const result = await verifyImageSignatures(client(), image, [publicKey], env);
-    expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([['bundle', false, 'NOT_AN_IMAGE'], ['legacy', true, undefined]]);
+    expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([
+      ['bundle', false, 'NOT_AN_IMAGE'],
+      ['legacy', true, undefined],
+    ]);
   });
 
   it('a bad extra layer (missing blob) is one failure; the valid signature beside it verifies', async () => {
@@ -371,7 +460,10 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
       },
     };
     const result = await verifyImageSignatures(client(), image, [publicKey], env);
-    expect(result.found.map((f) => [f.verified, f.failure?.code])).toEqual([[false, 'IMAGE_NOT_FOUND'], [true, undefined]]);
+    expect(result.found.map((f) => [f.verified, f.failure?.code])).toEqual([
+      [false, 'IMAGE_NOT_FOUND'],
+      [true, undefined],
+    ]);
   });
 
   it('the signing predicate is not an attestation: refused as an .att layer exactly as as a referrer', async () => {
@@ -387,12 +479,22 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
     for (const format of ['legacy', 'bundle'] as const) {
       await attester.attestArtifact(image, { key: 'fakemem:k', type: COSIGN_SIGN_PREDICATE, predicate: empty, format });
     }
-    await attester.attestArtifact(image, { key: 'fakemem:k', type: 'slsaprovenance1', predicate: slsa, format: 'legacy' });
+    await attester.attestArtifact(image, {
+      key: 'fakemem:k',
+      type: 'slsaprovenance1',
+      predicate: slsa,
+      format: 'legacy',
+    });
     rmSync(predicates, { recursive: true, force: true });
-    const asked = await verifyImageAttestations(client(), image, [publicKey], { predicateType: COSIGN_SIGN_PREDICATE, env });
+    const asked = await verifyImageAttestations(client(), image, [publicKey], {
+      predicateType: COSIGN_SIGN_PREDICATE,
+      env,
+    });
     expect(asked.found).toEqual([]);
     const all = await verifyImageAttestations(client(), image, [publicKey], { env });
-    expect(all.found.map((f) => [f.format, f.verified, (f.payload as { predicateType?: string }).predicateType])).toEqual([['legacy', true, 'https://slsa.dev/provenance/v1']]);
+    expect(
+      all.found.map((f) => [f.format, f.verified, (f.payload as { predicateType?: string }).predicateType]),
+    ).toEqual([['legacy', true, 'https://slsa.dev/provenance/v1']]);
     // As a signature, the referrer counts (cosign v3's layout); the .att layer does not (it is no .sig layer).
     const signatures = await verifyImageSignatures(client(), image, [publicKey], env);
     expect(signatures.found.map((f) => [f.format, f.verified])).toEqual([['bundle', true]]);
@@ -401,15 +503,22 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
 });
 
 describe('token realms', () => {
-  const challenge = (realm: string) => (req: IncomingMessage, res: ServerResponse): boolean => {
-    if (!(req.url ?? '').startsWith('/v2/')) return false;
-    res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"` }).end();
-    return true;
-  };
+  const challenge =
+    (realm: string) =>
+    (req: IncomingMessage, res: ServerResponse): boolean => {
+      if (!(req.url ?? '').startsWith('/v2/')) return false;
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="x"` }).end();
+      return true;
+    };
   const credentials = async () => ({ username: 'u', password: 'realm-test-pw' });
 
   it('a realm that is data:, file: or not a URL is REGISTRY_AUTH, one line, no raw message', async () => {
-    for (const realm of ['data:application/json,{"token":"x"}', 'not a url', 'file:///etc/passwd', 'http://user:pw@127.0.0.1:1/token']) {
+    for (const realm of [
+      'data:application/json,{"token":"x"}',
+      'not a url',
+      'file:///etc/passwd',
+      'http://user:pw@127.0.0.1:1/token',
+    ]) {
       proxy.tamper = { answer: challenge(realm) };
       const c = new RegistryClient({ credentials });
       try {
@@ -423,7 +532,7 @@ describe('token realms', () => {
     }
   });
 
-  it('credentials go over plain HTTP only to loopback or the registry\'s own host, as cosign; never to another host', async () => {
+  it("credentials go over plain HTTP only to loopback or the registry's own host, as cosign; never to another host", async () => {
     // Names that are not loopback, mapped onto the proxy's loopback address by the client's fetch (as
     // /etc/hosts would): the rule is about the name in the realm, so the test needs non-loopback names.
     const port = proxy.host.split(':')[1]!;
@@ -444,11 +553,16 @@ describe('token realms', () => {
       return true;
     };
     const registryName = `registry.cosignkit.test:${port}`;
-    for (const [realmHost, allowed] of [[`registry.cosignkit.test:${port}`, true], [`elsewhere.cosignkit.test:${port}`, false]] as const) {
+    for (const [realmHost, allowed] of [
+      [`registry.cosignkit.test:${port}`, true],
+      [`elsewhere.cosignkit.test:${port}`, false],
+    ] as const) {
       seen.length = 0;
       tokens.length = 0;
       proxy.tamper = {
-        answer: (req, res) => serveToken(req, res) || (!req.headers.authorization?.startsWith('Bearer') && challenge(`http://${realmHost}/token`)(req, res)),
+        answer: (req, res) =>
+          serveToken(req, res) ||
+          (!req.headers.authorization?.startsWith('Bearer') && challenge(`http://${realmHost}/token`)(req, res)),
       };
       const c = new RegistryClient({ credentials, allowHttp: true, fetch: mapped });
       const code = await codeOf(c.resolve({ registry: registryName, repository: 'bounds/realm' }, 'v1'));
@@ -466,7 +580,9 @@ describe('token realms', () => {
 
 describe('escapeForTerminal', () => {
   it('escapes newlines, ESC, other C0/C1 controls, DEL and bidi overrides; leaves other text alone', () => {
-    expect(escapeForTerminal('a\nb\r\tc\x1b[32mok\x07\x7f\x9b\u202ez\u2028')).toBe('a\\nb\\r\\tc\\x1b[32mok\\x07\\x7f\\x9b\\u202ez\\u2028');
+    expect(escapeForTerminal('a\nb\r\tc\x1b[32mok\x07\x7f\x9b\u202ez\u2028')).toBe(
+      'a\\nb\\r\\tc\\x1b[32mok\\x07\\x7f\\x9b\\u202ez\\u2028',
+    );
     expect(escapeForTerminal('sha256:abc 📦 é → ok')).toBe('sha256:abc 📦 é → ok');
   });
 });

@@ -21,7 +21,9 @@ export interface BoundedBodyOptions {
  */
 export async function readBoundedBody(response: Response, o: BoundedBodyOptions): Promise<Buffer> {
   const tooLarge = (): CosignkitError =>
-    new CosignkitError(o.tooLarge ?? 'REGISTRY_ERROR', `${o.what} is larger than ${o.maxBytes} bytes`, { details: { limit: o.maxBytes } });
+    new CosignkitError(o.tooLarge ?? 'REGISTRY_ERROR', `${o.what} is larger than ${o.maxBytes} bytes`, {
+      details: { limit: o.maxBytes },
+    });
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > o.maxBytes) {
     await response.body?.cancel().catch(() => undefined);
@@ -53,7 +55,15 @@ type Reader = ReadableStreamDefaultReader<Uint8Array>;
 async function readWithin(reader: Reader, o: BoundedBodyOptions): Promise<Awaited<ReturnType<Reader['read']>>> {
   let timer: NodeJS.Timeout | undefined;
   const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CosignkitError('TIMEOUT', `${o.what} stalled: nothing received for ${formatMs(o.idleMs)}`, { details: { idleMs: o.idleMs } })), o.idleMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new CosignkitError('TIMEOUT', `${o.what} stalled: nothing received for ${formatMs(o.idleMs)}`, {
+            details: { idleMs: o.idleMs },
+          }),
+        ),
+      o.idleMs,
+    );
   });
   try {
     return await Promise.race([reader.read(), idle]);

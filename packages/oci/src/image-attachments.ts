@@ -3,7 +3,13 @@ import { CosignkitError } from '@cosignkit/core';
 import { COSIGN_SIGN_PREDICATE, resolveImage, signatureRepository } from './image-signatures.js';
 import type { RegistryClient } from './registry-client.js';
 import { REGISTRY_LIMITS } from './registry-limits.js';
-import { readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag, type SignatureLayer, type SignatureSuffix } from './signature-image.js';
+import {
+  readSignatureLayers,
+  SIGNATURE_ANNOTATION,
+  signatureTag,
+  type SignatureLayer,
+  type SignatureSuffix,
+} from './signature-image.js';
 
 export type AttachmentKind = 'signature' | 'attestation' | 'sbom';
 
@@ -17,10 +23,18 @@ export interface Attachment {
   items: string[];
 }
 
-const SUFFIXES: readonly [SignatureSuffix, AttachmentKind][] = [['sig', 'signature'], ['att', 'attestation'], ['sbom', 'sbom']];
+const SUFFIXES: readonly [SignatureSuffix, AttachmentKind][] = [
+  ['sig', 'signature'],
+  ['att', 'attestation'],
+  ['sbom', 'sbom'],
+];
 
 /** What is attached to an image (cosign tree): legacy tag images and bundle referrers. */
-export async function listAttachments(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<{ digest: string; repository: string; attachments: Attachment[] }> {
+export async function listAttachments(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ digest: string; repository: string; attachments: Attachment[] }> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const attachments: Attachment[] = [];
@@ -29,12 +43,24 @@ export async function listAttachments(client: RegistryClient, image: string, env
     const found = await client.findManifest(target, tag);
     if (!found) continue;
     const manifest = parseJsonOr(found.bytes, {});
-    const layers = Array.isArray(manifest.layers) ? (manifest.layers as unknown[]).slice(0, REGISTRY_LIMITS.signatureLayers) : [];
-    attachments.push({ kind, via: 'tag', reference: tag, items: layers.map((l) => String((l as { digest?: unknown } | null)?.digest)) });
+    const layers = Array.isArray(manifest.layers)
+      ? (manifest.layers as unknown[]).slice(0, REGISTRY_LIMITS.signatureLayers)
+      : [];
+    attachments.push({
+      kind,
+      via: 'tag',
+      reference: tag,
+      items: layers.map((l) => String((l as { digest?: unknown } | null)?.digest)),
+    });
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
     const type = r.annotations[BUNDLE_ANNOTATIONS.predicateType] ?? '';
-    attachments.push({ kind: type === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation', via: 'referrer', reference: r.manifestDigest, items: [type] });
+    attachments.push({
+      kind: type === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation',
+      via: 'referrer',
+      reference: r.manifestDigest,
+      items: [type],
+    });
   }
   return { digest: resolved.digest, repository: `${target.registry}/${target.repository}`, attachments };
 }
@@ -72,17 +98,28 @@ export async function cleanAttachments(
       const parsed = parseJsonOr(index.bytes, { manifests: [] }) as { manifests: { digest: string }[] };
       const gone = new Set(chosen.map((a) => a.reference));
       parsed.manifests = (Array.isArray(parsed.manifests) ? parsed.manifests : []).filter((d) => !gone.has(d?.digest));
-      await client.putManifest(target, tag, Buffer.from(JSON.stringify(parsed)), 'application/vnd.oci.image.index.v1+json');
+      await client.putManifest(
+        target,
+        tag,
+        Buffer.from(JSON.stringify(parsed)),
+        'application/vnd.oci.image.index.v1+json',
+      );
     }
   }
   return { digest: resolved.digest, removed };
 }
 
 /** cosign download signature: one object per signature, cosign's field names. */
-export async function downloadSignatures(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>[]> {
+export async function downloadSignatures(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, unknown>[]> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
-  const out: Record<string, unknown>[] = readable(await readSignatureLayers(client, target, resolved.digest, 'sig')).map((l) => ({
+  const out: Record<string, unknown>[] = readable(
+    await readSignatureLayers(client, target, resolved.digest, 'sig'),
+  ).map((l) => ({
     Base64Signature: l.annotations[SIGNATURE_ANNOTATION] ?? '',
     Payload: l.bytes.toString('base64'),
     Cert: null,
@@ -91,13 +128,18 @@ export async function downloadSignatures(client: RegistryClient, image: string, 
     RFC3161Timestamp: null,
   }));
   for (const r of readable(await readBundleReferrers(client, target, resolved.digest))) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE)
+      out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
 }
 
 /** cosign download attestation: the DSSE envelopes (legacy) and the bundles (referrers). */
-export async function downloadAttestations(client: RegistryClient, image: string, env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>[]> {
+export async function downloadAttestations(
+  client: RegistryClient,
+  image: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, unknown>[]> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const out: Record<string, unknown>[] = [];
@@ -105,7 +147,8 @@ export async function downloadAttestations(client: RegistryClient, image: string
     out.push(parseJsonOr(l.bytes, { unparsable: l.bytes.toString('base64') }));
   }
   for (const r of readable(await readBundleReferrers(client, target, resolved.digest))) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
+    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE)
+      out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
   return out;
 }

@@ -50,7 +50,11 @@ export interface ImageAttestation {
   envelope: DsseEnvelope;
 }
 
-export async function attestImage(client: RegistryClient, image: string | ResolvedImage, o: AttestImageOptions): Promise<ImageAttestation> {
+export async function attestImage(
+  client: RegistryClient,
+  image: string | ResolvedImage,
+  o: AttestImageOptions,
+): Promise<ImageAttestation> {
   const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
   const target = signatureRepository(resolved, o.env);
   const where = `${target.registry}/${target.repository}`;
@@ -106,7 +110,8 @@ export async function verifyImageAttestations(
     }
     let envelope: DsseEnvelope;
     try {
-      if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope) throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
+      if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope)
+        throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
       envelope = parseDsse(parseJson(layer.bytes, where), where);
     } catch (error) {
       if (!CosignkitError.isInstance(error)) throw error;

@@ -58,11 +58,17 @@ export async function readReferrersOrFailure(
  * Garbage (a malformed code) is recorded. A `.sig` tag holding JSON of another kind stays NOT_AN_IMAGE for the
  * whole command, as before; a fallback index of another kind only lists referrers, so it is recorded too.
  */
-async function readOrFailure<T>(read: () => Promise<T[]>, notAnImageToo: boolean): Promise<{ items: T[]; failure?: VerificationFailure }> {
+async function readOrFailure<T>(
+  read: () => Promise<T[]>,
+  notAnImageToo: boolean,
+): Promise<{ items: T[]; failure?: VerificationFailure }> {
   try {
     return { items: await read() };
   } catch (error) {
-    if (CosignkitError.isInstance(error) && (MALFORMED_INPUT_CODES.has(error.code) || (notAnImageToo && error.code === 'NOT_AN_IMAGE'))) {
+    if (
+      CosignkitError.isInstance(error) &&
+      (MALFORMED_INPUT_CODES.has(error.code) || (notAnImageToo && error.code === 'NOT_AN_IMAGE'))
+    ) {
       return { items: [], failure: { code: error.code, message: error.message } };
     }
     throw error;
@@ -122,7 +128,11 @@ export interface ImageSignature {
   repository: string;
 }
 
-export async function signImage(client: RegistryClient, image: string | ResolvedImage, o: SignImageOptions): Promise<ImageSignature> {
+export async function signImage(
+  client: RegistryClient,
+  image: string | ResolvedImage,
+  o: SignImageOptions,
+): Promise<ImageSignature> {
   const resolved = typeof image === 'string' ? await resolveImage(client, image) : image;
   const target = signatureRepository(resolved, o.env);
   const where = `${target.registry}/${target.repository}`;
@@ -134,21 +144,35 @@ export async function signImage(client: RegistryClient, image: string | Resolved
       bytes: payload,
       annotations: { [SIGNATURE_ANNOTATION]: b64 },
     });
-    return { digest: resolved.digest, format: 'legacy', location: `${where}:${tag}`, signature: b64, repository: where };
+    return {
+      digest: resolved.digest,
+      format: 'legacy',
+      location: `${where}:${tag}`,
+      signature: b64,
+      repository: where,
+    };
   }
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
-    predicateType: COSIGN_SIGN_PREDICATE,
-    predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
-  }));
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
+      predicateType: COSIGN_SIGN_PREDICATE,
+      predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
+    }),
+  );
   const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
   const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
   const manifestDigest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
     [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
     [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE,
   });
-  return { digest: resolved.digest, format: 'bundle', location: `${where}@${manifestDigest}`, signature: envelope.signatures[0]!.sig, repository: where };
+  return {
+    digest: resolved.digest,
+    format: 'bundle',
+    location: `${where}@${manifestDigest}`,
+    signature: envelope.signatures[0]!.sig,
+    repository: where,
+  };
 }
 
 export function subjectOf(image: ResolvedImage): { mediaType: string; digest: string; size: number } {
@@ -213,11 +237,20 @@ export async function verifyImageSignatures(
     } else if (claimed.manifestDigest !== resolved.digest) {
       fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
     } else {
-      found.push({ format: 'legacy', verified: true, keyFingerprint: fingerprintOf(key), payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown> });
+      found.push({
+        format: 'legacy',
+        verified: true,
+        keyFingerprint: fingerprintOf(key),
+        payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown>,
+      });
     }
   }
   for (const r of referrers) {
-    if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] && r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE) continue;
+    if (
+      r.annotations[BUNDLE_ANNOTATIONS.predicateType] &&
+      r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE
+    )
+      continue;
     if (r.failure) {
       found.push({ format: 'bundle', verified: false, failure: r.failure });
       continue;
@@ -264,11 +297,28 @@ export function checkStatementEnvelope(
   const payload = { predicateType: facts.predicateType, subjects: facts.subjects };
   const key = verifyDsse(envelope, publicKeys);
   if (!key) {
-    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` } } };
+    return {
+      predicateType: facts.predicateType,
+      result: {
+        verified: false,
+        payload,
+        failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` },
+      },
+    };
   }
   const hex = digest.slice('sha256:'.length);
   if (!facts.subjects.some((s) => s?.digest?.sha256 === hex)) {
-    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: { code: 'VERIFICATION_FAILED', message: `${where}: no subject of the statement is ${digest}` } } };
+    return {
+      predicateType: facts.predicateType,
+      result: {
+        verified: false,
+        payload,
+        failure: { code: 'VERIFICATION_FAILED', message: `${where}: no subject of the statement is ${digest}` },
+      },
+    };
   }
-  return { predicateType: facts.predicateType, result: { verified: true, keyFingerprint: fingerprintOf(key), payload } };
+  return {
+    predicateType: facts.predicateType,
+    result: { verified: true, keyFingerprint: fingerprintOf(key), payload },
+  };
 }

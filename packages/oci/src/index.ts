@@ -12,4 +12,7 @@ export { attestImage, verifyImageAttestations } from './image-attestations.js';
 export type { ImageSubject } from './image-attestations.js';
 export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
 export type { Attachment, AttachmentKind } from './image-attachments.js';
-export { signatureTag } from './signature-image.js';
+export { readSignatureLayers, signatureTag } from './signature-image.js';
+export type { SignatureLayer } from './signature-image.js';
+export { readBundleReferrers } from './bundle-referrer.js';
+export type { BundleReferrer } from './bundle-referrer.js';

@@ -39,7 +39,11 @@ export async function answerChallenge(
 ): Promise<string> {
   const creds = await credentials(registry);
   if (challenge.scheme === 'basic') {
-    if (!creds) throw new CosignkitError('REGISTRY_AUTH', `${registry} asks for a login and no credentials were found (docker login ${registry})`);
+    if (!creds)
+      throw new CosignkitError(
+        'REGISTRY_AUTH',
+        `${registry} asks for a login and no credentials were found (docker login ${registry})`,
+      );
     return basicHeader(creds);
   }
   const realm = challenge.params.realm;
@@ -48,7 +52,10 @@ export async function answerChallenge(
   // cosign sends the Basic credentials to the realm wherever it is. Over plain HTTP they would be readable
   // on the way: that is allowed only to loopback or to the registry's own host (already spoken to so).
   if (creds && url.protocol === 'http:' && !isLoopbackRegistry(url.host) && url.hostname !== hostnameOf(registry)) {
-    throw new CosignkitError('REGISTRY_AUTH', `${registry} names a token server on another host over plain HTTP (${url.host}): credentials are not sent there`);
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `${registry} names a token server on another host over plain HTTP (${url.host}): credentials are not sent there`,
+    );
   }
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   url.searchParams.set('scope', scope);
@@ -56,25 +63,41 @@ export async function answerChallenge(
   try {
     response = await fetchImpl(url, { headers: creds ? { authorization: basicHeader(creds) } : {} });
   } catch (error) {
-    if (limits.signal?.aborted) throw new CosignkitError((limits.signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'TIMEOUT' : 'ABORTED', `the token server ${url.host} did not answer in time`, { cause: error });
+    if (limits.signal?.aborted)
+      throw new CosignkitError(
+        (limits.signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'TIMEOUT' : 'ABORTED',
+        `the token server ${url.host} did not answer in time`,
+        { cause: error },
+      );
     throw new CosignkitError('REGISTRY_UNAVAILABLE', `token server ${url.origin} cannot be reached`, { cause: error });
   }
   if (response.status === 401 || response.status === 403) {
-    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} refused the credentials (HTTP ${response.status})`);
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `token server for ${registry} refused the credentials (HTTP ${response.status})`,
+    );
   }
-  if (!response.ok) throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered HTTP ${response.status}`);
+  if (!response.ok)
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered HTTP ${response.status}`);
   const bytes = await readBoundedBody(response, {
-    maxBytes: REGISTRY_LIMITS.smallBodyBytes, idleMs: limits.idleMs ?? REGISTRY_LIMITS.idleTimeoutMs, what: `the token from ${url.host}`,
-    signal: limits.signal, timeoutMs: limits.timeoutMs, tooLarge: 'REGISTRY_AUTH',
+    maxBytes: REGISTRY_LIMITS.smallBodyBytes,
+    idleMs: limits.idleMs ?? REGISTRY_LIMITS.idleTimeoutMs,
+    what: `the token from ${url.host}`,
+    signal: limits.signal,
+    timeoutMs: limits.timeoutMs,
+    tooLarge: 'REGISTRY_AUTH',
   });
   let body: { token?: unknown; access_token?: unknown } | null;
   try {
     body = JSON.parse(bytes.toString('utf8')) as typeof body;
   } catch (error) {
-    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered something that is not JSON`, { cause: error });
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered something that is not JSON`, {
+      cause: error,
+    });
   }
   const token = body?.token ?? body?.access_token;
-  if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token)) throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} returned no token`);
+  if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token))
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} returned no token`);
   return `Bearer ${token}`;
 }
 
@@ -87,9 +110,13 @@ function tokenRealm(realm: string, registry: string): URL {
     throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm is not a URL`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm is a ${url.protocol} URL, not http(s)`);
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `${registry} sent a Bearer challenge whose realm is a ${url.protocol} URL, not http(s)`,
+    );
   }
-  if (url.username || url.password) throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm carries credentials`);
+  if (url.username || url.password)
+    throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm carries credentials`);
   return url;
 }
 

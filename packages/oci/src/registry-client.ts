@@ -62,7 +62,14 @@ export class RegistryClient {
 
   /** Reads a body under the limits: at most `maxBytes`, counted as it arrives, within the exchange's deadline. */
   #read(response: Response, what: string, maxBytes: number, tooLarge: ErrorCode = 'REGISTRY_ERROR'): Promise<Buffer> {
-    return readBoundedBody(response, { maxBytes, idleMs: this.#idleMs, what, signal: this.#signals.get(response), timeoutMs: this.#timeoutMs, tooLarge });
+    return readBoundedBody(response, {
+      maxBytes,
+      idleMs: this.#idleMs,
+      what,
+      signal: this.#signals.get(response),
+      timeoutMs: this.#timeoutMs,
+      tooLarge,
+    });
   }
 
   /** HEAD a manifest: its digest, media type and size, without the body. */
@@ -70,8 +77,19 @@ export class RegistryClient {
     const response = await this.#request(repo, 'HEAD', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
     await response.body?.cancel().catch(() => undefined);
     const header = response.headers.get('docker-content-digest');
-    const digest = header === null ? null : requireRegistryDigest(header, `${repo.registry} (HEAD ${repo.repository}:${reference}): Docker-Content-Digest`);
-    if (!digest) return this.getManifest(repo, reference).then((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.bytes.length }));
+    const digest =
+      header === null
+        ? null
+        : requireRegistryDigest(
+            header,
+            `${repo.registry} (HEAD ${repo.repository}:${reference}): Docker-Content-Digest`,
+          );
+    if (!digest)
+      return this.getManifest(repo, reference).then((m) => ({
+        digest: m.digest,
+        mediaType: m.mediaType,
+        size: m.bytes.length,
+      }));
     return { digest, mediaType: contentType(response), size: Number(response.headers.get('content-length') ?? 0) };
   }
 
@@ -80,10 +98,17 @@ export class RegistryClient {
     const byDigest = reference.includes(':');
     if (byDigest) requireRegistryDigest(reference, `${repo.registry}/${repo.repository}: manifest reference`);
     const response = await this.#request(repo, 'GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
-    const bytes = await this.#read(response, `the manifest ${repo.repository}:${reference}`, REGISTRY_LIMITS.manifestBytes);
+    const bytes = await this.#read(
+      response,
+      `the manifest ${repo.repository}:${reference}`,
+      REGISTRY_LIMITS.manifestBytes,
+    );
     const digest = byDigest ? digestWithAlgorithmOf(reference, bytes) : sha256Digest(bytes);
     if (byDigest && reference !== digest) {
-      throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} returned a manifest whose digest is not ${reference}`);
+      throw new CosignkitError(
+        'REGISTRY_ERROR',
+        `${repo.registry} returned a manifest whose digest is not ${reference}`,
+      );
     }
     return { digest, mediaType: contentType(response) || mediaTypeOf(bytes), bytes };
   }
@@ -105,8 +130,17 @@ export class RegistryClient {
   }
 
   /** PUT a manifest; `subjectAccepted` is true when the registry indexed its `subject` (OCI-Subject header). */
-  async putManifestDetailed(repo: Repository, reference: string, bytes: Buffer, mediaType: string): Promise<{ digest: string; subjectAccepted: boolean }> {
-    const response = await this.#request(repo, 'PUT', `manifests/${reference}`, { body: bytes, contentType: mediaType, action: 'pull,push' });
+  async putManifestDetailed(
+    repo: Repository,
+    reference: string,
+    bytes: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectAccepted: boolean }> {
+    const response = await this.#request(repo, 'PUT', `manifests/${reference}`, {
+      body: bytes,
+      contentType: mediaType,
+      action: 'pull,push',
+    });
     await response.body?.cancel();
     return { digest: sha256Digest(bytes), subjectAccepted: response.headers.has('oci-subject') };
   }
@@ -136,7 +170,12 @@ export class RegistryClient {
     if (!location) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} gave no upload location`);
     const url = new URL(location, this.#base(repo.registry));
     url.searchParams.set('digest', digest);
-    await this.#request(repo, 'PUT', url.href, { body: bytes, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
+    await this.#request(repo, 'PUT', url.href, {
+      body: bytes,
+      contentType: 'application/octet-stream',
+      action: 'pull,push',
+      expect: [201],
+    });
     return digest;
   }
 
@@ -144,14 +183,25 @@ export class RegistryClient {
    * Uploads a blob streamed from `open()` (a file): the digest and size are known beforehand, so the body is
    * never held in memory.
    */
-  async pushBlobStream(repo: Repository, digest: string, size: number, open: () => ReadableStream<Uint8Array>): Promise<string> {
+  async pushBlobStream(
+    repo: Repository,
+    digest: string,
+    size: number,
+    open: () => ReadableStream<Uint8Array>,
+  ): Promise<string> {
     if (await this.hasBlob(repo, digest)) return digest;
     const started = await this.#request(repo, 'POST', 'blobs/uploads/', { action: 'pull,push', expect: [202] });
     const location = started.headers.get('location');
     if (!location) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry} gave no upload location`);
     const url = new URL(location, this.#base(repo.registry));
     url.searchParams.set('digest', digest);
-    await this.#request(repo, 'PUT', url.href, { stream: open, size, contentType: 'application/octet-stream', action: 'pull,push', expect: [201] });
+    await this.#request(repo, 'PUT', url.href, {
+      stream: open,
+      size,
+      contentType: 'application/octet-stream',
+      action: 'pull,push',
+      expect: [201],
+    });
     return digest;
   }
 
@@ -159,7 +209,8 @@ export class RegistryClient {
     requireRegistryDigest(digest, `${repo.registry}/${repo.repository}: blob`);
     const response = await this.#request(repo, 'GET', `blobs/${digest}`, {});
     const bytes = await this.#read(response, `blob ${digest}`, maxBytes);
-    if (digestWithAlgorithmOf(digest, bytes) !== digest) throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} does not match its digest`);
+    if (digestWithAlgorithmOf(digest, bytes) !== digest)
+      throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} does not match its digest`);
     return bytes;
   }
 
@@ -168,9 +219,17 @@ export class RegistryClient {
     const tags: string[] = [];
     let next: string | undefined = 'tags/list?n=1000';
     for (let page = 0; next; page++) {
-      if (page >= REGISTRY_LIMITS.tagPages) throw new CosignkitError('REGISTRY_ERROR', `${repo.registry}/${repo.repository}: more than ${REGISTRY_LIMITS.tagPages} pages of tags`);
+      if (page >= REGISTRY_LIMITS.tagPages)
+        throw new CosignkitError(
+          'REGISTRY_ERROR',
+          `${repo.registry}/${repo.repository}: more than ${REGISTRY_LIMITS.tagPages} pages of tags`,
+        );
       const response = await this.#request(repo, 'GET', next, {});
-      const body = parseJsonObject(await this.#read(response, 'a page of tags', REGISTRY_LIMITS.smallBodyBytes), `the tag list of ${repo.repository}`, 'REGISTRY_ERROR');
+      const body = parseJsonObject(
+        await this.#read(response, 'a page of tags', REGISTRY_LIMITS.smallBodyBytes),
+        `the tag list of ${repo.repository}`,
+        'REGISTRY_ERROR',
+      );
       if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
       const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '');
       next = link ? new URL(link[1]!, this.#base(repo.registry)).href : undefined;
@@ -189,7 +248,10 @@ export class RegistryClient {
         const response = await this.#request(repo, 'GET', `referrers/${digest}`, { accept: MEDIA_TYPES.ociIndex });
         if (contentType(response).startsWith(MEDIA_TYPES.ociIndex)) {
           const bytes = await this.#read(response, `the referrers of ${digest}`, REGISTRY_LIMITS.manifestBytes);
-          return { index: parseImageIndex(bytes, `the referrers of ${digest}`, { code: 'REGISTRY_ERROR' }), fallback: false };
+          return {
+            index: parseImageIndex(bytes, `the referrers of ${digest}`, { code: 'REGISTRY_ERROR' }),
+            fallback: false,
+          };
         }
         await response.body?.cancel();
       } catch (error) {
@@ -201,7 +263,10 @@ export class RegistryClient {
     const tag = digest.replace(':', '-');
     const found = await this.findManifest(repo, tag);
     const empty: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
-    return { index: found ? parseImageIndex(found.bytes, `${repo.repository}:${tag}`, { code: 'NOT_AN_IMAGE' }) : empty, fallback: true };
+    return {
+      index: found ? parseImageIndex(found.bytes, `${repo.repository}:${tag}`, { code: 'NOT_AN_IMAGE' }) : empty,
+      fallback: true,
+    };
   }
 
   #base(registry: string): string {
@@ -242,13 +307,25 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       try {
         const body = o.stream ? o.stream() : o.body;
-        const response = await this.#fetch(url, { method, headers, body, signal, redirect: 'follow', ...(o.stream ? { duplex: 'half' } : {}) } as RequestInit);
+        const response = await this.#fetch(url, {
+          method,
+          headers,
+          body,
+          signal,
+          redirect: 'follow',
+          ...(o.stream ? { duplex: 'half' } : {}),
+        } as RequestInit);
         this.#signals.set(response, signal);
         return response;
       } catch (error) {
-        if (signal.aborted) throw abortedError(signal, `${method} ${repo.registry}/${repo.repository}`, this.#timeoutMs, error);
+        if (signal.aborted)
+          throw abortedError(signal, `${method} ${repo.registry}/${repo.repository}`, this.#timeoutMs, error);
         if ((error as Error).name === 'AbortError') throw new CosignkitError('ABORTED', 'the operation was aborted');
-        throw new CosignkitError('REGISTRY_UNAVAILABLE', `registry ${repo.registry} cannot be reached: ${causeOf(error)}`, { cause: error });
+        throw new CosignkitError(
+          'REGISTRY_UNAVAILABLE',
+          `registry ${repo.registry} cannot be reached: ${causeOf(error)}`,
+          { cause: error },
+        );
       }
     };
     let response = await send();
@@ -259,42 +336,67 @@ export class RegistryClient {
       // credentials, or send them to a realm of its choosing: only the registry's own challenges are answered.
       const from = new URL(response.url || url);
       if (from.origin !== registryOrigin) {
-        throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} sent the request to ${from.host}, which asks for a login: credentials go only to ${repo.registry}`, { details: { status: 401 } });
+        throw new CosignkitError(
+          'REGISTRY_AUTH',
+          `${repo.registry} sent the request to ${from.host}, which asks for a login: credentials go only to ${repo.registry}`,
+          { details: { status: 401 } },
+        );
       }
       if (!challenge) throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} refused the request (HTTP 401)`);
       const tokenFetch: typeof fetch = (input, init) => this.#fetch(input, { ...init, signal });
       const limits = { idleMs: this.#idleMs, timeoutMs: this.#timeoutMs, signal };
-      this.#auth.set(key, await answerChallenge(challenge, repo.registry, scope, this.#credentials, tokenFetch, limits));
+      this.#auth.set(
+        key,
+        await answerChallenge(challenge, repo.registry, scope, this.#credentials, tokenFetch, limits),
+      );
       response = await send();
     }
     const expected = o.expect ?? [200, 201, 202];
     if (expected.includes(response.status) || (o.expect === undefined && response.ok)) return response;
-    const text = method === 'HEAD'
-      ? ''
-      : (await this.#read(response, 'an error answer', REGISTRY_LIMITS.smallBodyBytes).catch(() => Buffer.alloc(0))).toString('utf8');
+    const text =
+      method === 'HEAD'
+        ? ''
+        : (
+            await this.#read(response, 'an error answer', REGISTRY_LIMITS.smallBodyBytes).catch(() => Buffer.alloc(0))
+          ).toString('utf8');
     throw registryError(response, text, repo, method, path);
   }
 }
 
-function registryError(response: Response, text: string, repo: Repository, method: string, path: string): CosignkitError {
+function registryError(
+  response: Response,
+  text: string,
+  repo: Repository,
+  method: string,
+  path: string,
+): CosignkitError {
   let detail = '';
   let codes: string[] = [];
   try {
     const errors = (JSON.parse(text) as { errors?: { code: string; message: string }[] }).errors ?? [];
     codes = errors.slice(0, 10).map((e) => String(e?.code).slice(0, 100));
-    detail = errors.slice(0, 10).map((e) => `${String(e?.code).slice(0, 100)}: ${String(e?.message).slice(0, 200)}`).join('; ');
+    detail = errors
+      .slice(0, 10)
+      .map((e) => `${String(e?.code).slice(0, 100)}: ${String(e?.message).slice(0, 200)}`)
+      .join('; ');
   } catch {
     detail = text.slice(0, 200);
   }
   const where = `${repo.registry}/${repo.repository} (${method} ${path.replace(/^https?:\/\/[^/]+/, '').replace(/\?.*/, '')})`;
   const details = { status: response.status, registryCodes: codes };
   if (response.status === 401 || response.status === 403) {
-    return new CosignkitError('REGISTRY_AUTH', `${where}: access denied (HTTP ${response.status})${detail ? `: ${detail}` : ''}`, { details });
+    return new CosignkitError(
+      'REGISTRY_AUTH',
+      `${where}: access denied (HTTP ${response.status})${detail ? `: ${detail}` : ''}`,
+      { details },
+    );
   }
   if (response.status === 404) {
     return new CosignkitError('IMAGE_NOT_FOUND', `${where}: not found${detail ? ` (${detail})` : ''}`, { details });
   }
-  return new CosignkitError('REGISTRY_ERROR', `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, { details });
+  return new CosignkitError('REGISTRY_ERROR', `${where}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`, {
+    details,
+  });
 }
 
 export function sha256Digest(bytes: Uint8Array): string {

@@ -13,7 +13,10 @@ export function exchangeSignal(timeoutMs: number, parent?: AbortSignal): AbortSi
 export function abortedError(signal: AbortSignal, what: string, timeoutMs: number, cause?: unknown): CosignkitError {
   const reason = signal.reason as { name?: string } | undefined;
   if (reason?.name === 'TimeoutError') {
-    return new CosignkitError('TIMEOUT', `${what} took longer than ${formatMs(timeoutMs)} (--registry-timeout)`, { cause, details: { timeoutMs } });
+    return new CosignkitError('TIMEOUT', `${what} took longer than ${formatMs(timeoutMs)} (--registry-timeout)`, {
+      cause,
+      details: { timeoutMs },
+    });
   }
   return new CosignkitError('ABORTED', 'the operation was aborted', { cause });
 }

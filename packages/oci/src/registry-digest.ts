@@ -14,7 +14,10 @@ export function isRegistryDigest(value: unknown): value is string {
 /** The digest, or REGISTRY_ERROR naming where it came from (escaped by whoever prints it). */
 export function requireRegistryDigest(value: unknown, where: string): string {
   if (isRegistryDigest(value)) return value;
-  throw new CosignkitError('REGISTRY_ERROR', `${where}: ${JSON.stringify(String(value).slice(0, 200))} is not a sha256 or sha512 digest`);
+  throw new CosignkitError(
+    'REGISTRY_ERROR',
+    `${where}: ${JSON.stringify(String(value).slice(0, 200))} is not a sha256 or sha512 digest`,
+  );
 }
 
 /** The digest of `bytes` with the algorithm of `digest` (which must be well-formed). */

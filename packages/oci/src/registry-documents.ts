@@ -15,27 +15,42 @@ export function parseJsonObject(bytes: Buffer, where: string, code: ErrorCode): 
   } catch (error) {
     throw new CosignkitError(code, `${where} is not JSON`, { cause: error });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CosignkitError(code, `${where} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new CosignkitError(code, `${where} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
-export function parseImageManifest(bytes: Buffer, where: string, o: { code: ErrorCode; maxLayers?: number }): ImageManifest {
+export function parseImageManifest(
+  bytes: Buffer,
+  where: string,
+  o: { code: ErrorCode; maxLayers?: number },
+): ImageManifest {
   const manifest = parseJsonObject(bytes, where, o.code);
   // JSON of another kind (an index where a manifest belongs) is NOT_AN_IMAGE, whatever `code` says for garbage.
-  if (!Array.isArray(manifest.layers)) throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an image manifest (it has no layers)`);
+  if (!Array.isArray(manifest.layers))
+    throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an image manifest (it has no layers)`);
   const max = o.maxLayers ?? REGISTRY_LIMITS.signatureLayers;
   if (manifest.layers.length > max) {
-    throw new CosignkitError('REGISTRY_ERROR', `${where} has ${manifest.layers.length} layers; at most ${max} are read`, { details: { limit: max } });
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `${where} has ${manifest.layers.length} layers; at most ${max} are read`,
+      { details: { limit: max } },
+    );
   }
   return manifest as unknown as ImageManifest;
 }
 
 export function parseImageIndex(bytes: Buffer, where: string, o: { code: ErrorCode; maxEntries?: number }): ImageIndex {
   const index = parseJsonObject(bytes, where, o.code);
-  if (!Array.isArray(index.manifests)) throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an OCI index (it has no manifests)`);
+  if (!Array.isArray(index.manifests))
+    throw new CosignkitError('NOT_AN_IMAGE', `${where} is not an OCI index (it has no manifests)`);
   const max = o.maxEntries ?? REGISTRY_LIMITS.indexEntries;
   if (index.manifests.length > max) {
-    throw new CosignkitError('REGISTRY_ERROR', `${where} has ${index.manifests.length} entries; at most ${max} are read`, { details: { limit: max } });
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `${where} has ${index.manifests.length} entries; at most ${max} are read`,
+      { details: { limit: max } },
+    );
   }
   return index as unknown as ImageIndex;
 }

@@ -18,7 +18,12 @@ export interface SignatureLayer {
 }
 
 /** Errors that end a whole read (the registry is unreachable, refuses, or time ran out), not one layer. */
-const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'ABORTED', 'REGISTRY_UNAVAILABLE', 'REGISTRY_AUTH']);
+const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'TIMEOUT',
+  'ABORTED',
+  'REGISTRY_UNAVAILABLE',
+  'REGISTRY_AUTH',
+]);
 
 /** A failure of one item read from a registry, or the error again when it must end the whole read. */
 export function itemFailure(error: unknown, where: string): VerificationFailure {
@@ -57,11 +62,19 @@ export async function appendSignatureLayer(
       const existing = await readManifest(client, target, tag);
       if (existing?.manifest.layers.some(sameLayer)) return { tag, manifestDigest: existing.digest };
       const layers = [...(existing?.manifest.layers ?? [])];
-      layers.push({ mediaType: layer.mediaType, size: layer.bytes.length, digest: layerDigest, annotations: layer.annotations });
+      layers.push({
+        mediaType: layer.mediaType,
+        size: layer.bytes.length,
+        digest: layerDigest,
+        annotations: layer.annotations,
+      });
       await writeImage(client, target, tag, layers);
       // The loop re-reads: if another machine overwrote the tag meanwhile, our layer is merged in again.
     }
-    throw new CosignkitError('REGISTRY_ERROR', `the signature at ${target.registry}/${target.repository}:${tag} kept being overwritten`);
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `the signature at ${target.registry}/${target.repository}:${tag} kept being overwritten`,
+    );
   });
 }
 
@@ -80,22 +93,34 @@ export async function readSignatureLayers(
   const found = await readManifest(client, target, tag, 'SIGNATURE_MALFORMED');
   if (!found) return [];
   let budget = REGISTRY_LIMITS.totalSignatureBytes;
-  return mapWithConcurrency(found.manifest.layers as unknown[], REGISTRY_LIMITS.concurrency, async (value, i): Promise<SignatureLayer> => {
-    const d = (typeof value === 'object' && value !== null ? value : {}) as Partial<Descriptor>;
-    const layer = { mediaType: typeof d.mediaType === 'string' ? d.mediaType : '', annotations: stringRecord(d.annotations), bytes: Buffer.alloc(0) };
-    const where = `${tag} layer ${i}`;
-    const fail = (code: ErrorCode, message: string): SignatureLayer => ({ ...layer, failure: { code, message: `${where}: ${message}` } });
-    if (!isRegistryDigest(d.digest)) return fail('SIGNATURE_MALFORMED', 'the layer has no well-formed digest');
-    const limit = Math.min(REGISTRY_LIMITS.signatureLayerBytes, budget);
-    if (typeof d.size === 'number' && d.size > limit) return fail('REGISTRY_ERROR', `the layer is larger than ${limit} bytes`);
-    try {
-      const bytes = await client.getBlob(target, d.digest, limit);
-      budget -= bytes.length;
-      return { ...layer, bytes };
-    } catch (error) {
-      return { ...layer, failure: itemFailure(error, where) };
-    }
-  });
+  return mapWithConcurrency(
+    found.manifest.layers as unknown[],
+    REGISTRY_LIMITS.concurrency,
+    async (value, i): Promise<SignatureLayer> => {
+      const d = (typeof value === 'object' && value !== null ? value : {}) as Partial<Descriptor>;
+      const layer = {
+        mediaType: typeof d.mediaType === 'string' ? d.mediaType : '',
+        annotations: stringRecord(d.annotations),
+        bytes: Buffer.alloc(0),
+      };
+      const where = `${tag} layer ${i}`;
+      const fail = (code: ErrorCode, message: string): SignatureLayer => ({
+        ...layer,
+        failure: { code, message: `${where}: ${message}` },
+      });
+      if (!isRegistryDigest(d.digest)) return fail('SIGNATURE_MALFORMED', 'the layer has no well-formed digest');
+      const limit = Math.min(REGISTRY_LIMITS.signatureLayerBytes, budget);
+      if (typeof d.size === 'number' && d.size > limit)
+        return fail('REGISTRY_ERROR', `the layer is larger than ${limit} bytes`);
+      try {
+        const bytes = await client.getBlob(target, d.digest, limit);
+        budget -= bytes.length;
+        return { ...layer, bytes };
+      } catch (error) {
+        return { ...layer, failure: itemFailure(error, where) };
+      }
+    },
+  );
 }
 
 async function readManifest(
@@ -110,15 +135,22 @@ async function readManifest(
 }
 
 /** Writes the config (as go-containerregistry derives it from the layers) and the manifest under the tag. */
-async function writeImage(client: RegistryClient, target: Repository, tag: string, layers: Descriptor[]): Promise<string> {
-  const config = Buffer.from(JSON.stringify({
-    architecture: '',
-    created: '0001-01-01T00:00:00Z',
-    history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
-    os: '',
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-    config: {},
-  }));
+async function writeImage(
+  client: RegistryClient,
+  target: Repository,
+  tag: string,
+  layers: Descriptor[],
+): Promise<string> {
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      created: '0001-01-01T00:00:00Z',
+      history: layers.map(() => ({ created: '0001-01-01T00:00:00Z' })),
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+      config: {},
+    }),
+  );
   await client.pushBlob(target, config);
   const manifest: ImageManifest = {
     schemaVersion: 2,

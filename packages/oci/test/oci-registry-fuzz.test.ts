@@ -24,8 +24,16 @@ const SEED = 20_261_129;
 const BUDGET_MS = 3500;
 const RUN_LIMIT_MS = 2000;
 const STABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'NOT_AN_IMAGE', 'REGISTRY_ERROR', 'REGISTRY_AUTH', 'REGISTRY_UNAVAILABLE', 'IMAGE_NOT_FOUND', 'TIMEOUT',
-  'SIGNATURE_MALFORMED', 'BUNDLE_MALFORMED', 'ENVELOPE_MALFORMED', 'VERIFICATION_FAILED',
+  'NOT_AN_IMAGE',
+  'REGISTRY_ERROR',
+  'REGISTRY_AUTH',
+  'REGISTRY_UNAVAILABLE',
+  'IMAGE_NOT_FOUND',
+  'TIMEOUT',
+  'SIGNATURE_MALFORMED',
+  'BUNDLE_MALFORMED',
+  'ENVELOPE_MALFORMED',
+  'VERIFICATION_FAILED',
 ]);
 const params = (numRuns: number) => ({ seed: SEED, numRuns, interruptAfterTimeLimit: BUDGET_MS, endOnFailure: true });
 
@@ -50,14 +58,26 @@ function mutated(text: string): fc.Arbitrary<string> {
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, path: (string | number)[]): void => {
     paths.push(path);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
   };
   walk(value, []);
   const hostile = fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
-    fc.constantFrom('sha256:../../x', `md5:${'0'.repeat(32)}`, `sha512:${'f'.repeat(128)}`, '\u001b[2J\n', -1, 1e308, null, [], {}),
-    fc.array(fc.constant({ digest: `sha256:${'1'.repeat(64)}`, mediaType: MEDIA_TYPES.sigstoreBundle }), { maxLength: 1200 }),
+    fc.constantFrom(
+      'sha256:../../x',
+      `md5:${'0'.repeat(32)}`,
+      `sha512:${'f'.repeat(128)}`,
+      '\u001b[2J\n',
+      -1,
+      1e308,
+      null,
+      [],
+      {},
+    ),
+    fc.array(fc.constant({ digest: `sha256:${'1'.repeat(64)}`, mediaType: MEDIA_TYPES.sigstoreBundle }), {
+      maxLength: 1200,
+    }),
   );
   const structural = fc.tuple(fc.constantFrom(...paths), hostile).map(([path, replacement]) => {
     if (path.length === 0) return JSON.stringify(replacement);
@@ -67,7 +87,8 @@ function mutated(text: string): fc.Arbitrary<string> {
     node[path[path.length - 1]!] = replacement;
     return JSON.stringify(copy);
   });
-  const bytes = fc.tuple(fc.nat({ max: text.length }), fc.nat({ max: 8 }), fc.string({ maxLength: 8 }))
+  const bytes = fc
+    .tuple(fc.nat({ max: text.length }), fc.nat({ max: 8 }), fc.string({ maxLength: 8 }))
     .map(([at, remove, insert]) => text.slice(0, at) + insert + text.slice(at + remove));
   const truncated = fc.nat({ max: text.length }).map((n) => text.slice(0, n));
   return fc.oneof(structural, bytes, truncated);
@@ -96,9 +117,14 @@ beforeAll(async () => {
   key = newPrivateKey();
   publicKey = createPublicKey(key);
   const manager = fakeMemoryKeyManager(new Map([['k', key]]));
-  const statement = Buffer.from(JSON.stringify({
-    _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'r/x', digest: { sha256: subject.slice(7) } }], predicateType: COSIGN_SIGN_PREDICATE, predicate: {},
-  }));
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: 'r/x', digest: { sha256: subject.slice(7) } }],
+      predicateType: COSIGN_SIGN_PREDICATE,
+      predicate: {},
+    }),
+  );
   bundle = dsseBundleJson(await signDsse(manager, 'k', IN_TOTO_PAYLOAD_TYPE, statement), publicKey);
   payload = simpleSigningPayload('r/x', subject);
   signature = await signPayload(manager, 'k', payload);
@@ -111,78 +137,147 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   host = `127.0.0.1:${(server.address() as { port: number }).port}`;
 });
-afterAll(() => new Promise<void>((r) => {
-  server?.closeAllConnections();
-  server?.close(() => r());
-}));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server?.closeAllConnections();
+      server?.close(() => r());
+    }),
+);
 
 describe('fuzzing registry answers', () => {
   it('manifests and indexes: a value or a stable code', async () => {
     const manifest = JSON.stringify({
-      schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: MEDIA_TYPES.ociConfig, size: 2, digest: sha256Digest(Buffer.from('{}')) },
-      layers: [{ mediaType: MEDIA_TYPES.simpleSigning, size: 10, digest: sha256Digest(payload), annotations: { 'dev.cosignproject.cosign/signature': signature.toString('base64') } }],
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, size: 2, digest: sha256Digest(Buffer.from('{}')) },
+      layers: [
+        {
+          mediaType: MEDIA_TYPES.simpleSigning,
+          size: 10,
+          digest: sha256Digest(payload),
+          annotations: { 'dev.cosignproject.cosign/signature': signature.toString('base64') },
+        },
+      ],
     });
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, size: 10, digest: sha256Digest(Buffer.from(manifest)), artifactType: MEDIA_TYPES.sigstoreBundle }] });
-    await fc.assert(fc.asyncProperty(mutated(manifest), mutated(index), async (m, i) => {
-      await settles(() => parseImageManifest(Buffer.from(m), 'm', { code: 'SIGNATURE_MALFORMED' }));
-      await settles(() => parseImageIndex(Buffer.from(i), 'i', { code: 'NOT_AN_IMAGE' }));
-    }), params(400));
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          size: 10,
+          digest: sha256Digest(Buffer.from(manifest)),
+          artifactType: MEDIA_TYPES.sigstoreBundle,
+        },
+      ],
+    });
+    await fc.assert(
+      fc.asyncProperty(mutated(manifest), mutated(index), async (m, i) => {
+        await settles(() => parseImageManifest(Buffer.from(m), 'm', { code: 'SIGNATURE_MALFORMED' }));
+        await settles(() => parseImageIndex(Buffer.from(i), 'i', { code: 'NOT_AN_IMAGE' }));
+      }),
+      params(400),
+    );
   });
 
   it('signed content: a mutated simple-signing payload or bundle never verifies unless what was signed is unchanged', async () => {
-    await fc.assert(fc.asyncProperty(mutated(payload.toString('utf8')), mutated(bundle.toString('utf8')), async (p, b) => {
-      if (p !== payload.toString('utf8')) expect(verifyPayload(publicKey, Buffer.from(p), signature)).toBe(false);
-      const checked = (await settles(() => checkStatementBundle(Buffer.from(b), 'fuzz', subject, [publicKey]))).value;
-      if (checked?.result.verified) {
-        // JSON may be re-spaced or gain unknown fields and stay valid: the signed payload must be the same.
-        const original = envelopeOfBundle(bundle, 'original');
-        const envelope = envelopeOfBundle(Buffer.from(b), 'mutated');
-        expect([envelope.payloadType, Buffer.from(envelope.payload, 'base64')]).toEqual([original.payloadType, Buffer.from(original.payload, 'base64')]);
-      }
-    }), params(400));
+    await fc.assert(
+      fc.asyncProperty(mutated(payload.toString('utf8')), mutated(bundle.toString('utf8')), async (p, b) => {
+        if (p !== payload.toString('utf8')) expect(verifyPayload(publicKey, Buffer.from(p), signature)).toBe(false);
+        const checked = (await settles(() => checkStatementBundle(Buffer.from(b), 'fuzz', subject, [publicKey]))).value;
+        if (checked?.result.verified) {
+          // JSON may be re-spaced or gain unknown fields and stay valid: the signed payload must be the same.
+          const original = envelopeOfBundle(bundle, 'original');
+          const envelope = envelopeOfBundle(Buffer.from(b), 'mutated');
+          expect([envelope.payloadType, Buffer.from(envelope.payload, 'base64')]).toEqual([
+            original.payloadType,
+            Buffer.from(original.payload, 'base64'),
+          ]);
+        }
+      }),
+      params(400),
+    );
   });
 
   it('referrer answers over HTTP: a stable code or referrers whose bundle is the one signed', async () => {
     const repository = 'fuzz/referrers';
     const referrer = JSON.stringify({
-      schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, artifactType: MEDIA_TYPES.sigstoreBundle,
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: MEDIA_TYPES.sigstoreBundle,
       config: { mediaType: MEDIA_TYPES.ociEmpty, size: 2, digest: sha256Digest(Buffer.from('{}')) },
       layers: [{ mediaType: MEDIA_TYPES.sigstoreBundle, size: bundle.length, digest: sha256Digest(bundle) }],
       subject: { mediaType: MEDIA_TYPES.ociManifest, size: 100, digest: subject },
       annotations: { 'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE },
     });
     const referrerDigest = sha256Digest(Buffer.from(referrer));
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [{ mediaType: MEDIA_TYPES.ociManifest, size: referrer.length, digest: referrerDigest, artifactType: MEDIA_TYPES.sigstoreBundle }] });
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          size: referrer.length,
+          digest: referrerDigest,
+          artifactType: MEDIA_TYPES.sigstoreBundle,
+        },
+      ],
+    });
     const base = `/v2/${repository}`;
-    await fc.assert(fc.asyncProperty(mutated(index), mutated(referrer), fc.boolean(), async (i, m, api) => {
-      routes = new Map<string, Route>([
-        [api ? `${base}/referrers/${subject}` : `${base}/manifests/${subject.replace(':', '-')}`, { status: 200, headers: { 'content-type': MEDIA_TYPES.ociIndex }, body: i }],
-        [`${base}/manifests/${referrerDigest}`, { status: 200, headers: { 'content-type': MEDIA_TYPES.ociManifest }, body: m }],
-        [`${base}/blobs/${sha256Digest(bundle)}`, { status: 200, body: bundle }],
-      ]);
-      const client = new RegistryClient({ credentials: async () => undefined, fetch: onlyLoopback, timeoutMs: RUN_LIMIT_MS / 2 });
-      const found = (await settles(() => readBundleReferrers(client, { registry: host, repository }, subject))).value ?? [];
-      for (const r of found) if (!r.failure) expect(r.bundle).toEqual(bundle);
-    }), params(150));
+    await fc.assert(
+      fc.asyncProperty(mutated(index), mutated(referrer), fc.boolean(), async (i, m, api) => {
+        routes = new Map<string, Route>([
+          [
+            api ? `${base}/referrers/${subject}` : `${base}/manifests/${subject.replace(':', '-')}`,
+            { status: 200, headers: { 'content-type': MEDIA_TYPES.ociIndex }, body: i },
+          ],
+          [
+            `${base}/manifests/${referrerDigest}`,
+            { status: 200, headers: { 'content-type': MEDIA_TYPES.ociManifest }, body: m },
+          ],
+          [`${base}/blobs/${sha256Digest(bundle)}`, { status: 200, body: bundle }],
+        ]);
+        const client = new RegistryClient({
+          credentials: async () => undefined,
+          fetch: onlyLoopback,
+          timeoutMs: RUN_LIMIT_MS / 2,
+        });
+        const found =
+          (await settles(() => readBundleReferrers(client, { registry: host, repository }, subject))).value ?? [];
+        for (const r of found) if (!r.failure) expect(r.bundle).toEqual(bundle);
+      }),
+      params(150),
+    );
   });
 
   it('auth challenges and token answers over HTTP: a stable code, never a TypeError, never a hang', async () => {
     const challenge = `Bearer realm="http://${'HOST'}/token",service="fuzz",scope="repository:fuzz/auth:pull"`;
     const token = JSON.stringify({ token: 'abc.def.ghi', expires_in: 300 });
-    await fc.assert(fc.asyncProperty(mutated(JSON.stringify(challenge)), mutated(token), async (c, t) => {
-      let header: string;
-      try {
-        header = String(JSON.parse(c)).replaceAll('HOST', host);
-      } catch {
-        header = c.replaceAll('HOST', host);
-      }
-      expect(() => parseChallenge(header)).not.toThrow();
-      routes = new Map<string, Route>([
-        ['/v2/fuzz/auth/manifests/v1', { status: 401, headers: { 'www-authenticate': header.replace(/[^\x20-\x7e]/g, '?') } }],
-        ['/token', { status: 200, headers: { 'content-type': 'application/json' }, body: t }],
-      ]);
-      const client = new RegistryClient({ credentials: async () => ({ username: 'u', password: 'p' }), fetch: onlyLoopback, timeoutMs: RUN_LIMIT_MS / 2 });
-      await settles(() => client.resolve({ registry: host, repository: 'fuzz/auth' }, 'v1'));
-    }), params(200));
+    await fc.assert(
+      fc.asyncProperty(mutated(JSON.stringify(challenge)), mutated(token), async (c, t) => {
+        let header: string;
+        try {
+          header = String(JSON.parse(c)).replaceAll('HOST', host);
+        } catch {
+          header = c.replaceAll('HOST', host);
+        }
+        expect(() => parseChallenge(header)).not.toThrow();
+        routes = new Map<string, Route>([
+          [
+            '/v2/fuzz/auth/manifests/v1',
+            { status: 401, headers: { 'www-authenticate': header.replace(/[^\x20-\x7e]/g, '?') } },
+          ],
+          ['/token', { status: 200, headers: { 'content-type': 'application/json' }, body: t }],
+        ]);
+        const client = new RegistryClient({
+          credentials: async () => ({ username: 'u', password: 'p' }),
+          fetch: onlyLoopback,
+          timeoutMs: RUN_LIMIT_MS / 2,
+        });
+        await settles(() => client.resolve({ registry: host, repository: 'fuzz/auth' }, 'v1'));
+      }),
+      params(200),
+    );
   });
 });

@@ -83,13 +83,17 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
       ],
     });
   }
-  const malformedOnly = result.failures.length > 0 && result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
+  const malformedOnly =
+    result.failures.length > 0 &&
+    result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
   // The failure messages quote the registry's digests and annotations: escaped so none can fake a line.
   return withNotes({
     exitCode: malformedOnly ? 3 : 2,
     data,
     // One line for people, like every other failure: all reasons, the first malformed code or VERIFICATION_FAILED.
-    notes: [`cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`],
+    notes: [
+      `cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`,
+    ],
   });
 }
 

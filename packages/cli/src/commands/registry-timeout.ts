@@ -1,4 +1,5 @@
-import { CosignkitError, REGISTRY_LIMITS } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { REGISTRY_LIMITS } from '@cosignkit/oci';
 import type { ParsedFlags } from '../args.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -15,7 +16,10 @@ export function registryTimeoutMs(flags: ParsedFlags, env: NodeJS.ProcessEnv): n
   const ms = parseDuration(text.trim());
   const from = typeof flag === 'string' ? '--registry-timeout' : 'COSIGNKIT_REGISTRY_TIMEOUT';
   if (ms === undefined || ms <= 0 || ms > 24 * 3_600_000) {
-    throw new CosignkitError('USAGE', `${from} takes a duration such as 30s, 2m or 1m30s (at most 24h), not ${JSON.stringify(text.slice(0, 40))}`);
+    throw new CosignkitError(
+      'USAGE',
+      `${from} takes a duration such as 30s, 2m or 1m30s (at most 24h), not ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   return ms;
 }
