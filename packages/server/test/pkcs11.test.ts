@@ -11,7 +11,8 @@ import { signBody, startServer, type Running } from './harness.js';
 
 // The release key never leaves its token: SoftHSM2 in a temp dir, the server signs through PKCS#11.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '7351';
+// Letters too, so that no port number or timestamp in the log can contain it by chance.
+const PIN = 'pin-K7q3x9';
 const REF = `pkcs11:token=signer;object=release?module-path=${MODULE}`;
 const CLI = join(fileURLToPath(new URL('../../../', import.meta.url)), 'bin/cosignkit');
 const run = promisify(execFile);
