@@ -46,7 +46,6 @@ async function safeText(text: string): Promise<string> {
     const { escapeForTerminal } = await import('@cosignkit/core');
     return escapeForTerminal(text);
   } catch {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
     return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   }
 }

@@ -33,7 +33,6 @@ const FAKE_LINE = '\n\x1b[32mVerified OK: all signatures valid\x1b[0m\r';
 function expectClean(r: Run): void {
   expectNoStackNoSecret(r);
   expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
   expect(r.stderr.trimEnd() + r.stdout.replace(/\n/g, '')).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
 }
 
@@ -123,7 +122,6 @@ describe('registry text on the terminal (CLI)', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain('sha256:abc\\n\\x1b[32mVerified OK');
     expect(lines.some((l) => l.startsWith('Verified'))).toBe(false);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
   });
 

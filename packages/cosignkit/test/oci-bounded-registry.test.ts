@@ -71,8 +71,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 /** Answers with a chunked body (no Content-Length) that never ends; counts what it could send. */
-/** Answers the request (returns true, as a tamper hook does when it has answered). */
-function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }): true {
+function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }): void {
   res.writeHead(200, { 'content-type': mediaType });
   const chunk = Buffer.alloc(64 * 1024, 0x20);
   const pump = (): void => {
@@ -80,15 +79,13 @@ function endless(res: ServerResponse, mediaType: string, sent: { bytes: number }
     if (!res.destroyed) res.once('drain', pump);
   };
   pump();
-  return true;
 }
 
 /** Headers at once, then one byte per `everyMs` (a registry that keeps the connection barely alive). */
-function trickle(res: ServerResponse, everyMs: number): true {
+function trickle(res: ServerResponse, everyMs: number): void {
   res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest });
   const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), everyMs);
   res.on('close', () => clearInterval(timer));
-  return true;
 }
 
 const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'GET' && (req.url ?? '').includes(part);
@@ -133,7 +130,7 @@ describe('bounded responses', () => {
     const repository = 'bounds/endless-sig';
     const { image } = await signedImage(repository);
     const sent = { bytes: 0 };
-    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && endless(res, MEDIA_TYPES.ociManifest, sent) };
+    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && (endless(res, MEDIA_TYPES.ociManifest, sent), true) };
     const { value, ms } = await timed(() => codeOf(verifyImageSignatures(client(), image, [publicKey], env)));
     expect(value).toBe('REGISTRY_ERROR');
     expect(ms).toBeLessThan(10_000);
@@ -147,7 +144,7 @@ describe('bounded responses', () => {
     const sent = { bytes: 0 };
     const tag = digest.replace(':', '-');
     proxy.tamper = {
-      answer: (req, res) => isGet(req, `/manifests/${tag}`) && endless(res, MEDIA_TYPES.ociIndex, sent),
+      answer: (req, res) => isGet(req, `/manifests/${tag}`) && (endless(res, MEDIA_TYPES.ociIndex, sent), true),
     };
     const { value, ms } = await timed(() =>
       codeOf(readBundleReferrers(client(), { registry: proxy.host, repository }, digest)),
@@ -164,7 +161,8 @@ describe('bounded responses', () => {
     const layerDigest = sha256Digest(layers[0]!.bytes);
     const sent = { bytes: 0 };
     proxy.tamper = {
-      answer: (req, res) => isGet(req, `/blobs/${layerDigest}`) && endless(res, 'application/octet-stream', sent),
+      answer: (req, res) =>
+        isGet(req, `/blobs/${layerDigest}`) && (endless(res, 'application/octet-stream', sent), true),
     };
     const { value, ms } = await timed(() => verifyImageSignatures(client(), image, [publicKey], env));
     expect(ms).toBeLessThan(10_000);
@@ -278,7 +276,7 @@ describe('deadlines', () => {
   it('headers then one byte per second: TIMEOUT at the configured deadline', async () => {
     const repository = 'bounds/trickle';
     const { image } = await signedImage(repository);
-    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && trickle(res, 1000) };
+    proxy.tamper = { answer: (req, res) => isGet(req, '.sig') && (trickle(res, 1000), true) };
     const { value, ms } = await timed(() =>
       codeOf(verifyImageSignatures(client({ timeoutMs: 1500 }), image, [publicKey], env)),
     );
@@ -372,9 +370,9 @@ describe('digests from the registry', () => {
     const repository = 'bounds/head-digest';
     await seedImage(client(), proxy.host, repository, 'v1');
     proxy.tamper = {
-      headers: (req, _s, headers) => {
-        if (req.method === 'HEAD') headers['docker-content-digest'] = 'sha256:../../x';
-      },
+      headers: (req, _s, headers) =>
+        // biome-ignore lint/suspicious/noAssignInExpressions: the tamper callback is one expression; the header is set for HEAD only
+        void (req.method === 'HEAD' && (headers['docker-content-digest'] = 'sha256:../../x')),
     };
     expect(await codeOf(verifyImageSignatures(client(), `${proxy.host}/${repository}:v1`, [publicKey], env))).toBe(
       'REGISTRY_ERROR',

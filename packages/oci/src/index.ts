@@ -13,6 +13,4 @@ export type { ImageSubject } from './image-attestations.js';
 export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
 export type { Attachment, AttachmentKind } from './image-attachments.js';
 export { readSignatureLayers, signatureTag } from './signature-image.js';
-export type { SignatureLayer } from './signature-image.js';
 export { readBundleReferrers } from './bundle-referrer.js';
-export type { BundleReferrer } from './bundle-referrer.js';

@@ -58,8 +58,9 @@ function mutated(text: string): fc.Arbitrary<string> {
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, path: (string | number)[]): void => {
     paths.push(path);
-    if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, [...path, i]);
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
   };
   walk(value, []);
   const hostile = fc.oneof(

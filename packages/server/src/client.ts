@@ -152,7 +152,6 @@ function refusal(response: RawResponse): CosignkitError {
     unknown
   >;
   const detail =
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
     typeof problem.detail === 'string' ? problem.detail.replace(/[\u0000-\u001f]/g, ' ') : `HTTP ${response.status}`;
   const code =
     response.status === 401 || response.status === 403

@@ -56,7 +56,6 @@ export const unavailable = (detail: string, retryAfterSeconds = 1) =>
 
 /** One printable line: control characters (a hostile claim value) become spaces, length is capped. */
 export function oneLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
   return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
 }

@@ -4,7 +4,6 @@
  * bidirectional and line/paragraph separators are written as visible escapes (`\n`, `\x1b`, `\u202e`), so
  * no such text can start a line, move the cursor, recolour the output or reorder what is shown.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
