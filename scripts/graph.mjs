@@ -37,6 +37,7 @@ export const ALLOWED_IMPORTS = {
     '@cosignkit/agent',
     // `cosignkit dev-stack` serves the local Sigstore stack.
     '@cosignkit/dev-stack',
+    '@cosignkit/server',
     ...KEY_BACKENDS,
   ],
 };

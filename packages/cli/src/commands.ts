@@ -10,7 +10,7 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   'public-key': () => import('./commands/public-key.js'),
   'sign-blob': () => import('./commands/sign-blob.js'),
   'verify-blob': () => import('./commands/verify-blob.js'),
-  'attest-blob': () => import('./commands/attest-blob.js'),
+  'attest-blob': () => import('./commands/attest-blob-via-signer.js'),
   'verify-blob-attestation': () => import('./commands/verify-blob-attestation.js'),
   'verify-dsse': () => import('./commands/verify-dsse.js'),
   'log-dsse': () => import('./commands/log-dsse.js'),
@@ -32,4 +32,5 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   'agent stop': () => import('./commands/agent-stop.js'),
   'agent status': () => import('./commands/agent-status.js'),
   'agent run': () => import('./commands/agent-run.js'),
+  serve: () => import('./commands/serve.js'),
 };

@@ -33,8 +33,9 @@ export { evaluatePolicy, needsStatement, parseSubjectRequirement } from './polic
 export type { DssePolicy, UnmetRule } from './policy.js';
 export { canonicalEntry, GENESIS_HASH } from './log/log-entry.js';
 export type { LogEntry } from './log/log-entry.js';
-export { appendToLog, envelopeSubjects } from './log/log-append.js';
-export type { AppendOptions } from './log/log-append.js';
+export { appendEntries, appendToLog, envelopeSubjects } from './log/log-append.js';
+export type { AppendOptions, PendingEntry } from './log/log-append.js';
+export { LogWriter } from './log/log-writer.js';
 export { verifyLog } from './log/log-verify.js';
 export type { LogProblem, LogVerification } from './log/log-verify.js';
 export { headPath, readHead } from './log/log-head.js';

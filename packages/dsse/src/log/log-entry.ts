@@ -13,6 +13,11 @@ export interface LogEntry {
   /** `sha256:<hex>` of the envelope's canonical serialization (see envelopeDigest). */
   envelope: string;
   subjects: Subject[];
+  /**
+   * Optional facts about the append (a service's audit record: request id, outcome, caller), covered by the
+   * hash like every other field. Absent in entries written by `log-dsse`.
+   */
+  record?: Record<string, unknown>;
   /** `hash` of the previous line, or GENESIS_HASH. */
   prev: string;
   /** Hex SHA-256 of the canonical serialization of the fields above. */
@@ -24,7 +29,7 @@ export const HASH_SUFFIX_LENGTH = ',"hash":"'.length + 64 + '"}'.length;
 
 /**
  * The canonical serialization the hash covers: compact JSON, fields in this order, subject digests sorted
- * by algorithm. A line is exactly this with `,"hash":"…"` before the closing brace.
+ * by algorithm; `record` (when present) as given, between `subjects` and `prev`. A line is exactly this with `,"hash":"…"` before the closing brace.
  */
 export function canonicalEntry(entry: Omit<LogEntry, 'hash'>): string {
   const subjects = entry.subjects.map((s) => {
@@ -35,7 +40,16 @@ export function canonicalEntry(entry: Omit<LogEntry, 'hash'>): string {
     );
     return s.name === undefined ? { digest } : { name: s.name, digest };
   });
-  return JSON.stringify({ seq: entry.seq, time: entry.time, envelope: entry.envelope, subjects, prev: entry.prev });
+  return entry.record === undefined
+    ? JSON.stringify({ seq: entry.seq, time: entry.time, envelope: entry.envelope, subjects, prev: entry.prev })
+    : JSON.stringify({
+        seq: entry.seq,
+        time: entry.time,
+        envelope: entry.envelope,
+        subjects,
+        record: entry.record,
+        prev: entry.prev,
+      });
 }
 
 export function hashCanonical(canonical: string): string {

@@ -1,0 +1,128 @@
+// The signing service's benchmark, one run (pnpm --filter @cosignkit/server bench):
+//  1. sign req/s with full checks (file key, ES256 OpTok bound by mTLS, ES256 licence PoE, quota, audit on)
+//     beside a bare Fastify route that only signs the same statement (same key, same TLS + mTLS);
+//  2. p99 latency at a fixed 1,000 req/s with full checks;
+//  3. 10x the plan's QPS: only 200s and 429s, zero 5xx.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { createDevEnvironment } from '../dist/index.js';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+const dir = await mkdtemp(join(tmpdir(), 'cosignkit-bench-'));
+const env = await createDevEnvironment(dir);
+const tls = {
+  ca: await readFile(env.files.caCert),
+  cert: await readFile(env.files.clientCert),
+  key: await readFile(env.files.clientKey),
+};
+const body = JSON.stringify({
+  subject: [{ name: 'app.tgz', digest: { sha256: 'a'.repeat(64) } }],
+  predicateType: 'https://slsa.dev/provenance/v1',
+  predicate: {
+    buildDefinition: { buildType: 'https://example.com/build', externalParameters: { ref: 'main' } },
+    runDetails: { builder: { id: 'ci' } },
+  },
+  scannerImageDigest: `sha256:${'b'.repeat(64)}`,
+  poe: { format: 'jwt', value: env.poe },
+});
+
+async function startServer(mode, plan) {
+  const config = structuredClone(env.config);
+  config.plans.dev = plan;
+  config.maxInFlight = 4096;
+  // A bigger libuv pool, as the README advises for the service: the audit fsync holds a pool thread, and the
+  // key file's stat and the log writes must not queue behind it.
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'bench-server.mjs'), mode, JSON.stringify(config), dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' },
+    },
+  );
+  const url = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench server exited ${code}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((r) => {
+        child.once('exit', r);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function cannon(url, path, options = {}) {
+  return autocannon({
+    url: `${url}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${env.opTok}` },
+    body,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    tlsOptions: tls,
+    ...options,
+  });
+}
+
+const statusSummary = (r) => Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]));
+const unlimited = { qps: 1_000_000, burst: 0, concurrency: 100_000, maxSubjects: 64, maxPredicateBytes: 65536 };
+const results = {};
+
+// 1. Throughput, full checks vs bare signing.
+let s = await startServer('full', unlimited);
+await cannon(s.url, '/api/v1/signer/sign/dsse', { duration: 2 }); // warm-up
+const full = await cannon(s.url, '/api/v1/signer/sign/dsse');
+await s.stop();
+s = await startServer('bare', unlimited);
+await cannon(s.url, '/sign', { duration: 2 });
+const bare = await cannon(s.url, '/sign');
+await s.stop();
+results.throughput = {
+  fullChecksReqPerSec: Math.round(full.requests.average),
+  bareSignReqPerSec: Math.round(bare.requests.average),
+  ratio: Math.round((full.requests.average / bare.requests.average) * 100) / 100,
+  fullStatuses: statusSummary(full),
+  bareStatuses: statusSummary(bare),
+};
+
+// 2. p99 at a fixed 1,000 req/s (full checks).
+s = await startServer('full', unlimited);
+await cannon(s.url, '/api/v1/signer/sign/dsse', { duration: 2, overallRate: 1000 });
+const fixed = await cannon(s.url, '/api/v1/signer/sign/dsse', { overallRate: 1000, connections: 64 });
+await s.stop();
+results.fixedRate = {
+  targetReqPerSec: 1000,
+  achievedReqPerSec: Math.round(fixed.requests.average),
+  p50ms: fixed.latency.p50,
+  p99ms: fixed.latency.p99,
+  maxMs: fixed.latency.max,
+  statuses: statusSummary(fixed),
+};
+
+// 3. 10x the plan's QPS: the plan allows 100/s, the load is 1,000/s.
+s = await startServer('full', { qps: 100, burst: 0, concurrency: 10_000, maxSubjects: 64, maxPredicateBytes: 65536 });
+const over = await cannon(s.url, '/api/v1/signer/sign/dsse', { overallRate: 1000, connections: 64 });
+await s.stop();
+const overStatuses = statusSummary(over);
+results.overload = {
+  planQps: 100,
+  offeredReqPerSec: 1000,
+  statuses: overStatuses,
+  fiveXx: Object.entries(overStatuses)
+    .filter(([k]) => k.startsWith('5'))
+    .reduce((n, [, v]) => n + v, 0),
+  errors: over.errors,
+  accepted200PerSec: Math.round((overStatuses['200'] ?? 0) / DURATION),
+};
+
+await rm(dir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { CosignkitError, fileError } from '@cosignkit/core';
+
+/** A plan's limits (the PoE names the plan). */
+export interface Plan {
+  /** Sign requests per second, shared by every replica on one quota store. */
+  qps: number;
+  /** Extra requests allowed above `qps` in a short burst (per `burstWindowSeconds`, default 10 s). */
+  burst: number;
+  burstWindowSeconds: number;
+  /** Sign requests in flight at once, per replica. */
+  concurrency: number;
+  /** Most subjects in one statement. */
+  maxSubjects: number;
+  /** Largest predicate, as canonical JSON bytes. */
+  maxPredicateBytes: number;
+}
+
+export interface JwtIssuerConfig {
+  issuer: string;
+  /** A JWKS file (absolute after loading) or an https URL; exactly one. */
+  jwksFile?: string;
+  jwksUrl?: string;
+  /** Accepted JWS algorithms (default ES256, ES384, EdDSA, RS256, PS256). */
+  algorithms: string[];
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** The URL callers use (DPoP `htu` is checked against it); default from the listen address. */
+  publicUrl?: string;
+  tls?: { cert: string; key: string; clientCa?: string };
+  authority: JwtIssuerConfig & { audience: string; tenants?: string[] };
+  entitlement: JwtIssuerConfig & {
+    /** Upper bound for caching a validated PoE (also never past its `exp`). */
+    cacheTtlSeconds: number;
+    /** Accepted `X-Cosignkit-Client-Version`: min inclusive, max exclusive. */
+    clientVersion?: { min?: string; max?: string };
+  };
+  plans: Record<string, Plan>;
+  predicateTypes: string[];
+  signing: { key: string };
+  audit: { log: string };
+  /** `memory` (default) or `redis://…`. */
+  quotaStore: string;
+  /** The scanner-release check; `{ "enabled": false }` turns it off (documented for --dev only). */
+  release: ReleaseConfig;
+  /** Largest request body (default 1 MiB). */
+  maxBodyBytes: number;
+  /** Requests in flight (all tenants) above which new ones get 503 (default 512). */
+  maxInFlight: number;
+  /** DPoP proofs: accepted clock skew and replay window (default 60 s). */
+  dpopWindowSeconds: number;
+  logLevel: string;
+}
+
+export interface ReleaseConfig {
+  enabled: boolean;
+  /** The scanner image repository, e.g. `127.0.0.1:5000/scanner`. */
+  repository?: string;
+  /** PEM files of the trusted release keys (absolute after loading). */
+  trustedKeys: string[];
+  /** Plain HTTP to a loopback registry (tests, dev). */
+  insecure: boolean;
+  /** Verdicts are cached this long (default 300 s): a signature does not change, its removal is rare. */
+  cacheTtlSeconds: number;
+}
+
+const DEFAULT_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
+
+/** Reads and checks a config file; every problem is one USAGE line naming the file and the field. */
+export async function loadServerConfig(path: string): Promise<ServerConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new CosignkitError('USAGE', `${path}: not valid JSON`);
+  }
+  try {
+    return parseServerConfig(raw, dirname(resolve(path)));
+  } catch (error) {
+    if (CosignkitError.isInstance(error)) throw new CosignkitError('USAGE', `${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Checks a config object; relative paths resolve against `baseDir`. */
+export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
+  const c = obj(raw, 'config');
+  const path = (v: unknown, name: string) => {
+    const s = str(v, name);
+    return isAbsolute(s) ? s : resolve(baseDir, s);
+  };
+  const issuer = (v: unknown, name: string): JwtIssuerConfig => {
+    const o = obj(v, name);
+    const jwksFile = o.jwksFile === undefined ? undefined : path(o.jwksFile, `${name}.jwksFile`);
+    const jwksUrl = o.jwksUrl === undefined ? undefined : str(o.jwksUrl, `${name}.jwksUrl`);
+    if ((jwksFile === undefined) === (jwksUrl === undefined)) fail(`${name}: give exactly one of jwksFile and jwksUrl`);
+    if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) fail(`${name}.jwksUrl must be an http(s) URL`);
+    const algorithms = o.algorithms === undefined ? DEFAULT_ALGORITHMS : strList(o.algorithms, `${name}.algorithms`);
+    return {
+      issuer: str(o.issuer, `${name}.issuer`),
+      ...(jwksFile ? { jwksFile } : {}),
+      ...(jwksUrl ? { jwksUrl } : {}),
+      algorithms,
+    };
+  };
+  const a = obj(c.authority, 'authority');
+  const e = obj(c.entitlement, 'entitlement');
+  const plansRaw = obj(c.plans, 'plans');
+  const plans: Record<string, Plan> = {};
+  for (const [name, value] of Object.entries(plansRaw)) {
+    const p = obj(value, `plans.${name}`);
+    plans[name] = {
+      qps: num(p.qps, `plans.${name}.qps`, 1),
+      burst: p.burst === undefined ? 0 : num(p.burst, `plans.${name}.burst`, 0),
+      burstWindowSeconds:
+        p.burstWindowSeconds === undefined ? 10 : num(p.burstWindowSeconds, `plans.${name}.burstWindowSeconds`, 1),
+      concurrency: num(p.concurrency, `plans.${name}.concurrency`, 1),
+      maxSubjects: num(p.maxSubjects, `plans.${name}.maxSubjects`, 1),
+      maxPredicateBytes: num(p.maxPredicateBytes, `plans.${name}.maxPredicateBytes`, 2),
+    };
+  }
+  if (Object.keys(plans).length === 0) fail('plans: name at least one plan');
+  const tlsRaw = c.tls === undefined ? undefined : obj(c.tls, 'tls');
+  const r = c.release === undefined ? undefined : obj(c.release, 'release');
+  if (r === undefined)
+    fail('release: configure the scanner release check (repository, trustedKeys) or set {"enabled": false}');
+  const release: ReleaseConfig = {
+    enabled: r.enabled === undefined ? true : bool(r.enabled, 'release.enabled'),
+    trustedKeys:
+      r.trustedKeys === undefined
+        ? []
+        : strList(r.trustedKeys, 'release.trustedKeys').map((k, i) => path(k, `release.trustedKeys[${i}]`)),
+    insecure: r.insecure === undefined ? false : bool(r.insecure, 'release.insecure'),
+    cacheTtlSeconds: r.cacheTtlSeconds === undefined ? 300 : num(r.cacheTtlSeconds, 'release.cacheTtlSeconds', 0),
+  };
+  if (r.repository !== undefined) release.repository = str(r.repository, 'release.repository');
+  if (release.enabled && (release.repository === undefined || release.trustedKeys.length === 0)) {
+    fail('release: an enabled release check needs repository and at least one trustedKeys entry');
+  }
+  const quotaStore = c.quotaStore === undefined ? 'memory' : str(c.quotaStore, 'quotaStore');
+  if (quotaStore !== 'memory' && !/^rediss?:\/\//.test(quotaStore))
+    fail('quotaStore must be "memory" or a redis:// URL');
+  const s = obj(c.signing, 'signing');
+  const config: ServerConfig = {
+    host: c.host === undefined ? '127.0.0.1' : str(c.host, 'host'),
+    port: c.port === undefined ? 8443 : num(c.port, 'port', 0),
+    authority: {
+      ...issuer(a, 'authority'),
+      audience: str(a.audience, 'authority.audience'),
+      ...(a.tenants === undefined ? {} : { tenants: strList(a.tenants, 'authority.tenants') }),
+    },
+    entitlement: {
+      ...issuer(e, 'entitlement'),
+      cacheTtlSeconds: e.cacheTtlSeconds === undefined ? 60 : num(e.cacheTtlSeconds, 'entitlement.cacheTtlSeconds', 0),
+      ...(e.clientVersion === undefined ? {} : { clientVersion: versionWindow(e.clientVersion) }),
+    },
+    plans,
+    predicateTypes: strList(c.predicateTypes, 'predicateTypes'),
+    signing: { key: str(s.key, 'signing.key') },
+    audit: { log: path(obj(c.audit, 'audit').log, 'audit.log') },
+    quotaStore,
+    release,
+    maxBodyBytes: c.maxBodyBytes === undefined ? 1024 * 1024 : num(c.maxBodyBytes, 'maxBodyBytes', 1024),
+    maxInFlight: c.maxInFlight === undefined ? 512 : num(c.maxInFlight, 'maxInFlight', 1),
+    dpopWindowSeconds: c.dpopWindowSeconds === undefined ? 60 : num(c.dpopWindowSeconds, 'dpopWindowSeconds', 1),
+    logLevel: c.logLevel === undefined ? 'info' : str(c.logLevel, 'logLevel'),
+  };
+  if (c.publicUrl !== undefined) config.publicUrl = str(c.publicUrl, 'publicUrl').replace(/\/+$/, '');
+  if (tlsRaw) {
+    config.tls = { cert: path(tlsRaw.cert, 'tls.cert'), key: path(tlsRaw.key, 'tls.key') };
+    if (tlsRaw.clientCa !== undefined) config.tls.clientCa = path(tlsRaw.clientCa, 'tls.clientCa');
+  }
+  if (config.predicateTypes.length === 0) fail('predicateTypes: allow at least one predicate type');
+  return config;
+}
+
+function versionWindow(v: unknown): { min?: string; max?: string } {
+  const o = obj(v, 'entitlement.clientVersion');
+  const out: { min?: string; max?: string } = {};
+  for (const k of ['min', 'max'] as const) {
+    if (o[k] === undefined) continue;
+    const s = str(o[k], `entitlement.clientVersion.${k}`);
+    if (!/^\d+\.\d+\.\d+$/.test(s)) fail(`entitlement.clientVersion.${k} must be a version like 1.2.3`);
+    out[k] = s;
+  }
+  return out;
+}
+
+function fail(message: string): never {
+  throw new CosignkitError('USAGE', message);
+}
+function obj(v: unknown, name: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`${name} must be an object`);
+  return v as Record<string, unknown>;
+}
+function str(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v === '') fail(`${name} must be a non-empty string`);
+  return v;
+}
+function bool(v: unknown, name: string): boolean {
+  if (typeof v !== 'boolean') fail(`${name} must be true or false`);
+  return v;
+}
+function num(v: unknown, name: string, min: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(`${name} must be a number >= ${min}`);
+  return v;
+}
+function strList(v: unknown, name: string): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x === '')) fail(`${name} must be a list of strings`);
+  return v as string[];
+}

@@ -1,0 +1,3 @@
+// Every OCI import of the server is here, from @cosignkit/oci.
+export { dockerConfigCredentials, RegistryClient, verifyImageSignatures } from '@cosignkit/oci';
+export type { FoundSignature, ImageVerification } from '@cosignkit/oci';
