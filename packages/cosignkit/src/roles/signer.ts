@@ -7,6 +7,7 @@ import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveSigningKey } from './signing-key.js';
+import { signMany } from '../batch/sign-many.js';
 
 /** The Signer role on either engine: files to local outputs, files pushed to a registry, images in place. */
 export function createSigner(options: RoleOptions): Signer {
@@ -75,5 +76,8 @@ export function createSigner(options: RoleOptions): Signer {
       return signArtifact(await pushFileArtifact(registry(), file, ref), o);
     },
     signArtifact,
+    async *signMany(inputs, o) {
+      yield* signMany(await resolveSigningKey(options, choose, o.key), inputs, o);
+    },
   };
 }

@@ -1,0 +1,17 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CosignkitError } from '@cosignkit/core';
+
+export async function allRegularFiles(paths: readonly string[]): Promise<boolean> {
+  const infos = await Promise.all(paths.map((p) => stat(p).catch(() => undefined)));
+  return infos.every((i) => i?.isFile() === true);
+}
+
+/** Output directories (under --output-dir) are created as needed (a no-op when they exist). */
+export async function ensureDirectories(outputs: readonly string[]): Promise<void> {
+  for (const dir of new Set(outputs.map((o) => dirname(o)))) {
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw new CosignkitError('IO', `cannot create ${dir}: ${(error as Error).message}`, { cause: error });
+    });
+  }
+}
