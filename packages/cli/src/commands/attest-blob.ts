@@ -1,6 +1,8 @@
 import { redactKeyRef } from '@cosignkit/core';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import { batchRequested } from '../batch/batch-flags.js';
+import { ATTEST_BLOB_BATCH_FLAGS, ATTEST_BLOB_BATCH_HELP, runAttestBlobBatch } from '../batch/attest-blob-batch.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 
@@ -41,8 +43,12 @@ Flags:
                                with sha256 and sha512 digests)
   --tlog-upload=false          accepted; no transparency-log upload yet (=true is refused)
   --use-signing-config=false   accepted (cosign v3 spelling of the same)
-  -y, --yes                    accepted for cosign compatibility`,
+  -y, --yes                    accepted for cosign compatibility
+${ATTEST_BLOB_BATCH_HELP}`,
   async run(context) {
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
+    if (batchRequested('attest-blob', context.argv, { ...FLAGS, ...ATTEST_BLOB_BATCH_FLAGS }))
+      return runAttestBlobBatch(context);
     const flags = parseFlags('attest-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to attest' });
     for (const name of ['tlog-upload', 'use-signing-config']) {
       if (booleanFlag(flags, name) === true) {

@@ -2,6 +2,8 @@ import { access } from 'node:fs/promises';
 import { CosignkitError } from '@cosignkit/core';
 import { createVerifier } from 'cosignkit';
 import { parseFlags, stringFlag } from '../args.js';
+import { batchRequested } from '../batch/batch-flags.js';
+import { VERIFY_BLOB_BATCH_FLAGS, VERIFY_BLOB_BATCH_HELP, runVerifyBlobBatch } from '../batch/verify-blob-batch.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 
@@ -28,8 +30,12 @@ Flags:
   --bundle <file>              a Sigstore bundle (v0.1–v0.3) or cosign's legacy bundle
   --insecure-ignore-tlog       accepted; cosignkit checks no transparency log for key signatures yet
   --trusted-root <file>        accepted (must exist); key-based verification needs no trust root
-  --new-bundle-format          accepted; the bundle's format is read from the file`,
+  --new-bundle-format          accepted; the bundle's format is read from the file
+${VERIFY_BLOB_BATCH_HELP}`,
   async run(context) {
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
+    if (batchRequested('verify-blob', context.argv, { ...FLAGS, ...VERIFY_BLOB_BATCH_FLAGS }))
+      return runVerifyBlobBatch(context);
     const flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     const signature = stringFlag(flags, 'signature');
     const bundle = stringFlag(flags, 'bundle');

@@ -157,7 +157,20 @@ export function createAttester(options: RoleOptions): Attester {
     },
     attestMany(inputs, o) {
       // Each item goes through attestBlobLocal: the key opener caches the store and a file key stays
-      // decrypted in it, so the batch still opens and unlocks the key once.
+      // decrypted in it, so the batch still opens and unlocks the key once. auto attests a batch natively.
+      if (options.engine !== 'cosign') {
+        const native = { ...options, engine: 'native' as const };
+        const nativeChoice = engineChooser(native);
+        return attestMany(
+          createAttester(native),
+          async () => {
+            const key = await resolveSigningKey(native, nativeChoice, o.key);
+            if (key.engine === 'native') await key.open();
+          },
+          inputs,
+          o,
+        );
+      }
       return attestMany(
         this,
         async () => {

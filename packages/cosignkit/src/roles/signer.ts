@@ -77,7 +77,9 @@ export function createSigner(options: RoleOptions): Signer {
     },
     signArtifact,
     async *signMany(inputs, o) {
-      yield* signMany(await resolveSigningKey(options, choose, o.key), inputs, o);
+      // auto signs a batch natively: one cosign process (and key decryption) per file is what it avoids.
+      const batch = options.engine === 'cosign' ? options : { ...options, engine: 'native' as const };
+      yield* signMany(await resolveSigningKey(batch, engineChooser(batch), o.key), inputs, o);
     },
   };
 }
