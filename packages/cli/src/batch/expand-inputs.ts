@@ -63,8 +63,11 @@ export async function expandInputs(sources: InputSources): Promise<string[]> {
   return out;
 }
 
+/** core's atomic writer's temp files (`.<name>.<pid>.<hex>.tmp`): a killed run may leave some behind. */
+const TEMP_FILE = /(^|\/)\.[^/]+\.\d+\.[0-9a-f]{12}\.tmp$/;
+
 function isOutput(path: string): boolean {
-  return OUTPUT_SUFFIXES.some((s) => path.endsWith(s));
+  return OUTPUT_SUFFIXES.some((s) => path.endsWith(s)) || TEMP_FILE.test(path);
 }
 
 async function exists(path: string): Promise<boolean> {
