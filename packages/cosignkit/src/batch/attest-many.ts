@@ -20,11 +20,12 @@ export async function* attestMany(
   o: AttestManyOptions,
 ): AsyncGenerator<BatchItemResult<AttestManyInput, AttestBlobResult>> {
   await openKey();
+  const directories = new Set<string>();
   yield* runPool<AttestManyInput, AttestBlobResult>(inputs, o, async (input) => {
     const outputs = [input.outputFile, input.bundle].filter((p): p is string => p !== undefined);
     // An attestation is not checked here, only found: a complete file exists only if it was written whole.
     if (o.skipExisting && outputs.length > 0 && (await allRegularFiles(outputs))) return { status: 'skipped' };
-    await ensureDirectories(outputs);
+    await ensureDirectories(outputs, directories);
     const result = await attester.attestBlobLocal(input.file, {
       predicate: o.predicate,
       ...(o.key !== undefined ? { key: o.key } : {}),

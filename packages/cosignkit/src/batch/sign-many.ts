@@ -55,12 +55,13 @@ async function nativeWork(key: Extract<SigningKey, { engine: 'native' }>, option
       ? (await backendCall(() => manager.createMessageSigner!(keyId, { signal }))) !== undefined
       : false;
 
+  const directories = new Set<string>();
   return async (input) => {
     const outputs = outputsOf(input);
     if (options.skipExisting && (await outputsVerify(input, outputs, publicKey, signal))) {
       return { status: 'skipped' };
     }
-    await ensureDirectories(outputs);
+    await ensureDirectories(outputs, directories);
     if (algorithm !== 'ecdsa-p256-sha256') {
       // Ed25519 signs whole messages and P-384 has its own digest rules: the one-file path handles both.
       const result = await nativeSignBlob(input.file, { manager, keyId, ...input, signal });
@@ -108,10 +109,11 @@ async function nativeWork(key: Extract<SigningKey, { engine: 'native' }>, option
 async function cosignWork(key: Extract<SigningKey, { engine: 'cosign' }>, options: SignManyOptions): Promise<Work> {
   // One password request for the batch; cosign itself still decrypts the key once per file.
   const { key: cosignKey, password } = await key.cosignKey();
+  const directories = new Set<string>();
   return async (input) => {
     const outputs = outputsOf(input);
     if (options.skipExisting && outputs.length > 0 && (await allRegularFiles(outputs))) return { status: 'skipped' };
-    await ensureDirectories(outputs);
+    await ensureDirectories(outputs, directories);
     const result = await key.runner.signBlob(input.file, {
       key: cosignKey,
       password,
