@@ -11,7 +11,7 @@ export async function reportError(error: unknown, options: { json: boolean; io: 
   const { io } = options;
   const known = isCosignkitLike(error);
   const code = known ? (error as { code: string }).code : 'INTERNAL';
-  const message = oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error';
+  const message = await safeText(oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error');
   const exitCode = await exitCodeOf(code);
   if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
   else io.stderr(`cosignkit: ${message} [${code}]\n`);
@@ -37,6 +37,16 @@ async function exitCodeOf(code: string): Promise<number> {
     return (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(code) ? 3 : 1;
   } catch {
     return 1;
+  }
+}
+
+/** Messages carry text from registries and files: shown with control characters escaped (core's helper). */
+async function safeText(text: string): Promise<string> {
+  try {
+    const { escapeForTerminal } = await import('@cosignkit/core');
+    return escapeForTerminal(text);
+  } catch {
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   }
 }
 

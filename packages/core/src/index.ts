@@ -79,6 +79,7 @@ export {
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
 export { readBoundedFile } from './files/read-bounded-file.js';
+export { escapeForTerminal } from './text/escape-for-terminal.js';
 export type { ReadBoundedFileOptions } from './files/read-bounded-file.js';
 export {
   MAX_PUBLIC_KEY_FILE_BYTES,

@@ -1,10 +1,15 @@
+import type { VerificationFailure } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { MEDIA_TYPES, type Descriptor, type ImageIndex, type ImageManifest } from './media-types.js';
+import { mapWithConcurrency } from './bounded-concurrency.js';
+import { MEDIA_TYPES, type Descriptor, type ImageIndex } from './media-types.js';
 import { sha256Digest, type RegistryClient, type Repository } from './registry-client.js';
+import { isRegistryDigest } from './registry-digest.js';
+import { parseImageIndex, parseJsonObject, stringRecord } from './registry-documents.js';
+import { REGISTRY_LIMITS } from './registry-limits.js';
+import { itemFailure } from './signature-image.js';
 import { withSubjectLock } from './subject-lock.js';
 
 const EMPTY_CONFIG = Buffer.from('{}');
-const MAX_BUNDLE = 16 * 1024 * 1024;
 
 export const BUNDLE_ANNOTATIONS = {
   content: 'dev.sigstore.bundle.content',
@@ -16,6 +21,8 @@ export interface BundleReferrer {
   manifestDigest: string;
   annotations: Record<string, string>;
   bundle: Buffer;
+  /** Set when this referrer could not be read (its bundle blob is missing, too large, not its digest…). */
+  failure?: VerificationFailure;
 }
 
 /**
@@ -32,7 +39,7 @@ export async function attachBundleReferrer(
 ): Promise<string> {
   await client.pushBlob(target, EMPTY_CONFIG);
   await client.pushBlob(target, bundle);
-  const manifest: ImageManifest = {
+  const manifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
     artifactType: MEDIA_TYPES.sigstoreBundle,
@@ -82,16 +89,7 @@ async function readIndex(client: RegistryClient, target: Repository, tag: string
   const found = await client.findManifest(target, tag);
   const empty: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
   if (!found) return empty;
-  try {
-    const index = JSON.parse(found.bytes.toString('utf8')) as ImageIndex;
-    if (Array.isArray(index.manifests)) return index;
-  } catch {
-    // fall through to the error below
-  }
-  throw new CosignkitError(
-    'NOT_AN_IMAGE',
-    `${target.repository}:${tag} is not an OCI index, so it cannot hold referrers`,
-  );
+  return parseImageIndex(found.bytes, `${target.repository}:${tag} (the referrers index)`, { code: 'NOT_AN_IMAGE' });
 }
 
 /**
@@ -104,33 +102,65 @@ export async function readBundleReferrers(
   subjectDigest: string,
 ): Promise<BundleReferrer[]> {
   const { index } = await client.referrers(target, subjectDigest);
-  const candidates = (index.manifests ?? []).filter(
-    (d) =>
-      d.artifactType === undefined ||
-      d.artifactType === MEDIA_TYPES.sigstoreBundle ||
-      d.artifactType === MEDIA_TYPES.ociEmpty,
-  );
-  const found = await Promise.all(
-    candidates.map(async (d): Promise<BundleReferrer | undefined> => {
-      const m = await client.findManifest(target, d.digest);
-      if (!m) return undefined;
-      let manifest: ImageManifest;
+  // Entries that are not objects with a well-formed digest name nothing that could be fetched: skipped.
+  const candidates = (index.manifests as unknown[])
+    .filter((d): d is Descriptor => typeof d === 'object' && d !== null && isRegistryDigest((d as Descriptor).digest))
+    .filter(
+      (d) =>
+        d.artifactType === undefined ||
+        d.artifactType === MEDIA_TYPES.sigstoreBundle ||
+        d.artifactType === MEDIA_TYPES.ociEmpty,
+    );
+  if (candidates.length > REGISTRY_LIMITS.referrers) {
+    throw new CosignkitError(
+      'REGISTRY_ERROR',
+      `${subjectDigest} has ${candidates.length} candidate bundle referrers; at most ${REGISTRY_LIMITS.referrers} are read`,
+      { details: { limit: REGISTRY_LIMITS.referrers } },
+    );
+  }
+  let budget = REGISTRY_LIMITS.totalSignatureBytes;
+  const found = await mapWithConcurrency(
+    candidates,
+    REGISTRY_LIMITS.concurrency,
+    async (d): Promise<BundleReferrer | undefined> => {
+      const where = `referrer ${d.digest}`;
+      let annotations: Record<string, string> = {};
       try {
-        manifest = JSON.parse(m.bytes.toString('utf8')) as ImageManifest;
-      } catch {
-        return undefined;
+        const m = await client.findManifest(target, d.digest);
+        if (!m) return undefined;
+        let manifest: Record<string, unknown>;
+        try {
+          manifest = parseJsonObject(m.bytes, where, 'BUNDLE_MALFORMED');
+        } catch {
+          return undefined; // not a manifest at all: not a bundle referrer either
+        }
+        const layers = Array.isArray(manifest.layers) ? (manifest.layers as unknown[]) : [];
+        const layer = (typeof layers[0] === 'object' && layers[0] !== null ? layers[0] : undefined) as
+          | Partial<Descriptor>
+          | undefined;
+        const config = manifest.config as Partial<Descriptor> | undefined;
+        const subject = manifest.subject as Partial<Descriptor> | undefined;
+        const isBundle =
+          (manifest.artifactType ?? config?.mediaType) === MEDIA_TYPES.sigstoreBundle ||
+          layer?.mediaType === MEDIA_TYPES.sigstoreBundle;
+        if (!isBundle || !layer || subject?.digest !== subjectDigest) return undefined;
+        annotations = stringRecord(manifest.annotations);
+        if (!isRegistryDigest(layer.digest)) {
+          return {
+            manifestDigest: d.digest,
+            annotations,
+            bundle: Buffer.alloc(0),
+            failure: { code: 'BUNDLE_MALFORMED', message: `${where}: the bundle layer has no well-formed digest` },
+          };
+        }
+        const limit = Math.min(REGISTRY_LIMITS.bundleBytes, budget);
+        const bundle = await client.getBlob(target, layer.digest, limit);
+        budget -= bundle.length;
+        return { manifestDigest: d.digest, annotations, bundle };
+      } catch (error) {
+        return { manifestDigest: d.digest, annotations, bundle: Buffer.alloc(0), failure: itemFailure(error, where) };
       }
-      const layer = manifest.layers?.[0];
-      const isBundle =
-        (manifest.artifactType ?? manifest.config?.mediaType) === MEDIA_TYPES.sigstoreBundle ||
-        layer?.mediaType === MEDIA_TYPES.sigstoreBundle;
-      if (!isBundle || !layer || manifest.subject?.digest !== subjectDigest) return undefined;
-      return {
-        manifestDigest: d.digest,
-        annotations: manifest.annotations ?? {},
-        bundle: await client.getBlob(target, layer.digest, MAX_BUNDLE),
-      };
-    }),
+    },
   );
   return found.filter((b): b is BundleReferrer => b !== undefined);
 }

@@ -1,7 +1,15 @@
 import { BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
+import { CosignkitError } from '@cosignkit/core';
 import { COSIGN_SIGN_PREDICATE, resolveImage, signatureRepository } from './image-signatures.js';
 import type { RegistryClient } from './registry-client.js';
-import { readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag, type SignatureSuffix } from './signature-image.js';
+import { REGISTRY_LIMITS } from './registry-limits.js';
+import {
+  readSignatureLayers,
+  SIGNATURE_ANNOTATION,
+  signatureTag,
+  type SignatureLayer,
+  type SignatureSuffix,
+} from './signature-image.js';
 
 export type AttachmentKind = 'signature' | 'attestation' | 'sbom';
 
@@ -34,8 +42,16 @@ export async function listAttachments(
     const tag = signatureTag(resolved.digest, suffix);
     const found = await client.findManifest(target, tag);
     if (!found) continue;
-    const manifest = parseJsonOr(found.bytes, {}) as { layers?: { digest: string }[] };
-    attachments.push({ kind, via: 'tag', reference: tag, items: (manifest.layers ?? []).map((l) => l.digest) });
+    const manifest = parseJsonOr(found.bytes, {});
+    const layers = Array.isArray(manifest.layers)
+      ? (manifest.layers as unknown[]).slice(0, REGISTRY_LIMITS.signatureLayers)
+      : [];
+    attachments.push({
+      kind,
+      via: 'tag',
+      reference: tag,
+      items: layers.map((l) => String((l as { digest?: unknown } | null)?.digest)),
+    });
   }
   for (const r of await readBundleReferrers(client, target, resolved.digest)) {
     const type = r.annotations[BUNDLE_ANNOTATIONS.predicateType] ?? '';
@@ -81,7 +97,7 @@ export async function cleanAttachments(
     if (index) {
       const parsed = parseJsonOr(index.bytes, { manifests: [] }) as { manifests: { digest: string }[] };
       const gone = new Set(chosen.map((a) => a.reference));
-      parsed.manifests = parsed.manifests.filter((d) => !gone.has(d.digest));
+      parsed.manifests = (Array.isArray(parsed.manifests) ? parsed.manifests : []).filter((d) => !gone.has(d?.digest));
       await client.putManifest(
         target,
         tag,
@@ -101,17 +117,17 @@ export async function downloadSignatures(
 ): Promise<Record<string, unknown>[]> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
-  const out: Record<string, unknown>[] = (await readSignatureLayers(client, target, resolved.digest, 'sig')).map(
-    (l) => ({
-      Base64Signature: l.annotations[SIGNATURE_ANNOTATION] ?? '',
-      Payload: l.bytes.toString('base64'),
-      Cert: null,
-      Chain: null,
-      Bundle: null,
-      RFC3161Timestamp: null,
-    }),
-  );
-  for (const r of await readBundleReferrers(client, target, resolved.digest)) {
+  const out: Record<string, unknown>[] = readable(
+    await readSignatureLayers(client, target, resolved.digest, 'sig'),
+  ).map((l) => ({
+    Base64Signature: l.annotations[SIGNATURE_ANNOTATION] ?? '',
+    Payload: l.bytes.toString('base64'),
+    Cert: null,
+    Chain: null,
+    Bundle: null,
+    RFC3161Timestamp: null,
+  }));
+  for (const r of readable(await readBundleReferrers(client, target, resolved.digest))) {
     if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] === COSIGN_SIGN_PREDICATE)
       out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
@@ -127,10 +143,10 @@ export async function downloadAttestations(
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const out: Record<string, unknown>[] = [];
-  for (const l of await readSignatureLayers(client, target, resolved.digest, 'att')) {
+  for (const l of readable(await readSignatureLayers(client, target, resolved.digest, 'att'))) {
     out.push(parseJsonOr(l.bytes, { unparsable: l.bytes.toString('base64') }));
   }
-  for (const r of await readBundleReferrers(client, target, resolved.digest)) {
+  for (const r of readable(await readBundleReferrers(client, target, resolved.digest))) {
     if (r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE)
       out.push(parseJsonOr(r.bundle, { unparsable: r.bundle.toString('base64') }));
   }
@@ -145,4 +161,11 @@ function parseJsonOr(bytes: Buffer, fallback: Record<string, unknown>): Record<s
   } catch {
     return fallback;
   }
+}
+
+/** download hands over what it read: a layer or referrer that could not be read ends it with its code. */
+function readable<T extends Pick<SignatureLayer, 'failure'>>(items: T[]): T[] {
+  const failed = items.find((i) => i.failure);
+  if (failed?.failure) throw new CosignkitError(failed.failure.code, failed.failure.message);
+  return items;
 }

@@ -7,7 +7,9 @@ import { IN_TOTO_PAYLOAD_TYPE, parseDsse, signDsse, type DsseEnvelope } from './
 import { repositoryName } from './image-reference.js';
 import {
   checkStatementEnvelope,
-  COSIGN_SIGN_PREDICATE,
+  isAttestationPredicate,
+  readLayersOrFailure,
+  readReferrersOrFailure,
   resolveImage,
   signatureRepository,
   subjectOf,
@@ -89,17 +91,23 @@ export async function verifyImageAttestations(
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, o.env);
-  const [layers, referrers] = await Promise.all([
-    readSignatureLayers(client, target, resolved.digest, 'att'),
-    readBundleReferrers(client, target, resolved.digest),
+  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
+    readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'att')),
+    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
   ]);
-  const found: FoundSignature[] = [];
+  const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
+  if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
+  // The same rule for both layouts: the signing predicate is not an attestation, then the --type filter.
   const wanted = (type: string | undefined): boolean =>
-    o.predicateType === undefined || type === undefined || type === o.predicateType;
+    isAttestationPredicate(type) && (o.predicateType === undefined || type === undefined || type === o.predicateType);
   const tag = signatureTag(resolved.digest, 'att');
   for (const [i, layer] of layers.entries()) {
     const where = `${tag} layer ${i}`;
     if (!wanted(layer.annotations.predicateType)) continue;
+    if (layer.failure) {
+      found.push({ format: 'legacy', verified: false, failure: layer.failure });
+      continue;
+    }
     let envelope: DsseEnvelope;
     try {
       if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope)
@@ -116,7 +124,11 @@ export async function verifyImageAttestations(
   }
   for (const r of referrers) {
     const annotated = r.annotations[BUNDLE_ANNOTATIONS.predicateType];
-    if (annotated === COSIGN_SIGN_PREDICATE || !wanted(annotated)) continue;
+    if (!wanted(annotated)) continue;
+    if (r.failure) {
+      found.push({ format: 'bundle', verified: false, failure: r.failure });
+      continue;
+    }
     const where = `referrer ${r.manifestDigest}`;
     let envelope: DsseEnvelope;
     try {
@@ -127,11 +139,7 @@ export async function verifyImageAttestations(
       continue;
     }
     const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
-    if (
-      checked.predicateType === COSIGN_SIGN_PREDICATE ||
-      (checked.predicateType !== undefined && !wanted(checked.predicateType))
-    )
-      continue;
+    if (checked.predicateType !== undefined && !wanted(checked.predicateType)) continue;
     found.push({ format: 'bundle', ...checked.result });
   }
   return { digest: resolved.digest, found };

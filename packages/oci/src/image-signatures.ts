@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { KeyManager } from '@cosignkit/core';
 import type { VerificationFailure } from '@cosignkit/core';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, MALFORMED_INPUT_CODES } from '@cosignkit/core';
 import { fingerprintOf } from '@cosignkit/core';
 import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
 import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
@@ -22,6 +22,58 @@ const SIGNABLE = new Set<string>([
 
 /** The predicate type cosign v3 signs images with when it writes a bundle. */
 export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+/**
+ * One rule for both layouts: a statement of the signing predicate is an image signature, never an
+ * attestation, so verify-attestation skips it as a `.att` layer exactly as it does as a referrer (else a
+ * signature could be passed off as the attestation a policy asks for, with `--type` naming the predicate).
+ */
+export function isAttestationPredicate(predicateType: string | undefined): boolean {
+  return predicateType !== COSIGN_SIGN_PREDICATE;
+}
+
+/**
+ * The signature image's layers, or one failure when its manifest is malformed (then the other layout is
+ * still read: a garbage `.sig` tag must not hide a good referrer). Other errors end the verification.
+ */
+export async function readLayersOrFailure(
+  read: () => ReturnType<typeof readSignatureLayers>,
+): Promise<{ layers: Awaited<ReturnType<typeof readSignatureLayers>>; failure?: VerificationFailure }> {
+  const { items, failure } = await readOrFailure(read, false);
+  return { layers: items, failure };
+}
+
+/**
+ * The bundle referrers, or one failure when the fallback index is not an index (NOT_AN_IMAGE): a garbage
+ * index must not hide a good `.sig` layer either. Limits (REGISTRY_ERROR) and transport errors end it.
+ */
+export async function readReferrersOrFailure(
+  read: () => ReturnType<typeof readBundleReferrers>,
+): Promise<{ referrers: Awaited<ReturnType<typeof readBundleReferrers>>; failure?: VerificationFailure }> {
+  const { items, failure } = await readOrFailure(read, true);
+  return { referrers: items, failure };
+}
+
+/**
+ * Garbage (a malformed code) is recorded. A `.sig` tag holding JSON of another kind stays NOT_AN_IMAGE for the
+ * whole command, as before; a fallback index of another kind only lists referrers, so it is recorded too.
+ */
+async function readOrFailure<T>(
+  read: () => Promise<T[]>,
+  notAnImageToo: boolean,
+): Promise<{ items: T[]; failure?: VerificationFailure }> {
+  try {
+    return { items: await read() };
+  } catch (error) {
+    if (
+      CosignkitError.isInstance(error) &&
+      (MALFORMED_INPUT_CODES.has(error.code) || (notAnImageToo && error.code === 'NOT_AN_IMAGE'))
+    ) {
+      return { items: [], failure: { code: error.code, message: error.message } };
+    }
+    throw error;
+  }
+}
 
 export type SignatureFormat = 'legacy' | 'bundle';
 
@@ -151,14 +203,19 @@ export async function verifyImageSignatures(
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
-  const [layers, referrers] = await Promise.all([
-    readSignatureLayers(client, target, resolved.digest, 'sig'),
-    readBundleReferrers(client, target, resolved.digest),
+  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
+    readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'sig')),
+    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
   ]);
-  const found: FoundSignature[] = [];
+  const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
+  if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
   const tag = signatureTag(resolved.digest, 'sig');
   for (const [i, layer] of layers.entries()) {
     const where = `${tag} layer ${i}`;
+    if (layer.failure) {
+      found.push({ format: 'legacy', verified: false, failure: layer.failure });
+      continue;
+    }
     const fail = (code: VerificationFailure['code'], message: string): void => {
       found.push({ format: 'legacy', verified: false, failure: { code, message: `${where}: ${message}` } });
     };
@@ -194,6 +251,10 @@ export async function verifyImageSignatures(
       r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE
     )
       continue;
+    if (r.failure) {
+      found.push({ format: 'bundle', verified: false, failure: r.failure });
+      continue;
+    }
     const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, publicKeys);
     if (checked.predicateType !== undefined && checked.predicateType !== COSIGN_SIGN_PREDICATE) continue;
     found.push({ format: 'bundle', ...checked.result });

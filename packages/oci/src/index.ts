@@ -1,5 +1,6 @@
 export { RegistryClient, sha256Digest } from './registry-client.js';
 export type { RegistryClientOptions, Repository } from './registry-client.js';
+export { REGISTRY_LIMITS } from './registry-limits.js';
 export { dockerConfigCredentials } from './docker-credentials.js';
 export type { CredentialSource, RegistryCredentials } from './docker-credentials.js';
 export { formatImageReference, isLoopbackRegistry, parseImageReference, repositoryName } from './image-reference.js';
@@ -11,4 +12,5 @@ export { attestImage, verifyImageAttestations } from './image-attestations.js';
 export type { ImageSubject } from './image-attestations.js';
 export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
 export type { Attachment, AttachmentKind } from './image-attachments.js';
-export { signatureTag } from './signature-image.js';
+export { readSignatureLayers, signatureTag } from './signature-image.js';
+export { readBundleReferrers } from './bundle-referrer.js';

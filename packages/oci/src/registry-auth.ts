@@ -1,5 +1,8 @@
 import { CosignkitError } from '@cosignkit/core';
+import { readBoundedBody } from './bounded-body.js';
 import type { CredentialSource, RegistryCredentials } from './docker-credentials.js';
+import { isLoopbackRegistry } from './image-reference.js';
+import { REGISTRY_LIMITS } from './registry-limits.js';
 
 /** A parsed `WWW-Authenticate` challenge. */
 export interface Challenge {
@@ -32,6 +35,7 @@ export async function answerChallenge(
   scope: string,
   credentials: CredentialSource,
   fetchImpl: typeof fetch,
+  limits: { idleMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<string> {
   const creds = await credentials(registry);
   if (challenge.scheme === 'basic') {
@@ -44,13 +48,27 @@ export async function answerChallenge(
   }
   const realm = challenge.params.realm;
   if (!realm) throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge without a realm`);
-  const url = new URL(realm);
+  const url = tokenRealm(realm, registry);
+  // cosign sends the Basic credentials to the realm wherever it is. Over plain HTTP they would be readable
+  // on the way: that is allowed only to loopback or to the registry's own host (already spoken to so).
+  if (creds && url.protocol === 'http:' && !isLoopbackRegistry(url.host) && url.hostname !== hostnameOf(registry)) {
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `${registry} names a token server on another host over plain HTTP (${url.host}): credentials are not sent there`,
+    );
+  }
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   url.searchParams.set('scope', scope);
   let response: Response;
   try {
     response = await fetchImpl(url, { headers: creds ? { authorization: basicHeader(creds) } : {} });
   } catch (error) {
+    if (limits.signal?.aborted)
+      throw new CosignkitError(
+        (limits.signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'TIMEOUT' : 'ABORTED',
+        `the token server ${url.host} did not answer in time`,
+        { cause: error },
+      );
     throw new CosignkitError('REGISTRY_UNAVAILABLE', `token server ${url.origin} cannot be reached`, { cause: error });
   }
   if (response.status === 401 || response.status === 403) {
@@ -61,8 +79,51 @@ export async function answerChallenge(
   }
   if (!response.ok)
     throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered HTTP ${response.status}`);
-  const body = (await response.json()) as { token?: string; access_token?: string };
-  const token = body.token ?? body.access_token;
-  if (!token) throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} returned no token`);
+  const bytes = await readBoundedBody(response, {
+    maxBytes: REGISTRY_LIMITS.smallBodyBytes,
+    idleMs: limits.idleMs ?? REGISTRY_LIMITS.idleTimeoutMs,
+    what: `the token from ${url.host}`,
+    signal: limits.signal,
+    timeoutMs: limits.timeoutMs,
+    tooLarge: 'REGISTRY_AUTH',
+  });
+  let body: { token?: unknown; access_token?: unknown } | null;
+  try {
+    body = JSON.parse(bytes.toString('utf8')) as typeof body;
+  } catch (error) {
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} answered something that is not JSON`, {
+      cause: error,
+    });
+  }
+  const token = body?.token ?? body?.access_token;
+  if (typeof token !== 'string' || token === '' || !/^[\x21-\x7e]+$/.test(token))
+    throw new CosignkitError('REGISTRY_AUTH', `token server for ${registry} returned no token`);
   return `Bearer ${token}`;
+}
+
+/** The realm as an http(s) URL; anything else (`data:`, `file:`, not a URL at all) is refused. */
+function tokenRealm(realm: string, registry: string): URL {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CosignkitError(
+      'REGISTRY_AUTH',
+      `${registry} sent a Bearer challenge whose realm is a ${url.protocol} URL, not http(s)`,
+    );
+  }
+  if (url.username || url.password)
+    throw new CosignkitError('REGISTRY_AUTH', `${registry} sent a Bearer challenge whose realm carries credentials`);
+  return url;
+}
+
+function hostnameOf(registry: string): string {
+  try {
+    return new URL(`http://${registry === 'index.docker.io' ? 'registry-1.docker.io' : registry}`).hostname;
+  } catch {
+    return registry;
+  }
 }

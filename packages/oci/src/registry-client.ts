@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, type ErrorCode } from '@cosignkit/core';
+import { readBoundedBody } from './bounded-body.js';
 import { dockerConfigCredentials, type CredentialSource } from './docker-credentials.js';
 import { isLoopbackRegistry } from './image-reference.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPES, type ImageIndex } from './media-types.js';
 import { answerChallenge, parseChallenge } from './registry-auth.js';
+import { abortedError, exchangeSignal } from './registry-deadline.js';
+import { digestWithAlgorithmOf, requireRegistryDigest } from './registry-digest.js';
+import { parseImageIndex, parseJsonObject } from './registry-documents.js';
+import { REGISTRY_LIMITS } from './registry-limits.js';
 
 export interface RegistryClientOptions {
   /** Default: the docker config (`DOCKER_CONFIG`, `auths`, `credHelpers`, `credsStore`). */
@@ -12,6 +17,13 @@ export interface RegistryClientOptions {
   allowHttp?: boolean;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /**
+   * The deadline of each exchange with the registry, the whole body included (and of each token request):
+   * default 3 minutes, cosign's --timeout.
+   */
+  timeoutMs?: number;
+  /** How long a response may send nothing between two chunks. Default 30 s. */
+  idleTimeoutMs?: number;
 }
 
 export interface Repository {
@@ -35,17 +47,43 @@ export class RegistryClient {
   /** Authorization per registry and scope: tokens are scoped, so one per repository and action set. */
   readonly #auth = new Map<string, string>();
   readonly #noReferrersApi = new Set<string>();
+  /** The signal of the exchange each response came from: its body is read under the same deadline. */
+  readonly #signals = new WeakMap<Response, AbortSignal>();
+  readonly #timeoutMs: number;
+  readonly #idleMs: number;
 
   constructor(options: RegistryClientOptions = {}) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
     this.#credentials = options.credentials ?? dockerConfigCredentials();
+    this.#timeoutMs = positive(options.timeoutMs, REGISTRY_LIMITS.timeoutMs);
+    this.#idleMs = Math.min(positive(options.idleTimeoutMs, REGISTRY_LIMITS.idleTimeoutMs), this.#timeoutMs);
+  }
+
+  /** Reads a body under the limits: at most `maxBytes`, counted as it arrives, within the exchange's deadline. */
+  #read(response: Response, what: string, maxBytes: number, tooLarge: ErrorCode = 'REGISTRY_ERROR'): Promise<Buffer> {
+    return readBoundedBody(response, {
+      maxBytes,
+      idleMs: this.#idleMs,
+      what,
+      signal: this.#signals.get(response),
+      timeoutMs: this.#timeoutMs,
+      tooLarge,
+    });
   }
 
   /** HEAD a manifest: its digest, media type and size, without the body. */
   async resolve(repo: Repository, reference: string): Promise<{ digest: string; mediaType: string; size: number }> {
     const response = await this.#request(repo, 'HEAD', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
-    const digest = response.headers.get('docker-content-digest');
+    await response.body?.cancel().catch(() => undefined);
+    const header = response.headers.get('docker-content-digest');
+    const digest =
+      header === null
+        ? null
+        : requireRegistryDigest(
+            header,
+            `${repo.registry} (HEAD ${repo.repository}:${reference}): Docker-Content-Digest`,
+          );
     if (!digest)
       return this.getManifest(repo, reference).then((m) => ({
         digest: m.digest,
@@ -56,10 +94,17 @@ export class RegistryClient {
   }
 
   async getManifest(repo: Repository, reference: string): Promise<FetchedManifest> {
+    // A reference with a colon is a digest: only well-formed ones go into the URL, and the content must match.
+    const byDigest = reference.includes(':');
+    if (byDigest) requireRegistryDigest(reference, `${repo.registry}/${repo.repository}: manifest reference`);
     const response = await this.#request(repo, 'GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const digest = sha256Digest(bytes);
-    if (reference.startsWith('sha256:') && reference !== digest) {
+    const bytes = await this.#read(
+      response,
+      `the manifest ${repo.repository}:${reference}`,
+      REGISTRY_LIMITS.manifestBytes,
+    );
+    const digest = byDigest ? digestWithAlgorithmOf(reference, bytes) : sha256Digest(bytes);
+    if (byDigest && reference !== digest) {
       throw new CosignkitError(
         'REGISTRY_ERROR',
         `${repo.registry} returned a manifest whose digest is not ${reference}`,
@@ -101,10 +146,12 @@ export class RegistryClient {
   }
 
   async deleteManifest(repo: Repository, digest: string): Promise<void> {
+    requireRegistryDigest(digest, `${repo.registry}/${repo.repository}: manifest to delete`);
     await this.#request(repo, 'DELETE', `manifests/${digest}`, { action: 'delete' });
   }
 
   async hasBlob(repo: Repository, digest: string): Promise<boolean> {
+    requireRegistryDigest(digest, `${repo.registry}/${repo.repository}: blob`);
     try {
       await this.#request(repo, 'HEAD', `blobs/${digest}`, {});
       return true;
@@ -159,11 +206,10 @@ export class RegistryClient {
   }
 
   async getBlob(repo: Repository, digest: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
+    requireRegistryDigest(digest, `${repo.registry}/${repo.repository}: blob`);
     const response = await this.#request(repo, 'GET', `blobs/${digest}`, {});
-    const size = Number(response.headers.get('content-length') ?? 0);
-    if (size > maxBytes) throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} is larger than ${maxBytes} bytes`);
-    const bytes = Buffer.from(await response.arrayBuffer());
-    if (sha256Digest(bytes) !== digest)
+    const bytes = await this.#read(response, `blob ${digest}`, maxBytes);
+    if (digestWithAlgorithmOf(digest, bytes) !== digest)
       throw new CosignkitError('REGISTRY_ERROR', `blob ${digest} does not match its digest`);
     return bytes;
   }
@@ -172,10 +218,19 @@ export class RegistryClient {
   async listTags(repo: Repository): Promise<string[]> {
     const tags: string[] = [];
     let next: string | undefined = 'tags/list?n=1000';
-    while (next) {
+    for (let page = 0; next; page++) {
+      if (page >= REGISTRY_LIMITS.tagPages)
+        throw new CosignkitError(
+          'REGISTRY_ERROR',
+          `${repo.registry}/${repo.repository}: more than ${REGISTRY_LIMITS.tagPages} pages of tags`,
+        );
       const response = await this.#request(repo, 'GET', next, {});
-      const body = (await response.json()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      const body = parseJsonObject(
+        await this.#read(response, 'a page of tags', REGISTRY_LIMITS.smallBodyBytes),
+        `the tag list of ${repo.repository}`,
+        'REGISTRY_ERROR',
+      );
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
       const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(response.headers.get('link') ?? '');
       next = link ? new URL(link[1]!, this.#base(repo.registry)).href : undefined;
     }
@@ -187,11 +242,16 @@ export class RegistryClient {
    * tag `sha256-<hex>` (OCI 1.1). `fallback` says which answered.
    */
   async referrers(repo: Repository, digest: string): Promise<{ index: ImageIndex; fallback: boolean }> {
+    requireRegistryDigest(digest, `${repo.registry}/${repo.repository}: referrers subject`);
     if (!this.#noReferrersApi.has(repo.registry)) {
       try {
         const response = await this.#request(repo, 'GET', `referrers/${digest}`, { accept: MEDIA_TYPES.ociIndex });
         if (contentType(response).startsWith(MEDIA_TYPES.ociIndex)) {
-          return { index: (await response.json()) as ImageIndex, fallback: false };
+          const bytes = await this.#read(response, `the referrers of ${digest}`, REGISTRY_LIMITS.manifestBytes);
+          return {
+            index: parseImageIndex(bytes, `the referrers of ${digest}`, { code: 'REGISTRY_ERROR' }),
+            fallback: false,
+          };
         }
         await response.body?.cancel();
       } catch (error) {
@@ -203,7 +263,10 @@ export class RegistryClient {
     const tag = digest.replace(':', '-');
     const found = await this.findManifest(repo, tag);
     const empty: ImageIndex = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] };
-    return { index: found ? (JSON.parse(found.bytes.toString('utf8')) as ImageIndex) : empty, fallback: true };
+    return {
+      index: found ? parseImageIndex(found.bytes, `${repo.repository}:${tag}`, { code: 'NOT_AN_IMAGE' }) : empty,
+      fallback: true,
+    };
   }
 
   #base(registry: string): string {
@@ -234,6 +297,7 @@ export class RegistryClient {
     // only to the registry's own origin (scheme, host and port), as cosign's transport does.
     const registryOrigin = new URL(this.#base(repo.registry)).origin;
     const own = new URL(url).origin === registryOrigin;
+    const signal = exchangeSignal(this.#timeoutMs, this.#options.signal);
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
       if (o.accept) headers.accept = o.accept;
@@ -243,15 +307,19 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       try {
         const body = o.stream ? o.stream() : o.body;
-        return await this.#fetch(url, {
+        const response = await this.#fetch(url, {
           method,
           headers,
           body,
-          signal: this.#options.signal,
+          signal,
           redirect: 'follow',
           ...(o.stream ? { duplex: 'half' } : {}),
         } as RequestInit);
+        this.#signals.set(response, signal);
+        return response;
       } catch (error) {
+        if (signal.aborted)
+          throw abortedError(signal, `${method} ${repo.registry}/${repo.repository}`, this.#timeoutMs, error);
         if ((error as Error).name === 'AbortError') throw new CosignkitError('ABORTED', 'the operation was aborted');
         throw new CosignkitError(
           'REGISTRY_UNAVAILABLE',
@@ -275,28 +343,42 @@ export class RegistryClient {
         );
       }
       if (!challenge) throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} refused the request (HTTP 401)`);
-      this.#auth.set(key, await answerChallenge(challenge, repo.registry, scope, this.#credentials, this.#fetch));
+      const tokenFetch: typeof fetch = (input, init) => this.#fetch(input, { ...init, signal });
+      const limits = { idleMs: this.#idleMs, timeoutMs: this.#timeoutMs, signal };
+      this.#auth.set(
+        key,
+        await answerChallenge(challenge, repo.registry, scope, this.#credentials, tokenFetch, limits),
+      );
       response = await send();
     }
     const expected = o.expect ?? [200, 201, 202];
     if (expected.includes(response.status) || (o.expect === undefined && response.ok)) return response;
-    throw await registryError(response, repo, method, path);
+    const text =
+      method === 'HEAD'
+        ? ''
+        : (
+            await this.#read(response, 'an error answer', REGISTRY_LIMITS.smallBodyBytes).catch(() => Buffer.alloc(0))
+          ).toString('utf8');
+    throw registryError(response, text, repo, method, path);
   }
 }
 
-async function registryError(
+function registryError(
   response: Response,
+  text: string,
   repo: Repository,
   method: string,
   path: string,
-): Promise<CosignkitError> {
-  const text = method === 'HEAD' ? '' : await response.text().catch(() => '');
+): CosignkitError {
   let detail = '';
   let codes: string[] = [];
   try {
     const errors = (JSON.parse(text) as { errors?: { code: string; message: string }[] }).errors ?? [];
-    codes = errors.map((e) => e.code);
-    detail = errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+    codes = errors.slice(0, 10).map((e) => String(e?.code).slice(0, 100));
+    detail = errors
+      .slice(0, 10)
+      .map((e) => `${String(e?.code).slice(0, 100)}: ${String(e?.message).slice(0, 200)}`)
+      .join('; ');
   } catch {
     detail = text.slice(0, 200);
   }
@@ -331,6 +413,10 @@ function mediaTypeOf(bytes: Buffer): string {
   } catch {
     return '';
   }
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 function causeOf(error: unknown): string {

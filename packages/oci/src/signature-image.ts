@@ -1,6 +1,11 @@
-import { CosignkitError } from '@cosignkit/core';
+import type { VerificationFailure } from '@cosignkit/core';
+import { CosignkitError, type ErrorCode } from '@cosignkit/core';
+import { mapWithConcurrency } from './bounded-concurrency.js';
 import { MEDIA_TYPES, type Descriptor, type ImageManifest } from './media-types.js';
 import { sha256Digest, type RegistryClient, type Repository } from './registry-client.js';
+import { isRegistryDigest } from './registry-digest.js';
+import { parseImageManifest, stringRecord } from './registry-documents.js';
+import { REGISTRY_LIMITS } from './registry-limits.js';
 import { withSubjectLock } from './subject-lock.js';
 
 /** One signature or attestation in cosign's tag layout: a layer blob and its annotations. */
@@ -8,6 +13,22 @@ export interface SignatureLayer {
   mediaType: string;
   bytes: Buffer;
   annotations: Record<string, string>;
+  /** Set when this layer could not be read (its blob is missing, too large, not what its digest says…). */
+  failure?: VerificationFailure;
+}
+
+/** Errors that end a whole read (the registry is unreachable, refuses, or time ran out), not one layer. */
+const FATAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'TIMEOUT',
+  'ABORTED',
+  'REGISTRY_UNAVAILABLE',
+  'REGISTRY_AUTH',
+]);
+
+/** A failure of one item read from a registry, or the error again when it must end the whole read. */
+export function itemFailure(error: unknown, where: string): VerificationFailure {
+  if (!CosignkitError.isInstance(error) || FATAL.has(error.code)) throw error;
+  return { code: error.code, message: `${where}: ${error.message}` };
 }
 
 export type SignatureSuffix = 'sig' | 'att' | 'sbom';
@@ -57,21 +78,48 @@ export async function appendSignatureLayer(
   });
 }
 
-/** The layers of the subject's signature image with their blobs, or [] when there is none. */
+/**
+ * The layers of the subject's signature image with their blobs, or [] when there is none. A manifest that
+ * cannot be parsed throws SIGNATURE_MALFORMED; a layer that cannot be read is returned with its `failure`,
+ * so one bad layer does not hide the others. Counts, sizes and concurrency are bounded (REGISTRY_LIMITS).
+ */
 export async function readSignatureLayers(
   client: RegistryClient,
   target: Repository,
   subjectDigest: string,
   suffix: SignatureSuffix,
 ): Promise<SignatureLayer[]> {
-  const found = await readManifest(client, target, signatureTag(subjectDigest, suffix));
+  const tag = signatureTag(subjectDigest, suffix);
+  const found = await readManifest(client, target, tag, 'SIGNATURE_MALFORMED');
   if (!found) return [];
-  return Promise.all(
-    found.manifest.layers.map(async (d) => ({
-      mediaType: d.mediaType,
-      annotations: d.annotations ?? {},
-      bytes: await client.getBlob(target, d.digest, 16 * 1024 * 1024),
-    })),
+  let budget = REGISTRY_LIMITS.totalSignatureBytes;
+  return mapWithConcurrency(
+    found.manifest.layers as unknown[],
+    REGISTRY_LIMITS.concurrency,
+    async (value, i): Promise<SignatureLayer> => {
+      const d = (typeof value === 'object' && value !== null ? value : {}) as Partial<Descriptor>;
+      const layer = {
+        mediaType: typeof d.mediaType === 'string' ? d.mediaType : '',
+        annotations: stringRecord(d.annotations),
+        bytes: Buffer.alloc(0),
+      };
+      const where = `${tag} layer ${i}`;
+      const fail = (code: ErrorCode, message: string): SignatureLayer => ({
+        ...layer,
+        failure: { code, message: `${where}: ${message}` },
+      });
+      if (!isRegistryDigest(d.digest)) return fail('SIGNATURE_MALFORMED', 'the layer has no well-formed digest');
+      const limit = Math.min(REGISTRY_LIMITS.signatureLayerBytes, budget);
+      if (typeof d.size === 'number' && d.size > limit)
+        return fail('REGISTRY_ERROR', `the layer is larger than ${limit} bytes`);
+      try {
+        const bytes = await client.getBlob(target, d.digest, limit);
+        budget -= bytes.length;
+        return { ...layer, bytes };
+      } catch (error) {
+        return { ...layer, failure: itemFailure(error, where) };
+      }
+    },
   );
 }
 
@@ -79,22 +127,11 @@ async function readManifest(
   client: RegistryClient,
   target: Repository,
   tag: string,
+  code: ErrorCode = 'NOT_AN_IMAGE',
 ): Promise<{ manifest: ImageManifest; digest: string } | undefined> {
   const found = await client.findManifest(target, tag);
   if (!found) return undefined;
-  let manifest: ImageManifest;
-  try {
-    manifest = JSON.parse(found.bytes.toString('utf8')) as ImageManifest;
-  } catch (error) {
-    throw new CosignkitError('NOT_AN_IMAGE', `${target.repository}:${tag} is not a JSON manifest`, { cause: error });
-  }
-  if (!Array.isArray(manifest.layers)) {
-    throw new CosignkitError(
-      'NOT_AN_IMAGE',
-      `${target.repository}:${tag} is not an image manifest (${found.mediaType || 'no media type'})`,
-    );
-  }
-  return { manifest, digest: found.digest };
+  return { manifest: parseImageManifest(found.bytes, `${target.repository}:${tag}`, { code }), digest: found.digest };
 }
 
 /** Writes the config (as go-containerregistry derives it from the layers) and the manifest under the tag. */

@@ -1,18 +1,22 @@
+import { escapeForTerminal, MALFORMED_INPUT_CODES, type RegistryVerificationResult } from '@cosignkit/core';
 import { dockerConfigCredentials, RegistryClient } from '@cosignkit/oci';
-import { MALFORMED_INPUT_CODES, type RegistryVerificationResult } from '@cosignkit/core';
 import type { RoleOptions } from 'cosignkit';
 import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { registryTimeoutMs } from './registry-timeout.js';
 
 /** Flags every registry command takes, with cosign's names. */
 export const REGISTRY_FLAGS = {
   'allow-http-registry': { type: 'boolean' },
   'allow-insecure-registry': { type: 'boolean' },
+  'registry-timeout': { type: 'string' },
 } as const;
 
 export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a registry that is not on loopback (loopback always may)
-  --allow-insecure-registry    the same, as cosign spells it for TLS without verification`;
+  --allow-insecure-registry    the same, as cosign spells it for TLS without verification
+  --registry-timeout <dur>     deadline of each exchange with the registry (30s, 2m; default 3m;
+                               env COSIGNKIT_REGISTRY_TIMEOUT)`;
 
 /** The role options of a registry command (engine, keys, plain-HTTP permission) from its context and flags. */
 export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): RoleOptions {
@@ -24,6 +28,7 @@ export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): Rol
     defaultKey: context.config.defaultKey,
     allowHttp:
       booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
+    registryTimeoutMs: registryTimeoutMs(flags, context.env),
   };
 }
 
@@ -34,6 +39,7 @@ export function registryClient(context: CommandContext, flags: ParsedFlags): Reg
     allowHttp: o.allowHttp,
     credentials: dockerConfigCredentials(context.env),
     signal: context.signal,
+    timeoutMs: o.registryTimeoutMs,
   });
 }
 
@@ -62,9 +68,10 @@ export function parseFormat(command: string, value: string | undefined): 'legacy
  */
 export function verificationOutcome(result: RegistryVerificationResult, what: string): CommandResult {
   const data = { ...result };
+  const withNotes = (r: CommandResult): CommandResult => ({ ...r, notes: r.notes?.map(escapeForTerminal) });
   if (result.verified) {
     const payloads = result.payloads;
-    return {
+    return withNotes({
       text: JSON.stringify(payloads),
       data,
       notes: [
@@ -74,19 +81,20 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
         `  - The ${what} were verified against the specified public key`,
         `  - ${result.signatures.filter((s) => s.verified).length} of ${result.signatures.length} found verified`,
       ],
-    };
+    });
   }
   const malformedOnly =
     result.failures.length > 0 &&
     result.failures.every((f) => (MALFORMED_INPUT_CODES as ReadonlySet<string>).has(f.code));
-  return {
+  // The failure messages quote the registry's digests and annotations: escaped so none can fake a line.
+  return withNotes({
     exitCode: malformedOnly ? 3 : 2,
     data,
     // One line for people, like every other failure: all reasons, the first malformed code or VERIFICATION_FAILED.
     notes: [
       `cosignkit: verification failed: ${result.failures.map((f) => f.message).join('; ')} [${malformedOnly ? result.failures[0]!.code : 'VERIFICATION_FAILED'}]`,
     ],
-  };
+  });
 }
 
 export function requireKey(command: string, key: string | undefined): string {

@@ -1,3 +1,4 @@
+import { escapeForTerminal } from '@cosignkit/core';
 import { listAttachments } from '@cosignkit/oci';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
@@ -28,7 +29,8 @@ ${REGISTRY_HELP}`,
       );
       for (const item of a.items) lines.push(`   └── ${a.via === 'tag' ? '🍒' : '📜'} ${item}`);
     }
-    return { text: lines.join('\n'), data: listed };
+    // The references and items are the registry's text: each line is escaped, so none can fake another.
+    return { text: lines.map(escapeForTerminal).join('\n'), data: listed };
   },
 };
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CosignkitError, cosignError, removeQuietly, renameAll, tempPathFor, type CosignRunner } from '@cosignkit/core';
@@ -57,6 +57,8 @@ export async function cosignAttestBlob(
     const out = await runner.run(args, { secretEnv: { COSIGN_PASSWORD: o.password ?? '' }, signal: o.signal });
     if (out.exitCode !== 0) throw cosignError('attest-blob', out);
     const envelope = (await readFile(envelopeTemp, 'utf8')).trim();
+    // As cosign prints it and the native engine writes it: the JSON and one newline.
+    if (o.outputFile !== undefined) await writeFile(envelopeTemp, `${envelope}\n`);
     const moves = [];
     if (o.outputFile !== undefined) moves.push({ from: envelopeTemp, to: o.outputFile });
     if (bundleTemp !== undefined) moves.push({ from: bundleTemp, to: o.bundle! });

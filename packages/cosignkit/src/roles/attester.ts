@@ -28,10 +28,21 @@ import type { RoleOptions } from './role-options.js';
 import { resolveSigningKey } from './signing-key.js';
 import { attestMany } from '../batch/attest-many.js';
 
-async function readPredicate(path: string): Promise<Buffer> {
-  return readFile(path).catch((error: unknown) => {
+/**
+ * Reads the predicate and checks it against the type (JSON, the fields a known type requires) before any
+ * engine runs: a bad predicate is the same USAGE error on both engines, and cosign is not started for it.
+ */
+async function readPredicate(path: string, type: string, version: 'v0.1' | 'v1' = 'v0.1'): Promise<Buffer> {
+  const predicate = await readFile(path).catch((error: unknown) => {
     throw fileError(path, error);
   });
+  cosignStatementPayload({
+    type,
+    predicate,
+    subjects: [{ name: 'probe', digest: { sha256: '0'.repeat(64) } }],
+    version,
+  });
+  return predicate;
 }
 
 /** The Attester role on either engine: in-toto statements as cosign writes them, signed as DSSE envelopes. */
@@ -43,6 +54,7 @@ export function createAttester(options: RoleOptions): Attester {
   const attestArtifact = async (image: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> => {
     const type = o.type ?? 'custom';
     const predicateType = resolvePredicateType(type);
+    const predicate = await readPredicate(o.predicate, type);
     const key = await resolveSigningKey(options, choose, o.key);
     const resolved = await resolveImage(registry(), image);
     const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
@@ -61,7 +73,6 @@ export function createAttester(options: RoleOptions): Attester {
       });
       return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, predicateType };
     }
-    const predicate = await readPredicate(o.predicate);
     const opened = await key.open();
     const done = await attestImage(registry(), resolved, {
       manager: opened.manager,
@@ -88,7 +99,12 @@ export function createAttester(options: RoleOptions): Attester {
       const type = o.type ?? 'custom';
       const predicateType = resolvePredicateType(type);
       const version = o.statementVersion ?? 'v0.1';
-      const key = await resolveSigningKey(options, choose, o.key);
+      const predicate = await readPredicate(o.predicate, type, version);
+      const cosignCannot =
+        version === 'v1'
+          ? 'cosign attest-blob writes in-toto v0.1 statements: use --engine native for --statement-version v1'
+          : undefined;
+      const key = await resolveSigningKey(options, choose, o.key, cosignCannot);
       if (key.engine === 'cosign') {
         const { key: cosignKey, password } = await key.cosignKey();
         const done = await cosignAttestBlob(key.runner, {
@@ -121,7 +137,6 @@ export function createAttester(options: RoleOptions): Attester {
                 digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') },
               },
             ];
-      const predicate = await readPredicate(o.predicate);
       const payload = cosignStatementPayload({ type, predicate, subjects, version });
       const opened = await key.open();
       // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever

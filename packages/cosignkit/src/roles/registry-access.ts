@@ -21,6 +21,7 @@ export function clientFor(options: RoleOptions): RegistryClient {
     new RegistryClient({
       allowHttp: options.allowHttp,
       credentials: options.credentials ?? dockerConfigCredentials(options.env as NodeJS.ProcessEnv),
+      timeoutMs: options.registryTimeoutMs,
     })
   );
 }

@@ -22,6 +22,8 @@ export interface RoleOptions {
   allowHttp?: boolean;
   /** Registries: credentials (default: the docker config files). */
   credentials?: CredentialSource;
+  /** Registries: the deadline of each exchange with the registry (RegistryClientOptions.timeoutMs); default 3 minutes. */
+  registryTimeoutMs?: number;
   /** Registries: a client to share (its token cache) across roles. */
   client?: RegistryClient;
 }

@@ -18,6 +18,8 @@ export async function resolveSigningKey(
   options: RoleOptions,
   choose: ReturnType<typeof engineChooser>,
   key: string | undefined,
+  /** Why the cosign engine cannot do this operation, if it cannot: auto then signs natively, cosign refuses. */
+  cosignCannot?: string,
 ): Promise<SigningKey> {
   const text = key ?? options.defaultKey;
   if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
@@ -29,7 +31,10 @@ export async function resolveSigningKey(
       `${redactKeyRef(ref.text)} holds an inline PIN, which cannot be handed to cosign: use pin-source or COSIGN_PKCS11_PIN`,
     );
   }
-  const selection = inlineSecret ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
+  if (cosignCannot !== undefined && options.engine === 'cosign')
+    throw new CosignkitError('NOT_SUPPORTED', cosignCannot);
+  const native = inlineSecret || cosignCannot !== undefined;
+  const selection = native ? ({ engine: 'native' } as const) : await choose(ref.scheme !== 'file');
   if (selection.engine === 'native') return { engine: 'native', ref, open: () => options.keys.open(ref) };
   return {
     engine: 'cosign',
