@@ -17,6 +17,18 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal: AbortSignal;
+  /**
+   * Live output for batch commands only (JSON lines per item, a progress bar): one-shot commands still
+   * return their result for main.ts to print.
+   */
+  io?: LiveIo;
+}
+
+export interface LiveIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stderr is a terminal (a progress bar is drawn only there). */
+  stderrIsTTY: boolean;
 }
 
 /** What a command returns; main.ts prints it (`--json`: `data` on stdout) and exits with `exitCode`. */
@@ -29,6 +41,8 @@ export interface CommandResult {
   data?: unknown;
   /** Diagnostics for people on stderr (e.g. "engine: native"), with or without --json. */
   notes?: string[];
+  /** The command already wrote its stdout through `context.io` (batch JSON lines): print only the notes. */
+  streamed?: boolean;
 }
 
 export interface Command {

@@ -10,6 +10,8 @@ import { VERSION } from './version.js';
 export interface MainIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether stderr is a terminal (batch progress bars); false when absent. */
+  stderrIsTTY?: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -17,6 +19,7 @@ export interface MainIo {
 const defaultIo: MainIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
+  stderrIsTTY: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd(),
 };
@@ -66,6 +69,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       env: io.env,
       cwd: io.cwd,
       signal: controller.signal,
+      io: { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY === true },
     };
     let context: CommandContext;
     if (command.bare) {
@@ -100,7 +104,9 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
 
 function print(io: MainIo, json: boolean, result: CommandResult): number {
   for (const note of result.notes ?? []) io.stderr(`${note}\n`);
-  if (json) {
+  if (result.streamed) {
+    // stdout was written as the command ran (one JSON line per batch item).
+  } else if (json) {
     io.stdout(`${JSON.stringify(result.data ?? null, jsonReplacer, 2)}\n`);
   } else if (result.text !== undefined && result.text !== '') {
     io.stdout(result.text.endsWith('\n') ? result.text : `${result.text}\n`);

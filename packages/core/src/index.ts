@@ -35,6 +35,18 @@ export type {
   VerifyLocalOptions,
   Verifier,
 } from './contracts/roles.js';
+export type {
+  AttestManyInput,
+  AttestManyOptions,
+  BatchInputs,
+  BatchItemResult,
+  BatchOptions,
+  SignManyInput,
+  SignManyOptions,
+  VerifyManyInput,
+  VerifyManyOptions,
+} from './contracts/batch.js';
+export type { MessageSigner } from './contracts/key-manager.js';
 export { CosignkitError, MALFORMED_INPUT_CODES, toCosignkitError } from './errors.js';
 export type { CosignkitErrorOptions, ErrorCode } from './errors.js';
 export { silentLogger } from './logger.js';

@@ -4,6 +4,8 @@ import { commitOutputs, digestFile, fileError, redactKeyRef } from '@cosignkit/c
 import { cosignStatementPayload, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType, subjectsFromFiles } from '@cosignkit/dsse';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import { batchRequested } from '../batch/batch-flags.js';
+import { ATTEST_BLOB_BATCH_FLAGS, ATTEST_BLOB_BATCH_HELP, runAttestBlobBatch } from '../batch/attest-blob-batch.js';
 import type { Command } from '../command.js';
 import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
@@ -47,8 +49,12 @@ Flags:
   --use-signing-config[=bool]  =true with --key: upload to the log (public good's, or --signing-config's)
   -y, --yes                    accepted for cosign compatibility
 
-${KEYLESS_SIGN_HELP}`,
+${KEYLESS_SIGN_HELP}
+${ATTEST_BLOB_BATCH_HELP}`,
   async run(context) {
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
+    if (batchRequested('attest-blob', context.argv, { ...FLAGS, ...ATTEST_BLOB_BATCH_FLAGS }))
+      return runAttestBlobBatch(context);
     const flags = parseFlags('attest-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to attest' });
     const mode = signingMode('attest-blob', flags, context);
     const predicatePath = stringFlag(flags, 'predicate');

@@ -2,6 +2,8 @@ import { unlink } from 'node:fs/promises';
 import { createSigner } from 'cosignkit';
 import { redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import { batchRequested } from '../batch/batch-flags.js';
+import { SIGN_BLOB_BATCH_FLAGS, SIGN_BLOB_BATCH_HELP, runSignBlobBatch } from '../batch/sign-blob-batch.js';
 import type { Command } from '../command.js';
 import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signBlobWithServices, signingMode } from '../keyless-sign-options.js';
 
@@ -36,8 +38,12 @@ Flags:
 
 ${KEYLESS_SIGN_HELP}
 
-The engine used is noted on stderr ("engine: native" or "engine: cosign"); choose it with --engine.`,
+The engine used is noted on stderr ("engine: native" or "engine: cosign"); choose it with --engine.
+${SIGN_BLOB_BATCH_HELP}`,
   async run(context) {
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
+    if (batchRequested('sign-blob', context.argv, { ...FLAGS, ...SIGN_BLOB_BATCH_FLAGS }))
+      return runSignBlobBatch(context);
     const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
     const mode = signingMode('sign-blob', flags, context);
     if (mode.kind !== 'key') return signBlobWithServices('sign-blob', mode, flags, context);

@@ -2,6 +2,8 @@ import { access } from 'node:fs/promises';
 import { CosignkitError } from '@cosignkit/core';
 import { createVerifier } from 'cosignkit';
 import { parseFlags, stringFlag } from '../args.js';
+import { batchRequested } from '../batch/batch-flags.js';
+import { VERIFY_BLOB_BATCH_FLAGS, VERIFY_BLOB_BATCH_HELP, runVerifyBlobBatch } from '../batch/verify-blob-batch.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobKeyless } from '../keyless-verify-options.js';
@@ -34,8 +36,12 @@ Flags:
 
 <file> may also be sha256:<hex> (the artifact's digest) for keyless bundles.
 
-${KEYLESS_HELP}`,
+${KEYLESS_HELP}
+${VERIFY_BLOB_BATCH_HELP}`,
   async run(context) {
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
+    if (batchRequested('verify-blob', context.argv, { ...FLAGS, ...VERIFY_BLOB_BATCH_FLAGS }))
+      return runVerifyBlobBatch(context);
     const flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     const signature = stringFlag(flags, 'signature');
     const bundle = stringFlag(flags, 'bundle');

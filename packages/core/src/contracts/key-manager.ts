@@ -51,9 +51,22 @@ export interface KeyManager {
    * while it hashes the artifact. Signing works without it; it only moves the cost earlier.
    */
   prepare?(id: string, options?: SignOptions): Promise<void>;
+  /**
+   * Optional fast path for software keys: a one-shot signer fed the message in chunks, hashing with SHA-256
+   * and signing in OpenSSL in the same pass (ECDSA P-256 only; undefined for other keys). Batch signing uses
+   * it so many files are not bound by signing digests in JS.
+   */
+  createMessageSigner?(id: string, options?: SignOptions): Promise<MessageSigner | undefined>;
   getAlgorithm(id: string): Promise<KeyAlgorithm>;
   listKeys(): Promise<KeyInfo[]>;
   deleteKey(id: string): Promise<void>;
   /** Releases sessions, contexts and decrypted keys. Idempotent. */
   close(): Promise<void>;
+}
+
+/** A streaming signature over one message (see KeyManager.createMessageSigner). */
+export interface MessageSigner {
+  update(chunk: Uint8Array): void;
+  /** Ends the message: an ASN.1 DER ECDSA signature over SHA-256 of everything fed. */
+  sign(): Uint8Array;
 }

@@ -1,3 +1,13 @@
+import type {
+  AttestManyInput,
+  AttestManyOptions,
+  BatchInputs,
+  BatchItemResult,
+  SignManyInput,
+  SignManyOptions,
+  VerifyManyInput,
+  VerifyManyOptions,
+} from './batch.js';
 import type { EngineName, VerificationResult } from './verification-result.js';
 
 /** The one digest shape of every result: blobs, images, statements' subjects. */
@@ -121,6 +131,11 @@ export interface Signer {
   /** Pushes the file as a one-layer OCI artifact at `ref`, then signs its manifest digest. */
   signBlobAndPush(file: string, ref: string, options?: SignArtifactOptions): Promise<SignArtifactResult>;
   signArtifact(image: string, options?: SignArtifactOptions): Promise<SignArtifactResult>;
+  /** Signs many files with one key open, `jobs` at a time, yielding each item's result as it completes. */
+  signMany(
+    inputs: BatchInputs<SignManyInput>,
+    options: SignManyOptions,
+  ): AsyncIterable<BatchItemResult<SignManyInput, SignBlobResult>>;
 }
 
 /** The Verifier role. Verification failures are results (verified: false); unusable input throws. */
@@ -128,6 +143,11 @@ export interface Verifier {
   verifyLocal(file: string, options: VerifyLocalOptions): Promise<VerificationResult>;
   verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult>;
   verifyAttestation(image: string, policy: AttestationPolicy): Promise<RegistryVerificationResult>;
+  /** Verifies many files with one key; a mismatch is an `ok` item whose result has `verified: false`. */
+  verifyMany(
+    inputs: BatchInputs<VerifyManyInput>,
+    options: VerifyManyOptions,
+  ): AsyncIterable<BatchItemResult<VerifyManyInput, VerificationResult>>;
 }
 
 /** The Attester role: in-toto statements signed as DSSE envelopes, for files and images. */
@@ -135,4 +155,9 @@ export interface Attester {
   attestBlobLocal(file: string, options: AttestBlobOptions): Promise<AttestBlobResult>;
   attestBlobAndPush(file: string, ref: string, options: AttestArtifactOptions): Promise<AttestArtifactResult>;
   attestArtifact(image: string, options: AttestArtifactOptions): Promise<AttestArtifactResult>;
+  /** Attests many files (one statement each) with one key open, `jobs` at a time. */
+  attestMany(
+    inputs: BatchInputs<AttestManyInput>,
+    options: AttestManyOptions,
+  ): AsyncIterable<BatchItemResult<AttestManyInput, AttestBlobResult>>;
 }

@@ -26,6 +26,7 @@ import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveSigningKey } from './signing-key.js';
+import { attestMany } from '../batch/attest-many.js';
 
 /**
  * Reads the predicate and checks it against the type (JSON, the fields a known type requires) before any
@@ -168,6 +169,32 @@ export function createAttester(options: RoleOptions): Attester {
         ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
         ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
       };
+    },
+    attestMany(inputs, o) {
+      // Each item goes through attestBlobLocal: the key opener caches the store and a file key stays
+      // decrypted in it, so the batch still opens and unlocks the key once. auto attests a batch natively.
+      if (options.engine !== 'cosign') {
+        const native = { ...options, engine: 'native' as const };
+        const nativeChoice = engineChooser(native);
+        return attestMany(
+          createAttester(native),
+          async () => {
+            const key = await resolveSigningKey(native, nativeChoice, o.key);
+            if (key.engine === 'native') await key.open();
+          },
+          inputs,
+          o,
+        );
+      }
+      return attestMany(
+        this,
+        async () => {
+          const key = await resolveSigningKey(options, choose, o.key);
+          if (key.engine === 'native') await key.open();
+        },
+        inputs,
+        o,
+      );
     },
     async attestBlobAndPush(file: string, ref: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> {
       return attestArtifact(await pushFileArtifact(registry(), file, ref), o);

@@ -7,6 +7,7 @@ import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveSigningKey } from './signing-key.js';
+import { signMany } from '../batch/sign-many.js';
 
 /** The Signer role on either engine: files to local outputs, files pushed to a registry, images in place. */
 export function createSigner(options: RoleOptions): Signer {
@@ -75,5 +76,10 @@ export function createSigner(options: RoleOptions): Signer {
       return signArtifact(await pushFileArtifact(registry(), file, ref), o);
     },
     signArtifact,
+    async *signMany(inputs, o) {
+      // auto signs a batch natively: one cosign process (and key decryption) per file is what it avoids.
+      const batch = options.engine === 'cosign' ? options : { ...options, engine: 'native' as const };
+      yield* signMany(await resolveSigningKey(batch, engineChooser(batch), o.key), inputs, o);
+    },
   };
 }

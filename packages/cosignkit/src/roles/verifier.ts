@@ -10,6 +10,7 @@ import { CosignkitError } from '@cosignkit/core';
 import { formatImageReference, resolveImage, verifyImageAttestations, verifyImageSignatures } from '@cosignkit/oci';
 import { cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
+import { verifyMany } from '../batch/verify-many.js';
 import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, registryResult, type ImageVerificationResult } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
@@ -104,6 +105,11 @@ export function createVerifier(options: RoleOptions): Verifier {
       } finally {
         await temp?.cleanup();
       }
+    },
+    async *verifyMany(inputs, o) {
+      // Natively on every engine: one process per file is what a batch exists to avoid.
+      const key = await resolveVerificationKey(o.key, options.keys);
+      yield* verifyMany(key.publicKey, inputs, o);
     },
     async verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult> {
       const cosign = await viaCosign(image, policy);

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import type {
+  BatchInputs,
+  BatchItemResult,
+  KeyManager,
+  PendingOutput,
+  SignBlobResult,
+  SignManyInput,
+  SignManyOptions,
+} from '@cosignkit/core';
+import {
+  CosignkitError,
+  commitOutputs,
+  spkiDer,
+  streamFileTo,
+  throwIfAborted,
+  toCosignkitError,
+} from '@cosignkit/core';
+import { keyBundleJson } from '../engines/native/bundle-json.js';
+import { nativeSignBlob } from '../engines/native/sign-blob.js';
+import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
+import type { SigningKey } from '../roles/signing-key.js';
+import { allRegularFiles, ensureDirectories } from './output-files.js';
+import { type ItemOutcome, runPool } from './run-pool.js';
+
+/**
+ * Signs many files with one key: the key is opened (and a file key decrypted) once, then `jobs` files are
+ * hashed and signed at a time. P-256 software keys hash and sign in one OpenSSL pass per file; other keys
+ * sign digests through their backend, concurrently, so a token or TPM always has work queued.
+ */
+export async function* signMany(
+  key: SigningKey,
+  inputs: BatchInputs<SignManyInput>,
+  options: SignManyOptions,
+): AsyncGenerator<BatchItemResult<SignManyInput, SignBlobResult>> {
+  throwIfAborted(options.signal);
+  const work = key.engine === 'native' ? await nativeWork(key, options) : await cosignWork(key, options);
+  yield* runPool(inputs, options, work);
+}
+
+type Work = (input: SignManyInput) => Promise<ItemOutcome<SignBlobResult>>;
+
+async function nativeWork(key: Extract<SigningKey, { engine: 'native' }>, options: SignManyOptions): Promise<Work> {
+  const { signal } = options;
+  const opened = await key.open();
+  const { manager, keyId } = opened;
+  await backendCall(() => manager.prepare?.(keyId, { signal }) ?? Promise.resolve());
+  const algorithm = await backendCall(() => manager.getAlgorithm(keyId));
+  const publicKey = await backendCall(() => manager.getPublicKey(keyId));
+  const keyHint = createHash('sha256').update(spkiDer(publicKey)).digest();
+  const keyFingerprint = keyHint.toString('hex');
+  // Probe once: a backend without a streaming signer (or a key it cannot stream) signs digests instead.
+  const streaming =
+    algorithm === 'ecdsa-p256-sha256' && manager.createMessageSigner
+      ? (await backendCall(() => manager.createMessageSigner!(keyId, { signal }))) !== undefined
+      : false;
+
+  const directories = new Set<string>();
+  return async (input) => {
+    const outputs = outputsOf(input);
+    if (options.skipExisting && (await outputsVerify(input, outputs, publicKey, signal))) {
+      return { status: 'skipped' };
+    }
+    await ensureDirectories(outputs, directories);
+    if (algorithm !== 'ecdsa-p256-sha256') {
+      // Ed25519 signs whole messages and P-384 has its own digest rules: the one-file path handles both.
+      const result = await nativeSignBlob(input.file, { manager, keyId, ...input, signal });
+      return { status: 'ok', result };
+    }
+    const hash = createHash('sha256');
+    let signature: Uint8Array;
+    let digestBytes: Buffer;
+    if (streaming) {
+      const signer = await backendCall(() => manager.createMessageSigner!(keyId, { signal }));
+      if (!signer) throw new CosignkitError('BACKEND_FAILURE', 'the key stopped offering a message signer');
+      await streamFileTo(input.file, [hash, signer], signal);
+      digestBytes = hash.digest();
+      signature = backendSync(() => signer.sign());
+    } else {
+      await streamFileTo(input.file, [hash], signal);
+      digestBytes = hash.digest();
+      signature = await backendCall(() => manager.signDigest(keyId, digestBytes, { signal }));
+    }
+    throwIfAborted(signal);
+    const base64Signature = Buffer.from(signature).toString('base64');
+    const pending: PendingOutput[] = [];
+    if (input.outputSignature) pending.push({ path: input.outputSignature, data: base64Signature });
+    if (input.bundle) {
+      pending.push({
+        path: input.bundle,
+        data: keyBundleJson({ keyHint, digestAlgorithm: 'sha256', digest: digestBytes, signature }),
+      });
+    }
+    await commitOutputs(pending);
+    return {
+      status: 'ok',
+      result: {
+        engine: 'native',
+        signature: base64Signature,
+        digest: { algorithm: 'sha256', hex: digestBytes.toString('hex') },
+        keyFingerprint,
+        ...(input.outputSignature ? { signaturePath: input.outputSignature } : {}),
+        ...(input.bundle ? { bundlePath: input.bundle } : {}),
+      },
+    };
+  };
+}
+
+async function cosignWork(key: Extract<SigningKey, { engine: 'cosign' }>, options: SignManyOptions): Promise<Work> {
+  // One password request for the batch; cosign itself still decrypts the key once per file.
+  const { key: cosignKey, password } = await key.cosignKey();
+  const directories = new Set<string>();
+  return async (input) => {
+    const outputs = outputsOf(input);
+    if (options.skipExisting && outputs.length > 0 && (await allRegularFiles(outputs))) return { status: 'skipped' };
+    await ensureDirectories(outputs, directories);
+    const result = await key.runner.signBlob(input.file, {
+      key: cosignKey,
+      password,
+      outputSignature: input.outputSignature,
+      bundle: input.bundle,
+      signal: options.signal,
+    });
+    return { status: 'ok', result };
+  };
+}
+
+function outputsOf(input: SignManyInput): string[] {
+  return [input.bundle, input.outputSignature].filter((p): p is string => p !== undefined);
+}
+
+/** Resuming: an item counts as done only when every output exists and verifies against the file and key. */
+async function outputsVerify(
+  input: SignManyInput,
+  outputs: readonly string[],
+  publicKey: Awaited<ReturnType<KeyManager['getPublicKey']>>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if (outputs.length === 0 || !(await allRegularFiles(outputs))) return false;
+  try {
+    const result = await nativeVerifyBlob(input.file, {
+      publicKey,
+      ...(input.bundle ? { bundle: input.bundle } : {}),
+      ...(input.outputSignature ? { signature: input.outputSignature } : {}),
+      signal,
+    });
+    return result.verified;
+  } catch (error) {
+    // An unreadable or malformed output is redone; a missing input or an abort is the item's own error.
+    const code = toCosignkitError(error).code;
+    if (code === 'ABORTED' || code === 'FILE_NOT_FOUND' || code === 'NOT_A_FILE') throw error;
+    return false;
+  }
+}
+
+async function backendCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toCosignkitError(error, 'BACKEND_FAILURE');
+  }
+}
+
+function backendSync<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw toCosignkitError(error, 'BACKEND_FAILURE');
+  }
+}
