@@ -1,6 +1,6 @@
 // Issue 16 figures: batch signing and verifying of many files in one command, against `cosign sign-blob` per
 // file (measured on a sample and extrapolated) and `sha256sum` over the same files.
-// Run alone without touching BENCHMARKS.md: `node bench/80-batch.bench.mjs` (prints the rows as JSON).
+// Run alone without touching BENCHMARKS.md: `node bench/90-batch.bench.mjs` (prints the rows as JSON).
 // BATCH_BIG_GIB (default 2) sizes the large set (10,000 files).
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
