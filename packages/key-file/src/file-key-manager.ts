@@ -64,6 +64,8 @@ export class FileKeyManager implements KeyManager {
   readonly #logger: Logger;
   readonly #defaultId: string;
   readonly #unlocked = new Map<string, Promise<DecryptedCosignKey>>();
+  /** Where each key id was found: resolved once, not with a stat per signature (a signing service's hot path). */
+  readonly #resolved = new Map<string, KeyPaths>();
 
   constructor(dir: string, options: FileKeyManagerOptions) {
     this.dir = dir;
@@ -103,7 +105,7 @@ export class FileKeyManager implements KeyManager {
    * (`public-key --key k.key > k.pub`).
    */
   async getPublicKey(id: string): Promise<KeyObject> {
-    const paths = await resolveKeyPaths(this.dir, id);
+    const paths = await this.#paths(id);
     return createPublicKey((await this.#unlock(paths)).privateKey);
   }
 
@@ -117,12 +119,12 @@ export class FileKeyManager implements KeyManager {
 
   /** Answered from the `.pub` when there is one (no password); signing checks the decrypted key again. */
   async getAlgorithm(id: string): Promise<KeyAlgorithm> {
-    return algorithmOfKey(await this.#publicKeyHint(await resolveKeyPaths(this.dir, id)));
+    return algorithmOfKey(await this.#publicKeyHint(await this.#paths(id)));
   }
 
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     throwIfAborted(options.signal);
-    const paths = await resolveKeyPaths(this.dir, id);
+    const paths = await this.#paths(id);
     // Check the digest before asking for a password: a wrong call should not prompt anyone. The `.pub`
     // only gives a hint here; the decrypted key's own algorithm is checked again below.
     assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
@@ -135,7 +137,7 @@ export class FileKeyManager implements KeyManager {
   /** Decrypts the key (scrypt, in the thread pool) while the digest signer loads, without signing. */
   async prepare(id: string, options: SignOptions = {}): Promise<void> {
     throwIfAborted(options.signal);
-    const paths = await resolveKeyPaths(this.dir, id);
+    const paths = await this.#paths(id);
     const algorithm = algorithmOfKey(await this.#publicKeyHint(paths));
     await Promise.all([this.#unlock(paths), prepareEcdsaDigestSigner(algorithm)]);
   }
@@ -143,7 +145,7 @@ export class FileKeyManager implements KeyManager {
   /** OpenSSL hashes and signs in one streaming pass: what batch signing uses for P-256 keys. */
   async createMessageSigner(id: string, options: SignOptions = {}): Promise<MessageSigner | undefined> {
     throwIfAborted(options.signal);
-    const { privateKey, algorithm } = await this.#unlock(await resolveKeyPaths(this.dir, id));
+    const { privateKey, algorithm } = await this.#unlock(await this.#paths(id));
     if (algorithm !== 'ecdsa-p256-sha256') return undefined;
     const signer = createSign('sha256');
     return {
@@ -154,7 +156,7 @@ export class FileKeyManager implements KeyManager {
 
   async signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     throwIfAborted(options.signal);
-    const { privateKey, algorithm } = await this.#unlock(await resolveKeyPaths(this.dir, id));
+    const { privateKey, algorithm } = await this.#unlock(await this.#paths(id));
     throwIfAborted(options.signal);
     // ECDSA: OpenSSL hashes and signs in one call (the same result as hashing, then signDigest).
     const hash = algorithm === 'ed25519' ? null : ALGORITHMS[algorithm].hash;
@@ -192,14 +194,24 @@ export class FileKeyManager implements KeyManager {
 
   async deleteKey(id: string): Promise<void> {
     const paths = await resolveKeyPaths(this.dir, id);
+    this.#resolved.delete(id);
     this.#unlocked.delete(paths.keyPath);
     await removeFile(paths.keyPath);
     if (paths.pubPath) await removeFile(paths.pubPath, true);
   }
 
+  async #paths(id: string): Promise<KeyPaths> {
+    const known = this.#resolved.get(id);
+    if (known) return known;
+    const paths = await resolveKeyPaths(this.dir, id);
+    this.#resolved.set(id, paths);
+    return paths;
+  }
+
   async close(): Promise<void> {
     // Dropping the references is all JavaScript allows: KeyObject memory is freed by the collector.
     this.#unlocked.clear();
+    this.#resolved.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
