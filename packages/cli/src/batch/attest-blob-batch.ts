@@ -4,8 +4,8 @@ import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { BATCH_FLAGS, jobsFlag } from './batch-flags.js';
-import { expandInputs, outputPathFor, readStdinBounded } from './expand-inputs.js';
+import { BATCH_FLAGS, batchFiles, jobsFlag, refuseUnbatchableSigningFlags } from './batch-flags.js';
+import { outputPathFor } from './expand-inputs.js';
 import { failedReport, runBatch } from './run-batch.js';
 
 /** An attestation's bundle is named apart from a signature's, so both can sit beside the same file. */
@@ -37,12 +37,7 @@ export async function runAttestBlobBatch(context: CommandContext): Promise<Comma
     max: Number.POSITIVE_INFINITY,
     names: 'files',
   });
-  for (const name of ['tlog-upload', 'use-signing-config']) {
-    if (booleanFlag(flags, name) === true) throw usageError(command, `--${name}=true is not supported yet`);
-  }
-  if (booleanFlag(flags, 'new-bundle-format') === false) {
-    throw usageError(command, 'a batch writes Sigstore bundles: --new-bundle-format=false is for one file');
-  }
+  refuseUnbatchableSigningFlags(command, flags);
   const predicate = stringFlag(flags, 'predicate');
   if (predicate === undefined) throw usageError(command, 'missing --predicate <file>');
   const version = stringFlag(flags, 'statement-version') ?? 'v0.1';
@@ -50,14 +45,7 @@ export async function runAttestBlobBatch(context: CommandContext): Promise<Comma
   const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
   if (key === undefined) throw usageError(command, 'no key: pass --key <ref>');
   const outputDir = stringFlag(flags, 'output-dir');
-  const files = await expandInputs({
-    positionals: flags.positionals,
-    recursive: booleanFlag(flags, 'recursive') === true,
-    ...(stringFlag(flags, 'files-from') !== undefined ? { filesFrom: stringFlag(flags, 'files-from')! } : {}),
-    readStdin: readStdinBounded,
-    cwd: context.cwd,
-  });
-  if (files.length === 0) throw usageError(command, 'no files to attest');
+  const files = await batchFiles(command, 'attest', flags, context);
   const inputs: AttestManyInput[] = files.map((file) => ({
     file,
     bundle: outputPathFor(file, ATTESTATION_SUFFIX, outputDir, context.cwd),

@@ -1,5 +1,7 @@
 import type { FlagSpec } from '../args.js';
-import { parseFlags, stringFlag } from '../args.js';
+import { booleanFlag, parseFlags, stringFlag } from '../args.js';
+import type { CommandContext } from '../command.js';
+import { expandInputs, readStdinBounded } from './expand-inputs.js';
 import { usageError } from '../usage-error.js';
 
 /** The flags every batch command adds to its one-file flags. */
@@ -38,4 +40,33 @@ export function jobsFlag(command: string, flags: ReturnType<typeof parseFlags>):
   const jobs = Number(text);
   if (!/^\d+$/.test(text) || jobs < 1 || jobs > 256) throw usageError(command, '--jobs takes a number from 1 to 256');
   return jobs;
+}
+
+/** Signing batches write Sigstore bundles without a log: the flags that would ask otherwise are refused. */
+export function refuseUnbatchableSigningFlags(command: string, flags: ReturnType<typeof parseFlags>): void {
+  for (const name of ['tlog-upload', 'use-signing-config']) {
+    if (booleanFlag(flags, name) === true) throw usageError(command, `--${name}=true is not supported yet`);
+  }
+  if (booleanFlag(flags, 'new-bundle-format') === false) {
+    throw usageError(command, 'a batch writes Sigstore bundles: --new-bundle-format=false is for one file');
+  }
+}
+
+/** The files a batch works on (paths, globs, `-r`, `--files-from`); none is a usage error naming `verb`. */
+export async function batchFiles(
+  command: string,
+  verb: string,
+  flags: ReturnType<typeof parseFlags>,
+  context: CommandContext,
+): Promise<string[]> {
+  const filesFrom = stringFlag(flags, 'files-from');
+  const files = await expandInputs({
+    positionals: flags.positionals,
+    recursive: booleanFlag(flags, 'recursive') === true,
+    ...(filesFrom !== undefined ? { filesFrom } : {}),
+    readStdin: readStdinBounded,
+    cwd: context.cwd,
+  });
+  if (files.length === 0) throw usageError(command, `no files to ${verb}`);
+  return files;
 }

@@ -5,8 +5,8 @@ import { createVerifier } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { BATCH_FLAGS, jobsFlag } from './batch-flags.js';
-import { expandInputs, outputPathFor, readStdinBounded } from './expand-inputs.js';
+import { BATCH_FLAGS, batchFiles, jobsFlag } from './batch-flags.js';
+import { outputPathFor } from './expand-inputs.js';
 import { failedReport, runBatch, verificationReport } from './run-batch.js';
 
 export const VERIFY_BLOB_BATCH_FLAGS = {
@@ -43,14 +43,7 @@ export async function runVerifyBlobBatch(context: CommandContext): Promise<Comma
   }
   const outputDir = stringFlag(flags, 'output-dir');
   const signatures = booleanFlag(flags, 'signatures') === true;
-  const files = await expandInputs({
-    positionals: flags.positionals,
-    recursive: booleanFlag(flags, 'recursive') === true,
-    ...(stringFlag(flags, 'files-from') !== undefined ? { filesFrom: stringFlag(flags, 'files-from')! } : {}),
-    readStdin: readStdinBounded,
-    cwd: context.cwd,
-  });
-  if (files.length === 0) throw usageError(command, 'no files to verify');
+  const files = await batchFiles(command, 'verify', flags, context);
   const inputs: VerifyManyInput[] = files.map((file) =>
     signatures
       ? { file, signature: outputPathFor(file, '.sig', outputDir, context.cwd) }
