@@ -1,0 +1,52 @@
+// Issue 15 figures: the signing service under autocannon, beside a bare Fastify route that only signs the same
+// statement, from one run of the server package's own bench (packages/server/bench/sign-bench.mjs, which also
+// runs alone: `pnpm --filter @cosignkit/server bench`).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export default async function server(ctx) {
+  const script = join(ctx.root, 'packages', 'server', 'bench', 'sign-bench.mjs');
+  const run = spawnSync(process.execPath, [script], {
+    cwd: join(ctx.root, 'packages', 'server'),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (run.status !== 0) throw new Error(`sign-bench exited ${run.status}`);
+  const r = JSON.parse(run.stdout);
+  const { fmt } = ctx;
+  const t = r.throughput;
+  const f = r.fixedRate;
+  const o = r.overload;
+  const over429 = o.statuses['429'] ?? 0;
+  return {
+    title: 'The signing service (issue 15)',
+    intro:
+      'autocannon over TLS with mTLS, 32 connections, 10 s per figure after a 2 s warm-up. "Full checks": file key, ES256 OpTok bound to the client certificate, ES256 licence PoE, plan quota, audit log on (group commit). The baseline is a bare Fastify route in the same process layout that only signs the same statement with the same key.',
+    rows: [
+      {
+        name: 'sign requests per second, full checks',
+        value: fmt.rate(t.fullChecksReqPerSec),
+        baseline: 'bare Fastify route, sign only',
+        baselineValue: fmt.rate(t.bareSignReqPerSec),
+        ratio: fmt.ratio(t.ratio),
+        goal: '≥ 0.5× and ≥ 2,000/s',
+        met: t.ratio >= 0.5 && t.fullChecksReqPerSec >= 2000,
+      },
+      {
+        name: `p99 latency at a fixed ${f.targetReqPerSec.toLocaleString('en')} req/s, full checks (achieved ${fmt.rate(f.achievedReqPerSec)})`,
+        value: `${f.p99ms} ms`,
+        baseline: 'p50',
+        baselineValue: `${f.p50ms} ms`,
+        goal: '≤ 25 ms',
+        met: f.p99ms <= 25,
+      },
+      {
+        name: `5xx answers at 10× the plan's QPS (${o.offeredReqPerSec}/s offered, plan ${o.planQps}/s; ${over429.toLocaleString('en')} × 429, ${(o.statuses['200'] ?? 0).toLocaleString('en')} × 200)`,
+        value: String(o.fiveXx + (o.errors ?? 0)),
+        goal: '0',
+        met: o.fiveXx === 0 && (o.errors ?? 0) === 0,
+      },
+    ],
+  };
+}
