@@ -41,7 +41,8 @@ export interface ServerConfig {
   };
   plans: Record<string, Plan>;
   predicateTypes: string[];
-  signing: { key: string };
+  /** The release key (`kms` mode) and/or keyless signing; at least one. */
+  signing: { key?: string; keyless?: KeylessConfig };
   audit: { log: string };
   /** `memory` (default) or `redis://…`. */
   quotaStore: string;
@@ -54,6 +55,28 @@ export interface ServerConfig {
   /** DPoP proofs: accepted clock skew and replay window (default 60 s). */
   dpopWindowSeconds: number;
   logLevel: string;
+}
+
+/**
+ * Keyless signing: an ephemeral key with a Fulcio certificate for the signer's own OIDC identity, the log
+ * entry and/or timestamp the signing config names (as `cosignkit sign-blob` keyless).
+ */
+export interface KeylessConfig {
+  /** A SigningConfig v0.2 file (the CA, the Rekor log, the TSA); absolute after loading. */
+  signingConfig?: string;
+  /** Explicit services, overriding the signing config's (at least a Fulcio URL without a signing config). */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
+  /** Default true: a Rekor entry in every bundle (false needs a TSA). */
+  tlogUpload: boolean;
+  /**
+   * Where the signer's OIDC ID token comes from: a file (re-read each time a certificate is requested, so a
+   * rotated file — a Kubernetes projected token, a sidecar — is picked up) or an environment variable.
+   */
+  identityToken: { file: string } | { env: string };
+  /** Per call to Fulcio/Rekor/TSA (default 10 s). */
+  timeoutMs: number;
 }
 
 export interface ReleaseConfig {
@@ -166,7 +189,10 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     },
     plans,
     predicateTypes: strList(c.predicateTypes, 'predicateTypes'),
-    signing: { key: str(s.key, 'signing.key') },
+    signing: {
+      ...(s.key === undefined ? {} : { key: str(s.key, 'signing.key') }),
+      ...(s.keyless === undefined ? {} : { keyless: keylessConfig(s.keyless, path) }),
+    },
     audit: { log: path(obj(c.audit, 'audit').log, 'audit.log') },
     quotaStore,
     release,
@@ -180,7 +206,40 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     config.tls = { cert: path(tlsRaw.cert, 'tls.cert'), key: path(tlsRaw.key, 'tls.key') };
     if (tlsRaw.clientCa !== undefined) config.tls.clientCa = path(tlsRaw.clientCa, 'tls.clientCa');
   }
+  if (config.signing.key === undefined && config.signing.keyless === undefined)
+    fail('signing: give a key, keyless settings, or both');
   if (config.predicateTypes.length === 0) fail('predicateTypes: allow at least one predicate type');
+  return config;
+}
+
+function keylessConfig(v: unknown, path: (v: unknown, name: string) => string): KeylessConfig {
+  const k = obj(v, 'signing.keyless');
+  const url = (name: 'fulcioUrl' | 'rekorUrl' | 'tsaUrl') => {
+    if (k[name] === undefined) return {};
+    const value = str(k[name], `signing.keyless.${name}`);
+    if (!/^https?:\/\/[^\s]+$/.test(value)) fail(`signing.keyless.${name} must be an http(s) URL`);
+    return { [name]: value.replace(/\/+$/, '') };
+  };
+  const t = obj(k.identityToken, 'signing.keyless.identityToken');
+  if ((t.file === undefined) === (t.env === undefined))
+    fail('signing.keyless.identityToken: give exactly one of file and env');
+  const identityToken =
+    t.file !== undefined
+      ? { file: path(t.file, 'signing.keyless.identityToken.file') }
+      : { env: str(t.env, 'signing.keyless.identityToken.env') };
+  const config: KeylessConfig = {
+    ...(k.signingConfig === undefined
+      ? {}
+      : { signingConfig: path(k.signingConfig, 'signing.keyless.signingConfig') }),
+    ...url('fulcioUrl'),
+    ...url('rekorUrl'),
+    ...url('tsaUrl'),
+    tlogUpload: k.tlogUpload === undefined ? true : bool(k.tlogUpload, 'signing.keyless.tlogUpload'),
+    identityToken,
+    timeoutMs: k.timeoutMs === undefined ? 10_000 : num(k.timeoutMs, 'signing.keyless.timeoutMs', 100),
+  };
+  if (config.signingConfig === undefined && config.fulcioUrl === undefined)
+    fail('signing.keyless: give a signingConfig file or a fulcioUrl');
   return config;
 }
 

@@ -1,11 +1,13 @@
 export { createSignerServer, REFERRERS_ROUTE, SIGN_ROUTE } from './app.js';
 export type { SignerServer, SignerServerOptions } from './app.js';
 export { loadServerConfig, parseServerConfig } from './config.js';
-export type { JwtIssuerConfig, Plan, ReleaseConfig, ServerConfig } from './config.js';
+export type { JwtIssuerConfig, KeylessConfig, Plan, ReleaseConfig, ServerConfig } from './config.js';
 export { Problem, PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from './problem.js';
 export { AuditLog } from './audit-log.js';
 export type { AuditRecord } from './audit-log.js';
 export { StatementSigner } from './statement-signer.js';
+export { KeylessStatementSigner } from './keyless-statement-signer.js';
+export type { KeylessSignedStatement } from './keyless-statement-signer.js';
 export { certificateThumbprint, certificateThumbprintOfPem, SIGN_SCOPE } from './auth/op-token.js';
 export type { Caller } from './auth/op-token.js';
 export type { Entitlement, ProofOfEntitlement } from './auth/entitlement.js';
