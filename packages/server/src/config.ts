@@ -85,10 +85,22 @@ export interface ReleaseConfig {
   repository?: string;
   /** PEM files of the trusted release keys (absolute after loading). */
   trustedKeys: string[];
+  /** Keyless release signers (cosign's identity flags); their bundles verify against `trustedRoot`. */
+  trustedIdentities: TrustedIdentity[];
+  /** A TrustedRoot (or ClientTrustConfig) file for keyless release signatures; absolute after loading. */
+  trustedRoot?: string;
   /** Plain HTTP to a loopback registry (tests, dev). */
   insecure: boolean;
   /** Verdicts are cached this long (default 300 s): a signature does not change, its removal is rare. */
   cacheTtlSeconds: number;
+}
+
+/** One trusted keyless signer: an identity and an issuer, each exact or a Go regexp (one of each). */
+export interface TrustedIdentity {
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  issuerRegexp?: string;
 }
 
 const DEFAULT_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
@@ -163,13 +175,22 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
       r.trustedKeys === undefined
         ? []
         : strList(r.trustedKeys, 'release.trustedKeys').map((k, i) => path(k, `release.trustedKeys[${i}]`)),
+    trustedIdentities:
+      r.trustedIdentities === undefined ? [] : trustedIdentities(r.trustedIdentities),
     insecure: r.insecure === undefined ? false : bool(r.insecure, 'release.insecure'),
     cacheTtlSeconds: r.cacheTtlSeconds === undefined ? 300 : num(r.cacheTtlSeconds, 'release.cacheTtlSeconds', 0),
   };
   if (r.repository !== undefined) release.repository = str(r.repository, 'release.repository');
-  if (release.enabled && (release.repository === undefined || release.trustedKeys.length === 0)) {
-    fail('release: an enabled release check needs repository and at least one trustedKeys entry');
+  if (r.trustedRoot !== undefined) release.trustedRoot = path(r.trustedRoot, 'release.trustedRoot');
+  if (
+    release.enabled &&
+    (release.repository === undefined ||
+      (release.trustedKeys.length === 0 && release.trustedIdentities.length === 0))
+  ) {
+    fail('release: an enabled release check needs repository and at least one trustedKeys or trustedIdentities entry');
   }
+  if (release.trustedIdentities.length > 0 && release.trustedRoot === undefined)
+    fail('release: trustedIdentities need a trustedRoot file (the CA and log keys they are verified against)');
   const quotaStore = c.quotaStore === undefined ? 'memory' : str(c.quotaStore, 'quotaStore');
   if (quotaStore !== 'memory' && !/^rediss?:\/\//.test(quotaStore))
     fail('quotaStore must be "memory" or a redis:// URL');
@@ -241,6 +262,24 @@ function keylessConfig(v: unknown, path: (v: unknown, name: string) => string): 
   if (config.signingConfig === undefined && config.fulcioUrl === undefined)
     fail('signing.keyless: give a signingConfig file or a fulcioUrl');
   return config;
+}
+
+function trustedIdentities(v: unknown): TrustedIdentity[] {
+  if (!Array.isArray(v)) fail('release.trustedIdentities must be a list');
+  return v.map((item, i) => {
+    const name = `release.trustedIdentities[${i}]`;
+    const o = obj(item, name);
+    const out: TrustedIdentity = {};
+    for (const k of ['identity', 'identityRegexp', 'issuer', 'issuerRegexp'] as const)
+      if (o[k] !== undefined) out[k] = str(o[k], `${name}.${k}`);
+    for (const k of Object.keys(o))
+      if (!['identity', 'identityRegexp', 'issuer', 'issuerRegexp'].includes(k)) fail(`${name}: unknown field ${k}`);
+    if ((out.identity === undefined) === (out.identityRegexp === undefined))
+      fail(`${name}: give exactly one of identity and identityRegexp`);
+    if ((out.issuer === undefined) === (out.issuerRegexp === undefined))
+      fail(`${name}: give exactly one of issuer and issuerRegexp`);
+    return out;
+  });
 }
 
 function versionWindow(v: unknown): { min?: string; max?: string } {

@@ -6,7 +6,22 @@ import type { ReleaseConfig } from '../config.js';
 import { TtlCache } from '../expiring-set.js';
 import { unavailable } from '../problem.js';
 import type { ReleaseChecker, ReleaseVerdict } from './release-check.js';
-import { dockerConfigCredentials, RegistryClient, verifyImageSignatures, type FoundSignature } from './registry.js';
+import {
+  dockerConfigCredentials,
+  parseImageReference,
+  readBundleReferrers,
+  RegistryClient,
+  verifyImageSignatures,
+  type FoundSignature,
+} from './registry.js';
+import { TrustedIdentities } from './trusted-identities.js';
+
+/** A signature as the verdict counts it: by a trusted key (its hint) or a trusted identity, or not. */
+interface Counted {
+  format: 'legacy' | 'bundle';
+  verified: boolean;
+  signer?: string;
+}
 
 /** Untrusted verdicts are remembered briefly (a release is often signed just after it is pushed). */
 const UNTRUSTED_TTL_MS = 5_000;
@@ -28,6 +43,7 @@ export class RegistryReleaseChecker implements ReleaseChecker {
     private readonly keys: KeyObject[],
     private readonly client: RegistryClient,
     private readonly logger: Logger,
+    private readonly identities: TrustedIdentities | undefined,
   ) {}
 
   static async create(
@@ -51,8 +67,12 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         }
       }),
     );
+    const identities =
+      config.trustedIdentities.length > 0 && config.trustedRoot !== undefined
+        ? await TrustedIdentities.load(config.trustedIdentities, config.trustedRoot)
+        : undefined;
     const client = new RegistryClient({ allowHttp: config.insecure, credentials: dockerConfigCredentials(env) });
-    return new RegistryReleaseChecker({ ...config, repository: config.repository }, keys, client, logger);
+    return new RegistryReleaseChecker({ ...config, repository: config.repository }, keys, client, logger, identities);
   }
 
   check(digest: string): Promise<ReleaseVerdict> {
@@ -69,9 +89,9 @@ export class RegistryReleaseChecker implements ReleaseChecker {
 
   private async lookup(digest: string): Promise<ReleaseVerdict> {
     const image = `${this.config.repository}@${digest}`;
-    let found: FoundSignature[];
+    let found: Counted[];
     try {
-      found = (await verifyImageSignatures(this.client, image, this.keys)).found;
+      found = await this.findSignatures(image, digest);
     } catch (error) {
       if (CosignkitError.isInstance(error) && error.code === 'IMAGE_NOT_FOUND') {
         return this.remember(digest, {
@@ -93,11 +113,11 @@ export class RegistryReleaseChecker implements ReleaseChecker {
     }));
     const good = found.filter((f) => f.verified);
     const bad = found.filter((f) => !f.verified);
-    const signers = [...new Set(good.map((f) => this.hintOf(f)).filter((h): h is string => h !== undefined))];
+    const signers = [...new Set(good.map((f) => f.signer).filter((h): h is string => h !== undefined))];
     let verdict: ReleaseVerdict;
     if (found.length === 0) verdict = { trusted: false, reason: 'unsigned: no signature found', signers, signatures };
     else if (good.length === 0)
-      verdict = { trusted: false, reason: 'no signature by a trusted release key', signers, signatures };
+      verdict = { trusted: false, reason: 'no signature by a trusted release key or identity', signers, signatures };
     else if (bad.length > 0)
       verdict = {
         trusted: false,
@@ -105,8 +125,56 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         signers,
         signatures,
       };
-    else verdict = { trusted: true, reason: `signed by ${signers.length} trusted release key(s)`, signers, signatures };
+    else verdict = { trusted: true, reason: `signed by ${signers.length} trusted release signer(s)`, signers, signatures };
     return this.remember(digest, verdict);
+  }
+
+  /**
+   * Every signature of the image, judged: cosign's layouts against the trusted keys (@cosignkit/oci), then,
+   * with trusted identities, each keyless bundle referrer (a certificate, not a key) verified against them
+   * instead. A keyless bundle replaces the key check's failure for the same referrer; a keyless signature in
+   * a legacy `.sig` layer (cosign 2.x) stays a failure: fail closed, it is not verified.
+   */
+  private async findSignatures(image: string, digest: string): Promise<Counted[]> {
+    const keyed = (await verifyImageSignatures(this.client, image, this.keys)).found;
+    const counted: Counted[] = [];
+    const judged = new Set<string>();
+    if (this.identities) {
+      const ref = parseImageReference(image);
+      let referrers: Awaited<ReturnType<typeof readBundleReferrers>> = [];
+      try {
+        referrers = await readBundleReferrers(this.client, { registry: ref.registry, repository: ref.repository }, digest);
+      } catch (error) {
+        // A garbage referrers index is already a failure in the key check's results; transport errors are not.
+        if (!CosignkitError.isInstance(error) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'TIMEOUT')
+          throw error;
+      }
+      for (const r of referrers) {
+        if (r.failure) continue;
+        let bundle: unknown;
+        try {
+          bundle = JSON.parse(r.bundle.toString('utf8'));
+        } catch {
+          continue; // the key check records it as malformed
+        }
+        if (!TrustedIdentities.isKeyless(bundle)) continue;
+        judged.add(r.manifestDigest);
+        const check = this.identities.check(bundle, digest);
+        if (check.kind === 'not-a-signature') continue;
+        if (check.kind === 'trusted') counted.push({ format: 'bundle', verified: true, signer: check.signer });
+        else {
+          this.logger.debug(`release check: keyless referrer ${r.manifestDigest} not trusted: ${check.reason}`);
+          counted.push({ format: 'bundle', verified: false });
+        }
+      }
+    }
+    for (const f of keyed) {
+      // The key check's verdict on a keyless referrer judged above ("referrer sha256:…: …") is dropped.
+      const where = /^referrer (sha256:[0-9a-f]{64}):/.exec(f.failure?.message ?? '')?.[1];
+      if (where !== undefined && judged.has(where)) continue;
+      counted.push({ format: f.format, verified: f.verified, ...(f.verified ? { signer: this.hintOf(f) } : {}) });
+    }
+    return counted;
   }
 
   private hintOf(found: FoundSignature): string | undefined {
