@@ -14,6 +14,8 @@ export type { Entitlement, ProofOfEntitlement } from './auth/entitlement.js';
 export type { ReleaseChecker, ReleaseVerdict } from './release/release-check.js';
 export { createServerLogger, REDACT_PATHS } from './server-logger.js';
 export { SignerClient } from './client.js';
+export { dpopBindingOf, readDpopKey } from './dpop-key.js';
+export type { DpopKey } from './dpop-key.js';
 export type { RawResponse, SignDsseRequest, SignDsseResponse, SignerClientOptions } from './client.js';
 export {
   createDevEnvironment,

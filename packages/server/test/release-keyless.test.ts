@@ -57,7 +57,7 @@ beforeAll(async () => {
     );
     const bundle = await signer.signDsse('application/vnd.in-toto+json', statement);
     await attachBundleReferrer(
-      client,
+      client as never,
       repo,
       { mediaType: image.mediaType, digest: image.digest, size: image.size },
       Buffer.from(JSON.stringify(bundle)),
