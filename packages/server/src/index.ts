@@ -26,6 +26,8 @@ export {
 } from './dev/dev-environment.js';
 export type { DevEnvironment } from './dev/dev-environment.js';
 export { DevIssuer } from './dev/dev-issuer.js';
+export { linkDevStack } from './dev/dev-stack-link.js';
+export type { DevStackLink } from './dev/dev-stack-link.js';
 export { createDevCa } from './dev/dev-pki.js';
 export { RegistryReleaseChecker } from './release/registry-release-checker.js';
 export { createSignerFromConfig } from './start.js';
