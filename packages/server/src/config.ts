@@ -175,8 +175,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
       r.trustedKeys === undefined
         ? []
         : strList(r.trustedKeys, 'release.trustedKeys').map((k, i) => path(k, `release.trustedKeys[${i}]`)),
-    trustedIdentities:
-      r.trustedIdentities === undefined ? [] : trustedIdentities(r.trustedIdentities),
+    trustedIdentities: r.trustedIdentities === undefined ? [] : trustedIdentities(r.trustedIdentities),
     insecure: r.insecure === undefined ? false : bool(r.insecure, 'release.insecure'),
     cacheTtlSeconds: r.cacheTtlSeconds === undefined ? 300 : num(r.cacheTtlSeconds, 'release.cacheTtlSeconds', 0),
   };
@@ -184,8 +183,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
   if (r.trustedRoot !== undefined) release.trustedRoot = path(r.trustedRoot, 'release.trustedRoot');
   if (
     release.enabled &&
-    (release.repository === undefined ||
-      (release.trustedKeys.length === 0 && release.trustedIdentities.length === 0))
+    (release.repository === undefined || (release.trustedKeys.length === 0 && release.trustedIdentities.length === 0))
   ) {
     fail('release: an enabled release check needs repository and at least one trustedKeys or trustedIdentities entry');
   }
@@ -249,9 +247,7 @@ function keylessConfig(v: unknown, path: (v: unknown, name: string) => string): 
       ? { file: path(t.file, 'signing.keyless.identityToken.file') }
       : { env: str(t.env, 'signing.keyless.identityToken.env') };
   const config: KeylessConfig = {
-    ...(k.signingConfig === undefined
-      ? {}
-      : { signingConfig: path(k.signingConfig, 'signing.keyless.signingConfig') }),
+    ...(k.signingConfig === undefined ? {} : { signingConfig: path(k.signingConfig, 'signing.keyless.signingConfig') }),
     ...url('fulcioUrl'),
     ...url('rekorUrl'),
     ...url('tsaUrl'),

@@ -106,10 +106,10 @@ export class KeylessStatementSigner {
    */
   async sign(payload: Uint8Array, logger: Logger = silentLogger): Promise<KeylessSignedStatement> {
     for (let attempt = 0; ; attempt++) {
-      let bundle: Record<string, any>;
+      let bundle: SignedBundle;
       let chain: string[];
       try {
-        bundle = (await this.signer.signDsse(IN_TOTO_PAYLOAD_TYPE, payload)) as Record<string, any>;
+        bundle = (await this.signer.signDsse(IN_TOTO_PAYLOAD_TYPE, payload)) as unknown as SignedBundle;
         chain = await this.key.certificateChain();
       } catch (error) {
         logger.warn('keyless signing failed', {
@@ -120,7 +120,7 @@ export class KeylessStatementSigner {
       }
       const der = Buffer.from(String(bundle.verificationMaterial?.certificate?.rawBytes ?? ''), 'base64');
       const leaf = new X509Certificate(der);
-      const sig = Buffer.from(String(bundle.dsseEnvelope.signatures[0].sig), 'base64');
+      const sig = Buffer.from(String(bundle.dsseEnvelope?.signatures?.[0]?.sig ?? ''), 'base64');
       const consistent =
         verifySignature('sha256', pae(IN_TOTO_PAYLOAD_TYPE, payload), leaf.publicKey, sig) &&
         new X509Certificate(chain[0]!).raw.equals(der);
@@ -128,7 +128,7 @@ export class KeylessStatementSigner {
         if (attempt === 0) continue;
         throw unavailable('keyless signing is unavailable now (the certificate changed while signing)', 1);
       }
-      const payloadB64 = String(bundle.dsseEnvelope.payload);
+      const payloadB64 = Buffer.from(payload).toString('base64');
       return {
         envelope: {
           payloadType: IN_TOTO_PAYLOAD_TYPE,
@@ -140,7 +140,7 @@ export class KeylessStatementSigner {
           payload: payloadB64,
           signatures: [{ keyid: '', sig: sig.toString('base64') }],
         },
-        bundle,
+        bundle: bundle as Record<string, unknown>,
         identity: {
           mode: 'keyless',
           keyId: createHash('sha256').update(der).digest('hex'),
@@ -151,6 +151,12 @@ export class KeylessStatementSigner {
       };
     }
   }
+}
+
+/** The parts of the serialized v0.3 bundle read back here. */
+interface SignedBundle {
+  verificationMaterial?: { certificate?: { rawBytes?: string } };
+  dsseEnvelope?: { payload?: string; signatures?: { sig?: string }[] };
 }
 
 async function readToken(source: KeylessConfig['identityToken'], env: NodeJS.ProcessEnv): Promise<string> {

@@ -131,9 +131,13 @@ describe('keyless signing mode (Fulcio certificate for the signer identity, Reko
 
     // The audit log records the certificate fingerprint as the key id, and finds the envelope.
     await writeFile(join(dir, 'keyless.env.json'), JSON.stringify(answer.envelope));
-    const log = await promisify(execFile)(CLI, ['verify-log', '--log', s.env.files.auditLog, '--dsse', 'keyless.env.json'], {
-      cwd: dir,
-    });
+    const log = await promisify(execFile)(
+      CLI,
+      ['verify-log', '--log', s.env.files.auditLog, '--dsse', 'keyless.env.json'],
+      {
+        cwd: dir,
+      },
+    );
     expect(log.stdout + log.stderr).toMatch(/Log intact/);
   }, 120_000);
 
@@ -225,7 +229,10 @@ describe('keyless signing mode (Fulcio certificate for the signer identity, Reko
       open({ signingConfig: config, identityToken: { file: 'missing-token' } }),
       /identityToken\.file: .*missing-token/,
     );
-    await expectLine(open({ signingConfig: config, identityToken: { env: 'NO_SUCH_TOKEN' } }), /\$NO_SUCH_TOKEN is not set/);
+    await expectLine(
+      open({ signingConfig: config, identityToken: { env: 'NO_SUCH_TOKEN' } }),
+      /\$NO_SUCH_TOKEN is not set/,
+    );
     await expectLine(
       open({ signingConfig: join(dir, 'nope.json'), identityToken: { env: 'T' } }, { T: 'x' }),
       /^signing\.keyless: .*nope\.json/,

@@ -177,9 +177,9 @@ describe('trusted release identities (keyless release signatures in a real regis
     expect(parse({ trustedIdentities: [{ identity: 'a' }], trustedRoot: 'x' })).toThrow(
       /trustedIdentities\[0\]: give exactly one of issuer and issuerRegexp/,
     );
-    expect(parse({ trustedIdentities: [{ identity: 'a', identityRegexp: 'b', issuer: 'c' }], trustedRoot: 'x' })).toThrow(
-      /give exactly one of identity and identityRegexp/,
-    );
+    expect(
+      parse({ trustedIdentities: [{ identity: 'a', identityRegexp: 'b', issuer: 'c' }], trustedRoot: 'x' }),
+    ).toThrow(/give exactly one of identity and identityRegexp/);
     const bad = parseServerConfig(
       {
         ...(structuredClone(s.env.config) as Record<string, any>),
@@ -195,7 +195,11 @@ describe('trusted release identities (keyless release signatures in a real regis
     const noRoot = parseServerConfig(
       {
         ...(structuredClone(s.env.config) as Record<string, any>),
-        release: { repository: 'r/x', trustedIdentities: [{ identity: 'a', issuer: 'b' }], trustedRoot: 'missing.json' },
+        release: {
+          repository: 'r/x',
+          trustedIdentities: [{ identity: 'a', issuer: 'b' }],
+          trustedRoot: 'missing.json',
+        },
       },
       dir,
     );

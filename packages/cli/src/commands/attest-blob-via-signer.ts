@@ -100,9 +100,7 @@ const command: Command = {
       return path === undefined ? undefined : readSmallFile(path, 1024 * 1024);
     };
     const [ca, cert, key] = await Promise.all([pem('ca-cert'), pem('client-cert'), pem('client-key')]);
-    const { SignerClient, certificateThumbprintOfPem, dpopBindingOf, readDpopKey } = await import(
-      '@cosignkit/server'
-    );
+    const { SignerClient, certificateThumbprintOfPem, dpopBindingOf, readDpopKey } = await import('@cosignkit/server');
     // The token says whether it is DPoP-bound (cnf.jkt); the key must be the one it names. Checked here so a
     // mismatch is a clear local error, not a 401 from the service.
     const dpopKeyPath = stringFlag(flags, 'dpop-key');
@@ -113,9 +111,15 @@ const command: Command = {
         throw usageError('attest-blob', '--dpop-key given, but the token is not DPoP-bound (it has no cnf.jkt)');
       dpopKey = await readDpopKey(await readSecretKeyFile(dpopKeyPath), dpopKeyPath);
       if (dpopKey.thumbprint !== jkt)
-        throw new CosignkitError('VERIFICATION_FAILED', `${dpopKeyPath} is not the key the token is bound to (cnf.jkt)`);
+        throw new CosignkitError(
+          'VERIFICATION_FAILED',
+          `${dpopKeyPath} is not the key the token is bound to (cnf.jkt)`,
+        );
     } else if (jkt !== undefined) {
-      throw usageError('attest-blob', 'the token is DPoP-bound (cnf.jkt): pass --dpop-key <file> with the key it is bound to');
+      throw usageError(
+        'attest-blob',
+        'the token is DPoP-bound (cnf.jkt): pass --dpop-key <file> with the key it is bound to',
+      );
     }
     const poe = poeMtls
       ? { format: 'mtls' as const, value: cert === undefined ? missingCert() : certificateThumbprintOfPem(cert) }
@@ -186,7 +190,10 @@ async function readSecretKeyFile(path: string): Promise<string> {
   }
   if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
   if ((info.mode & 0o077) !== 0)
-    throw new CosignkitError('USAGE', `${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`);
+    throw new CosignkitError(
+      'USAGE',
+      `${path} is readable by others (mode ${(info.mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   return readSmallFile(path, 64 * 1024);
 }
 

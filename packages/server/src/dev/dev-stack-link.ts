@@ -27,14 +27,22 @@ export async function linkDevStack(dir: string, stackDirArg: string): Promise<De
   const trustedRoot = join(stackDir, 'trusted_root.json');
   for (const path of [stackJson, signingConfig, trustedRoot]) {
     try {
-      if (!(await lstat(path)).isFile()) throw new CosignkitError('USAGE', `--dev-stack: ${path} is not a regular file`);
+      if (!(await lstat(path)).isFile())
+        throw new CosignkitError('USAGE', `--dev-stack: ${path} is not a regular file`);
     } catch (error) {
       if (CosignkitError.isInstance(error)) throw error;
-      throw new CosignkitError('USAGE', `--dev-stack: ${fileError(path, error).message} (start "cosignkit dev-stack --dir ${stackDir}" first)`);
+      throw new CosignkitError(
+        'USAGE',
+        `--dev-stack: ${fileError(path, error).message} (start "cosignkit dev-stack --dir ${stackDir}" first)`,
+      );
     }
   }
   const read = async () => {
-    const info = JSON.parse(await readFile(stackJson, 'utf8')) as { token?: unknown; identity?: unknown; issuerUrl?: unknown };
+    const info = JSON.parse(await readFile(stackJson, 'utf8')) as {
+      token?: unknown;
+      identity?: unknown;
+      issuerUrl?: unknown;
+    };
     if (typeof info.token !== 'string' || typeof info.identity !== 'string' || typeof info.issuerUrl !== 'string')
       throw new CosignkitError('USAGE', `--dev-stack: ${stackJson} is not a dev-stack stack.json`);
     return info as { token: string; identity: string; issuerUrl: string };

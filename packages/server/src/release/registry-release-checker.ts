@@ -125,7 +125,8 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         signers,
         signatures,
       };
-    else verdict = { trusted: true, reason: `signed by ${signers.length} trusted release signer(s)`, signers, signatures };
+    else
+      verdict = { trusted: true, reason: `signed by ${signers.length} trusted release signer(s)`, signers, signatures };
     return this.remember(digest, verdict);
   }
 
@@ -143,7 +144,11 @@ export class RegistryReleaseChecker implements ReleaseChecker {
       const ref = parseImageReference(image);
       let referrers: Awaited<ReturnType<typeof readBundleReferrers>> = [];
       try {
-        referrers = await readBundleReferrers(this.client, { registry: ref.registry, repository: ref.repository }, digest);
+        referrers = await readBundleReferrers(
+          this.client,
+          { registry: ref.registry, repository: ref.repository },
+          digest,
+        );
       } catch (error) {
         // A garbage referrers index is already a failure in the key check's results; transport errors are not.
         if (!CosignkitError.isInstance(error) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'TIMEOUT')

@@ -12,9 +12,7 @@ import { COSIGN_SIGN_PREDICATE } from './registry.js';
 /** What one keyless bundle says about a release. */
 export type KeylessCheck =
   /** Not an image signature (an attestation referrer): not counted, as cosign's verify does not. */
-  | { kind: 'not-a-signature' }
-  | { kind: 'trusted'; signer: string }
-  | { kind: 'untrusted'; reason: string };
+  { kind: 'not-a-signature' } | { kind: 'trusted'; signer: string } | { kind: 'untrusted'; reason: string };
 
 /**
  * The trusted release identities: keyless bundles (a Fulcio certificate, a log entry) verified with
@@ -63,7 +61,11 @@ export class TrustedIdentities {
   /** Whether a bundle is keyless (names a certificate), so this class, not the key check, judges it. */
   static isKeyless(bundle: unknown): boolean {
     const material = (bundle as { verificationMaterial?: Record<string, unknown> } | undefined)?.verificationMaterial;
-    return typeof material === 'object' && material !== null && ('certificate' in material || 'x509CertificateChain' in material);
+    return (
+      typeof material === 'object' &&
+      material !== null &&
+      ('certificate' in material || 'x509CertificateChain' in material)
+    );
   }
 
   /** Checks a keyless bundle for the image `digest` (sha256:…) against every trusted identity. */
