@@ -1,5 +1,5 @@
 import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
-import { lstat, open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { CosignkitError, fileError, silentLogger, type Logger } from '@cosignkit/core';
 import { IN_TOTO_PAYLOAD_TYPE, pae, type Envelope } from '@cosignkit/dsse';
 import {
@@ -72,10 +72,11 @@ export class KeylessStatementSigner {
     }
     const source = config.identityToken;
     if ('file' in source) {
-      // Present and a regular file now; its content is read (and checked) when a certificate is needed.
+      // Present and a regular file now (through symbolic links: a Kubernetes projected token is one); its
+      // content is read (and checked again) when a certificate is needed.
       let info;
       try {
-        info = await lstat(source.file);
+        info = await stat(source.file);
       } catch (error) {
         const e = fileError(source.file, error);
         throw new CosignkitError('USAGE', `signing.keyless.identityToken.file: ${e.message}`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,9 +150,11 @@ describe('keyless signing mode (Fulcio certificate for the signer identity, Reko
   });
 
   it('re-reads the token file: an expired token gives 503 (no token in the answer or the log), a fresh one signs', async () => {
+    // Laid out as a Kubernetes projected token: the configured path is a symbolic link into a data dir.
     const tokenFile = join(dir, 'rotating-token');
     const expired = await stack.issueToken({ ttlSeconds: -120 });
-    await writeFile(tokenFile, expired, { mode: 0o600 });
+    await writeFile(join(dir, 'rotating-token.data'), expired, { mode: 0o600 });
+    await symlink(join(dir, 'rotating-token.data'), tokenFile);
     const other = await startServer(
       (c) => {
         keyless(tokenFile)(c);
@@ -171,7 +173,7 @@ describe('keyless signing mode (Fulcio certificate for the signer identity, Reko
     expect(seen).not.toContain(expired);
     expect(seen).toContain('IDENTITY_TOKEN');
     // The operator (or a sidecar) rotates the file; the next request asks Fulcio again with it.
-    await writeFile(tokenFile, await stack.issueToken(), { mode: 0o600 });
+    await writeFile(join(dir, 'rotating-token.data'), await stack.issueToken(), { mode: 0o600 });
     const ok = await client.request('POST', SIGN_ROUTE, body);
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect((ok.body as any).identity.mode).toBe('keyless');

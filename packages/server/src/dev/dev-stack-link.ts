@@ -1,4 +1,4 @@
-import { lstat, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CosignkitError, fileError } from '@cosignkit/core';
 
@@ -27,8 +27,7 @@ export async function linkDevStack(dir: string, stackDirArg: string): Promise<De
   const trustedRoot = join(stackDir, 'trusted_root.json');
   for (const path of [stackJson, signingConfig, trustedRoot]) {
     try {
-      if (!(await lstat(path)).isFile())
-        throw new CosignkitError('USAGE', `--dev-stack: ${path} is not a regular file`);
+      if (!(await stat(path)).isFile()) throw new CosignkitError('USAGE', `--dev-stack: ${path} is not a regular file`);
     } catch (error) {
       if (CosignkitError.isInstance(error)) throw error;
       throw new CosignkitError(
