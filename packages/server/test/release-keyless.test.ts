@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +18,50 @@ import { RegistryReleaseChecker } from '../src/release/registry-release-checker.
 import { parseServerConfig, REFERRERS_ROUTE, SIGN_ROUTE } from '../src/index.js';
 import { signBody, startServer, type Running } from './harness.js';
 
-// Keyless release signatures in a real docker-registry (cosign v3's bundle referrers), made by
-// @cosignkit/sigstore's keyless signer against @cosignkit/dev-stack (@sigstore/mock's Fulcio and Rekor over
+// Keyless release signatures in a real docker-registry — cosign v3's bundle referrers made by
+// @cosignkit/sigstore's keyless signer, and cosign 2.x's `.sig` layers made by the real cosign — against
+// @cosignkit/dev-stack (@sigstore/mock's Fulcio and Rekor over
 // real HTTP on loopback: a mock CA), judged against configured identities with that stack's trusted root.
 const RELEASE = 'release-bot@example.com';
+const COSIGN = join(fileURLToPath(new URL('../../../', import.meta.url)), '.tools/cosign/usr/bin/cosign');
+
+/** The real cosign (2.x): keyless `sign` on the dev stack writes a `.sig` layer with certificate and SET. */
+function cosignSign(image: string, token: string, stackDir: string, stack: DevStack): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      COSIGN,
+      [
+        'sign',
+        '--yes',
+        '--fulcio-url',
+        stack.fulcioUrl,
+        '--rekor-url',
+        stack.rekorUrl,
+        '--allow-http-registry',
+        '--allow-insecure-registry',
+        image,
+      ],
+      {
+        cwd: stackDir,
+        env: {
+          ...process.env,
+          HOME: stackDir,
+          TUF_ROOT: join(stackDir, 'tuf'),
+          SIGSTORE_ID_TOKEN: token,
+          SIGSTORE_ROOT_FILE: join(stackDir, STACK_FILES.fulcioRoot),
+          SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: join(stackDir, STACK_FILES.ctLogKey),
+          SIGSTORE_REKOR_PUBLIC_KEY: join(stackDir, STACK_FILES.rekorKey),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`cosign sign exited ${code}: ${out}`))));
+  });
+}
 const ROGUE = 'rogue@example.com';
 
 let registry: RunningRegistry;
@@ -71,7 +113,17 @@ beforeAll(async () => {
   keys = new BackendRegistry({ env: { ...process.env, COSIGN_PASSWORD: '' }, importer: (x) => import(x) });
   const opened = await keys.open(join(dir, 'release.key'));
 
-  for (const name of ['keyless', 'rogue', 'mixed', 'twoTrusted', 'otherDigest', 'keyAndIdentity', 'unsigned']) {
+  for (const name of [
+    'keyless',
+    'rogue',
+    'mixed',
+    'twoTrusted',
+    'otherDigest',
+    'keyAndIdentity',
+    'unsigned',
+    'cosignLegacy',
+    'cosignRogue',
+  ]) {
     images[name] = await seedImage(client as never, registry.host, 'scanner', name);
   }
   await signKeyless(images.keyless!, release);
@@ -82,6 +134,14 @@ beforeAll(async () => {
   await signKeyless(images.twoTrusted!, release);
   await signKeyless(images.otherDigest!, release, images.keyless!);
   await signKeyless(images.keyAndIdentity!, release);
+  const stackDir = join(dir, 'stack');
+  await cosignSign(`${registry.host}/scanner@${images.cosignLegacy}`, await stack.issueToken(), stackDir, stack);
+  await cosignSign(
+    `${registry.host}/scanner@${images.cosignRogue}`,
+    await stack.issueToken({ subject: ROGUE }),
+    stackDir,
+    stack,
+  );
   await signImage(client, `${registry.host}/scanner@${images.keyAndIdentity}`, {
     manager: opened.manager,
     keyId: opened.keyId,
@@ -119,6 +179,7 @@ describe('trusted release identities (keyless release signatures in a real regis
     const c = await s.client();
     for (const [name, signers] of [
       ['keyless', 1],
+      ['cosignLegacy', 1],
       ['twoTrusted', 1],
       ['keyAndIdentity', 2],
     ] as const) {
@@ -137,6 +198,7 @@ describe('trusted release identities (keyless release signatures in a real regis
     const c = await s.client();
     const reasons: Record<string, RegExp> = {
       rogue: /no signature by a trusted/,
+      cosignRogue: /no signature by a trusted/,
       mixed: /ambiguous/,
       otherDigest: /no signature by a trusted/,
       unsigned: /unsigned/,
@@ -161,6 +223,7 @@ describe('trusted release identities (keyless release signatures in a real regis
     };
     const keysOnly = await RegistryReleaseChecker.create(parseServerConfig(probe, dir).release);
     expect((await keysOnly.check(images.keyless!)).trusted).toBe(false);
+    expect((await keysOnly.check(images.cosignLegacy!)).trusted).toBe(false);
     // The key-signed legacy signature next to a keyless one it cannot judge: ambiguous, not trusted.
     const both = await keysOnly.check(images.keyAndIdentity!);
     expect(both.trusted).toBe(false);

@@ -10,11 +10,12 @@ import {
   dockerConfigCredentials,
   parseImageReference,
   readBundleReferrers,
+  readSignatureLayers,
   RegistryClient,
   verifyImageSignatures,
   type FoundSignature,
 } from './registry.js';
-import { TrustedIdentities } from './trusted-identities.js';
+import { LEGACY_ANNOTATIONS, TrustedIdentities } from './trusted-identities.js';
 
 /** A signature as the verdict counts it: by a trusted key (its hint) or a trusted identity, or not. */
 interface Counted {
@@ -133,27 +134,36 @@ export class RegistryReleaseChecker implements ReleaseChecker {
   /**
    * Every signature of the image, judged: cosign's layouts against the trusted keys (@cosignkit/oci), then,
    * with trusted identities, each keyless bundle referrer (a certificate, not a key) verified against them
-   * instead. A keyless bundle replaces the key check's failure for the same referrer; a keyless signature in
-   * a legacy `.sig` layer (cosign 2.x) stays a failure: fail closed, it is not verified.
+   * instead, and so is each keyless `.sig` layer (cosign 2.x: a certificate and a Rekor SET in its
+   * annotations). The keyless verdict replaces the key check's failure for the same referrer or layer.
    */
   private async findSignatures(image: string, digest: string): Promise<Counted[]> {
     const keyed = (await verifyImageSignatures(this.client, image, this.keys)).found;
     const counted: Counted[] = [];
     const judged = new Set<string>();
+    const judgedLayers = new Set<number>();
     if (this.identities) {
       const ref = parseImageReference(image);
-      let referrers: Awaited<ReturnType<typeof readBundleReferrers>> = [];
-      try {
-        referrers = await readBundleReferrers(
-          this.client,
-          { registry: ref.registry, repository: ref.repository },
-          digest,
-        );
-      } catch (error) {
-        // A garbage referrers index is already a failure in the key check's results; transport errors are not.
+      const repo = { registry: ref.registry, repository: ref.repository };
+      // Errors other than transport ones (garbage indexes, malformed manifests) are already failures in the
+      // key check's results; a registry that cannot be reached ends the check (503), as there.
+      const rethrowTransport = (error: unknown): never[] => {
         if (!CosignkitError.isInstance(error) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'TIMEOUT')
           throw error;
-      }
+        return [];
+      };
+      const [referrers, layers] = await Promise.all([
+        readBundleReferrers(this.client, repo, digest).catch(rethrowTransport),
+        readSignatureLayers(this.client, repo, digest, 'sig').catch(rethrowTransport),
+      ]);
+      const count = (check: ReturnType<TrustedIdentities['check']>, where: string) => {
+        if (check.kind === 'not-a-signature') return;
+        if (check.kind === 'trusted') counted.push({ format: 'bundle', verified: true, signer: check.signer });
+        else {
+          this.logger.debug(`release check: keyless ${where} not trusted: ${check.reason}`);
+          counted.push({ format: 'bundle', verified: false });
+        }
+      };
       for (const r of referrers) {
         if (r.failure) continue;
         let bundle: unknown;
@@ -164,19 +174,30 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         }
         if (!TrustedIdentities.isKeyless(bundle)) continue;
         judged.add(r.manifestDigest);
-        const check = this.identities.check(bundle, digest);
-        if (check.kind === 'not-a-signature') continue;
-        if (check.kind === 'trusted') counted.push({ format: 'bundle', verified: true, signer: check.signer });
-        else {
-          this.logger.debug(`release check: keyless referrer ${r.manifestDigest} not trusted: ${check.reason}`);
-          counted.push({ format: 'bundle', verified: false });
-        }
+        count(this.identities.check(bundle, digest), `referrer ${r.manifestDigest}`);
+      }
+      for (const [i, layer] of layers.entries()) {
+        if (layer.failure || !layer.annotations[LEGACY_ANNOTATIONS.certificate]) continue;
+        judgedLayers.add(i);
+        const check = this.identities.checkLegacyLayer(layer.bytes, layer.annotations, digest);
+        if (check.kind !== 'not-a-signature')
+          counted.push({
+            format: 'legacy',
+            verified: check.kind === 'trusted',
+            ...(check.kind === 'trusted' ? { signer: check.signer } : {}),
+          });
+        if (check.kind === 'untrusted')
+          this.logger.debug(`release check: keyless .sig layer ${i} not trusted: ${check.reason}`);
       }
     }
     for (const f of keyed) {
       // The key check's verdict on a keyless referrer judged above ("referrer sha256:…: …") is dropped.
-      const where = /^referrer (sha256:[0-9a-f]{64}):/.exec(f.failure?.message ?? '')?.[1];
+      const message = f.failure?.message ?? '';
+      const where = /^referrer (sha256:[0-9a-f]{64}):/.exec(message)?.[1];
       if (where !== undefined && judged.has(where)) continue;
+      // …and on a keyless `.sig` layer ("<tag> layer N: …").
+      const layer = /^\S+\.sig layer (\d+):/.exec(message)?.[1];
+      if (layer !== undefined && judgedLayers.has(Number(layer))) continue;
       counted.push({ format: f.format, verified: f.verified, ...(f.verified ? { signer: this.hintOf(f) } : {}) });
     }
     return counted;

@@ -4,6 +4,7 @@ export {
   dockerConfigCredentials,
   parseImageReference,
   readBundleReferrers,
+  readSignatureLayers,
   RegistryClient,
   verifyImageSignatures,
 } from '@cosignkit/oci';

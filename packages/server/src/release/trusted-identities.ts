@@ -3,11 +3,19 @@ import {
   compileIdentityPolicy,
   loadTrustedRoot,
   verifyBundle,
+  type ArtifactInput,
   type IdentityPolicy,
   type LoadedTrustedRoot,
 } from '@cosignkit/sigstore';
 import type { TrustedIdentity } from '../config.js';
 import { COSIGN_SIGN_PREDICATE } from './registry.js';
+
+/** cosign 2.x's annotations on a keyless `.sig` layer. */
+export const LEGACY_ANNOTATIONS = {
+  signature: 'dev.cosignproject.cosign/signature',
+  certificate: 'dev.sigstore.cosign/certificate',
+  bundle: 'dev.sigstore.cosign/bundle',
+} as const;
 
 /** What one keyless bundle says about a release. */
 export type KeylessCheck =
@@ -68,9 +76,37 @@ export class TrustedIdentities {
     );
   }
 
+  /**
+   * Checks a keyless signature in cosign 2.x's `.sig` layout: the simple-signing payload, its signature, and
+   * the certificate and Rekor bundle (SET) annotations, as the legacy bundle @cosignkit/sigstore reads; the
+   * payload must name `digest`.
+   */
+  checkLegacyLayer(payload: Buffer, annotations: Record<string, string>, digest: string): KeylessCheck {
+    const signature = annotations[LEGACY_ANNOTATIONS.signature];
+    const cert = annotations[LEGACY_ANNOTATIONS.certificate];
+    const rekor = annotations[LEGACY_ANNOTATIONS.bundle];
+    if (!signature || !cert || !rekor)
+      return { kind: 'untrusted', reason: 'a keyless .sig layer without its log entry' };
+    let rekorBundle: unknown;
+    let claimed: unknown;
+    try {
+      rekorBundle = JSON.parse(rekor);
+      claimed = (JSON.parse(payload.toString('utf8')) as { critical?: { image?: Record<string, unknown> } }).critical
+        ?.image?.['docker-manifest-digest'];
+    } catch {
+      return { kind: 'untrusted', reason: 'a keyless .sig layer that is not JSON' };
+    }
+    if (claimed !== digest) return { kind: 'untrusted', reason: `the signed payload names ${String(claimed)}` };
+    return this.#verify({ base64Signature: signature, cert, rekorBundle }, { bytes: payload }, false);
+  }
+
   /** Checks a keyless bundle for the image `digest` (sha256:…) against every trusted identity. */
   check(bundle: unknown, digest: string): KeylessCheck {
     const value = Buffer.from(digest.slice('sha256:'.length), 'hex');
+    return this.#verify(bundle, { digest: { algorithm: 'sha256', value } }, true);
+  }
+
+  #verify(bundle: unknown, artifact: ArtifactInput, statement: boolean): KeylessCheck {
     let lastReason = 'no trusted release identity matches';
     for (const { policy, label } of this.policies) {
       let result;
@@ -79,12 +115,12 @@ export class TrustedIdentities {
           trustedRoot: this.root.root,
           trustedRootOrigin: this.root.origin,
           policy,
-          artifact: { digest: { algorithm: 'sha256', value } },
+          artifact,
         });
       } catch (error) {
         return { kind: 'untrusted', reason: CosignkitError.isInstance(error) ? error.message : 'unreadable bundle' };
       }
-      const predicateType = predicateTypeOf(result.envelope?.payload);
+      const predicateType = statement ? predicateTypeOf(result.envelope?.payload) : undefined;
       if (predicateType !== undefined && predicateType !== COSIGN_SIGN_PREDICATE) return { kind: 'not-a-signature' };
       if (result.verified) return { kind: 'trusted', signer: label };
       lastReason = result.failures.map((f) => f.message).join('; ');
