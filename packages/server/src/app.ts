@@ -18,6 +18,7 @@ import { forbidden, malformed, Problem, PROBLEM_CONTENT_TYPE, tooLarge, unavaila
 import { QuotaEnforcer } from './quota.js';
 import type { ReleaseChecker } from './release/release-check.js';
 import { StatementSigner } from './statement-signer.js';
+import { KeylessStatementSigner } from './keyless-statement-signer.js';
 
 import { REFERRERS_ROUTE, SIGN_ROUTE } from './routes.js';
 
@@ -34,6 +35,10 @@ export interface SignerServerOptions {
   logger?: PinoLogger;
   /** The scanner-release check; required when config.release.enabled. */
   release?: ReleaseChecker;
+  /** Keyless signing, when config.signing.keyless is set (default: opened from the config). */
+  keyless?: KeylessStatementSigner;
+  /** Where an `identityToken.env` source is read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface SignerServer {
@@ -42,7 +47,10 @@ export interface SignerServer {
   listen(): Promise<string>;
   /** Graceful drain: stop accepting, finish in-flight requests, flush the audit log, close the key and store. */
   close(): Promise<void>;
-  signer: StatementSigner;
+  /** The release key (`kms` mode), when configured. */
+  signer?: StatementSigner;
+  /** Keyless signing, when configured. */
+  keyless?: KeylessStatementSigner;
   metrics: ServerMetrics;
   audit: AuditLog;
   /** Sign requests being processed now. */
@@ -131,7 +139,14 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   ]);
   const opTok = new OpTokValidator(config.authority, authorityKeys, new DpopVerifier(config.dpopWindowSeconds));
   const entitlements = new EntitlementValidator(config.entitlement, licenceKeys, config.plans);
-  const signer = await StatementSigner.open(options.registry, config.signing.key);
+  const keyless =
+    options.keyless ??
+    (config.signing.keyless
+      ? await KeylessStatementSigner.open(config.signing.keyless, options.env ?? process.env, libLogger)
+      : undefined);
+  const signer = config.signing.key ? await StatementSigner.open(options.registry, config.signing.key) : undefined;
+  // A request without signingMode gets the configured one (the key when both are).
+  const defaultMode: 'kms' | 'keyless' = signer ? 'kms' : 'keyless';
   const quota = await QuotaEnforcer.create(config.plans, config.quotaStore, libLogger);
   const audit = await AuditLog.open(config.audit.log, libLogger);
   const metrics = new ServerMetrics();
@@ -285,12 +300,13 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
           );
         }
         request.state.predicateType = body.predicateType;
-        if ((body.options?.signingMode ?? 'kms') === 'keyless') {
+        const mode = body.options?.signingMode ?? defaultMode;
+        if ((mode === 'keyless' && !keyless) || (mode === 'kms' && !signer)) {
           throw new Problem(
             400,
             'signing-mode-unavailable',
             'Signing mode not configured',
-            'keyless signing is not configured on this signer; use signingMode "kms"',
+            `${mode} signing is not configured on this signer; use signingMode "${mode === 'kms' ? 'keyless' : 'kms'}"`,
           );
         }
         if (body.subject.length > plan.maxSubjects)
@@ -311,9 +327,16 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
             );
         }
         const t0 = process.hrtime.bigint();
-        const signed = await signer.sign(payload);
+        const signed =
+          mode === 'kms'
+            ? {
+                ...(await signer!.sign(payload)),
+                identity: { mode: 'kms' as const, keyId: signer!.keyHint, publicKeyPem: signer!.publicKeyPem },
+              }
+            : await keyless!.sign(payload, libLogger);
         metrics.signing.observe(Number(process.hrtime.bigint() - t0) / 1e9);
         const digest = `sha256:${envelopeDigest(signed.envelope)}`;
+        const identity = signed.identity;
         await answer(
           reply,
           request,
@@ -321,11 +344,11 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
           {
             envelope: signed.envelopeJson,
             bundle: signed.bundle,
-            identity: { mode: 'kms', keyId: signer.keyHint, publicKeyPem: signer.publicKeyPem },
+            identity,
             quota: quotaState,
             auditId: request.state.auditId,
           },
-          { outcome: 'signed', keyId: signer.keyHint },
+          { outcome: 'signed', keyId: identity.keyId },
           { digest, subjects: body.subject },
         );
         return reply;
@@ -422,7 +445,8 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       return inFlight;
     },
     app,
-    signer,
+    ...(signer ? { signer } : {}),
+    ...(keyless ? { keyless } : {}),
     metrics,
     audit,
     async listen() {

@@ -33,7 +33,15 @@ export interface SignDsseRequest {
 export interface SignDsseResponse {
   envelope: { payloadType: string; payload: string; signatures: { keyid?: string; sig: string }[] };
   bundle: Record<string, unknown>;
-  identity: { mode: 'kms' | 'keyless'; keyId: string; publicKeyPem?: string; certificateChain?: string[] };
+  identity: {
+    mode: 'kms' | 'keyless';
+    keyId: string;
+    publicKeyPem?: string;
+    /** Keyless: PEM, leaf first; the certificate's SAN and the token's issuer. */
+    certificateChain?: string[];
+    subject?: string;
+    issuer?: string;
+  };
   quota: { plan: string; qps: number; remaining: number; resetMs: number };
   auditId: string;
 }

@@ -41,7 +41,8 @@ export interface ServerConfig {
   };
   plans: Record<string, Plan>;
   predicateTypes: string[];
-  signing: { key: string };
+  /** The release key (`kms` mode) and/or keyless signing; at least one. */
+  signing: { key?: string; keyless?: KeylessConfig };
   audit: { log: string };
   /** `memory` (default) or `redis://…`. */
   quotaStore: string;
@@ -56,16 +57,50 @@ export interface ServerConfig {
   logLevel: string;
 }
 
+/**
+ * Keyless signing: an ephemeral key with a Fulcio certificate for the signer's own OIDC identity, the log
+ * entry and/or timestamp the signing config names (as `cosignkit sign-blob` keyless).
+ */
+export interface KeylessConfig {
+  /** A SigningConfig v0.2 file (the CA, the Rekor log, the TSA); absolute after loading. */
+  signingConfig?: string;
+  /** Explicit services, overriding the signing config's (at least a Fulcio URL without a signing config). */
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
+  /** Default true: a Rekor entry in every bundle (false needs a TSA). */
+  tlogUpload: boolean;
+  /**
+   * Where the signer's OIDC ID token comes from: a file (re-read each time a certificate is requested, so a
+   * rotated file — a Kubernetes projected token, a sidecar — is picked up) or an environment variable.
+   */
+  identityToken: { file: string } | { env: string };
+  /** Per call to Fulcio/Rekor/TSA (default 10 s). */
+  timeoutMs: number;
+}
+
 export interface ReleaseConfig {
   enabled: boolean;
   /** The scanner image repository, e.g. `127.0.0.1:5000/scanner`. */
   repository?: string;
   /** PEM files of the trusted release keys (absolute after loading). */
   trustedKeys: string[];
+  /** Keyless release signers (cosign's identity flags); their bundles verify against `trustedRoot`. */
+  trustedIdentities: TrustedIdentity[];
+  /** A TrustedRoot (or ClientTrustConfig) file for keyless release signatures; absolute after loading. */
+  trustedRoot?: string;
   /** Plain HTTP to a loopback registry (tests, dev). */
   insecure: boolean;
   /** Verdicts are cached this long (default 300 s): a signature does not change, its removal is rare. */
   cacheTtlSeconds: number;
+}
+
+/** One trusted keyless signer: an identity and an issuer, each exact or a Go regexp (one of each). */
+export interface TrustedIdentity {
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  issuerRegexp?: string;
 }
 
 const DEFAULT_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
@@ -140,13 +175,20 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
       r.trustedKeys === undefined
         ? []
         : strList(r.trustedKeys, 'release.trustedKeys').map((k, i) => path(k, `release.trustedKeys[${i}]`)),
+    trustedIdentities: r.trustedIdentities === undefined ? [] : trustedIdentities(r.trustedIdentities),
     insecure: r.insecure === undefined ? false : bool(r.insecure, 'release.insecure'),
     cacheTtlSeconds: r.cacheTtlSeconds === undefined ? 300 : num(r.cacheTtlSeconds, 'release.cacheTtlSeconds', 0),
   };
   if (r.repository !== undefined) release.repository = str(r.repository, 'release.repository');
-  if (release.enabled && (release.repository === undefined || release.trustedKeys.length === 0)) {
-    fail('release: an enabled release check needs repository and at least one trustedKeys entry');
+  if (r.trustedRoot !== undefined) release.trustedRoot = path(r.trustedRoot, 'release.trustedRoot');
+  if (
+    release.enabled &&
+    (release.repository === undefined || (release.trustedKeys.length === 0 && release.trustedIdentities.length === 0))
+  ) {
+    fail('release: an enabled release check needs repository and at least one trustedKeys or trustedIdentities entry');
   }
+  if (release.trustedIdentities.length > 0 && release.trustedRoot === undefined)
+    fail('release: trustedIdentities need a trustedRoot file (the CA and log keys they are verified against)');
   const quotaStore = c.quotaStore === undefined ? 'memory' : str(c.quotaStore, 'quotaStore');
   if (quotaStore !== 'memory' && !/^rediss?:\/\//.test(quotaStore))
     fail('quotaStore must be "memory" or a redis:// URL');
@@ -166,7 +208,10 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     },
     plans,
     predicateTypes: strList(c.predicateTypes, 'predicateTypes'),
-    signing: { key: str(s.key, 'signing.key') },
+    signing: {
+      ...(s.key === undefined ? {} : { key: str(s.key, 'signing.key') }),
+      ...(s.keyless === undefined ? {} : { keyless: keylessConfig(s.keyless, path) }),
+    },
     audit: { log: path(obj(c.audit, 'audit').log, 'audit.log') },
     quotaStore,
     release,
@@ -180,8 +225,57 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     config.tls = { cert: path(tlsRaw.cert, 'tls.cert'), key: path(tlsRaw.key, 'tls.key') };
     if (tlsRaw.clientCa !== undefined) config.tls.clientCa = path(tlsRaw.clientCa, 'tls.clientCa');
   }
+  if (config.signing.key === undefined && config.signing.keyless === undefined)
+    fail('signing: give a key, keyless settings, or both');
   if (config.predicateTypes.length === 0) fail('predicateTypes: allow at least one predicate type');
   return config;
+}
+
+function keylessConfig(v: unknown, path: (v: unknown, name: string) => string): KeylessConfig {
+  const k = obj(v, 'signing.keyless');
+  const url = (name: 'fulcioUrl' | 'rekorUrl' | 'tsaUrl') => {
+    if (k[name] === undefined) return {};
+    const value = str(k[name], `signing.keyless.${name}`);
+    if (!/^https?:\/\/[^\s]+$/.test(value)) fail(`signing.keyless.${name} must be an http(s) URL`);
+    return { [name]: value.replace(/\/+$/, '') };
+  };
+  const t = obj(k.identityToken, 'signing.keyless.identityToken');
+  if ((t.file === undefined) === (t.env === undefined))
+    fail('signing.keyless.identityToken: give exactly one of file and env');
+  const identityToken =
+    t.file !== undefined
+      ? { file: path(t.file, 'signing.keyless.identityToken.file') }
+      : { env: str(t.env, 'signing.keyless.identityToken.env') };
+  const config: KeylessConfig = {
+    ...(k.signingConfig === undefined ? {} : { signingConfig: path(k.signingConfig, 'signing.keyless.signingConfig') }),
+    ...url('fulcioUrl'),
+    ...url('rekorUrl'),
+    ...url('tsaUrl'),
+    tlogUpload: k.tlogUpload === undefined ? true : bool(k.tlogUpload, 'signing.keyless.tlogUpload'),
+    identityToken,
+    timeoutMs: k.timeoutMs === undefined ? 10_000 : num(k.timeoutMs, 'signing.keyless.timeoutMs', 100),
+  };
+  if (config.signingConfig === undefined && config.fulcioUrl === undefined)
+    fail('signing.keyless: give a signingConfig file or a fulcioUrl');
+  return config;
+}
+
+function trustedIdentities(v: unknown): TrustedIdentity[] {
+  if (!Array.isArray(v)) fail('release.trustedIdentities must be a list');
+  return v.map((item, i) => {
+    const name = `release.trustedIdentities[${i}]`;
+    const o = obj(item, name);
+    const out: TrustedIdentity = {};
+    for (const k of ['identity', 'identityRegexp', 'issuer', 'issuerRegexp'] as const)
+      if (o[k] !== undefined) out[k] = str(o[k], `${name}.${k}`);
+    for (const k of Object.keys(o))
+      if (!['identity', 'identityRegexp', 'issuer', 'issuerRegexp'].includes(k)) fail(`${name}: unknown field ${k}`);
+    if ((out.identity === undefined) === (out.identityRegexp === undefined))
+      fail(`${name}: give exactly one of identity and identityRegexp`);
+    if ((out.issuer === undefined) === (out.issuerRegexp === undefined))
+      fail(`${name}: give exactly one of issuer and issuerRegexp`);
+    return out;
+  });
 }
 
 function versionWindow(v: unknown): { min?: string; max?: string } {

@@ -127,7 +127,11 @@ export async function createDevEnvironment(
 }
 
 /** Writes `dir/dev.json` once the server listens (the URL is known then). */
-export async function writeDevJson(env: DevEnvironment, url: string): Promise<string> {
+export async function writeDevJson(
+  env: DevEnvironment,
+  url: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const path = join(env.dir, 'dev.json');
   const body = {
     url,
@@ -140,6 +144,7 @@ export async function writeDevJson(env: DevEnvironment, url: string): Promise<st
     clientKey: env.files.clientKey,
     auditLog: env.files.auditLog,
     plan: { name: 'dev', ...DEV_PLAN },
+    ...extra,
   };
   await writeFile(path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   return path;

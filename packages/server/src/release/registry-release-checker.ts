@@ -6,7 +6,23 @@ import type { ReleaseConfig } from '../config.js';
 import { TtlCache } from '../expiring-set.js';
 import { unavailable } from '../problem.js';
 import type { ReleaseChecker, ReleaseVerdict } from './release-check.js';
-import { dockerConfigCredentials, RegistryClient, verifyImageSignatures, type FoundSignature } from './registry.js';
+import {
+  dockerConfigCredentials,
+  parseImageReference,
+  readBundleReferrers,
+  readSignatureLayers,
+  RegistryClient,
+  verifyImageSignatures,
+  type FoundSignature,
+} from './registry.js';
+import { LEGACY_ANNOTATIONS, TrustedIdentities } from './trusted-identities.js';
+
+/** A signature as the verdict counts it: by a trusted key (its hint) or a trusted identity, or not. */
+interface Counted {
+  format: 'legacy' | 'bundle';
+  verified: boolean;
+  signer?: string;
+}
 
 /** Untrusted verdicts are remembered briefly (a release is often signed just after it is pushed). */
 const UNTRUSTED_TTL_MS = 5_000;
@@ -28,6 +44,7 @@ export class RegistryReleaseChecker implements ReleaseChecker {
     private readonly keys: KeyObject[],
     private readonly client: RegistryClient,
     private readonly logger: Logger,
+    private readonly identities: TrustedIdentities | undefined,
   ) {}
 
   static async create(
@@ -51,8 +68,12 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         }
       }),
     );
+    const identities =
+      config.trustedIdentities.length > 0 && config.trustedRoot !== undefined
+        ? await TrustedIdentities.load(config.trustedIdentities, config.trustedRoot)
+        : undefined;
     const client = new RegistryClient({ allowHttp: config.insecure, credentials: dockerConfigCredentials(env) });
-    return new RegistryReleaseChecker({ ...config, repository: config.repository }, keys, client, logger);
+    return new RegistryReleaseChecker({ ...config, repository: config.repository }, keys, client, logger, identities);
   }
 
   check(digest: string): Promise<ReleaseVerdict> {
@@ -69,9 +90,9 @@ export class RegistryReleaseChecker implements ReleaseChecker {
 
   private async lookup(digest: string): Promise<ReleaseVerdict> {
     const image = `${this.config.repository}@${digest}`;
-    let found: FoundSignature[];
+    let found: Counted[];
     try {
-      found = (await verifyImageSignatures(this.client, image, this.keys)).found;
+      found = await this.findSignatures(image, digest);
     } catch (error) {
       if (CosignkitError.isInstance(error) && error.code === 'IMAGE_NOT_FOUND') {
         return this.remember(digest, {
@@ -93,11 +114,11 @@ export class RegistryReleaseChecker implements ReleaseChecker {
     }));
     const good = found.filter((f) => f.verified);
     const bad = found.filter((f) => !f.verified);
-    const signers = [...new Set(good.map((f) => this.hintOf(f)).filter((h): h is string => h !== undefined))];
+    const signers = [...new Set(good.map((f) => f.signer).filter((h): h is string => h !== undefined))];
     let verdict: ReleaseVerdict;
     if (found.length === 0) verdict = { trusted: false, reason: 'unsigned: no signature found', signers, signatures };
     else if (good.length === 0)
-      verdict = { trusted: false, reason: 'no signature by a trusted release key', signers, signatures };
+      verdict = { trusted: false, reason: 'no signature by a trusted release key or identity', signers, signatures };
     else if (bad.length > 0)
       verdict = {
         trusted: false,
@@ -105,8 +126,81 @@ export class RegistryReleaseChecker implements ReleaseChecker {
         signers,
         signatures,
       };
-    else verdict = { trusted: true, reason: `signed by ${signers.length} trusted release key(s)`, signers, signatures };
+    else
+      verdict = { trusted: true, reason: `signed by ${signers.length} trusted release signer(s)`, signers, signatures };
     return this.remember(digest, verdict);
+  }
+
+  /**
+   * Every signature of the image, judged: cosign's layouts against the trusted keys (@cosignkit/oci), then,
+   * with trusted identities, each keyless bundle referrer (a certificate, not a key) verified against them
+   * instead, and so is each keyless `.sig` layer (cosign 2.x: a certificate and a Rekor SET in its
+   * annotations). The keyless verdict replaces the key check's failure for the same referrer or layer.
+   */
+  private async findSignatures(image: string, digest: string): Promise<Counted[]> {
+    const keyed = (await verifyImageSignatures(this.client, image, this.keys)).found;
+    const counted: Counted[] = [];
+    const judged = new Set<string>();
+    const judgedLayers = new Set<number>();
+    if (this.identities) {
+      const ref = parseImageReference(image);
+      const repo = { registry: ref.registry, repository: ref.repository };
+      // Errors other than transport ones (garbage indexes, malformed manifests) are already failures in the
+      // key check's results; a registry that cannot be reached ends the check (503), as there.
+      const rethrowTransport = (error: unknown): never[] => {
+        if (!CosignkitError.isInstance(error) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'TIMEOUT')
+          throw error;
+        return [];
+      };
+      const [referrers, layers] = await Promise.all([
+        readBundleReferrers(this.client, repo, digest).catch(rethrowTransport),
+        readSignatureLayers(this.client, repo, digest, 'sig').catch(rethrowTransport),
+      ]);
+      const count = (check: ReturnType<TrustedIdentities['check']>, where: string) => {
+        if (check.kind === 'not-a-signature') return;
+        if (check.kind === 'trusted') counted.push({ format: 'bundle', verified: true, signer: check.signer });
+        else {
+          this.logger.debug(`release check: keyless ${where} not trusted: ${check.reason}`);
+          counted.push({ format: 'bundle', verified: false });
+        }
+      };
+      for (const r of referrers) {
+        if (r.failure) continue;
+        let bundle: unknown;
+        try {
+          bundle = JSON.parse(r.bundle.toString('utf8'));
+        } catch {
+          continue; // the key check records it as malformed
+        }
+        if (!TrustedIdentities.isKeyless(bundle)) continue;
+        judged.add(r.manifestDigest);
+        count(this.identities.check(bundle, digest), `referrer ${r.manifestDigest}`);
+      }
+      for (const [i, layer] of layers.entries()) {
+        if (layer.failure || !layer.annotations[LEGACY_ANNOTATIONS.certificate]) continue;
+        judgedLayers.add(i);
+        const check = this.identities.checkLegacyLayer(layer.bytes, layer.annotations, digest);
+        if (check.kind !== 'not-a-signature')
+          counted.push({
+            format: 'legacy',
+            verified: check.kind === 'trusted',
+            ...(check.kind === 'trusted' ? { signer: check.signer } : {}),
+          });
+        if (check.kind === 'untrusted')
+          this.logger.debug(`release check: keyless .sig layer ${i} not trusted: ${check.reason}`);
+      }
+    }
+    for (const f of keyed) {
+      // The key check's verdict on a keyless referrer judged above ("referrer sha256:…: …") is dropped.
+      const message = f.failure?.message ?? '';
+      const where = /^referrer (sha256:[0-9a-f]{64}):/.exec(message)?.[1];
+      if (where !== undefined && judged.has(where)) continue;
+      // …and on a keyless `.sig` layer ("<tag> layer N: …").
+      const layer = /^\S+\.sig layer (\d+):/.exec(message)?.[1];
+      if (layer !== undefined && judgedLayers.has(Number(layer))) continue;
+      counted.push({ format: f.format, verified: f.verified, ...(f.verified ? { signer: this.hintOf(f) } : {}) });
+    }
+    return counted;
   }
 
   private hintOf(found: FoundSignature): string | undefined {

@@ -29,6 +29,7 @@ export class EphemeralCertificateKey implements SigningKey {
     privateKey: KeyObject;
     material: SigningKeyMaterial & { kind: 'certificate' };
     notAfter: number;
+    chain: string[];
   }>;
 
   constructor(private readonly options: EphemeralCertificateKeyOptions) {}
@@ -44,6 +45,11 @@ export class EphemeralCertificateKey implements SigningKey {
   /** The certificate in force (for reporting). */
   async certificate(): Promise<X509Certificate> {
     return new X509Certificate((await this.#state()).material.der);
+  }
+
+  /** The chain Fulcio answered with for the certificate in force, PEM, leaf first (a service reports it). */
+  async certificateChain(): Promise<string[]> {
+    return [...(await this.#state()).chain];
   }
 
   #state() {
@@ -101,6 +107,7 @@ export class EphemeralCertificateKey implements SigningKey {
         fingerprint: createHash('sha256').update(der).digest('hex'),
       },
       notAfter: new Date(cert.validTo).getTime(),
+      chain: [cert.toString(), ...chain.slice(1).map((c) => new X509Certificate(c).toString())],
     };
   }
 }
