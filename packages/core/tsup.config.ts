@@ -1,3 +1,5 @@
 import { libraryConfig } from '../../tsup.base.js';
 
-export default libraryConfig();
+// `errors` is its own entry (`@cosignkit/core/errors`): the KMS plugin reports errors with CosignkitError without
+// loading the rest of core at start-up.
+export default libraryConfig({ entry: ['src/index.ts', 'src/errors.ts'] });

@@ -1,14 +1,12 @@
 import {
-  CosignkitError,
   parseKeyRef,
   type BackendRegistry,
-  type ErrorCode,
   type KeyOpener,
   type KeyRef,
   type Logger,
   type OpenedKey,
 } from '@cosignkit/core';
-import { AgentError, AgentUnavailable, absoluteRef, findAgent } from './client.js';
+import { absoluteRef, findAgent, isAgentUnavailable } from './client.js';
 import { openThroughAgent } from './remote-key-manager.js';
 
 /**
@@ -29,19 +27,14 @@ export function agentKeyOpener(
       const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
       let opened;
       try {
-        opened = await openThroughAgent(client, absoluteRef(ref.text, options.cwd), secrets, asCosignkitError);
+        opened = await openThroughAgent(client, absoluteRef(ref.text, options.cwd), secrets);
       } catch (error) {
-        if (error instanceof AgentUnavailable) return registry.open(ref);
-        throw asCosignkitError(error);
+        if (isAgentUnavailable(error)) return registry.open(ref);
+        throw error;
       }
       options.logger.debug('key opened in the agent', { backend: opened.backend, keyId: opened.keyId });
       return { backend: await registry.backendFor(ref.scheme), manager: opened.manager, keyId: opened.keyId, ref };
     },
     secret: (request) => registry.secret(request),
   };
-}
-
-function asCosignkitError(error: unknown): unknown {
-  if (error instanceof AgentError) return new CosignkitError(error.code as ErrorCode, error.message, { cause: error });
-  return error;
 }

@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { locateAgent } from './agent-location.js';
-import { AgentUntrusted } from './agent-untrusted.js';
+import { CosignkitError, type ErrorCode } from '@cosignkit/core/errors';
+import { agentUntrusted, isAgentUntrusted } from './agent-untrusted.js';
 import { NONCE, clientProof, newNonce, proofMatches, serverProof } from './handshake.js';
 import type { AgentPaths } from './paths.js';
 import { readTokenFile, socketProblem } from './private-files.js';
@@ -17,26 +18,21 @@ import {
   type SecretAsk,
 } from './wire.js';
 
-export { AgentUntrusted } from './agent-untrusted.js';
-
-/** An error the agent answered (or the connection to it), with a cosignkit ErrorCode. */
-export class AgentError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AgentError';
-  }
+/** An error the agent answered (its code is one of core's), or one about the connection to it. */
+function agentError(code: string, message: string): CosignkitError {
+  return new CosignkitError(code as ErrorCode, message);
 }
 
-/** Nothing answered on the socket: the caller does the work itself. Nothing was sent. */
-export class AgentUnavailable extends Error {
-  readonly code = 'BACKEND_UNAVAILABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentUnavailable';
-  }
+/**
+ * Nothing answered on the socket and nothing was sent (no agent, or a dead agent's socket): BACKEND_UNAVAILABLE
+ * marked `details.nothingSent`, so the caller may do the work itself.
+ */
+export function agentUnavailable(message: string): CosignkitError {
+  return new CosignkitError('BACKEND_UNAVAILABLE', message, { details: { nothingSent: true } });
+}
+
+export function isAgentUnavailable(error: unknown): error is CosignkitError {
+  return CosignkitError.isInstance(error) && error.code === 'BACKEND_UNAVAILABLE' && error.details.nothingSent === true;
 }
 
 /** Supplies a secret the agent asked for (the first open of a store); throws when there is none. */
@@ -61,20 +57,20 @@ export function findAgent(
   try {
     return agentClientOf(env);
   } catch (error) {
-    if (!(error instanceof AgentUntrusted)) throw error;
+    if (!isAgentUntrusted(error)) throw error;
     warn?.(`not using the agent: ${error.message} [${error.code}]`);
     return undefined;
   }
 }
 
-/** As findAgent, but throws AgentUntrusted instead of warning (for the agent commands themselves). */
+/** As findAgent, but throws AGENT_UNTRUSTED instead of warning (for the agent commands themselves). */
 export function agentClientOf(env: Readonly<Record<string, string | undefined>>): AgentClient | undefined {
   const { paths, untrusted } = locateAgent(env);
-  if (untrusted) throw new AgentUntrusted(`the agent's files are not private: ${untrusted}`);
+  if (untrusted) throw agentUntrusted(`the agent's files are not private: ${untrusted}`);
   const socket = socketProblem(paths.socket);
   if (socket) {
     if (socket.missing) return undefined;
-    throw new AgentUntrusted(socket.message);
+    throw agentUntrusted(socket.message);
   }
   const token = readTokenFile(paths.tokenFile);
   return token ? new AgentClient(paths, token) : undefined;
@@ -105,13 +101,13 @@ export class AgentClient {
       if (answer.ok) return answer.result;
       if ('needSecret' in answer) {
         const ask = answer.needSecret;
-        if (!secrets) throw new AgentError('PASSWORD_REQUIRED', `the agent needs a ${ask.kind} for ${ask.subject}`);
+        if (!secrets) throw agentError('PASSWORD_REQUIRED', `the agent needs a ${ask.kind} for ${ask.subject}`);
         if (given[ask.kind] !== undefined)
-          throw new AgentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
+          throw agentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
         given[ask.kind] = await secrets(ask);
         continue;
       }
-      throw new AgentError(answer.error.code, answer.error.message);
+      throw agentError(answer.error.code, answer.error.message);
     }
   }
 
@@ -130,9 +126,7 @@ export class AgentClient {
         else resolvePromise(value!);
       };
       const timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-      socket.setTimeout(timeout, () =>
-        finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)),
-      );
+      socket.setTimeout(timeout, () => finish(agentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)));
       socket.once('connect', () => {
         connected = true;
         socket.write(encode({ v: WIRE_VERSION, hello: clientNonce }));
@@ -140,8 +134,8 @@ export class AgentClient {
       socket.on('error', (error: NodeJS.ErrnoException) => {
         finish(
           connected
-            ? new AgentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
-            : new AgentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`),
+            ? agentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
+            : agentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`),
         );
       });
       const exchange = async (): Promise<AgentResponse> => {
@@ -151,35 +145,35 @@ export class AgentClient {
             : error;
         });
         if (challenge === undefined)
-          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+          throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         const serverNonce = this.#verifyChallenge(challenge, clientNonce);
         // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
         if (timeoutMs === undefined) socket.setTimeout(0);
         socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
         const line = await reader.next();
         if (line === undefined)
-          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+          throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         try {
           return decode(line) as AgentResponse;
         } catch {
-          throw new AgentError('INTERNAL', 'the agent sent an answer that is not JSON');
+          throw agentError('INTERNAL', 'the agent sent an answer that is not JSON');
         }
       };
       exchange().then(
         (value) => finish(undefined, value),
         (error: Error) =>
           finish(
-            error instanceof AgentError || error instanceof AgentUntrusted
+            CosignkitError.isInstance(error)
               ? error
               : connected
-                ? new AgentError('BACKEND_UNAVAILABLE', error.message)
-                : new AgentUnavailable(error.message),
+                ? agentError('BACKEND_UNAVAILABLE', error.message)
+                : agentUnavailable(error.message),
           ),
       );
     });
   }
 
-  /** The server's nonce once its proof of the token matches; AgentUntrusted otherwise. */
+  /** The server's nonce once its proof of the token matches; AGENT_UNTRUSTED otherwise. */
   #verifyChallenge(line: string, clientNonce: string): string {
     let challenge: Partial<AgentChallenge> | undefined;
     try {
@@ -200,8 +194,8 @@ export class AgentClient {
     return nonce;
   }
 
-  #untrusted(what: string): AgentUntrusted {
-    return new AgentUntrusted(`the server on ${this.paths.socket} ${what}; nothing secret was sent`);
+  #untrusted(what: string): CosignkitError {
+    return agentUntrusted(`the server on ${this.paths.socket} ${what}; nothing secret was sent`);
   }
 }
 
@@ -211,7 +205,7 @@ export function environmentSecretSource(env: Readonly<Record<string, string | un
     const variable = ask.kind === 'pin' ? 'COSIGN_PKCS11_PIN' : 'COSIGN_PASSWORD';
     const value = env[variable];
     if (value === undefined)
-      throw new AgentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
+      throw agentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
     return value;
   };
 }

@@ -2,8 +2,8 @@ export { AgentServer } from './server.js';
 export type { AgentServerOptions, AgentStatus } from './server.js';
 export {
   AgentClient,
-  AgentError,
-  AgentUnavailable,
+  agentUnavailable,
+  isAgentUnavailable,
   absoluteRef,
   agentClientOf,
   environmentSecretSource,

@@ -1,6 +1,7 @@
-import { AgentUnavailable, absoluteRef, environmentSecretSource, findAgent, type AgentClient } from '../client.js';
+import { CosignkitError } from '@cosignkit/core/errors';
+import { absoluteRef, environmentSecretSource, findAgent, isAgentUnavailable, type AgentClient } from '../client.js';
 import { handleKeyRequest, type PluginKeys } from './handle.js';
-import { PluginError, defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
+import { defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
 
 export interface PluginIo {
   stdin: AsyncIterable<Uint8Array>;
@@ -25,7 +26,7 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
         ? { defaultAlgorithm: { defaultAlgorithm: defaultAlgorithmOf(request.initOptions.keyResourceID) } }
         : await serve(request, io);
   } catch (error) {
-    if (!(error instanceof PluginError) && io.env.COSIGNKIT_DEBUG === '1')
+    if (!CosignkitError.isInstance(error) && io.env.COSIGNKIT_DEBUG === '1')
       io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     response = errorResponse(error);
   }
@@ -46,7 +47,7 @@ async function serve(request: PluginRequest, io: PluginIo): Promise<Record<strin
       return await handleKeyRequest(request, agentKeys(agent, io), stdin);
     } catch (error) {
       // Nothing answered (a dead agent's socket): do the work here, unless the message was already read.
-      if (!(error instanceof AgentUnavailable) || read) throw error;
+      if (!isAgentUnavailable(error) || read) throw error;
     }
   }
   const { directKeys } = await import('./direct.js');
