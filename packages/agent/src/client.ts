@@ -42,6 +42,13 @@ export type AgentCall = Omit<AgentRequest, 'v' | 'proof' | 'secrets'>;
 
 /** How long the agent has to prove itself when the caller set no timeout. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long one operation may take when the caller set none (agent-settings.ts: DEFAULT_AGENT_TIMEOUT). */
+const OPERATION_TIMEOUT_MS = 60_000;
+
+export interface AgentClientOptions {
+  /** How long to wait for the answer to one operation once the agent has proven itself (COSIGNKIT_AGENT_TIMEOUT). */
+  timeoutMs?: number;
+}
 
 /**
  * The agent of this user when its files are in place and private, else undefined (use no agent). Cheap: a few
@@ -52,10 +59,11 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export function findAgent(
   env: Readonly<Record<string, string | undefined>>,
   warn?: (message: string) => void,
+  options: AgentClientOptions = {},
 ): AgentClient | undefined {
   if (env.COSIGNKIT_NO_AGENT === '1') return undefined;
   try {
-    return agentClientOf(env);
+    return agentClientOf(env, options);
   } catch (error) {
     if (!isAgentUntrusted(error)) throw error;
     warn?.(`not using the agent: ${error.message} [${error.code}]`);
@@ -64,7 +72,10 @@ export function findAgent(
 }
 
 /** As findAgent, but throws AGENT_UNTRUSTED instead of warning (for the agent commands themselves). */
-export function agentClientOf(env: Readonly<Record<string, string | undefined>>): AgentClient | undefined {
+export function agentClientOf(
+  env: Readonly<Record<string, string | undefined>>,
+  options: AgentClientOptions = {},
+): AgentClient | undefined {
   const { paths, untrusted } = locateAgent(env);
   if (untrusted) throw agentUntrusted(`the agent's files are not private: ${untrusted}`);
   const socket = socketProblem(paths.socket);
@@ -73,18 +84,21 @@ export function agentClientOf(env: Readonly<Record<string, string | undefined>>)
     throw agentUntrusted(socket.message);
   }
   const token = readTokenFile(paths.tokenFile);
-  return token ? new AgentClient(paths, token) : undefined;
+  return token ? new AgentClient(paths, token, options) : undefined;
 }
 
 export class AgentClient {
   readonly #token: Uint8Array;
+  readonly #timeoutMs: number;
 
   constructor(
     readonly paths: AgentPaths,
     /** The token's 32 bytes: used as an HMAC key, never sent. */
     token: Uint8Array,
+    options: AgentClientOptions = {},
   ) {
     this.#token = token;
+    this.#timeoutMs = options.timeoutMs ?? OPERATION_TIMEOUT_MS;
   }
 
   /**
@@ -125,8 +139,11 @@ export class AgentClient {
         if (error) reject(error);
         else resolvePromise(value!);
       };
-      const timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
-      socket.setTimeout(timeout, () => finish(agentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)));
+      // The handshake, then the operation: a hung backend in the agent (an HSM that never answers) ends the call.
+      let timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+      socket.setTimeout(timeout, () =>
+        finish(agentError('TIMEOUT', `the agent did not answer within ${timeout} ms (COSIGNKIT_AGENT_TIMEOUT)`)),
+      );
       socket.once('connect', () => {
         connected = true;
         socket.write(encode({ v: WIRE_VERSION, hello: clientNonce }));
@@ -148,7 +165,10 @@ export class AgentClient {
           throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         const serverNonce = this.#verifyChallenge(challenge, clientNonce);
         // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
-        if (timeoutMs === undefined) socket.setTimeout(0);
+        if (timeoutMs === undefined) {
+          timeout = this.#timeoutMs;
+          socket.setTimeout(timeout);
+        }
         socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
         const line = await reader.next();
         if (line === undefined)

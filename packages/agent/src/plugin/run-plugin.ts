@@ -1,4 +1,5 @@
 import { CosignkitError } from '@cosignkit/core/errors';
+import { loadAgentSettings } from '../agent-settings.js';
 import { absoluteRef, environmentSecretSource, findAgent, isAgentUnavailable, type AgentClient } from '../client.js';
 import { handleKeyRequest, type PluginKeys } from './handle.js';
 import { defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
@@ -9,6 +10,11 @@ export interface PluginIo {
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Node's arguments that run the agent daemon (`cosignkit-agent run`), for the first call to start it when none
+   * runs (COSIGNKIT_AGENT_AUTOSTART=0 or `agent.autostart: false` turns that off). Without it, no autostart.
+   */
+  agentDaemon?: () => readonly string[];
 }
 
 /**
@@ -34,7 +40,19 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
 }
 
 async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {
-  const agent = findAgent(io.env, (message) => io.stderr.write(`cosignkit: warning: ${message}\n`));
+  const warn = (message: string) => io.stderr.write(`cosignkit: warning: ${message}\n`);
+  const settings = await loadAgentSettings(io.env, io.cwd);
+  let agent = findAgent(io.env, warn, { timeoutMs: settings.timeoutMs });
+  if (!agent && settings.autostart && io.agentDaemon && io.env.COSIGNKIT_NO_AGENT !== '1') {
+    const { autostartAgent } = await import('../agent-autostart.js');
+    try {
+      agent = await autostartAgent(io.env, { daemon: io.agentDaemon(), cwd: io.cwd, timeoutMs: settings.timeoutMs });
+    } catch (error) {
+      // Signing still works without the agent: said once on stderr, then done here.
+      const e = error as { code?: string; message?: string };
+      warn(`could not start the agent: ${String(e?.message ?? error).split('\n')[0]} [${e?.code ?? 'INTERNAL'}]`);
+    }
+  }
   if (agent) {
     let read = false;
     const stdin: AsyncIterable<Uint8Array> = {
