@@ -119,7 +119,8 @@ export class EsysSigner {
     } catch (error) {
       // A saved context does not survive a TPM restart: load the key from its blobs once more.
       const failure = esysFailureOf(error);
-      if (!failure || failure.step !== 'TPM2_ContextLoad' || layerOf(failure.rc) !== 0) throw error;
+      const staleContext = failure?.step === 'TPM2_ContextLoad' && layerOf(failure.rc) === 0;
+      if (!staleContext) throw error;
       this.forget(key.path);
       handle = await this.#contextLoad(esys, await this.#savedContext(esys, key));
     }
