@@ -1,11 +1,13 @@
 import {
   parseKeyRef,
   type BackendRegistry,
+  type CosignkitConfig,
   type KeyOpener,
   type KeyRef,
   type Logger,
   type OpenedKey,
 } from '@cosignkit/core';
+import { agentSettings } from './agent-settings.js';
 import { absoluteRef, findAgent, isAgentUnavailable } from './client.js';
 import { openThroughAgent } from './remote-key-manager.js';
 
@@ -16,9 +18,16 @@ import { openThroughAgent } from './remote-key-manager.js';
  */
 export function agentKeyOpener(
   registry: BackendRegistry,
-  options: { env: Readonly<Record<string, string | undefined>>; cwd: string; logger: Logger },
+  options: {
+    env: Readonly<Record<string, string | undefined>>;
+    cwd: string;
+    logger: Logger;
+    /** The loaded config, for its `agent.timeout` (COSIGNKIT_AGENT_TIMEOUT wins). */
+    config?: CosignkitConfig;
+  },
 ): KeyOpener {
-  const client = findAgent(options.env, (message) => options.logger.warn(message));
+  const { timeoutMs } = agentSettings(options.env, options.config ?? {});
+  const client = findAgent(options.env, (message) => options.logger.warn(message), { timeoutMs });
   if (!client) return registry;
   // The local provider (COSIGN_PASSWORD, a prompt, stdin), asked only when the agent has not opened the store yet.
   const secrets = registry.contextFor('agent').secrets;
