@@ -27,19 +27,30 @@ const request = JSON.stringify({
   signMessage: { signOptions: { messageOptions: { digest: Buffer.alloc(32, 7).toString('base64') } } },
 });
 
-function time(file, args) {
-  const runs = [];
-  for (let i = 0; i < RUNS + 3; i++) {
-    const started = process.hrtime.bigint();
-    const out = spawnSync(file, args, { env, encoding: 'utf8' });
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (out.status !== 0 || (args.length > 2 && !out.stdout.includes('"signature"'))) {
-      throw new Error(`${file} failed: ${out.stdout} ${out.stderr}`);
-    }
-    if (i >= 3) runs.push(ms);
+/** One timed run; throws unless the plugin answered with a signature. */
+function once(file, args) {
+  const started = process.hrtime.bigint();
+  const out = spawnSync(file, args, { env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (out.status !== 0 || (args[0] === 'v1' && !out.stdout.includes('"signature"'))) {
+    throw new Error(`${file} failed: ${out.stdout} ${out.stderr}`);
   }
-  runs.sort((a, b) => a - b);
-  return { mean: runs.reduce((s, x) => s + x, 0) / runs.length, median: runs[Math.floor(runs.length / 2)] };
+  return ms;
+}
+
+/** Round-robin over the variants (3 warm-up rounds, then RUNS), so a change of machine load hits them all alike. */
+function timeAll(variants) {
+  const runs = variants.map(() => []);
+  for (let round = 0; round < RUNS + 3; round++) {
+    for (const [i, [, file, args]] of variants.entries()) {
+      const ms = once(file, args);
+      if (round >= 3) runs[i].push(ms);
+    }
+  }
+  return runs.map((r) => {
+    r.sort((a, b) => a - b);
+    return { mean: r.reduce((s, x) => s + x, 0) / r.length, median: r[Math.floor(r.length / 2)] };
+  });
 }
 
 try {
@@ -50,13 +61,15 @@ try {
     if (i > 200) throw new Error(`the agent did not answer: ${out.stdout}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const floor = time(process.execPath, ['-e', '0']);
-  const rows = [
-    ['node -e 0', floor],
-    ['node sigstore-kms-cosignkit.cjs (agent)', time(process.execPath, [plugin, 'v1', request])],
-    ['bin/sigstore-kms-cosignkit (agent)', time(launcher, ['v1', request])],
+  const variants = [
+    ['node -e 0', process.execPath, ['-e', '0']],
+    ['node sigstore-kms-cosignkit.cjs (agent)', process.execPath, [plugin, 'v1', request]],
+    ['bin/sigstore-kms-cosignkit (agent)', launcher, ['v1', request]],
   ];
-  if (process.argv[2]) rows.push([`${process.argv[2]} (agent)`, time(process.argv[2], ['v1', request])]);
+  if (process.argv[2]) variants.push([`${process.argv[2]} (agent)`, process.argv[2], ['v1', request]]);
+  const results = timeAll(variants);
+  const floor = results[0];
+  const rows = variants.map(([name], i) => [name, results[i]]);
   for (const [name, r] of rows) {
     console.log(
       `${name.padEnd(44)} mean ${r.mean.toFixed(1).padStart(6)} ms  median ${r.median.toFixed(1).padStart(6)} ms  ` +

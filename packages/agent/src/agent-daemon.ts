@@ -45,7 +45,15 @@ export async function runAgentDaemon(argv: readonly string[], io: DaemonIo): Pro
   const paths = socket ? agentPaths({ COSIGNKIT_AGENT_SOCKET: socket }) : prepareAgentDir(io.env).paths;
   const logger = agentLogger(io.stderr, settings.logLevel);
   logger.info('agent starting', { pid: process.pid, socket: paths.socket });
-  const server = new AgentServer({ paths, ttlMs, config, env: io.env, logger, importer: backendImporter(io.cwd) });
+  const server = new AgentServer({
+    paths,
+    ttlMs,
+    config,
+    env: io.env,
+    logger,
+    importer: backendImporter(io.cwd),
+    operationTimeoutMs: settings.timeoutMs,
+  });
   await server.listen();
   const onSignal = (signal: NodeJS.Signals) => void server.stop(signal);
   process.on('SIGTERM', onSignal);

@@ -26,8 +26,10 @@ export function agentKeyOpener(
     config?: CosignkitConfig;
   },
 ): KeyOpener {
-  const { timeoutMs } = agentSettings(options.env, options.config ?? {});
-  const client = findAgent(options.env, (message) => options.logger.warn(message), { timeoutMs });
+  // Unset here: the agent's own timeout, announced in the handshake.
+  const explicit = options.env.COSIGNKIT_AGENT_TIMEOUT || options.config?.agent?.timeout;
+  const timeout = explicit ? { timeoutMs: agentSettings(options.env, options.config ?? {}).timeoutMs } : {};
+  const client = findAgent(options.env, (message) => options.logger.warn(message), timeout);
   if (!client) return registry;
   // The local provider (COSIGN_PASSWORD, a prompt, stdin), asked only when the agent has not opened the store yet.
   const secrets = registry.contextFor('agent').secrets;

@@ -8,7 +8,10 @@ export type AgentLogLevel = 'debug' | 'info' | 'warn';
 export interface AgentSettings {
   /** The plugin starts the agent on its first call when none runs. */
   autostart: boolean;
-  /** How long a client waits for the agent's answer to one operation (a hung HSM must not hang cosign). */
+  /**
+   * How long a client waits for the agent's answer to one operation (a hung HSM must not hang cosign). The agent
+   * announces its own in the handshake; a client's COSIGNKIT_AGENT_TIMEOUT wins.
+   */
   timeoutMs: number;
   logLevel: AgentLogLevel;
 }

@@ -46,7 +46,10 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const OPERATION_TIMEOUT_MS = 60_000;
 
 export interface AgentClientOptions {
-  /** How long to wait for the answer to one operation once the agent has proven itself (COSIGNKIT_AGENT_TIMEOUT). */
+  /**
+   * How long to wait for the answer to one operation once the agent has proven itself (COSIGNKIT_AGENT_TIMEOUT).
+   * Unset: the timeout the agent announces in the handshake (its `agent.timeout`), else 60 s.
+   */
   timeoutMs?: number;
 }
 
@@ -89,7 +92,7 @@ export function agentClientOf(
 
 export class AgentClient {
   readonly #token: Uint8Array;
-  readonly #timeoutMs: number;
+  readonly #timeoutMs: number | undefined;
 
   constructor(
     readonly paths: AgentPaths,
@@ -98,7 +101,7 @@ export class AgentClient {
     options: AgentClientOptions = {},
   ) {
     this.#token = token;
-    this.#timeoutMs = options.timeoutMs ?? OPERATION_TIMEOUT_MS;
+    this.#timeoutMs = options.timeoutMs;
   }
 
   /**
@@ -163,10 +166,10 @@ export class AgentClient {
         });
         if (challenge === undefined)
           throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
-        const serverNonce = this.#verifyChallenge(challenge, clientNonce);
+        const { nonce: serverNonce, timeoutMs: announced } = this.#verifyChallenge(challenge, clientNonce);
         // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
         if (timeoutMs === undefined) {
-          timeout = this.#timeoutMs;
+          timeout = this.#timeoutMs ?? announced ?? OPERATION_TIMEOUT_MS;
           socket.setTimeout(timeout);
         }
         socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
@@ -193,8 +196,8 @@ export class AgentClient {
     });
   }
 
-  /** The server's nonce once its proof of the token matches; AGENT_UNTRUSTED otherwise. */
-  #verifyChallenge(line: string, clientNonce: string): string {
+  /** The server's nonce (and announced timeout) once its proof of the token matches; AGENT_UNTRUSTED otherwise. */
+  #verifyChallenge(line: string, clientNonce: string): { nonce: string; timeoutMs?: number } {
     let challenge: Partial<AgentChallenge> | undefined;
     try {
       challenge = decode(line) as Partial<AgentChallenge>;
@@ -211,7 +214,11 @@ export class AgentClient {
         "did not prove it holds the token (another user's program, or an agent of an older version: restart it)",
       );
     }
-    return nonce;
+    const announced = challenge?.timeoutMs;
+    // A proven agent's own setting, taken only when sane (a positive number of milliseconds, at most a day).
+    const sane =
+      typeof announced === 'number' && Number.isInteger(announced) && announced > 0 && announced <= 86_400_000;
+    return sane ? { nonce, timeoutMs: announced } : { nonce };
   }
 
   #untrusted(what: string): CosignkitError {

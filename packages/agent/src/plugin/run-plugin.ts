@@ -1,5 +1,5 @@
 import { CosignkitError } from '@cosignkit/core/errors';
-import { loadAgentSettings } from '../agent-settings.js';
+import { agentSettings, loadAgentSettings } from '../agent-settings.js';
 import { absoluteRef, environmentSecretSource, findAgent, isAgentUnavailable, type AgentClient } from '../client.js';
 import { handleKeyRequest, type PluginKeys } from './handle.js';
 import { defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
@@ -41,12 +41,20 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
 
 async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {
   const warn = (message: string) => io.stderr.write(`cosignkit: warning: ${message}\n`);
-  const settings = await loadAgentSettings(io.env, io.cwd);
-  let agent = findAgent(io.env, warn, { timeoutMs: settings.timeoutMs });
-  if (!agent && settings.autostart && io.agentDaemon && io.env.COSIGNKIT_NO_AGENT !== '1') {
-    const { autostartAgent } = await import('../agent-autostart.js');
+  // No config read while an agent runs (every call pays for it): the environment's timeout, else the agent's own.
+  const timeoutMs = io.env.COSIGNKIT_AGENT_TIMEOUT ? agentSettings(io.env, {}).timeoutMs : undefined;
+  let agent = findAgent(io.env, warn, timeoutMs === undefined ? {} : { timeoutMs });
+  if (!agent && io.agentDaemon && io.env.COSIGNKIT_NO_AGENT !== '1' && io.env.COSIGNKIT_AGENT_AUTOSTART !== '0') {
     try {
-      agent = await autostartAgent(io.env, { daemon: io.agentDaemon(), cwd: io.cwd, timeoutMs: settings.timeoutMs });
+      const { autostartAgent } = await import('../agent-autostart.js');
+      const settings = await loadAgentSettings(io.env, io.cwd);
+      if (settings.autostart) {
+        agent = await autostartAgent(io.env, {
+          daemon: io.agentDaemon(),
+          cwd: io.cwd,
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      }
     } catch (error) {
       // Signing still works without the agent: said once on stderr, then done here.
       const e = error as { code?: string; message?: string };

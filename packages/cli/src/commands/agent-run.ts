@@ -70,12 +70,14 @@ export async function createAgent(
   }
   // An explicit --socket (as `agent start` passes) is used or refused as is; the default may fall back.
   const paths = socket ? agentPaths({ COSIGNKIT_AGENT_SOCKET: socket }) : prepareAgentDir(context.env).paths;
+  const settings = agentSettings(context.env, context.config);
   const server = new AgentServer({
     paths,
     ttlMs: ttl,
+    operationTimeoutMs: settings.timeoutMs,
     config: context.config,
     env: context.env,
-    logger: agentLogger((line) => void process.stderr.write(line), agentSettings(context.env, context.config).logLevel),
+    logger: agentLogger((line) => void process.stderr.write(line), settings.logLevel),
     importer: backendImporter(context.cwd),
   });
   return { server, ttl };
