@@ -27,15 +27,19 @@ const request = JSON.stringify({
   signMessage: { signOptions: { messageOptions: { digest: Buffer.alloc(32, 7).toString('base64') } } },
 });
 
-/** One timed run; throws unless the plugin answered with a signature. */
+/**
+ * One timed run: wall time, and CPU time (user + system, from /usr/bin/time) which a loaded machine disturbs
+ * less. Throws unless the plugin answered with a signature.
+ */
 function once(file, args) {
   const started = process.hrtime.bigint();
-  const out = spawnSync(file, args, { env, encoding: 'utf8' });
+  const out = spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', file, ...args], { env, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (out.status !== 0 || (args[0] === 'v1' && !out.stdout.includes('"signature"'))) {
     throw new Error(`${file} failed: ${out.stdout} ${out.stderr}`);
   }
-  return ms;
+  const [, user, system] = /cpu (\S+) (\S+)/.exec(out.stderr) ?? [];
+  return { ms, cpu: (Number(user) + Number(system)) * 1000 };
 }
 
 /** Round-robin over the variants (3 warm-up rounds, then RUNS), so a change of machine load hits them all alike. */
@@ -43,13 +47,14 @@ function timeAll(variants) {
   const runs = variants.map(() => []);
   for (let round = 0; round < RUNS + 3; round++) {
     for (const [i, [, file, args]] of variants.entries()) {
-      const ms = once(file, args);
-      if (round >= 3) runs[i].push(ms);
+      const run = once(file, args);
+      if (round >= 3) runs[i].push(run);
     }
   }
+  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
   return runs.map((r) => {
-    r.sort((a, b) => a - b);
-    return { mean: r.reduce((s, x) => s + x, 0) / r.length, median: r[Math.floor(r.length / 2)] };
+    const ms = r.map((x) => x.ms).sort((a, b) => a - b);
+    return { mean: mean(ms), median: ms[Math.floor(ms.length / 2)], cpu: mean(r.map((x) => x.cpu)) };
   });
 }
 
@@ -73,7 +78,8 @@ try {
   for (const [name, r] of rows) {
     console.log(
       `${name.padEnd(44)} mean ${r.mean.toFixed(1).padStart(6)} ms  median ${r.median.toFixed(1).padStart(6)} ms  ` +
-        `${(r.mean / floor.mean).toFixed(2)}× node -e 0`,
+        `${(r.mean / floor.mean).toFixed(2)}× node -e 0  cpu ${r.cpu.toFixed(0).padStart(4)} ms ` +
+        `${(r.cpu / floor.cpu).toFixed(2)}×`,
     );
   }
 } finally {
