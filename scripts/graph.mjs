@@ -19,7 +19,9 @@ export const ALLOWED_IMPORTS = {
   '@cosignkit/dev-stack': [],
   // The roles (front package): engines and Signer/Verifier/Attester over backends, dsse, oci, sigstore.
   cosignkit: ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', '@cosignkit/sigstore', ...KEY_BACKENDS],
-  '@cosignkit/agent': ['@cosignkit/core', '@cosignkit/dsse', '@cosignkit/oci', 'cosignkit', ...KEY_BACKENDS],
+  // The agent and the plugin load backends by key scheme at run time (the registry), not by a static import: the
+  // native ones are optional peers, so a stock-cosign user installs only the backend they use.
+  '@cosignkit/agent': ['@cosignkit/core', ...KEY_BACKENDS],
   '@cosignkit/server': [
     '@cosignkit/core',
     '@cosignkit/dsse',

@@ -1,9 +1,9 @@
-import { AgentUnavailable, agentClientOf, findAgent } from './client.js';
+import { agentClientOf, findAgent, isAgentUnavailable } from './client.js';
 import type { AgentStatus } from './server.js';
 
 /**
  * The running agent's status, or undefined when none answers (no socket, or a dead agent's socket). With
- * `warn`, files that are not private are a warning; without, an AgentUntrusted error.
+ * `warn`, files that are not private are a warning; without, an AGENT_UNTRUSTED error.
  */
 export async function pingAgent(
   env: Readonly<Record<string, string | undefined>>,
@@ -14,7 +14,7 @@ export async function pingAgent(
   try {
     return (await client.request({ op: 'ping' }, undefined, 5000)) as AgentStatus;
   } catch (error) {
-    if (error instanceof AgentUnavailable) return undefined;
+    if (isAgentUnavailable(error)) return undefined;
     throw error;
   }
 }

@@ -1,14 +1,14 @@
 import {
-  CosignkitError,
   parseKeyRef,
   type BackendRegistry,
-  type ErrorCode,
+  type CosignkitConfig,
   type KeyOpener,
   type KeyRef,
   type Logger,
   type OpenedKey,
 } from '@cosignkit/core';
-import { AgentError, AgentUnavailable, absoluteRef, findAgent } from './client.js';
+import { agentSettings } from './agent-settings.js';
+import { absoluteRef, findAgent, isAgentUnavailable } from './client.js';
 import { openThroughAgent } from './remote-key-manager.js';
 
 /**
@@ -18,9 +18,18 @@ import { openThroughAgent } from './remote-key-manager.js';
  */
 export function agentKeyOpener(
   registry: BackendRegistry,
-  options: { env: Readonly<Record<string, string | undefined>>; cwd: string; logger: Logger },
+  options: {
+    env: Readonly<Record<string, string | undefined>>;
+    cwd: string;
+    logger: Logger;
+    /** The loaded config, for its `agent.timeout` (COSIGNKIT_AGENT_TIMEOUT wins). */
+    config?: CosignkitConfig;
+  },
 ): KeyOpener {
-  const client = findAgent(options.env, (message) => options.logger.warn(message));
+  // Unset here: the agent's own timeout, announced in the handshake.
+  const explicit = options.env.COSIGNKIT_AGENT_TIMEOUT || options.config?.agent?.timeout;
+  const timeout = explicit ? { timeoutMs: agentSettings(options.env, options.config ?? {}).timeoutMs } : {};
+  const client = findAgent(options.env, (message) => options.logger.warn(message), timeout);
   if (!client) return registry;
   // The local provider (COSIGN_PASSWORD, a prompt, stdin), asked only when the agent has not opened the store yet.
   const secrets = registry.contextFor('agent').secrets;
@@ -29,19 +38,14 @@ export function agentKeyOpener(
       const ref = typeof reference === 'string' ? parseKeyRef(reference) : reference;
       let opened;
       try {
-        opened = await openThroughAgent(client, absoluteRef(ref.text, options.cwd), secrets, asCosignkitError);
+        opened = await openThroughAgent(client, absoluteRef(ref.text, options.cwd), secrets);
       } catch (error) {
-        if (error instanceof AgentUnavailable) return registry.open(ref);
-        throw asCosignkitError(error);
+        if (isAgentUnavailable(error)) return registry.open(ref);
+        throw error;
       }
       options.logger.debug('key opened in the agent', { backend: opened.backend, keyId: opened.keyId });
       return { backend: await registry.backendFor(ref.scheme), manager: opened.manager, keyId: opened.keyId, ref };
     },
     secret: (request) => registry.secret(request),
   };
-}
-
-function asCosignkitError(error: unknown): unknown {
-  if (error instanceof AgentError) return new CosignkitError(error.code as ErrorCode, error.message, { cause: error });
-  return error;
 }

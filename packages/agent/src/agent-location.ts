@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AgentUntrusted } from './agent-untrusted.js';
+import { isAgentUntrusted } from './agent-untrusted.js';
 import { agentPaths, agentPathsIn, type AgentPaths } from './paths.js';
 import { ensurePrivateDir, privateDirProblem, uid } from './private-files.js';
 
@@ -43,7 +43,7 @@ export function prepareAgentDir(env: Readonly<Record<string, string | undefined>
     ensurePrivateDir(configured.dir);
     return { paths: configured };
   } catch (error) {
-    if (!configured.sharedTemp || !(error instanceof AgentUntrusted)) throw error;
+    if (!configured.sharedTemp || !isAgentUntrusted(error)) throw error;
     const previous = readPointer(env);
     const dir =
       previous !== undefined && !privateDirProblem(previous)

@@ -1,13 +1,13 @@
+import { CosignkitError } from '@cosignkit/core/errors';
+
 /**
- * The agent's files or the server on its socket could belong to someone else: nothing secret was sent.
- * Branded like core's CosignkitError (without loading core: the plugin's fast path stays small), so the CLI
- * and the plugin report it as one line with its stable code.
+ * The agent's files or the server on its socket could belong to someone else: nothing secret was sent. Core's
+ * errors entry alone (not all of core): the plugin's fast path stays small.
  */
-export class AgentUntrusted extends Error {
-  readonly code = 'AGENT_UNTRUSTED';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentUntrusted';
-    (this as unknown as Record<symbol, boolean>)[Symbol.for('cosignkit.error')] = true;
-  }
+export function agentUntrusted(message: string): CosignkitError {
+  return new CosignkitError('AGENT_UNTRUSTED', message);
+}
+
+export function isAgentUntrusted(error: unknown): error is CosignkitError {
+  return CosignkitError.isInstance(error) && error.code === 'AGENT_UNTRUSTED';
 }

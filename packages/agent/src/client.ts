@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { locateAgent } from './agent-location.js';
-import { AgentUntrusted } from './agent-untrusted.js';
+import { CosignkitError, type ErrorCode } from '@cosignkit/core/errors';
+import { agentUntrusted, isAgentUntrusted } from './agent-untrusted.js';
 import { NONCE, clientProof, newNonce, proofMatches, serverProof } from './handshake.js';
 import type { AgentPaths } from './paths.js';
 import { readTokenFile, socketProblem } from './private-files.js';
@@ -17,26 +18,21 @@ import {
   type SecretAsk,
 } from './wire.js';
 
-export { AgentUntrusted } from './agent-untrusted.js';
-
-/** An error the agent answered (or the connection to it), with a cosignkit ErrorCode. */
-export class AgentError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'AgentError';
-  }
+/** An error the agent answered (its code is one of core's), or one about the connection to it. */
+function agentError(code: string, message: string): CosignkitError {
+  return new CosignkitError(code as ErrorCode, message);
 }
 
-/** Nothing answered on the socket: the caller does the work itself. Nothing was sent. */
-export class AgentUnavailable extends Error {
-  readonly code = 'BACKEND_UNAVAILABLE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentUnavailable';
-  }
+/**
+ * Nothing answered on the socket and nothing was sent (no agent, or a dead agent's socket): BACKEND_UNAVAILABLE
+ * marked `details.nothingSent`, so the caller may do the work itself.
+ */
+export function agentUnavailable(message: string): CosignkitError {
+  return new CosignkitError('BACKEND_UNAVAILABLE', message, { details: { nothingSent: true } });
+}
+
+export function isAgentUnavailable(error: unknown): error is CosignkitError {
+  return CosignkitError.isInstance(error) && error.code === 'BACKEND_UNAVAILABLE' && error.details.nothingSent === true;
 }
 
 /** Supplies a secret the agent asked for (the first open of a store); throws when there is none. */
@@ -46,6 +42,16 @@ export type AgentCall = Omit<AgentRequest, 'v' | 'proof' | 'secrets'>;
 
 /** How long the agent has to prove itself when the caller set no timeout. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long one operation may take when the caller set none (agent-settings.ts: DEFAULT_AGENT_TIMEOUT). */
+const OPERATION_TIMEOUT_MS = 60_000;
+
+export interface AgentClientOptions {
+  /**
+   * How long to wait for the answer to one operation once the agent has proven itself (COSIGNKIT_AGENT_TIMEOUT).
+   * Unset: the timeout the agent announces in the handshake (its `agent.timeout`), else 60 s.
+   */
+  timeoutMs?: number;
+}
 
 /**
  * The agent of this user when its files are in place and private, else undefined (use no agent). Cheap: a few
@@ -56,39 +62,46 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 export function findAgent(
   env: Readonly<Record<string, string | undefined>>,
   warn?: (message: string) => void,
+  options: AgentClientOptions = {},
 ): AgentClient | undefined {
   if (env.COSIGNKIT_NO_AGENT === '1') return undefined;
   try {
-    return agentClientOf(env);
+    return agentClientOf(env, options);
   } catch (error) {
-    if (!(error instanceof AgentUntrusted)) throw error;
+    if (!isAgentUntrusted(error)) throw error;
     warn?.(`not using the agent: ${error.message} [${error.code}]`);
     return undefined;
   }
 }
 
-/** As findAgent, but throws AgentUntrusted instead of warning (for the agent commands themselves). */
-export function agentClientOf(env: Readonly<Record<string, string | undefined>>): AgentClient | undefined {
+/** As findAgent, but throws AGENT_UNTRUSTED instead of warning (for the agent commands themselves). */
+export function agentClientOf(
+  env: Readonly<Record<string, string | undefined>>,
+  options: AgentClientOptions = {},
+): AgentClient | undefined {
   const { paths, untrusted } = locateAgent(env);
-  if (untrusted) throw new AgentUntrusted(`the agent's files are not private: ${untrusted}`);
+  if (untrusted) throw agentUntrusted(`the agent's files are not private: ${untrusted}`);
   const socket = socketProblem(paths.socket);
   if (socket) {
     if (socket.missing) return undefined;
-    throw new AgentUntrusted(socket.message);
+    throw agentUntrusted(socket.message);
   }
   const token = readTokenFile(paths.tokenFile);
-  return token ? new AgentClient(paths, token) : undefined;
+  return token ? new AgentClient(paths, token, options) : undefined;
 }
 
 export class AgentClient {
   readonly #token: Uint8Array;
+  readonly #timeoutMs: number | undefined;
 
   constructor(
     readonly paths: AgentPaths,
     /** The token's 32 bytes: used as an HMAC key, never sent. */
     token: Uint8Array,
+    options: AgentClientOptions = {},
   ) {
     this.#token = token;
+    this.#timeoutMs = options.timeoutMs;
   }
 
   /**
@@ -105,13 +118,13 @@ export class AgentClient {
       if (answer.ok) return answer.result;
       if ('needSecret' in answer) {
         const ask = answer.needSecret;
-        if (!secrets) throw new AgentError('PASSWORD_REQUIRED', `the agent needs a ${ask.kind} for ${ask.subject}`);
+        if (!secrets) throw agentError('PASSWORD_REQUIRED', `the agent needs a ${ask.kind} for ${ask.subject}`);
         if (given[ask.kind] !== undefined)
-          throw new AgentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
+          throw agentError('INTERNAL', `the agent asked twice for the ${ask.kind} of ${ask.subject}`);
         given[ask.kind] = await secrets(ask);
         continue;
       }
-      throw new AgentError(answer.error.code, answer.error.message);
+      throw agentError(answer.error.code, answer.error.message);
     }
   }
 
@@ -129,9 +142,10 @@ export class AgentClient {
         if (error) reject(error);
         else resolvePromise(value!);
       };
-      const timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+      // The handshake, then the operation: a hung backend in the agent (an HSM that never answers) ends the call.
+      let timeout = timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
       socket.setTimeout(timeout, () =>
-        finish(new AgentError('TIMEOUT', `the agent did not answer within ${timeout} ms`)),
+        finish(agentError('TIMEOUT', `the agent did not answer within ${timeout} ms (COSIGNKIT_AGENT_TIMEOUT)`)),
       );
       socket.once('connect', () => {
         connected = true;
@@ -140,8 +154,8 @@ export class AgentClient {
       socket.on('error', (error: NodeJS.ErrnoException) => {
         finish(
           connected
-            ? new AgentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
-            : new AgentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`),
+            ? agentError('BACKEND_UNAVAILABLE', `the connection to the agent failed: ${error.message}`)
+            : agentUnavailable(`no agent answers on ${this.paths.socket} (${error.code ?? error.message})`),
         );
       });
       const exchange = async (): Promise<AgentResponse> => {
@@ -151,36 +165,39 @@ export class AgentClient {
             : error;
         });
         if (challenge === undefined)
-          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
-        const serverNonce = this.#verifyChallenge(challenge, clientNonce);
+          throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+        const { nonce: serverNonce, timeoutMs: announced } = this.#verifyChallenge(challenge, clientNonce);
         // Proven: from here the agent may receive the request and, when it asks, a password or PIN.
-        if (timeoutMs === undefined) socket.setTimeout(0);
+        if (timeoutMs === undefined) {
+          timeout = this.#timeoutMs ?? announced ?? OPERATION_TIMEOUT_MS;
+          socket.setTimeout(timeout);
+        }
         socket.write(encode({ ...message, proof: clientProof(this.#token, clientNonce, serverNonce) }));
         const line = await reader.next();
         if (line === undefined)
-          throw new AgentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
+          throw agentError('BACKEND_UNAVAILABLE', 'the agent closed the connection without an answer');
         try {
           return decode(line) as AgentResponse;
         } catch {
-          throw new AgentError('INTERNAL', 'the agent sent an answer that is not JSON');
+          throw agentError('INTERNAL', 'the agent sent an answer that is not JSON');
         }
       };
       exchange().then(
         (value) => finish(undefined, value),
         (error: Error) =>
           finish(
-            error instanceof AgentError || error instanceof AgentUntrusted
+            CosignkitError.isInstance(error)
               ? error
               : connected
-                ? new AgentError('BACKEND_UNAVAILABLE', error.message)
-                : new AgentUnavailable(error.message),
+                ? agentError('BACKEND_UNAVAILABLE', error.message)
+                : agentUnavailable(error.message),
           ),
       );
     });
   }
 
-  /** The server's nonce once its proof of the token matches; AgentUntrusted otherwise. */
-  #verifyChallenge(line: string, clientNonce: string): string {
+  /** The server's nonce (and announced timeout) once its proof of the token matches; AGENT_UNTRUSTED otherwise. */
+  #verifyChallenge(line: string, clientNonce: string): { nonce: string; timeoutMs?: number } {
     let challenge: Partial<AgentChallenge> | undefined;
     try {
       challenge = decode(line) as Partial<AgentChallenge>;
@@ -197,11 +214,15 @@ export class AgentClient {
         "did not prove it holds the token (another user's program, or an agent of an older version: restart it)",
       );
     }
-    return nonce;
+    const announced = challenge?.timeoutMs;
+    // A proven agent's own setting, taken only when sane (a positive number of milliseconds, at most a day).
+    const sane =
+      typeof announced === 'number' && Number.isInteger(announced) && announced > 0 && announced <= 86_400_000;
+    return sane ? { nonce, timeoutMs: announced } : { nonce };
   }
 
-  #untrusted(what: string): AgentUntrusted {
-    return new AgentUntrusted(`the server on ${this.paths.socket} ${what}; nothing secret was sent`);
+  #untrusted(what: string): CosignkitError {
+    return agentUntrusted(`the server on ${this.paths.socket} ${what}; nothing secret was sent`);
   }
 }
 
@@ -211,7 +232,7 @@ export function environmentSecretSource(env: Readonly<Record<string, string | un
     const variable = ask.kind === 'pin' ? 'COSIGN_PKCS11_PIN' : 'COSIGN_PASSWORD';
     const value = env[variable];
     if (value === undefined)
-      throw new AgentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
+      throw agentError('PASSWORD_REQUIRED', `no ${ask.kind} for ${ask.subject}: set ${variable}`);
     return value;
   };
 }

@@ -2,8 +2,8 @@ export { AgentServer } from './server.js';
 export type { AgentServerOptions, AgentStatus } from './server.js';
 export {
   AgentClient,
-  AgentError,
-  AgentUnavailable,
+  agentUnavailable,
+  isAgentUnavailable,
   absoluteRef,
   agentClientOf,
   environmentSecretSource,
@@ -21,3 +21,9 @@ export { backendImporter } from './backend-importer.js';
 export { DEFAULT_TTL } from './duration.js';
 export { runPlugin } from './plugin/run-plugin.js';
 export type { PluginIo } from './plugin/run-plugin.js';
+export { agentSettings, DEFAULT_AGENT_TIMEOUT, loadAgentSettings } from './agent-settings.js';
+export type { AgentLogLevel, AgentSettings } from './agent-settings.js';
+export { autostartAgent } from './agent-autostart.js';
+export type { AutostartOptions } from './agent-autostart.js';
+export { runAgentDaemon } from './agent-daemon.js';
+export type { AgentClientOptions } from './client.js';

@@ -10,7 +10,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { AgentUntrusted } from './agent-untrusted.js';
+import { agentUntrusted } from './agent-untrusted.js';
 
 /**
  * Node cannot read a Unix socket peer's uid (no SO_PEERCRED), so the agent's files must be beyond other users'
@@ -72,14 +72,14 @@ export function ensurePrivateDir(dir: string): void {
   } catch (error) {
     // EEXIST also for a symbolic link, which mkdir never follows: the check below refuses it.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
-      throw new AgentUntrusted(
+      throw agentUntrusted(
         `cannot create the agent's directory ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       );
   }
   const parentProblem = parentDirProblem(parent);
-  if (parentProblem) throw new AgentUntrusted(`the agent's files are not private: ${parentProblem}`);
+  if (parentProblem) throw agentUntrusted(`the agent's files are not private: ${parentProblem}`);
   const problem = privateDirProblem(dir);
-  if (problem) throw new AgentUntrusted(`the agent's files are not private: ${problem.message}`);
+  if (problem) throw agentUntrusted(`the agent's files are not private: ${problem.message}`);
 }
 
 /** Another user could rename entries of a parent they may write to, unless it is sticky (as /tmp is). */
@@ -116,7 +116,7 @@ const MAX_TOKEN_FILE = 1024;
 
 /**
  * The agent's token, read from a regular file owned by this user with no group or other bits, opened without
- * following a link (and without blocking on a FIFO). Undefined when there is no file; AgentUntrusted otherwise.
+ * following a link (and without blocking on a FIFO). Undefined when there is no file; an AGENT_UNTRUSTED error otherwise.
  */
 export function readTokenFile(path: string): Buffer | undefined {
   let fd: number;
@@ -125,20 +125,20 @@ export function readTokenFile(path: string): Buffer | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new AgentUntrusted(
+    throw agentUntrusted(
       `the agent's token file ${path} cannot be opened safely (${code === 'ELOOP' ? 'it is a symbolic link' : (code ?? 'error')})`,
     );
   }
   try {
     const info = fstatSync(fd);
     const problem = ownerOnlyProblem(path, info, 'file');
-    if (problem) throw new AgentUntrusted(`the agent's token file is not private: ${problem}`);
+    if (problem) throw agentUntrusted(`the agent's token file is not private: ${problem}`);
     if (info.size > MAX_TOKEN_FILE)
-      throw new AgentUntrusted(`the agent's token file ${path} is not a token (${info.size} bytes)`);
+      throw agentUntrusted(`the agent's token file ${path} is not a token (${info.size} bytes)`);
     const buffer = Buffer.alloc(MAX_TOKEN_FILE + 1);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     const text = buffer.subarray(0, length).toString('latin1').trim();
-    if (!/^[0-9a-f]{64}$/.test(text)) throw new AgentUntrusted(`the agent's token file ${path} does not hold a token`);
+    if (!/^[0-9a-f]{64}$/.test(text)) throw agentUntrusted(`the agent's token file ${path} does not hold a token`);
     return Buffer.from(text, 'hex');
   } finally {
     closeSync(fd);

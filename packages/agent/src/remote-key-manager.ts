@@ -11,7 +11,6 @@ export class AgentKeyManager implements KeyManager {
   readonly #client: AgentClient;
   readonly #ref: string;
   readonly #secrets: SecretSource | undefined;
-  readonly #wrap: (error: unknown) => unknown;
 
   constructor(options: {
     client: AgentClient;
@@ -19,22 +18,15 @@ export class AgentKeyManager implements KeyManager {
     ref: string;
     backend: string;
     secrets?: SecretSource;
-    /** Turns an AgentError into the caller's error type. */
-    wrapError?: (error: unknown) => unknown;
   }) {
     this.backend = options.backend;
     this.#client = options.client;
     this.#ref = options.ref;
     this.#secrets = options.secrets;
-    this.#wrap = options.wrapError ?? ((e) => e);
   }
 
   async #call<T>(method: string, args: unknown[]): Promise<T> {
-    try {
-      return (await this.#client.request({ op: 'key', ref: this.#ref, method, args }, this.#secrets)) as T;
-    } catch (error) {
-      throw this.#wrap(error);
-    }
+    return (await this.#client.request({ op: 'key', ref: this.#ref, method, args }, this.#secrets)) as T;
   }
 
   generateKeyPair(options: GenerateKeyOptions = {}): Promise<KeyInfo> {
@@ -96,8 +88,7 @@ export async function openThroughAgent(
   client: AgentClient,
   ref: string,
   secrets?: SecretSource,
-  wrapError?: (error: unknown) => unknown,
 ): Promise<AgentOpened & { manager: AgentKeyManager }> {
   const opened = (await client.request({ op: 'open', ref }, secrets)) as AgentOpened;
-  return { ...opened, manager: new AgentKeyManager({ client, ref, backend: opened.backend, secrets, wrapError }) };
+  return { ...opened, manager: new AgentKeyManager({ client, ref, backend: opened.backend, secrets }) };
 }

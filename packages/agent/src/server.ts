@@ -44,6 +44,8 @@ export interface AgentServerOptions {
   maxConnections?: number;
   /** How long a client may take to send its hello and its request (default 30 s); then it is dropped. */
   requestTimeoutMs?: number;
+  /** Told to clients in the handshake: how long they wait for one operation unless their environment says. */
+  operationTimeoutMs?: number;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 16;
@@ -280,6 +282,7 @@ export class AgentServer {
           v: WIRE_VERSION,
           nonce: serverNonce,
           proof: serverProof(this.#token, clientNonce, serverNonce),
+          ...(this.#options.operationTimeoutMs ? { timeoutMs: this.#options.operationTimeoutMs } : {}),
         };
         socket.write(encode(challenge));
         const line = await reader.next();

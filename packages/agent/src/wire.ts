@@ -24,6 +24,8 @@ export interface AgentChallenge {
   v: number;
   nonce: string;
   proof: string;
+  /** The agent's operation timeout (its `agent.timeout`): what a client waits when its own environment sets none. */
+  timeoutMs?: number;
 }
 
 export interface AgentRequest {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentUntrusted } from '../src/agent-untrusted.js';
+import { agentUntrusted } from '../src/agent-untrusted.js';
 import { clientProof, newNonce, proofMatches, serverProof } from '../src/handshake.js';
 import { ensurePrivateDir, privateDirProblem, readTokenFile } from '../src/private-files.js';
 import { LineReader } from '../src/wire.js';
@@ -48,7 +48,9 @@ describe('agent private files', () => {
     ensurePrivateDir(join(home.dir, 'made', 'agent'));
     expect(privateDirProblem(join(home.dir, 'made', 'agent'))).toBeUndefined();
     symlinkSync(join(home.dir, 'nowhere'), join(home.dir, 'dangling'));
-    expect(() => ensurePrivateDir(join(home.dir, 'dangling'))).toThrow(AgentUntrusted);
+    expect(() => ensurePrivateDir(join(home.dir, 'dangling'))).toThrow(
+      expect.objectContaining({ code: 'AGENT_UNTRUSTED' }),
+    );
     const shared = join(home.dir, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
@@ -71,7 +73,7 @@ describe('agent private files', () => {
     const good = join(home.dir, 'good.token');
     writeFileSync(good, `${'0f'.repeat(32)}\n`, { mode: 0o600 });
     expect(readTokenFile(good)).toEqual(Buffer.alloc(32, 0x0f));
-    expect(new AgentUntrusted('x')).toMatchObject({ code: 'AGENT_UNTRUSTED', [Symbol.for('cosignkit.error')]: true });
+    expect(agentUntrusted('x')).toMatchObject({ code: 'AGENT_UNTRUSTED', [Symbol.for('cosignkit.error')]: true });
   });
 
   it("handshake: each proof needs the token and both nonces, and one role's proof is not the other's", () => {

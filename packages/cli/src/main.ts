@@ -1,3 +1,5 @@
+// Core's errors entry alone: a usage error is reported before the rest of core is loaded.
+import { CosignkitError } from '@cosignkit/core/errors';
 import type { Command, CommandContext, CommandResult } from './command.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from './version.js';
@@ -35,11 +37,6 @@ interface GlobalFlags {
   rest: string[];
 }
 
-/** A usage error raised before core is loaded; reported like a CosignkitError with code USAGE. */
-class EarlyUsageError extends Error {
-  readonly code = 'USAGE';
-}
-
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let json = argv.includes('--json');
   const controller = new AbortController();
@@ -57,7 +54,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     if ('group' in found) {
       if (globals.help) return print(io, json, { text: await groupHelp(found.group) });
       const what = found.next === undefined ? 'needs a sub-command' : `has no sub-command "${found.next}"`;
-      throw new EarlyUsageError(`"${found.group}" ${what} (see "cosignkit ${found.group} --help")`);
+      throw new CosignkitError('USAGE', `"${found.group}" ${what} (see "cosignkit ${found.group} --help")`);
     }
     const command = await loadCommand(found.name);
     if (globals.help) return print(io, json, { text: command.help, data: { command: found.name, help: command.help } });
@@ -141,7 +138,8 @@ export function parseGlobals(argv: readonly string[]): GlobalFlags {
     else if (token === '--engine' || token.startsWith('--engine=')) {
       const value = token === '--engine' ? argv[++i] : token.slice('--engine='.length);
       if (!(ENGINES as readonly string[]).includes(value ?? '')) {
-        throw new EarlyUsageError(
+        throw new CosignkitError(
+          'USAGE',
           `--engine takes ${ENGINES.join(', ')}${value === undefined ? '' : `, not "${value}"`}`,
         );
       }
@@ -156,7 +154,8 @@ type Resolved = { name: string; args: string[] } | { group: string; next: string
 function resolveCommand(rest: string[]): Resolved | undefined {
   const first = rest[0];
   if (first === undefined) return undefined;
-  if (first.startsWith('-')) throw new EarlyUsageError(`unknown flag ${first.split('=')[0]} (see "cosignkit --help")`);
+  if (first.startsWith('-'))
+    throw new CosignkitError('USAGE', `unknown flag ${first.split('=')[0]} (see "cosignkit --help")`);
   const second = rest[1];
   if (second !== undefined && Object.hasOwn(COMMANDS, `${first} ${second}`)) {
     return { name: `${first} ${second}`, args: rest.slice(2) };
@@ -165,7 +164,7 @@ function resolveCommand(rest: string[]): Resolved | undefined {
   if (Object.keys(COMMANDS).some((name) => name.startsWith(`${first} `))) {
     return { group: first, next: second?.startsWith('-') ? undefined : second };
   }
-  throw new EarlyUsageError(`unknown command "${first}" (see "cosignkit --help")`);
+  throw new CosignkitError('USAGE', `unknown command "${first}" (see "cosignkit --help")`);
 }
 
 async function loadCommand(name: string): Promise<Command> {

@@ -1,6 +1,5 @@
+import { CosignkitError } from '@cosignkit/core/errors';
 import type { MainIo } from './main.js';
-
-const BRAND = Symbol.for('cosignkit.error');
 
 /**
  * Prints an error as one line (`cosignkit: <message> [<CODE>]` on stderr, or `{"error":{code,message}}` on
@@ -9,8 +8,7 @@ const BRAND = Symbol.for('cosignkit.error');
  */
 export async function reportError(error: unknown, options: { json: boolean; io: MainIo }): Promise<number> {
   const { io } = options;
-  const known = isCosignkitLike(error);
-  const code = known ? (error as { code: string }).code : 'INTERNAL';
+  const code = CosignkitError.isInstance(error) ? error.code : 'INTERNAL';
   const message = await safeText(oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error');
   const exitCode = await exitCodeOf(code);
   if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
@@ -21,12 +19,6 @@ export async function reportError(error: unknown, options: { json: boolean; io: 
     }
   }
   return exitCode;
-}
-
-function isCosignkitLike(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  if ((error as Record<symbol, unknown>)[BRAND] === true) return true;
-  return (error as { name?: string }).name === 'EarlyUsageError' || error.constructor?.name === 'EarlyUsageError';
 }
 
 async function exitCodeOf(code: string): Promise<number> {

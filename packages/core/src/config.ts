@@ -15,6 +15,15 @@ export interface CosignkitConfig {
    * `"vault": { "package": "cosignkit-key-vault", …options }`.
    */
   backends?: Record<string, string | ({ package?: string } & Record<string, unknown>)>;
+  /** The agent and the KMS plugin (COSIGNKIT_AGENT_AUTOSTART, COSIGNKIT_AGENT_TIMEOUT, COSIGNKIT_AGENT_LOG_LEVEL win). */
+  agent?: {
+    /** The plugin starts the agent on its first call when none runs (default true). */
+    autostart?: boolean;
+    /** How long a client waits for the agent's answer to one operation, e.g. `30s` (default 60s). */
+    timeout?: string;
+    /** The agent's log: `debug`, `info` (default) or `warn`. */
+    logLevel?: 'debug' | 'info' | 'warn';
+  };
 }
 
 export const PROJECT_CONFIG_FILE = 'cosignkit.config.json';

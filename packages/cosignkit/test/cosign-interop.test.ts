@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_TRUSTED_ROOT, fingerprintOf, publicKeyPem } from '@cosignkit/core';
 import { nativeSignBlob, nativeVerifyBlob } from 'cosignkit';
 import { cosign, cosignKeyPair, requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { fakeMemoryKeyManager, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import { memoryStore } from '@cosignkit/key-testkit';
 
 // Real cosign on both sides: what one engine writes, the other verifies.
 const { dir, cleanup } = tempDir();
@@ -61,9 +61,9 @@ describe('cosign writes, native verifies', () => {
     expect((await nativeVerifyBlob(tampered, { publicKey: cosignPub, bundle })).verified).toBe(false);
 
     // Same shape, field order and hint rule as what native writes for its own key.
-    const keys = new Map([['k', newPrivateKey()]]);
+    const keys = withKey('k');
     const nativeBundle = join(dir, 'native-shape.json');
-    await nativeSignBlob(artifact, { manager: fakeMemoryKeyManager(keys), keyId: 'k', bundle: nativeBundle });
+    await nativeSignBlob(artifact, { manager: keys.manager, keyId: 'k', bundle: nativeBundle });
     const fromCosign = JSON.parse(readFileSync(bundle, 'utf8'));
     const fromNative = JSON.parse(readFileSync(nativeBundle, 'utf8'));
     expect(shape(fromNative)).toEqual(shape(fromCosign));
@@ -78,15 +78,15 @@ describe('cosign writes, native verifies', () => {
 describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384'] as const)(
   'native writes, cosign verifies (%s)',
   (algorithm) => {
-    const keys = new Map([['node-key', newPrivateKey(algorithm)]]);
-    const manager = fakeMemoryKeyManager(keys);
+    const keys = withKey('node-key', algorithm);
+    const manager = keys.manager;
     const sig = join(dir, `native-${algorithm}.sig`);
     const bundle = join(dir, `native-${algorithm}.sigstore.json`);
     const pub = join(dir, `node-${algorithm}.pub`);
 
     beforeAll(async () => {
       await nativeSignBlob(artifact, { manager, keyId: 'node-key', outputSignature: sig, bundle });
-      writeFileSync(pub, publicKeyPem(keys.get('node-key')!));
+      writeFileSync(pub, publicKeyPem(keys.publicKey('node-key')));
     });
 
     it('a native signature passes `cosign verify-blob --signature`, and fails for a tampered file', () => {
@@ -138,4 +138,11 @@ function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(shape);
   if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => [k, shape(v)]);
   return typeof value;
+}
+
+/** A fresh in-memory store holding one key. */
+function withKey(id: string, algorithm?: Parameters<ReturnType<typeof memoryStore>['add']>[1]) {
+  const store = memoryStore();
+  store.add(id, algorithm);
+  return store;
 }

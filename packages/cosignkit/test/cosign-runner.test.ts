@@ -15,11 +15,7 @@ import {
 } from '@cosignkit/core';
 import { createSigner, createVerifier, nativeSignBlob, nativeVerifyBlob } from 'cosignkit';
 import { cosignKeyPair, requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
-import {
-  fakeMemoryBackend,
-  fakeMemoryKeyManager,
-  newPrivateKey,
-} from '../../core/test/helpers/fake-memory-key-manager.js';
+import { fakeMemoryBackend, memoryStore } from '@cosignkit/key-testkit';
 
 const { dir, cleanup } = tempDir();
 const password = 'runner-password';
@@ -223,7 +219,7 @@ describe('cosign engine: sign-blob', () => {
   it('asks for the plugin for non-file keys', async () => {
     const registry = new BackendRegistry({ env }).register(fakeMemoryBackend());
     const signer = createSigner({ engine: 'cosign', keys: registry, env });
-    expect((await caught(signer.signBlobLocal(artifact, { key: 'fakemem:k' }))).code).toBe('NOT_SUPPORTED');
+    expect((await caught(signer.signBlobLocal(artifact, { key: 'memory:t/k' }))).code).toBe('NOT_SUPPORTED');
   });
 
   it('honours AbortSignal and time-outs', async () => {
@@ -247,7 +243,7 @@ describe('cosign engine: sign-blob', () => {
 });
 
 describe('cosign engine: verify-blob', () => {
-  const keys = new Map([['node', newPrivateKey()]]);
+  const keys = withKey('node', undefined, 't');
   const sig = join(dir, 'n.sig');
   const bundle = join(dir, 'n.sigstore.json');
   const otherBundle = join(dir, 'other.sigstore.json');
@@ -255,13 +251,13 @@ describe('cosign engine: verify-blob', () => {
   let verifier: ReturnType<typeof createVerifier>;
 
   beforeAll(async () => {
-    const manager = fakeMemoryKeyManager(keys);
+    const manager = keys.manager;
     await nativeSignBlob(artifact, { manager, keyId: 'node', outputSignature: sig, bundle });
     await nativeSignBlob(tampered, { manager, keyId: 'node', bundle: otherBundle });
-    writeFileSync(pub, createPublicKey(keys.get('node')!).export({ type: 'spki', format: 'pem' }));
+    writeFileSync(pub, keys.publicKey('node').export({ type: 'spki', format: 'pem' }));
     verifier = createVerifier({
       engine: 'cosign',
-      keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)),
+      keys: new BackendRegistry({ env }).register(fakeMemoryBackend()),
       env,
     });
   });
@@ -270,9 +266,7 @@ describe('cosign engine: verify-blob', () => {
     for (const input of [{ signature: sig }, { bundle }, { signature: sig, bundle }]) {
       const result = await verifier.verifyLocal(artifact, { key: pub, ...input });
       expect(result).toMatchObject({ verified: true, engine: 'cosign', failures: [] });
-      expect(
-        result.signatures.every((s) => s.keyFingerprint === fingerprintOf(createPublicKey(keys.get('node')!))),
-      ).toBe(true);
+      expect(result.signatures.every((s) => s.keyFingerprint === fingerprintOf(keys.publicKey('node')))).toBe(true);
     }
   });
 
@@ -300,7 +294,7 @@ describe('cosign engine: verify-blob', () => {
   });
 
   it('verifies with a key reference (its public key handed to cosign as a temp PEM file)', async () => {
-    const result = await verifier.verifyLocal(artifact, { key: 'fakemem:node', bundle });
+    const result = await verifier.verifyLocal(artifact, { key: 'memory:t/node', bundle });
     expect(result).toMatchObject({ verified: true, engine: 'cosign' });
   });
 
@@ -321,3 +315,10 @@ describe('cosign engine: verify-blob', () => {
     expect((await caught(verifier.verifyLocal(dir, { key: pub, signature: sig }))).code).toBe('NOT_A_FILE');
   });
 });
+
+/** A fresh in-memory store holding one key. */
+function withKey(id: string, algorithm?: Parameters<ReturnType<typeof memoryStore>['add']>[1], name?: string) {
+  const store = memoryStore(name);
+  store.add(id, algorithm);
+  return store;
+}

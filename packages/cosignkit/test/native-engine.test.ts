@@ -1,29 +1,31 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CosignkitError, spkiDer } from '@cosignkit/core';
 import { nativeSignBlob, nativeVerifyBlob } from 'cosignkit';
-import { fakeMemoryKeyManager, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import { memoryStore } from '@cosignkit/key-testkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
 
 const { dir, cleanup } = tempDir();
-const keys = new Map<string, KeyObject>();
-const manager = fakeMemoryKeyManager(keys);
+const keys = memoryStore();
+const manager = keys.manager;
+const signDigest = vi.spyOn(manager, 'signDigest');
+const signMessage = vi.spyOn(manager, 'signMessage');
 const artifact = join(dir, 'artifact.bin');
 const other = join(dir, 'other.bin');
 
 beforeAll(() => {
-  keys.set('p256', newPrivateKey('ecdsa-p256-sha256'));
-  keys.set('p384', newPrivateKey('ecdsa-p384-sha384'));
-  keys.set('ed', newPrivateKey('ed25519'));
+  keys.add('p256', 'ecdsa-p256-sha256');
+  keys.add('p384', 'ecdsa-p384-sha384');
+  keys.add('ed', 'ed25519');
   // A little over 2 MiB: several 1 MiB chunks in the streaming digest.
   writeFileSync(artifact, Buffer.alloc(2 * 1024 * 1024 + 123, 'cosignkit'));
   writeFileSync(other, 'another file');
 });
 afterAll(cleanup);
 
-const pub = (id: string) => createPublicKey(keys.get(id)!);
+const pub = (id: string) => keys.publicKey(id);
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<CosignkitError> {
   const error = await promise.then(
@@ -69,7 +71,7 @@ describe('native sign-blob', () => {
       },
     });
     expect(Object.keys(json.messageSignature)).toEqual(['messageDigest', 'signature']);
-    expect(manager.calls).toContain('signDigest');
+    expect(signDigest).toHaveBeenCalled();
   });
 
   it('hashes with SHA-256 for P-384 keys too, as cosign does', async () => {
@@ -86,7 +88,7 @@ describe('native sign-blob', () => {
     const sig = join(dir, 'ed.sig');
     const bundle = join(dir, 'ed.json');
     await nativeSignBlob(artifact, { manager, keyId: 'ed', outputSignature: sig, bundle });
-    expect(manager.calls).toContain('signMessage');
+    expect(signMessage).toHaveBeenCalled();
     expect((await nativeVerifyBlob(artifact, { publicKey: pub('ed'), signature: sig })).verified).toBe(true);
     expect((await nativeVerifyBlob(artifact, { publicKey: pub('ed'), bundle })).verified).toBe(true);
     expect((await nativeVerifyBlob(other, { publicKey: pub('ed'), signature: sig })).verified).toBe(false);
@@ -172,7 +174,7 @@ describe('native verify-blob', () => {
       expect(result.failures.map((f) => f.code)).toEqual(['VERIFICATION_FAILED']);
       expect(result.signatures[0]!.verified).toBe(false);
     }
-    const wrongKey = createPublicKey(newPrivateKey());
+    const wrongKey = memoryStore().add('other');
     expect((await nativeVerifyBlob(artifact, { publicKey: wrongKey, signature: sig })).verified).toBe(false);
   });
 

@@ -1,4 +1,4 @@
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,21 +19,21 @@ import { startRegistry, type RunningRegistry } from '../../oci/test/harness/dock
 import { seedImage } from '../../oci/test/harness/seed-image.js';
 import { startTamperingProxy, type TamperingProxy } from '../../oci/test/harness/tampering-proxy.js';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { fakeMemoryBackend, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import { fakeMemoryBackend, memoryStore } from '@cosignkit/key-testkit';
 
 // A real docker-registry behind a tampering proxy (both on 127.0.0.1): every response the client reads can
 // be replaced by a hostile one, and each must end fast with a stable code under a memory cap.
 let registry: RunningRegistry;
 let proxy: TamperingProxy;
 const { dir, cleanup } = tempDir();
-const keys = new Map<string, KeyObject>();
+const keys = memoryStore('t');
 let publicKey: KeyObject;
 const env = { ...process.env, COSIGN_REPOSITORY: undefined } as NodeJS.ProcessEnv;
 const client = (o: Partial<ConstructorParameters<typeof RegistryClient>[0]> = {}): RegistryClient =>
   new RegistryClient({ credentials: async () => undefined, ...o });
 const roleOptions = () => ({
   engine: 'native' as const,
-  keys: new BackendRegistry({ env }).register(fakeMemoryBackend(keys)),
+  keys: new BackendRegistry({ env }).register(fakeMemoryBackend()),
   env,
   client: client(),
 });
@@ -41,9 +41,9 @@ const roleOptions = () => ({
 beforeAll(async () => {
   registry = await startRegistry();
   proxy = await startTamperingProxy(registry.host);
-  keys.set('k', newPrivateKey());
-  publicKey = createPublicKey(keys.get('k')!);
-  writeFileSync(join(dir, 'k.pub'), publicKeyPem(keys.get('k')!));
+  keys.add('k');
+  publicKey = keys.publicKey('k');
+  writeFileSync(join(dir, 'k.pub'), publicKeyPem(keys.publicKey('k')));
 });
 afterAll(async () => {
   await Promise.all([proxy?.stop(), registry?.stop()]);
@@ -96,7 +96,7 @@ async function signedImage(
 ): Promise<{ image: string; digest: string }> {
   const digest = await seedImage(client(), proxy.host, repository, 'v1');
   const image = `${proxy.host}/${repository}:v1`;
-  await createSigner(roleOptions()).signArtifact(image, { key: 'fakemem:k', format });
+  await createSigner(roleOptions()).signArtifact(image, { key: 'memory:t/k', format });
   return { image, digest };
 }
 
@@ -475,10 +475,15 @@ describe('one failure per layer or referrer, and the signing predicate', () => {
     writeFileSync(slsa, '{"buildDefinition":{},"runDetails":{}}');
     const attester = createAttester(roleOptions());
     for (const format of ['legacy', 'bundle'] as const) {
-      await attester.attestArtifact(image, { key: 'fakemem:k', type: COSIGN_SIGN_PREDICATE, predicate: empty, format });
+      await attester.attestArtifact(image, {
+        key: 'memory:t/k',
+        type: COSIGN_SIGN_PREDICATE,
+        predicate: empty,
+        format,
+      });
     }
     await attester.attestArtifact(image, {
-      key: 'fakemem:k',
+      key: 'memory:t/k',
       type: 'slsaprovenance1',
       predicate: slsa,
       format: 'legacy',

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import type { KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +8,15 @@ import { RegistryClient } from '@cosignkit/oci';
 import { startRegistry, type RunningRegistry } from '../../oci/test/harness/docker-registry.js';
 import { seedImage } from '../../oci/test/harness/seed-image.js';
 import { requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { fakeMemoryBackend, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import { fakeMemoryBackend, memoryStore } from '@cosignkit/key-testkit';
 
 const { dir, cleanup } = tempDir();
-const keys = new Map<string, KeyObject>();
+const keys = memoryStore('t');
 let registry: RunningRegistry;
 let cosignPath: string;
 const client = new RegistryClient({ credentials: async () => undefined });
 const env = { ...process.env, COSIGN_REPOSITORY: undefined } as NodeJS.ProcessEnv;
-const keyRegistry = new BackendRegistry({ env }).register(fakeMemoryBackend(keys));
+const keyRegistry = new BackendRegistry({ env }).register(fakeMemoryBackend());
 const options = { engine: 'native' as const, keys: keyRegistry, env, client };
 /** What the native verifier found in each layout. */
 const found = (r: unknown) => (r as ImageVerificationResult).found;
@@ -26,8 +25,8 @@ beforeAll(async () => {
   cosignPath = await requireCosign();
   registry = await startRegistry();
   for (const a of ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'] as KeyAlgorithm[]) {
-    keys.set(a, newPrivateKey(a));
-    writeFileSync(join(dir, `${a}.pub`), publicKeyPem(keys.get(a)!));
+    keys.add(a, a);
+    writeFileSync(join(dir, `${a}.pub`), publicKeyPem(keys.publicKey(a)));
   }
 });
 afterAll(async () => {
@@ -45,8 +44,8 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])(
       const digest = await seedImage(client, registry.host, repository, 'v1');
       const image = `${registry.host}/${repository}:v1`;
       const signer = createSigner(options);
-      const legacy = await signer.signArtifact(image, { key: `fakemem:${algorithm}`, format: 'legacy' });
-      const bundle = await signer.signArtifact(image, { key: `fakemem:${algorithm}` });
+      const legacy = await signer.signArtifact(image, { key: `memory:t/${algorithm}`, format: 'legacy' });
+      const bundle = await signer.signArtifact(image, { key: `memory:t/${algorithm}` });
       const expected = { algorithm: 'sha256', hex: digest.slice('sha256:'.length) };
       expect([legacy.digest, bundle.digest, bundle.format]).toEqual([expected, expected, 'bundle']);
       const result = await createVerifier(options).verifyRegistry(image, { key: pub() });
@@ -61,7 +60,7 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])(
         execFileSync(cosignPath, ['verify', '--key', pub(), '--insecure-ignore-tlog', image], { stdio: 'pipe' });
       }
       const other = join(dir, 'other.pub');
-      writeFileSync(other, publicKeyPem(newPrivateKey()));
+      writeFileSync(other, publicKeyPem(memoryStore().add('other')));
       const wrong = await createVerifier(options).verifyRegistry(image, { key: other });
       expect(wrong.verified).toBe(false);
       expect(wrong.signatures.map((s) => s.verified)).toEqual([false, false]);
@@ -75,13 +74,13 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])(
       writeFileSync(predicate, '{"ok":true}');
       const attester = createAttester(options);
       const done = await attester.attestBlobAndPush(file, `${registry.host}/files/${algorithm}:v1`, {
-        key: `fakemem:${algorithm}`,
+        key: `memory:t/${algorithm}`,
         type: 'https://example.com/a',
         predicate,
         format: 'legacy',
       });
       await attester.attestArtifact(done.image, {
-        key: `fakemem:${algorithm}`,
+        key: `memory:t/${algorithm}`,
         type: 'https://example.com/b',
         predicate,
       });
@@ -94,7 +93,7 @@ describe.each(['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'])(
       expect(none.verified).toBe(false);
       // The pushed artifact holds the file's bytes.
       const signed = await createSigner(options).signBlobAndPush(file, `${registry.host}/files/${algorithm}:v2`, {
-        key: `fakemem:${algorithm}`,
+        key: `memory:t/${algorithm}`,
       });
       expect(signed.digest).toEqual({ algorithm: 'sha256', hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect((await createVerifier(options).verifyRegistry(signed.image, { key: pub() })).verified).toBe(true);
@@ -108,7 +107,7 @@ describe('COSIGN_REPOSITORY', () => {
     const elsewhere = { ...env, COSIGN_REPOSITORY: `${registry.host}/signatures/store` };
     const o = { ...options, env: elsewhere };
     await createSigner(o).signArtifact(`${registry.host}/home/app:v1`, {
-      key: 'fakemem:ecdsa-p256-sha256',
+      key: 'memory:t/ecdsa-p256-sha256',
       format: 'legacy',
     });
     expect(await client.listTags({ registry: registry.host, repository: 'signatures/store' })).toEqual([

@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendRegistry, CosignkitError, fingerprintOf, publicKeyPem } from '@cosignkit/core';
 import { createAttester, createSigner, createVerifier } from 'cosignkit';
 import { cosignKeyPair, requireCosign, tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { fakeMemoryBackend, newPrivateKey } from '../../core/test/helpers/fake-memory-key-manager.js';
+import { fakeMemoryBackend, memoryStore } from '@cosignkit/key-testkit';
 
 const { dir, cleanup } = tempDir();
-const keys = new Map<string, KeyObject>();
+const keys = memoryStore('t');
 const artifact = join(dir, 'artifact.txt');
 let cosignPath: string;
 let withCosign: Record<string, string | undefined>;
@@ -19,14 +19,14 @@ beforeAll(async () => {
   cosignPath = await requireCosign();
   // Only cosign on PATH: no `sigstore-kms-cosignkit` plugin, whatever the machine has.
   withCosign = { ...process.env, PATH: dirname(cosignPath), COSIGN_PATH: undefined };
-  keys.set('main', newPrivateKey());
-  keys.set('spare', newPrivateKey('ecdsa-p384-sha384'));
+  keys.add('main');
+  keys.add('spare', 'ecdsa-p384-sha384');
   writeFileSync(artifact, 'roles\n');
 });
 afterAll(cleanup);
 
 const registry = (env: Record<string, string | undefined>, secret?: string) =>
-  new BackendRegistry({ env, ...(secret ? { secrets: async () => secret } : {}) }).register(fakeMemoryBackend(keys));
+  new BackendRegistry({ env, ...(secret ? { secrets: async () => secret } : {}) }).register(fakeMemoryBackend());
 
 async function caught(promise: Promise<unknown>): Promise<CosignkitError> {
   const error = await promise.then(
@@ -47,9 +47,9 @@ describe('Signer', () => {
   });
 
   it('uses the default key when none is given', async () => {
-    const signer = createSigner({ engine: 'native', keys: registry(withCosign), defaultKey: 'fakemem:spare' });
+    const signer = createSigner({ engine: 'native', keys: registry(withCosign), defaultKey: 'memory:t/spare' });
     const result = await signer.signBlobLocal(artifact, {});
-    expect(result.keyFingerprint).toBe(fingerprintOf(keys.get('spare')!));
+    expect(result.keyFingerprint).toBe(fingerprintOf(keys.publicKey('spare')));
     // The spare key is P-384: blobs are hashed with SHA-256 for every ECDSA key, as cosign does.
     expect(result.digest.algorithm).toBe('sha256');
   });
@@ -57,7 +57,7 @@ describe('Signer', () => {
   it('auto: native for a backend key when the cosignkit plugin is not on PATH, cosign for a key file', async () => {
     const bundle = join(dir, 'auto.json');
     const native = await createSigner({ keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, {
-      key: 'fakemem:main',
+      key: 'memory:t/main',
       bundle,
     });
     expect(native.engine).toBe('native');
@@ -73,19 +73,19 @@ describe('Signer', () => {
 
   it('auto: native when no cosign is found; cosign engine then says COSIGN_NOT_FOUND', async () => {
     const result = await createSigner({ keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, {
-      key: 'fakemem:main',
+      key: 'memory:t/main',
     });
     expect(result.engine).toBe('native');
     const error = await caught(
       createSigner({ engine: 'cosign', keys: registry(withoutCosign), env: withoutCosign }).signBlobLocal(artifact, {
-        key: 'fakemem:main',
+        key: 'memory:t/main',
       }),
     );
     expect(error.code).toBe('COSIGN_NOT_FOUND');
   });
 
   it('never hands a reference with an inline PIN to cosign', async () => {
-    const key = 'fakemem:main?pin-value=1234';
+    const key = 'memory:t/main?pin-value=1234';
     const error = await caught(
       createSigner({ engine: 'cosign', keys: registry(withCosign), env: withCosign }).signBlobLocal(artifact, { key }),
     );
@@ -101,7 +101,7 @@ describe('Signer', () => {
 
   it('an explicit cosignPath that does not exist falls back to native under auto', async () => {
     const signer = createSigner({ keys: registry(withCosign), env: withCosign, cosignPath: join(dir, 'no-cosign') });
-    expect((await signer.signBlobLocal(artifact, { key: 'fakemem:main' })).engine).toBe('native');
+    expect((await signer.signBlobLocal(artifact, { key: 'memory:t/main' })).engine).toBe('native');
   });
 });
 
@@ -110,20 +110,20 @@ describe('Verifier', () => {
   const pem = join(dir, 'main.pub');
   beforeAll(async () => {
     await createSigner({ engine: 'native', keys: registry(withCosign) }).signBlobLocal(artifact, {
-      key: 'fakemem:main',
+      key: 'memory:t/main',
       outputSignature: sig,
     });
-    writeFileSync(pem, publicKeyPem(keys.get('main')!));
+    writeFileSync(pem, publicKeyPem(keys.publicKey('main')));
   });
 
   it('takes a PEM public key file or a key reference, on both engines', async () => {
     for (const engine of ['native', 'cosign'] as const) {
       const verifier = createVerifier({ engine, keys: registry(withCosign), env: withCosign });
-      for (const key of [pem, 'fakemem:main']) {
+      for (const key of [pem, 'memory:t/main']) {
         const result = await verifier.verifyLocal(artifact, { key, signature: sig });
         expect(result, `${engine} ${key}`).toMatchObject({ verified: true, engine });
       }
-      expect((await verifier.verifyLocal(artifact, { key: 'fakemem:spare', signature: sig })).verified).toBe(false);
+      expect((await verifier.verifyLocal(artifact, { key: 'memory:t/spare', signature: sig })).verified).toBe(false);
     }
   });
 
@@ -203,7 +203,7 @@ describe('Attester', () => {
     const pair = cosignKeyPair(cosignPath, join(dir, 'attest-auto'), 'pw');
     const auto = createAttester({ keys: registry(withCosign, 'pw'), env: withCosign });
     expect((await auto.attestBlobLocal(artifact, { key: pair.key, predicate })).engine).toBe('cosign');
-    expect((await auto.attestBlobLocal(artifact, { key: 'fakemem:main', predicate })).engine).toBe('native');
+    expect((await auto.attestBlobLocal(artifact, { key: 'memory:t/main', predicate })).engine).toBe('native');
     const refused = await caught(
       createAttester({ engine: 'cosign', keys: registry(withCosign, 'pw'), env: withCosign }).attestBlobLocal(
         artifact,
@@ -212,7 +212,7 @@ describe('Attester', () => {
     );
     expect(refused.code).toBe('NOT_SUPPORTED');
     const native = await createAttester({ engine: 'native', keys: registry(withCosign) }).attestBlobLocal(artifact, {
-      key: 'fakemem:main',
+      key: 'memory:t/main',
       predicate,
       statementVersion: 'v1',
     });

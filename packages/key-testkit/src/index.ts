@@ -26,3 +26,5 @@ export { checkSecretHygiene } from './checks/secret-hygiene.js';
 export { checkDigestLength, checkSignMessage, checkSignature, testMessage } from './checks/sign.js';
 export { checkVerifySignature, foreignSignature } from './checks/verify.js';
 export { FakeMemoryKeyManager, fakeMemoryBackend } from './fakes/fake-memory-backend.js';
+export { memoryStore } from './fakes/memory-store.js';
+export type { MemoryStore } from './fakes/memory-store.js';

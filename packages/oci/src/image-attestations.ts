@@ -2,8 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import type { KeyManager } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
 import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
-import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
-import { IN_TOTO_PAYLOAD_TYPE, parseDsse, signDsse, type DsseEnvelope } from './dsse-envelope.js';
+import { serializeEnvelope, type Envelope } from '@cosignkit/dsse';
+import { dsseBundleBytes, envelopeOfBundle, envelopeOfLayer, signCosignEnvelope } from './envelope-io.js';
 import { repositoryName } from './image-reference.js';
 import {
   checkStatementEnvelope,
@@ -47,7 +47,7 @@ export interface ImageAttestation {
   digest: string;
   format: SignatureFormat;
   location: string;
-  envelope: DsseEnvelope;
+  envelope: Envelope;
 }
 
 export async function attestImage(
@@ -59,9 +59,9 @@ export async function attestImage(
   const target = signatureRepository(resolved, o.env);
   const where = `${target.registry}/${target.repository}`;
   const subject = { name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } };
-  const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, o.statement(subject), o.signal);
+  const envelope = await signCosignEnvelope(o.manager, o.keyId, o.statement(subject), o.signal);
   if (o.format === 'bundle') {
-    const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
+    const bundle = dsseBundleBytes(envelope, await o.manager.getPublicKey(o.keyId));
     const digest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
       [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
       [BUNDLE_ANNOTATIONS.predicateType]: o.predicateType,
@@ -70,7 +70,7 @@ export async function attestImage(
   }
   const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'att', {
     mediaType: MEDIA_TYPES.dsseEnvelope,
-    bytes: Buffer.from(JSON.stringify(envelope)),
+    bytes: Buffer.from(serializeEnvelope(envelope)),
     annotations: { [SIGNATURE_ANNOTATION]: '', predicateType: o.predicateType },
   });
   return { digest: resolved.digest, format: 'legacy', location: `${where}:${tag}`, envelope };
@@ -108,11 +108,11 @@ export async function verifyImageAttestations(
       found.push({ format: 'legacy', verified: false, failure: layer.failure });
       continue;
     }
-    let envelope: DsseEnvelope;
+    let envelope: Envelope;
     try {
       if (layer.mediaType !== MEDIA_TYPES.dsseEnvelope)
         throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is a ${layer.mediaType}, not a DSSE envelope`);
-      envelope = parseDsse(parseJson(layer.bytes, where), where);
+      envelope = envelopeOfLayer(layer.bytes, where);
     } catch (error) {
       if (!CosignkitError.isInstance(error)) throw error;
       found.push({ format: 'legacy', verified: false, failure: { code: error.code, message: error.message } });
@@ -130,7 +130,7 @@ export async function verifyImageAttestations(
       continue;
     }
     const where = `referrer ${r.manifestDigest}`;
-    let envelope: DsseEnvelope;
+    let envelope: Envelope;
     try {
       envelope = envelopeOfBundle(r.bundle, where);
     } catch (error) {
@@ -143,12 +143,4 @@ export async function verifyImageAttestations(
     found.push({ format: 'bundle', ...checked.result });
   }
   return { digest: resolved.digest, found };
-}
-
-function parseJson(bytes: Buffer, where: string): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `${where} is not JSON`, { cause: error });
-  }
 }

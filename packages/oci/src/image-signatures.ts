@@ -4,8 +4,14 @@ import type { VerificationFailure } from '@cosignkit/core';
 import { CosignkitError, MALFORMED_INPUT_CODES } from '@cosignkit/core';
 import { fingerprintOf } from '@cosignkit/core';
 import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
-import { dsseBundleJson, envelopeOfBundle } from './dsse-bundle.js';
-import { IN_TOTO_PAYLOAD_TYPE, readStatementFacts, signDsse, verifyDsse } from './dsse-envelope.js';
+import { encodeBase64, type Envelope } from '@cosignkit/dsse';
+import {
+  dsseBundleBytes,
+  envelopeOfBundle,
+  readStatementFacts,
+  signCosignEnvelope,
+  verifyingKey,
+} from './envelope-io.js';
 import { parseImageReference, repositoryName, type ImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { signPayload, verifyPayload } from '@cosignkit/core';
@@ -160,8 +166,8 @@ export async function signImage(
       predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
     }),
   );
-  const envelope = await signDsse(o.manager, o.keyId, IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
-  const bundle = dsseBundleJson(envelope, await o.manager.getPublicKey(o.keyId));
+  const envelope = await signCosignEnvelope(o.manager, o.keyId, statement, o.signal);
+  const bundle = dsseBundleBytes(envelope, await o.manager.getPublicKey(o.keyId));
   const manifestDigest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
     [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
     [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE,
@@ -170,7 +176,7 @@ export async function signImage(
     digest: resolved.digest,
     format: 'bundle',
     location: `${where}@${manifestDigest}`,
-    signature: envelope.signatures[0]!.sig,
+    signature: encodeBase64(envelope.signatures[0]!.sig),
     repository: where,
   };
 }
@@ -282,7 +288,7 @@ export function checkStatementBundle(
 }
 
 export function checkStatementEnvelope(
-  envelope: Parameters<typeof verifyDsse>[0],
+  envelope: Envelope,
   where: string,
   digest: string,
   publicKeys: readonly KeyObject[],
@@ -295,7 +301,7 @@ export function checkStatementEnvelope(
     return { result: { verified: false, failure: { code: error.code, message: error.message } } };
   }
   const payload = { predicateType: facts.predicateType, subjects: facts.subjects };
-  const key = verifyDsse(envelope, publicKeys);
+  const key = verifyingKey(envelope, publicKeys);
   if (!key) {
     return {
       predicateType: facts.predicateType,

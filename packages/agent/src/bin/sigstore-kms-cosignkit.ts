@@ -1,4 +1,5 @@
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { runPlugin } from '../plugin/run-plugin.js';
 
 // cosign starts the plugin for every operation: V8's on-disk code cache spares recompiling it each time.
@@ -13,6 +14,8 @@ runPlugin(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
+  // The agent daemon is built beside this file; asked for only when a first call starts it.
+  agentDaemon: () => [...process.execArgv, fileURLToPath(new URL('./cosignkit-agent.cjs', import.meta.url)), 'run'],
 }).catch((error: unknown) => {
   process.stdout.write(
     `${JSON.stringify({ errorMessage: `cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]` })}\n`,

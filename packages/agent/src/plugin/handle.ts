@@ -1,6 +1,6 @@
 import type { KeyAlgorithm, KeyManager } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core/errors';
 import {
-  PluginError,
   cosignkitAlgorithm,
   defaultAlgorithmOf,
   hashOf,
@@ -43,7 +43,10 @@ export async function handleKeyRequest(
       const algorithm = cosignkitAlgorithm(String(name)) as KeyAlgorithm;
       const key = await keys.open(id);
       if (key.keyId === '')
-        throw new PluginError('USAGE', 'createKey needs a reference that names the key (e.g. object=… or a file name)');
+        throw new CosignkitError(
+          'USAGE',
+          'createKey needs a reference that names the key (e.g. object=… or a file name)',
+        );
       const info = await key.manager.generateKeyPair({ algorithm, label: key.keyId });
       return { createKey: { publicKeyPEM: base64(info.publicKeyPem) } };
     }
@@ -62,8 +65,10 @@ export async function handleKeyRequest(
       const algorithm = key.algorithm ?? (await key.manager.getAlgorithm(key.keyId));
       let signature: Uint8Array;
       if (algorithm === 'ed25519') {
-        if (options.digest != null) throw new PluginError('NOT_SUPPORTED', 'ed25519 keys sign messages, not digests');
-        if (!key.manager.signMessage) throw new PluginError('NOT_SUPPORTED', 'this backend cannot sign whole messages');
+        if (options.digest != null)
+          throw new CosignkitError('NOT_SUPPORTED', 'ed25519 keys sign messages, not digests');
+        if (!key.manager.signMessage)
+          throw new CosignkitError('NOT_SUPPORTED', 'this backend cannot sign whole messages');
         // Pure Ed25519 needs the whole message at once: the one case read into memory.
         signature = await key.manager.signMessage(key.keyId, await readAll(stdin));
       } else {
@@ -76,9 +81,12 @@ export async function handleKeyRequest(
     case 'verifySignature': {
       const options = messageOptionsOf(args.verifyOptions);
       if (options.digest != null) {
-        throw new PluginError('NOT_SUPPORTED', 'verifySignature needs the message on stdin, not a precomputed digest');
+        throw new CosignkitError(
+          'NOT_SUPPORTED',
+          'verifySignature needs the message on stdin, not a precomputed digest',
+        );
       }
-      if (typeof args.signature !== 'string') throw new PluginError('USAGE', 'verifySignature has no signature');
+      if (typeof args.signature !== 'string') throw new CosignkitError('USAGE', 'verifySignature has no signature');
       const signature = Buffer.from(args.signature, 'base64');
       const hash = hashOf(options.hashFunc ?? request.initOptions.hashFunc);
       const key = await named(keys, id);
@@ -93,7 +101,7 @@ export async function handleKeyRequest(
         for await (const chunk of stdin) verifier.update(chunk);
         valid = verifier.verify(publicKey, signature);
       }
-      if (!valid) throw new PluginError('VERIFICATION_FAILED', 'the signature does not match the message and key');
+      if (!valid) throw new CosignkitError('VERIFICATION_FAILED', 'the signature does not match the message and key');
       return { verifySignature: {} };
     }
   }
@@ -101,7 +109,7 @@ export async function handleKeyRequest(
 
 async function named(keys: PluginKeys, id: string): Promise<PluginKey> {
   const key = await keys.open(id);
-  if (key.keyId === '') throw new PluginError('USAGE', 'the key reference names a key store, not a key');
+  if (key.keyId === '') throw new CosignkitError('USAGE', 'the key reference names a key store, not a key');
   return key;
 }
 
@@ -112,7 +120,7 @@ function base64(value: string | Uint8Array): string {
 function decodeDigest(text: string, expected: number): Uint8Array {
   const digest = Buffer.from(text, 'base64');
   if (digest.length !== expected) {
-    throw new PluginError(
+    throw new CosignkitError(
       'DIGEST_LENGTH',
       `the digest is ${digest.length} bytes; the hash function asked for gives ${expected}`,
     );

@@ -1,6 +1,8 @@
+import { CosignkitError } from '@cosignkit/core/errors';
+
 /**
- * Sigstore's KMS plugin protocol v1, as cosign speaks it (FORMATS.md §5). Kept free of core and of every backend:
- * the plugin answers `defaultAlgorithm` with nothing but this file loaded.
+ * Sigstore's KMS plugin protocol v1, as cosign speaks it (FORMATS.md §5). Kept free of core (but its errors entry)
+ * and of every backend: the plugin answers `defaultAlgorithm` with nothing more loaded.
  */
 
 export const PROTOCOL_VERSION = 'v1';
@@ -35,17 +37,6 @@ export interface PluginRequest {
 
 export type PluginResponse = { errorMessage: string } | Record<string, unknown>;
 
-/** A request that cannot be served, answered as `{"errorMessage": …}`; `code` is a cosignkit ErrorCode. */
-export class PluginError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PluginError';
-  }
-}
-
 /** Go's crypto.Hash numbers (what cosign sends) and the digests they name. */
 const HASHES: Readonly<Record<number, { name: 'sha256' | 'sha384' | 'sha512'; length: number }>> = {
   5: { name: 'sha256', length: 32 },
@@ -56,7 +47,7 @@ const HASHES: Readonly<Record<number, { name: 'sha256' | 'sha384' | 'sha512'; le
 export function hashOf(hashFunc: number | undefined): { name: 'sha256' | 'sha384' | 'sha512'; length: number } {
   const hash = HASHES[hashFunc ?? 5];
   if (!hash)
-    throw new PluginError(
+    throw new CosignkitError(
       'NOT_SUPPORTED',
       `hash function ${String(hashFunc)} is not supported (SHA-256, SHA-384 or SHA-512)`,
     );
@@ -78,7 +69,7 @@ export function cosignkitAlgorithm(name: string): string {
   for (const [ours, theirs] of Object.entries(SIGSTORE_NAMES)) {
     if (name === ours || name === theirs) return ours;
   }
-  throw new PluginError(
+  throw new CosignkitError(
     'ALGORITHM_UNSUPPORTED',
     `algorithm "${name}" is not supported (${Object.values(SIGSTORE_NAMES).join(', ')})`,
   );
@@ -98,32 +89,35 @@ export function defaultAlgorithmOf(keyResourceID: string): string {
   return SIGSTORE_NAMES['ecdsa-p256-sha256']!;
 }
 
-/** Parses argv as cosign passes it: `v1 <json>`. Throws PluginError for anything else. */
+/** Parses argv as cosign passes it: `v1 <json>`. Throws CosignkitError for anything else. */
 export function parseRequest(argv: readonly string[]): PluginRequest {
   const [version, json] = argv;
   if (version !== PROTOCOL_VERSION && version !== '1') {
-    throw new PluginError(
+    throw new CosignkitError(
       'USAGE',
       `unsupported protocol version "${String(version)}" (this plugin speaks ${PROTOCOL_VERSION})`,
     );
   }
   if (json === undefined)
-    throw new PluginError('USAGE', 'no request: expected the request JSON after the protocol version');
+    throw new CosignkitError('USAGE', 'no request: expected the request JSON after the protocol version');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch {
-    throw new PluginError('USAGE', 'the request is not valid JSON');
+    throw new CosignkitError('USAGE', 'the request is not valid JSON');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new PluginError('USAGE', 'the request is not a JSON object');
+    throw new CosignkitError('USAGE', 'the request is not a JSON object');
   const request = parsed as Partial<PluginRequest>;
   const init = request.initOptions;
   if (!init || typeof init !== 'object' || typeof init.keyResourceID !== 'string') {
-    throw new PluginError('USAGE', 'the request has no initOptions.keyResourceID');
+    throw new CosignkitError('USAGE', 'the request has no initOptions.keyResourceID');
   }
   if (typeof request.methodName !== 'string' || !(METHODS as readonly string[]).includes(request.methodName)) {
-    throw new PluginError('USAGE', `unknown method "${String(request.methodName)}" (supported: ${METHODS.join(', ')})`);
+    throw new CosignkitError(
+      'USAGE',
+      `unknown method "${String(request.methodName)}" (supported: ${METHODS.join(', ')})`,
+    );
   }
   return request as PluginRequest;
 }

@@ -1,6 +1,8 @@
-import { AgentUnavailable, absoluteRef, environmentSecretSource, findAgent, type AgentClient } from '../client.js';
+import { CosignkitError } from '@cosignkit/core/errors';
+import { agentSettings, loadAgentSettings } from '../agent-settings.js';
+import { absoluteRef, environmentSecretSource, findAgent, isAgentUnavailable, type AgentClient } from '../client.js';
 import { handleKeyRequest, type PluginKeys } from './handle.js';
-import { PluginError, defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
+import { defaultAlgorithmOf, errorResponse, parseRequest, type PluginRequest } from './protocol.js';
 
 export interface PluginIo {
   stdin: AsyncIterable<Uint8Array>;
@@ -8,6 +10,11 @@ export interface PluginIo {
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Node's arguments that run the agent daemon (`cosignkit-agent run`), for the first call to start it when none
+   * runs (COSIGNKIT_AGENT_AUTOSTART=0 or `agent.autostart: false` turns that off). Without it, no autostart.
+   */
+  agentDaemon?: () => readonly string[];
 }
 
 /**
@@ -25,7 +32,7 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
         ? { defaultAlgorithm: { defaultAlgorithm: defaultAlgorithmOf(request.initOptions.keyResourceID) } }
         : await serve(request, io);
   } catch (error) {
-    if (!(error instanceof PluginError) && io.env.COSIGNKIT_DEBUG === '1')
+    if (!CosignkitError.isInstance(error) && io.env.COSIGNKIT_DEBUG === '1')
       io.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
     response = errorResponse(error);
   }
@@ -33,7 +40,27 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
 }
 
 async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {
-  const agent = findAgent(io.env, (message) => io.stderr.write(`cosignkit: warning: ${message}\n`));
+  const warn = (message: string) => io.stderr.write(`cosignkit: warning: ${message}\n`);
+  // No config read while an agent runs (every call pays for it): the environment's timeout, else the agent's own.
+  const timeoutMs = io.env.COSIGNKIT_AGENT_TIMEOUT ? agentSettings(io.env, {}).timeoutMs : undefined;
+  let agent = findAgent(io.env, warn, timeoutMs === undefined ? {} : { timeoutMs });
+  if (!agent && io.agentDaemon && io.env.COSIGNKIT_NO_AGENT !== '1' && io.env.COSIGNKIT_AGENT_AUTOSTART !== '0') {
+    try {
+      const { autostartAgent } = await import('../agent-autostart.js');
+      const settings = await loadAgentSettings(io.env, io.cwd);
+      if (settings.autostart) {
+        agent = await autostartAgent(io.env, {
+          daemon: io.agentDaemon(),
+          cwd: io.cwd,
+          ...(timeoutMs ? { timeoutMs } : {}),
+        });
+      }
+    } catch (error) {
+      // Signing still works without the agent: said once on stderr, then done here.
+      const e = error as { code?: string; message?: string };
+      warn(`could not start the agent: ${String(e?.message ?? error).split('\n')[0]} [${e?.code ?? 'INTERNAL'}]`);
+    }
+  }
   if (agent) {
     let read = false;
     const stdin: AsyncIterable<Uint8Array> = {
@@ -46,7 +73,7 @@ async function serve(request: PluginRequest, io: PluginIo): Promise<Record<strin
       return await handleKeyRequest(request, agentKeys(agent, io), stdin);
     } catch (error) {
       // Nothing answered (a dead agent's socket): do the work here, unless the message was already read.
-      if (!(error instanceof AgentUnavailable) || read) throw error;
+      if (!isAgentUnavailable(error) || read) throw error;
     }
   }
   const { directKeys } = await import('./direct.js');

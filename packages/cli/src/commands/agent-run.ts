@@ -1,6 +1,14 @@
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { AgentServer, DEFAULT_TTL, agentLogger, agentPaths, backendImporter, prepareAgentDir } from '@cosignkit/agent';
+import {
+  AgentServer,
+  DEFAULT_TTL,
+  agentLogger,
+  agentPaths,
+  agentSettings,
+  backendImporter,
+  prepareAgentDir,
+} from '@cosignkit/agent';
 import { parseDuration } from '@cosignkit/core';
 import { usageError } from '../usage-error.js';
 
@@ -27,7 +35,8 @@ Flags:
 Security: the socket's directory is 0700 and the socket 0600, so only its owner can connect (root aside); a
 directory that is a symbolic link, another user's or open to others is refused. Before any request, the agent
 and the client each prove they know a random token in a file only the owner can read, without sending it. Passwords and PINs come from the
-client that first opens a store, and are never logged. COSIGNKIT_DEBUG=1 logs every operation.`,
+client that first opens a store, and are never logged. COSIGNKIT_DEBUG=1 (or COSIGNKIT_AGENT_LOG_LEVEL=debug, or
+"agent": {"logLevel": "debug"} in the config) logs every operation; COSIGNKIT_AGENT_LOG_LEVEL=warn only warnings.`,
   async run(context) {
     const { server, ttl } = await createAgent(context);
     await server.listen();
@@ -61,12 +70,14 @@ export async function createAgent(
   }
   // An explicit --socket (as `agent start` passes) is used or refused as is; the default may fall back.
   const paths = socket ? agentPaths({ COSIGNKIT_AGENT_SOCKET: socket }) : prepareAgentDir(context.env).paths;
+  const settings = agentSettings(context.env, context.config);
   const server = new AgentServer({
     paths,
     ttlMs: ttl,
+    operationTimeoutMs: settings.timeoutMs,
     config: context.config,
     env: context.env,
-    logger: agentLogger((line) => void process.stderr.write(line), context.env.COSIGNKIT_DEBUG === '1'),
+    logger: agentLogger((line) => void process.stderr.write(line), settings.logLevel),
     importer: backendImporter(context.cwd),
   });
   return { server, ttl };

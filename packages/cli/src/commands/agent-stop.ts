@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { AgentUnavailable, agentClientOf, locateAgent, sleep } from '@cosignkit/agent';
+import { agentClientOf, isAgentUnavailable, locateAgent, sleep } from '@cosignkit/agent';
 
 const command: Command = {
   summary: 'stop the key agent (it closes every store: logout, keys dropped)',
@@ -22,7 +22,7 @@ runs.`,
       try {
         pid = ((await client.request({ op: 'shutdown' }, undefined, 5000)) as { pid: number }).pid;
       } catch (error) {
-        if (!(error instanceof AgentUnavailable)) throw error;
+        if (!isAgentUnavailable(error)) throw error;
       }
     }
     if (pid === undefined)

@@ -29,13 +29,20 @@ const NULL_TICKET = Buffer.from([0x80, 0x24, 0x40, 0x00, 0x00, 0x07, 0x00, 0x00]
 /** The step whose failure means this TPM cannot take a second connection (e.g. /dev/tpm0, opened by FAPI). */
 export const OPEN_TCTI = 'opening the TCTI';
 
-class EsysFailure extends Error {
-  constructor(
-    readonly rc: number,
-    readonly step: string,
-  ) {
-    super(`${step} failed with 0x${rc.toString(16)}`);
-  }
+/** A failed ESYS call not yet classified (#error does that, with FAPI's decoder): its return code and step. */
+interface EsysFailure {
+  rc: number;
+  step: string;
+}
+
+function esysFailure(rc: number, step: string): CosignkitError {
+  return new CosignkitError('BACKEND_FAILURE', `${step} failed with 0x${rc.toString(16)}`, {
+    details: { esysFailure: { rc, step } satisfies EsysFailure },
+  });
+}
+
+function esysFailureOf(error: unknown): EsysFailure | undefined {
+  return CosignkitError.isInstance(error) ? (error.details.esysFailure as EsysFailure | undefined) : undefined;
 }
 
 /**
@@ -67,8 +74,9 @@ export class EsysSigner {
       if (this.#closed) throw new CosignkitError('USAGE', `${action}: the TPM key manager is closed`);
       try {
         return await this.#attempt(key, digest);
-      } catch (error) {
-        if (!(error instanceof EsysFailure)) throw error;
+      } catch (caught) {
+        const error = esysFailureOf(caught);
+        if (!error) throw caught;
         // After a transport or ESYS-state failure the context is out of step with the TPM: start afresh next time.
         if (layerOf(error.rc) !== 0) this.#reset();
         if (isStaleHandles(error.rc) && this.#options.recoverStaleHandles) {
@@ -77,8 +85,8 @@ export class EsysSigner {
           try {
             return await this.#attempt(key, digest);
           } catch (again) {
-            if (again instanceof EsysFailure) throw this.#error(action, again);
-            throw again;
+            const failure = esysFailureOf(again);
+            throw failure ? this.#error(action, failure) : again;
           }
         }
         throw this.#error(action, error);
@@ -110,7 +118,9 @@ export class EsysSigner {
       handle = await this.#contextLoad(esys, await this.#savedContext(esys, key));
     } catch (error) {
       // A saved context does not survive a TPM restart: load the key from its blobs once more.
-      if (!(error instanceof EsysFailure) || error.step !== 'TPM2_ContextLoad' || layerOf(error.rc) !== 0) throw error;
+      const failure = esysFailureOf(error);
+      const staleContext = failure?.step === 'TPM2_ContextLoad' && layerOf(failure.rc) === 0;
+      if (!staleContext) throw error;
       this.forget(key.path);
       handle = await this.#contextLoad(esys, await this.#savedContext(esys, key));
     }
@@ -135,7 +145,7 @@ export class EsysSigner {
     } finally {
       await callAsync(this.#lib.Esys_FlushContext, esys, handle);
     }
-    if (rc !== 0) throw new EsysFailure(rc, 'TPM2_Sign');
+    if (rc !== 0) throw esysFailure(rc, 'TPM2_Sign');
     let wire: Buffer;
     try {
       wire = this.#lib.marshalSignature(signature[0]);
@@ -148,7 +158,7 @@ export class EsysSigner {
   async #contextLoad(esys: Pointer, saved: Pointer): Promise<number> {
     const handle: Out<number> = [0];
     const rc = await callAsync(this.#lib.Esys_ContextLoad, esys, saved, handle);
-    if (rc !== 0) throw new EsysFailure(rc, 'TPM2_ContextLoad');
+    if (rc !== 0) throw esysFailure(rc, 'TPM2_ContextLoad');
     return handle[0];
   }
 
@@ -169,14 +179,14 @@ export class EsysSigner {
       this.#lib.unmarshal('TPM2B_PUBLIC', blobs.public),
       loaded,
     );
-    if (rc !== 0) throw new EsysFailure(rc, 'TPM2_Load');
+    if (rc !== 0) throw esysFailure(rc, 'TPM2_Load');
     const saved: Out<Pointer> = [null];
     try {
       rc = await callAsync(this.#lib.Esys_ContextSave, esys, loaded[0], saved);
     } finally {
       await callAsync(this.#lib.Esys_FlushContext, esys, loaded[0]);
     }
-    if (rc !== 0) throw new EsysFailure(rc, 'TPM2_ContextSave');
+    if (rc !== 0) throw esysFailure(rc, 'TPM2_ContextSave');
     this.#saved.set(key.path, saved[0]);
     return saved[0];
   }
@@ -194,7 +204,7 @@ export class EsysSigner {
       ESYS_TR.NONE,
       object,
     );
-    if (rc !== 0) throw new EsysFailure(rc, 'TPM2_ReadPublic of the storage key');
+    if (rc !== 0) throw esysFailure(rc, 'TPM2_ReadPublic of the storage key');
     this.#parents.set(tpmHandle, object[0]);
     return object[0];
   }
@@ -203,12 +213,12 @@ export class EsysSigner {
     if (this.#esys !== null) return this.#esys;
     const tcti: Out<Pointer> = [null];
     let rc = this.#lib.Tss2_TctiLdr_Initialize(this.#tcti === '' ? null : this.#tcti, tcti) >>> 0;
-    if (rc !== 0) throw new EsysFailure(rc, OPEN_TCTI);
+    if (rc !== 0) throw esysFailure(rc, OPEN_TCTI);
     const esys: Out<Pointer> = [null];
     rc = this.#lib.Esys_Initialize(esys, tcti[0], null) >>> 0;
     if (rc !== 0) {
       this.#lib.Tss2_TctiLdr_Finalize(tcti);
-      throw new EsysFailure(rc, 'Esys_Initialize');
+      throw esysFailure(rc, 'Esys_Initialize');
     }
     this.#tctiContext = tcti[0];
     this.#esys = esys[0];
