@@ -57,6 +57,8 @@ export function parseDsse(value: unknown, where: string): DsseEnvelope {
 export interface StatementFacts {
   predicateType: string;
   subjects: { name?: string; digest: Record<string, string> }[];
+  /** A signature statement's `predicate.annotations` (the bundle layout's `-a`), when present. */
+  annotations?: Record<string, string>;
 }
 
 /** The parts of an in-toto statement (v0.1 or v1) a verifier checks. */
@@ -67,7 +69,7 @@ export function readStatementFacts(envelope: DsseEnvelope, where: string): State
       `${where}: payloadType is ${envelope.payloadType}, not an in-toto statement`,
     );
   }
-  let s: { _type?: unknown; predicateType?: unknown; subject?: unknown };
+  let s: { _type?: unknown; predicateType?: unknown; subject?: unknown; predicate?: unknown };
   try {
     s = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
   } catch (error) {
@@ -76,5 +78,18 @@ export function readStatementFacts(envelope: DsseEnvelope, where: string): State
   if (typeof s?.predicateType !== 'string' || !Array.isArray(s.subject)) {
     throw new CosignkitError('ENVELOPE_MALFORMED', `${where}: not an in-toto statement`);
   }
-  return { predicateType: s.predicateType, subjects: s.subject as StatementFacts['subjects'] };
+  const annotations = stringMap((s.predicate as { annotations?: unknown } | null | undefined)?.annotations);
+  return {
+    predicateType: s.predicateType,
+    subjects: s.subject as StatementFacts['subjects'],
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/** A signature statement's `predicate.annotations` (cosign's `-a` in the bundle layout), strings only. */
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
 }

@@ -9,6 +9,7 @@ import { ATTEST_BLOB_BATCH_FLAGS, ATTEST_BLOB_BATCH_HELP, runAttestBlobBatch } f
 import type { Command } from '../command.js';
 import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
+import { attestBlobAndPush, PUSH_FLAGS, PUSH_HELP, pushRequested } from './blob-push.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -22,6 +23,7 @@ const FLAGS = {
   'statement-version': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
   ...KEYLESS_SIGN_FLAGS,
+  ...PUSH_FLAGS,
 } as const;
 
 const command: Command = {
@@ -49,6 +51,8 @@ Flags:
   --use-signing-config[=bool]  =true with --key: upload to the log (public good's, or --signing-config's)
   -y, --yes                    accepted for cosign compatibility
 
+${PUSH_HELP}
+
 ${KEYLESS_SIGN_HELP}
 ${ATTEST_BLOB_BATCH_HELP}`,
   async run(context) {
@@ -66,6 +70,12 @@ ${ATTEST_BLOB_BATCH_HELP}`,
     const bundlePath = stringFlag(flags, 'bundle');
     const legacyBundle = booleanFlag(flags, 'new-bundle-format') === false;
     const file = flags.positionals[0]!;
+    if (pushRequested(flags)) {
+      if (mode.kind !== 'key') throw usageError('attest-blob', '--push attests with a key (--key or the default key)');
+      if (version !== 'v0.1')
+        throw usageError('attest-blob', '--push writes in-toto v0.1 statements, as cosign attest');
+      return attestBlobAndPush(context, flags, mode.key, predicatePath, type);
+    }
 
     if (mode.kind !== 'key') {
       const subjects =

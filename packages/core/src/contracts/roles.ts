@@ -26,6 +26,11 @@ export interface SignBlobOptions {
   outputSignature?: string;
   /** Where to write a Sigstore bundle (v0.3, key-based, no transparency log). */
   bundle?: string;
+  /**
+   * Sign this SHA-256 digest, computed elsewhere, instead of hashing the file (the file argument is then only
+   * a name). Native only: cosign's sign-blob has no digest form; ECDSA keys only (Ed25519 signs messages).
+   */
+  digest?: Digest;
   signal?: AbortSignal;
 }
 

@@ -52,7 +52,11 @@ export function createSigner(options: RoleOptions): Signer {
 
   return {
     async signBlobLocal(file: string, o: SignBlobOptions): Promise<SignBlobResult> {
-      const key = await resolveSigningKey(options, choose, o.key);
+      const cosignCannot =
+        o.digest !== undefined
+          ? 'cosign sign-blob cannot sign a digest computed elsewhere: use --engine native'
+          : undefined;
+      const key = await resolveSigningKey(options, choose, o.key, cosignCannot);
       if (key.engine === 'native') {
         const opened = await key.open();
         return nativeSignBlob(file, {
@@ -60,6 +64,7 @@ export function createSigner(options: RoleOptions): Signer {
           keyId: opened.keyId,
           outputSignature: o.outputSignature,
           bundle: o.bundle,
+          ...(o.digest !== undefined ? { digest: o.digest } : {}),
           signal: o.signal,
         });
       }
