@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { commitOutputs, digestFile, fileError, redactKeyRef } from '@cosignkit/core';
+import { commitOutputs, digestFile, fileError, parseKeyRef, redactKeyRef } from '@cosignkit/core';
 import { cosignStatementPayload, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType, subjectsFromFiles } from '@cosignkit/dsse';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
@@ -9,7 +9,7 @@ import { ATTEST_BLOB_BATCH_FLAGS, ATTEST_BLOB_BATCH_HELP, runAttestBlobBatch } f
 import type { Command } from '../command.js';
 import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
-import { attestBlobAndPush, PUSH_FLAGS, PUSH_HELP, pushRequested } from './blob-push.js';
+import { attestBlobAndPush, keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested } from './blob-push.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -74,7 +74,7 @@ ${ATTEST_BLOB_BATCH_HELP}`,
       if (mode.kind !== 'key') throw usageError('attest-blob', '--push attests with a key (--key or the default key)');
       if (version !== 'v0.1')
         throw usageError('attest-blob', '--push writes in-toto v0.1 statements, as cosign attest');
-      return attestBlobAndPush(context, flags, mode.key, predicatePath, type);
+      return attestBlobAndPush(context, flags, stringFlag(flags, 'key'), predicatePath, type);
     }
 
     if (mode.kind !== 'key') {
@@ -119,13 +119,15 @@ ${ATTEST_BLOB_BATCH_HELP}`,
         ],
       };
     }
-    const key = mode.key;
+    // Undefined without --key: the role takes the default key (or the fallback key) and reports which.
+    const key = stringFlag(flags, 'key');
     const attester = createAttester({
       engine: context.engine,
       keys: context.keys,
       logger: context.logger,
       env: context.env,
       defaultKey: context.config.defaultKey,
+      fallbackKey: context.config.fallbackKey,
     });
     const result = await attester.attestBlobLocal(file, {
       key,
@@ -137,7 +139,13 @@ ${ATTEST_BLOB_BATCH_HELP}`,
       ...(bundlePath !== undefined ? { bundle: bundlePath } : {}),
       signal: context.signal,
     });
-    const notes = [`engine: ${result.engine}`, `Using payload from: ${file}`, `Using predicate from: ${predicatePath}`];
+    const keyBackend = result.keyBackend ?? parseKeyRef(mode.key).scheme;
+    const notes = [
+      `engine: ${result.engine}`,
+      keyNote(keyBackend, result.keyFingerprint),
+      `Using payload from: ${file}`,
+      `Using predicate from: ${predicatePath}`,
+    ];
     if (outputFile !== undefined) notes.push(`Wrote envelope to ${outputFile}`);
     if (bundlePath !== undefined) notes.push(`Wrote bundle to ${bundlePath}`);
     return {
@@ -146,7 +154,9 @@ ${ATTEST_BLOB_BATCH_HELP}`,
         engine: result.engine,
         predicateType: result.predicateType,
         subjects: result.subjects,
-        key: redactKeyRef(key),
+        key: result.key ?? redactKeyRef(mode.key),
+        keyBackend,
+        ...(result.keyFingerprint ? { keyId: result.keyFingerprint } : {}),
         envelope: JSON.parse(result.envelope) as unknown,
         ...(outputFile !== undefined ? { outputFile } : {}),
         ...(bundlePath !== undefined ? { bundlePath } : {}),

@@ -1,4 +1,3 @@
-import { parseKeyRef, redactKeyRef } from '@cosignkit/core';
 import { createAttester, createSigner } from 'cosignkit';
 import { stringFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
@@ -42,7 +41,7 @@ export function keyNote(backend: string, fingerprint: string | undefined): strin
 export async function signBlobAndPush(
   context: CommandContext,
   flags: ParsedFlags,
-  key: string,
+  key: string | undefined,
 ): Promise<CommandResult> {
   refuseLocalOutputs('sign-blob', flags, ['output-signature', 'output', 'bundle']);
   const ref = stringFlag(flags, 'push')!;
@@ -51,15 +50,15 @@ export async function signBlobAndPush(
   const annotations = parseAnnotations('sign-blob', flags.values.annotations);
   const signer = createSigner(ociRoleOptions(context, flags));
   const result = await signer.signBlobAndPush(file, ref, {
-    key,
+    ...(key !== undefined ? { key } : {}),
     ...(format !== undefined ? { format } : {}),
     ...(annotations !== undefined ? { annotations } : {}),
     signal: context.signal,
   });
-  const keyBackend = parseKeyRef(key).scheme;
+  const keyBackend = result.keyBackend ?? 'unknown';
   return {
     text: result.image,
-    data: { ...result, key: redactKeyRef(key), keyBackend, ...(annotations ? { annotations } : {}) },
+    data: { ...result, keyBackend, ...(annotations ? { annotations } : {}) },
     notes: [`engine: ${result.engine}`, keyNote(keyBackend, undefined), `Pushed ${file} and signed ${result.image}`],
   };
 }
@@ -67,7 +66,7 @@ export async function signBlobAndPush(
 export async function attestBlobAndPush(
   context: CommandContext,
   flags: ParsedFlags,
-  key: string,
+  key: string | undefined,
   predicate: string,
   type: string,
 ): Promise<CommandResult> {
@@ -77,16 +76,16 @@ export async function attestBlobAndPush(
   const format = parseFormat('attest-blob', stringFlag(flags, 'format'));
   const attester = createAttester(ociRoleOptions(context, flags));
   const result = await attester.attestBlobAndPush(file, ref, {
-    key,
+    ...(key !== undefined ? { key } : {}),
     predicate,
     type,
     ...(format !== undefined ? { format } : {}),
     signal: context.signal,
   });
-  const keyBackend = parseKeyRef(key).scheme;
+  const keyBackend = result.keyBackend ?? 'unknown';
   return {
     text: result.image,
-    data: { ...result, key: redactKeyRef(key), keyBackend },
+    data: { ...result, keyBackend },
     notes: [
       `engine: ${result.engine}`,
       keyNote(keyBackend, undefined),

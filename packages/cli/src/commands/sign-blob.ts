@@ -57,19 +57,22 @@ ${SIGN_BLOB_BATCH_HELP}`,
     const mode = signingMode('sign-blob', flags, context);
     if (pushRequested(flags)) {
       if (mode.kind !== 'key') throw usageError('sign-blob', '--push signs with a key (--key or the default key)');
-      return signBlobAndPush(context, flags, mode.key);
+      return signBlobAndPush(context, flags, stringFlag(flags, 'key'));
     }
     if (mode.kind !== 'key') return signBlobWithServices('sign-blob', mode, flags, context);
     const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
     const bundle = stringFlag(flags, 'bundle');
     const legacyBundle = bundle !== undefined && booleanFlag(flags, 'new-bundle-format') === false;
-    const key = mode.key;
+    // Undefined without --key: the role then takes the default key, or the fallback key when the default
+    // key's backend is unavailable (config fallbackKey), and reports which it used.
+    const key = stringFlag(flags, 'key');
     const signer = createSigner({
       engine: context.engine,
       keys: context.keys,
       logger: context.logger,
       env: context.env,
       defaultKey: context.config.defaultKey,
+      fallbackKey: context.config.fallbackKey,
     });
     const file = flags.positionals[0]!;
     const digest = parseArtifactDigest(file);
@@ -80,7 +83,7 @@ ${SIGN_BLOB_BATCH_HELP}`,
       ...(bundle && !legacyBundle ? { bundle } : {}),
       signal: context.signal,
     });
-    const keyBackend = parseKeyRef(key).scheme;
+    const keyBackend = result.keyBackend ?? parseKeyRef(key ?? mode.key).scheme;
     // The design's provenance metadata: which backend held the key, and the key's id (its SPKI fingerprint).
     const notes = [`engine: ${result.engine}`, keyNote(keyBackend, result.keyFingerprint)];
     if (legacyBundle) {
@@ -101,7 +104,7 @@ ${SIGN_BLOB_BATCH_HELP}`,
       text: outputSignature ? '' : result.signature,
       data: {
         ...result,
-        key: redactKeyRef(key),
+        key: result.key ?? redactKeyRef(key ?? mode.key),
         keyBackend,
         keyId: result.keyFingerprint,
         ...(bundle ? { bundlePath: bundle } : {}),

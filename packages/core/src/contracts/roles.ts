@@ -40,6 +40,9 @@ export interface SignBlobResult {
   signature: string;
   digest: Digest;
   keyFingerprint: string;
+  /** The key used (redacted reference) and its backend (file, pkcs11, tpm, keyring, …): provenance metadata. */
+  key?: string;
+  keyBackend?: string;
   signaturePath?: string;
   bundlePath?: string;
 }
@@ -61,6 +64,9 @@ export interface SignArtifactResult {
   format: SignatureFormat;
   /** Where the signature went (a tag or a referrer digest), when the engine says. */
   location?: string;
+  /** The key used (redacted reference) and its backend. */
+  key?: string;
+  keyBackend?: string;
 }
 
 export interface VerifyLocalOptions {
@@ -118,6 +124,10 @@ export interface AttestBlobResult {
   subjects: { name?: string; digest: Record<string, string> }[];
   /** The DSSE envelope as written (compact JSON, no trailing newline). */
   envelope: string;
+  /** The key used (redacted reference), its backend, and its id (SPKI SHA-256 hex) when the engine knows it. */
+  key?: string;
+  keyBackend?: string;
+  keyFingerprint?: string;
   outputFile?: string;
   bundlePath?: string;
 }

@@ -8,7 +8,7 @@ import type {
   Attester,
   PendingOutput,
 } from '@cosignkit/core';
-import { commitOutputs, digestFile, fileError } from '@cosignkit/core';
+import { commitOutputs, digestFile, fileError, fingerprintOf } from '@cosignkit/core';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   cosignStatementPayload,
@@ -25,7 +25,7 @@ import { cosignAttest } from '../engines/cosign-oci.js';
 import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
-import { resolveSigningKey } from './signing-key.js';
+import { keyProvenance, resolveSigningKey } from './signing-key.js';
 import { attestMany } from '../batch/attest-many.js';
 
 /**
@@ -71,7 +71,14 @@ export function createAttester(options: RoleOptions): Attester {
         bundle: format === 'bundle',
         signal: o.signal,
       });
-      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, predicateType };
+      return {
+        engine: 'cosign',
+        image: byDigest,
+        digest: digestOf(resolved.digest),
+        format,
+        predicateType,
+        ...keyProvenance(key),
+      };
     }
     const opened = await key.open();
     const done = await attestImage(registry(), resolved, {
@@ -91,6 +98,7 @@ export function createAttester(options: RoleOptions): Attester {
       format,
       location: done.location,
       predicateType,
+      ...keyProvenance(key),
     };
   };
 
@@ -124,6 +132,7 @@ export function createAttester(options: RoleOptions): Attester {
           predicateType,
           subjects: done.subjects,
           envelope: done.envelope,
+          ...keyProvenance(key),
           ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
           ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
         };
@@ -166,6 +175,8 @@ export function createAttester(options: RoleOptions): Attester {
         predicateType,
         subjects,
         envelope: envelopeText,
+        ...keyProvenance(key),
+        keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
         ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
         ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
       };
