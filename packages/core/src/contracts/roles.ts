@@ -116,6 +116,12 @@ export interface AttestBlobOptions extends AttestOptions {
   legacyBundle?: boolean;
   /** In-toto statement version: `v0.1` (default, as cosign 2.x writes) or `v1`. */
   statementVersion?: 'v0.1' | 'v1';
+  /** The signature's `keyid` (default `""`, as cosign writes). Native engine only. */
+  keyid?: string;
+  /** The subject's name instead of the file's base name (e.g. `git+https://github.com/o/r@sha`). Native only. */
+  subjectName?: string;
+  /** The statement in RFC 8785 (JCS) canonical form instead of cosign's field order. Native only. */
+  canonical?: boolean;
 }
 
 export interface AttestBlobResult {

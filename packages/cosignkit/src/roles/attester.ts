@@ -11,6 +11,7 @@ import type {
 import { commitOutputs, digestFile, fileError, fingerprintOf } from '@cosignkit/core';
 import {
   IN_TOTO_PAYLOAD_TYPE,
+  canonicalJson,
   cosignStatementPayload,
   resolvePredicateType,
   serializeDsseBundle,
@@ -108,10 +109,13 @@ export function createAttester(options: RoleOptions): Attester {
       const predicateType = resolvePredicateType(type);
       const version = o.statementVersion ?? 'v0.1';
       const predicate = await readPredicate(o.predicate, type, version);
+      const nativeOnly = o.keyid !== undefined || o.subjectName !== undefined || o.canonical === true;
       const cosignCannot =
         version === 'v1'
           ? 'cosign attest-blob writes in-toto v0.1 statements: use --engine native for --statement-version v1'
-          : undefined;
+          : nativeOnly
+            ? 'cosign attest-blob cannot set a keyid, a subject name or a canonical payload: use --engine native'
+            : undefined;
       const key = await resolveSigningKey(options, choose, o.key, cosignCannot);
       if (key.engine === 'cosign') {
         const { key: cosignKey, password } = await key.cosignKey();
@@ -137,7 +141,7 @@ export function createAttester(options: RoleOptions): Attester {
           ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
         };
       }
-      const subjects =
+      const fileSubjects =
         version === 'v1'
           ? await subjectsFromFiles([file])
           : [
@@ -146,14 +150,17 @@ export function createAttester(options: RoleOptions): Attester {
                 digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') },
               },
             ];
-      const payload = cosignStatementPayload({ type, predicate, subjects, version });
+      const subjects =
+        o.subjectName === undefined ? fileSubjects : fileSubjects.map((s) => ({ ...s, name: o.subjectName }));
+      const statement = cosignStatementPayload({ type, predicate, subjects, version });
+      const payload = o.canonical ? canonicalJson(statement) : statement;
       const opened = await key.open();
       // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
       // the curve, which is what cosign verifies a P-384 key with.
       const envelope = await signEnvelope(
         IN_TOTO_PAYLOAD_TYPE,
         payload,
-        [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }],
+        [{ manager: opened.manager, keyId: opened.keyId, keyid: o.keyid ?? '', hash: 'sha256' }],
         { signal: o.signal },
       );
       const envelopeText = serializeEnvelope(envelope);
