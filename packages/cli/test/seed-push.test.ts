@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosign, cosignkit, expectFailure, expectOk, PASSWORD, requireCosign, type Run } from './helpers.js';
@@ -106,6 +107,47 @@ describe('sign-blob --push', () => {
     expectFailure(missing, missing.code);
     const tags = await client.listTags({ registry: registry.host, repository: 'files/x' }).catch(() => []);
     expect(tags).toEqual([]);
+  });
+});
+
+describe('S-6: an HSM key (SoftHSM2 over PKCS#11) signs a pushed file', () => {
+  const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
+  const REF = `pkcs11:token=push;object=release?module-path=${MODULE}`;
+
+  it('sign-blob --push with a token key; the real cosign verifies with the exported public key', async () => {
+    mkdirSync(join(ws.dir, 'tokens'));
+    const conf = join(ws.dir, 'softhsm2.conf');
+    writeFileSync(conf, `directories.tokendir = ${ws.dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    const hsm = { ...env, SOFTHSM2_CONF: conf, COSIGN_PKCS11_PIN: '7351' };
+    const init = spawnSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', 'push', '--so-pin', '12345678', '--pin', '7351'],
+      { env: { ...process.env, ...hsm }, encoding: 'utf8' },
+    );
+    expect(init.status, init.stderr).toBe(0);
+    const ck = (args: string[]) => cosignkit(args, { cwd: ws.dir, env: hsm });
+    expectOk(await ck(['key', 'generate', '--key', REF]));
+    expectOk(await ck(['public-key', '--key', REF, '--outfile', 'hsm.pub']));
+    writeFileSync(join(ws.dir, 'hsm-release.txt'), 'signed on a token\n');
+    const pushed = expectOk(
+      await ck([
+        '--json',
+        'sign-blob',
+        '--engine',
+        'native',
+        '--key',
+        REF,
+        '--format',
+        'legacy',
+        '--push',
+        `${registry.host}/files/hsm:v1`,
+        'hsm-release.txt',
+      ]),
+    );
+    const data = JSON.parse(pushed.stdout) as { image: string; keyBackend: string };
+    expect(data.keyBackend).toBe('pkcs11');
+    expectOkCosign(await runCosign(['verify', '--key', 'hsm.pub', '--insecure-ignore-tlog', data.image]));
+    expect((await runCosign(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', data.image])).code).not.toBe(0);
   });
 });
 
