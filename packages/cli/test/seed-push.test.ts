@@ -105,6 +105,17 @@ describe('sign-blob --push', () => {
     const missing = await run(['sign-blob', '--key', 'cosign.key', '--push', `${registry.host}/files/x`, 'nope.txt']);
     expect(missing.code).not.toBe(0);
     expectFailure(missing, missing.code);
+    writeFileSync(join(ws.dir, 'token.txt'), 'not.a.token');
+    const keyless = await run([
+      'sign-blob',
+      '--identity-token',
+      'token.txt',
+      '--push',
+      `${registry.host}/files/x`,
+      'release.txt',
+    ]);
+    expectFailure(keyless, 1, 'USAGE');
+    expect(keyless.stderr).toContain('--push signs with a key');
     const tags = await client.listTags({ registry: registry.host, repository: 'files/x' }).catch(() => []);
     expect(tags).toEqual([]);
   });
@@ -144,8 +155,10 @@ describe('S-6: an HSM key (SoftHSM2 over PKCS#11) signs a pushed file', () => {
         'hsm-release.txt',
       ]),
     );
-    const data = JSON.parse(pushed.stdout) as { image: string; keyBackend: string };
+    const data = JSON.parse(pushed.stdout) as { image: string; keyBackend: string; keyId: string };
     expect(data.keyBackend).toBe('pkcs11');
+    expect(data.keyId).toMatch(/^[0-9a-f]{64}$/);
+    expect(pushed.stderr).toContain(`key: pkcs11 backend, id sha256:${data.keyId}`);
     expectOkCosign(await runCosign(['verify', '--key', 'hsm.pub', '--insecure-ignore-tlog', data.image]));
     expect((await runCosign(['verify', '--key', 'cosign.pub', '--insecure-ignore-tlog', data.image])).code).not.toBe(0);
   });

@@ -58,8 +58,17 @@ export async function signBlobAndPush(
   const keyBackend = result.keyBackend ?? 'unknown';
   return {
     text: result.image,
-    data: { ...result, keyBackend, ...(annotations ? { annotations } : {}) },
-    notes: [`engine: ${result.engine}`, keyNote(keyBackend, undefined), `Pushed ${file} and signed ${result.image}`],
+    data: {
+      ...result,
+      keyBackend,
+      ...(result.keyFingerprint ? { keyId: result.keyFingerprint } : {}),
+      ...(annotations ? { annotations } : {}),
+    },
+    notes: [
+      `engine: ${result.engine}`,
+      keyNote(keyBackend, result.keyFingerprint),
+      `Pushed ${file} and signed ${result.image}`,
+    ],
   };
 }
 
@@ -85,10 +94,10 @@ export async function attestBlobAndPush(
   const keyBackend = result.keyBackend ?? 'unknown';
   return {
     text: result.image,
-    data: { ...result, keyBackend },
+    data: { ...result, keyBackend, ...(result.keyFingerprint ? { keyId: result.keyFingerprint } : {}) },
     notes: [
       `engine: ${result.engine}`,
-      keyNote(keyBackend, undefined),
+      keyNote(keyBackend, result.keyFingerprint),
       `Pushed ${file} and attested ${result.image} (${result.predicateType})`,
     ],
   };

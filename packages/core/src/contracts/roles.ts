@@ -64,9 +64,10 @@ export interface SignArtifactResult {
   format: SignatureFormat;
   /** Where the signature went (a tag or a referrer digest), when the engine says. */
   location?: string;
-  /** The key used (redacted reference) and its backend. */
+  /** The key used (redacted reference) and its backend; its id (SPKI SHA-256 hex) when the engine knows it. */
   key?: string;
   keyBackend?: string;
+  keyFingerprint?: string;
 }
 
 export interface VerifyLocalOptions {

@@ -100,6 +100,7 @@ export function createAttester(options: RoleOptions): Attester {
       location: done.location,
       predicateType,
       ...keyProvenance(key),
+      keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
     };
   };
 

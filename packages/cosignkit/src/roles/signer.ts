@@ -1,5 +1,5 @@
 import type { SignArtifactOptions, SignArtifactResult, SignBlobOptions, SignBlobResult, Signer } from '@cosignkit/core';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, fingerprintOf } from '@cosignkit/core';
 import { formatImageReference, resolveImage, signImage } from '@cosignkit/oci';
 import { cosignSign } from '../engines/cosign-oci.js';
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
@@ -54,6 +54,7 @@ export function createSigner(options: RoleOptions): Signer {
       format,
       location: signed.location,
       ...keyProvenance(key),
+      keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
     };
   };
 
