@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   'verify-dsse': () => import('./commands/verify-dsse.js'),
   'log-dsse': () => import('./commands/log-dsse.js'),
   'verify-log': () => import('./commands/verify-log.js'),
+  'sign-key-manifest': () => import('./commands/sign-key-manifest.js'),
   sign: () => import('./commands/sign.js'),
   verify: () => import('./commands/verify.js'),
   attest: () => import('./commands/attest.js'),

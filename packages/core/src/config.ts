@@ -11,6 +11,11 @@ export interface CosignkitConfig {
   /** The key used when a command gets no `--key` (`cosignkit key set-default`). */
   defaultKey?: string;
   /**
+   * A key used in place of `defaultKey` only when the default key's backend cannot be reached (a missing
+   * token or module, no TPM): seed 001's fallback, never silent (a warning names the lower protection).
+   */
+  fallbackKey?: string;
+  /**
    * Options per backend name, and third-party backends: `"vault": "cosignkit-key-vault"` or
    * `"vault": { "package": "cosignkit-key-vault", …options }`.
    */

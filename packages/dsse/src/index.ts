@@ -8,8 +8,21 @@ export type { EnvelopeSigner, SignEnvelopeOptions } from './sign.js';
 export { trustedKey } from './trusted-key.js';
 export type { TrustedKey } from './trusted-key.js';
 export { verifyEnvelope, verifySignature } from './verify.js';
-export type { EnvelopeVerification, SignatureResult } from './verify.js';
-export { fetchKeyMap, parseKeyMap, readKeyMap, serializeKeyMap } from './key-map.js';
+export type { EnvelopeVerification, SignatureOver, SignatureResult, VerifyEnvelopeOptions } from './verify.js';
+export {
+  fetchKeyMap,
+  fetchSignedKeyMap,
+  keyManifestSignatureLocation,
+  parseKeyMap,
+  readKeyMap,
+  readSignedKeyMap,
+  serializeKeyMap,
+  verifyKeyManifest,
+} from './key-map.js';
+export { attestationId } from './attestation-id.js';
+export type { AttestationId } from './attestation-id.js';
+export { gitBindingProblems, gitSubjectName, parseGitSubject } from './git-subject.js';
+export type { GitSubject } from './git-subject.js';
 export { buildStatement, IN_TOTO_PAYLOAD_TYPE, readStatement, STATEMENT_V01, STATEMENT_V1 } from './statement.js';
 export type { Statement, Subject } from './statement.js';
 export { subjectHasDigest, subjectsFromFiles } from './subjects.js';
@@ -42,3 +55,4 @@ export { headPath, readHead } from './log/log-head.js';
 export type { LogHead } from './log/log-head.js';
 export { withFileLock } from './log/log-lock.js';
 export type { LockOptions } from './log/log-lock.js';
+export { canonicalJson } from './jcs.js';

@@ -4,6 +4,7 @@ import { resolveJsonPointer } from './json-pointer.js';
 import { resolvePredicateType } from './predicate-types.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement, type Statement } from './statement.js';
+import { gitBindingProblems } from './git-subject.js';
 import { subjectHasDigest } from './subjects.js';
 import type { EnvelopeVerification } from './verify.js';
 
@@ -21,13 +22,25 @@ export interface DssePolicy {
   maxAgeMs?: number;
   /** JSON pointer into the predicate; default `/issued_at`. */
   timeField?: string;
+  /** A subject `git+https://github.com/<repo>@<sha>` of this `owner/repo` (and predicate fields agree). */
+  requireRepo?: string;
+  /** A subject of that form at this commit (with requireRepo: the same subject). */
+  requireCommit?: string;
   /** The envelope's payloadType must be this (ENVELOPE_MALFORMED otherwise). */
   payloadType?: string;
   now?: Date;
 }
 
 export interface UnmetRule {
-  rule: 'signatures' | 'require-keyid' | 'require-signers' | 'require-subject' | 'require-predicate-type' | 'max-age';
+  rule:
+    | 'signatures'
+    | 'require-keyid'
+    | 'require-signers'
+    | 'require-subject'
+    | 'require-predicate-type'
+    | 'require-repo'
+    | 'require-commit'
+    | 'max-age';
   message: string;
 }
 
@@ -47,7 +60,11 @@ export function parseSubjectRequirement(text: string): { name: string; algorithm
 /** True when the policy needs the payload to be an in-toto statement. */
 export function needsStatement(policy: DssePolicy): boolean {
   return (
-    policy.requireSubject !== undefined || policy.requirePredicateType !== undefined || policy.maxAgeMs !== undefined
+    policy.requireSubject !== undefined ||
+    policy.requirePredicateType !== undefined ||
+    policy.maxAgeMs !== undefined ||
+    policy.requireRepo !== undefined ||
+    policy.requireCommit !== undefined
   );
 }
 
@@ -119,6 +136,8 @@ export function evaluatePolicy(
       });
     }
   }
+  if (statement && (policy.requireRepo !== undefined || policy.requireCommit !== undefined))
+    unmet.push(...gitBindingProblems(statement, policy.requireRepo, policy.requireCommit));
   if (statement && policy.maxAgeMs !== undefined) {
     const problem = ageProblem(
       statement.predicate,

@@ -32,17 +32,35 @@ export function verifySignature(message: Uint8Array, signature: Uint8Array, key:
   return verifyPayload(key.publicKey, message, signature);
 }
 
+/** What a signature is over: the DSSE PAE (the standard, the default), or the raw payload. */
+export type SignatureOver = 'pae' | 'payload';
+
+export interface VerifyEnvelopeOptions {
+  /**
+   * `payload`: Ed25519 signatures are checked over the decoded payload bytes instead of the PAE (ReleaseGate's
+   * Ed25519 mode signs so). Only when a caller asks: such a signature does not bind the payload type, which is
+   * what PAE exists for. ECDSA keys are always checked over the PAE.
+   */
+  signatureOver?: SignatureOver;
+}
+
 /**
  * Verifies every signature of an envelope against the trusted keys. A signature with a keyid is checked
  * only with keys of that id (or keys marked `anyKeyid`); one without a keyid with every key.
  */
-export function verifyEnvelope(envelope: Envelope, keys: readonly TrustedKey[]): EnvelopeVerification {
-  const message = pae(envelope.payloadType, envelope.payload);
+export function verifyEnvelope(
+  envelope: Envelope,
+  keys: readonly TrustedKey[],
+  options: VerifyEnvelopeOptions = {},
+): EnvelopeVerification {
+  const encoded = pae(envelope.payloadType, envelope.payload);
+  const raw = options.signatureOver === 'payload';
+  const messageFor = (k: TrustedKey) => (raw && k.algorithm === 'ed25519' ? envelope.payload : encoded);
   const signatures = envelope.signatures.map((s, index): SignatureResult => {
     const keyid = s.keyid ?? '';
     const candidates = keys.filter((k) => k.anyKeyid || keyid === '' || k.keyid === keyid);
     if (candidates.length === 0) return { index, keyid, valid: false, problem: 'unknown-keyid' };
-    const match = candidates.find((k) => verifySignature(message, s.sig, k));
+    const match = candidates.find((k) => verifySignature(messageFor(k), s.sig, k));
     if (!match) return { index, keyid, valid: false, problem: 'invalid' };
     return { index, keyid, signer: match.keyid, fingerprint: match.fingerprint, valid: true };
   });

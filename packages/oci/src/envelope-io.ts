@@ -59,6 +59,8 @@ export function verifyingKey(envelope: Envelope, keys: readonly KeyObject[]): Ke
 export interface StatementFacts {
   predicateType: string;
   subjects: Subject[];
+  /** A signature statement's `predicate.annotations` (the bundle layout's `-a`), when present. */
+  annotations?: Record<string, string>;
 }
 
 /** The parts of an in-toto statement (v0.1 or v1) a verifier checks. */
@@ -70,7 +72,20 @@ export function readStatementFacts(envelope: Envelope, where: string): Statement
     );
   }
   const statement = located(() => readStatement(envelope.payload), where);
-  return { predicateType: statement.predicateType, subjects: statement.subject };
+  const annotations = stringMap((statement.predicate as { annotations?: unknown } | null | undefined)?.annotations);
+  return {
+    predicateType: statement.predicateType,
+    subjects: statement.subject,
+    ...(annotations ? { annotations } : {}),
+  };
+}
+
+/** A signature statement's `predicate.annotations` (cosign's `-a` in the bundle layout), strings only. */
+function stringMap(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
 }
 
 /** Runs a parser and names the layer or referrer in its one-line error. */

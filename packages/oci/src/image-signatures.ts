@@ -300,7 +300,11 @@ export function checkStatementEnvelope(
     if (!CosignkitError.isInstance(error)) throw error;
     return { result: { verified: false, failure: { code: error.code, message: error.message } } };
   }
-  const payload = { predicateType: facts.predicateType, subjects: facts.subjects };
+  const payload = {
+    predicateType: facts.predicateType,
+    subjects: facts.subjects,
+    ...(facts.annotations ? { annotations: facts.annotations } : {}),
+  };
   const key = verifyingKey(envelope, publicKeys);
   if (!key) {
     return {

@@ -56,6 +56,7 @@ export async function runAttestBlobBatch(context: CommandContext): Promise<Comma
     logger: context.logger,
     env: context.env,
     defaultKey: context.config.defaultKey,
+    fallbackKey: context.config.fallbackKey,
   });
   const jobs = jobsFlag(command, flags);
   const type = stringFlag(flags, 'type');

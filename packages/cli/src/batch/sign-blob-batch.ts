@@ -57,6 +57,7 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
     logger: context.logger,
     env: context.env,
     defaultKey: context.config.defaultKey,
+    fallbackKey: context.config.fallbackKey,
   });
   const jobs = jobsFlag(command, flags);
   const result = await runBatch(

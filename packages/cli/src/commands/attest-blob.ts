@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { commitOutputs, digestFile, fileError, redactKeyRef } from '@cosignkit/core';
-import { cosignStatementPayload, IN_TOTO_PAYLOAD_TYPE, resolvePredicateType, subjectsFromFiles } from '@cosignkit/dsse';
+import { commitOutputs, digestFile, fileError, parseKeyRef, redactKeyRef } from '@cosignkit/core';
+import {
+  attestationId,
+  cosignStatementPayload,
+  envelopeFromText,
+  IN_TOTO_PAYLOAD_TYPE,
+  resolvePredicateType,
+  subjectsFromFiles,
+} from '@cosignkit/dsse';
 import { createAttester } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import { batchRequested } from '../batch/batch-flags.js';
@@ -9,6 +16,7 @@ import { ATTEST_BLOB_BATCH_FLAGS, ATTEST_BLOB_BATCH_HELP, runAttestBlobBatch } f
 import type { Command } from '../command.js';
 import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
+import { attestBlobAndPush, keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested } from './blob-push.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -20,8 +28,12 @@ const FLAGS = {
   'tlog-upload': { type: 'boolean' },
   'use-signing-config': { type: 'boolean' },
   'statement-version': { type: 'string' },
+  keyid: { type: 'string' },
+  'subject-name': { type: 'string' },
+  canonical: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
   ...KEYLESS_SIGN_FLAGS,
+  ...PUSH_FLAGS,
 } as const;
 
 const command: Command = {
@@ -46,8 +58,15 @@ Flags:
   --new-bundle-format[=bool]   default true; --new-bundle-format=false writes cosign's legacy bundle
   --statement-version <v>      v0.1 (default, as cosign 2.x writes) or v1 (in-toto Statement v1, subjects
                                with sha256 and sha512 digests)
+  --keyid <id>                 the signature's keyid (default "", as cosign); e.g. the id a key map names
+                               the key by, so verify-dsse --require-keyid can match it (native engine)
+  --subject-name <name>        the subject's name instead of the file's base name, e.g.
+                               git+https://github.com/OWNER/REPO@SHA for verify-dsse --require-repo (native)
+  --canonical                  the statement in RFC 8785 (JCS) canonical JSON, as ReleaseGate signs (native)
   --use-signing-config[=bool]  =true with --key: upload to the log (public good's, or --signing-config's)
   -y, --yes                    accepted for cosign compatibility
+
+${PUSH_HELP}
 
 ${KEYLESS_SIGN_HELP}
 ${ATTEST_BLOB_BATCH_HELP}`,
@@ -66,6 +85,20 @@ ${ATTEST_BLOB_BATCH_HELP}`,
     const bundlePath = stringFlag(flags, 'bundle');
     const legacyBundle = booleanFlag(flags, 'new-bundle-format') === false;
     const file = flags.positionals[0]!;
+    const keyid = stringFlag(flags, 'keyid');
+    const subjectName = stringFlag(flags, 'subject-name');
+    const canonical = booleanFlag(flags, 'canonical') === true;
+    if (subjectName !== undefined && (subjectName === '' || /[\u0000-\u001f\u007f]/.test(subjectName)))
+      throw usageError('attest-blob', '--subject-name must be non-empty, without control characters');
+    const statementFlags = keyid !== undefined || subjectName !== undefined || canonical;
+    if (statementFlags && (mode.kind !== 'key' || pushRequested(flags)))
+      throw usageError('attest-blob', '--keyid, --subject-name and --canonical go with a key and a local envelope');
+    if (pushRequested(flags)) {
+      if (mode.kind !== 'key') throw usageError('attest-blob', '--push attests with a key (--key or the default key)');
+      if (version !== 'v0.1')
+        throw usageError('attest-blob', '--push writes in-toto v0.1 statements, as cosign attest');
+      return attestBlobAndPush(context, flags, stringFlag(flags, 'key'), predicatePath, type);
+    }
 
     if (mode.kind !== 'key') {
       const subjects =
@@ -109,13 +142,15 @@ ${ATTEST_BLOB_BATCH_HELP}`,
         ],
       };
     }
-    const key = mode.key;
+    // Undefined without --key: the role takes the default key (or the fallback key) and reports which.
+    const key = stringFlag(flags, 'key');
     const attester = createAttester({
       engine: context.engine,
       keys: context.keys,
       logger: context.logger,
       env: context.env,
       defaultKey: context.config.defaultKey,
+      fallbackKey: context.config.fallbackKey,
     });
     const result = await attester.attestBlobLocal(file, {
       key,
@@ -123,11 +158,22 @@ ${ATTEST_BLOB_BATCH_HELP}`,
       type,
       statementVersion: version,
       legacyBundle,
+      ...(keyid !== undefined ? { keyid } : {}),
+      ...(subjectName !== undefined ? { subjectName } : {}),
+      ...(canonical ? { canonical } : {}),
       ...(outputFile !== undefined ? { outputFile } : {}),
       ...(bundlePath !== undefined ? { bundle: bundlePath } : {}),
       signal: context.signal,
     });
-    const notes = [`engine: ${result.engine}`, `Using payload from: ${file}`, `Using predicate from: ${predicatePath}`];
+    const keyBackend = result.keyBackend ?? parseKeyRef(mode.key).scheme;
+    const id = attestationId(envelopeFromText(Buffer.from(result.envelope)).envelope);
+    const notes = [
+      `engine: ${result.engine}`,
+      `attestation_id: ${id.id}`,
+      keyNote(keyBackend, result.keyFingerprint),
+      `Using payload from: ${file}`,
+      `Using predicate from: ${predicatePath}`,
+    ];
     if (outputFile !== undefined) notes.push(`Wrote envelope to ${outputFile}`);
     if (bundlePath !== undefined) notes.push(`Wrote bundle to ${bundlePath}`);
     return {
@@ -136,7 +182,11 @@ ${ATTEST_BLOB_BATCH_HELP}`,
         engine: result.engine,
         predicateType: result.predicateType,
         subjects: result.subjects,
-        key: redactKeyRef(key),
+        key: result.key ?? redactKeyRef(mode.key),
+        keyBackend,
+        ...(result.keyFingerprint ? { keyId: result.keyFingerprint } : {}),
+        attestation_id: id.id,
+        attestationIdSource: id.source,
         envelope: JSON.parse(result.envelope) as unknown,
         ...(outputFile !== undefined ? { outputFile } : {}),
         ...(bundlePath !== undefined ? { bundlePath } : {}),

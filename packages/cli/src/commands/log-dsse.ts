@@ -1,4 +1,4 @@
-import { appendToLog, readEnvelopeFile } from '@cosignkit/dsse';
+import { appendToLog, attestationId, readEnvelopeFile } from '@cosignkit/dsse';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -22,7 +22,12 @@ bare envelope inside it are the same entry.`,
     if (dsse === undefined || log === undefined) throw usageError('log-dsse', 'pass --dsse <file> and --log <file>');
     const { envelope } = await readEnvelopeFile(dsse);
     const entry = await appendToLog(log, envelope, { logger: context.logger, signal: context.signal });
-    return { text: `Logged ${entry.envelope} as entry ${entry.seq} in ${log}`, data: { log, entry } };
+    // Seed 003's identity of the attestation, beside the envelope digest the entry chains.
+    const id = attestationId(envelope);
+    return {
+      text: `Logged ${entry.envelope} as entry ${entry.seq} in ${log} (attestation_id ${id.id})`,
+      data: { log, entry, attestation_id: id.id, attestationIdSource: id.source },
+    };
   },
 };
 

@@ -26,6 +26,7 @@ export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): Rol
     logger: context.logger,
     env: context.env,
     defaultKey: context.config.defaultKey,
+    fallbackKey: context.config.fallbackKey,
     allowHttp:
       booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
     registryTimeoutMs: registryTimeoutMs(flags, context.env),

@@ -1,6 +1,9 @@
 import {
+  attestationId,
   evaluatePolicy,
   fetchKeyMap,
+  fetchSignedKeyMap,
+  readSignedKeyMap,
   parseSubjectRequirement,
   readEnvelopeFile,
   readKeyMap,
@@ -20,6 +23,10 @@ const FLAGS = {
   'key-file': { type: 'string' },
   keys: { type: 'string' },
   'keys-url': { type: 'string' },
+  'keys-root-key': { type: 'string' },
+  'signature-over': { type: 'string' },
+  'require-repo': { type: 'string' },
+  'require-commit': { type: 'string' },
   'require-keyid': { type: 'string' },
   'require-signers': { type: 'string' },
   'require-subject': { type: 'string' },
@@ -48,6 +55,13 @@ Trust (one of):
   --key-file <pem>                  one public key, tried for every signature whatever its keyid
   --keys <file>                     a key map: {"<keyid>": "<PEM public key>", …}
   --keys-url <url>                  the same key map fetched over HTTPS (plain HTTP only from localhost)
+  --keys-root-key <pem>             with --keys or --keys-url: the map is a root-signed manifest; its
+                                    detached signature (keys.json → keys.sig, fetched beside it) must
+                                    verify with this pinned root key before any key in it is trusted
+                                    (unsigned or wrongly signed: exit 2). Make one with sign-key-manifest.
+  --signature-over pae|payload      pae (default, the DSSE standard); payload: Ed25519 signatures over the
+                                    raw decoded payload, as ReleaseGate's ed25519 mode signs (only when asked:
+                                    such a signature does not bind the payloadType)
 
 Policy:
   --require-keyid <id>              a valid signature by this keyid (a key map name, or the key's
@@ -55,6 +69,9 @@ Policy:
   --require-signers <id1,id2,…>     a valid signature by each of these keyids
   --require-subject <name[@sha256:hex]>  an in-toto subject with this name (and digest)
   --require-predicate-type <uri>    the in-toto predicate type (a URI or a cosign --type name)
+  --require-repo <owner/repo>       a subject git+https://github.com/<owner/repo>@<sha> (and the predicate's
+                                    repo field, where it has one, agrees)
+  --require-commit <sha>            such a subject at this commit (with --require-repo: the same subject)
   --max-age <duration>              the statement is at most this old (90s, 15m, 12h, 7d, 2w), by the
                                     timestamp at --time-field in the predicate
   --time-field <json-pointer>       where the timestamp is in the predicate (default /issued_at);
@@ -73,13 +90,21 @@ Policy:
     if (trustFlags.length !== 1)
       throw usageError('verify-dsse', 'pass exactly one of --key-file, --keys or --keys-url');
     const policy = policyOf(flags);
+    const over = stringFlag(flags, 'signature-over') ?? 'pae';
+    if (over !== 'pae' && over !== 'payload') throw usageError('verify-dsse', '--signature-over takes pae or payload');
+    if (stringFlag(flags, 'keys-root-key') !== undefined && stringFlag(flags, 'key-file') !== undefined)
+      throw usageError('verify-dsse', '--keys-root-key goes with --keys or --keys-url');
     const { envelope } = await readEnvelopeFile(dsse);
     const keys = await trustedKeys(flags, context.signal);
-    const verification = verifyEnvelope(envelope, keys);
+    const verification = verifyEnvelope(envelope, keys, { signatureOver: over });
+    const id = attestationId(envelope);
     const { unmet, statement } = evaluatePolicy(envelope, verification, policy);
     const verified = unmet.length === 0 && verification.signatures.length > 0;
     const data = {
       verified,
+      attestation_id: id.id,
+      attestationIdSource: id.source,
+      signatureOver: over,
       payloadType: envelope.payloadType,
       ...(statement ? { predicateType: statement.predicateType, subjects: statement.subject } : {}),
       signatures: verification.signatures,
@@ -99,6 +124,7 @@ Policy:
         notes: [`cosignkit: verification failed: ${unmet[0]?.message ?? 'no signatures'} [VERIFICATION_FAILED]`],
       };
     }
+    lines.push(`attestation_id: ${id.id}${id.source === 'payload' ? ' (sha256 of the payload)' : ''}`);
     lines.push('Verified OK');
     return { text: lines.join('\n'), data };
   },
@@ -123,6 +149,17 @@ function policyOf(flags: ReturnType<typeof parseFlags>): DssePolicy {
   if (predicateType !== undefined) policy.requirePredicateType = predicateType;
   const payloadType = stringFlag(flags, 'payload-type');
   if (payloadType !== undefined) policy.payloadType = payloadType;
+  const repo = stringFlag(flags, 'require-repo');
+  if (repo !== undefined) {
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repo))
+      throw usageError('verify-dsse', '--require-repo takes OWNER/REPO');
+    policy.requireRepo = repo;
+  }
+  const commit = stringFlag(flags, 'require-commit');
+  if (commit !== undefined) {
+    if (!/^[0-9a-fA-F]{7,64}$/.test(commit)) throw usageError('verify-dsse', '--require-commit takes a hex commit sha');
+    policy.requireCommit = commit;
+  }
   const maxAge = stringFlag(flags, 'max-age');
   if (maxAge !== undefined) policy.maxAgeMs = parseDuration(maxAge);
   const timeField = stringFlag(flags, 'time-field');
@@ -140,9 +177,12 @@ async function trustedKeys(flags: ReturnType<typeof parseFlags>, signal: AbortSi
   if (keyFile !== undefined) {
     return [trustedKey(parsePublicKeyPem(await readPublicKeyText(keyFile), keyFile), undefined, true)];
   }
+  const rootPath = stringFlag(flags, 'keys-root-key');
+  const root = rootPath === undefined ? undefined : parsePublicKeyPem(await readPublicKeyText(rootPath), rootPath);
   const keys = stringFlag(flags, 'keys');
-  if (keys !== undefined) return readKeyMap(keys);
-  return fetchKeyMap(stringFlag(flags, 'keys-url')!, { signal });
+  if (keys !== undefined) return root ? readSignedKeyMap(keys, root) : readKeyMap(keys);
+  const url = stringFlag(flags, 'keys-url')!;
+  return root ? fetchSignedKeyMap(url, root, { signal }) : fetchKeyMap(url, { signal });
 }
 
 // Keyless verification (issue 13): its flags and help live in keyless-verify-options.ts.

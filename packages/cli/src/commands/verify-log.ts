@@ -1,4 +1,4 @@
-import { envelopeDigest, readEnvelopeFile, verifyLog } from '@cosignkit/dsse';
+import { attestationId, envelopeDigest, readEnvelopeFile, verifyLog } from '@cosignkit/dsse';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
@@ -17,7 +17,9 @@ Exit code 2 when the log is not intact (the first problem's line is named) or th
     const log = stringFlag(flags, 'log');
     if (log === undefined) throw usageError('verify-log', 'missing --log <file>');
     const dsse = stringFlag(flags, 'dsse');
-    const digest = dsse === undefined ? undefined : `sha256:${envelopeDigest((await readEnvelopeFile(dsse)).envelope)}`;
+    const envelope = dsse === undefined ? undefined : (await readEnvelopeFile(dsse)).envelope;
+    const digest = envelope === undefined ? undefined : `sha256:${envelopeDigest(envelope)}`;
+    const id = envelope === undefined ? undefined : attestationId(envelope);
     const result = await verifyLog(log, digest === undefined ? {} : { envelope: digest });
     const lines: string[] = result.problems.map((p) => `${log}: ${p.message}`);
     if (result.intact) {
@@ -27,10 +29,17 @@ Exit code 2 when the log is not intact (the first problem's line is named) or th
       if (!result.headFile && result.entries > 0)
         lines.push(`note: no ${log}.head file, so removal of the last lines cannot be detected`);
     }
-    for (const f of result.found) lines.push(`Found ${f.envelope} at line ${f.line} (seq ${f.seq}, ${f.time})`);
+    for (const f of result.found)
+      lines.push(
+        `Found ${f.envelope} at line ${f.line} (seq ${f.seq}, ${f.time})${id ? `, attestation_id ${id.id}` : ''}`,
+      );
     const missing = digest !== undefined && result.found.length === 0;
     if (missing) lines.push(`${digest} is not in the log`);
-    const data = { ...result, ...(digest ? { envelope: digest } : {}) };
+    const data = {
+      ...result,
+      ...(digest ? { envelope: digest } : {}),
+      ...(id ? { attestation_id: id.id, attestationIdSource: id.source } : {}),
+    };
     if (!result.intact || missing) {
       const first = result.problems[0]?.message ?? `${digest} is not in the log`;
       return {

@@ -1,13 +1,23 @@
 import { createVerifier } from 'cosignkit';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { ociRoleOptions, REGISTRY_FLAGS, REGISTRY_HELP, requireKey, verificationOutcome } from './oci-shared.js';
+import { escapeForTerminal } from '@cosignkit/core';
+import { annotationsOf, filterByAnnotations } from './annotation-filter.js';
+import {
+  ociRoleOptions,
+  parseAnnotations,
+  REGISTRY_FLAGS,
+  REGISTRY_HELP,
+  requireKey,
+  verificationOutcome,
+} from './oci-shared.js';
 
 const FLAGS = {
   key: { type: 'string', multiple: true },
   'insecure-ignore-tlog': { type: 'boolean' },
   'new-bundle-format': { type: 'boolean' },
   'trusted-root': { type: 'string' },
+  annotations: { type: 'string', short: 'a', multiple: true },
   ...REGISTRY_FLAGS,
 } as const;
 
@@ -26,6 +36,8 @@ Flags:
   --insecure-ignore-tlog       accepted; key signatures are checked without a transparency log
   --new-bundle-format          accepted; both layouts are always read
   --trusted-root <file>        accepted for cosign compatibility
+  -a, --annotations key=value  only signatures whose payload carries this annotation count (repeatable;
+                               all must match), as cosign; the annotations of each are listed on stderr
 ${REGISTRY_HELP}`,
   async run(context) {
     const flags = parseFlags('verify', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to verify' });
@@ -33,8 +45,28 @@ ${REGISTRY_HELP}`,
       (flags.values.key as string[] | undefined) ?? (context.config.defaultKey ? [context.config.defaultKey] : []);
     requireKey('verify', keys[0]);
     const verifier = createVerifier(ociRoleOptions(context, flags));
-    const result = await verifier.verifyRegistry(flags.positionals[0]!, { key: keys, signal: context.signal });
-    return verificationOutcome(result, 'signatures');
+    const wanted = parseAnnotations('verify', flags.values.annotations);
+    const result = filterByAnnotations(
+      await verifier.verifyRegistry(flags.positionals[0]!, { key: keys, signal: context.signal }),
+      wanted,
+    );
+    const outcome = verificationOutcome(result, 'signatures');
+    if (!result.verified) return outcome;
+    // The result lists each verified signature's annotations (registry text: escaped before printing).
+    const annotations = result.payloads.map(annotationsOf);
+    const listed = annotations.map(
+      (a, i) =>
+        `  - signature ${i + 1} annotations: ${
+          Object.entries(a)
+            .map(([k, v]) => escapeForTerminal(`${k}=${v}`))
+            .join(', ') || '(none)'
+        }`,
+    );
+    return {
+      ...outcome,
+      data: { ...(outcome.data as object), annotations },
+      notes: [...(outcome.notes ?? []), ...listed],
+    };
   },
 };
 

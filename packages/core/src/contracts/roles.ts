@@ -26,6 +26,11 @@ export interface SignBlobOptions {
   outputSignature?: string;
   /** Where to write a Sigstore bundle (v0.3, key-based, no transparency log). */
   bundle?: string;
+  /**
+   * Sign this SHA-256 digest, computed elsewhere, instead of hashing the file (the file argument is then only
+   * a name). Native only: cosign's sign-blob has no digest form; ECDSA keys only (Ed25519 signs messages).
+   */
+  digest?: Digest;
   signal?: AbortSignal;
 }
 
@@ -35,6 +40,9 @@ export interface SignBlobResult {
   signature: string;
   digest: Digest;
   keyFingerprint: string;
+  /** The key used (redacted reference) and its backend (file, pkcs11, tpm, keyring, …): provenance metadata. */
+  key?: string;
+  keyBackend?: string;
   signaturePath?: string;
   bundlePath?: string;
 }
@@ -56,6 +64,10 @@ export interface SignArtifactResult {
   format: SignatureFormat;
   /** Where the signature went (a tag or a referrer digest), when the engine says. */
   location?: string;
+  /** The key used (redacted reference) and its backend; its id (SPKI SHA-256 hex) when the engine knows it. */
+  key?: string;
+  keyBackend?: string;
+  keyFingerprint?: string;
 }
 
 export interface VerifyLocalOptions {
@@ -105,6 +117,12 @@ export interface AttestBlobOptions extends AttestOptions {
   legacyBundle?: boolean;
   /** In-toto statement version: `v0.1` (default, as cosign 2.x writes) or `v1`. */
   statementVersion?: 'v0.1' | 'v1';
+  /** The signature's `keyid` (default `""`, as cosign writes). Native engine only. */
+  keyid?: string;
+  /** The subject's name instead of the file's base name (e.g. `git+https://github.com/o/r@sha`). Native only. */
+  subjectName?: string;
+  /** The statement in RFC 8785 (JCS) canonical form instead of cosign's field order. Native only. */
+  canonical?: boolean;
 }
 
 export interface AttestBlobResult {
@@ -113,6 +131,10 @@ export interface AttestBlobResult {
   subjects: { name?: string; digest: Record<string, string> }[];
   /** The DSSE envelope as written (compact JSON, no trailing newline). */
   envelope: string;
+  /** The key used (redacted reference), its backend, and its id (SPKI SHA-256 hex) when the engine knows it. */
+  key?: string;
+  keyBackend?: string;
+  keyFingerprint?: string;
   outputFile?: string;
   bundlePath?: string;
 }

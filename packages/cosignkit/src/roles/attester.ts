@@ -8,9 +8,10 @@ import type {
   Attester,
   PendingOutput,
 } from '@cosignkit/core';
-import { commitOutputs, digestFile, fileError } from '@cosignkit/core';
+import { commitOutputs, digestFile, fileError, fingerprintOf } from '@cosignkit/core';
 import {
   IN_TOTO_PAYLOAD_TYPE,
+  canonicalJson,
   cosignStatementPayload,
   resolvePredicateType,
   serializeDsseBundle,
@@ -25,7 +26,7 @@ import { cosignAttest } from '../engines/cosign-oci.js';
 import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
-import { resolveSigningKey } from './signing-key.js';
+import { keyProvenance, resolveSigningKey } from './signing-key.js';
 import { attestMany } from '../batch/attest-many.js';
 
 /**
@@ -71,7 +72,14 @@ export function createAttester(options: RoleOptions): Attester {
         bundle: format === 'bundle',
         signal: o.signal,
       });
-      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, predicateType };
+      return {
+        engine: 'cosign',
+        image: byDigest,
+        digest: digestOf(resolved.digest),
+        format,
+        predicateType,
+        ...keyProvenance(key),
+      };
     }
     const opened = await key.open();
     const done = await attestImage(registry(), resolved, {
@@ -91,6 +99,8 @@ export function createAttester(options: RoleOptions): Attester {
       format,
       location: done.location,
       predicateType,
+      ...keyProvenance(key),
+      keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
     };
   };
 
@@ -100,10 +110,13 @@ export function createAttester(options: RoleOptions): Attester {
       const predicateType = resolvePredicateType(type);
       const version = o.statementVersion ?? 'v0.1';
       const predicate = await readPredicate(o.predicate, type, version);
+      const nativeOnly = o.keyid !== undefined || o.subjectName !== undefined || o.canonical === true;
       const cosignCannot =
         version === 'v1'
           ? 'cosign attest-blob writes in-toto v0.1 statements: use --engine native for --statement-version v1'
-          : undefined;
+          : nativeOnly
+            ? 'cosign attest-blob cannot set a keyid, a subject name or a canonical payload: use --engine native'
+            : undefined;
       const key = await resolveSigningKey(options, choose, o.key, cosignCannot);
       if (key.engine === 'cosign') {
         const { key: cosignKey, password } = await key.cosignKey();
@@ -124,11 +137,12 @@ export function createAttester(options: RoleOptions): Attester {
           predicateType,
           subjects: done.subjects,
           envelope: done.envelope,
+          ...keyProvenance(key),
           ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
           ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
         };
       }
-      const subjects =
+      const fileSubjects =
         version === 'v1'
           ? await subjectsFromFiles([file])
           : [
@@ -137,14 +151,17 @@ export function createAttester(options: RoleOptions): Attester {
                 digest: { sha256: (await digestFile(file, 'sha256', { signal: o.signal })).toString('hex') },
               },
             ];
-      const payload = cosignStatementPayload({ type, predicate, subjects, version });
+      const subjects =
+        o.subjectName === undefined ? fileSubjects : fileSubjects.map((s) => ({ ...s, name: o.subjectName }));
+      const statement = cosignStatementPayload({ type, predicate, subjects, version });
+      const payload = o.canonical ? canonicalJson(statement) : statement;
       const opened = await key.open();
       // As cosign: keyid "" (verifiers try their key rather than match a hint), and ECDSA over SHA-256 whatever
       // the curve, which is what cosign verifies a P-384 key with.
       const envelope = await signEnvelope(
         IN_TOTO_PAYLOAD_TYPE,
         payload,
-        [{ manager: opened.manager, keyId: opened.keyId, keyid: '', hash: 'sha256' }],
+        [{ manager: opened.manager, keyId: opened.keyId, keyid: o.keyid ?? '', hash: 'sha256' }],
         { signal: o.signal },
       );
       const envelopeText = serializeEnvelope(envelope);
@@ -166,6 +183,8 @@ export function createAttester(options: RoleOptions): Attester {
         predicateType,
         subjects,
         envelope: envelopeText,
+        ...keyProvenance(key),
+        keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
         ...(o.outputFile !== undefined ? { outputFile: o.outputFile } : {}),
         ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
       };

@@ -16,6 +16,8 @@ export interface RoleOptions {
   cosignPath?: string;
   /** The configured default key (`config.defaultKey`), used when an operation names no key. */
   defaultKey?: string;
+  /** `config.fallbackKey`: used when an operation names no key and the default key's backend is unavailable. */
+  fallbackKey?: string;
   /** Milliseconds before a cosign run is stopped. */
   cosignTimeoutMs?: number;
   /** Registries: plain HTTP to registries other than loopback (--allow-http-registry / --allow-insecure-registry). */

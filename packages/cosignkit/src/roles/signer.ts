@@ -1,12 +1,12 @@
 import type { SignArtifactOptions, SignArtifactResult, SignBlobOptions, SignBlobResult, Signer } from '@cosignkit/core';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, fingerprintOf } from '@cosignkit/core';
 import { formatImageReference, resolveImage, signImage } from '@cosignkit/oci';
 import { cosignSign } from '../engines/cosign-oci.js';
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { engineChooser } from './engine-choice.js';
 import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
-import { resolveSigningKey } from './signing-key.js';
+import { keyProvenance, resolveSigningKey } from './signing-key.js';
 import { signMany } from '../batch/sign-many.js';
 
 /** The Signer role on either engine: files to local outputs, files pushed to a registry, images in place. */
@@ -36,7 +36,7 @@ export function createSigner(options: RoleOptions): Signer {
         annotations: o.annotations,
         signal: o.signal,
       });
-      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format };
+      return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, ...keyProvenance(key) };
     }
     const opened = await key.open();
     const signed = await signImage(registry(), resolved, {
@@ -47,30 +47,45 @@ export function createSigner(options: RoleOptions): Signer {
       env: options.env as NodeJS.ProcessEnv,
       signal: o.signal,
     });
-    return { engine: 'native', image: byDigest, digest: digestOf(resolved.digest), format, location: signed.location };
+    return {
+      engine: 'native',
+      image: byDigest,
+      digest: digestOf(resolved.digest),
+      format,
+      location: signed.location,
+      ...keyProvenance(key),
+      keyFingerprint: fingerprintOf(await opened.manager.getPublicKey(opened.keyId)),
+    };
   };
 
   return {
     async signBlobLocal(file: string, o: SignBlobOptions): Promise<SignBlobResult> {
-      const key = await resolveSigningKey(options, choose, o.key);
+      const cosignCannot =
+        o.digest !== undefined
+          ? 'cosign sign-blob cannot sign a digest computed elsewhere: use --engine native'
+          : undefined;
+      const key = await resolveSigningKey(options, choose, o.key, cosignCannot);
       if (key.engine === 'native') {
         const opened = await key.open();
-        return nativeSignBlob(file, {
+        const signed = await nativeSignBlob(file, {
           manager: opened.manager,
           keyId: opened.keyId,
           outputSignature: o.outputSignature,
           bundle: o.bundle,
+          ...(o.digest !== undefined ? { digest: o.digest } : {}),
           signal: o.signal,
         });
+        return { ...signed, ...keyProvenance(key) };
       }
       const { key: cosignKey, password } = await key.cosignKey();
-      return key.runner.signBlob(file, {
+      const signed = await key.runner.signBlob(file, {
         key: cosignKey,
         password,
         outputSignature: o.outputSignature,
         bundle: o.bundle,
         signal: o.signal,
       });
+      return { ...signed, ...keyProvenance(key) };
     },
     async signBlobAndPush(file: string, ref: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> {
       return signArtifact(await pushFileArtifact(registry(), file, ref), o);

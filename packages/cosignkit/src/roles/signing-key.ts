@@ -3,6 +3,11 @@ import type { CosignRunner } from '@cosignkit/core';
 import type { engineChooser } from './engine-choice.js';
 import type { RoleOptions } from './role-options.js';
 
+/** The key used and its backend, as results report them (the reference redacted). */
+export function keyProvenance(key: SigningKey): { key: string; keyBackend: string } {
+  return { key: redactKeyRef(key.ref.text), keyBackend: key.ref.scheme };
+}
+
 /** A signing key resolved, with the engine that will use it. */
 export type SigningKey =
   | { engine: 'native'; ref: KeyRef; open(): Promise<OpenedKey> }
@@ -21,7 +26,7 @@ export async function resolveSigningKey(
   /** Why the cosign engine cannot do this operation, if it cannot: auto then signs natively, cosign refuses. */
   cosignCannot?: string,
 ): Promise<SigningKey> {
-  const text = key ?? options.defaultKey;
+  const text = key ?? (await defaultOrFallback(options));
   if (!text) throw new CosignkitError('USAGE', 'no key: pass --key or set a default key');
   const ref = parseKeyRef(text);
   const inlineSecret = redactKeyRef(ref.text) !== ref.text;
@@ -50,4 +55,33 @@ export async function resolveSigningKey(
       return { key: ref.path, password };
     },
   };
+}
+
+/** Why a backend cannot be used at all (as opposed to a wrong key, PIN or password, which never fall back). */
+const UNAVAILABLE = new Set(['BACKEND_UNAVAILABLE', 'BACKEND_NOT_INSTALLED', 'TOKEN_NOT_FOUND']);
+
+/**
+ * The configured default key, or the fallback key when the default key's backend cannot be reached (seed
+ * 001 §7, made safe): only for operations that name no key, only on "unavailable" errors, and always with a
+ * warning naming both backends. The default key is probed by reading its public key, which needs the device
+ * but no PIN; a key file is always available and never probed.
+ */
+async function defaultOrFallback(options: RoleOptions): Promise<string | undefined> {
+  const preferred = options.defaultKey;
+  const fallback = options.fallbackKey;
+  if (!preferred || !fallback || fallback === preferred) return preferred;
+  const ref = parseKeyRef(preferred);
+  if (ref.scheme === 'file') return preferred;
+  try {
+    const opened = await options.keys.open(ref);
+    await opened.manager.getPublicKey(opened.keyId);
+    return preferred;
+  } catch (error) {
+    if (!CosignkitError.isInstance(error) || !UNAVAILABLE.has(error.code)) throw error;
+    const backup = parseKeyRef(fallback);
+    options.logger?.warn(
+      `the default key ${redactKeyRef(preferred)} is unavailable (${error.code}): signing with the fallback key ${redactKeyRef(fallback)} (${backup.scheme} backend), whose protection is lower than the ${ref.scheme} backend's`,
+    );
+    return fallback;
+  }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { KeyManager } from '@cosignkit/core';
-import type { SignBlobResult } from '@cosignkit/core';
+import type { Digest, SignBlobResult } from '@cosignkit/core';
 import { assertReadableFile, digestFile, fileError } from '@cosignkit/core';
 import { CosignkitError, toCosignkitError } from '@cosignkit/core';
 import { spkiDer, type HashAlgorithm } from '@cosignkit/core';
@@ -16,19 +16,30 @@ export interface NativeSignBlobOptions {
   outputSignature?: string;
   /** Where to write a v0.3 Sigstore bundle (as cosign's `--new-bundle-format --bundle`). */
   bundle?: string;
+  /** A SHA-256 digest computed elsewhere: signed as is, `file` is not read. */
+  digest?: Digest;
   signal?: AbortSignal;
 }
 
 /** Signs a file in-process with a KeyManager: what `cosign sign-blob --key … --tlog-upload=false` produces. */
 export async function nativeSignBlob(file: string, options: NativeSignBlobOptions): Promise<SignBlobResult> {
   const { manager, keyId, signal } = options;
-  await assertReadableFile(file);
+  if (options.digest === undefined) await assertReadableFile(file);
   const algorithm = await backendCall(() => manager.getAlgorithm(keyId));
 
   let digestAlgorithm: HashAlgorithm;
   let digest: Buffer;
   let signature: Uint8Array;
-  if (algorithm === 'ed25519') {
+  if (options.digest !== undefined) {
+    if (options.digest.algorithm !== 'sha256' || !/^[0-9a-f]{64}$/.test(options.digest.hex))
+      throw new CosignkitError('USAGE', 'a digest to sign is sha256:<64 lower-case hex>');
+    // Ed25519 signs the message itself: a digest alone is not enough to make a signature cosign verifies.
+    if (algorithm === 'ed25519')
+      throw new CosignkitError('NOT_SUPPORTED', 'an Ed25519 key signs the file itself, not a digest: pass the file');
+    digestAlgorithm = 'sha256';
+    digest = Buffer.from(options.digest.hex, 'hex');
+    signature = await backendCall(() => manager.signDigest(keyId, digest, { signal }));
+  } else if (algorithm === 'ed25519') {
     if (!manager.signMessage) {
       throw new CosignkitError(
         'NOT_SUPPORTED',
