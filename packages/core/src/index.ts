@@ -24,6 +24,7 @@ export type {
   AttestationPolicy,
   Attester,
   Digest,
+  KeylessPolicy,
   RegistryPolicy,
   RegistryVerificationResult,
   SignArtifactOptions,
