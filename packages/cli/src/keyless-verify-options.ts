@@ -154,10 +154,30 @@ function outcome(result: KeylessVerification, rootNote: string, extra: Partial<C
 /** `verify-blob` with a keyless bundle: <file> is a path or `sha256:<hex>`. */
 export async function verifyBlobKeyless(context: CommandContext, flags: ParsedFlags): Promise<CommandResult> {
   const bundle = stringFlag(flags, 'bundle');
+  const certificate = stringFlag(flags, 'certificate');
+  if (certificate !== undefined) {
+    const signature = stringFlag(flags, 'signature');
+    if (signature === undefined) throw usageError('verify-blob', '--certificate needs --signature <file>');
+    const { sigstore, options, rootNote } = await prepare('verify-blob', flags, context);
+    const chain = stringFlag(flags, 'certificate-chain');
+    const timestamp = stringFlag(flags, 'rfc3161-timestamp');
+    const result = await sigstore.verifyCertificateSignature(
+      {
+        certificate,
+        signature,
+        ...(chain !== undefined ? { certificateChain: chain } : {}),
+        ...(bundle !== undefined ? { bundle } : {}),
+        ...(timestamp !== undefined ? { rfc3161Timestamp: timestamp } : {}),
+      },
+      flags.positionals[0]!,
+      options,
+    );
+    return outcome(result, rootNote);
+  }
   if (bundle === undefined) {
     throw usageError(
       'verify-blob',
-      'keyless verification reads a bundle: pass --bundle <file> (--certificate/--signature without a bundle are not supported yet)',
+      'keyless verification reads a bundle: pass --bundle <file>, or --certificate <pem> with --signature <file>',
     );
   }
   const { sigstore, options, rootNote } = await prepare('verify-blob', flags, context);

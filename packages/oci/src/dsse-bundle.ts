@@ -38,6 +38,9 @@ export function envelopeOfBundle(bytes: Buffer, where: string): DsseEnvelope {
   if (typeof bundle?.mediaType !== 'string' || !BUNDLE_TYPES.has(bundle.mediaType)) {
     throw new CosignkitError('BUNDLE_MALFORMED', `${where} is not a Sigstore bundle`);
   }
+  if (bundle.messageSignature !== undefined && bundle.dsseEnvelope !== undefined) {
+    throw new CosignkitError('BUNDLE_MALFORMED', `${where} has both a messageSignature and a dsseEnvelope`);
+  }
   if (!bundle.dsseEnvelope) {
     throw new CosignkitError(
       'BUNDLE_MALFORMED',

@@ -61,3 +61,5 @@ export { cosignLegacyBundle } from './verify/cosign-legacy-bundle.js';
 export type { CosignLegacyMaterial } from './verify/cosign-legacy-bundle.js';
 export { COSIGN_LAYER_ANNOTATIONS, verifyCosignLayerSignature } from './verify/verify-cosign-signature.js';
 export type { CosignSignedContent } from './verify/verify-cosign-signature.js';
+export { verifyCertificateSignature } from './verify/verify-certificate-signature.js';
+export type { CertificateSignatureFiles } from './verify/verify-certificate-signature.js';

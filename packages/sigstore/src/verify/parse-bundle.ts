@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CosignkitError } from '@cosignkit/core';
+import { bundleShapeProblem, CosignkitError } from '@cosignkit/core';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { cosignLegacyBundle } from './cosign-legacy-bundle.js';
 
@@ -14,6 +14,10 @@ export function parseBundle(json: unknown, artifactSha256?: Buffer): Bundle {
     throw new CosignkitError('BUNDLE_MALFORMED', 'the bundle is not a JSON object');
   }
   const object = json as Record<string, unknown>;
+  if (!('base64Signature' in object) || 'mediaType' in object) {
+    const problem = bundleShapeProblem(object);
+    if (problem) throw new CosignkitError('BUNDLE_MALFORMED', problem);
+  }
   const serialized =
     'base64Signature' in object && !('mediaType' in object) ? legacyToV01(object, artifactSha256) : object;
   try {
