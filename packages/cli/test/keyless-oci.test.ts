@@ -12,6 +12,8 @@ import {
   tempHome,
   type Run,
 } from './helpers.js';
+import { createKeylessSigner } from '@cosignkit/sigstore';
+import { attachBundleReferrer } from '../../oci/src/bundle-referrer.js';
 import { RegistryClient, seed, startRegistry, type RunningRegistry } from './oci-setup.js';
 
 // Keyless image signatures made by the REAL cosign 2.5 against @cosignkit/dev-stack (@sigstore/mock's Fulcio,
@@ -226,6 +228,52 @@ describe('keyless verify-attestation of images attested by the real cosign on th
     const r = await run(['verify-attestation', '--type', 'slsaprovenance', ...verifyArgs(), `${registry.host}/kl/attested@${target}`]);
     expectFailure(r, 2, 'VERIFICATION_FAILED');
     expect(r.stderr).toMatch(/subject/);
+  });
+});
+
+describe('keyless signature bundle referrers (cosign v3 layout)', () => {
+  // cosign 2.5 has no `sign --new-bundle-format`: the referrer is what cosign v3 writes, a DSSE statement of
+  // the https://sigstore.dev/cosign/sign/v1 predicate, signed keyless here by @cosignkit/sigstore on the stack.
+  it('verifies a keyless DSSE bundle referrer of the signing predicate; its subject must be the image', async () => {
+    const digest = await seed(registry.host, 'kl/referred', 'v1');
+    const image = `${registry.host}/kl/referred@${digest}`;
+    const repo = { registry: registry.host, repository: 'kl/referred' };
+    const head = await client.resolve(repo, digest);
+    const { signer } = createKeylessSigner({
+      services: { fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl },
+      getToken: async () => info.token,
+    });
+    const attach = async (subjectHex: string) => {
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: `${registry.host}/kl/referred`, digest: { sha256: subjectHex } }],
+        predicateType: 'https://sigstore.dev/cosign/sign/v1',
+        predicate: {},
+      };
+      const bundle = await signer.signDsse('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)));
+      await attachBundleReferrer(
+        client,
+        repo,
+        { mediaType: head.mediaType, digest, size: head.size },
+        Buffer.from(JSON.stringify(bundle)),
+        {
+          'dev.sigstore.bundle.content': 'dsse-envelope',
+          'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1',
+        },
+      );
+    };
+    // First a referrer whose statement names another digest: found, not verified.
+    await attach('0'.repeat(64));
+    expectFailure(await run(['verify', ...verifyArgs(), image]), 2, 'VERIFICATION_FAILED');
+    await attach(digest.slice('sha256:'.length));
+    const r = await run(['--json', 'verify', ...verifyArgs(), image]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.found.filter((f: { verified: boolean }) => f.verified)).toHaveLength(1);
+    expect(json.signatures.find((s: { verified: boolean }) => s.verified).certificate.identity).toBe(info.identity);
+    expectFailure(await run(['verify', ...verifyArgs('mallory@example.com'), image]), 2, 'VERIFICATION_FAILED');
+    // It is a signature, not an attestation.
+    expectFailure(await run(['verify-attestation', ...verifyArgs(), image]), 2, 'VERIFICATION_FAILED');
   });
 });
 
