@@ -135,7 +135,9 @@ describe('verify-blob --certificate --signature (cosign legacy keyless)', () => 
 
   it('--certificate with --key, or without --signature: USAGE; a garbage certificate: exit 3', async () => {
     expectFailure(
-      await cosignkit(['verify-blob', '--key', 'x.pub', '--certificate', 'a.pem', '--signature', 'a.sig', 'blob.txt'], { cwd }),
+      await cosignkit(['verify-blob', '--key', 'x.pub', '--certificate', 'a.pem', '--signature', 'a.sig', 'blob.txt'], {
+        cwd,
+      }),
       1,
       'USAGE',
     );

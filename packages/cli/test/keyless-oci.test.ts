@@ -33,7 +33,14 @@ const cosignEnv = () => ({
   SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: trust('ctLogKey'),
   SIGSTORE_REKOR_PUBLIC_KEY: trust('rekorKey'),
 });
-const keylessFlags = () => ['--fulcio-url', info.fulcioUrl, '--rekor-url', info.rekorUrl, '--identity-token', info.token];
+const keylessFlags = () => [
+  '--fulcio-url',
+  info.fulcioUrl,
+  '--rekor-url',
+  info.rekorUrl,
+  '--identity-token',
+  info.token,
+];
 
 let signedImage: string; // .sig keyless by cosign sign
 let attestedImage: string; // .att keyless by cosign attest, and a bundle referrer by cosign attest --new-bundle-format
@@ -82,7 +89,14 @@ afterAll(async () => {
 describe('keyless verify of images signed by the real cosign on the local stack', () => {
   it('verifies the .sig layer (certificate, chain and Rekor SET annotations) and reports who signed it', async () => {
     // cosign itself agrees first: the image is really signed keyless on this stack.
-    await cosignOk(['verify', '--certificate-identity', info.identity, '--certificate-oidc-issuer', info.issuerUrl, signedImage]);
+    await cosignOk([
+      'verify',
+      '--certificate-identity',
+      info.identity,
+      '--certificate-oidc-issuer',
+      info.issuerUrl,
+      signedImage,
+    ]);
     const r = await run(['verify', ...verifyArgs(), signedImage]);
     expect(r.code, r.stderr).toBe(0);
     expectNoStackNoSecret(r);
@@ -93,7 +107,9 @@ describe('keyless verify of images signed by the real cosign on the local stack'
     expect(json.trustedRoot).toEqual(expect.objectContaining({ kind: 'file' }));
     const signature = json.signatures[0];
     expect(signature.certificate).toEqual(expect.objectContaining({ identity: info.identity, issuer: info.issuerUrl }));
-    expect(signature.tlogEntries).toEqual([expect.objectContaining({ kind: 'hashedrekord', logIndex: expect.any(Number) })]);
+    expect(signature.tlogEntries).toEqual([
+      expect.objectContaining({ kind: 'hashedrekord', logIndex: expect.any(Number) }),
+    ]);
     expect(signature.timestamps[0].source).toBe('transparency-log');
   });
 
@@ -125,7 +141,9 @@ describe('keyless verify of images signed by the real cosign on the local stack'
     const keyed = `${registry.host}/kl/keyed@${await seed(registry.host, 'kl/keyed', 'v1')}`;
     const env = { ...cosignEnv(), COSIGN_PASSWORD: PASSWORD };
     expect((await cosign(['generate-key-pair'], { cwd, env })).code).toBe(0);
-    expect((await cosign(['sign', '--key', 'cosign.key', '--tlog-upload=false', '--yes', keyed], { cwd, env })).code).toBe(0);
+    expect(
+      (await cosign(['sign', '--key', 'cosign.key', '--tlog-upload=false', '--yes', keyed], { cwd, env })).code,
+    ).toBe(0);
     const r = await run(['verify', ...verifyArgs(), keyed]);
     expectFailure(r, 2, 'VERIFICATION_FAILED');
     expect(r.stderr).toContain('no certificate on the signature');
@@ -211,7 +229,13 @@ describe('keyless verify-attestation of images attested by the real cosign on th
   });
 
   it('a wrong identity fails both layouts (exit 2); another --type finds none (exit 2)', async () => {
-    const wrong = await run(['verify-attestation', '--type', 'slsaprovenance', ...verifyArgs('mallory@example.com'), attestedImage]);
+    const wrong = await run([
+      'verify-attestation',
+      '--type',
+      'slsaprovenance',
+      ...verifyArgs('mallory@example.com'),
+      attestedImage,
+    ]);
     expectFailure(wrong, 2, 'VERIFICATION_FAILED');
     expect(wrong.stderr).toMatch(/\.att layer 0: .*mallory/);
     expect(wrong.stderr).toMatch(/referrer sha256:[0-9a-f]{64}: .*mallory/);
@@ -225,7 +249,13 @@ describe('keyless verify-attestation of images attested by the real cosign on th
     const target = await seed(registry.host, 'kl/attested', 'other');
     const manifest = JSON.parse(copy.bytes.toString('utf8'));
     await client.putManifest(from, `${target.replace(':', '-')}.att`, copy.bytes, manifest.mediaType);
-    const r = await run(['verify-attestation', '--type', 'slsaprovenance', ...verifyArgs(), `${registry.host}/kl/attested@${target}`]);
+    const r = await run([
+      'verify-attestation',
+      '--type',
+      'slsaprovenance',
+      ...verifyArgs(),
+      `${registry.host}/kl/attested@${target}`,
+    ]);
     expectFailure(r, 2, 'VERIFICATION_FAILED');
     expect(r.stderr).toMatch(/subject/);
   });
@@ -284,7 +314,10 @@ describe('verify with several images (issue 16)', () => {
     expect(all.stderr).toMatch(/verify: verified 2 of 2/);
     const mixed = await run(['--json', 'verify', ...verifyArgs(), '--jobs', '2', signedImage, unsignedImage]);
     expect(mixed.code).toBe(2);
-    const lines = mixed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = mixed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.find((l) => l.file === signedImage).status).toBe('ok');
     expect(lines.find((l) => l.file === unsignedImage).status).toBe('unverified');
     expect(mixed.stderr).toContain(`cosignkit: ${unsignedImage}: `);

@@ -45,16 +45,28 @@ const KEYLESS = [
 ];
 
 describe('a bundle with both a messageSignature and a dsseEnvelope: exit 3 (BUNDLE_MALFORMED)', () => {
-  const envelope = { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: 'AA==', keyid: '' }] };
+  const envelope = {
+    payload: 'e30=',
+    payloadType: 'application/vnd.in-toto+json',
+    signatures: [{ sig: 'AA==', keyid: '' }],
+  };
   it('key-based verify-blob', async () => {
     expectOk(await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'alice.bundle.json', 'blob.txt']));
     write('both.json', { ...json('alice.bundle.json'), dsseEnvelope: envelope });
-    expectFailure(await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'both.json', 'blob.txt']), 3, 'BUNDLE_MALFORMED');
+    expectFailure(
+      await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'both.json', 'blob.txt']),
+      3,
+      'BUNDLE_MALFORMED',
+    );
   });
   it('keyless verify-blob (a bundle that verifies as given)', async () => {
     expectOk(await ck(['verify-blob', ...KEYLESS, '--bundle', 'bundle_v3.txt.sigstore', 'bundle_v3.txt']));
     write('kl-both.json', { ...json('bundle_v3.txt.sigstore'), dsseEnvelope: envelope });
-    expectFailure(await ck(['verify-blob', ...KEYLESS, '--bundle', 'kl-both.json', 'bundle_v3.txt']), 3, 'BUNDLE_MALFORMED');
+    expectFailure(
+      await ck(['verify-blob', ...KEYLESS, '--bundle', 'kl-both.json', 'bundle_v3.txt']),
+      3,
+      'BUNDLE_MALFORMED',
+    );
   });
   it('verify-blob-attestation and verify-dsse on a DSSE bundle with a messageSignature added', async () => {
     const statement = buildStatement({
@@ -77,7 +89,11 @@ describe('a bundle with both a messageSignature and a dsseEnvelope: exit 3 (BUND
       3,
       'BUNDLE_MALFORMED',
     );
-    expectFailure(await ck(['verify-dsse', '--dsse', 'dsse-both.json', '--key-file', 'alice.pub']), 3, 'BUNDLE_MALFORMED');
+    expectFailure(
+      await ck(['verify-dsse', '--dsse', 'dsse-both.json', '--key-file', 'alice.pub']),
+      3,
+      'BUNDLE_MALFORMED',
+    );
   });
 });
 
@@ -88,7 +104,11 @@ describe('an unknown bundle media type version: exit 3', () => {
     'application/vnd.dev.sigstore.bundle+json',
   ])('%s, key-based and keyless', async (mediaType) => {
     write('v.json', { ...json('alice.bundle.json'), mediaType });
-    expectFailure(await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'v.json', 'blob.txt']), 3, 'BUNDLE_MALFORMED');
+    expectFailure(
+      await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'v.json', 'blob.txt']),
+      3,
+      'BUNDLE_MALFORMED',
+    );
     write('kv.json', { ...json('bundle_v3.txt.sigstore'), mediaType });
     expectFailure(await ck(['verify-blob', ...KEYLESS, '--bundle', 'kv.json', 'bundle_v3.txt']), 3, 'BUNDLE_MALFORMED');
   });
@@ -103,17 +123,38 @@ describe("a legacy bundle whose cert is another key's than the signature's: exit
     write('other.json', { base64Signature, cert: pemB64('bob.pub') });
     // The real cosign refuses it (the auto engine runs it), and so does the native engine.
     expectFailure(await ck(['verify-blob', '--key', 'alice.pub', '--bundle', 'other.json', 'blob.txt']), 2);
-    const run = await ck(['verify-blob', '--engine', 'native', '--key', 'alice.pub', '--bundle', 'other.json', 'blob.txt']);
+    const run = await ck([
+      'verify-blob',
+      '--engine',
+      'native',
+      '--key',
+      'alice.pub',
+      '--bundle',
+      'other.json',
+      'blob.txt',
+    ]);
     expectFailure(run, 2, 'VERIFICATION_FAILED');
     expect(run.stderr).toMatch(/another key/);
     write('garbage-cert.json', { base64Signature, cert: 'bm90IGEgcGVt' });
     expectFailure(
-      await ck(['verify-blob', '--engine', 'native', '--key', 'alice.pub', '--bundle', 'garbage-cert.json', 'blob.txt']),
+      await ck([
+        'verify-blob',
+        '--engine',
+        'native',
+        '--key',
+        'alice.pub',
+        '--bundle',
+        'garbage-cert.json',
+        'blob.txt',
+      ]),
       3,
     );
   });
   it('verify-blob-attestation --key with the legacy attestation bundle', async () => {
-    const digest = (await import('node:crypto')).createHash('sha256').update(readFileSync(join(dir, 'blob.txt'))).digest('hex');
+    const digest = (await import('node:crypto'))
+      .createHash('sha256')
+      .update(readFileSync(join(dir, 'blob.txt')))
+      .digest('hex');
     const statement = buildStatement({
       subjects: [{ name: 'blob.txt', digest: { sha256: digest } }],
       predicateType: 'https://cosign.sigstore.dev/attestation/v1',
@@ -123,8 +164,14 @@ describe("a legacy bundle whose cert is another key's than the signature's: exit
       { manager, keyId: 'alice' },
     ]);
     const pem = (name: string) => readFileSync(join(dir, name), 'utf8');
-    writeFileSync(join(dir, 'att-own.json'), serializeLegacyAttestationBundle(serializeEnvelope(signed), pem('alice.pub')));
-    writeFileSync(join(dir, 'att-other.json'), serializeLegacyAttestationBundle(serializeEnvelope(signed), pem('bob.pub')));
+    writeFileSync(
+      join(dir, 'att-own.json'),
+      serializeLegacyAttestationBundle(serializeEnvelope(signed), pem('alice.pub')),
+    );
+    writeFileSync(
+      join(dir, 'att-other.json'),
+      serializeLegacyAttestationBundle(serializeEnvelope(signed), pem('bob.pub')),
+    );
     expectOk(await ck(['verify-blob-attestation', '--key', 'alice.pub', '--bundle', 'att-own.json', 'blob.txt']));
     expectFailure(
       await ck(['verify-blob-attestation', '--key', 'alice.pub', '--bundle', 'att-other.json', 'blob.txt']),
@@ -142,22 +189,36 @@ describe('a key listed twice under two names counts once for --require-signers',
       alice: alicePub,
       bob: readFileSync(join(dir, 'bob.pub'), 'utf8'),
     });
-    const payload = Buffer.from('{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}');
+    const payload = Buffer.from(
+      '{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}',
+    );
     const twice = await signEnvelope('application/vnd.in-toto+json', payload, [
       { manager, keyId: 'alice', keyid: 'alice' },
       { manager, keyId: 'alice', keyid: 'mallory' },
     ]);
     writeFileSync(join(dir, 'twice-env.json'), serializeEnvelope(twice));
-    const run = await ck(['verify-dsse', '--dsse', 'twice-env.json', '--keys', 'twice.json', '--require-signers', 'alice,mallory']);
+    const run = await ck([
+      'verify-dsse',
+      '--dsse',
+      'twice-env.json',
+      '--keys',
+      'twice.json',
+      '--require-signers',
+      'alice,mallory',
+    ]);
     expectFailure(run, 2);
     expect(run.stdout + run.stderr).toMatch(/same key/);
     // One name each is fine, and two distinct keys still meet the rule.
-    expectOk(await ck(['verify-dsse', '--dsse', 'twice-env.json', '--keys', 'twice.json', '--require-signers', 'mallory']));
+    expectOk(
+      await ck(['verify-dsse', '--dsse', 'twice-env.json', '--keys', 'twice.json', '--require-signers', 'mallory']),
+    );
     const pair = await signEnvelope('application/vnd.in-toto+json', payload, [
       { manager, keyId: 'alice', keyid: 'alice' },
       { manager, keyId: 'bob', keyid: 'bob' },
     ]);
     writeFileSync(join(dir, 'pair-env.json'), serializeEnvelope(pair));
-    expectOk(await ck(['verify-dsse', '--dsse', 'pair-env.json', '--keys', 'pair.json', '--require-signers', 'alice,bob']));
+    expectOk(
+      await ck(['verify-dsse', '--dsse', 'pair-env.json', '--keys', 'pair.json', '--require-signers', 'alice,bob']),
+    );
   });
 });

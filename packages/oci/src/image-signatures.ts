@@ -370,7 +370,10 @@ function checkSignature(
     return { verified: false, failure: { code: error.code, message: `${where}: ${error.message}` } };
   }
   if (checked.malformed) {
-    return { verified: false, failure: { code: checked.malformed.code, message: `${where}: ${checked.malformed.message}` } };
+    return {
+      verified: false,
+      failure: { code: checked.malformed.code, message: `${where}: ${checked.malformed.message}` },
+    };
   }
   if (!checked.verified) {
     return {

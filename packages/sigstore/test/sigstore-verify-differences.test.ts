@@ -141,9 +141,15 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
   describe('4–6. bundle shape and --insecure-ignore-tlog, as sigstore-go (cosign) reads them', () => {
     const v3 = () => fixtureJson('bundle_v3.txt.sigstore');
     const artifact = fixture('bundle_v3.txt');
-    const identity = { certificateIdentity: 'william@yossarian.net', certificateOidcIssuer: 'https://github.com/login/oauth' };
+    const identity = {
+      certificateIdentity: 'william@yossarian.net',
+      certificateOidcIssuer: 'https://github.com/login/oauth',
+    };
     it('4. both a messageSignature and a dsseEnvelope: upstream keeps the message signature; BUNDLE_MALFORMED', () => {
-      const both = { ...v3(), dsseEnvelope: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [] } };
+      const both = {
+        ...v3(),
+        dsseEnvelope: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [] },
+      };
       expect(upstream(both, rootOf('staging'), artifact)).toBe('OK');
       expect(() => ours(both, rootOf('staging'), artifact, identity)).toThrow(
         expect.objectContaining({ code: 'BUNDLE_MALFORMED' }),

@@ -58,10 +58,14 @@ export async function verifyImages(
     context,
     { done: 'verified', command },
     images.length,
-    runPool(images, { jobs, failFast: booleanFlag(flags, 'fail-fast') === true, signal: context.signal }, async (image) => ({
-      status: 'ok' as const,
-      result: await verifyOne(verifier, image, context.signal),
-    })),
+    runPool(
+      images,
+      { jobs, failFast: booleanFlag(flags, 'fail-fast') === true, signal: context.signal },
+      async (image) => ({
+        status: 'ok' as const,
+        result: await verifyOne(verifier, image, context.signal),
+      }),
+    ),
     (item) => {
       if (item.status === 'failed') return failedReport(item.input, item);
       const result = item.result!;

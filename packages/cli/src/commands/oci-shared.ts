@@ -111,7 +111,8 @@ function keylessChecks(result: RegistryVerificationResult): string[] {
     ...(logged ? ['  - Existence of the claims in the transparency log was verified offline'] : []),
     '  - The code-signing certificate was verified using trusted certificate authority certificates',
   ];
-  if (root) lines.push(`  - trusted root: ${root.kind === 'file' ? root.path : `${root.instance ?? ''} (${root.kind})`}`);
+  if (root)
+    lines.push(`  - trusted root: ${root.kind === 'file' ? root.path : `${root.instance ?? ''} (${root.kind})`}`);
   for (const s of result.signatures.filter((x) => x.verified && x.certificate)) {
     lines.push(`  - signed by ${s.certificate!.identity} (issuer ${s.certificate!.issuer})`);
   }

@@ -9,7 +9,8 @@ import { CosignkitError } from '../errors.js';
 export function legacyBundleKey(cert: string, where: string): KeyObject {
   const pem = cert.includes('-----BEGIN') ? cert : Buffer.from(cert, 'base64').toString('utf8');
   const block = /-----BEGIN (CERTIFICATE|PUBLIC KEY)-----[\s\S]*?-----END \1-----/.exec(pem)?.[0];
-  if (block === undefined) throw new CosignkitError('BUNDLE_MALFORMED', `${where}: cert is not a PEM certificate or public key`);
+  if (block === undefined)
+    throw new CosignkitError('BUNDLE_MALFORMED', `${where}: cert is not a PEM certificate or public key`);
   try {
     return createPublicKey(block);
   } catch (error) {

@@ -56,7 +56,8 @@ export function createVerifier(options: RoleOptions): Verifier {
   ): Promise<ImageVerificationResult | undefined> => {
     // auto verifies natively: cosign 2.x reads only the legacy tags, the native verifier reads both layouts.
     if (options.engine !== 'cosign') return undefined;
-    if (policy.keyless) throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies images with a --key only');
+    if (policy.keyless)
+      throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies images with a --key only');
     const selection = await choose(false);
     if (selection.engine !== 'cosign') return undefined;
     const [key, ...more] = await verificationKeys(policy);
@@ -169,6 +170,9 @@ export function createVerifier(options: RoleOptions): Verifier {
 }
 
 /** A keyless result names the trusted root it was checked against. */
-function withOrigin<T extends RegistryVerificationResult>(result: T, origin: KeylessImageTrust['origin'] | undefined): T {
+function withOrigin<T extends RegistryVerificationResult>(
+  result: T,
+  origin: KeylessImageTrust['origin'] | undefined,
+): T {
   return origin ? { ...result, trustedRoot: origin } : result;
 }

@@ -15,7 +15,10 @@ export interface CosignLegacyMaterial {
   /** What was signed: a message (its SHA-256 and the raw signature) or a DSSE envelope. */
   content:
     | { kind: 'message'; sha256: Buffer; signature: Buffer }
-    | { kind: 'dsse'; envelope: { payloadType: string; payload: string; signatures: { keyid?: string; sig: string }[] } };
+    | {
+        kind: 'dsse';
+        envelope: { payloadType: string; payload: string; signatures: { keyid?: string; sig: string }[] };
+      };
   /** cosign's Rekor bundle (`rekorBundle`, the `…/bundle` annotation): `{SignedEntryTimestamp, Payload}`, parsed JSON. */
   rekorBundle?: unknown;
   /** `…/rfc3161timestamp`: `{SignedRFC3161Timestamp: base64 DER}`, parsed JSON. */
@@ -104,6 +107,7 @@ function tlogEntry(json: unknown): Record<string, unknown> {
 
 function timestamp(json: unknown): Record<string, unknown> {
   const signed = (json as { SignedRFC3161Timestamp?: unknown } | null)?.SignedRFC3161Timestamp;
-  if (typeof signed !== 'string' || signed.length === 0) malformed('the RFC 3161 timestamp has no SignedRFC3161Timestamp');
+  if (typeof signed !== 'string' || signed.length === 0)
+    malformed('the RFC 3161 timestamp has no SignedRFC3161Timestamp');
   return { signedTimestamp: signed };
 }

@@ -35,7 +35,10 @@ function legacyToV01(legacy: Record<string, unknown>, artifactSha256: Buffer | u
   if (typeof legacy.base64Signature !== 'string')
     throw new CosignkitError('BUNDLE_MALFORMED', 'cosign legacy bundle: base64Signature is not a string');
   if (typeof legacy.cert !== 'string')
-    throw new CosignkitError('BUNDLE_MALFORMED', 'cosign legacy bundle: no "cert": only keyless legacy bundles are verified here');
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      'cosign legacy bundle: no "cert": only keyless legacy bundles are verified here',
+    );
   if (legacy.rekorBundle === undefined || legacy.rekorBundle === null)
     throw new CosignkitError('BUNDLE_MALFORMED', 'cosign legacy bundle: no rekorBundle');
   return cosignLegacyBundle({

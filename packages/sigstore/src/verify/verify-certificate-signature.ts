@@ -39,11 +39,15 @@ export async function verifyCertificateSignature(
   const text = async (path: string, what: string) =>
     (await readLimitedFile(path, PIECE_SIZE_LIMIT, what)).toString('utf8');
   const certificate = await text(files.certificate, 'certificate');
-  const chain = files.certificateChain === undefined ? undefined : await text(files.certificateChain, 'certificate chain');
+  const chain =
+    files.certificateChain === undefined ? undefined : await text(files.certificateChain, 'certificate chain');
   const signature = decodeSignature(await readLimitedFile(files.signature, PIECE_SIZE_LIMIT, 'signature'));
   let rekorBundle: unknown;
   if (files.bundle !== undefined) {
-    const json = parseJsonText(await readLimitedFile(files.bundle, BUNDLE_SIZE_LIMIT, 'bundle'), `bundle ${files.bundle}`);
+    const json = parseJsonText(
+      await readLimitedFile(files.bundle, BUNDLE_SIZE_LIMIT, 'bundle'),
+      `bundle ${files.bundle}`,
+    );
     rekorBundle = (json as { rekorBundle?: unknown } | null)?.rekorBundle;
     if (typeof json !== 'object' || json === null || rekorBundle === undefined || rekorBundle === null) {
       throw new CosignkitError(

@@ -35,7 +35,10 @@ export function verifyCosignLayerSignature(
       artifact: { digest: { algorithm: 'sha256', hex: '' } },
       signatures: [{ verified: false }],
       failures: [
-        { code: 'VERIFICATION_FAILED', message: 'no certificate on the signature (signed with a key: verify with --key)' },
+        {
+          code: 'VERIFICATION_FAILED',
+          message: 'no certificate on the signature (signed with a key: verify with --key)',
+        },
       ],
       warnings: [],
     };
