@@ -14,6 +14,7 @@ import {
 } from './helpers.js';
 import { createKeylessSigner } from '@cosignkit/sigstore';
 import { attachBundleReferrer } from '../../oci/src/bundle-referrer.js';
+import { RegistryClient as SourceRegistryClient } from '../../oci/src/registry-client.js';
 import { RegistryClient, seed, startRegistry, type RunningRegistry } from './oci-setup.js';
 
 // Keyless image signatures made by the REAL cosign 2.5 against @cosignkit/dev-stack (@sigstore/mock's Fulcio,
@@ -281,8 +282,9 @@ describe('keyless signature bundle referrers (cosign v3 layout)', () => {
         predicate: {},
       };
       const bundle = await signer.signDsse('application/vnd.in-toto+json', Buffer.from(JSON.stringify(statement)));
+      // The writer is oci's own (not exported): its source's client type.
       await attachBundleReferrer(
-        client,
+        new SourceRegistryClient({ credentials: async () => undefined }),
         repo,
         { mediaType: head.mediaType, digest, size: head.size },
         Buffer.from(JSON.stringify(bundle)),
