@@ -1,4 +1,4 @@
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, type KeylessPolicy } from '@cosignkit/core';
 import type { ParsedFlags } from './args.js';
 import { booleanFlag, stringFlag } from './args.js';
 import type { CommandContext, CommandResult } from './command.js';
@@ -41,7 +41,7 @@ export const KEYLESS_HELP = `Keyless (a Fulcio certificate in the bundle; used w
   --insecure-ignore-sct                 no embedded SCT required
   --use-signed-timestamps               an RFC 3161 timestamp that verifies is required`;
 
-const IDENTITY_FLAGS = [
+export const IDENTITY_FLAGS = [
   'certificate-identity',
   'certificate-identity-regexp',
   'certificate-oidc-issuer',
@@ -56,6 +56,30 @@ export function isKeyless(command: string, flags: ParsedFlags, context: CommandC
     return true;
   }
   return stringFlag(flags, keyFlag) === undefined && context.config.defaultKey === undefined;
+}
+
+/** cosign's keyless flags as the roles' KeylessPolicy (image verification compiles and loads it there). */
+export function keylessPolicyOf(flags: ParsedFlags): KeylessPolicy {
+  const text = (name: string) => stringFlag(flags, name);
+  const policy: KeylessPolicy = {
+    certificateIdentity: text('certificate-identity'),
+    certificateIdentityRegexp: text('certificate-identity-regexp'),
+    certificateOidcIssuer: text('certificate-oidc-issuer'),
+    certificateOidcIssuerRegexp: text('certificate-oidc-issuer-regexp'),
+    githubWorkflowTrigger: text('certificate-github-workflow-trigger'),
+    githubWorkflowSha: text('certificate-github-workflow-sha'),
+    githubWorkflowName: text('certificate-github-workflow-name'),
+    githubWorkflowRepository: text('certificate-github-workflow-repository'),
+    githubWorkflowRef: text('certificate-github-workflow-ref'),
+    trustedRootPath: text('trusted-root'),
+    offline: booleanFlag(flags, 'offline') ?? false,
+    staging: booleanFlag(flags, 'staging') ?? false,
+    insecureIgnoreTlog: booleanFlag(flags, 'insecure-ignore-tlog') ?? false,
+    insecureIgnoreSct: booleanFlag(flags, 'insecure-ignore-sct') ?? false,
+    useSignedTimestamps: booleanFlag(flags, 'use-signed-timestamps') ?? false,
+  };
+  // Unset flags are left out: the policy's own checks say which ones are missing.
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) as KeylessPolicy;
 }
 
 type Sigstore = typeof import('@cosignkit/sigstore');
@@ -130,10 +154,30 @@ function outcome(result: KeylessVerification, rootNote: string, extra: Partial<C
 /** `verify-blob` with a keyless bundle: <file> is a path or `sha256:<hex>`. */
 export async function verifyBlobKeyless(context: CommandContext, flags: ParsedFlags): Promise<CommandResult> {
   const bundle = stringFlag(flags, 'bundle');
+  const certificate = stringFlag(flags, 'certificate');
+  if (certificate !== undefined) {
+    const signature = stringFlag(flags, 'signature');
+    if (signature === undefined) throw usageError('verify-blob', '--certificate needs --signature <file>');
+    const { sigstore, options, rootNote } = await prepare('verify-blob', flags, context);
+    const chain = stringFlag(flags, 'certificate-chain');
+    const timestamp = stringFlag(flags, 'rfc3161-timestamp');
+    const result = await sigstore.verifyCertificateSignature(
+      {
+        certificate,
+        signature,
+        ...(chain !== undefined ? { certificateChain: chain } : {}),
+        ...(bundle !== undefined ? { bundle } : {}),
+        ...(timestamp !== undefined ? { rfc3161Timestamp: timestamp } : {}),
+      },
+      flags.positionals[0]!,
+      options,
+    );
+    return outcome(result, rootNote);
+  }
   if (bundle === undefined) {
     throw usageError(
       'verify-blob',
-      'keyless verification reads a bundle: pass --bundle <file> (--certificate/--signature without a bundle are not supported yet)',
+      'keyless verification reads a bundle: pass --bundle <file>, or --certificate <pem> with --signature <file>',
     );
   }
   const { sigstore, options, rootNote } = await prepare('verify-blob', flags, context);

@@ -24,6 +24,7 @@ export type {
   AttestationPolicy,
   Attester,
   Digest,
+  KeylessPolicy,
   RegistryPolicy,
   RegistryVerificationResult,
   SignArtifactOptions,
@@ -90,6 +91,8 @@ export {
   readPublicKeyText,
 } from './keys/public-key-pem.js';
 export type { ChunkSink } from './digest.js';
+export { legacyBundleKey } from './signatures/legacy-bundle-key.js';
+export { SIGSTORE_BUNDLE_MEDIA_TYPES, bundleShapeProblem } from './signatures/bundle-shape.js';
 export { isSigstoreBundle, readBundle, readBundleJson } from './signatures/bundle-input.js';
 export type { BundleSignature } from './signatures/bundle-input.js';
 export { decodeSignature, readSignatureFile } from './signatures/signature-input.js';

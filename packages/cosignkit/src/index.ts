@@ -8,6 +8,7 @@ export { resolveVerificationKey } from './roles/verification-key.js';
 export type { VerificationKey } from './roles/verification-key.js';
 export type { EngineChoice, RoleOptions } from './roles/role-options.js';
 export { pushFileArtifact } from './roles/registry-access.js';
+export { runPool } from './batch/run-pool.js';
 export type { ImageVerificationResult } from './roles/registry-access.js';
 export { BUNDLE_V03_MEDIA_TYPE, keyBundleJson, nativeSignBlob, nativeVerifyBlob } from './engines/native/index.js';
 export type { KeyBundleInput, NativeSignBlobOptions, NativeVerifyBlobOptions } from './engines/native/index.js';

@@ -54,6 +54,10 @@ export function dsseBundleFromJson(value: unknown): DsseBundle {
   if (typeof value.mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.has(value.mediaType)) {
     throw malformed(`bundle has unknown mediaType ${JSON.stringify(value.mediaType ?? null)}`);
   }
+  if (value.messageSignature !== undefined && value.dsseEnvelope !== undefined) {
+    // protobuf's oneof, as sigstore-go reads it: which one was signed would be ambiguous
+    throw malformed('bundle has both a messageSignature and a dsseEnvelope');
+  }
   if (value.dsseEnvelope === undefined) {
     throw malformed(
       value.messageSignature ? 'bundle holds a message signature, not an attestation' : 'bundle has no dsseEnvelope',

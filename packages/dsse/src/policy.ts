@@ -110,9 +110,26 @@ export function evaluatePolicy(
   if (policy.requireKeyid !== undefined && !verification.validSigners.includes(policy.requireKeyid)) {
     unmet.push({ rule: 'require-keyid', message: `no valid signature by keyid "${policy.requireKeyid}"` });
   }
+  // Signers are keys, not names: a key listed under two ids in a key map is one signer, so two required ids
+  // met by the same key (its fingerprint) count once, and the second is unmet.
+  const keyOf = new Map(
+    verification.signatures.filter((s) => s.valid && s.signer !== undefined).map((s) => [s.signer!, s.fingerprint]),
+  );
+  const claimedBy = new Map<string, string>();
   for (const id of policy.requireSigners ?? []) {
     if (!verification.validSigners.includes(id)) {
       unmet.push({ rule: 'require-signers', message: `no valid signature by required signer "${id}"` });
+      continue;
+    }
+    const fingerprint = keyOf.get(id);
+    const other = fingerprint === undefined ? undefined : claimedBy.get(fingerprint);
+    if (other !== undefined && other !== id) {
+      unmet.push({
+        rule: 'require-signers',
+        message: `required signers "${other}" and "${id}" are the same key: it counts as one signer`,
+      });
+    } else if (fingerprint !== undefined) {
+      claimedBy.set(fingerprint, id);
     }
   }
   if (statement && policy.requireSubject) {

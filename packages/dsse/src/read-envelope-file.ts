@@ -1,4 +1,5 @@
-import { CosignkitError, readBoundedFile } from '@cosignkit/core';
+import type { KeyObject } from 'node:crypto';
+import { CosignkitError, legacyBundleKey, readBoundedFile } from '@cosignkit/core';
 import { decodeBase64 } from './base64.js';
 import { dsseBundleFromJson, type DsseBundle } from './bundle.js';
 import { envelopeFromJson, isObject, parseJson, type Envelope } from './envelope.js';
@@ -11,6 +12,8 @@ export interface EnvelopeSource {
   /** How the file held it. */
   form: 'envelope' | 'base64-envelope' | 'bundle' | 'legacy-bundle';
   bundle?: DsseBundle;
+  /** A legacy bundle's `cert` key: the envelope must be verified by it (cosign checks against this key). */
+  certificateKey?: KeyObject;
 }
 
 /**
@@ -44,7 +47,11 @@ export function envelopeFromText(bytes: Uint8Array): EnvelopeSource {
   const value = parseJson(text, 'envelope');
   if (isObject(value) && typeof value.base64Signature === 'string' && !('payloadType' in value)) {
     const inner = decodeBase64(value.base64Signature, 'legacy bundle base64Signature', 'BUNDLE_MALFORMED');
-    return { envelope: envelopeFromJson(parseJson(inner, 'legacy bundle envelope')), form: 'legacy-bundle' };
+    const envelope = envelopeFromJson(parseJson(inner, 'legacy bundle envelope'));
+    if (typeof value.cert === 'string' && value.cert !== '') {
+      return { envelope, form: 'legacy-bundle', certificateKey: legacyBundleKey(value.cert, 'legacy bundle') };
+    }
+    return { envelope, form: 'legacy-bundle' };
   }
   if (isObject(value) && 'mediaType' in value && !('payloadType' in value)) {
     const bundle = dsseBundleFromJson(value);

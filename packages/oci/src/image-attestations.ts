@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import type { KeyManager } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
 import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
@@ -18,6 +17,7 @@ import {
   type ResolvedImage,
   type SignatureFormat,
 } from './image-signatures.js';
+import type { SignatureTrust } from './keyless-trust.js';
 import { MEDIA_TYPES } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
 import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
@@ -86,7 +86,7 @@ export interface VerifyAttestationsOptions {
 export async function verifyImageAttestations(
   client: RegistryClient,
   image: string,
-  publicKeys: readonly KeyObject[],
+  trust: SignatureTrust,
   o: VerifyAttestationsOptions = {},
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
@@ -118,7 +118,9 @@ export async function verifyImageAttestations(
       found.push({ format: 'legacy', verified: false, failure: { code: error.code, message: error.message } });
       continue;
     }
-    const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
+    const checked = checkStatementEnvelope(envelope, where, resolved.digest, trust, {
+      annotations: layer.annotations,
+    });
     if (checked.predicateType !== undefined && !wanted(checked.predicateType)) continue;
     found.push({ format: 'legacy', ...checked.result });
   }
@@ -138,7 +140,7 @@ export async function verifyImageAttestations(
       found.push({ format: 'bundle', verified: false, failure: { code: error.code, message: error.message } });
       continue;
     }
-    const checked = checkStatementEnvelope(envelope, where, resolved.digest, publicKeys);
+    const checked = checkStatementEnvelope(envelope, where, resolved.digest, trust, { bundle: r.bundle });
     if (checked.predicateType !== undefined && !wanted(checked.predicateType)) continue;
     found.push({ format: 'bundle', ...checked.result });
   }

@@ -4,7 +4,7 @@ import type { VerificationFailure } from '@cosignkit/core';
 import { CosignkitError, MALFORMED_INPUT_CODES } from '@cosignkit/core';
 import { fingerprintOf } from '@cosignkit/core';
 import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
-import { encodeBase64, type Envelope } from '@cosignkit/dsse';
+import { encodeBase64, envelopeToJson, type Envelope } from '@cosignkit/dsse';
 import {
   dsseBundleBytes,
   envelopeOfBundle,
@@ -14,7 +14,8 @@ import {
 } from './envelope-io.js';
 import { parseImageReference, repositoryName, type ImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './media-types.js';
-import { signPayload, verifyPayload } from '@cosignkit/core';
+import { signPayload, verifyPayload, type SignatureCheck } from '@cosignkit/core';
+import { isKeyless, type SignatureTrust } from './keyless-trust.js';
 import type { RegistryClient, Repository } from './registry-client.js';
 import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
 import { parseSimpleSigning, simpleSigningPayload } from './simple-signing.js';
@@ -193,6 +194,8 @@ export interface FoundSignature {
   /** The simple-signing payload or the statement's predicate type. */
   payload?: Record<string, unknown>;
   failure?: VerificationFailure;
+  /** Keyless: the signer's certificate identity, log entries and timestamps. */
+  keyless?: SignatureCheck;
 }
 
 export interface ImageVerification {
@@ -200,11 +203,14 @@ export interface ImageVerification {
   found: FoundSignature[];
 }
 
-/** Finds signatures in both layouts (`.sig` tag and bundle referrers) and checks each against the keys. */
+/**
+ * Finds signatures in both layouts (`.sig` tag and bundle referrers) and checks each against the keys, or
+ * keyless (the certificate, log entry and identity policy of each) when `trust` is a keyless verifier.
+ */
 export async function verifyImageSignatures(
   client: RegistryClient,
   image: string,
-  publicKeys: readonly KeyObject[],
+  trust: SignatureTrust,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ImageVerification> {
   const resolved = await resolveImage(client, image);
@@ -237,16 +243,24 @@ export async function verifyImageSignatures(
       fail('SIGNATURE_MALFORMED', (error as Error).message);
       continue;
     }
-    const key = publicKeys.find((k) => verifyPayload(k, layer.bytes, Buffer.from(b64, 'base64')));
-    if (!key) {
-      fail('VERIFICATION_FAILED', 'the signature does not verify with the given key');
+    const signed = checkSignature(trust, where, () => ({
+      keys: (k) => verifyPayload(k, layer.bytes, Buffer.from(b64, 'base64')),
+      keyless: (v) =>
+        v.verifyLayer(
+          { kind: 'message', payload: layer.bytes, signature: Buffer.from(b64, 'base64') },
+          layer.annotations,
+          where,
+        ),
+    }));
+    if (!signed.verified) {
+      found.push({ format: 'legacy', verified: false, failure: signed.failure }); // names `where` already
     } else if (claimed.manifestDigest !== resolved.digest) {
       fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
     } else {
       found.push({
         format: 'legacy',
         verified: true,
-        keyFingerprint: fingerprintOf(key),
+        ...signed.by,
         payload: JSON.parse(layer.bytes.toString('utf8')) as Record<string, unknown>,
       });
     }
@@ -261,7 +275,7 @@ export async function verifyImageSignatures(
       found.push({ format: 'bundle', verified: false, failure: r.failure });
       continue;
     }
-    const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, publicKeys);
+    const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, trust);
     if (checked.predicateType !== undefined && checked.predicateType !== COSIGN_SIGN_PREDICATE) continue;
     found.push({ format: 'bundle', ...checked.result });
   }
@@ -276,22 +290,27 @@ export function checkStatementBundle(
   bytes: Buffer,
   where: string,
   digest: string,
-  publicKeys: readonly KeyObject[],
+  trust: SignatureTrust,
 ): { predicateType?: string; result: Omit<FoundSignature, 'format'> } {
   try {
     const envelope = envelopeOfBundle(bytes, where);
-    return checkStatementEnvelope(envelope, where, digest, publicKeys);
+    return checkStatementEnvelope(envelope, where, digest, trust, { bundle: bytes });
   } catch (error) {
     if (!CosignkitError.isInstance(error)) throw error;
     return { result: { verified: false, failure: { code: error.code, message: error.message } } };
   }
 }
 
+/**
+ * Checks a DSSE envelope whose statement must name `digest`. Keyless, the envelope's certificate and log
+ * entry come from where it was found: its bundle, or its `.att` layer's annotations.
+ */
 export function checkStatementEnvelope(
   envelope: Envelope,
   where: string,
   digest: string,
-  publicKeys: readonly KeyObject[],
+  trust: SignatureTrust,
+  source: { bundle: Buffer } | { annotations: Record<string, string> },
 ): { predicateType?: string; result: Omit<FoundSignature, 'format'> } {
   let facts;
   try {
@@ -305,16 +324,15 @@ export function checkStatementEnvelope(
     subjects: facts.subjects,
     ...(facts.annotations ? { annotations: facts.annotations } : {}),
   };
-  const key = verifyingKey(envelope, publicKeys);
-  if (!key) {
-    return {
-      predicateType: facts.predicateType,
-      result: {
-        verified: false,
-        payload,
-        failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` },
-      },
-    };
+  const signed = checkSignature(trust, where, () => ({
+    keys: (k) => verifyingKey(envelope, [k]) !== undefined,
+    keyless: (v) =>
+      'bundle' in source
+        ? v.verifyBundle(source.bundle, digest, where)
+        : v.verifyLayer({ kind: 'dsse', envelope: envelopeToJson(envelope) }, source.annotations, where),
+  }));
+  if (!signed.verified) {
+    return { predicateType: facts.predicateType, result: { verified: false, payload, failure: signed.failure } };
   }
   const hex = digest.slice('sha256:'.length);
   if (!facts.subjects.some((s) => s?.digest?.sha256 === hex)) {
@@ -327,8 +345,51 @@ export function checkStatementEnvelope(
       },
     };
   }
-  return {
-    predicateType: facts.predicateType,
-    result: { verified: true, keyFingerprint: fingerprintOf(key), payload },
-  };
+  return { predicateType: facts.predicateType, result: { verified: true, ...signed.by, payload } };
+}
+
+type SignedBy = Pick<FoundSignature, 'keyFingerprint' | 'keyless'>;
+
+/**
+ * One signature checked with the keys (the first that verifies) or keyless. Either way a failure is a
+ * result, not a throw, so that one bad signature does not hide the good ones.
+ */
+function checkSignature(
+  trust: SignatureTrust,
+  where: string,
+  how: () => {
+    keys: (key: KeyObject) => boolean;
+    keyless: (verifier: Exclude<SignatureTrust, readonly KeyObject[]>) => import('./keyless-trust.js').KeylessCheck;
+  },
+): { verified: true; by: SignedBy } | { verified: false; failure: VerificationFailure } {
+  const { keys, keyless } = how();
+  if (!isKeyless(trust)) {
+    const key = trust.find(keys);
+    return key
+      ? { verified: true, by: { keyFingerprint: fingerprintOf(key) } }
+      : {
+          verified: false,
+          failure: { code: 'VERIFICATION_FAILED', message: `${where}: no signature verifies with the given key` },
+        };
+  }
+  let checked;
+  try {
+    checked = keyless(trust);
+  } catch (error) {
+    if (!CosignkitError.isInstance(error)) throw error;
+    return { verified: false, failure: { code: error.code, message: `${where}: ${error.message}` } };
+  }
+  if (checked.malformed) {
+    return {
+      verified: false,
+      failure: { code: checked.malformed.code, message: `${where}: ${checked.malformed.message}` },
+    };
+  }
+  if (!checked.verified) {
+    return {
+      verified: false,
+      failure: { code: 'VERIFICATION_FAILED', message: `${where}: ${checked.failures.join('; ') || 'not verified'}` },
+    };
+  }
+  return { verified: true, by: checked.check ? { keyless: checked.check } : {} };
 }

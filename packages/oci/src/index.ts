@@ -14,3 +14,4 @@ export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachm
 export type { Attachment, AttachmentKind } from './image-attachments.js';
 export { readSignatureLayers, signatureTag } from './signature-image.js';
 export { readBundleReferrers } from './bundle-referrer.js';
+export type { KeylessCheck, KeylessSignatureVerifier, SignatureTrust } from './keyless-trust.js';

@@ -55,3 +55,11 @@ export {
 export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
 export { createKeyedLogSigner, createKeylessSigner } from './sign/create-bundle-signer.js';
 export type { KeylessSignerOptions } from './sign/create-bundle-signer.js';
+
+// cosign's pre-bundle keyless material (legacy blob bundles, --certificate/--signature, image layer annotations).
+export { cosignLegacyBundle } from './verify/cosign-legacy-bundle.js';
+export type { CosignLegacyMaterial } from './verify/cosign-legacy-bundle.js';
+export { COSIGN_LAYER_ANNOTATIONS, verifyCosignLayerSignature } from './verify/verify-cosign-signature.js';
+export type { CosignSignedContent } from './verify/verify-cosign-signature.js';
+export { verifyCertificateSignature } from './verify/verify-certificate-signature.js';
+export type { CertificateSignatureFiles } from './verify/verify-certificate-signature.js';

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileIdentityPolicy, verifyBundle } from '../src/index.js';
-import { fixture, fixtureJson, quietLogger, rootOf } from './helpers.js';
+import {
+  COSIGN_LAYER_ANNOTATIONS,
+  compileIdentityPolicy,
+  verifyBundle,
+  verifyCertificateSignature,
+  verifyCosignLayerSignature,
+} from '../src/index.js';
+import { FIXTURES, fixture, fixtureJson, quietLogger, rootOf } from './helpers.js';
 
 // The certificate's SCT is from the staging "test" CT log, whose key the current staging root trusts only
 // until 2022-07-31, while the SCT is from 2022-10-13: so the SCT check is off here (--insecure-ignore-sct),
@@ -62,5 +68,60 @@ describe("cosign's legacy keyless bundle ({base64Signature, cert, rekorBundle})"
         artifact: { bytes: fixture('offline-rekor.txt') },
       }),
     ).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED' }));
+  });
+});
+
+describe("cosign's pre-bundle pieces: certificate, signature and Rekor bundle as files or layer annotations", () => {
+  const policy = compileIdentityPolicy(
+    { certificateIdentity: 'william@yossarian.net', certificateOidcIssuer: 'https://github.com/login/oauth' },
+    { required: true },
+  );
+  const options = { trustedRoot: rootOf('staging'), policy, insecureIgnoreSct: true };
+  const rekorBundle = () => fixtureJson('offline-rekor.txt.rekor-bundle.json');
+  const signed = () => ({
+    kind: 'message' as const,
+    payload: fixture('offline-rekor.txt'),
+    signature: Buffer.from(fixture('offline-rekor.txt.sig').toString('utf8').trim(), 'base64'),
+  });
+
+  it('verifyCosignLayerSignature: the .sig layer annotations of sigstore-python offline-rekor.txt', () => {
+    const annotations = {
+      [COSIGN_LAYER_ANNOTATIONS.certificate]: fixture('offline-rekor.txt.crt').toString('utf8'),
+      [COSIGN_LAYER_ANNOTATIONS.bundle]: JSON.stringify(rekorBundle()),
+    };
+    const result = verifyCosignLayerSignature(signed(), annotations, options);
+    expect(result.failures).toEqual([]);
+    expect(result.signatures[0]!.certificate?.identity).toBe('william@yossarian.net');
+    // Another payload (as if the layer's blob were swapped) fails the signature and the log body.
+    const other = verifyCosignLayerSignature({ ...signed(), payload: Buffer.from('x') }, annotations, options);
+    expect(other.verified).toBe(false);
+    // A layer without a certificate was signed with a key: failed, not malformed.
+    const keyed = verifyCosignLayerSignature(signed(), {}, options);
+    expect(keyed.failures[0]!.message).toMatch(/no certificate/);
+    expect(() =>
+      verifyCosignLayerSignature(signed(), { ...annotations, [COSIGN_LAYER_ANNOTATIONS.bundle]: '{' }, options),
+    ).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED' }));
+  });
+
+  it('verifyCertificateSignature: --certificate --signature --bundle, and the 2022 certificate is expired now', async () => {
+    const files = {
+      certificate: `${FIXTURES}offline-rekor.txt.crt`,
+      signature: `${FIXTURES}offline-rekor.txt.sig`,
+    };
+    const ok = await verifyCertificateSignature(
+      { ...files, bundle: `${FIXTURES}offline-rekor.txt.cosign-bundle.json` },
+      `${FIXTURES}offline-rekor.txt`,
+      options,
+    );
+    expect(ok.failures).toEqual([]);
+    // Without the log entry the certificate is checked at the current time, as cosign does: long expired.
+    const now = await verifyCertificateSignature(files, `${FIXTURES}offline-rekor.txt`, {
+      ...options,
+      insecureIgnoreTlog: true,
+    });
+    expect(now.verified).toBe(false);
+    await expect(verifyCertificateSignature(files, `${FIXTURES}offline-rekor.txt`, options)).rejects.toThrow(
+      expect.objectContaining({ code: 'USAGE' }),
+    );
   });
 });

@@ -137,4 +137,40 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
       expect(result.failures[0]!.message).toMatch(/TIMESTAMP_ERROR/);
     });
   });
+
+  describe('4–6. bundle shape and --insecure-ignore-tlog, as sigstore-go (cosign) reads them', () => {
+    const v3 = () => fixtureJson('bundle_v3.txt.sigstore');
+    const artifact = fixture('bundle_v3.txt');
+    const identity = {
+      certificateIdentity: 'william@yossarian.net',
+      certificateOidcIssuer: 'https://github.com/login/oauth',
+    };
+    it('4. both a messageSignature and a dsseEnvelope: upstream keeps the message signature; BUNDLE_MALFORMED', () => {
+      const both = {
+        ...v3(),
+        dsseEnvelope: { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [] },
+      };
+      expect(upstream(both, rootOf('staging'), artifact)).toBe('OK');
+      expect(() => ours(both, rootOf('staging'), artifact, identity)).toThrow(
+        expect.objectContaining({ code: 'BUNDLE_MALFORMED' }),
+      );
+    });
+    it('5. an unknown media type version (v0.4): upstream verifies it as v0.3; BUNDLE_MALFORMED', () => {
+      const v04 = { ...v3(), mediaType: 'application/vnd.dev.sigstore.bundle.v0.4+json' };
+      expect(upstream(v04, rootOf('staging'), artifact)).toBe('OK');
+      expect(() => ours(v04, rootOf('staging'), artifact, identity)).toThrow(
+        expect.objectContaining({ code: 'BUNDLE_MALFORMED' }),
+      );
+    });
+    it('6. --insecure-ignore-tlog without a signed timestamp: the certificate is checked now (cosign), not at no time', () => {
+      const untimed = v3();
+      untimed.verificationMaterial.tlogEntries = [];
+      // Upstream with tlogThreshold 0 and no timestamp demands one (threshold 1): there is no "now" mode.
+      expect(upstream(untimed, rootOf('staging'), artifact, { tlogThreshold: 0 })).toBe('TIMESTAMP_ERROR');
+      // cosignkit checks the chain at the current time, as cosign: this 2024 certificate lived 10 minutes.
+      const { result } = ours(untimed, rootOf('staging'), artifact, identity, { insecureIgnoreTlog: true });
+      expect(result.verified).toBe(false);
+      expect(result.failures[0]!.message).toMatch(/CERTIFICATE_ERROR/);
+    });
+  });
 });

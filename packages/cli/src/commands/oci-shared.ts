@@ -67,7 +67,7 @@ export function parseFormat(command: string, value: string | undefined): 'legacy
  * The command result of a registry verification: the payloads on stdout when verified; exit 2 when no
  * signature verifies, 3 when every signature found is malformed.
  */
-export function verificationOutcome(result: RegistryVerificationResult, what: string): CommandResult {
+export function verificationOutcome(result: RegistryVerificationResult, what: string, keyless = false): CommandResult {
   const data = { ...result };
   const withNotes = (r: CommandResult): CommandResult => ({ ...r, notes: r.notes?.map(escapeForTerminal) });
   if (result.verified) {
@@ -79,7 +79,7 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
         `engine: ${result.engine}`,
         `Verification for ${result.image} --`,
         'The following checks were performed on each of these signatures:',
-        `  - The ${what} were verified against the specified public key`,
+        ...(keyless ? keylessChecks(result) : [`  - The ${what} were verified against the specified public key`]),
         `  - ${result.signatures.filter((s) => s.verified).length} of ${result.signatures.length} found verified`,
       ],
     });
@@ -101,4 +101,21 @@ export function verificationOutcome(result: RegistryVerificationResult, what: st
 export function requireKey(command: string, key: string | undefined): string {
   if (key === undefined) throw usageError(command, 'no key: pass --key <ref> or set a default key');
   return key;
+}
+
+/** cosign's keyless check list, and who signed each verified signature. */
+function keylessChecks(result: RegistryVerificationResult): string[] {
+  const root = (result as { trustedRoot?: { kind?: string; path?: string; instance?: string } }).trustedRoot;
+  const logged = result.signatures.some((x) => x.verified && (x.tlogEntries?.length ?? 0) > 0);
+  const lines = [
+    '  - The cosign claims were validated',
+    ...(logged ? ['  - Existence of the claims in the transparency log was verified offline'] : []),
+    '  - The code-signing certificate was verified using trusted certificate authority certificates',
+  ];
+  if (root)
+    lines.push(`  - trusted root: ${root.kind === 'file' ? root.path : `${root.instance ?? ''} (${root.kind})`}`);
+  for (const s of result.signatures.filter((x) => x.verified && x.certificate)) {
+    lines.push(`  - signed by ${s.certificate!.identity} (issuer ${s.certificate!.issuer})`);
+  }
+  return lines;
 }

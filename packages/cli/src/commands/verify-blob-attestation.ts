@@ -102,6 +102,9 @@ ${KEYLESS_HELP}`,
     });
     // As cosign (go-securesystemslib): one signature by the key suffices; others may be by other keys.
     if (verification.validSigners.length === 0) return fail('no signature in the envelope verifies with the key');
+    if (source.certificateKey && !source.certificateKey.equals(publicKey)) {
+      return fail("the legacy bundle's cert is another key than the one given");
+    }
     if (statement.predicateType !== expectedType) {
       return fail(`invalid predicate type, expected ${expectedType} got ${statement.predicateType}`);
     }

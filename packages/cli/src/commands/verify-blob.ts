@@ -12,6 +12,9 @@ const FLAGS = {
   key: { type: 'string' },
   signature: { type: 'string' },
   bundle: { type: 'string' },
+  certificate: { type: 'string' },
+  'certificate-chain': { type: 'string' },
+  'rfc3161-timestamp': { type: 'string' },
   'insecure-ignore-tlog': { type: 'boolean' },
   'new-bundle-format': { type: 'boolean' },
   'trusted-root': { type: 'string' },
@@ -36,6 +39,10 @@ Flags:
 
 <file> may also be sha256:<hex> (the artifact's digest) for keyless bundles.
 
+cosign's pre-bundle keyless form: --certificate <pem> [--certificate-chain <pem>] --signature <file>, with
+the log entry from --bundle <cosign legacy bundle> (its rekorBundle) or none with --insecure-ignore-tlog
+(the certificate is then checked at the current time, or at --rfc3161-timestamp <file>'s time).
+
 ${KEYLESS_HELP}
 ${VERIFY_BLOB_BATCH_HELP}`,
   async run(context) {
@@ -47,6 +54,11 @@ ${VERIFY_BLOB_BATCH_HELP}`,
     const bundle = stringFlag(flags, 'bundle');
     if (signature === undefined && bundle === undefined) {
       throw usageError('verify-blob', 'pass --signature <file> or --bundle <file>');
+    }
+    if (stringFlag(flags, 'certificate') !== undefined) {
+      if (stringFlag(flags, 'key') !== undefined)
+        throw usageError('verify-blob', '--key and --certificate exclude each other');
+      return verifyBlobKeyless(context, flags);
     }
     if (isKeyless('verify-blob', flags, context)) return verifyBlobKeyless(context, flags);
     const key = stringFlag(flags, 'key') ?? context.config.defaultKey;

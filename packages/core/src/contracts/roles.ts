@@ -81,9 +81,35 @@ export interface VerifyLocalOptions {
 }
 
 export interface RegistryPolicy {
-  /** PEM public key files or key references; a signature by any of them counts. */
+  /** PEM public key files or key references; a signature by any of them counts. Empty with `keyless`. */
   key: string | string[];
+  /** Keyless signatures (as cosign without --key): the certificate identity and trust they must meet. */
+  keyless?: KeylessPolicy;
   signal?: AbortSignal;
+}
+
+/**
+ * cosign's keyless verification flags. At least one identity and one issuer rule are required, as cosign
+ * requires them; regexps are Go RE2 and unanchored, as cosign reads them.
+ */
+export interface KeylessPolicy {
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  githubWorkflowTrigger?: string;
+  githubWorkflowSha?: string;
+  githubWorkflowName?: string;
+  githubWorkflowRepository?: string;
+  githubWorkflowRef?: string;
+  /** A TrustedRoot or ClientTrustConfig file; default: public good over TUF, else cached, else embedded. */
+  trustedRootPath?: string;
+  /** Never touch the network: the cached or embedded root. */
+  offline?: boolean;
+  staging?: boolean;
+  insecureIgnoreTlog?: boolean;
+  insecureIgnoreSct?: boolean;
+  useSignedTimestamps?: boolean;
 }
 
 export interface AttestationPolicy extends RegistryPolicy {

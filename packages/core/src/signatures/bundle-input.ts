@@ -1,3 +1,6 @@
+import type { KeyObject } from 'node:crypto';
+import { legacyBundleKey } from './legacy-bundle-key.js';
+import { bundleShapeProblem } from './bundle-shape.js';
 import { CosignkitError } from '../errors.js';
 import type { KeyAlgorithm } from '../contracts/key-manager.js';
 import type { HashAlgorithm } from '../keys/algorithms.js';
@@ -16,6 +19,8 @@ export interface BundleSignature {
   messageDigest?: { algorithm: HashAlgorithm; digest: Buffer };
   /** SHA-256 of the signing key's SPKI DER, when the bundle names its key. */
   keyHint?: Buffer;
+  /** The key of a legacy bundle's `cert` (a certificate or public key): the signature's key must be it. */
+  certificateKey?: KeyObject;
 }
 
 /** Reads the JSON of a bundle file; BUNDLE_MALFORMED when it is not a JSON object. */
@@ -44,10 +49,17 @@ export function isSigstoreBundle(json: Record<string, unknown>): boolean {
 /** Parses a bundle file of any supported format into the signature it carries. */
 export async function readBundle(path: string, algorithm: KeyAlgorithm): Promise<BundleSignature> {
   const json = await readBundleJson(path);
-  if (isSigstoreBundle(json)) return parseSigstoreBundle(path, json, algorithm);
+  if (isSigstoreBundle(json)) {
+    const problem = bundleShapeProblem(json);
+    if (problem) throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${problem}`);
+    return parseSigstoreBundle(path, json, algorithm);
+  }
   if (typeof json.base64Signature === 'string') {
     const signature = decodeBase64Signature(json.base64Signature, algorithm);
     if (!signature) throw new CosignkitError('BUNDLE_MALFORMED', `${path}: base64Signature is not a signature`);
+    if (typeof json.cert === 'string' && json.cert !== '') {
+      return { format: 'cosign-legacy', signature, certificateKey: legacyBundleKey(json.cert, path) };
+    }
     return { format: 'cosign-legacy', signature };
   }
   throw new CosignkitError('BUNDLE_MALFORMED', `${path} is neither a Sigstore bundle nor a cosign bundle`);

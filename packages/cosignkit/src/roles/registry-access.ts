@@ -129,6 +129,7 @@ export function registryResult(
   what: string,
 ): ImageVerificationResult {
   const signatures: SignatureCheck[] = verification.found.map((f) => ({
+    ...f.keyless,
     verified: f.verified,
     ...(f.keyFingerprint ? { keyFingerprint: f.keyFingerprint } : {}),
   }));

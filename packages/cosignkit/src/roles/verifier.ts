@@ -1,5 +1,6 @@
 import type {
   AttestationPolicy,
+  KeylessPolicy,
   RegistryPolicy,
   RegistryVerificationResult,
   VerificationResult,
@@ -7,7 +8,14 @@ import type {
   VerifyLocalOptions,
 } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { formatImageReference, resolveImage, verifyImageAttestations, verifyImageSignatures } from '@cosignkit/oci';
+import {
+  formatImageReference,
+  resolveImage,
+  verifyImageAttestations,
+  verifyImageSignatures,
+  type SignatureTrust,
+} from '@cosignkit/oci';
+import { keylessImageTrust, type KeylessImageTrust } from './keyless-image-trust.js';
 import { cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
 import { verifyMany } from '../batch/verify-many.js';
@@ -28,6 +36,19 @@ export function createVerifier(options: RoleOptions): Verifier {
     return Promise.all(texts.map((t) => resolveVerificationKey(t, options.keys)));
   };
 
+  // Keyless trust is built once per role: the root loaded and the policy compiled for every image after.
+  let keyless: { policy: KeylessPolicy; built: Promise<KeylessImageTrust> } | undefined;
+  const signatureTrust = async (
+    policy: RegistryPolicy,
+  ): Promise<{ trust: SignatureTrust; origin?: KeylessImageTrust['origin'] }> => {
+    if (!policy.keyless) return { trust: (await verificationKeys(policy)).map((k) => k.publicKey) };
+    if (keyless?.policy !== policy.keyless) {
+      keyless = { policy: policy.keyless, built: keylessImageTrust(policy.keyless, options) };
+    }
+    const built = await keyless.built;
+    return { trust: built.verifier, origin: built.origin };
+  };
+
   const viaCosign = async (
     image: string,
     policy: RegistryPolicy,
@@ -35,6 +56,8 @@ export function createVerifier(options: RoleOptions): Verifier {
   ): Promise<ImageVerificationResult | undefined> => {
     // auto verifies natively: cosign 2.x reads only the legacy tags, the native verifier reads both layouts.
     if (options.engine !== 'cosign') return undefined;
+    if (policy.keyless)
+      throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies images with a --key only');
     const selection = await choose(false);
     if (selection.engine !== 'cosign') return undefined;
     const [key, ...more] = await verificationKeys(policy);
@@ -114,28 +137,42 @@ export function createVerifier(options: RoleOptions): Verifier {
     async verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult> {
       const cosign = await viaCosign(image, policy);
       if (cosign) return cosign;
-      const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
-      return registryResult(
-        image,
-        'native',
-        await verifyImageSignatures(registry(), image, keys, options.env as NodeJS.ProcessEnv),
-        'signatures',
+      const { trust, origin } = await signatureTrust(policy);
+      return withOrigin(
+        registryResult(
+          image,
+          'native',
+          await verifyImageSignatures(registry(), image, trust, options.env as NodeJS.ProcessEnv),
+          'signatures',
+        ),
+        origin,
       );
     },
     async verifyAttestation(image: string, policy: AttestationPolicy): Promise<RegistryVerificationResult> {
       const cosign = await viaCosign(image, policy, policy.type ?? policy.predicateType ?? 'custom');
       if (cosign) return cosign;
-      const keys = (await verificationKeys(policy)).map((k) => k.publicKey);
-      const verification = await verifyImageAttestations(registry(), image, keys, {
+      const { trust, origin } = await signatureTrust(policy);
+      const verification = await verifyImageAttestations(registry(), image, trust, {
         predicateType: policy.predicateType,
         env: options.env as NodeJS.ProcessEnv,
       });
-      return registryResult(
-        image,
-        'native',
-        verification,
-        policy.predicateType ? `attestations of type ${policy.predicateType}` : 'attestations',
+      return withOrigin(
+        registryResult(
+          image,
+          'native',
+          verification,
+          policy.predicateType ? `attestations of type ${policy.predicateType}` : 'attestations',
+        ),
+        origin,
       );
     },
   };
+}
+
+/** A keyless result names the trusted root it was checked against. */
+function withOrigin<T extends RegistryVerificationResult>(
+  result: T,
+  origin: KeylessImageTrust['origin'] | undefined,
+): T {
+  return origin ? { ...result, trustedRoot: origin } : result;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CosignkitError } from '@cosignkit/core';
+import { bundleShapeProblem, CosignkitError } from '@cosignkit/core';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { cosignLegacyBundle } from './cosign-legacy-bundle.js';
 
 /**
  * A Sigstore bundle (v0.1–v0.3, both v0.3 media-type spellings) from its JSON, or cosign's legacy
@@ -13,6 +14,10 @@ export function parseBundle(json: unknown, artifactSha256?: Buffer): Bundle {
     throw new CosignkitError('BUNDLE_MALFORMED', 'the bundle is not a JSON object');
   }
   const object = json as Record<string, unknown>;
+  if (!('base64Signature' in object) || 'mediaType' in object) {
+    const problem = bundleShapeProblem(object);
+    if (problem) throw new CosignkitError('BUNDLE_MALFORMED', problem);
+  }
   const serialized =
     'base64Signature' in object && !('mediaType' in object) ? legacyToV01(object, artifactSha256) : object;
   try {
@@ -22,67 +27,29 @@ export function parseBundle(json: unknown, artifactSha256?: Buffer): Bundle {
   }
 }
 
-interface LegacyRekorBundle {
-  SignedEntryTimestamp?: unknown;
-  Payload?: { body?: unknown; integratedTime?: unknown; logIndex?: unknown; logID?: unknown };
-}
-
+/**
+ * cosign's legacy blob bundle. It carries no artifact digest, so the caller's fills it (the signature still
+ * has to verify over that artifact).
+ */
 function legacyToV01(legacy: Record<string, unknown>, artifactSha256: Buffer | undefined): unknown {
-  const malformed = (why: string): never => {
-    throw new CosignkitError('BUNDLE_MALFORMED', `cosign legacy bundle: ${why}`);
-  };
-  if (typeof legacy.base64Signature !== 'string') malformed('base64Signature is not a string');
-  if (typeof legacy.cert !== 'string') malformed('no "cert": only keyless legacy bundles are verified here');
-  const rekor = legacy.rekorBundle as LegacyRekorBundle | undefined;
-  if (typeof rekor !== 'object' || rekor === null || typeof rekor.Payload !== 'object' || rekor.Payload === null) {
-    malformed('no rekorBundle');
-  }
-  const payload = rekor!.Payload!;
-  if (
-    typeof payload.body !== 'string' ||
-    typeof rekor!.SignedEntryTimestamp !== 'string' ||
-    typeof payload.logID !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(payload.logID) ||
-    !Number.isSafeInteger(payload.integratedTime) ||
-    !Number.isSafeInteger(payload.logIndex)
-  ) {
-    malformed('rekorBundle lacks a body, SignedEntryTimestamp, logID, integratedTime or logIndex');
-  }
-  let kind: { kind?: unknown; apiVersion?: unknown };
-  try {
-    kind = JSON.parse(Buffer.from(payload.body as string, 'base64').toString('utf8')) as typeof kind;
-  } catch {
-    return malformed('rekorBundle body is not base64 JSON');
-  }
-  // `cert` is base64 of a PEM certificate (cosign writes it so), or a bare PEM.
-  const certText = legacy.cert as string;
-  const pem = certText.includes('-----BEGIN') ? certText : Buffer.from(certText, 'base64').toString('utf8');
-  const der = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem)?.[1];
-  if (der === undefined) malformed('cert is not a PEM certificate');
-  return {
-    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
-    verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: der!.replace(/\s+/g, '') }] },
-      tlogEntries: [
-        {
-          logIndex: String(payload.logIndex),
-          logId: { keyId: Buffer.from(payload.logID as string, 'hex').toString('base64') },
-          kindVersion: { kind: String(kind.kind), version: String(kind.apiVersion) },
-          integratedTime: String(payload.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rekor!.SignedEntryTimestamp },
-          canonicalizedBody: payload.body,
-        },
-      ],
-      timestampVerificationData: { rfc3161Timestamps: [] },
+  if (typeof legacy.base64Signature !== 'string')
+    throw new CosignkitError('BUNDLE_MALFORMED', 'cosign legacy bundle: base64Signature is not a string');
+  if (typeof legacy.cert !== 'string')
+    throw new CosignkitError(
+      'BUNDLE_MALFORMED',
+      'cosign legacy bundle: no "cert": only keyless legacy bundles are verified here',
+    );
+  if (legacy.rekorBundle === undefined || legacy.rekorBundle === null)
+    throw new CosignkitError('BUNDLE_MALFORMED', 'cosign legacy bundle: no rekorBundle');
+  return cosignLegacyBundle({
+    certificate: legacy.cert,
+    content: {
+      kind: 'message',
+      sha256: artifactSha256 ?? createHash('sha256').digest(),
+      signature: Buffer.from(legacy.base64Signature, 'base64'),
     },
-    messageSignature: {
-      messageDigest: {
-        algorithm: 'SHA2_256',
-        digest: (artifactSha256 ?? createHash('sha256').digest()).toString('base64'),
-      },
-      signature: legacy.base64Signature,
-    },
-  };
+    rekorBundle: legacy.rekorBundle,
+  });
 }
 
 function oneLine(error: unknown): string {

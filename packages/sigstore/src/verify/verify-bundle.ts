@@ -170,6 +170,13 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     ctlogThreshold: options.insecureIgnoreSct ? 0 : 1,
     timestampThreshold: 1,
   });
+  if (options.insecureIgnoreTlog && !timestamps.some((t) => t.$case === 'timestamp-authority')) {
+    // cosign with --insecure-ignore-tlog and no signed timestamp checks the certificate at the current time
+    // (pkg/cosign/verify.go: no verified time, CheckExpiry(cert, time.Now())). @sigstore/verify has no such
+    // mode: without a timestamp it would demand one (threshold 1) or check the chain at no time at all
+    // (threshold 0), so its timestamp step answers "now" here, and the chain is checked at that instant.
+    (verifier as unknown as { verifyTimestamps: () => Date[] }).verifyTimestamps = () => [new Date()];
+  }
   const attempt = (): unknown => {
     try {
       verifier.verify({ ...entity, timestamps });

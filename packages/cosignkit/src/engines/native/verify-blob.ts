@@ -22,6 +22,7 @@ interface Claim {
   source: string;
   signature: Buffer;
   messageDigest?: BundleSignature['messageDigest'];
+  certificateKey?: KeyObject;
 }
 
 /**
@@ -42,7 +43,12 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   }
   if (options.bundle) {
     const bundle = await readBundle(options.bundle, algorithm);
-    claims.push({ source: options.bundle, signature: bundle.signature, messageDigest: bundle.messageDigest });
+    claims.push({
+      source: options.bundle,
+      signature: bundle.signature,
+      messageDigest: bundle.messageDigest,
+      ...(bundle.certificateKey ? { certificateKey: bundle.certificateKey } : {}),
+    });
   }
   throwIfAborted(signal);
 
@@ -89,6 +95,13 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
       failures.push({
         code: 'VERIFICATION_FAILED',
         message: `${claim.source}: the bundle's message digest does not match the artifact`,
+      });
+    } else if (claim.certificateKey && !claim.certificateKey.equals(publicKey)) {
+      // cosign verifies a legacy bundle against its own cert: one naming another key is not this key's.
+      verified = false;
+      failures.push({
+        code: 'VERIFICATION_FAILED',
+        message: `${claim.source}: the bundle's cert is another key than the one given`,
       });
     } else if (!verified) {
       failures.push({
