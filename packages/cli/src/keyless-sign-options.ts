@@ -34,6 +34,14 @@ Keyless is used when no --key is given and there is a token, or when --identity-
 --signing-config/--fulcio-url is given without --key. The ephemeral key lives in memory only; the bundle
 (--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.`;
 
+/** The keyless flags' help, with the image layout in place of the blob commands' --bundle sentence. */
+export function imageKeylessHelp(): string {
+  return KEYLESS_SIGN_HELP.replace(
+    /the bundle\n\(--bundle, required\)[^]*$/,
+    'the image signature\ncarries the certificate and the log entry as annotations (legacy layout).',
+  );
+}
+
 export type SigningMode = { kind: 'key'; key: string } | { kind: 'keyed-log'; key: string } | { kind: 'keyless' };
 
 /** Which way to sign, from the flags (cosign's semantics where cosignkit's offline default allows). */
@@ -99,6 +107,8 @@ interface Prepared {
     artifact: { bytes: Buffer } | { digest: { algorithm: 'sha256'; value: Buffer } } | undefined,
   ) => Promise<void>;
   identity?: { subject: string; issuer: string };
+  /** Keyless: the CA chain above the certificate (PEM), for cosign's legacy image annotations. */
+  chain?: () => Promise<string[]>;
 }
 
 /** The signer for a keyless or keyed-log signature; the certificate request starts at once (overlapping hashing). */
@@ -144,6 +154,7 @@ export async function prepareSigner(
       `identity: ${token.claims.subject} (issuer ${token.claims.issuer}, token from ${token.source})`,
     ],
     identity: { subject: token.claims.subject, issuer: token.claims.issuer },
+    chain: () => key.chain(),
   };
   if (trustedRootPath !== undefined) {
     prepared.check = async (bundle, artifact) => {

@@ -11,3 +11,7 @@ export { pushFileArtifact } from './roles/registry-access.js';
 export type { ImageVerificationResult } from './roles/registry-access.js';
 export { BUNDLE_V03_MEDIA_TYPE, keyBundleJson, nativeSignBlob, nativeVerifyBlob } from './engines/native/index.js';
 export type { KeyBundleInput, NativeSignBlobOptions, NativeVerifyBlobOptions } from './engines/native/index.js';
+export { attestImageWithSigstore, signImageWithSigstore } from './roles/sigstore-image.js';
+export type { SigstoreBundleSigner, SigstoreImageOptions, SigstoreImageResult } from './roles/sigstore-image.js';
+export { LEGACY_SIGSTORE_ANNOTATIONS, legacySigstoreAnnotations } from './roles/legacy-sigstore-annotations.js';
+export type { SerializedSigstoreBundle } from './roles/legacy-sigstore-annotations.js';

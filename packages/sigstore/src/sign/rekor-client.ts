@@ -19,13 +19,22 @@ export function proposedEntry(content: SignedContent, publicKeyPem: string): Rec
       },
     };
   }
-  // The envelope as sigstore-js serializes it (payload, payloadType, signatures[{sig, keyid}]).
-  const envelope = JSON.stringify({
-    payload: content.payload.toString('base64'),
-    payloadType: content.payloadType,
-    signatures: [{ sig: content.signature.toString('base64'), keyid: '' }],
-  });
+  // The envelope as cosign serializes it (payloadType, payload, signatures[{keyid, sig}]): Rekor's envelopeHash
+  // is over exactly these bytes, and cosign's legacy `.att` layer must hold the same bytes to match it.
+  const envelope = dsseEnvelopeText(content.payloadType, content.payload, content.signature);
   return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope, verifiers: [verifier] } } };
+}
+
+/**
+ * A one-signature DSSE envelope's JSON in cosign's field order, keyid "": what the `dsse` entry proposes and
+ * what a legacy `.att` layer stores.
+ */
+export function dsseEnvelopeText(payloadType: string, payload: Buffer, signature: Buffer): string {
+  return JSON.stringify({
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: '', sig: signature.toString('base64') }],
+  });
 }
 
 interface RekorEntry {
