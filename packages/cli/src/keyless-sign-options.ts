@@ -159,6 +159,9 @@ export async function prepareSigner(
   if (trustedRootPath !== undefined) {
     prepared.check = async (bundle, artifact) => {
       const loaded = await sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
+      // Stricter than verifying, and first: a timestamp from our own TSA that does not verify is a broken
+      // service (the verifier would only warn and skip it).
+      sigstore.checkNewTimestamps(bundle as Parameters<Sigstore['checkNewTimestamps']>[0], loaded.root);
       const policy = sigstore.compileIdentityPolicy(
         { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
         { required: true, logger: context.logger },

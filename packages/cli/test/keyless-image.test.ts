@@ -188,6 +188,14 @@ describe('keyless image sign on the local stack (legacy layout, as cosign 2.5)',
     expect(data.results.map((r) => r.status)).toEqual(['ok', 'failed']);
   });
 
+  it('Rekor down: exit 1, one line, nothing pushed', async () => {
+    const digest = await seed(registry.host, 'keyless/unlogged', 'v1');
+    const run = await keyless(['sign', '--rekor-url', 'http://127.0.0.1:9', `${registry.host}/keyless/unlogged:v1`]);
+    expectFailure(run, 1, 'BACKEND_UNAVAILABLE');
+    const tags = await client.listTags({ registry: registry.host, repository: 'keyless/unlogged' });
+    expect(tags).not.toContain(`${digest.replace(':', '-')}.sig`);
+  });
+
   it('without a token and without a key: a one-line usage error', async () => {
     await seed(registry.host, 'keyless/none', 'v1');
     const run = await cosignkit(['sign', `${registry.host}/keyless/none:v1`], { cwd, env: {} });

@@ -9,6 +9,11 @@ import { TsaService } from './tsa-service.js';
 export interface DevStackOptions {
   /** The identity tokens are issued for (subject; also `email` when it looks like one). */
   identity?: string;
+  /**
+   * For tests of refusal: the TSA's clock runs this many milliseconds off. Beyond its certificate's year of
+   * validity (e.g. 400 days), every timestamp it gives is outside that certificate's validity window.
+   */
+  tsaClockOffsetMs?: number;
 }
 
 /** What `stack.json` holds. `token` is an ID token for `identity` from `issuerUrl`, audience "sigstore". */
@@ -55,6 +60,7 @@ export class DevStack {
     this.identity = options.identity ?? DEFAULT_IDENTITY;
     this.issuer = new OidcIssuer(this.identity);
     this.fulcio = new FulcioService({ issuerUrl: '' });
+    this.tsa.clockOffsetMs = options.tsaClockOffsetMs ?? 0;
   }
 
   static async start(options: DevStackOptions = {}): Promise<DevStack> {

@@ -55,3 +55,4 @@ export {
 export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
 export { createKeyedLogSigner, createKeylessSigner } from './sign/create-bundle-signer.js';
 export type { KeylessSignerOptions } from './sign/create-bundle-signer.js';
+export { checkNewTimestamps } from './sign/check-new-timestamps.js';
