@@ -2,6 +2,7 @@ import { CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
 import type { ParsedFlags } from './args.js';
 import { booleanFlag, stringFlag } from './args.js';
 import type { CommandContext, CommandResult } from './command.js';
+import { interactiveAllowed, interactiveToken, OIDC_FLAGS, OIDC_HELP } from './interactive-login.js';
 import { usageError } from './usage-error.js';
 
 /**
@@ -16,13 +17,14 @@ export const KEYLESS_SIGN_FLAGS = {
   'rekor-url': { type: 'string' },
   'timestamp-server-url': { type: 'string' },
   'trusted-root': { type: 'string' },
+  ...OIDC_FLAGS,
 } as const;
 
 export const KEYLESS_SIGN_HELP = `Keyless signing (no --key; a Fulcio certificate for an OIDC identity) and signing with a log:
   --identity-token <file|env:NAME>  the OIDC ID token: a file holding it, or env:NAME; never the token
                                     itself (argv is visible to other users). Else $SIGSTORE_ID_TOKEN, else
                                     GitHub Actions' ambient token (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN).
-                                    No interactive browser or device flow.
+                                    Else an interactive sign-in (below).
   --signing-config <file>           a Sigstore SigningConfig v0.2: the CA, Rekor log and TSA to use
                                     (default: public good's Fulcio and Rekor, no TSA)
   --fulcio-url, --rekor-url, --timestamp-server-url <url>   override the signing config's services
@@ -32,7 +34,8 @@ export const KEYLESS_SIGN_HELP = `Keyless signing (no --key; a Fulcio certificat
   --trusted-root <file>             keyless: verify the new bundle against this root before writing it
 Keyless is used when no --key is given and there is a token, or when --identity-token or
 --signing-config/--fulcio-url is given without --key. The ephemeral key lives in memory only; the bundle
-(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.`;
+(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.
+${OIDC_HELP}`;
 
 /** The keyless flags' help, with the image layout in place of the blob commands' --bundle sentence. */
 export function imageKeylessHelp(): string {
@@ -48,9 +51,11 @@ export type SigningMode = { kind: 'key'; key: string } | { kind: 'keyed-log'; ke
 export function signingMode(command: string, flags: ParsedFlags, context: CommandContext): SigningMode {
   const keyFlag = stringFlag(flags, 'key');
   const keylessAsked =
-    stringFlag(flags, 'identity-token') !== undefined || stringFlag(flags, 'fulcio-url') !== undefined;
+    stringFlag(flags, 'identity-token') !== undefined ||
+    stringFlag(flags, 'fulcio-url') !== undefined ||
+    stringFlag(flags, 'oidc-issuer') !== undefined;
   if (keyFlag !== undefined && keylessAsked)
-    throw usageError(command, '--key and --identity-token/--fulcio-url exclude each other');
+    throw usageError(command, '--key and --identity-token/--fulcio-url/--oidc-issuer exclude each other');
   const logAsked =
     booleanFlag(flags, 'tlog-upload') === true ||
     booleanFlag(flags, 'use-signing-config') === true ||
@@ -63,7 +68,8 @@ export function signingMode(command: string, flags: ParsedFlags, context: Comman
     Boolean(context.env.ACTIONS_ID_TOKEN_REQUEST_URL && context.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
   // Without --key: keyless when asked for, or when no default key is configured (as cosign, which has none).
   if (keylessAsked || stringFlag(flags, 'signing-config') !== undefined || context.config.defaultKey === undefined) {
-    if (keylessAsked || tokenAvailable || stringFlag(flags, 'signing-config') !== undefined) return { kind: 'keyless' };
+    if (keylessAsked || tokenAvailable || stringFlag(flags, 'signing-config') !== undefined || interactiveAllowed(flags))
+      return { kind: 'keyless' };
     throw usageError(
       command,
       'no key and no identity token: pass --key <ref>, or sign keyless with $SIGSTORE_ID_TOKEN or --identity-token <file>',
@@ -132,12 +138,17 @@ export async function prepareSigner(
     const signer = await sigstore.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
     return { signer, notes: [`services: ${where}`] };
   }
-  const token = await sigstore.resolveIdentityToken({
+  let token = await sigstore.resolveIdentityToken({
     identityToken: stringFlag(flags, 'identity-token'),
     env: context.env,
     logger: context.logger,
     signal: context.signal,
   });
+  if (!token && interactiveAllowed(flags)) {
+    const value = await interactiveToken(sigstore, command, flags, context);
+    const issuer = stringFlag(flags, 'oidc-issuer') ?? sigstore.PUBLIC_GOOD_OIDC_ISSUER;
+    token = { token: value, claims: sigstore.parseIdentityToken(value), source: `sign-in at ${issuer}` };
+  }
   if (!token)
     throw usageError(
       command,

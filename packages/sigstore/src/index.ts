@@ -56,3 +56,9 @@ export type { ResolveSigningServicesOptions, SigningServices } from './sign/sign
 export { createKeyedLogSigner, createKeylessSigner } from './sign/create-bundle-signer.js';
 export type { KeylessSignerOptions } from './sign/create-bundle-signer.js';
 export { checkNewTimestamps } from './sign/check-new-timestamps.js';
+export {
+  DEFAULT_OIDC_CLIENT_ID,
+  PUBLIC_GOOD_OIDC_ISSUER,
+  interactiveIdentityToken,
+} from './identity/interactive-token.js';
+export type { InteractiveFlow, InteractiveTokenOptions } from './identity/interactive-token.js';
