@@ -168,15 +168,18 @@ export async function prepareSigner(
     chain: () => key.chain(),
   };
   if (trustedRootPath !== undefined) {
+    // Loaded once for the command: a batch checks every bundle against the same root.
+    let loading: ReturnType<typeof sigstore.loadTrustedRoot> | undefined;
+    const policy = sigstore.compileIdentityPolicy(
+      { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
+      { required: true, logger: context.logger },
+    );
     prepared.check = async (bundle, artifact) => {
-      const loaded = await sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
+      loading ??= sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
+      const loaded = await loading;
       // Stricter than verifying, and first: a timestamp from our own TSA that does not verify is a broken
       // service (the verifier would only warn and skip it).
       sigstore.checkNewTimestamps(bundle as Parameters<Sigstore['checkNewTimestamps']>[0], loaded.root);
-      const policy = sigstore.compileIdentityPolicy(
-        { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
-        { required: true, logger: context.logger },
-      );
       const result = sigstore.verifyBundle(bundle, {
         trustedRoot: loaded.root,
         policy,

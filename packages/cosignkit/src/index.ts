@@ -15,3 +15,5 @@ export { attestImageWithSigstore, signImageWithSigstore } from './roles/sigstore
 export type { SigstoreBundleSigner, SigstoreImageOptions, SigstoreImageResult } from './roles/sigstore-image.js';
 export { LEGACY_SIGSTORE_ANNOTATIONS, legacySigstoreAnnotations } from './roles/legacy-sigstore-annotations.js';
 export type { SerializedSigstoreBundle } from './roles/legacy-sigstore-annotations.js';
+export { signManyWithSigstore } from './batch/sign-many-sigstore.js';
+export type { SigstoreBlobResult, SignManyWithSigstoreOptions } from './batch/sign-many-sigstore.js';
