@@ -123,12 +123,19 @@ export async function prepareSigner(
   mode: SigningMode,
   flags: ParsedFlags,
   context: CommandContext,
+  options: { legacyImage?: boolean } = {},
 ): Promise<Prepared> {
   if (mode.kind === 'key') throw new CosignkitError('INTERNAL', 'prepareSigner is for keyless and keyed-log signing');
   const { sigstore, services: resolved } = await services(command, flags, mode.kind === 'keyless');
+  if (options.legacyImage && resolved.rekorApiVersion === 2) {
+    throw new CosignkitError(
+      'NOT_SUPPORTED',
+      "images are signed in cosign 2.x's legacy layout, whose Rekor bundle needs a Rekor v1 entry: the signing config names a Rekor v2 log (pass --rekor-url for a v1 log)",
+    );
+  }
   const where = [
     resolved.fulcioUrl && `Fulcio ${resolved.fulcioUrl}`,
-    resolved.rekorUrl && `Rekor ${resolved.rekorUrl}`,
+    resolved.rekorUrl && `Rekor${resolved.rekorApiVersion === 2 ? ' v2' : ''} ${resolved.rekorUrl}`,
     resolved.tsaUrl && `TSA ${resolved.tsaUrl}`,
   ]
     .filter(Boolean)

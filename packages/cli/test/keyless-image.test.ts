@@ -196,6 +196,17 @@ describe('keyless image sign on the local stack (legacy layout, as cosign 2.5)',
     expect(tags).not.toContain(`${digest.replace(':', '-')}.sig`);
   });
 
+  it('a Rekor v2 signing config is refused before signing: the legacy layout needs a v1 entry', async () => {
+    const digest = await seed(registry.host, 'keyless/v2', 'v1');
+    const run = await cosignkit(
+      ['sign', '--signing-config', trust('signingConfigRekorV2'), `${registry.host}/keyless/v2:v1`],
+      { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+    );
+    expectFailure(run, 1, 'NOT_SUPPORTED');
+    const tags = await client.listTags({ registry: registry.host, repository: 'keyless/v2' });
+    expect(tags).not.toContain(`${digest.replace(':', '-')}.sig`);
+  });
+
   it('without a token and without a key: a one-line usage error', async () => {
     await seed(registry.host, 'keyless/none', 'v1');
     const run = await cosignkit(['sign', `${registry.host}/keyless/none:v1`], { cwd, env: {} });

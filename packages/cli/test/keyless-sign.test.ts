@@ -323,6 +323,31 @@ describe('keyed sign-blob with --tlog-upload (S-4)', () => {
   });
 });
 
+describe('Rekor v2 (the signing config names the log as v2)', () => {
+  it('keyless sign-blob writes a hashedrekord 0.0.2 entry and a timestamp; verify-blob verifies it', async () => {
+    const run = expectOk(
+      await cosignkit(
+        [
+          'sign-blob',
+          '--signing-config',
+          trust('signingConfigRekorV2'),
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--bundle',
+          'v2.json',
+          'blob.txt',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+      ),
+    );
+    expect(run.stderr).toMatch(/Rekor v2 http:\/\/127\.0\.0\.1:\d+/);
+    const bundle = JSON.parse(readFileSync(join(cwd, 'v2.json'), 'utf8')) as Record<string, any>;
+    expect(bundle.verificationMaterial.tlogEntries[0].kindVersion).toEqual({ kind: 'hashedrekord', version: '0.0.2' });
+    expect(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    expect(expectOk(await verifyIdentity('v2.json')).stdout).toContain('Verified OK');
+  });
+});
+
 describe('keyless failures are clean: exit 1, one line, no bundle', () => {
   const tokenFromEndpoint = async (params: Record<string, string>) => {
     const answer = await fetch(`${info.issuerUrl}/token`, {

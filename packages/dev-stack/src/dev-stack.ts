@@ -34,6 +34,8 @@ export interface StackInfo {
 export const STACK_FILES = {
   trustedRoot: 'trusted_root.json',
   signingConfig: 'signing_config.json',
+  /** The same stack with its log named as Rekor v2 (cosign v3's newest log API). */
+  signingConfigRekorV2: 'signing_config_rekor_v2.json',
   stack: 'stack.json',
   fulcioRoot: 'fulcio_root.pem',
   ctLogKey: 'ctlog_public.pem',
@@ -108,8 +110,8 @@ export class DevStack {
     });
   }
 
-  signingConfig(): Record<string, unknown> {
-    return buildSigningConfig(this);
+  signingConfig(rekorApiVersion: 1 | 2 = 1): Record<string, unknown> {
+    return buildSigningConfig(this, rekorApiVersion);
   }
 
   async info(): Promise<StackInfo> {
@@ -137,6 +139,7 @@ export class DevStack {
     const files: [string, string, number][] = [
       [STACK_FILES.trustedRoot, `${JSON.stringify(this.trustedRoot(), null, 2)}\n`, 0o644],
       [STACK_FILES.signingConfig, `${JSON.stringify(this.signingConfig(), null, 2)}\n`, 0o644],
+      [STACK_FILES.signingConfigRekorV2, `${JSON.stringify(this.signingConfig(2), null, 2)}\n`, 0o644],
       [STACK_FILES.fulcioRoot, pem(Buffer.from(this.fulcio.ca.rootCertificate.buffer)), 0o644],
       [STACK_FILES.ctLogKey, pem(Buffer.from(this.fulcio.ctLog.publicKey), 'PUBLIC KEY'), 0o644],
       [STACK_FILES.rekorKey, this.rekor.keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 0o644],

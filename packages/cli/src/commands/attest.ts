@@ -57,7 +57,7 @@ ${REGISTRY_HELP}`,
           'attest',
           'keyless and log attestations of images write the legacy layout (cosign 2.x); --format bundle is not supported yet',
         );
-      const prepared = await prepareSigner('attest', mode, flags, context);
+      const prepared = await prepareSigner('attest', mode, flags, context, { legacyImage: true });
       const result = await attestImageWithSigstore(ociRoleOptions(context, flags), flags.positionals[0]!, {
         signer: prepared.signer,
         predicate: predicatePath,

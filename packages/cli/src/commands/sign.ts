@@ -100,7 +100,7 @@ ${REGISTRY_HELP}`,
         'sign',
         'keyless and log signing of images write the legacy layout (cosign 2.x); --format bundle is not supported yet',
       );
-    const prepared = await prepareSigner('sign', mode, flags, context);
+    const prepared = await prepareSigner('sign', mode, flags, context, { legacyImage: true });
     return runImageBatch('sign', 'signed', flags.positionals, batch, async (image) => {
       const result = await signImageWithSigstore(roleOptions, image, {
         signer: prepared.signer,
