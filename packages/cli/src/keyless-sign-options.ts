@@ -40,7 +40,7 @@ ${OIDC_HELP}`;
 /** The keyless flags' help, with the image layout in place of the blob commands' --bundle sentence. */
 export function imageKeylessHelp(): string {
   return KEYLESS_SIGN_HELP.replace(
-    /the bundle\n\(--bundle, required\)[^]*$/,
+    'the bundle\n(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.',
     'the image signature\ncarries the certificate and the log entry as annotations (legacy layout).',
   );
 }
@@ -68,7 +68,12 @@ export function signingMode(command: string, flags: ParsedFlags, context: Comman
     Boolean(context.env.ACTIONS_ID_TOKEN_REQUEST_URL && context.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
   // Without --key: keyless when asked for, or when no default key is configured (as cosign, which has none).
   if (keylessAsked || stringFlag(flags, 'signing-config') !== undefined || context.config.defaultKey === undefined) {
-    if (keylessAsked || tokenAvailable || stringFlag(flags, 'signing-config') !== undefined || interactiveAllowed(flags))
+    if (
+      keylessAsked ||
+      tokenAvailable ||
+      stringFlag(flags, 'signing-config') !== undefined ||
+      interactiveAllowed(flags)
+    )
       return { kind: 'keyless' };
     throw usageError(
       command,

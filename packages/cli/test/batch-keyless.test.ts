@@ -116,6 +116,8 @@ describe('keyless sign-blob with many files', () => {
       ),
     );
     expect(again.stderr).toContain(`signed 0, skipped ${COUNT} of ${COUNT}`);
-    console.log(`keyless batch: ${COUNT} files in ${seconds.toFixed(1)}s (${Math.round(COUNT / seconds)}/s) on 2 cores`);
+    console.log(
+      `keyless batch: ${COUNT} files in ${seconds.toFixed(1)}s (${Math.round(COUNT / seconds)}/s) on 2 cores`,
+    );
   }, 300_000);
 });

@@ -68,8 +68,9 @@ function runLive(args: string[], env: Record<string, string | undefined>, onStde
   return new Promise<Run>((resolve, reject) => {
     const environment: NodeJS.ProcessEnv = { ...process.env, HOME: cwd, XDG_CONFIG_HOME: join(cwd, '.config') };
     delete environment.SIGSTORE_ID_TOKEN;
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete environment[k];
-    else environment[k] = v;
+    for (const [k, v] of Object.entries(env))
+      if (v === undefined) delete environment[k];
+      else environment[k] = v;
     const child = spawn(CLI, args, { cwd, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -398,7 +398,9 @@ describe('keyless failures are clean: exit 1, one line, no bundle', () => {
         { cwd, env: { SIGSTORE_ID_TOKEN: other.token } },
       );
       expectFailure(run, 1, 'BACKEND_FAILURE');
-      expect(run.stderr).toMatch(/timestamp at \S+ does not verify against the trusted root: the TSA certificate is valid from/);
+      expect(run.stderr).toMatch(
+        /timestamp at \S+ does not verify against the trusted root: the TSA certificate is valid from/,
+      );
       expect(existsSync(join(cwd, 'x5.json'))).toBe(false);
     } finally {
       await skewed.close();

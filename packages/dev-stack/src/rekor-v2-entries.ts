@@ -17,7 +17,8 @@ export async function createEntryV2(tlog: TLog, logKeyDer: Buffer, body: string)
   let entry: Entry;
   if (spec?.$case === 'hashedRekordRequestV002') {
     const { digest, signature } = spec.hashedRekordRequestV002;
-    if (digest.length !== 32 || !signature?.verifier) throw new Error('hashedrekord needs a SHA-256 digest and a verifier');
+    if (digest.length !== 32 || !signature?.verifier)
+      throw new Error('hashedrekord needs a SHA-256 digest and a verifier');
     entry = {
       kind: 'hashedrekord',
       apiVersion: '0.0.2',
@@ -25,7 +26,7 @@ export async function createEntryV2(tlog: TLog, logKeyDer: Buffer, body: string)
     };
   } else if (spec?.$case === 'dsseRequestV002') {
     const { envelope, verifiers } = spec.dsseRequestV002;
-    if (!envelope || envelope.signatures.length !== 1 || verifiers.length !== 1)
+    if (envelope?.signatures.length !== 1 || verifiers.length !== 1)
       throw new Error('dsse needs an envelope with one signature and one verifier');
     entry = {
       kind: 'dsse',

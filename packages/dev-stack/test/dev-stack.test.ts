@@ -92,7 +92,7 @@ describe('dev stack files', () => {
   });
 });
 
-describe('the issuer\'s interactive grants', () => {
+describe("the issuer's interactive grants", () => {
   const token = (params: Record<string, string>) =>
     fetch(`${info.issuerUrl}/token`, { method: 'POST', body: new URLSearchParams(params) });
   const claimsOf = (jwt: string) =>

@@ -85,7 +85,7 @@ describe('keyless signing with one certificate for many artifacts', () => {
     expect(result.verified).toBe(true);
   });
 
-  it('Rekor v2 (the dev stack log\'s /api/v2 on @sigstore/mock): hashedrekord and dsse 0.0.2 entries with a timestamp verify', async () => {
+  it("Rekor v2 (the dev stack log's /api/v2 on @sigstore/mock): hashedrekord and dsse 0.0.2 entries with a timestamp verify", async () => {
     const { signer } = createKeylessSigner({
       services: { fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl, rekorApiVersion: 2, tsaUrl: info.tsaUrl },
       getToken: async () => info.token,
@@ -97,8 +97,9 @@ describe('keyless signing with one certificate for many artifacts', () => {
     );
     const artifact = randomBytes(100);
     const message = await signer.signDigest(createHash('sha256').update(artifact).digest());
-    const entry = (message.verificationMaterial as { tlogEntries: { kindVersion: unknown; inclusionPromise?: unknown }[] })
-      .tlogEntries[0]!;
+    const entry = (
+      message.verificationMaterial as { tlogEntries: { kindVersion: unknown; inclusionPromise?: unknown }[] }
+    ).tlogEntries[0]!;
     expect(entry.kindVersion).toEqual({ kind: 'hashedrekord', version: '0.0.2' });
     expect(entry.inclusionPromise).toBeUndefined();
     const verified = verifyBundle(message, { trustedRoot, policy, artifact: { bytes: artifact } });

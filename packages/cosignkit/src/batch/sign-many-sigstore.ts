@@ -33,7 +33,7 @@ export function signManyWithSigstore(
   options: SignManyWithSigstoreOptions,
 ): AsyncGenerator<BatchItemResult<SignManyInput, SigstoreBlobResult>> {
   const directories = new Set<string>();
-  return runPool(inputs, options, async (input) => {
+  return runPool<SignManyInput, SigstoreBlobResult>(inputs, options, async (input) => {
     const outputs = [input.bundle, input.outputSignature].filter((p): p is string => p !== undefined);
     const digest = await digestFile(input.file, 'sha256', { signal: options.signal });
     if (options.skipExisting && (await alreadySigned(input, outputs, digest, options))) return { status: 'skipped' };
@@ -85,4 +85,3 @@ async function alreadySigned(
     return false;
   }
 }
-

@@ -102,8 +102,9 @@ export async function attestImageWithSigstore(
   const statement = Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' }));
   const bundle = await o.signer.signDsse(IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
   await o.check?.(bundle, undefined);
-  const envelope = (bundle as { dsseEnvelope?: { payloadType: string; payload: string; signatures: { sig: string }[] } })
-    .dsseEnvelope;
+  const envelope = (
+    bundle as { dsseEnvelope?: { payloadType: string; payload: string; signatures: { sig: string }[] } }
+  ).dsseEnvelope;
   if (!envelope) throw new CosignkitError('INTERNAL', 'the signer returned no DSSE envelope');
   const bytes = Buffer.from(
     JSON.stringify({

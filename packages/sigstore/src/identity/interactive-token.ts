@@ -198,7 +198,10 @@ function flowError(error: unknown, issuer: URL, signal: AbortSignal): CosignkitE
   const where = `the OIDC issuer ${issuer.origin}${issuer.pathname === '/' ? '' : issuer.pathname}`;
   if (signal.aborted) {
     const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
-    return new CosignkitError(timedOut ? 'TIMEOUT' : 'ABORTED', `${where}: no sign-in ${timedOut ? 'in time' : '(aborted)'}`);
+    return new CosignkitError(
+      timedOut ? 'TIMEOUT' : 'ABORTED',
+      `${where}: no sign-in ${timedOut ? 'in time' : '(aborted)'}`,
+    );
   }
   if (error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError) {
     return new CosignkitError(

@@ -14,8 +14,7 @@ import { verifyRFC3161Timestamp } from '@sigstore/verify/dist/timestamp/tsa.js';
 export function checkNewTimestamps(bundle: SerializedBundle, root: TrustedRoot): void {
   const stamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
   if (stamps.length === 0) return;
-  const signature =
-    bundle.messageSignature?.signature ?? bundle.dsseEnvelope?.signatures[0]?.sig ?? undefined;
+  const signature = bundle.messageSignature?.signature ?? bundle.dsseEnvelope?.signatures[0]?.sig ?? undefined;
   if (signature === undefined) return;
   const authorities = toTrustMaterial(root).timestampAuthorities;
   stamps.forEach((stamp, i) => {

@@ -118,7 +118,9 @@ export function proposedEntryV2(
       ? { x509Certificate: { rawBytes: verifierKey.certificateDer.toString('base64') } }
       : {
           publicKey: {
-            rawBytes: createPublicKey(verifierKey.publicKeyPem).export({ type: 'spki', format: 'der' }).toString('base64'),
+            rawBytes: createPublicKey(verifierKey.publicKeyPem)
+              .export({ type: 'spki', format: 'der' })
+              .toString('base64'),
           },
         }),
     keyDetails: 'PKIX_ECDSA_P256_SHA_256',
@@ -151,7 +153,12 @@ export async function createLogEntryV2(
 ): Promise<TransparencyLogEntry> {
   const answer = JSON.parse(
     (
-      await postToService('Rekor', `${rekorUrl.replace(/\/+$/, '')}/api/v2/log/entries`, JSON.stringify(request), options)
+      await postToService(
+        'Rekor',
+        `${rekorUrl.replace(/\/+$/, '')}/api/v2/log/entries`,
+        JSON.stringify(request),
+        options,
+      )
     ).toString('utf8'),
   ) as unknown;
   let entry: TransparencyLogEntry;
