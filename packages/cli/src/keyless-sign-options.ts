@@ -2,6 +2,7 @@ import { CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
 import type { ParsedFlags } from './args.js';
 import { booleanFlag, stringFlag } from './args.js';
 import type { CommandContext, CommandResult } from './command.js';
+import { interactiveAllowed, interactiveToken, OIDC_FLAGS, OIDC_HELP } from './interactive-login.js';
 import { usageError } from './usage-error.js';
 
 /**
@@ -16,13 +17,14 @@ export const KEYLESS_SIGN_FLAGS = {
   'rekor-url': { type: 'string' },
   'timestamp-server-url': { type: 'string' },
   'trusted-root': { type: 'string' },
+  ...OIDC_FLAGS,
 } as const;
 
 export const KEYLESS_SIGN_HELP = `Keyless signing (no --key; a Fulcio certificate for an OIDC identity) and signing with a log:
   --identity-token <file|env:NAME>  the OIDC ID token: a file holding it, or env:NAME; never the token
                                     itself (argv is visible to other users). Else $SIGSTORE_ID_TOKEN, else
                                     GitHub Actions' ambient token (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN).
-                                    No interactive browser or device flow.
+                                    Else an interactive sign-in (below).
   --signing-config <file>           a Sigstore SigningConfig v0.2: the CA, Rekor log and TSA to use
                                     (default: public good's Fulcio and Rekor, no TSA)
   --fulcio-url, --rekor-url, --timestamp-server-url <url>   override the signing config's services
@@ -32,7 +34,16 @@ export const KEYLESS_SIGN_HELP = `Keyless signing (no --key; a Fulcio certificat
   --trusted-root <file>             keyless: verify the new bundle against this root before writing it
 Keyless is used when no --key is given and there is a token, or when --identity-token or
 --signing-config/--fulcio-url is given without --key. The ephemeral key lives in memory only; the bundle
-(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.`;
+(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.
+${OIDC_HELP}`;
+
+/** The keyless flags' help, with the image layout in place of the blob commands' --bundle sentence. */
+export function imageKeylessHelp(): string {
+  return KEYLESS_SIGN_HELP.replace(
+    'the bundle\n(--bundle, required) is a Sigstore v0.3 bundle with the certificate and the log entry and/or timestamp.',
+    'the image signature\ncarries the certificate and the log entry as annotations (legacy layout).',
+  );
+}
 
 export type SigningMode = { kind: 'key'; key: string } | { kind: 'keyed-log'; key: string } | { kind: 'keyless' };
 
@@ -40,9 +51,11 @@ export type SigningMode = { kind: 'key'; key: string } | { kind: 'keyed-log'; ke
 export function signingMode(command: string, flags: ParsedFlags, context: CommandContext): SigningMode {
   const keyFlag = stringFlag(flags, 'key');
   const keylessAsked =
-    stringFlag(flags, 'identity-token') !== undefined || stringFlag(flags, 'fulcio-url') !== undefined;
+    stringFlag(flags, 'identity-token') !== undefined ||
+    stringFlag(flags, 'fulcio-url') !== undefined ||
+    stringFlag(flags, 'oidc-issuer') !== undefined;
   if (keyFlag !== undefined && keylessAsked)
-    throw usageError(command, '--key and --identity-token/--fulcio-url exclude each other');
+    throw usageError(command, '--key and --identity-token/--fulcio-url/--oidc-issuer exclude each other');
   const logAsked =
     booleanFlag(flags, 'tlog-upload') === true ||
     booleanFlag(flags, 'use-signing-config') === true ||
@@ -55,7 +68,13 @@ export function signingMode(command: string, flags: ParsedFlags, context: Comman
     Boolean(context.env.ACTIONS_ID_TOKEN_REQUEST_URL && context.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
   // Without --key: keyless when asked for, or when no default key is configured (as cosign, which has none).
   if (keylessAsked || stringFlag(flags, 'signing-config') !== undefined || context.config.defaultKey === undefined) {
-    if (keylessAsked || tokenAvailable || stringFlag(flags, 'signing-config') !== undefined) return { kind: 'keyless' };
+    if (
+      keylessAsked ||
+      tokenAvailable ||
+      stringFlag(flags, 'signing-config') !== undefined ||
+      interactiveAllowed(flags)
+    )
+      return { kind: 'keyless' };
     throw usageError(
       command,
       'no key and no identity token: pass --key <ref>, or sign keyless with $SIGSTORE_ID_TOKEN or --identity-token <file>',
@@ -99,6 +118,8 @@ interface Prepared {
     artifact: { bytes: Buffer } | { digest: { algorithm: 'sha256'; value: Buffer } } | undefined,
   ) => Promise<void>;
   identity?: { subject: string; issuer: string };
+  /** Keyless: the CA chain above the certificate (PEM), for cosign's legacy image annotations. */
+  chain?: () => Promise<string[]>;
 }
 
 /** The signer for a keyless or keyed-log signature; the certificate request starts at once (overlapping hashing). */
@@ -107,12 +128,19 @@ export async function prepareSigner(
   mode: SigningMode,
   flags: ParsedFlags,
   context: CommandContext,
+  options: { legacyImage?: boolean } = {},
 ): Promise<Prepared> {
   if (mode.kind === 'key') throw new CosignkitError('INTERNAL', 'prepareSigner is for keyless and keyed-log signing');
   const { sigstore, services: resolved } = await services(command, flags, mode.kind === 'keyless');
+  if (options.legacyImage && resolved.rekorApiVersion === 2) {
+    throw new CosignkitError(
+      'NOT_SUPPORTED',
+      "images are signed in cosign 2.x's legacy layout, whose Rekor bundle needs a Rekor v1 entry: the signing config names a Rekor v2 log (pass --rekor-url for a v1 log)",
+    );
+  }
   const where = [
     resolved.fulcioUrl && `Fulcio ${resolved.fulcioUrl}`,
-    resolved.rekorUrl && `Rekor ${resolved.rekorUrl}`,
+    resolved.rekorUrl && `Rekor${resolved.rekorApiVersion === 2 ? ' v2' : ''} ${resolved.rekorUrl}`,
     resolved.tsaUrl && `TSA ${resolved.tsaUrl}`,
   ]
     .filter(Boolean)
@@ -122,12 +150,17 @@ export async function prepareSigner(
     const signer = await sigstore.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
     return { signer, notes: [`services: ${where}`] };
   }
-  const token = await sigstore.resolveIdentityToken({
+  let token = await sigstore.resolveIdentityToken({
     identityToken: stringFlag(flags, 'identity-token'),
     env: context.env,
     logger: context.logger,
     signal: context.signal,
   });
+  if (!token && interactiveAllowed(flags)) {
+    const value = await interactiveToken(sigstore, command, flags, context);
+    const issuer = stringFlag(flags, 'oidc-issuer') ?? sigstore.PUBLIC_GOOD_OIDC_ISSUER;
+    token = { token: value, claims: sigstore.parseIdentityToken(value), source: `sign-in at ${issuer}` };
+  }
   if (!token)
     throw usageError(
       command,
@@ -144,14 +177,21 @@ export async function prepareSigner(
       `identity: ${token.claims.subject} (issuer ${token.claims.issuer}, token from ${token.source})`,
     ],
     identity: { subject: token.claims.subject, issuer: token.claims.issuer },
+    chain: () => key.chain(),
   };
   if (trustedRootPath !== undefined) {
+    // Loaded once for the command: a batch checks every bundle against the same root.
+    let loading: ReturnType<typeof sigstore.loadTrustedRoot> | undefined;
+    const policy = sigstore.compileIdentityPolicy(
+      { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
+      { required: true, logger: context.logger },
+    );
     prepared.check = async (bundle, artifact) => {
-      const loaded = await sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
-      const policy = sigstore.compileIdentityPolicy(
-        { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
-        { required: true, logger: context.logger },
-      );
+      loading ??= sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
+      const loaded = await loading;
+      // Stricter than verifying, and first: a timestamp from our own TSA that does not verify is a broken
+      // service (the verifier would only warn and skip it).
+      sigstore.checkNewTimestamps(bundle as Parameters<Sigstore['checkNewTimestamps']>[0], loaded.root);
       const result = sigstore.verifyBundle(bundle, {
         trustedRoot: loaded.root,
         policy,

@@ -323,6 +323,31 @@ describe('keyed sign-blob with --tlog-upload (S-4)', () => {
   });
 });
 
+describe('Rekor v2 (the signing config names the log as v2)', () => {
+  it('keyless sign-blob writes a hashedrekord 0.0.2 entry and a timestamp; verify-blob verifies it', async () => {
+    const run = expectOk(
+      await cosignkit(
+        [
+          'sign-blob',
+          '--signing-config',
+          trust('signingConfigRekorV2'),
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--bundle',
+          'v2.json',
+          'blob.txt',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+      ),
+    );
+    expect(run.stderr).toMatch(/Rekor v2 http:\/\/127\.0\.0\.1:\d+/);
+    const bundle = JSON.parse(readFileSync(join(cwd, 'v2.json'), 'utf8')) as Record<string, any>;
+    expect(bundle.verificationMaterial.tlogEntries[0].kindVersion).toEqual({ kind: 'hashedrekord', version: '0.0.2' });
+    expect(bundle.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
+    expect(expectOk(await verifyIdentity('v2.json')).stdout).toContain('Verified OK');
+  });
+});
+
 describe('keyless failures are clean: exit 1, one line, no bundle', () => {
   const tokenFromEndpoint = async (params: Record<string, string>) => {
     const answer = await fetch(`${info.issuerUrl}/token`, {
@@ -353,6 +378,51 @@ describe('keyless failures are clean: exit 1, one line, no bundle', () => {
     expectFailure(run, 1, 'BACKEND_UNAVAILABLE');
     expect(run.stderr).toMatch(/Rekor at http:\/\/127\.0\.0\.1:9/);
     expect(existsSync(join(cwd, 'x3.json'))).toBe(false);
+  });
+
+  it('a timestamp authority whose certificate does not cover the time it stamps (its clock 400 days ahead)', async () => {
+    const skewed = await DevStack.start({ tsaClockOffsetMs: 400 * 24 * 3600 * 1000 });
+    try {
+      const other = await skewed.writeFiles(join(cwd, 'skewed'));
+      const run = await cosignkit(
+        [
+          'sign-blob',
+          '--signing-config',
+          join(cwd, 'skewed', STACK_FILES.signingConfig),
+          '--trusted-root',
+          join(cwd, 'skewed', STACK_FILES.trustedRoot),
+          '--bundle',
+          'x5.json',
+          'blob.txt',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: other.token } },
+      );
+      expectFailure(run, 1, 'BACKEND_FAILURE');
+      expect(run.stderr).toMatch(
+        /timestamp at \S+ does not verify against the trusted root: the TSA certificate is valid from/,
+      );
+      expect(existsSync(join(cwd, 'x5.json'))).toBe(false);
+    } finally {
+      await skewed.close();
+    }
+  });
+
+  it('Fulcio refuses a token from an issuer it does not trust, and Fulcio down', async () => {
+    const foreign = await DevStack.start();
+    try {
+      const token = await foreign.issueToken();
+      const run = await keylessSign('x6.json', { SIGSTORE_ID_TOKEN: token });
+      expectFailure(run, 1, 'IDENTITY_TOKEN');
+      expect(run.stderr).toMatch(/Fulcio at http:\/\/127\.0\.0\.1:\d+ refused: 40[13]/);
+      expect(run.stderr).not.toContain(token);
+      expect(existsSync(join(cwd, 'x6.json'))).toBe(false);
+    } finally {
+      await foreign.close();
+    }
+    const down = await keylessSign('x7.json', undefined, ['--fulcio-url', 'http://127.0.0.1:9']);
+    expectFailure(down, 1, 'BACKEND_UNAVAILABLE');
+    expect(down.stderr).toMatch(/Fulcio at http:\/\/127\.0\.0\.1:9/);
+    expect(existsSync(join(cwd, 'x7.json'))).toBe(false);
   });
 
   it('no token and no key', async () => {

@@ -9,6 +9,11 @@ import { TsaService } from './tsa-service.js';
 export interface DevStackOptions {
   /** The identity tokens are issued for (subject; also `email` when it looks like one). */
   identity?: string;
+  /**
+   * For tests of refusal: the TSA's clock runs this many milliseconds off. Beyond its certificate's year of
+   * validity (e.g. 400 days), every timestamp it gives is outside that certificate's validity window.
+   */
+  tsaClockOffsetMs?: number;
 }
 
 /** What `stack.json` holds. `token` is an ID token for `identity` from `issuerUrl`, audience "sigstore". */
@@ -29,6 +34,8 @@ export interface StackInfo {
 export const STACK_FILES = {
   trustedRoot: 'trusted_root.json',
   signingConfig: 'signing_config.json',
+  /** The same stack with its log named as Rekor v2 (cosign v3's newest log API). */
+  signingConfigRekorV2: 'signing_config_rekor_v2.json',
   stack: 'stack.json',
   fulcioRoot: 'fulcio_root.pem',
   ctLogKey: 'ctlog_public.pem',
@@ -55,6 +62,7 @@ export class DevStack {
     this.identity = options.identity ?? DEFAULT_IDENTITY;
     this.issuer = new OidcIssuer(this.identity);
     this.fulcio = new FulcioService({ issuerUrl: '' });
+    this.tsa.clockOffsetMs = options.tsaClockOffsetMs ?? 0;
   }
 
   static async start(options: DevStackOptions = {}): Promise<DevStack> {
@@ -102,8 +110,8 @@ export class DevStack {
     });
   }
 
-  signingConfig(): Record<string, unknown> {
-    return buildSigningConfig(this);
+  signingConfig(rekorApiVersion: 1 | 2 = 1): Record<string, unknown> {
+    return buildSigningConfig(this, rekorApiVersion);
   }
 
   async info(): Promise<StackInfo> {
@@ -131,6 +139,7 @@ export class DevStack {
     const files: [string, string, number][] = [
       [STACK_FILES.trustedRoot, `${JSON.stringify(this.trustedRoot(), null, 2)}\n`, 0o644],
       [STACK_FILES.signingConfig, `${JSON.stringify(this.signingConfig(), null, 2)}\n`, 0o644],
+      [STACK_FILES.signingConfigRekorV2, `${JSON.stringify(this.signingConfig(2), null, 2)}\n`, 0o644],
       [STACK_FILES.fulcioRoot, pem(Buffer.from(this.fulcio.ca.rootCertificate.buffer)), 0o644],
       [STACK_FILES.ctLogKey, pem(Buffer.from(this.fulcio.ctLog.publicKey), 'PUBLIC KEY'), 0o644],
       [STACK_FILES.rekorKey, this.rekor.keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), 0o644],

@@ -23,6 +23,8 @@ export class FulcioService {
   ctLog!: CTLog;
   readonly ctLogKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   readonly caKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  /** Certificates issued so far (both APIs): tests observe how often a client asks. */
+  certificatesIssued = 0;
 
   constructor(readonly options: FulcioOptions) {}
 
@@ -35,7 +37,9 @@ export class FulcioService {
       const body = request.body.toString('utf8');
       const refusal = await this.#check(body, jwks);
       if (refusal) return refusal;
-      return mock.fn(body) as Promise<RouteResult>;
+      const answer = (await mock.fn(body)) as RouteResult;
+      if (answer.statusCode === 201) this.certificatesIssued++;
+      return answer;
     });
     // cosign 2.x speaks Fulcio's legacy v1 API: bearer token, `{publicKey: {content: b64 DER}, signedEmailAddress}`
     // in, a PEM chain out. It is translated to the v2 request and back.
@@ -46,6 +50,7 @@ export class FulcioService {
       if (refusal) return refusal;
       const answer = await mock.fn(v2Body);
       if (answer.statusCode !== 201) return answer as RouteResult;
+      this.certificatesIssued++;
       const chain = (
         JSON.parse(String(answer.response)) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }
       ).signedCertificateEmbeddedSct.chain.certificates;

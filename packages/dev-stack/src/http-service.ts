@@ -6,6 +6,8 @@ export interface RouteResult {
   statusCode: number;
   response: string | ArrayBufferView;
   contentType?: string;
+  /** Extra response headers (a redirect's Location). */
+  headers?: Record<string, string>;
 }
 
 export interface RouteRequest {
@@ -104,6 +106,7 @@ function send(res: ServerResponse, result: RouteResult): void {
   res.writeHead(result.statusCode, {
     'content-type': result.contentType ?? 'text/plain',
     'content-length': body.length,
+    ...result.headers,
   });
   res.end(body);
 }

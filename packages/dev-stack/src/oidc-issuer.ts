@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { HttpService, json, type RouteResult } from './http-service.js';
+import { InteractiveGrants } from './interactive-grants.js';
 
 export interface TokenOptions {
   /** Default "sigstore", the audience Fulcio expects. */
@@ -9,6 +10,8 @@ export interface TokenOptions {
   ttlSeconds?: number;
   /** Default: the stack's identity. */
   subject?: string;
+  /** The authorization request's nonce, echoed in the ID token. */
+  nonce?: string;
 }
 
 /** The longest and the most negative lifetime the token endpoint grants. */
@@ -16,8 +19,10 @@ const MAX_TTL_SECONDS = 24 * 3600;
 const DEFAULT_TTL_SECONDS = 3600;
 
 /**
- * A small OIDC issuer for the dev stack: a discovery document, a JWKS and two ways to get an ID token:
- * `POST /token` (client_credentials, no secret: the stack is a loopback development tool) and
+ * A small OIDC issuer for the dev stack: a discovery document, a JWKS and these ways to get an ID token:
+ * `POST /token` (client_credentials, no secret: the stack is a loopback development tool), the interactive
+ * grants cosign uses (`GET /authorize` with PKCE to a loopback redirect, and the device flow:
+ * `POST /device/code`, approved by `GET /device?user_code=…`; see interactive-grants.ts), and
  * `GET /actions/token`, shaped like GitHub Actions' ID-token endpoint (`ACTIONS_ID_TOKEN_REQUEST_URL`,
  * bearer `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answer `{"value": jwt}`) so ambient-credential code runs for real.
  * Tokens are ES256 JWTs signed with a key made at start-up and never written anywhere.
@@ -29,6 +34,7 @@ export class OidcIssuer {
   #privateKey!: KeyLike;
   #jwk!: JWK;
   readonly #kid = randomBytes(8).toString('hex');
+  readonly #grants = new InteractiveGrants();
 
   constructor(readonly identity: string) {}
 
@@ -41,6 +47,25 @@ export class OidcIssuer {
       .route('GET', '/jwks', async () => ok({ keys: [this.#jwk] }))
       .route('POST', '/token', async (request) =>
         this.#tokenEndpoint(new URLSearchParams(request.body.toString('utf8'))),
+      )
+      .route('GET', '/authorize', async (request) => {
+        const answer = this.#grants.authorize(request.query);
+        if ('error' in answer)
+          return {
+            statusCode: 400,
+            response: json({ error: answer.error, error_description: answer.description }),
+            contentType: 'application/json',
+          };
+        return { statusCode: 302, response: '', headers: { location: answer.redirect.href } };
+      })
+      .route('POST', '/device/code', async (request) => {
+        const answer = this.#grants.startDevice(new URLSearchParams(request.body.toString('utf8')), this.url);
+        return 'error' in answer ? oauthError(answer.error as string) : ok(answer);
+      })
+      .route('GET', '/device', async (request) =>
+        this.#grants.approveDevice(request.query.get('user_code') ?? '')
+          ? { statusCode: 200, response: 'approved\n' }
+          : { statusCode: 404, response: 'no such code\n' },
       )
       .route('GET', '/actions/token', async (request) => {
         const auth = String(request.headers.authorization ?? '');
@@ -62,10 +87,18 @@ export class OidcIssuer {
       issuer: this.url,
       jwks_uri: `${this.url}/jwks`,
       token_endpoint: `${this.url}/token`,
-      response_types_supported: ['id_token'],
+      authorization_endpoint: `${this.url}/authorize`,
+      device_authorization_endpoint: `${this.url}/device/code`,
+      response_types_supported: ['code', 'id_token'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['ES256'],
-      grant_types_supported: ['client_credentials'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none'],
+      grant_types_supported: [
+        'client_credentials',
+        'authorization_code',
+        'urn:ietf:params:oauth:grant-type:device_code',
+      ],
       claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'email', 'email_verified'],
     };
   }
@@ -78,6 +111,7 @@ export class OidcIssuer {
     const claims: Record<string, unknown> = {};
     // Fulcio and cosign take `email` over `sub` when present (and require email_verified).
     if (/^[^@\s/]+@[^@\s/]+$/.test(subject)) Object.assign(claims, { email: subject, email_verified: true });
+    if (options.nonce !== undefined) claims.nonce = options.nonce;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: this.#kid, typ: 'JWT' })
       .setIssuer(this.url)
@@ -90,6 +124,14 @@ export class OidcIssuer {
 
   async #tokenEndpoint(params: URLSearchParams): Promise<RouteResult> {
     const grant = params.get('grant_type');
+    if (grant === 'authorization_code' || grant === 'urn:ietf:params:oauth:grant-type:device_code') {
+      const redeemed =
+        grant === 'authorization_code' ? this.#grants.redeemCode(params) : this.#grants.redeemDevice(params);
+      if ('error' in redeemed) return oauthError(redeemed.error);
+      const nonce = (redeemed as { nonce?: string }).nonce;
+      const token = await this.issueToken({ audience: redeemed.clientId, ...(nonce !== undefined ? { nonce } : {}) });
+      return ok({ access_token: token, id_token: token, token_type: 'Bearer', expires_in: DEFAULT_TTL_SECONDS });
+    }
     if (grant !== null && grant !== 'client_credentials') return oauthError('unsupported_grant_type');
     const ttlText = params.get('ttl');
     const ttl = ttlText === null ? DEFAULT_TTL_SECONDS : Number(ttlText);

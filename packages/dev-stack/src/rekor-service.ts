@@ -9,6 +9,7 @@ import {
 import { rekorHandler } from '@sigstore/mock/dist/rekor/handler.js';
 import { initializeTLog, type TLog } from '@sigstore/mock/dist/rekor/tlog.js';
 import { HttpService, type RouteResult } from './http-service.js';
+import { createEntryV2 } from './rekor-v2-entries.js';
 
 /**
  * Rekor (v1 API) on @sigstore/mock's transparency log. The mock stores a proposed entry verbatim; real Rekor
@@ -40,6 +41,16 @@ export class RekorService {
         return badRequest(error instanceof Error ? error.message : 'invalid entry');
       }
       return mock.fn(JSON.stringify(entry)) as Promise<RouteResult>;
+    });
+    // Rekor v2's API on the same log (and key): the entry comes back as a TransparencyLogEntry.
+    this.service.route('POST', '/api/v2/log/entries', async (request) => {
+      try {
+        const der = this.keys.publicKey.export({ type: 'spki', format: 'der' });
+        const entry = await createEntryV2(this.tlog, der, request.body.toString('utf8'));
+        return { statusCode: 201, contentType: 'application/json', response: JSON.stringify(entry) };
+      } catch (error) {
+        return badRequest(error instanceof Error ? error.message : 'invalid entry');
+      }
     });
     this.service.route('GET', '/api/v1/log/publicKey', async () => ({
       statusCode: 200,

@@ -69,10 +69,12 @@ export function buildTrustedRoot(input: TrustInputs): Record<string, unknown> {
 /** The stack's SigningConfig v0.2: which CA, OIDC provider, Rekor and TSA a signer uses. */
 export function buildSigningConfig(
   input: Pick<TrustInputs, 'fulcioUrl' | 'rekorUrl' | 'tsaUrl' | 'issuerUrl' | 'validFrom'>,
+  /** 2: the log is named as a Rekor v2 service (the same log, its `/api/v2/log/entries`). */
+  rekorApiVersion: 1 | 2 = 1,
 ): Record<string, unknown> {
-  const service = (url: string) => ({
+  const service = (url: string, majorApiVersion = 1) => ({
     url,
-    majorApiVersion: 1,
+    majorApiVersion,
     validFor: { start: input.validFrom.toISOString() },
     operator: OPERATOR,
   });
@@ -80,7 +82,7 @@ export function buildSigningConfig(
     mediaType: SIGNING_CONFIG_MEDIA_TYPE,
     caUrls: [service(input.fulcioUrl)],
     oidcUrls: [service(input.issuerUrl)],
-    rekorTlogUrls: [service(input.rekorUrl)],
+    rekorTlogUrls: [service(input.rekorUrl, rekorApiVersion)],
     rekorTlogConfig: { selector: 'ANY' },
     tsaUrls: [service(input.tsaUrl)],
     tsaConfig: { selector: 'ANY' },

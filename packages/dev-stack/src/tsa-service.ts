@@ -10,6 +10,11 @@ import { HttpService, type RouteResult } from './http-service.js';
  */
 export class TsaService {
   readonly service = new HttpService('tsa');
+  /**
+   * Milliseconds the TSA's clock is off from the real one. Its certificates are valid for a year from start,
+   * so an offset beyond that (or below zero) stamps times its own certificate does not cover.
+   */
+  clockOffsetMs = 0;
   readonly keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   tsa!: TSA;
 
@@ -19,7 +24,7 @@ export class TsaService {
     // digits, which verifiers reject ("invalid time"). Its clock option is a fixed Date, so the instance's
     // clock is replaced by one that reads the time now, rounded down to whole seconds.
     (this.tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () =>
-      new Date(Math.floor(Date.now() / 1000) * 1000);
+      new Date(Math.floor((Date.now() + this.clockOffsetMs) / 1000) * 1000);
     const mock = tsaHandler(this.tsa, { strict: true });
     this.service.route('POST', mock.path, async (request) => {
       try {

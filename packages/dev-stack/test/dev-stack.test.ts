@@ -92,6 +92,74 @@ describe('dev stack files', () => {
   });
 });
 
+describe("the issuer's interactive grants", () => {
+  const token = (params: Record<string, string>) =>
+    fetch(`${info.issuerUrl}/token`, { method: 'POST', body: new URLSearchParams(params) });
+  const claimsOf = (jwt: string) =>
+    JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+  it('authorization code with PKCE: a loopback redirect only, the verifier checked, the code used once', async () => {
+    const verifier = 'v'.repeat(50);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirect = 'http://127.0.0.1:1/cb';
+    const authorize = (extra: Record<string, string>) =>
+      fetch(
+        `${info.issuerUrl}/authorize?${new URLSearchParams({
+          response_type: 'code',
+          client_id: 'sigstore',
+          redirect_uri: redirect,
+          state: 'st',
+          nonce: 'n0',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          ...extra,
+        })}`,
+        { redirect: 'manual' },
+      );
+    expect((await authorize({ redirect_uri: 'http://example.com/cb' })).status).toBe(400);
+    const plain = new URL((await authorize({ code_challenge_method: 'plain' })).headers.get('location')!);
+    expect(plain.searchParams.get('error')).toBe('invalid_request');
+    const answer = await authorize({});
+    expect(answer.status).toBe(302);
+    const back = new URL(answer.headers.get('location')!);
+    expect(back.searchParams.get('state')).toBe('st');
+    const code = back.searchParams.get('code')!;
+    const grant = { grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'sigstore' };
+    expect((await token({ ...grant, code_verifier: 'w'.repeat(50) })).status).toBe(400);
+    // The failed attempt used the code up: a code is single-use whatever happens.
+    expect((await token({ ...grant, code_verifier: verifier })).status).toBe(400);
+    const again = new URL((await authorize({})).headers.get('location')!).searchParams.get('code')!;
+    const good = await token({ ...grant, code: again, code_verifier: verifier });
+    expect(good.status).toBe(200);
+    const claims = claimsOf(((await good.json()) as { id_token: string }).id_token);
+    expect(claims).toMatchObject({ iss: info.issuerUrl, aud: 'sigstore', nonce: 'n0', email: info.identity });
+    expect((await token({ ...grant, code: again, code_verifier: verifier })).status).toBe(400);
+  });
+
+  it('device flow: pending until the user code is approved, then one token', async () => {
+    const started = (await (
+      await fetch(`${info.issuerUrl}/device/code`, {
+        method: 'POST',
+        body: new URLSearchParams({ client_id: 'sigstore', scope: 'openid email' }),
+      })
+    ).json()) as { device_code: string; user_code: string; verification_uri_complete: string };
+    const grant = {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+      device_code: started.device_code,
+      client_id: 'sigstore',
+    };
+    const pending = await token(grant);
+    expect(pending.status).toBe(400);
+    expect(((await pending.json()) as { error: string }).error).toBe('authorization_pending');
+    expect((await fetch(`${info.issuerUrl}/device?user_code=NOPE-NOPE`)).status).toBe(404);
+    expect((await fetch(started.verification_uri_complete)).status).toBe(200);
+    const done = await token(grant);
+    expect(done.status).toBe(200);
+    expect(claimsOf(((await done.json()) as { id_token: string }).id_token).sub).toBe(info.identity);
+    expect((await token(grant)).status).toBe(400);
+  });
+});
+
 describe('sigstore-js signs on the stack, @sigstore/verify verifies with its trusted root', () => {
   it('message signature per the signing config: Fulcio certificate, Rekor entry and an RFC 3161 timestamp', async () => {
     const config = SigningConfig.fromJSON(

@@ -6,12 +6,19 @@ export type { CredentialSource, RegistryCredentials } from './docker-credentials
 export { formatImageReference, isLoopbackRegistry, parseImageReference, repositoryName } from './image-reference.js';
 export type { ImageReference } from './image-reference.js';
 export { MEDIA_TYPES } from './media-types.js';
-export { COSIGN_SIGN_PREDICATE, resolveImage, signImage, verifyImageSignatures } from './image-signatures.js';
+export {
+  COSIGN_SIGN_PREDICATE,
+  resolveImage,
+  signatureRepository,
+  signImage,
+  verifyImageSignatures,
+} from './image-signatures.js';
 export type { FoundSignature, ImageVerification, ResolvedImage, SignatureFormat } from './image-signatures.js';
 export { attestImage, verifyImageAttestations } from './image-attestations.js';
 export type { ImageSubject } from './image-attestations.js';
 export { cleanAttachments, downloadAttestations, downloadSignatures, listAttachments } from './image-attachments.js';
 export type { Attachment, AttachmentKind } from './image-attachments.js';
-export { readSignatureLayers, signatureTag } from './signature-image.js';
+export { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
+export { simpleSigningPayload } from './simple-signing.js';
 export { readBundleReferrers } from './bundle-referrer.js';
 export type { KeylessCheck, KeylessSignatureVerifier, SignatureTrust } from './keyless-trust.js';

@@ -63,3 +63,10 @@ export { COSIGN_LAYER_ANNOTATIONS, verifyCosignLayerSignature } from './verify/v
 export type { CosignSignedContent } from './verify/verify-cosign-signature.js';
 export { verifyCertificateSignature } from './verify/verify-certificate-signature.js';
 export type { CertificateSignatureFiles } from './verify/verify-certificate-signature.js';
+export { checkNewTimestamps } from './sign/check-new-timestamps.js';
+export {
+  DEFAULT_OIDC_CLIENT_ID,
+  PUBLIC_GOOD_OIDC_ISSUER,
+  interactiveIdentityToken,
+} from './identity/interactive-token.js';
+export type { InteractiveFlow, InteractiveTokenOptions } from './identity/interactive-token.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CosignkitError } from '@cosignkit/core';
@@ -85,6 +85,34 @@ describe('keyless signing with one certificate for many artifacts', () => {
     expect(result.verified).toBe(true);
   });
 
+  it("Rekor v2 (the dev stack log's /api/v2 on @sigstore/mock): hashedrekord and dsse 0.0.2 entries with a timestamp verify", async () => {
+    const { signer } = createKeylessSigner({
+      services: { fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl, rekorApiVersion: 2, tsaUrl: info.tsaUrl },
+      getToken: async () => info.token,
+    });
+    const trustedRoot = parseTrustedRoot(stack.trustedRoot(), 'dev stack').root;
+    const policy = compileIdentityPolicy(
+      { certificateIdentity: info.identity, certificateOidcIssuer: info.issuerUrl },
+      { required: true },
+    );
+    const artifact = randomBytes(100);
+    const message = await signer.signDigest(createHash('sha256').update(artifact).digest());
+    const entry = (
+      message.verificationMaterial as { tlogEntries: { kindVersion: unknown; inclusionPromise?: unknown }[] }
+    ).tlogEntries[0]!;
+    expect(entry.kindVersion).toEqual({ kind: 'hashedrekord', version: '0.0.2' });
+    expect(entry.inclusionPromise).toBeUndefined();
+    const verified = verifyBundle(message, { trustedRoot, policy, artifact: { bytes: artifact } });
+    expect(verified.failures).toEqual([]);
+    expect(verified.verified).toBe(true);
+    expect(verifyBundle(message, { trustedRoot, policy, artifact: { bytes: randomBytes(100) } }).verified).toBe(false);
+    const dsse = await signer.signDsse('application/vnd.in-toto+json', Buffer.from('{"_type":"x"}'));
+    expect(
+      (dsse.verificationMaterial as { tlogEntries: { kindVersion: unknown }[] }).tlogEntries[0]!.kindVersion,
+    ).toEqual({ kind: 'dsse', version: '0.0.2' });
+    expect(verifyBundle(dsse, { trustedRoot, policy }).failures).toEqual([]);
+  });
+
   it('Fulcio refusing and Rekor down become one-line CosignkitErrors without the token', async () => {
     const expiredSoon = await stack.issueToken({ audience: 'other' });
     const refused = await codeOf(
@@ -132,7 +160,7 @@ describe('signing services', () => {
     });
   });
 
-  it('refuses keyless without a log or a timestamp, a Rekor-v2-only config, and a non-config file', async () => {
+  it('refuses keyless without a log or a timestamp, a Rekor v2 log without a TSA, and a non-config file; picks Rekor v2 first', async () => {
     expect(await codeOf(resolveSigningServices({ keyless: true, tlogUpload: false }))).toMatch(
       /^USAGE: keyless signing needs a transparency log or a timestamp authority/,
     );
@@ -150,8 +178,19 @@ describe('signing services', () => {
         ],
       }),
     );
-    expect(await codeOf(resolveSigningServices({ keyless: true, signingConfigPath: v2 }))).toMatch(
-      /^NOT_SUPPORTED: .* Rekor v2/,
+    expect(await resolveSigningServices({ keyless: true, signingConfigPath: v2 })).toMatchObject({
+      rekorUrl: 'https://log2025-1.rekor.sigstore.dev',
+      rekorApiVersion: 2,
+      tsaUrl: stack.tsaUrl,
+    });
+    // --rekor-url is cosign's v1 flag: it names a v1 log.
+    expect(
+      await resolveSigningServices({ keyless: true, signingConfigPath: v2, rekorUrl: 'http://127.0.0.1:1' }),
+    ).not.toHaveProperty('rekorApiVersion');
+    const v2NoTsa = join(dir, 'v2-no-tsa.json');
+    writeFileSync(v2NoTsa, JSON.stringify({ ...JSON.parse(readFileSync(v2, 'utf8')), tsaUrls: [] }));
+    expect(await codeOf(resolveSigningServices({ keyless: true, signingConfigPath: v2NoTsa }))).toMatch(
+      /^USAGE: keyless signing with a Rekor v2 log needs a timestamp authority/,
     );
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"mediaType":"something else"}');

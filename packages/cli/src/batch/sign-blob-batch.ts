@@ -1,10 +1,11 @@
 import { redactKeyRef } from '@cosignkit/core';
 import type { SignManyInput } from '@cosignkit/core';
-import { createSigner } from 'cosignkit';
+import { createSigner, signManyWithSigstore } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
+import { KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
-import { BATCH_FLAGS, batchFiles, jobsFlag, refuseUnbatchableSigningFlags } from './batch-flags.js';
+import { BATCH_FLAGS, batchFiles, jobsFlag } from './batch-flags.js';
 import { outputPathFor } from './expand-inputs.js';
 import { failedReport, runBatch } from './run-batch.js';
 
@@ -17,6 +18,7 @@ export const SIGN_BLOB_BATCH_FLAGS = {
   'tlog-upload': { type: 'boolean' },
   'use-signing-config': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  ...KEYLESS_SIGN_FLAGS,
 } as const;
 
 export const SIGN_BLOB_BATCH_HELP = `
@@ -30,7 +32,10 @@ Many files (several paths, globs, directories with --recursive, --files-from): e
   --fail-fast                  stop at the first failure (default: keep going, report each)
   --skip-existing              skip files whose outputs exist and verify (resume an interrupted run)
   A summary goes to stderr, a progress bar too on a terminal; --json prints one JSON line per file.
-  Exit 0 when every file was signed or skipped, 1 otherwise.`;
+  Exit 0 when every file was signed or skipped, 1 otherwise.
+  Keyless (or --key with a log): one Fulcio certificate serves the whole batch while it is valid; each
+  file gets its own log entry and/or timestamp, -j uploads at once (default 8). --skip-existing then
+  keeps a bundle over the file's digest that passes --trusted-root's check when given.`;
 
 /** `sign-blob` with many inputs: one key opened once, `--jobs` files at a time, atomic outputs. */
 export async function runSignBlobBatch(context: CommandContext): Promise<CommandResult> {
@@ -40,9 +45,9 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
     max: Number.POSITIVE_INFINITY,
     names: 'files',
   });
-  refuseUnbatchableSigningFlags(command, flags);
-  const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
-  if (key === undefined) throw usageError(command, 'no key: pass --key <ref>');
+  if (booleanFlag(flags, 'new-bundle-format') === false)
+    throw usageError(command, 'a batch writes Sigstore bundles: --new-bundle-format=false is for one file');
+  const mode = signingMode(command, flags, context);
   const outputDir = stringFlag(flags, 'output-dir');
   const signatures = booleanFlag(flags, 'signatures') === true;
   const files = await batchFiles(command, 'sign', flags, context);
@@ -51,6 +56,50 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
     bundle: outputPathFor(file, '.sigstore.json', outputDir, context.cwd),
     ...(signatures ? { outputSignature: outputPathFor(file, '.sig', outputDir, context.cwd) } : {}),
   }));
+  const jobs = jobsFlag(command, flags);
+  if (mode.kind !== 'key') {
+    // Keyless or keyed with a log: one signer (one certificate) for the batch, network-bound per file.
+    const prepared = await prepareSigner(command, mode, flags, context);
+    const result = await runBatch(
+      context,
+      { done: 'signed', command },
+      inputs.length,
+      signManyWithSigstore(prepared.signer, inputs, {
+        ...(jobs !== undefined ? { jobs } : {}),
+        failFast: booleanFlag(flags, 'fail-fast') === true,
+        skipExisting: booleanFlag(flags, 'skip-existing') === true,
+        signal: context.signal,
+        ...(prepared.check
+          ? { check: (bundle, digest) => prepared.check!(bundle, { digest: { algorithm: 'sha256', value: digest } }) }
+          : {}),
+      }),
+      (item) =>
+        item.status === 'failed'
+          ? failedReport(item.input.file, item)
+          : {
+              file: item.input.file,
+              status: item.status,
+              fields: {
+                bundle: item.input.bundle,
+                ...(item.input.outputSignature ? { signature: item.input.outputSignature } : {}),
+                ...(item.result
+                  ? { digest: item.result.digest, ...(item.result.logIndex ? { logIndex: item.result.logIndex } : {}) }
+                  : {}),
+              },
+            },
+    );
+    return {
+      ...result,
+      notes: [...prepared.notes, ...(result.notes ?? [])],
+      data: {
+        ...(result.data as object),
+        mode: mode.kind,
+        ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
+        ...(prepared.identity ? { identity: prepared.identity } : {}),
+      },
+    };
+  }
+  const key = mode.key;
   const signer = createSigner({
     engine: context.engine,
     keys: context.keys,
@@ -59,7 +108,6 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
     defaultKey: context.config.defaultKey,
     fallbackKey: context.config.fallbackKey,
   });
-  const jobs = jobsFlag(command, flags);
   const result = await runBatch(
     context,
     { done: 'signed', command },

@@ -1,9 +1,10 @@
-import { createAttester } from 'cosignkit';
+import { attestImageWithSigstore, createAttester } from 'cosignkit';
 import { redactKeyRef } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP, requireKey } from './oci-shared.js';
+import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
+import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -14,17 +15,20 @@ const FLAGS = {
   'tlog-upload': { type: 'boolean' },
   'use-signing-config': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  ...KEYLESS_SIGN_FLAGS,
   ...REGISTRY_FLAGS,
 } as const;
 
 const command: Command = {
   summary: 'attest a container image: sign an in-toto statement about it into its registry',
-  help: `Usage: cosignkit attest --key <ref> --predicate <file> [--type <name|URI>] [--format legacy|bundle] [flags] <image>
+  help: `Usage: cosignkit attest [--key <ref>] --predicate <file> [--type <name|URI>] [--format legacy|bundle] [flags] <image>
 
 Signs an in-toto statement (v0.1, as cosign 2.x) whose subject is <image>'s digest, as
 "cosign attest --key … --tlog-upload=false" does. legacy: a DSSE layer in the sha256-<hex>.att image;
 bundle: a Sigstore-bundle referrer (cosign attest --new-bundle-format). Default: legacy with --engine
-cosign, bundle natively.
+cosign, bundle natively. Keyless (no --key, an identity token) and --key with --tlog-upload write the
+legacy layout as cosign 2.5 does: the .att layer carries the certificate, chain and the Rekor bundle of a
+dsse entry; "cosign verify-attestation --certificate-identity …" verifies it.
 
 Flags:
   --key <ref>                  the key
@@ -33,22 +37,54 @@ Flags:
                                vuln, openvex, link, or a URI
   --format legacy|bundle       the layout to write
   --new-bundle-format[=bool]   cosign's spelling of --format bundle / legacy
-  --tlog-upload=false          accepted; no transparency-log upload yet
+  --tlog-upload[=bool]         with --key: =true logs the envelope in Rekor (default false: offline)
   -y, --yes                    accepted for cosign compatibility
+
+${imageKeylessHelp()}
 ${REGISTRY_HELP}`,
   async run(context) {
     const flags = parseFlags('attest', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to attest' });
-    for (const name of ['tlog-upload', 'use-signing-config']) {
-      if (booleanFlag(flags, name) === true)
-        throw usageError('attest', `--${name}=true: transparency-log upload is not supported yet; use --${name}=false`);
-    }
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
     const nbf = booleanFlag(flags, 'new-bundle-format');
     const format =
       parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
-    const key = requireKey('attest', stringFlag(flags, 'key') ?? context.config.defaultKey);
+    const mode = signingMode('attest', flags, context);
+    if (mode.kind !== 'key') {
+      if (format === 'bundle')
+        throw usageError(
+          'attest',
+          'keyless and log attestations of images write the legacy layout (cosign 2.x); --format bundle is not supported yet',
+        );
+      const prepared = await prepareSigner('attest', mode, flags, context, { legacyImage: true });
+      const result = await attestImageWithSigstore(ociRoleOptions(context, flags), flags.positionals[0]!, {
+        signer: prepared.signer,
+        predicate: predicatePath,
+        type,
+        ...(prepared.chain ? { chain: prepared.chain } : {}),
+        ...(prepared.check ? { check: (bundle) => prepared.check!(bundle, undefined) } : {}),
+        signal: context.signal,
+      });
+      return {
+        text: '',
+        data: {
+          engine: 'native',
+          mode: mode.kind,
+          ...result,
+          ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
+          ...(prepared.identity ? { identity: prepared.identity } : {}),
+        },
+        notes: [
+          'engine: native',
+          ...prepared.notes,
+          `Using payload from: ${predicatePath}`,
+          ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
+          `Attested ${result.image} (legacy): ${result.location}`,
+        ],
+      };
+    }
+    const key = mode.key;
     const attester = createAttester(ociRoleOptions(context, flags));
     const result = await attester.attestArtifact(flags.positionals[0]!, {
       key,

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type {
   AttestArtifactOptions,
@@ -8,7 +7,7 @@ import type {
   Attester,
   PendingOutput,
 } from '@cosignkit/core';
-import { commitOutputs, digestFile, fileError, fingerprintOf } from '@cosignkit/core';
+import { commitOutputs, digestFile, fingerprintOf } from '@cosignkit/core';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   canonicalJson,
@@ -28,23 +27,7 @@ import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { keyProvenance, resolveSigningKey } from './signing-key.js';
 import { attestMany } from '../batch/attest-many.js';
-
-/**
- * Reads the predicate and checks it against the type (JSON, the fields a known type requires) before any
- * engine runs: a bad predicate is the same USAGE error on both engines, and cosign is not started for it.
- */
-async function readPredicate(path: string, type: string, version: 'v0.1' | 'v1' = 'v0.1'): Promise<Buffer> {
-  const predicate = await readFile(path).catch((error: unknown) => {
-    throw fileError(path, error);
-  });
-  cosignStatementPayload({
-    type,
-    predicate,
-    subjects: [{ name: 'probe', digest: { sha256: '0'.repeat(64) } }],
-    version,
-  });
-  return predicate;
-}
+import { readPredicate } from './read-predicate.js';
 
 /** The Attester role on either engine: in-toto statements as cosign writes them, signed as DSSE envelopes. */
 export function createAttester(options: RoleOptions): Attester {

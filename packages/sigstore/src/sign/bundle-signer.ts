@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { pae } from '@cosignkit/dsse';
 import { bundleToJSON, type Bundle, type SerializedBundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
-import { createLogEntry, createTimestamp, proposedEntry, type SignedContent } from './rekor-client.js';
+import {
+  createLogEntry,
+  createLogEntryV2,
+  createTimestamp,
+  proposedEntry,
+  proposedEntryV2,
+  type SignedContent,
+} from './rekor-client.js';
 import { serviceError } from './service-error.js';
 import type { ServiceFetchOptions } from './service-fetch.js';
 import type { SigningServices } from './signing-services.js';
@@ -20,7 +27,7 @@ export interface BundleSignerOptions {
 
 /**
  * Signs digests and DSSE payloads into Sigstore v0.3 bundles: the key's signature, then (in parallel) a Rekor
- * v1 entry and/or an RFC 3161 timestamp as the services say. The bundle is put together here rather than by
+ * v1 or v2 entry and/or an RFC 3161 timestamp as the services say. The bundle is put together here rather than by
  * @sigstore/sign's MessageSignatureBundleBuilder, which takes the whole artifact in memory and writes v0.2
  * with a certificate chain: here the artifact is hashed by the caller (streamed), and v0.3 carries the single
  * leaf certificate. The requests use Node's fetch (see service-fetch.ts). Calls may run concurrently: one key
@@ -69,7 +76,17 @@ export class BundleSigner {
     };
     const [tlogEntries, rfc3161Timestamps] = await Promise.all([
       rekorUrl
-        ? createLogEntry(rekorUrl, proposedEntry(signed, material.pem), fetchOptions).then(
+        ? (this.options.services.rekorApiVersion === 2
+            ? createLogEntryV2(
+                rekorUrl,
+                proposedEntryV2(
+                  signed,
+                  material.kind === 'certificate' ? { certificateDer: material.der } : { publicKeyPem: material.pem },
+                ),
+                fetchOptions,
+              )
+            : createLogEntry(rekorUrl, proposedEntry(signed, material.pem), fetchOptions)
+          ).then(
             (entry) => [entry],
             (error: unknown) => {
               throw serviceError('Rekor', rekorUrl, error);

@@ -42,6 +42,14 @@ export class EphemeralCertificateKey implements SigningKey {
     return signEcdsaDigest((await this.#state()).privateKey, this.algorithm, digest);
   }
 
+  /**
+   * The CA chain above the certificate in force (PEM, intermediates first): cosign's legacy image layout
+   * carries it in the `dev.sigstore.cosign/chain` annotation.
+   */
+  async chain(): Promise<string[]> {
+    return (await this.#state()).material.chain ?? [];
+  }
+
   /** The certificate in force (for reporting). */
   async certificate(): Promise<X509Certificate> {
     return new X509Certificate((await this.#state()).material.der);
@@ -105,6 +113,7 @@ export class EphemeralCertificateKey implements SigningKey {
         der,
         pem: cert.toString(),
         fingerprint: createHash('sha256').update(der).digest('hex'),
+        chain: chain.slice(1).map((c) => new X509Certificate(c).toString()),
       },
       notAfter: new Date(cert.validTo).getTime(),
       chain: [cert.toString(), ...chain.slice(1).map((c) => new X509Certificate(c).toString())],

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
+import { TransparencyLogEntry as LogEntryMessage } from '@sigstore/protobuf-specs';
 import { postToService, type ServiceFetchOptions } from './service-fetch.js';
 
 export type SignedContent =
@@ -19,13 +20,22 @@ export function proposedEntry(content: SignedContent, publicKeyPem: string): Rec
       },
     };
   }
-  // The envelope as sigstore-js serializes it (payload, payloadType, signatures[{sig, keyid}]).
-  const envelope = JSON.stringify({
-    payload: content.payload.toString('base64'),
-    payloadType: content.payloadType,
-    signatures: [{ sig: content.signature.toString('base64'), keyid: '' }],
-  });
+  // The envelope as cosign serializes it (payloadType, payload, signatures[{keyid, sig}]): Rekor's envelopeHash
+  // is over exactly these bytes, and cosign's legacy `.att` layer must hold the same bytes to match it.
+  const envelope = dsseEnvelopeText(content.payloadType, content.payload, content.signature);
   return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope, verifiers: [verifier] } } };
+}
+
+/**
+ * A one-signature DSSE envelope's JSON in cosign's field order, keyid "": what the `dsse` entry proposes and
+ * what a legacy `.att` layer stores.
+ */
+export function dsseEnvelopeText(payloadType: string, payload: Buffer, signature: Buffer): string {
+  return JSON.stringify({
+    payloadType,
+    payload: payload.toString('base64'),
+    signatures: [{ keyid: '', sig: signature.toString('base64') }],
+  });
 }
 
 interface RekorEntry {
@@ -92,4 +102,77 @@ export async function createTimestamp(
     hashAlgorithm: 'sha256',
   });
   return postToService('the timestamp authority', url, body, { ...options, accept: 'application/timestamp-reply' });
+}
+
+/**
+ * The Rekor v2 request (`CreateEntryRequest` JSON) for the content: `hashedRekordRequestV002` for a digest,
+ * `dsseRequestV002` for an envelope, with the certificate (keyless) or public key (keyed) as verifier. Keys
+ * here are ECDSA P-256 (keyless always; keyed signing with a log takes only those).
+ */
+export function proposedEntryV2(
+  content: SignedContent,
+  verifierKey: { certificateDer: Buffer } | { publicKeyPem: string },
+): Record<string, unknown> {
+  const verifier = {
+    ...('certificateDer' in verifierKey
+      ? { x509Certificate: { rawBytes: verifierKey.certificateDer.toString('base64') } }
+      : {
+          publicKey: {
+            rawBytes: createPublicKey(verifierKey.publicKeyPem)
+              .export({ type: 'spki', format: 'der' })
+              .toString('base64'),
+          },
+        }),
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  };
+  if (content.kind === 'messageSignature') {
+    return {
+      hashedRekordRequestV002: {
+        digest: content.digest.toString('base64'),
+        signature: { content: content.signature.toString('base64'), verifier },
+      },
+    };
+  }
+  return {
+    dsseRequestV002: {
+      envelope: {
+        payload: content.payload.toString('base64'),
+        payloadType: content.payloadType,
+        signatures: [{ sig: content.signature.toString('base64'), keyid: '' }],
+      },
+      verifiers: [verifier],
+    },
+  };
+}
+
+/** POST /api/v2/log/entries: Rekor v2 answers the bundle's TransparencyLogEntry itself (no SET: no integrated time). */
+export async function createLogEntryV2(
+  rekorUrl: string,
+  request: Record<string, unknown>,
+  options: ServiceFetchOptions = {},
+): Promise<TransparencyLogEntry> {
+  const answer = JSON.parse(
+    (
+      await postToService(
+        'Rekor',
+        `${rekorUrl.replace(/\/+$/, '')}/api/v2/log/entries`,
+        JSON.stringify(request),
+        options,
+      )
+    ).toString('utf8'),
+  ) as unknown;
+  let entry: TransparencyLogEntry;
+  try {
+    entry = LogEntryMessage.fromJSON(answer) as TransparencyLogEntry;
+  } catch {
+    throw new Error('the answer is not a transparency log entry');
+  }
+  if (!entry.canonicalizedBody?.length || !entry.inclusionProof) throw new Error('no log entry in the answer');
+  // The log must have logged what was proposed: the digest (or the signature) is in its body.
+  const body = JSON.parse(entry.canonicalizedBody.toString('utf8')) as { spec?: Record<string, unknown> };
+  const proposed = request.hashedRekordRequestV002 as { digest?: string } | undefined;
+  const text = JSON.stringify(body.spec ?? {});
+  if (proposed?.digest !== undefined && !text.includes(proposed.digest))
+    throw new Error('the logged entry is not the proposed one');
+  return entry;
 }

@@ -2,7 +2,13 @@ import type { KeyAlgorithm } from '@cosignkit/core';
 
 /** What a bundle says about who signed: a Fulcio certificate (keyless) or a key hint (keyed). */
 export type SigningKeyMaterial =
-  | { kind: 'certificate'; der: Buffer; pem: string }
+  | {
+      kind: 'certificate';
+      der: Buffer;
+      pem: string;
+      /** The CA's certificates above the leaf (PEM, intermediates first), as Fulcio returned them. */
+      chain?: string[];
+    }
   | { kind: 'publicKey'; hint: string; pem: string };
 
 /**

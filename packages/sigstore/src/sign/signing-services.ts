@@ -11,6 +11,8 @@ const SIGNING_CONFIG_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json
 export interface SigningServices {
   fulcioUrl?: string;
   rekorUrl?: string;
+  /** The log's API: 1 (default) or 2 (Rekor v2, `/api/v2/log/entries`; time must come from a TSA). */
+  rekorApiVersion?: 1 | 2;
   tsaUrl?: string;
 }
 
@@ -30,7 +32,7 @@ export interface ResolveSigningServicesOptions {
 
 /**
  * Decides the services as cosign v3 does: the signing config names the CA, the log(s) and the TSA(s) in force
- * now (the newest of each API version cosignkit speaks: Fulcio v1, Rekor v1, TSA v1); flags override; without
+ * now (the newest of each API version cosignkit speaks: Fulcio v1, Rekor v2 before v1, TSA v1); flags override; without
  * a config, public good's Fulcio and Rekor (no TSA). `--tlog-upload=false` drops the log.
  */
 export async function resolveSigningServices(options: ResolveSigningServicesOptions): Promise<SigningServices> {
@@ -39,18 +41,9 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
   if (options.signingConfigPath !== undefined) {
     const config = await readSigningConfig(options.signingConfigPath);
     const ca = pick(config.caUrls, 1, now);
-    const tlog = pick(config.rekorTlogUrls, 1, now);
-    if (
-      !tlog &&
-      config.rekorTlogUrls.some((s) => s.majorApiVersion === 2) &&
-      options.tlogUpload !== false &&
-      options.rekorUrl === undefined
-    ) {
-      throw new CosignkitError(
-        'NOT_SUPPORTED',
-        `${options.signingConfigPath} names only Rekor v2 logs; cosignkit uploads to Rekor v1 (pass --rekor-url or --tlog-upload=false)`,
-      );
-    }
+    // The newest log API in force, as cosign v3 picks: Rekor v2, else v1.
+    const tlogV2 = pick(config.rekorTlogUrls, 2, now);
+    const tlog = tlogV2 ?? pick(config.rekorTlogUrls, 1, now);
     const tsa = pick(config.tsaUrls, 1, now);
     if (
       config.rekorTlogConfig &&
@@ -64,16 +57,24 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
     }
     if (ca) services.fulcioUrl = ca.url;
     if (tlog) services.rekorUrl = tlog.url;
+    if (tlogV2) services.rekorApiVersion = 2;
     if (tsa) services.tsaUrl = tsa.url;
   } else {
     services.fulcioUrl = PUBLIC_GOOD_FULCIO_URL;
     services.rekorUrl = PUBLIC_GOOD_REKOR_URL;
   }
   if (options.fulcioUrl !== undefined) services.fulcioUrl = checkUrl('--fulcio-url', options.fulcioUrl);
-  if (options.rekorUrl !== undefined) services.rekorUrl = checkUrl('--rekor-url', options.rekorUrl);
+  if (options.rekorUrl !== undefined) {
+    // --rekor-url is cosign's Rekor v1 flag.
+    services.rekorUrl = checkUrl('--rekor-url', options.rekorUrl);
+    delete services.rekorApiVersion;
+  }
   if (options.timestampServerUrl !== undefined)
     services.tsaUrl = checkUrl('--timestamp-server-url', options.timestampServerUrl);
-  if (options.tlogUpload === false) delete services.rekorUrl;
+  if (options.tlogUpload === false) {
+    delete services.rekorUrl;
+    delete services.rekorApiVersion;
+  }
   if (!options.keyless) delete services.fulcioUrl;
   if (options.keyless) {
     if (!services.fulcioUrl)
@@ -88,6 +89,13 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
         'keyless signing needs a transparency log or a timestamp authority (--tlog-upload=false needs --timestamp-server-url)',
       );
     }
+  }
+  // A Rekor v2 entry carries no signed integration time: a certificate's validity needs a TSA's time.
+  if (options.keyless && services.rekorApiVersion === 2 && !services.tsaUrl) {
+    throw new CosignkitError(
+      'USAGE',
+      'keyless signing with a Rekor v2 log needs a timestamp authority (v2 entries carry no signed time)',
+    );
   }
   return services;
 }

@@ -1,0 +1,123 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DevStack, STACK_FILES, type StackInfo } from '@cosignkit/dev-stack';
+import { compileIdentityPolicy, loadTrustedRoot, verifyBundleFile } from '@cosignkit/sigstore';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cosign, cosignkit, expectOk, requireCosign, tempHome } from './helpers.js';
+
+// Keyless batch signing (issue 16 with issue 14) on the dev stack: @sigstore/mock's Fulcio, Rekor and TSA
+// served over real HTTP on loopback in this process, so the test can count the certificates Fulcio issued.
+let stack: DevStack;
+let info: StackInfo;
+const home = tempHome();
+const cwd = home.dir;
+const trust = (name: keyof typeof STACK_FILES) => join(cwd, 'stack', STACK_FILES[name]);
+const COUNT = 200;
+
+beforeAll(async () => {
+  requireCosign();
+  stack = await DevStack.start();
+  info = await stack.writeFiles(join(cwd, 'stack'));
+  mkdirSync(join(cwd, 'files'));
+  for (let i = 0; i < COUNT; i++) writeFileSync(join(cwd, 'files', `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
+});
+
+afterAll(async () => {
+  await stack?.close();
+  home.cleanup();
+});
+
+describe('keyless sign-blob with many files', () => {
+  it(`signs ${COUNT} files with ONE Fulcio certificate, a Rekor entry each; every bundle verifies; cosign verifies 5`, async () => {
+    const before = stack.fulcio.certificatesIssued;
+    const started = Date.now();
+    const run = expectOk(
+      await cosignkit(
+        [
+          'sign-blob',
+          '--signing-config',
+          trust('signingConfig'),
+          '--trusted-root',
+          trust('trustedRoot'),
+          '-j',
+          '16',
+          '-r',
+          'files',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.stderr).toContain(`sign-blob: signed ${COUNT} of ${COUNT}`);
+    expect(run.stderr).not.toContain(info.token);
+    expect(stack.fulcio.certificatesIssued - before).toBe(1);
+    const certificates = new Set<string>();
+    const logIndexes = new Set<string>();
+    for (let i = 0; i < COUNT; i++) {
+      const bundle = JSON.parse(readFileSync(join(cwd, 'files', `f${i}.txt.sigstore.json`), 'utf8')) as {
+        verificationMaterial: { certificate: { rawBytes: string }; tlogEntries: { logIndex: string }[] };
+      };
+      certificates.add(bundle.verificationMaterial.certificate.rawBytes);
+      logIndexes.add(bundle.verificationMaterial.tlogEntries[0]!.logIndex);
+    }
+    expect(certificates.size).toBe(1);
+    expect(logIndexes.size).toBe(COUNT);
+    // Every bundle verifies for its own file and the identity, and not for another file (in-process: the
+    // batch verify-blob is key-only for now).
+    const { root } = await loadTrustedRoot({ trustedRootPath: trust('trustedRoot') });
+    const policy = compileIdentityPolicy(
+      { certificateIdentity: info.identity, certificateOidcIssuer: info.issuerUrl },
+      { required: true },
+    );
+    for (let i = 0; i < COUNT; i++) {
+      const bundle = join(cwd, 'files', `f${i}.txt.sigstore.json`);
+      const own = await verifyBundleFile(bundle, join(cwd, 'files', `f${i}.txt`), { trustedRoot: root, policy });
+      expect(own.verified, `f${i}: ${JSON.stringify(own.failures)}`).toBe(true);
+    }
+    const crossed = await verifyBundleFile(join(cwd, 'files', 'f0.txt.sigstore.json'), join(cwd, 'files', 'f1.txt'), {
+      trustedRoot: root,
+      policy,
+    });
+    expect(crossed.verified).toBe(false);
+    for (const i of [0, 41, 99, 150, 199]) {
+      expectOk(
+        await cosign(
+          [
+            'verify-blob',
+            '--new-bundle-format',
+            '--trusted-root',
+            trust('trustedRoot'),
+            '--certificate-identity',
+            info.identity,
+            '--certificate-oidc-issuer',
+            info.issuerUrl,
+            '--bundle',
+            join('files', `f${i}.txt.sigstore.json`),
+            join('files', `f${i}.txt`),
+          ],
+          { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+        ),
+      );
+    }
+    // Rerun with --skip-existing: nothing is signed again and Fulcio is not asked.
+    const again = expectOk(
+      await cosignkit(
+        [
+          'sign-blob',
+          '--signing-config',
+          trust('signingConfig'),
+          '--trusted-root',
+          trust('trustedRoot'),
+          '--skip-existing',
+          '-r',
+          'files',
+        ],
+        { cwd, env: { SIGSTORE_ID_TOKEN: info.token } },
+      ),
+    );
+    expect(again.stderr).toContain(`signed 0, skipped ${COUNT} of ${COUNT}`);
+    console.log(
+      `keyless batch: ${COUNT} files in ${seconds.toFixed(1)}s (${Math.round(COUNT / seconds)}/s) on 2 cores`,
+    );
+  }, 300_000);
+});
