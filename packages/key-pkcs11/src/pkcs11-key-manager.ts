@@ -50,9 +50,6 @@ export interface Pkcs11KeyManagerInit {
  * label). Private keys are generated on the token, sensitive and non-extractable; signing runs on a pool of
  * sessions, asynchronously, with the digest computed and checked in Node.
  */
-/** Usages neither half of a signing key pair may have. */
-const NO_OTHER_USAGE = { derive: false, signRecover: false, verifyRecover: false } as const;
-
 export class Pkcs11KeyManager implements KeyManager {
   readonly backend = 'pkcs11';
   readonly #connection: TokenConnection;
@@ -110,16 +107,17 @@ export class Pkcs11KeyManager implements KeyManager {
               KeyGenMechanism.EC,
               // A signing key does one thing: tokens default the other usages on (SoftHSM2 gives a new EC
               // private key decrypt and unwrap), so every usage is spelled out, off but sign/verify.
-              { ...common, paramsEC: params, verify: true, ...NO_OTHER_USAGE, encrypt: false, wrap: false },
+              { ...common, paramsEC: params, verify: true, encrypt: false, wrap: false, verifyRecover: false },
               {
                 ...common,
                 private: true,
                 sensitive: true,
                 extractable: false,
                 sign: true,
-                ...NO_OTHER_USAGE,
                 decrypt: false,
                 unwrap: false,
+                derive: false,
+                signRecover: false,
               },
               (error) => (error ? reject(error) : resolve()),
             );
