@@ -2,16 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLI,
-  PASSWORD,
-  REPO_ROOT,
-  cosignkit,
-  expectFailure,
-  requireCosign,
-  tempHome,
-  type Run,
-} from './helpers.js';
+import { CLI, PASSWORD, REPO_ROOT, cosignkit, expectFailure, requireCosign, tempHome, type Run } from './helpers.js';
 
 // Issue 17, item by item, through the built CLI: what a new user trips over.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -26,7 +17,10 @@ beforeAll(() => {
   home = tempHome();
   dir = home.dir;
   writeFileSync(join(dir, 'artifact.txt'), 'new user\n');
-  writeFileSync(join(dir, 'predicate.json'), '{"builder":{"id":"https://example.com/b"},"buildType":"https://example.com/t"}\n');
+  writeFileSync(
+    join(dir, 'predicate.json'),
+    '{"builder":{"id":"https://example.com/b"},"buildType":"https://example.com/t"}\n',
+  );
 });
 afterAll(() => home?.cleanup());
 
@@ -82,7 +76,10 @@ describe('one output contract', () => {
       expect(JSON.parse(failed.stdout), args.join(' ')).toEqual({ error: { code, message: expect.any(String) } });
     }
     // Exit 2 (a signature that does not match): the result as JSON, and the line on stderr.
-    const signed = await run(['--engine', 'native', 'sign-blob', '--key', 'contract.key', 'artifact.txt'], withPassword);
+    const signed = await run(
+      ['--engine', 'native', 'sign-blob', '--key', 'contract.key', 'artifact.txt'],
+      withPassword,
+    );
     writeFileSync(join(dir, 'contract.sig'), signed.stdout);
     writeFileSync(join(dir, 'other.txt'), 'something else\n');
     const mismatch = await run([
@@ -187,7 +184,10 @@ describe('keys', () => {
     expect(marked).not.toMatch(/d2\.key .*\(default\)/);
 
     const proj = await run(['--json', 'key', 'set-default', '--project', 'd2.key'], {}, project);
-    expect(JSON.parse(proj.stdout)).toMatchObject({ configPath: join(project, 'cosignkit.config.json'), scope: 'project' });
+    expect(JSON.parse(proj.stdout)).toMatchObject({
+      configPath: join(project, 'cosignkit.config.json'),
+      scope: 'project',
+    });
     expect(statSync(join(project, 'cosignkit.config.json')).mode & 0o777).toBe(0o644);
     // The project's file wins: d2 is the default now.
     const listed = JSON.parse((await run(['--json', 'key', 'list'], {}, project)).stdout) as {
@@ -265,10 +265,16 @@ describe('PKCS#11 (SoftHSM2)', () => {
       { env: { ...process.env, ...env }, encoding: 'utf8' },
     );
     expect(objects.status, `pkcs11-tool (apt-get install opensc): ${objects.stderr}`).toBe(0);
-    const usages = [...objects.stdout.matchAll(/^(Private|Public) Key Object[\s\S]*?Usage:\s*([^\n]*)/gm)].map(
-      (m) => [m[1], m[2]!.trim()],
+    const usages = [...objects.stdout.matchAll(/^(Private|Public) Key Object[\s\S]*?Usage:\s*([^\n]*)/gm)].map((m) => [
+      m[1],
+      m[2]!.trim(),
+    ]);
+    expect(usages).toEqual(
+      expect.arrayContaining([
+        ['Private', 'sign'],
+        ['Public', 'verify'],
+      ]),
     );
-    expect(usages).toEqual(expect.arrayContaining([['Private', 'sign'], ['Public', 'verify']]));
     expect(usages).toHaveLength(2);
   });
 

@@ -121,7 +121,14 @@ export type {
   SignBlobArgs,
   VerifyBlobArgs,
 } from './cosign/index.js';
-export { PUBLIC_OUTPUT_MODE, commitOutputs, removeQuietly, renameAll, reserveTempFile, tempPathFor } from './shared/atomic-output.js';
+export {
+  PUBLIC_OUTPUT_MODE,
+  commitOutputs,
+  removeQuietly,
+  renameAll,
+  reserveTempFile,
+  tempPathFor,
+} from './shared/atomic-output.js';
 export { throwIfAborted } from './shared/abort.js';
 export { writeFileAtomic } from './shared/atomic-write.js';
 export type { AtomicWriteOptions } from './shared/atomic-write.js';

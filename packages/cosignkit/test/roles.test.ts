@@ -116,9 +116,9 @@ describe('Signer', () => {
     // A key file on the same PATH still goes through cosign: the rule is the key kind, nothing else.
     mkdirSync(join(dir, 'auto-file'));
     const pair = cosignKeyPair(cosignPath, join(dir, 'auto-file'), 'pw');
-    expect((await createSigner({ keys: registry(env, 'pw'), env }).signBlobLocal(artifact, { key: pair.key })).engine).toBe(
-      'cosign',
-    );
+    expect(
+      (await createSigner({ keys: registry(env, 'pw'), env }).signBlobLocal(artifact, { key: pair.key })).engine,
+    ).toBe('cosign');
   });
 
   it('an explicit cosignPath that does not exist falls back to native under auto', async () => {

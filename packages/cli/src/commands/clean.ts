@@ -40,7 +40,9 @@ ${REGISTRY_HELP}`,
     const image = flags.positionals[0]!;
     const confirmed = booleanFlag(flags, 'yes') === true || booleanFlag(flags, 'force') === true;
     if (!confirmed && process.stdin.isTTY) {
-      const answer = await confirmOnTerminal(`Remove the ${type === 'all' ? 'signatures and attestations' : `${type}s`} attached to ${image}? [y/N] `);
+      const answer = await confirmOnTerminal(
+        `Remove the ${type === 'all' ? 'signatures and attestations' : `${type}s`} attached to ${image}? [y/N] `,
+      );
       if (answer === false) return { text: '', data: { removed: [], image, confirmed: false }, notes: ['Not removed'] };
     }
     const result = await cleanAttachments(registryClient(context, flags), image, kinds, context.env);

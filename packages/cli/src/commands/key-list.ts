@@ -44,7 +44,10 @@ Flags:
     const source = (await defaultKeySources(context.cwd, context.env)).at(-1);
     const wanted = source ? await keyIdentity(context.registry, source.defaultKey, source.base).catch(() => '') : '';
     const marks = await Promise.all(
-      keys.map(async (k) => wanted !== '' && (await keyIdentity(context.registry, k.ref, context.cwd).catch(() => '')) === wanted),
+      keys.map(
+        async (k) =>
+          wanted !== '' && (await keyIdentity(context.registry, k.ref, context.cwd).catch(() => '')) === wanted,
+      ),
     );
     const safe = keys.map((k, i) => ({ ...k, ref: redactKeyRef(k.ref), default: marks[i] }));
     return {

@@ -41,9 +41,13 @@ Flags:
     const stored = parsed.scheme === 'file' && !ref.startsWith('file:') ? resolve(context.cwd, parsed.path) : ref;
     const change = (config: CosignkitConfig): CosignkitConfig => ({ ...config, defaultKey: stored });
     const path = project
-      ? await updateConfigFile((await findProjectConfig(context.cwd)) ?? join(context.cwd, PROJECT_CONFIG_FILE), change, {
-          shared: true,
-        })
+      ? await updateConfigFile(
+          (await findProjectConfig(context.cwd)) ?? join(context.cwd, PROJECT_CONFIG_FILE),
+          change,
+          {
+            shared: true,
+          },
+        )
       : await updateUserConfig(change, context.env);
     return {
       text: `Default key set to ${stored} in ${path}`,

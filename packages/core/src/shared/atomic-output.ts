@@ -38,9 +38,11 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
     for (const output of outputs) {
       const temp = tempPathFor(output.path);
       temps.push(temp);
-      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch((error: unknown) => {
-        throw outputError(error, output.path);
-      });
+      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch(
+        (error: unknown) => {
+          throw outputError(error, output.path);
+        },
+      );
     }
     await renameAll(outputs.map((o, i) => ({ from: temps[i]!, to: o.path })));
   } catch (error) {
