@@ -204,7 +204,8 @@ ${await commandLines(names)}
 
 Global flags (anywhere on the line):
   --json                          print the result as JSON on stdout (errors too: {"error":{code,message}})
-  --engine auto|native|cosign     run in-process (native) or through the cosign CLI (default auto)
+  --engine auto|native|cosign     in-process (native) or through the cosign CLI; auto (the default):
+                                  a key file through cosign when one is found, everything else native
   --no-agent                      do not use a running cosignkit agent
   -h, --help                      show help (for a command: cosignkit help <command>, or <command> --help)
   --version                       print the version
