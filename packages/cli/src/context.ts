@@ -1,6 +1,7 @@
 import { BackendRegistry, loadConfig, type KeyOpener } from '@cosignkit/core';
 import { backendImporter } from '@cosignkit/agent';
 import type { CommandContext } from './command.js';
+import { withCheckoutCosign } from './checkout-cosign.js';
 import { cliSecrets } from './secrets.js';
 
 /**
@@ -8,8 +9,10 @@ import { cliSecrets } from './secrets.js';
  * Backends are imported from here, so the CLI's own dependencies resolve wherever the user runs it from.
  */
 export async function buildContext(
-  base: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
+  given: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
 ): Promise<{ context: CommandContext; close: () => Promise<void> }> {
+  // Native runs never look for cosign; the other two find the checkout's own when nothing else names one.
+  const base = given.engine === 'native' ? given : { ...given, env: await withCheckoutCosign(given.env) };
   const config = await loadConfig({ cwd: base.cwd, env: base.env });
   const registry = new BackendRegistry({
     config,

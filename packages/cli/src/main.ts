@@ -46,6 +46,11 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
   try {
     const globals = parseGlobals(argv);
     json = globals.json;
+    // `cosignkit help [command…]` is `cosignkit [command…] --help`, as git and cosign spell it.
+    if (globals.rest[0] === 'help' && !Object.hasOwn(COMMANDS, 'help')) {
+      globals.rest.shift();
+      globals.help = true;
+    }
     const found = resolveCommand(globals.rest);
     if (!found) {
       if (globals.version && !globals.help) return print(io, json, versionResult());
@@ -198,15 +203,16 @@ ${await commandLines(names)}
 
 Global flags (anywhere on the line):
   --json                          print the result as JSON on stdout (errors too: {"error":{code,message}})
-  --engine auto|native|cosign     run in-process (native) or through the cosign CLI (default auto)
+  --engine auto|native|cosign     in-process (native) or through the cosign CLI; auto (the default):
+                                  a key file through cosign when one is found, everything else native
   --no-agent                      do not use a running cosignkit agent
-  -h, --help                      show help (for a command: cosignkit <command> --help)
+  -h, --help                      show help (for a command: cosignkit help <command>, or <command> --help)
   --version                       print the version
 
 Flags follow cosign: --flag value, --flag=value, booleans as --yes or --tlog-upload=false.
 
 Passwords: COSIGN_PASSWORD if set (even empty), else a prompt when stdin is a terminal, else all of
-stdin as piped (a trailing newline is part of the password, as in cosign). PINs: COSIGN_PKCS11_PIN or a prompt.
+stdin as piped, less one trailing newline (\`echo s3cret |\` gives "s3cret"). PINs: COSIGN_PKCS11_PIN or a prompt.
 
 Exit codes: 0 ok, 1 usage or other error, 2 verification failed, 3 malformed input (key, signature, bundle).
 Errors are one line on stderr, "cosignkit: <message> [<CODE>]"; COSIGNKIT_DEBUG=1 adds the stack.`;

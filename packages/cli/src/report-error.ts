@@ -2,8 +2,8 @@ import { CosignkitError } from '@cosignkit/core/errors';
 import type { MainIo } from './main.js';
 
 /**
- * Prints an error as one line (`cosignkit: <message> [<CODE>]` on stderr, or `{"error":{code,message}}` on
- * stdout with --json) and returns the exit code: 2 verification failed, 3 malformed input, 1 otherwise.
+ * Prints an error as one line (`cosignkit: <message> [<CODE>]`) on stderr, and with --json also
+ * `{"error":{code,message}}` on stdout, and returns the exit code: 2 verification failed, 3 malformed input, 1 otherwise.
  * The stack only with COSIGNKIT_DEBUG=1.
  */
 export async function reportError(error: unknown, options: { json: boolean; io: MainIo }): Promise<number> {
@@ -11,8 +11,10 @@ export async function reportError(error: unknown, options: { json: boolean; io: 
   const code = CosignkitError.isInstance(error) ? error.code : 'INTERNAL';
   const message = await safeText(oneLine(error instanceof Error ? error.message : String(error)) || 'unknown error');
   const exitCode = await exitCodeOf(code);
+  // One contract for every exit code: with --json the JSON goes to stdout (for the program reading it) and
+  // the one line to stderr (for the person watching), exactly as a failed verification reports.
   if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
-  else io.stderr(`cosignkit: ${message} [${code}]\n`);
+  io.stderr(`cosignkit: ${message} [${code}]\n`);
   if (io.env.COSIGNKIT_DEBUG === '1') {
     for (let e: unknown = error, depth = 0; e !== undefined && depth < 8; e = (e as Error).cause, depth++) {
       io.stderr(`${depth === 0 ? '' : 'caused by: '}${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

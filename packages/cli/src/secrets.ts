@@ -14,8 +14,9 @@ export interface CliSecretsOptions {
 
 /**
  * The CLI's secret source, in cosign's order. Password: COSIGN_PASSWORD when set (even empty), else a
- * prompt on the terminal when stdin is one (twice, compared, to create a key), else all of stdin as given
- * (cosign keeps a trailing newline: `printf 'pw\n' | cosign …` uses "pw\n"), else PASSWORD_REQUIRED.
+ * prompt on the terminal when stdin is one (twice, compared, to create a key), else all of stdin less ONE
+ * trailing newline (`echo s3cret |` is how people pipe "s3cret"; cosign would keep the newline, so a password
+ * that truly ends in one is piped with two), else PASSWORD_REQUIRED.
  * PIN: COSIGN_PKCS11_PIN, else a terminal prompt, else PASSWORD_REQUIRED. Secrets are never echoed or logged.
  */
 export function cliSecrets(options: CliSecretsOptions): SecretProvider {
@@ -37,7 +38,7 @@ export function cliSecrets(options: CliSecretsOptions): SecretProvider {
       }
     } else if (request.kind === 'password') {
       const piped = await readStdin();
-      if (piped !== undefined) return piped;
+      if (piped !== undefined) return stripOneNewline(piped);
     }
     throw new CosignkitError(
       'PASSWORD_REQUIRED',
@@ -46,6 +47,12 @@ export function cliSecrets(options: CliSecretsOptions): SecretProvider {
         ' or run in a terminal',
     );
   };
+}
+
+/** `pw\n` → `pw`, `pw\r\n` → `pw`, `pw\n\n` → `pw\n`: only the line end `echo` adds. */
+export function stripOneNewline(text: string): string {
+  if (text.endsWith('\r\n')) return text.slice(0, -2);
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
 }
 
 function once<T>(fn: () => Promise<T>): () => Promise<T> {

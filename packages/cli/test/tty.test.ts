@@ -68,4 +68,18 @@ describe('terminal prompts', () => {
     expect(gone.code, gone.output).toBe(0);
     expect(existsSync(join(dir, 'tty.key'))).toBe(false);
   });
+
+  it('clean asks first on a terminal and touches nothing on "n"; --yes and -f do not ask (issue 17)', async () => {
+    // Nothing listens on port 9: answering "n" must end the command before any registry is contacted.
+    const kept = await onTerminal(['clean', '127.0.0.1:9/never/contacted:v1'], ['n']);
+    expect(kept.code, kept.output).toBe(0);
+    expect(kept.output).toContain('[y/N] ');
+    expect(kept.output).toContain('Not removed');
+    for (const flag of ['--yes', '-f', '-y', '--force']) {
+      const run = await onTerminal(['clean', flag, '--registry-timeout', '2s', '127.0.0.1:9/never/contacted:v1'], []);
+      expect(run.output, flag).not.toContain('[y/N]');
+      expect(run.output, flag).not.toContain('[USAGE]');
+      expect(run.code, flag).toBe(1); // it went on to the (absent) registry
+    }
+  });
 });

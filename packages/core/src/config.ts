@@ -77,13 +77,29 @@ export async function updateUserConfig(
   change: (config: CosignkitConfig) => CosignkitConfig,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
-  const path = userConfigPath(env);
+  return updateConfigFile(userConfigPath(env), change);
+}
+
+/**
+ * Changes one config file atomically (temp file, then rename). The user's file is 0600 in a 0700 directory
+ * (it is nobody else's business); a project's file is meant to be committed and shared, so 0644 less umask.
+ */
+export async function updateConfigFile(
+  path: string,
+  change: (config: CosignkitConfig) => CosignkitConfig,
+  options: { shared?: boolean } = {},
+): Promise<string> {
   const next = change((await readJson(path)) ?? {});
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  if (!options.shared) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: options.shared ? 0o644 : 0o600 });
   await rename(temp, path);
   return path;
+}
+
+/** One config file as it is on disk (not merged); undefined when there is none. */
+export async function readConfigFile(path: string): Promise<CosignkitConfig | undefined> {
+  return readJson(path);
 }
 
 async function readJson(path: string): Promise<CosignkitConfig | undefined> {

@@ -77,6 +77,8 @@ export {
   loadConfig,
   mergeConfig,
   updateUserConfig,
+  updateConfigFile,
+  readConfigFile,
   userConfigPath,
 } from './config.js';
 export type { CosignkitConfig } from './config.js';
@@ -122,7 +124,14 @@ export type {
   SignBlobArgs,
   VerifyBlobArgs,
 } from './cosign/index.js';
-export { commitOutputs, removeQuietly, renameAll, tempPathFor } from './shared/atomic-output.js';
+export {
+  PUBLIC_OUTPUT_MODE,
+  commitOutputs,
+  removeQuietly,
+  renameAll,
+  reserveTempFile,
+  tempPathFor,
+} from './shared/atomic-output.js';
 export { throwIfAborted } from './shared/abort.js';
 export { writeFileAtomic } from './shared/atomic-write.js';
 export type { AtomicWriteOptions } from './shared/atomic-write.js';

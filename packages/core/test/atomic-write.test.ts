@@ -33,14 +33,21 @@ afterEach(() => cleanup());
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 
 describe('writeFileAtomic', () => {
-  it('gives the file exactly the requested mode, whatever the umask', async () => {
-    const previous = process.umask(0o077);
+  it('gives the file the requested mode less the umask, as every other output (issue 17)', async () => {
+    const previous = process.umask(0o027);
     try {
-      await writeFileAtomic(join(dir, 'a.pub'), 'public', { mode: 0o644 });
+      await writeFileAtomic(join(dir, 'b.pub'), 'public', { mode: 0o644 });
     } finally {
       process.umask(previous);
     }
-    await writeFileAtomic(join(dir, 'a.key'), 'secret', { mode: 0o600 });
+    process.umask(0o022);
+    try {
+      await writeFileAtomic(join(dir, 'a.pub'), 'public', { mode: 0o644 });
+      await writeFileAtomic(join(dir, 'a.key'), 'secret', { mode: 0o600 });
+    } finally {
+      process.umask(previous);
+    }
+    expect(await modeOf(join(dir, 'b.pub'))).toBe(0o640);
     expect(await modeOf(join(dir, 'a.pub'))).toBe(0o644);
     expect(await modeOf(join(dir, 'a.key'))).toBe(0o600);
     expect(await readFile(join(dir, 'a.key'), 'utf8')).toBe('secret');

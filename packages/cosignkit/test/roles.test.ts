@@ -22,6 +22,7 @@ beforeAll(async () => {
   keys.add('main');
   keys.add('spare', 'ecdsa-p384-sha384');
   writeFileSync(artifact, 'roles\n');
+  writeFileSync(join(dir, 'auto-predicate.json'), '{"builder":"roles"}\n');
 });
 afterAll(cleanup);
 
@@ -97,6 +98,27 @@ describe('Signer', () => {
     writeFileSync(join(pluginDir, 'sigstore-kms-cosignkit'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     const env = { ...withCosign, PATH: `${pluginDir}:${withCosign.PATH}` };
     expect((await createSigner({ keys: registry(env), env }).signBlobLocal(artifact, { key })).engine).toBe('native');
+  });
+
+  it('auto never routes a backend key through cosign, even with cosign and the plugin on PATH (issue 17)', async () => {
+    const pluginDir = join(dir, 'plugin-bin-auto');
+    mkdirSync(pluginDir);
+    // A plugin that would fail if it were ever run: auto must not even try it.
+    writeFileSync(join(pluginDir, 'sigstore-kms-cosignkit'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const env = { ...withCosign, PATH: `${pluginDir}:${withCosign.PATH}` };
+    const signed = await createSigner({ keys: registry(env), env }).signBlobLocal(artifact, { key: 'fakemem:main' });
+    expect(signed.engine).toBe('native');
+    const attested = await createAttester({ keys: registry(env), env }).attestBlobLocal(artifact, {
+      key: 'fakemem:main',
+      predicate: join(dir, 'auto-predicate.json'),
+    });
+    expect(attested.engine).toBe('native');
+    // A key file on the same PATH still goes through cosign: the rule is the key kind, nothing else.
+    mkdirSync(join(dir, 'auto-file'));
+    const pair = cosignKeyPair(cosignPath, join(dir, 'auto-file'), 'pw');
+    expect(
+      (await createSigner({ keys: registry(env, 'pw'), env }).signBlobLocal(artifact, { key: pair.key })).engine,
+    ).toBe('cosign');
   });
 
   it('an explicit cosignPath that does not exist falls back to native under auto', async () => {

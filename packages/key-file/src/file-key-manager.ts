@@ -187,6 +187,16 @@ export class FileKeyManager implements KeyManager {
     for (const name of names.filter((n) => n.endsWith(KEY_EXTENSION) && n.length > KEY_EXTENSION.length).sort()) {
       const paths = conventionalPaths(this.dir, keyIdOfPath(name));
       if (!(await isFile(paths.keyPath))) continue;
+      // Listing never asks for a password: the fingerprint comes from the `.pub` beside the key (or from a
+      // key already unlocked in this process). A key without one is named in a warning, not decrypted.
+      const unlocked = this.#unlocked.has(paths.keyPath);
+      if (!unlocked && !(paths.pubPath && (await isFile(paths.pubPath)))) {
+        this.#logger.warn(
+          `not listing ${paths.keyPath}: it has no ${paths.id}.pub beside it, and listing never asks for a ` +
+            `password (write one with "cosignkit public-key --key ${paths.keyPath} --outfile ${paths.pubPath}")`,
+        );
+        continue;
+      }
       infos.push(this.#infoOf(paths, await this.#publicKeyHint(paths)));
     }
     return infos;

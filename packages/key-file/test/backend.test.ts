@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BackendRegistry,
@@ -63,6 +63,14 @@ describe('file backend', () => {
 
   it('KeyInfo.ref reopens the key through the registry, and keyIdOf(ref) is the id', async () => {
     await copyFile(fixture('cosign-labeled.key'), join(dir, 'vector.key'));
+    // Listing reads the .pub beside a key (it never decrypts one): write it as `public-key --outfile` would.
+    const writer = new BackendRegistry({ secrets: async () => 'hello', env: {} }).register(backend);
+    try {
+      const key = await writer.open(join(dir, 'vector.key'));
+      await writeFile(join(dir, 'vector.pub'), await key.manager.getPublicKeyPem(key.keyId));
+    } finally {
+      await writer.close();
+    }
     const registry = new BackendRegistry({ secrets: async () => 'hello', env: {} }).register(backend);
     try {
       const [info] = await (await registry.open(`file:${dir}/`)).manager.listKeys();

@@ -179,20 +179,32 @@ describe('FileKeyManager: public keys, listing, deletion', () => {
     await rejectsWith(manager().signMessage('sec1', Buffer.from('x')), 'KEY_UNSUPPORTED');
   });
 
-  it('lists every *.key, reading the .pub where present and decrypting otherwise', async () => {
+  it('lists every *.key from the .pub beside it, never asking for a password; one without a .pub is a warning', async () => {
     const m = manager();
     const a = await m.generateKeyPair({ label: 'a', algorithm: 'ecdsa-p384-sha384' });
     const { privateKey } = generateKeyPairSync('ed25519');
     await writeFile(join(dir, 'b.key'), await encryptCosignKey(privateKey, 'pw'), { mode: 0o600 });
     await writeFile(join(dir, 'notes.txt'), 'not a key');
     requests = [];
-    const list = await manager().listKeys();
-    expect(list.map((k) => [k.id, k.algorithm])).toEqual([
+    const warnings: string[] = [];
+    const lister = new FileKeyManager(dir, {
+      secrets: async (request) => {
+        requests.push(request);
+        return password;
+      },
+      logger: { debug: () => undefined, info: () => undefined, warn: (message) => void warnings.push(message) },
+    });
+    const list = await lister.listKeys();
+    expect(list).toEqual([a]);
+    expect(requests).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`not listing ${join(dir, 'b.key')}: it has no b.pub beside it`);
+    // Once a key is unlocked in this manager (it signed), its public key is known without a .pub.
+    await lister.signMessage('b', Buffer.from('x'));
+    expect((await lister.listKeys()).map((k) => [k.id, k.algorithm])).toEqual([
       ['a', 'ecdsa-p384-sha384'],
       ['b', 'ed25519'],
     ]);
-    expect(list[0]).toEqual(a);
-    expect(requests.map((r) => r.subject)).toEqual([join(dir, 'b.key')]);
   });
 
   it('lists nothing in a directory that does not exist yet', async () => {

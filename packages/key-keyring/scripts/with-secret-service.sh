@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command inside a private D-Bus session with a throw-away, unlocked gnome-keyring, so tests and
 # benchmarks never touch (or depend on) the user's own keyring. Usage: with-secret-service.sh <command…>
-# The shape follows RECIPES.md §OS keyring: wait on NameHasOwner, because any Secret Service call made while
-# the daemon is still starting auto-activates a second, password-less daemon.
+# Wait on NameHasOwner: any Secret Service call made while the daemon is still starting auto-activates a
+# second, password-less daemon.
 set -euo pipefail
 
 INNER=__cosignkit_secret_service_inner__
@@ -21,7 +21,10 @@ if [[ "${1:-}" != "$INNER" ]]; then
   export XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/runtime"
   unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL
   set +e
-  dbus-run-session -- bash "${BASH_SOURCE[0]}" "$INNER" "$@"
+  # dbus-daemon, run as root in a container, says it cannot raise its fd limit to 65536 (the hard limit is
+  # lower and CAP_SYS_RESOURCE is gone): harmless for a test bus, so quiet-dbus-daemon drops that one line.
+  dbus-run-session --dbus-daemon="$(dirname "${BASH_SOURCE[0]}")/quiet-dbus-daemon" -- \
+    bash "${BASH_SOURCE[0]}" "$INNER" "$@"
   rc=$?
   set -e
   exit "$rc"

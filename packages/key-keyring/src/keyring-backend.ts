@@ -7,7 +7,7 @@ import {
 } from '@cosignkit/core';
 import { KeyringEntryStore } from './keyring-entry-store.js';
 import { KEYRING_ALGORITHMS, KeyringKeyManager } from './keyring-key-manager.js';
-import { keyringLocationOf } from './keyring-ref.js';
+import { DEFAULT_SERVICE, isWholeKeyring, keyringLocationOf } from './keyring-ref.js';
 import { loadNativeKeyring, type NativeKeyring } from './native-keyring.js';
 
 export interface KeyringBackendOptions {
@@ -31,15 +31,19 @@ export function keyringBackend(options: KeyringBackendOptions = {}): KeyBackend 
     async open(ref: KeyRef, context: BackendContext) {
       const { service } = keyringLocationOf(ref);
       const native = await loadNative();
-      const store = new KeyringEntryStore(native, service, timeoutOf(context));
-      return new KeyringKeyManager(store, context.logger);
+      const timeout = timeoutOf(context);
+      const store = new KeyringEntryStore(native, service, timeout);
+      const open = (name: string) => new KeyringEntryStore(native, name, timeout);
+      const home = service === DEFAULT_SERVICE ? store : open(DEFAULT_SERVICE);
+      return new KeyringKeyManager(store, context.logger, { home, open, listAll: isWholeKeyring(ref) });
     },
     keyIdOf(ref: KeyRef) {
       return keyringLocationOf(ref).account;
     },
     // One store per service: keyring:a/x and keyring:b/y must not share a manager in the registry's cache.
+    // `keyring:` (every service, for key list) is a store of its own.
     storeIdOf(ref: KeyRef) {
-      return keyringLocationOf(ref).service;
+      return isWholeKeyring(ref) ? '' : keyringLocationOf(ref).service;
     },
   };
 }

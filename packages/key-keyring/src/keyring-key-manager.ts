@@ -17,7 +17,18 @@ import {
 } from '@cosignkit/core';
 import { parseKeyIndex, serializeKeyIndex, type IndexedKey } from './key-index.js';
 import type { KeyringEntryStore } from './keyring-entry-store.js';
-import { INDEX_ACCOUNT, formatKeyringRef } from './keyring-ref.js';
+import { INDEX_ACCOUNT, SERVICES_ACCOUNT, formatKeyringRef, isReservedAccount } from './keyring-ref.js';
+import { MAX_SERVICES, parseServiceIndex, serializeServiceIndex } from './service-index.js';
+
+/** Where the list of services lives, and how to reach another service's keys (for listing them all). */
+export interface KeyringServices {
+  /** The default service's store: it holds the list of services. */
+  home: KeyringEntryStore;
+  /** A store for another service, closed by the caller after use. */
+  open(service: string): KeyringEntryStore;
+  /** `keyring:` was opened: list the keys of every recorded service, not only this one's. */
+  listAll: boolean;
+}
 
 export const KEYRING_ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519'];
 
@@ -41,9 +52,12 @@ export class KeyringKeyManager implements KeyManager {
   #indexQueue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(store: KeyringEntryStore, logger: Logger = silentLogger) {
+  readonly #services: KeyringServices | undefined;
+
+  constructor(store: KeyringEntryStore, logger: Logger = silentLogger, services?: KeyringServices) {
     this.#store = store;
     this.#logger = logger;
+    this.#services = services;
   }
 
   get service(): string {
@@ -64,8 +78,8 @@ export class KeyringKeyManager implements KeyManager {
         'a keyring key needs a name: give a label, or a reference keyring:<service>/<account>',
       );
     }
-    if (account === INDEX_ACCOUNT)
-      throw new CosignkitError('USAGE', `"${INDEX_ACCOUNT}" is reserved for the key index`);
+    if (isReservedAccount(account))
+      throw new CosignkitError('USAGE', `"${account}" is reserved for cosignkit's key index`);
     const ref = formatKeyringRef(this.service, account);
     return this.#withIndex(async (index) => {
       if (index.some((k) => k.account === account) || (await this.#store.get(account, `reading ${ref}`)) !== null) {
@@ -93,6 +107,7 @@ export class KeyringKeyManager implements KeyManager {
         throw error;
       }
       this.#keys.set(account, Promise.resolve(loaded(privateKey, publicKey, algorithm)));
+      await this.#recordService();
       this.#logger.debug('keyring key generated', { ref, algorithm });
       return this.#info(entry);
     });
@@ -139,8 +154,22 @@ export class KeyringKeyManager implements KeyManager {
 
   async listKeys(): Promise<KeyInfo[]> {
     this.#assertOpen();
-    const index = await this.#readIndex();
-    return index.map((entry) => this.#info(entry));
+    const own = (await this.#readIndex()).map((entry) => this.#info(entry));
+    if (!this.#services?.listAll) return own;
+    const services = parseServiceIndex(
+      await this.#services.home.get(SERVICES_ACCOUNT, 'reading the list of keyring services'),
+    ).filter((s) => s !== this.service);
+    const listed = [...own];
+    for (const service of services) {
+      const store = this.#services.open(service);
+      try {
+        const index = parseKeyIndex(await store.get(INDEX_ACCOUNT, `reading the key index of "${service}"`), service);
+        listed.push(...index.map((entry) => infoOf(service, entry)));
+      } finally {
+        store.close();
+      }
+    }
+    return listed;
   }
 
   async deleteKey(id: string): Promise<void> {
@@ -162,6 +191,7 @@ export class KeyringKeyManager implements KeyManager {
     this.#closed = true;
     this.#keys.clear();
     this.#store.close();
+    if (this.#services && this.#services.home !== this.#store) this.#services.home.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -214,29 +244,48 @@ export class KeyringKeyManager implements KeyManager {
   }
 
   #info(entry: IndexedKey): KeyInfo {
-    const publicKey = createPublicKey(entry.publicKeyPem);
-    return {
-      id: entry.account,
-      label: entry.account,
-      algorithm: entry.algorithm,
-      backend: this.backend,
-      ref: formatKeyringRef(this.service, entry.account),
-      publicKeyPem: entry.publicKeyPem,
-      fingerprint: fingerprintOf(publicKey),
-    };
+    return infoOf(this.service, entry);
+  }
+
+  /** Adds this service to the list of services (once): `key list --backend keyring` then finds its keys. */
+  async #recordService(): Promise<void> {
+    const home = this.#services?.home;
+    if (!home) return;
+    const doing = 'recording the service in the list of keyring services';
+    const known = parseServiceIndex(await home.get(SERVICES_ACCOUNT, doing));
+    if (known.includes(this.service)) return;
+    if (known.length >= MAX_SERVICES) {
+      this.#logger.warn(`the list of keyring services is full (${MAX_SERVICES}): key list will not show this one`, {
+        service: this.service,
+      });
+      return;
+    }
+    await home.set(SERVICES_ACCOUNT, serializeServiceIndex([...known, this.service]), doing);
   }
 
   #refOf(id: string): string {
     if (typeof id !== 'string' || id === '')
       throw new CosignkitError('USAGE', 'no keyring account given (keyring:<service>/<account>)');
     const ref = formatKeyringRef(this.service, id);
-    if (id === INDEX_ACCOUNT) throw notFound(ref);
+    if (isReservedAccount(id)) throw notFound(ref);
     return ref;
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new CosignkitError('USAGE', `the keyring store "${this.service}" was closed`);
   }
+}
+
+function infoOf(service: string, entry: IndexedKey): KeyInfo {
+  return {
+    id: entry.account,
+    label: entry.account,
+    algorithm: entry.algorithm,
+    backend: 'keyring',
+    ref: formatKeyringRef(service, entry.account),
+    publicKeyPem: entry.publicKeyPem,
+    fingerprint: fingerprintOf(createPublicKey(entry.publicKeyPem)),
+  };
 }
 
 function loaded(privateKey: KeyObject, publicKey: KeyObject, algorithm: KeyAlgorithm): LoadedKey {

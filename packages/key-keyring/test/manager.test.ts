@@ -49,6 +49,20 @@ describe('KeyringKeyManager', () => {
     expect(await (await open(`keyring:${freshService()}/`)).listKeys()).toEqual([]);
   });
 
+  it('lists, through keyring:, the keys of every service cosignkit made keys in (issue 17)', async () => {
+    const [a, b] = [freshService(), freshService()];
+    const inA = await (await open(`keyring:${a}/`)).generateKeyPair({ label: 'k1' });
+    const inB = await (await open(`keyring:${b}/k2`)).generateKeyPair({ label: 'k2', algorithm: 'ed25519' });
+    const services = JSON.parse((await raw('cosignkit', '.cosignkit-services').getPassword())!);
+    expect(services.services).toEqual(expect.arrayContaining([a, b]));
+    const all = await (await open('keyring:')).listKeys();
+    expect(all).toEqual(expect.arrayContaining([inA, inB]));
+    // A named service still lists only its own keys.
+    expect(await (await open(`keyring:${a}/`)).listKeys()).toEqual([inA]);
+    // The bookkeeping account is no key: it cannot be named in a reference.
+    expect(await codeOf(() => open('keyring:cosignkit/.cosignkit-services'))).toBe('KEY_REF_INVALID');
+  });
+
   it('keeps every key in the index when several are generated at once', async () => {
     const manager = await open(`keyring:${freshService()}/`);
     const labels = Array.from({ length: 6 }, (_, i) => `k${i}`);

@@ -105,8 +105,20 @@ export class Pkcs11KeyManager implements KeyManager {
           new Promise<void>((resolve, reject) => {
             session.generateKeyPair(
               KeyGenMechanism.EC,
-              { ...common, verify: true, paramsEC: params },
-              { ...common, private: true, sensitive: true, extractable: false, sign: true },
+              // A signing key does one thing: tokens default the other usages on (SoftHSM2 gives a new EC
+              // private key decrypt and unwrap), so every usage is spelled out, off but sign/verify.
+              { ...common, paramsEC: params, verify: true, encrypt: false, wrap: false, verifyRecover: false },
+              {
+                ...common,
+                private: true,
+                sensitive: true,
+                extractable: false,
+                sign: true,
+                decrypt: false,
+                unwrap: false,
+                derive: false,
+                signRecover: false,
+              },
               (error) => (error ? reject(error) : resolve()),
             );
           }),

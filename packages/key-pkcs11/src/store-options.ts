@@ -14,7 +14,8 @@ export function resolveModulePath(uri: Pkcs11Uri, ref: KeyRef, context: BackendC
   if (path === undefined || path === '') {
     throw new CosignkitError(
       'USAGE',
-      `no PKCS#11 module for ${redactKeyRef(ref.text)}: add module-path=… to the URI, set COSIGN_PKCS11_MODULE_PATH, ` +
+      // `pkcs11:` alone (key list, key generate --backend) would read "for pkcs11::"; name the backend instead.
+      `no PKCS#11 module for ${ref.path === '' && Object.keys(ref.query).length === 0 ? 'the pkcs11 backend' : redactKeyRef(ref.text)}; add module-path=… to the URI, set COSIGN_PKCS11_MODULE_PATH, ` +
         'or set backends.pkcs11.modulePath in the config file',
     );
   }

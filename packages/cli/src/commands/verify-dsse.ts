@@ -112,7 +112,7 @@ Policy:
     };
     const lines = verification.signatures.map((s) =>
       s.valid
-        ? `signature ${s.index}: valid, signed by ${s.signer === s.fingerprint ? `sha256:${s.fingerprint}` : `${s.signer} (sha256:${s.fingerprint})`}`
+        ? `signature ${s.index}: valid, signed by ${s.signer === s.fingerprint ? s.fingerprint : `${s.signer} (${s.fingerprint})`}`
         : `signature ${s.index}: ${s.problem === 'unknown-keyid' ? `unknown keyid "${s.keyid}"` : 'INVALID'}`,
     );
     for (const rule of unmet.filter((u) => u.rule !== 'signatures')) lines.push(`unmet ${rule.rule}: ${rule.message}`);

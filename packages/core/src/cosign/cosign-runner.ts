@@ -9,7 +9,7 @@ import { CosignkitError } from '../errors.js';
 import { ALGORITHMS, algorithmOfKey, fingerprintOf } from '../keys/algorithms.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { throwIfAborted } from '../shared/abort.js';
-import { removeQuietly, renameAll, tempPathFor } from '../shared/atomic-output.js';
+import { removeQuietly, renameAll, reserveTempFile, tempPathFor } from '../shared/atomic-output.js';
 import { isSigstoreBundle, readBundle, readBundleJson, type BundleSignature } from '../signatures/bundle-input.js';
 import { readSignatureFile } from '../signatures/signature-input.js';
 import { redactArgv, signBlobArgs, verifyBlobArgs } from './argv.js';
@@ -124,6 +124,8 @@ export class CosignRunner {
     const bundleTemp = options.bundle ? tempPathFor(options.bundle) : join(scratch!, 'bundle.json');
     const signatureTemp = options.outputSignature ? tempPathFor(options.outputSignature) : undefined;
     try {
+      if (options.bundle) await reserveTempFile(bundleTemp, options.bundle);
+      if (signatureTemp) await reserveTempFile(signatureTemp, options.outputSignature!);
       const args = signBlobArgs(this.info.grammar, {
         key: options.key,
         file,

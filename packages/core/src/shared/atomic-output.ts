@@ -14,6 +14,20 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/** What every public artifact (signature, bundle, envelope, certificate, .pub) is created with, less umask. */
+export const PUBLIC_OUTPUT_MODE = 0o644;
+
+/**
+ * Creates an empty temp file with the public mode for another program (cosign) to write into. cosign creates
+ * its outputs 0600; writing into a file that already exists keeps that file's mode, so what the cosign engine
+ * writes ends up with the same mode as what the native engine writes.
+ */
+export async function reserveTempFile(temp: string, finalPath: string): Promise<void> {
+  await writeFile(temp, '', { flag: 'wx', mode: PUBLIC_OUTPUT_MODE }).catch((error: unknown) => {
+    throw outputError(error, finalPath);
+  });
+}
+
 /**
  * Writes every output to its temp file first and renames them only when all were written, so a failure
  * leaves none of them half-written (nor a stale temp file).
@@ -24,9 +38,11 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
     for (const output of outputs) {
       const temp = tempPathFor(output.path);
       temps.push(temp);
-      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? 0o644 }).catch((error: unknown) => {
-        throw outputError(error, output.path);
-      });
+      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch(
+        (error: unknown) => {
+          throw outputError(error, output.path);
+        },
+      );
     }
     await renameAll(outputs.map((o, i) => ({ from: temps[i]!, to: o.path })));
   } catch (error) {

@@ -6,7 +6,10 @@ import { fileError } from '../digest.js';
 import { CosignkitError } from '../errors.js';
 
 export interface AtomicWriteOptions {
-  /** The final file mode (set explicitly, so the umask cannot widen or narrow it). */
+  /**
+   * The file's mode less the umask, as every output is created (0644 for public files, 0600 for private
+   * keys): a user with umask 027 gets 0640 from every command alike.
+   */
   mode: number;
   /** Replace an existing file. Default false: an existing file is an OUTPUT_EXISTS error and stays untouched. */
   overwrite?: boolean;
@@ -33,7 +36,6 @@ export async function writeFileAtomic(
   let placed = false;
   try {
     try {
-      await handle.chmod(options.mode);
       await handle.writeFile(data);
       await handle.sync();
     } finally {

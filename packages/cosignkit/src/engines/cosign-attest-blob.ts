@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CosignkitError, cosignError, removeQuietly, renameAll, tempPathFor, type CosignRunner } from '@cosignkit/core';
+import {
+  CosignkitError,
+  cosignError,
+  removeQuietly,
+  renameAll,
+  reserveTempFile,
+  tempPathFor,
+  type CosignRunner,
+} from '@cosignkit/core';
 
 export interface CosignAttestBlobOptions {
   /** A key file or `cosignkit://…` (the plugin). */
@@ -54,6 +62,8 @@ export async function cosignAttestBlob(
   if (runner.info.grammar === 'v3') args.push('--use-signing-config=false');
   args.push(o.file);
   try {
+    if (o.outputFile !== undefined) await reserveTempFile(envelopeTemp, o.outputFile);
+    if (bundleTemp !== undefined) await reserveTempFile(bundleTemp, o.bundle!);
     const out = await runner.run(args, { secretEnv: { COSIGN_PASSWORD: o.password ?? '' }, signal: o.signal });
     if (out.exitCode !== 0) throw cosignError('attest-blob', out);
     const envelope = (await readFile(envelopeTemp, 'utf8')).trim();

@@ -157,7 +157,7 @@ export function createAttester(options: RoleOptions): Attester {
               { ...envelope, signatures: envelope.signatures.map((s) => ({ sig: s.sig })) },
               await opened.manager.getPublicKey(opened.keyId),
             );
-        outputs.push({ path: o.bundle, data: bundle, mode: 0o600 });
+        outputs.push({ path: o.bundle, data: bundle, mode: 0o644 });
       }
       // All outputs or none.
       await commitOutputs(outputs);

@@ -33,12 +33,15 @@ export function engineChooser(options: RoleOptions): (needsPlugin: boolean) => P
       }
       return { engine: 'cosign', runner: found };
     }
-    if (!(await locateCosign({ cosignPath: options.cosignPath, env }))) {
-      logger.debug('engine auto: no cosign found, using native');
+    // The auto rule, one sentence (README): a key file goes through the real cosign when one is found
+    // (cosignPath, COSIGN_PATH, else PATH), everything else runs native. A backend key never goes through
+    // stock cosign and its plugin unless --engine cosign asks: that route depends on what is on PATH.
+    if (needsPlugin) {
+      logger.debug('engine auto: not a key file, using native');
       return { engine: 'native' };
     }
-    if (needsPlugin && !(await findOnPath(COSIGNKIT_PLUGIN, env))) {
-      logger.debug(`engine auto: ${COSIGNKIT_PLUGIN} not on PATH, using native`);
+    if (!(await locateCosign({ cosignPath: options.cosignPath, env }))) {
+      logger.debug('engine auto: no cosign found, using native');
       return { engine: 'native' };
     }
     try {

@@ -5,7 +5,11 @@ export type EngineChoice = 'auto' | 'native' | 'cosign';
 
 /** What createSigner, createVerifier and createAttester take. */
 export interface RoleOptions {
-  /** `auto` (default): cosign when a supported one is found (and can reach the key), else native. */
+  /**
+   * `auto` (default): a key file goes through the real cosign when a supported one is found (cosignPath,
+   * COSIGN_PATH, else PATH); every other key, and everything when no cosign is found, runs native. Backend
+   * keys reach cosign (through the sigstore-kms-cosignkit plugin) only with `cosign`.
+   */
   engine?: EngineChoice;
   /** Opens key references and asks for passwords: the backend registry, or the agent's opener. */
   keys: KeyOpener;
