@@ -2,6 +2,7 @@ import { CosignkitError } from '../errors.js';
 import type { KeyAlgorithm } from '../contracts/key-manager.js';
 import type { HashAlgorithm } from '../keys/algorithms.js';
 import { readBoundedFile } from '../files/read-bounded-file.js';
+import { escapeForTerminal } from '../text/escape-for-terminal.js';
 import { decodeBase64Signature } from './signature-input.js';
 
 /** Bundles are small JSON documents; refuse to parse anything huge. */
@@ -67,7 +68,8 @@ async function parseSigstoreBundle(
     bundle = bundleFromJSON(json);
   } catch (error) {
     const fields = (error as { fields?: string[] }).fields;
-    const why = fields?.length ? `invalid ${fields.join(', ')}` : (error as Error).message;
+    // The protobuf decoder quotes the file's own text (an enum value, a field): escaped, it stays one clean line.
+    const why = escapeForTerminal(fields?.length ? `invalid ${fields.join(', ')}` : String((error as Error)?.message));
     throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a valid Sigstore bundle: ${why}`, { cause: error });
   }
   if (bundle.content.$case !== 'messageSignature') {
