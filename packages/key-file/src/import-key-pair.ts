@@ -1,11 +1,10 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import {
   CosignkitError,
   algorithmOfKey,
-  fileError,
   fingerprintOf,
   publicKeyPem,
+  readBoundedFile,
   type KeyAlgorithm,
 } from '@cosignkit/core';
 import { encryptCosignKey, isCosignKeyPem } from './cosign-key-format.js';
@@ -87,12 +86,7 @@ function supportedAlgorithm(key: KeyObject, source: string): KeyAlgorithm {
 }
 
 async function readPem(path: string): Promise<string> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_PEM_BYTES) throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a PEM key`);
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
-  }
+  // Kind and size checked on the open descriptor: a FIFO or a huge file is refused, not read.
+  const bytes = await readBoundedFile(path, { maxBytes: MAX_PEM_BYTES, tooLargeCode: 'KEY_MALFORMED', what: 'a PEM key' });
+  return bytes.toString('utf8');
 }
