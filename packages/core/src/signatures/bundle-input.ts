@@ -63,6 +63,7 @@ async function parseSigstoreBundle(
 ): Promise<BundleSignature> {
   // Loaded only here: plain signature checks must not pay for the protobuf machinery at start-up.
   const { bundleFromJSON } = await loadBundleModule();
+  checkByteFields(path, json);
   let bundle: ReturnType<typeof bundleFromJSON>;
   try {
     bundle = bundleFromJSON(json);
@@ -98,6 +99,41 @@ async function parseSigstoreBundle(
     keyHint:
       material.$case === 'publicKey' && material.publicKey.hint ? decodeHint(material.publicKey.hint) : undefined,
   };
+}
+
+/** Bundle fields that carry base64 bytes (protobuf `bytes`); `hashes` is a list of them. */
+const BYTE_FIELDS = new Set([
+  'signature',
+  'digest',
+  'rawBytes',
+  'payload',
+  'sig',
+  'canonicalizedBody',
+  'signedEntryTimestamp',
+  'rootHash',
+  'keyId',
+  'signedTimestamp',
+]);
+
+/**
+ * A number or an object where base64 bytes belong reaches Buffer.from inside the protobuf decoder, whose
+ * TypeError ("The first argument must be of type string…") says nothing about the bundle: such a field is
+ * named here instead, as BUNDLE_MALFORMED.
+ */
+function checkByteFields(path: string, value: unknown, at = '', depth = 0): void {
+  if (depth > 12 || typeof value !== 'object' || value === null) return;
+  for (const [key, child] of Object.entries(value)) {
+    const where = Array.isArray(value) ? `${at}[${key}]` : at === '' ? key : `${at}.${key}`;
+    const bytes = BYTE_FIELDS.has(key) && !Array.isArray(value);
+    const list = key === 'hashes' && !Array.isArray(value);
+    if (bytes && child !== undefined && child !== null && typeof child !== 'string') {
+      throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${escapeForTerminal(where)} is not a base64 string`);
+    }
+    if (list && (!Array.isArray(child) || child.some((h) => typeof h !== 'string'))) {
+      throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${escapeForTerminal(where)} is not a list of base64 strings`);
+    }
+    checkByteFields(path, child, where, depth + 1);
+  }
 }
 
 function decodeHint(hint: string): Buffer | undefined {
