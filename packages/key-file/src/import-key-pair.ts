@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { dirname } from 'node:path';
 import {
   CosignkitError,
   algorithmOfKey,
@@ -8,7 +9,7 @@ import {
   type KeyAlgorithm,
 } from '@cosignkit/core';
 import { encryptCosignKey, isCosignKeyPem } from './cosign-key-format.js';
-import { writeKeyPair } from './file-key-manager.js';
+import { recoverInterruptedPairs, writeKeyPair } from './key-pair-writer.js';
 import { KEY_EXTENSION, PUBLIC_EXTENSION, isFile } from './key-paths.js';
 
 export interface ImportKeyPairOptions {
@@ -36,6 +37,7 @@ export async function importKeyPair(options: ImportKeyPairOptions): Promise<Impo
   const prefix = options.outputPrefix ?? 'import-cosign';
   const keyPath = `${prefix}${KEY_EXTENSION}`;
   const pubPath = `${prefix}${PUBLIC_EXTENSION}`;
+  await recoverInterruptedPairs(dirname(keyPath));
   for (const path of [keyPath, pubPath]) {
     if (await isFile(path)) throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
   }
