@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,7 +98,8 @@ describe('stale temp files after kill -9', () => {
     ];
     writeFileSync(join(dir, '.fresh.json.999999999.0123456789ab.tmp'), 'x');
     expect(await removeStaleTemps(dir)).toEqual([]);
-    for (const name of [...other, '.fresh.json.999999999.0123456789ab.tmp']) expect(lstatSync(join(dir, name)).isFile()).toBe(true);
+    for (const name of [...other, '.fresh.json.999999999.0123456789ab.tmp'])
+      expect(lstatSync(join(dir, name)).isFile()).toBe(true);
     expect(lstatSync(join(dir, '.link.json.999999999.0123456789ab.tmp')).isSymbolicLink()).toBe(true);
     expect(lstatSync(victim).isFile()).toBe(true);
   });

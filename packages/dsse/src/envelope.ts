@@ -36,9 +36,13 @@ export function parseJson(text: string | Uint8Array, what: string): unknown {
   try {
     return JSON.parse(source);
   } catch (error) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `${what} is not valid JSON (${escapeForTerminal((error as Error).message)})`, {
-      cause: error,
-    });
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `${what} is not valid JSON (${escapeForTerminal((error as Error).message)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -1,5 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { algorithmOfKey, escapeForTerminal, fingerprintOf, parsePublicKeyPem, type KeyAlgorithm } from '@cosignkit/core';
+import {
+  algorithmOfKey,
+  escapeForTerminal,
+  fingerprintOf,
+  parsePublicKeyPem,
+  type KeyAlgorithm,
+} from '@cosignkit/core';
 
 /** A public key a verifier trusts, under the id signatures name it by. */
 export interface TrustedKey {

@@ -89,6 +89,10 @@ function supportedAlgorithm(key: KeyObject, source: string): KeyAlgorithm {
 
 async function readPem(path: string): Promise<string> {
   // Kind and size checked on the open descriptor: a FIFO or a huge file is refused, not read.
-  const bytes = await readBoundedFile(path, { maxBytes: MAX_PEM_BYTES, tooLargeCode: 'KEY_MALFORMED', what: 'a PEM key' });
+  const bytes = await readBoundedFile(path, {
+    maxBytes: MAX_PEM_BYTES,
+    tooLargeCode: 'KEY_MALFORMED',
+    what: 'a PEM key',
+  });
   return bytes.toString('utf8');
 }

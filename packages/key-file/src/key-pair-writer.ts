@@ -65,9 +65,15 @@ export async function recoverInterruptedPairs(dir: string, options: { olderThanM
         lstat(keyPath).catch(() => undefined),
       ]);
       if (journal && pub?.isFile() && !key && pub.ino === journal.ino && pub.dev === journal.dev) {
-        await unlink(pubPath).then(() => removed.push(target), () => undefined);
+        await unlink(pubPath).then(
+          () => removed.push(target),
+          () => undefined,
+        );
       }
-      await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
+      await unlink(join(dir, name)).then(
+        () => removed.push(name),
+        () => undefined,
+      );
     }
     removed.push(...(await removeStaleTemps(dir, options)));
   } catch {
@@ -101,8 +107,14 @@ async function linkNew(from: string, to: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new CosignkitError('KEY_EXISTS', `${to} already exists; refusing to overwrite it`);
     // A file system without hard links: a check, then a rename (a small race, never a partial file).
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw fileError(to, error);
-    if (await lstat(to).then(() => true, () => false))
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
+      throw fileError(to, error);
+    if (
+      await lstat(to).then(
+        () => true,
+        () => false,
+      )
+    )
       throw new CosignkitError('KEY_EXISTS', `${to} already exists; refusing to overwrite it`);
     await rename(from, to).catch((e: unknown) => {
       throw fileError(to, e);

@@ -64,7 +64,7 @@ describe('key pairs: both or neither', () => {
     expect(readFileSync(join(dir, 'cosign.pub'), 'utf8')).toBe(info.publicKeyPem);
   });
 
-  it('a .pub that is not a journal twin is never removed (another key, or the user\'s own file)', async () => {
+  it("a .pub that is not a journal twin is never removed (another key, or the user's own file)", async () => {
     writeFileSync(join(dir, 'cosign.pub'), 'THEIRS');
     writeFileSync(join(dir, '.cosign.pub.999999999.0123456789ab.pair'), 'OTHER CONTENT');
     for (const name of names()) backdate(name);

@@ -213,10 +213,17 @@ describe('agent frames on a real socket', () => {
   it('mutated handshake lines are refused with a documented code or the connection is closed', async () => {
     const hello = JSON.stringify({ v: 2, hello: newNonce() });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedJson(hello), mutatedText(hello), hostileValue.map((v) => JSON.stringify(v) ?? '')), async (line) => {
-        const outcome = await exchange(line.replace(/\n/g, ' '), () => '{}');
-        if ('response' in outcome) checkResponse(outcome.response!);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutatedJson(hello),
+          mutatedText(hello),
+          hostileValue.map((v) => JSON.stringify(v) ?? ''),
+        ),
+        async (line) => {
+          const outcome = await exchange(line.replace(/\n/g, ' '), () => '{}');
+          if ('response' in outcome) checkResponse(outcome.response!);
+        },
+      ),
       fuzzParams(150),
     );
   });

@@ -130,7 +130,10 @@ function checkByteFields(path: string, value: unknown, at = '', depth = 0): void
       throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${escapeForTerminal(where)} is not a base64 string`);
     }
     if (list && (!Array.isArray(child) || child.some((h) => typeof h !== 'string'))) {
-      throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${escapeForTerminal(where)} is not a list of base64 strings`);
+      throw new CosignkitError(
+        'BUNDLE_MALFORMED',
+        `${path}: ${escapeForTerminal(where)} is not a list of base64 strings`,
+      );
     }
     checkByteFields(path, child, where, depth + 1);
   }

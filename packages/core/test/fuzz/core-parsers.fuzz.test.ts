@@ -12,14 +12,7 @@ import {
   readSignatureFile,
   verifyPayload,
 } from '../../src/index.js';
-import {
-  arbitraryText,
-  fuzzParams,
-  mutatedBytes,
-  mutatedJson,
-  mutatedText,
-  settles,
-} from '../helpers/fuzz.js';
+import { arbitraryText, fuzzParams, mutatedBytes, mutatedJson, mutatedText, settles } from '../helpers/fuzz.js';
 
 // Property tests (issue 11) of core's parsers of user-supplied files: public keys, signature files and
 // bundles (Sigstore and cosign's legacy form). Every input either parses or is refused with a stable code
@@ -76,7 +69,11 @@ describe('signature parser (.sig base64 / DER / raw r‖s)', () => {
   it('reads mutated signature files as a signature or SIGNATURE_MALFORMED; none verifies unless unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(mutatedText(sigText).map((t) => Buffer.from(t)), mutatedBytes(signature), fc.uint8Array({ maxLength: 80 })),
+        fc.oneof(
+          mutatedText(sigText).map((t) => Buffer.from(t)),
+          mutatedBytes(signature),
+          fc.uint8Array({ maxLength: 80 }),
+        ),
         fc.constantFrom('ecdsa-p256-sha256', 'ecdsa-p384-sha384', 'ed25519' as const),
         async (bytes, algorithm) => {
           const path = tempFile(bytes);
@@ -144,7 +141,8 @@ describe('bundle parser (readBundle)', () => {
         const path = tempFile(text);
         const { value } = await settles(BUNDLE_CODES, () => readBundle(path, 'ecdsa-p256-sha256'));
         rmSync(path);
-        if (value && verifyPayload(publicKey, blob, value.signature)) expect(value.signature.equals(signature)).toBe(true);
+        if (value && verifyPayload(publicKey, blob, value.signature))
+          expect(value.signature.equals(signature)).toBe(true);
       }),
       fuzzParams(400),
     );

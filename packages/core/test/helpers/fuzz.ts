@@ -149,13 +149,13 @@ export function mutatedText(text: string): fc.Arbitrary<string> {
 /** Byte-level mutations: flip bits, overwrite, insert, delete, truncate. */
 export function mutatedBytes(bytes: Uint8Array): fc.Arbitrary<Buffer> {
   const source = Buffer.from(bytes);
-  const flip = fc.tuple(fc.nat({ max: Math.max(0, source.length - 1) }), fc.integer({ min: 1, max: 255 })).map(
-    ([at, mask]) => {
+  const flip = fc
+    .tuple(fc.nat({ max: Math.max(0, source.length - 1) }), fc.integer({ min: 1, max: 255 }))
+    .map(([at, mask]) => {
       const copy = Buffer.from(source);
       if (copy.length > 0) copy[at] = copy[at]! ^ mask;
       return copy;
-    },
-  );
+    });
   const splice = fc
     .tuple(fc.nat({ max: source.length }), fc.nat({ max: 8 }), fc.uint8Array({ maxLength: 8 }))
     .map(([at, remove, insert]) =>

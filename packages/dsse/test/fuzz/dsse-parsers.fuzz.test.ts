@@ -53,7 +53,11 @@ const publicGoodBundle = readFileSync(join(FIXTURES, 'bundleV03-intoto.sigstore'
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ourKey = trustedKey(createPublicKey(privateKey), 'ours', true);
 function signed(payloadType: string, payload: Buffer): Envelope {
-  return { payloadType, payload, signatures: [{ keyid: '', sig: sign('sha256', pae(payloadType, payload), privateKey) }] };
+  return {
+    payloadType,
+    payload,
+    signatures: [{ keyid: '', sig: sign('sha256', pae(payloadType, payload), privateKey) }],
+  };
 }
 const statementEnvelope = signed(IN_TOTO_PAYLOAD_TYPE, Buffer.from(statementText));
 
@@ -90,16 +94,13 @@ describe('envelope parsers', () => {
     ];
     const base64 = Buffer.from(bare).toString('base64');
     await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(...forms.map(mutatedJson), mutatedText(base64), arbitraryText),
-        async (text) => {
-          const { value } = await settles(ENVELOPE_CODES, () => envelopeFromText(Buffer.from(text)));
-          if (value && verifyEnvelope(value.envelope, [ourKey]).allValid) {
-            expect(value.envelope.payloadType).toBe(IN_TOTO_PAYLOAD_TYPE);
-            expect(Buffer.from(value.envelope.payload).toString()).toBe(statementText);
-          }
-        },
-      ),
+      fc.asyncProperty(fc.oneof(...forms.map(mutatedJson), mutatedText(base64), arbitraryText), async (text) => {
+        const { value } = await settles(ENVELOPE_CODES, () => envelopeFromText(Buffer.from(text)));
+        if (value && verifyEnvelope(value.envelope, [ourKey]).allValid) {
+          expect(value.envelope.payloadType).toBe(IN_TOTO_PAYLOAD_TYPE);
+          expect(Buffer.from(value.envelope.payload).toString()).toBe(statementText);
+        }
+      }),
       fuzzParams(400),
     );
   });
@@ -145,19 +146,23 @@ describe('in-toto statements and policies', () => {
       predicate: { issued_at: '2026-11-29T23:00:00Z', name: 'x' },
     });
     await fc.assert(
-      fc.asyncProperty(mutatedJson(withTime), fc.oneof(fc.constant(IN_TOTO_PAYLOAD_TYPE), hostileText), async (text, type) => {
-        const envelope = signed(type, Buffer.from(text));
-        const verification = verifyEnvelope(envelope, [ourKey]);
-        const { value } = await settles(new Set<ErrorCode>(['ENVELOPE_MALFORMED']), () =>
-          evaluatePolicy(envelope, verification, {
-            requireSubject: { name: 'pkg:npm/sigstore@1.0.0' },
-            requirePredicateType: 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1',
-            maxAgeMs: 3_600_000,
-            now: new Date('2026-11-29T23:30:00Z'),
-          }),
-        );
-        for (const rule of value?.unmet ?? []) expect(rule.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-      }),
+      fc.asyncProperty(
+        mutatedJson(withTime),
+        fc.oneof(fc.constant(IN_TOTO_PAYLOAD_TYPE), hostileText),
+        async (text, type) => {
+          const envelope = signed(type, Buffer.from(text));
+          const verification = verifyEnvelope(envelope, [ourKey]);
+          const { value } = await settles(new Set<ErrorCode>(['ENVELOPE_MALFORMED']), () =>
+            evaluatePolicy(envelope, verification, {
+              requireSubject: { name: 'pkg:npm/sigstore@1.0.0' },
+              requirePredicateType: 'https://github.com/npm/attestation/tree/main/specs/publish/v0.1',
+              maxAgeMs: 3_600_000,
+              now: new Date('2026-11-29T23:30:00Z'),
+            }),
+          );
+          for (const rule of value?.unmet ?? []) expect(rule.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+        },
+      ),
       fuzzParams(300),
     );
   });
@@ -169,7 +174,11 @@ describe('key maps', () => {
   it('parseKeyMap: mutated maps parse or are KEY_MALFORMED/ALGORITHM_UNSUPPORTED with clean messages', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(mutatedJson(map), arbitraryText, hostileText.map((k) => JSON.stringify({ [k]: 'x' }))),
+        fc.oneof(
+          mutatedJson(map),
+          arbitraryText,
+          hostileText.map((k) => JSON.stringify({ [k]: 'x' })),
+        ),
         async (text) => {
           await settles(KEY_MAP_CODES, () => parseKeyMap(text, 'keys.json'));
         },
@@ -208,16 +217,22 @@ describe('the hash-chained log', () => {
 
   it('verifyLog: a mutated log is reported, never thrown on, and never intact unless unchanged', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedText(logText), mutatedBytes(Buffer.from(logText)).map((b) => b.toString('latin1'))), async (text) => {
-        const path = join(dir, `log-${counter++}`);
-        writeFileSync(path, text, 'latin1');
-        writeFileSync(headPath(path), head);
-        const { value } = await settles(new Set<ErrorCode>(), () => verifyLog(path));
-        if (value!.intact) expect(text).toBe(logText);
-        for (const problem of value!.problems) expect(problem.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
-        rmSync(path);
-        rmSync(headPath(path));
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutatedText(logText),
+          mutatedBytes(Buffer.from(logText)).map((b) => b.toString('latin1')),
+        ),
+        async (text) => {
+          const path = join(dir, `log-${counter++}`);
+          writeFileSync(path, text, 'latin1');
+          writeFileSync(headPath(path), head);
+          const { value } = await settles(new Set<ErrorCode>(), () => verifyLog(path));
+          if (value!.intact) expect(text).toBe(logText);
+          for (const problem of value!.problems) expect(problem.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+          rmSync(path);
+          rmSync(headPath(path));
+        },
+      ),
       fuzzParams(300),
     );
   });
@@ -225,25 +240,31 @@ describe('the hash-chained log', () => {
   it('append: on a mutated log it appends or refuses with VERIFICATION_FAILED, and a refusal changes nothing', async () => {
     const envelope = signed('text/plain', Buffer.from('x'));
     await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedText(logText), mutatedText(head).map((h) => ({ h }))), async (mutation) => {
-        const path = join(dir, `append-${counter++}`);
-        const [log, headText] = typeof mutation === 'string' ? [mutation, head] : [logText, mutation.h];
-        writeFileSync(path, log);
-        writeFileSync(headPath(path), headText);
-        const { code } = await settles(LOG_CODES, () => appendToLog(path, envelope));
-        const after = readFileSync(path, 'utf8');
-        if (code) {
-          expect(after).toBe(log);
-        } else {
-          // Never drop a line that is a complete entry (critical 1): every one is still there, and the log
-          // ends with a complete line.
-          const kept = after.split('\n');
-          for (const line of log.split('\n')) if (checkEntryLine(line)) expect(kept).toContain(line);
-          expect(after.endsWith('\n')).toBe(true);
-        }
-        rmSync(path, { force: true });
-        rmSync(headPath(path), { force: true });
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          mutatedText(logText),
+          mutatedText(head).map((h) => ({ h })),
+        ),
+        async (mutation) => {
+          const path = join(dir, `append-${counter++}`);
+          const [log, headText] = typeof mutation === 'string' ? [mutation, head] : [logText, mutation.h];
+          writeFileSync(path, log);
+          writeFileSync(headPath(path), headText);
+          const { code } = await settles(LOG_CODES, () => appendToLog(path, envelope));
+          const after = readFileSync(path, 'utf8');
+          if (code) {
+            expect(after).toBe(log);
+          } else {
+            // Never drop a line that is a complete entry (critical 1): every one is still there, and the log
+            // ends with a complete line.
+            const kept = after.split('\n');
+            for (const line of log.split('\n')) if (checkEntryLine(line)) expect(kept).toContain(line);
+            expect(after.endsWith('\n')).toBe(true);
+          }
+          rmSync(path, { force: true });
+          rmSync(headPath(path), { force: true });
+        },
+      ),
       fuzzParams(120),
     );
   });

@@ -5,13 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicKeyPem, type ErrorCode } from '@cosignkit/core';
-import {
-  arbitraryText,
-  fuzzParams,
-  mutatedJson,
-  mutatedText,
-  settles,
-} from '../../../core/test/helpers/fuzz.js';
+import { arbitraryText, fuzzParams, mutatedJson, mutatedText, settles } from '../../../core/test/helpers/fuzz.js';
 import { decryptCosignKey, importKeyPair } from '../../src/index.js';
 import { fixture } from '../helpers.js';
 
@@ -34,7 +28,9 @@ const pubPem = readFileSync(fixture('cosign-labeled.pub'), 'utf8');
 const [label] = /ENCRYPTED [A-Z]+ PRIVATE KEY/.exec(keyPem)!;
 const innerJson = Buffer.from(keyPem.split('\n').slice(1, -2).join(''), 'base64').toString('utf8');
 const wrap = (json: string) =>
-  `-----BEGIN ${label}-----\n${Buffer.from(json).toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
+  `-----BEGIN ${label}-----\n${Buffer.from(json)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')}\n-----END ${label}-----\n`;
 
 let dir: string;
 let counter = 0;
