@@ -138,3 +138,20 @@ describe('success output escapes control characters', () => {
     expect(JSON.parse(json.stdout).bundlePath).toBe('c\u2028\u001b.bundle');
   });
 });
+
+describe('the agent and a wrong COSIGN_PASSWORD (documented in SECURITY.md)', () => {
+  it('while the agent holds the key a wrong password still signs; --no-agent checks it', async () => {
+    const agentEnv = { ...env, COSIGNKIT_NO_AGENT: undefined, COSIGNKIT_AGENT_DIR: join(dir, 'agent') };
+    const run = (args: string[], extra: Record<string, string | undefined> = {}) =>
+      cosignkit(args, { cwd: dir, env: { ...agentEnv, ...extra } });
+    expect((await run(['agent', 'start'])).code).toBe(0);
+    try {
+      const sign = ['--engine', 'native', 'sign-blob', '--key', 'cosign.key', 'artifact.txt'];
+      expect((await run(sign)).code).toBe(0); // the first use unlocks the key in the agent
+      expect((await run(sign, { COSIGN_PASSWORD: 'wrong' })).code).toBe(0);
+      expectFailure(await run(['--no-agent', ...sign], { COSIGN_PASSWORD: 'wrong' }), 1, 'PASSWORD_INCORRECT');
+    } finally {
+      await run(['agent', 'stop']);
+    }
+  });
+});
