@@ -199,7 +199,7 @@ describe('agent frames on a real socket', () => {
         });
         if ('response' in outcome) checkResponse(outcome.response!);
       }),
-      fuzzParams(200, 4000),
+      fuzzParams(200, 3000),
     );
   });
 

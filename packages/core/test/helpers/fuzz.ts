@@ -11,7 +11,7 @@ import { CosignkitError, type ErrorCode } from '../../src/index.js';
 export const FUZZ_SEED = 20_261_130;
 
 /** Per-property wall-clock budget: fast-check stops early (successfully) once it is spent. */
-export const FUZZ_BUDGET_MS = 2500;
+export const FUZZ_BUDGET_MS = 2000;
 
 /** No single input may take longer than this to parse or refuse (generous: scrypt runs on a loaded 2-core CI box). */
 export const FUZZ_RUN_LIMIT_MS = 5000;

@@ -48,7 +48,7 @@ describe('keyless bundles (verifyBundle)', () => {
             expect(content(m)).toBe(content(original));
           }
         }),
-        fuzzParams(150, 4000),
+        fuzzParams(150, 3000),
       );
     });
   }
