@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, cosignkit, expectFailure, requireCosign, tempHome } from './helpers.js';
@@ -153,5 +153,21 @@ describe('the agent and a wrong COSIGN_PASSWORD (documented in SECURITY.md)', ()
     } finally {
       await run(['agent', 'stop']);
     }
+  });
+});
+
+describe('batch output escapes hostile file names', () => {
+  it('a failing file named with ESC and a newline: its stderr line and its --json line are escaped', async () => {
+    const sub = join(dir, 'batch');
+    mkdirSync(sub);
+    const name = 'x\u001b[2J\nVerified OK\u2028.bin';
+    writeFileSync(join(sub, name), 'data');
+    writeFileSync(join(sub, `${name}.sig`), 'MEUCIQ==');
+    const run = await ck(['--json', 'verify-blob', '--key', 'cosign.pub', '-r', 'batch']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr + run.stdout).not.toMatch(/[\u001b\u2028]/);
+    expect(run.stderr).toContain('batch/x\\x1b[2J\\nVerified OK\\u2028.bin');
+    const line = JSON.parse(run.stdout.trim().split('\n')[0]!) as { file: string };
+    expect(line.file).toBe(`batch/${name}`);
   });
 });
