@@ -16,6 +16,9 @@ export const FUZZ_BUDGET_MS = 2000;
 /** No single input may take longer than this to parse or refuse (generous: scrypt runs on a loaded 2-core CI box). */
 export const FUZZ_RUN_LIMIT_MS = 5000;
 
+/** The whole test process's resident memory must stay under this after every input. */
+export const FUZZ_RSS_LIMIT_BYTES = 1024 * 1024 * 1024;
+
 export function fuzzParams(numRuns: number, budgetMs = FUZZ_BUDGET_MS): fc.Parameters<unknown> {
   return { seed: FUZZ_SEED, numRuns, interruptAfterTimeLimit: budgetMs, endOnFailure: true };
 }
@@ -30,7 +33,8 @@ export interface Outcome<T> {
 
 /**
  * Runs `work` on one fuzzed input. It must return, or throw a CosignkitError whose code is in `allowed`, whose
- * message is one line with no raw control character and no stack frame, within FUZZ_RUN_LIMIT_MS. Anything
+ * message is one line with no raw control character and no stack frame, within FUZZ_RUN_LIMIT_MS and with the
+ * process under FUZZ_RSS_LIMIT_BYTES. Anything
  * else (a TypeError, a RangeError, Node's own messages) fails the property with the error as its cause.
  */
 export async function settles<T>(allowed: ReadonlySet<ErrorCode>, work: () => T | Promise<T>): Promise<Outcome<T>> {
@@ -52,6 +56,8 @@ export async function settles<T>(allowed: ReadonlySet<ErrorCode>, work: () => T 
     return { code: error.code };
   } finally {
     expect(performance.now() - started).toBeLessThan(FUZZ_RUN_LIMIT_MS);
+    // Bounded memory: no input may make a parser hold more than a fraction of what the process may use.
+    expect(process.memoryUsage.rss()).toBeLessThan(FUZZ_RSS_LIMIT_BYTES);
   }
 }
 
