@@ -33,8 +33,13 @@ describe('key pairs: both or neither', () => {
       const child = spawn(process.execPath, [WORKER, dir], { stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // Once it is writing, kill it wherever it is (a different point each round).
-      const deadline = Date.now() + 20_000;
-      while (!names().some((n) => n.endsWith('.tmp') || n.endsWith('.pair')) && Date.now() < deadline) {
+      // The first round waits for a complete pair (the check below must have something to check, even on
+      // a loaded machine); the others kill as soon as writing started, plus a delay that varies by round.
+      // This worker's own temps or pairs carry its pid.
+      const started = (n: string) => n.includes(`.${child.pid}.`) || n.startsWith(`k${child.pid}-`);
+      const ready = round === 0 ? (n: string) => n.endsWith('.key') : started;
+      const deadline = Date.now() + 30_000;
+      while (!names().some(ready) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 2));
       }
       await new Promise((r) => setTimeout(r, 20 + round * 45));
