@@ -5,6 +5,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import {
   BackendRegistry,
   CosignkitError,
+  escapeForTerminal,
   parseKeyRef,
   redactKeyRef,
   storeKeyOf,
@@ -88,6 +89,24 @@ const KEY_METHODS = new Set([
 ]);
 
 const ID_FIRST = new Set([...KEY_METHODS].filter((m) => m !== 'generateKeyPair' && m !== 'listKeys'));
+
+/** How many byte arguments follow the key id (a digest, a message, a signature and its message). */
+const BYTE_ARGS: Readonly<Record<string, number>> = { signDigest: 1, signMessage: 1, verifySignature: 2 };
+
+/**
+ * The request's arguments checked against the method's signature before the backend sees them: a frame
+ * from another local program may hold anything, and a backend handed `null` for a digest fails with a Node
+ * TypeError instead of a usage error.
+ */
+function checkKeyArgs(method: string, args: unknown[]): void {
+  if (ID_FIRST.has(method) && typeof args[0] !== 'string')
+    throw new CosignkitError('USAGE', `the request names no key id for ${method}`);
+  for (let i = 1; i <= (BYTE_ARGS[method] ?? 0); i++) {
+    if (!(args[i] instanceof Uint8Array)) throw new CosignkitError('USAGE', `argument ${i} of ${method} is not bytes`);
+  }
+  if (method === 'generateKeyPair' && args[0] !== undefined && (typeof args[0] !== 'object' || args[0] === null))
+    throw new CosignkitError('USAGE', 'the options of generateKeyPair are not an object');
+}
 
 /**
  * The agent: serves key operations on a Unix socket and keeps the stores it opened (a logged-in PKCS#11
@@ -337,14 +356,17 @@ export class AgentServer {
       case 'key': {
         const method = request.method ?? '';
         if (!KEY_METHODS.has(method))
-          throw new CosignkitError('USAGE', `the agent does not serve the method "${method}"`);
-        const args = Array.isArray(request.args) ? request.args : [];
+          throw new CosignkitError('USAGE', `the agent does not serve the method ${quoted(method)}`);
+        if (request.args !== undefined && !Array.isArray(request.args))
+          throw new CosignkitError('USAGE', 'the request\'s "args" is not an array');
+        const args = request.args ?? [];
         return this.#withKey(requireRef(request), async ({ manager, keyId }) => {
           if (ID_FIRST.has(method) && args[0] === null) {
             // The client left the id to the reference (one round trip instead of open + call).
             if (keyId === '') throw new CosignkitError('USAGE', 'the key reference names a key store, not a key');
             args[0] = keyId;
           }
+          checkKeyArgs(method, args);
           const fn = (manager as unknown as Record<string, unknown>)[method];
           if (typeof fn !== 'function')
             throw new CosignkitError('NOT_SUPPORTED', `the ${manager.backend} backend has no ${method}`);
@@ -353,7 +375,7 @@ export class AgentServer {
         });
       }
       default:
-        throw new CosignkitError('USAGE', `unknown agent operation "${String(request.op)}"`);
+        throw new CosignkitError('USAGE', `unknown agent operation ${quoted(request.op)}`);
     }
   }
 
@@ -459,6 +481,11 @@ function needSecretOf(error: unknown): SecretAsk | undefined {
     if (ask) return ask;
   }
   return undefined;
+}
+
+/** A value from a request, quoted and escaped for a one-line message. */
+function quoted(value: unknown): string {
+  return escapeForTerminal(JSON.stringify(value ?? null) ?? typeof value);
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,7 @@
 // Core's errors entry alone: a usage error is reported before the rest of core is loaded.
 import { CosignkitError } from '@cosignkit/core/errors';
 import type { Command, CommandContext, CommandResult } from './command.js';
+import { safeJson, safeLine, safeText } from './safe-output.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from './version.js';
 
@@ -105,13 +106,16 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
 }
 
 function print(io: MainIo, json: boolean, result: CommandResult): number {
-  for (const note of result.notes ?? []) io.stderr(`${note}\n`);
+  // A note is one line (a file name with a newline in it stays on it); notes and text quote file names and
+  // registries: escaped, so none can drive the terminal (safe-output.ts).
+  for (const note of result.notes ?? []) io.stderr(`${safeLine(note)}\n`);
   if (result.streamed) {
     // stdout was written as the command ran (one JSON line per batch item).
   } else if (json) {
-    io.stdout(`${JSON.stringify(result.data ?? null, jsonReplacer, 2)}\n`);
+    io.stdout(`${safeJson(JSON.stringify(result.data ?? null, jsonReplacer, 2))}\n`);
   } else if (result.text !== undefined && result.text !== '') {
-    io.stdout(result.text.endsWith('\n') ? result.text : `${result.text}\n`);
+    const text = safeText(result.text);
+    io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   }
   return result.exitCode ?? 0;
 }

@@ -134,6 +134,15 @@ export {
 } from './shared/atomic-output.js';
 export { throwIfAborted } from './shared/abort.js';
 export { writeFileAtomic } from './shared/atomic-write.js';
+export {
+  STALE_TEMP_AGE_MS,
+  isAlive,
+  removeStaleTemps,
+  removeStaleTempsOnce,
+  staleTemps,
+  targetOfTemp,
+} from './shared/stale-temps.js';
+export type { StaleTempOptions } from './shared/stale-temps.js';
 export type { AtomicWriteOptions } from './shared/atomic-write.js';
 export { parseDuration } from './shared/duration.js';
 export type { PendingOutput } from './shared/atomic-output.js';

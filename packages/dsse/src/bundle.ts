@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { CosignkitError, spkiDer } from '@cosignkit/core';
 import { encodeBase64 } from './base64.js';
+import { quoted } from './quote.js';
 import { envelopeFromJson, isObject, parseJson, type Envelope } from './envelope.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -52,7 +53,7 @@ export function parseDsseBundle(text: string | Uint8Array): DsseBundle {
 export function dsseBundleFromJson(value: unknown): DsseBundle {
   if (!isObject(value)) throw malformed('bundle is not a JSON object');
   if (typeof value.mediaType !== 'string' || !BUNDLE_MEDIA_TYPES.has(value.mediaType)) {
-    throw malformed(`bundle has unknown mediaType ${JSON.stringify(value.mediaType ?? null)}`);
+    throw malformed(`bundle has unknown mediaType ${quoted(value.mediaType)}`);
   }
   if (value.messageSignature !== undefined && value.dsseEnvelope !== undefined) {
     // protobuf's oneof, as sigstore-go reads it: which one was signed would be ambiguous

@@ -1,4 +1,4 @@
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, escapeForTerminal } from '@cosignkit/core';
 import { decodeBase64, encodeBase64 } from './base64.js';
 
 export interface EnvelopeSignature {
@@ -36,9 +36,13 @@ export function parseJson(text: string | Uint8Array, what: string): unknown {
   try {
     return JSON.parse(source);
   } catch (error) {
-    throw new CosignkitError('ENVELOPE_MALFORMED', `${what} is not valid JSON (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new CosignkitError(
+      'ENVELOPE_MALFORMED',
+      `${what} is not valid JSON (${escapeForTerminal((error as Error).message)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

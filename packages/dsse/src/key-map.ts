@@ -1,5 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { CosignkitError, MAX_PUBLIC_KEY_FILE_BYTES, readPublicKeyText, verifyPayload } from '@cosignkit/core';
+import {
+  CosignkitError,
+  escapeForTerminal,
+  MAX_PUBLIC_KEY_FILE_BYTES,
+  readPublicKeyText,
+  verifyPayload,
+} from '@cosignkit/core';
 import { isObject } from './envelope.js';
 import { trustedKey, type TrustedKey } from './trusted-key.js';
 
@@ -12,16 +18,23 @@ export function parseKeyMap(text: string, source = 'key map'): TrustedKey[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new CosignkitError('KEY_MALFORMED', `${source} is not valid JSON (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new CosignkitError(
+      'KEY_MALFORMED',
+      `${source} is not valid JSON (${escapeForTerminal((error as Error).message)})`,
+      {
+        cause: error,
+      },
+    );
   }
   if (!isObject(value)) throw new CosignkitError('KEY_MALFORMED', `${source} is not a JSON object of keyid → PEM`);
   const entries = Object.entries(value);
   if (entries.length === 0) throw new CosignkitError('KEY_MALFORMED', `${source} names no keys`);
   return entries.map(([keyid, pem]) => {
     if (typeof pem !== 'string')
-      throw new CosignkitError('KEY_MALFORMED', `${source}: key "${keyid}" is not a PEM string`);
+      throw new CosignkitError(
+        'KEY_MALFORMED',
+        `${source}: key ${escapeForTerminal(JSON.stringify(keyid))} is not a PEM string`,
+      );
     return trustedKey(pem, keyid);
   });
 }

@@ -2,6 +2,7 @@ import { CosignkitError } from '@cosignkit/core';
 import type { Envelope } from './envelope.js';
 import { resolveJsonPointer } from './json-pointer.js';
 import { resolvePredicateType } from './predicate-types.js';
+import { quoted } from './quote.js';
 import { parseRfc3339 } from './rfc3339.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement, type Statement } from './statement.js';
 import { gitBindingProblems } from './git-subject.js';
@@ -81,7 +82,7 @@ export function evaluatePolicy(
   if (policy.payloadType !== undefined && envelope.payloadType !== policy.payloadType) {
     throw new CosignkitError(
       'ENVELOPE_MALFORMED',
-      `envelope payloadType is "${envelope.payloadType}", expected "${policy.payloadType}"`,
+      `envelope payloadType is ${quoted(envelope.payloadType)}, expected ${quoted(policy.payloadType)}`,
     );
   }
   let statement: Statement | undefined;
@@ -89,7 +90,7 @@ export function evaluatePolicy(
     if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
       throw new CosignkitError(
         'ENVELOPE_MALFORMED',
-        `envelope payloadType is "${envelope.payloadType}", not an in-toto statement (${IN_TOTO_PAYLOAD_TYPE})`,
+        `envelope payloadType is ${quoted(envelope.payloadType)}, not an in-toto statement (${IN_TOTO_PAYLOAD_TYPE})`,
       );
     }
     statement = readStatement(envelope.payload);
@@ -97,7 +98,7 @@ export function evaluatePolicy(
   const unmet: UnmetRule[] = [];
   for (const s of verification.signatures) {
     if (!s.valid) {
-      const who = s.keyid ? `keyid "${s.keyid}"` : 'no keyid';
+      const who = s.keyid ? `keyid ${quoted(s.keyid)}` : 'no keyid';
       unmet.push({
         rule: 'signatures',
         message:
@@ -108,7 +109,7 @@ export function evaluatePolicy(
     }
   }
   if (policy.requireKeyid !== undefined && !verification.validSigners.includes(policy.requireKeyid)) {
-    unmet.push({ rule: 'require-keyid', message: `no valid signature by keyid "${policy.requireKeyid}"` });
+    unmet.push({ rule: 'require-keyid', message: `no valid signature by keyid ${quoted(policy.requireKeyid)}` });
   }
   // Signers are keys, not names: a key listed under two ids in a key map is one signer, so two required ids
   // met by the same key (its fingerprint) count once, and the second is unmet.
@@ -118,7 +119,7 @@ export function evaluatePolicy(
   const claimedBy = new Map<string, string>();
   for (const id of policy.requireSigners ?? []) {
     if (!verification.validSigners.includes(id)) {
-      unmet.push({ rule: 'require-signers', message: `no valid signature by required signer "${id}"` });
+      unmet.push({ rule: 'require-signers', message: `no valid signature by required signer ${quoted(id)}` });
       continue;
     }
     const fingerprint = keyOf.get(id);
@@ -126,7 +127,7 @@ export function evaluatePolicy(
     if (other !== undefined && other !== id) {
       unmet.push({
         rule: 'require-signers',
-        message: `required signers "${other}" and "${id}" are the same key: it counts as one signer`,
+        message: `required signers ${quoted(other)} and ${quoted(id)} are the same key: it counts as one signer`,
       });
     } else if (fingerprint !== undefined) {
       claimedBy.set(fingerprint, id);
@@ -136,11 +137,11 @@ export function evaluatePolicy(
     const want = policy.requireSubject;
     const named = statement.subject.filter((s) => s.name === want.name);
     if (named.length === 0) {
-      unmet.push({ rule: 'require-subject', message: `no subject named "${want.name}"` });
+      unmet.push({ rule: 'require-subject', message: `no subject named ${quoted(want.name)}` });
     } else if (want.digest && !named.some((s) => subjectHasDigest(s, want.algorithm ?? 'sha256', want.digest!))) {
       unmet.push({
         rule: 'require-subject',
-        message: `subject "${want.name}" does not have digest ${want.algorithm}:${want.digest}`,
+        message: `subject ${quoted(want.name)} does not have digest ${want.algorithm}:${want.digest}`,
       });
     }
   }
@@ -149,7 +150,7 @@ export function evaluatePolicy(
     if (statement.predicateType !== want) {
       unmet.push({
         rule: 'require-predicate-type',
-        message: `predicate type is "${statement.predicateType}", not "${want}"`,
+        message: `predicate type is ${quoted(statement.predicateType)}, not ${quoted(want)}`,
       });
     }
   }

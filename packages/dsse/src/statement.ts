@@ -1,5 +1,6 @@
 import { CosignkitError } from '@cosignkit/core';
 import { isObject, parseJson } from './envelope.js';
+import { quoted } from './quote.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -47,7 +48,7 @@ export function readStatement(payload: Uint8Array | string): Statement {
   const value = parseJson(payload, 'in-toto statement');
   if (!isObject(value)) throw malformed('in-toto statement is not a JSON object');
   if (value._type !== STATEMENT_V1 && value._type !== STATEMENT_V01) {
-    throw malformed(`in-toto statement has unknown _type ${JSON.stringify(value._type ?? null)}`);
+    throw malformed(`in-toto statement has unknown _type ${quoted(value._type)}`);
   }
   if (typeof value.predicateType !== 'string' || value.predicateType === '') {
     throw malformed('in-toto statement has no "predicateType"');
@@ -60,7 +61,7 @@ export function readStatement(payload: Uint8Array | string): Statement {
     if (!isObject(s.digest) || Object.keys(s.digest).length === 0)
       throw malformed(`in-toto subject ${i} has no digest`);
     for (const [alg, hex] of Object.entries(s.digest)) {
-      if (typeof hex !== 'string') throw malformed(`in-toto subject ${i} digest ${alg} is not a string`);
+      if (typeof hex !== 'string') throw malformed(`in-toto subject ${i} digest ${quoted(alg)} is not a string`);
     }
     const digest = s.digest as Record<string, string>;
     return s.name === undefined ? { digest } : { name: s.name, digest };

@@ -1,5 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { algorithmOfKey, fingerprintOf, parsePublicKeyPem, type KeyAlgorithm } from '@cosignkit/core';
+import {
+  algorithmOfKey,
+  escapeForTerminal,
+  fingerprintOf,
+  parsePublicKeyPem,
+  type KeyAlgorithm,
+} from '@cosignkit/core';
 
 /** A public key a verifier trusts, under the id signatures name it by. */
 export interface TrustedKey {
@@ -18,7 +24,8 @@ export interface TrustedKey {
 
 /** Builds a TrustedKey from a PEM (or a KeyObject). Refuses RSA and other unsupported keys. */
 export function trustedKey(key: string | KeyObject, keyid?: string, anyKeyid = false): TrustedKey {
-  const source = keyid ? `key "${keyid}"` : 'public key';
+  // A key map's names come from a file: quoted and escaped, they cannot break the message's one line.
+  const source = keyid ? `key ${escapeForTerminal(JSON.stringify(keyid))}` : 'public key';
   const publicKey =
     typeof key === 'string' ? parsePublicKeyPem(key, source) : key.type === 'private' ? createPublicKey(key) : key;
   const fingerprint = fingerprintOf(publicKey);

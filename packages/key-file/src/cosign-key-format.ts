@@ -1,6 +1,6 @@
 import { createPrivateKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
-import { CosignkitError, algorithmOfKey, type KeyAlgorithm } from '@cosignkit/core';
+import { CosignkitError, algorithmOfKey, escapeForTerminal, type KeyAlgorithm } from '@cosignkit/core';
 
 /** The label cosign writes since v2; the older label is still read. */
 export const COSIGN_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
@@ -157,9 +157,9 @@ function parseEnvelope(pem: string, source: string): CosignKeyEnvelope {
     throw malformed(`${source}: the key JSON lacks kdf, cipher or ciphertext fields`);
   }
   if (e.kdf.name !== 'scrypt')
-    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported kdf "${e.kdf.name}"`);
+    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported kdf ${quoted(e.kdf.name)}`);
   if (e.cipher.name !== 'nacl/secretbox') {
-    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported cipher "${e.cipher.name}"`);
+    throw new CosignkitError('KEY_UNSUPPORTED', `${source}: unsupported cipher ${quoted(e.cipher.name)}`);
   }
   if (![params.N, params.r, params.p].every((v) => Number.isSafeInteger(v))) {
     throw malformed(`${source}: scrypt parameters are not integers`);
@@ -208,6 +208,11 @@ function deriveKey(password: string, salt: Buffer, N: number): Promise<Buffer> {
       },
     );
   });
+}
+
+/** A name read from the key file, quoted and escaped: a hostile file cannot put control characters in a message. */
+function quoted(text: string): string {
+  return escapeForTerminal(JSON.stringify(text));
 }
 
 function malformed(message: string, cause?: unknown): CosignkitError {

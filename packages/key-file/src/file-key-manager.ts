@@ -19,7 +19,6 @@ import {
   prepareEcdsaDigestSigner,
   signEcdsaDigest,
   throwIfAborted,
-  writeFileAtomic,
   silentLogger,
   type GenerateKeyOptions,
   type KeyAlgorithm,
@@ -31,6 +30,7 @@ import {
   type SignOptions,
 } from '@cosignkit/core';
 import { decryptCosignKey, encryptCosignKey, type DecryptedCosignKey } from './cosign-key-format.js';
+import { recoverInterruptedPairs, writeKeyPair } from './key-pair-writer.js';
 import {
   KEY_EXTENSION,
   conventionalPaths,
@@ -82,6 +82,8 @@ export class FileKeyManager implements KeyManager {
     }
     const paths = conventionalPaths(this.dir, options.label ?? this.#defaultId);
     const pubPath = paths.pubPath!;
+    // A `.pub` orphaned by a killed pair write is removed first, so it does not block the new pair.
+    await recoverInterruptedPairs(this.dir);
     for (const path of [paths.keyPath, pubPath]) {
       if (await isFile(path))
         throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
@@ -278,32 +280,6 @@ export class FileKeyManager implements KeyManager {
       publicKeyPem: publicKeyPem(publicKey),
       fingerprint: fingerprintOf(publicKey),
     };
-  }
-}
-
-/** Writes `.key` (0600) then `.pub` (0644), neither over an existing file; on failure neither is left. */
-export async function writeKeyPair(keyPath: string, keyPem: string, pubPath: string, pubPem: string): Promise<void> {
-  await writeNew(keyPath, keyPem, 0o600);
-  try {
-    await writeNew(pubPath, pubPem, 0o644);
-  } catch (error) {
-    await unlink(keyPath).catch((cleanup: unknown) => {
-      throw new CosignkitError('IO', `${pubPath} could not be written and ${keyPath} could not be removed`, {
-        cause: new AggregateError([error, cleanup]),
-      });
-    });
-    throw error;
-  }
-}
-
-async function writeNew(path: string, data: string, mode: number): Promise<void> {
-  try {
-    await writeFileAtomic(path, data, { mode });
-  } catch (error) {
-    if (CosignkitError.isInstance(error) && error.code === 'OUTPUT_EXISTS') {
-      throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`, { cause: error });
-    }
-    throw error;
   }
 }
 

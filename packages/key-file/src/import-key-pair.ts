@@ -1,15 +1,15 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   CosignkitError,
   algorithmOfKey,
-  fileError,
   fingerprintOf,
   publicKeyPem,
+  readBoundedFile,
   type KeyAlgorithm,
 } from '@cosignkit/core';
 import { encryptCosignKey, isCosignKeyPem } from './cosign-key-format.js';
-import { writeKeyPair } from './file-key-manager.js';
+import { recoverInterruptedPairs, writeKeyPair } from './key-pair-writer.js';
 import { KEY_EXTENSION, PUBLIC_EXTENSION, isFile } from './key-paths.js';
 
 export interface ImportKeyPairOptions {
@@ -37,6 +37,7 @@ export async function importKeyPair(options: ImportKeyPairOptions): Promise<Impo
   const prefix = options.outputPrefix ?? 'import-cosign';
   const keyPath = `${prefix}${KEY_EXTENSION}`;
   const pubPath = `${prefix}${PUBLIC_EXTENSION}`;
+  await recoverInterruptedPairs(dirname(keyPath));
   for (const path of [keyPath, pubPath]) {
     if (await isFile(path)) throw new CosignkitError('KEY_EXISTS', `${path} already exists; refusing to overwrite it`);
   }
@@ -87,12 +88,11 @@ function supportedAlgorithm(key: KeyObject, source: string): KeyAlgorithm {
 }
 
 async function readPem(path: string): Promise<string> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_PEM_BYTES) throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a PEM key`);
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
-  }
+  // Kind and size checked on the open descriptor: a FIFO or a huge file is refused, not read.
+  const bytes = await readBoundedFile(path, {
+    maxBytes: MAX_PEM_BYTES,
+    tooLargeCode: 'KEY_MALFORMED',
+    what: 'a PEM key',
+  });
+  return bytes.toString('utf8');
 }

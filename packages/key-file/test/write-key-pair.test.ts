@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeKeyPair } from '../src/file-key-manager.js';
+import { writeKeyPair } from '../src/key-pair-writer.js';
 import { leftoverTempFiles, rejectsWith, tempDir } from './helpers.js';
 
 let dir: string;

@@ -118,6 +118,8 @@ function base64(value: string | Uint8Array): string {
 }
 
 function decodeDigest(text: string, expected: number): Uint8Array {
+  // Node's decoder skips junk silently: a digest that is not base64 is refused, not half-read.
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new CosignkitError('USAGE', 'the digest is not base64');
   const digest = Buffer.from(text, 'base64');
   if (digest.length !== expected) {
     throw new CosignkitError(

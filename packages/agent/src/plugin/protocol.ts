@@ -116,9 +116,10 @@ export function parseRequest(argv: readonly string[]): PluginRequest {
   if (typeof request.methodName !== 'string' || !(METHODS as readonly string[]).includes(request.methodName)) {
     throw new CosignkitError(
       'USAGE',
-      `unknown method "${String(request.methodName)}" (supported: ${METHODS.join(', ')})`,
+      `unknown method ${typeof request.methodName === 'string' ? JSON.stringify(request.methodName) : typeof request.methodName} (supported: ${METHODS.join(', ')})`,
     );
   }
+  checkHashFunc(init.hashFunc, 'initOptions.hashFunc');
   return request as PluginRequest;
 }
 
@@ -134,13 +135,28 @@ export function messageOptionsOf(options: unknown): MessageOptions {
   const o = options as Record<string, unknown>;
   const inner =
     o.messageOptions && typeof o.messageOptions === 'object' ? (o.messageOptions as Record<string, unknown>) : o;
-  return { digest: inner.digest as string | null | undefined, hashFunc: inner.hashFunc as number | undefined };
+  const { digest, hashFunc } = inner;
+  // Checked here, not where they are used: a number where base64 belongs would reach Buffer.from as a size.
+  if (digest !== undefined && digest !== null && typeof digest !== 'string')
+    throw new CosignkitError('USAGE', 'messageOptions.digest is not a base64 string');
+  checkHashFunc(hashFunc, 'messageOptions.hashFunc');
+  return { digest, hashFunc: (hashFunc ?? undefined) as number | undefined };
 }
+
+/** Go's crypto.Hash is an integer; anything else in the request is refused, not coerced ("5" is not 5). */
+function checkHashFunc(value: unknown, what: string): void {
+  if (value !== undefined && value !== null && !Number.isSafeInteger(value))
+    throw new CosignkitError('USAGE', `${what} is not an integer (a Go crypto.Hash)`);
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Field names follow sigstore's Go structs; Go reads JSON keys case-insensitively, so lower camel case works. */
 export function errorResponse(error: unknown): { errorMessage: string } {
   const e = error as { code?: unknown; message?: unknown };
-  const message = typeof e?.message === 'string' && e.message !== '' ? e.message.split('\n')[0]! : 'unexpected failure';
+  const text = typeof e?.message === 'string' && e.message !== '' ? e.message.split('\n')[0]! : 'unexpected failure';
+  // cosign prints the message as it is: text quoted from a request must not reach its terminal raw.
+  const message = text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? ` [${e.code}]` : '';
   return { errorMessage: `cosignkit: ${message}${code}` };
 }

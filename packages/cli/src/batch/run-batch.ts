@@ -1,6 +1,7 @@
 import type { BatchItemResult, VerificationResult } from '@cosignkit/core';
 import type { CommandContext, CommandResult, LiveIo } from '../command.js';
 import { Progress } from './progress.js';
+import { safeJson, safeLine } from '../safe-output.js';
 
 /** What the batch's JSON line and summary say about one item. */
 export interface ItemReport {
@@ -35,17 +36,20 @@ export async function runBatch<I, R>(
       const r = report(item);
       counts[r.status]++;
       if (context.json) {
+        // File names come from directory walks: JSON-escaped, so a hostile name cannot drive the terminal.
         io.stdout(
-          `${JSON.stringify({
-            file: r.file,
-            status: r.status,
-            ...r.fields,
-            ...(r.code ? { error: { code: r.code, message: r.message } } : {}),
-          })}\n`,
+          `${safeJson(
+            JSON.stringify({
+              file: r.file,
+              status: r.status,
+              ...r.fields,
+              ...(r.code ? { error: { code: r.code, message: r.message } } : {}),
+            }),
+          )}\n`,
         );
       }
       if (r.status === 'failed' || r.status === 'unverified') {
-        progress.line(`cosignkit: ${r.file}: ${r.message ?? 'failed'} [${r.code ?? 'INTERNAL'}]`);
+        progress.line(safeLine(`cosignkit: ${r.file}: ${r.message ?? 'failed'} [${r.code ?? 'INTERNAL'}]`));
       }
       progress.tick();
     }

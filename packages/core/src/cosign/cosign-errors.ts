@@ -34,7 +34,9 @@ const CLASSES: readonly [RegExp, ErrorCode][] = [
     'KEY_MALFORMED',
   ],
   [
-    /proto: |invalid character .* looking for beginning|unmarshal(l)?ing bundle|bundle.*(invalid|malformed)/i,
+    // Go's protobuf puts a no-break space (U+00A0) after "proto:" on purpose, so that callers do not match
+    // its messages byte for byte; \s matches it.
+    /proto:\s|invalid character .* looking for beginning|unmarshal(l)?ing bundle|bundle.*(invalid|malformed)/i,
     'BUNDLE_MALFORMED',
   ],
   [/sigstore-kms-|plugin/i, 'BACKEND_FAILURE'],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CosignkitError } from '../errors.js';
+import { removeStaleTempsOnce } from './stale-temps.js';
 
 export interface PendingOutput {
   path: string;
@@ -9,9 +10,12 @@ export interface PendingOutput {
   mode?: number;
 }
 
-/** A temp path beside `path` (same directory, so the final rename stays on one file system). */
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+/**
+ * A temp path beside `path` (same directory, so the final rename stays on one file system). The pid in the
+ * name lets a later run tell a dead writer's leftover from a live one's (stale-temps.ts).
+ */
+export function tempPathFor(path: string, suffix: 'tmp' | 'pair' = 'tmp'): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.${suffix}`);
 }
 
 /** What every public artifact (signature, bundle, envelope, certificate, .pub) is created with, less umask. */
@@ -34,6 +38,8 @@ export async function reserveTempFile(temp: string, finalPath: string): Promise<
  */
 export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<void> {
   const temps: string[] = [];
+  // A run killed mid-way (SIGKILL) left temps here: removed once they are certainly stale.
+  for (const output of outputs) await removeStaleTempsOnce(output.path);
   try {
     for (const output of outputs) {
       const temp = tempPathFor(output.path);

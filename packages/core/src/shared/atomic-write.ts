@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileError } from '../digest.js';
 import { CosignkitError } from '../errors.js';
+import { tempPathFor } from './atomic-output.js';
+import { removeStaleTempsOnce } from './stale-temps.js';
 
 export interface AtomicWriteOptions {
   /**
@@ -26,7 +27,9 @@ export async function writeFileAtomic(
   options: AtomicWriteOptions,
 ): Promise<void> {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  // A writer killed mid-way (SIGKILL) left its temp here: removed once it is certainly stale.
+  await removeStaleTempsOnce(path);
+  const temp = tempPathFor(path);
   let handle;
   try {
     handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, options.mode);

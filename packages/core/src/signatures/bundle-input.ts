@@ -5,6 +5,7 @@ import { CosignkitError } from '../errors.js';
 import type { KeyAlgorithm } from '../contracts/key-manager.js';
 import type { HashAlgorithm } from '../keys/algorithms.js';
 import { readBoundedFile } from '../files/read-bounded-file.js';
+import { escapeForTerminal } from '../text/escape-for-terminal.js';
 import { decodeBase64Signature } from './signature-input.js';
 
 /** Bundles are small JSON documents; refuse to parse anything huge. */
@@ -74,12 +75,14 @@ async function parseSigstoreBundle(
 ): Promise<BundleSignature> {
   // Loaded only here: plain signature checks must not pay for the protobuf machinery at start-up.
   const { bundleFromJSON } = await loadBundleModule();
+  checkByteFields(path, json);
   let bundle: ReturnType<typeof bundleFromJSON>;
   try {
     bundle = bundleFromJSON(json);
   } catch (error) {
     const fields = (error as { fields?: string[] }).fields;
-    const why = fields?.length ? `invalid ${fields.join(', ')}` : (error as Error).message;
+    // The protobuf decoder quotes the file's own text (an enum value, a field): escaped, it stays one clean line.
+    const why = escapeForTerminal(fields?.length ? `invalid ${fields.join(', ')}` : String((error as Error)?.message));
     throw new CosignkitError('BUNDLE_MALFORMED', `${path} is not a valid Sigstore bundle: ${why}`, { cause: error });
   }
   if (bundle.content.$case !== 'messageSignature') {
@@ -108,6 +111,44 @@ async function parseSigstoreBundle(
     keyHint:
       material.$case === 'publicKey' && material.publicKey.hint ? decodeHint(material.publicKey.hint) : undefined,
   };
+}
+
+/** Bundle fields that carry base64 bytes (protobuf `bytes`); `hashes` is a list of them. */
+const BYTE_FIELDS = new Set([
+  'signature',
+  'digest',
+  'rawBytes',
+  'payload',
+  'sig',
+  'canonicalizedBody',
+  'signedEntryTimestamp',
+  'rootHash',
+  'keyId',
+  'signedTimestamp',
+]);
+
+/**
+ * A number or an object where base64 bytes belong reaches Buffer.from inside the protobuf decoder, whose
+ * TypeError ("The first argument must be of type string…") says nothing about the bundle: such a field is
+ * named here instead, as BUNDLE_MALFORMED.
+ */
+function checkByteFields(path: string, value: unknown, at = '', depth = 0): void {
+  if (depth > 12 || typeof value !== 'object' || value === null) return;
+  for (const [key, child] of Object.entries(value)) {
+    const where = Array.isArray(value) ? `${at}[${key}]` : at === '' ? key : `${at}.${key}`;
+    const bytes = BYTE_FIELDS.has(key) && !Array.isArray(value);
+    const list = key === 'hashes' && !Array.isArray(value);
+    if (bytes && child !== undefined && child !== null && typeof child !== 'string') {
+      throw new CosignkitError('BUNDLE_MALFORMED', `${path}: ${escapeForTerminal(where)} is not a base64 string`);
+    }
+    if (list && (!Array.isArray(child) || child.some((h) => typeof h !== 'string'))) {
+      throw new CosignkitError(
+        'BUNDLE_MALFORMED',
+        `${path}: ${escapeForTerminal(where)} is not a list of base64 strings`,
+      );
+    }
+    checkByteFields(path, child, where, depth + 1);
+  }
 }
 
 function decodeHint(hint: string): Buffer | undefined {

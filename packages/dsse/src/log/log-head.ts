@@ -1,6 +1,6 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CosignkitError, fileError } from '@cosignkit/core';
+import { CosignkitError, fileError, removeStaleTempsOnce, tempPathFor } from '@cosignkit/core';
 
 /**
  * The log's head: the seq and hash of its last acknowledged entry, in `<log>.head`. A hash chain alone
@@ -19,9 +19,11 @@ export function headPath(logPath: string): string {
 /** Writes the head atomically (temp file, fsync, rename, fsync of the directory). */
 export async function writeHead(logPath: string, head: LogHead): Promise<void> {
   const target = headPath(logPath);
-  const temp = `${target}.${process.pid}.tmp`;
+  // core's temp naming: a head write killed mid-way leaves a temp that a later run recognises and removes.
+  await removeStaleTempsOnce(target);
+  const temp = tempPathFor(target);
   try {
-    const handle = await open(temp, 'w', 0o644);
+    const handle = await open(temp, 'wx', 0o644);
     try {
       await handle.writeFile(`${JSON.stringify({ seq: head.seq, hash: head.hash })}\n`);
       await handle.sync();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bundleShapeProblem, CosignkitError } from '@cosignkit/core';
+import { bundleShapeProblem, CosignkitError, escapeForTerminal } from '@cosignkit/core';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { cosignLegacyBundle } from './cosign-legacy-bundle.js';
 
@@ -53,5 +53,6 @@ function legacyToV01(legacy: Record<string, unknown>, artifactSha256: Buffer | u
 }
 
 function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+  // The decoder quotes the bundle's own text (an enum value): escaped, it cannot drive the terminal.
+  return escapeForTerminal((error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300));
 }
