@@ -108,15 +108,19 @@ function signWith(curve: Curve, d: bigint, digest: Uint8Array): Uint8Array {
   // A fresh ECDH object per signature: the nonce must not outlive the signature in a long-lived object.
   const ecdh = createECDH(curve.ecdhName);
   for (;;) {
-    // 1.5× the order's length of CSPRNG bytes mapped to [1, n−1]: negligible bias (FIPS 186-5 A.3.1).
-    const kBytes = curve.mapHashToField(randomBytes(size + size / 2), Fn.ORDER);
+    // 1.5× the order's length of CSPRNG bytes mapped to [1, n−1]: negligible bias (FIPS 186-5 A.3.1). One
+    // draw gives the nonce and the blinding factor.
+    const wide = size + size / 2;
+    const random = randomBytes(2 * wide);
+    const kBytes = curve.mapHashToField(random.subarray(0, wide), Fn.ORDER);
     const k = curve.bytesToNumberBE(kBytes);
     ecdh.setPrivateKey(kBytes);
     kBytes.fill(0);
     const point = ecdh.getPublicKey(); // 04 ‖ x ‖ y: k·G, computed by OpenSSL
     const r = Fn.create(curve.bytesToNumberBE(point.subarray(1, 1 + size)));
     if (r === 0n) continue;
-    const b = curve.bytesToNumberBE(curve.mapHashToField(randomBytes(size + size / 2), Fn.ORDER));
+    const b = curve.bytesToNumberBE(curve.mapHashToField(random.subarray(wide), Fn.ORDER));
+    random.fill(0);
     const ibk = Fn.inv(Fn.mul(b, k)); // (bk)⁻¹: the inversion's input is independent of k
     let s = Fn.mul(ibk, Fn.add(Fn.mul(b, e), Fn.mul(Fn.mul(b, d), r)));
     if (s === 0n) continue;
