@@ -134,7 +134,8 @@ export class FileKeyManager implements KeyManager {
     const paths = await this.#paths(id);
     // Check the digest before asking for a password: a wrong call should not prompt anyone. The `.pub`
     // only gives a hint here; the decrypted key's own algorithm is checked again below.
-    if (!this.#unlocked.has(paths.keyPath)) assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
+    if (!this.#unlocked.has(paths.keyPath))
+      assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
     const { privateKey, algorithm } = await this.#unlock(paths);
     throwIfAborted(options.signal);
     assertDigestLength(algorithm, digest);

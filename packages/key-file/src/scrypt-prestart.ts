@@ -56,7 +56,13 @@ export function prestartKeyDerivation(pem: string, password: string): void {
 }
 
 /** The key derived ahead for exactly this password, salt and parameters (taken once), else undefined. */
-export async function takePrestartedKey(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer | undefined> {
+export async function takePrestartedKey(
+  password: string,
+  salt: Buffer,
+  N: number,
+  r: number,
+  p: number,
+): Promise<Buffer | undefined> {
   const key = entryKey(salt, N, r, p);
   const pending = table().get(key);
   if (!pending) return undefined;

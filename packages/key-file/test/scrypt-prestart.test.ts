@@ -9,7 +9,7 @@ const pubOf = (key: Parameters<typeof createPublicKey>[0]) =>
   createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
 
 describe('scrypt started ahead of the decryption (CLI start-up)', () => {
-  it('decrypts cosign\'s own key with the key derived ahead, and again without it', async () => {
+  it("decrypts cosign's own key with the key derived ahead, and again without it", async () => {
     const pem = await readFile(fixture('cosign-labeled.key'), 'utf8');
     prestartKeyDerivation(pem, 'hello');
     const ahead = await decryptCosignKey(pem, 'hello');
@@ -30,6 +30,8 @@ describe('scrypt started ahead of the decryption (CLI start-up)', () => {
 
   it('ignores text that is not a cosign key, without throwing', () => {
     expect(() => prestartKeyDerivation('not a key', 'pw')).not.toThrow();
-    expect(() => prestartKeyDerivation('-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n!!\n-----END ', 'pw')).not.toThrow();
+    expect(() =>
+      prestartKeyDerivation('-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n!!\n-----END ', 'pw'),
+    ).not.toThrow();
   });
 });

@@ -17,7 +17,8 @@ const agents = {
  * those settings), and only for http(s) URLs.
  */
 export function canHeadDirectly(url: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NODE_USE_ENV_PROXY'].some((v) => env[v])) return false;
+  if (['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'NODE_USE_ENV_PROXY'].some((v) => env[v]))
+    return false;
   return url.startsWith('http://') || url.startsWith('https://');
 }
 
