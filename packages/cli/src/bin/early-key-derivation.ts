@@ -1,4 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { prestartKeyDerivation } from '@cosignkit/key-file';
 
 /** Commands that decrypt a `--key` file to sign. */
@@ -25,6 +27,8 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: NodeJS.Pro
     else if (token.startsWith('--key=')) keyPath = token.slice('--key='.length);
   }
   if (!keyPath) return;
+  // With an agent listening, the key opens (and scrypt runs) in the agent: nothing to start here.
+  if (!argv.includes('--no-agent') && existsSync(agentSocket(env))) return;
   const pem = readSmallRegularFile(keyPath);
   if (pem !== undefined) prestartKeyDerivation(pem, password);
 }
@@ -43,4 +47,16 @@ function readSmallRegularFile(path: string): string | undefined {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Where the agent listens, as @cosignkit/agent's agentPaths() says (not imported: it would load the agent). */
+function agentSocket(env: NodeJS.ProcessEnv): string {
+  if (env.COSIGNKIT_AGENT_SOCKET) return env.COSIGNKIT_AGENT_SOCKET;
+  if (env.COSIGNKIT_AGENT_DIR) return join(env.COSIGNKIT_AGENT_DIR, 'agent.sock');
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'cosignkit', 'agent.sock');
+  return join(
+    tmpdir(),
+    `cosignkit-agent-${typeof process.getuid === 'function' ? process.getuid() : -1}`,
+    'agent.sock',
+  );
 }
