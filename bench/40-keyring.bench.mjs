@@ -74,8 +74,8 @@ export default async function keyring(ctx) {
       `Rates: median of ${ROUNDS} alternating ${RATE_SECONDS} s runs.`,
     rows,
     notes:
-      'signDigest (the path of sign-blob, which streams the file and signs its digest) runs ECDSA over a given ' +
-      'digest in @noble/curves, because node:crypto always hashes its input; signMessage and the baseline are ' +
+      'signDigest (the path of sign-blob, which streams the file and signs its digest) signs a given digest with ' +
+      "k·G in OpenSSL (through ECDH) and noble's blinded scalar step, because node:crypto's sign always hashes its input; signMessage and the baseline are " +
       `OpenSSL. First-use spread: ${fmt.ms(m.firstUse.min)}–${fmt.ms(m.firstUse.max)}.`,
   };
 }

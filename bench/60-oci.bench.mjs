@@ -126,7 +126,8 @@ export default async function oci(ctx) {
         "The ratio is cosign time ÷ cosignkit time (higher is better). Most of `cosign sign`'s time per image is process " +
         'start and scrypt key decryption, which cosignkit does once. `cosign verify` needs no key decryption and is a ~30 ms ' +
         "Go process; cosignkit's verification makes 6 registry requests per image here (manifest HEAD, `.sig` manifest and " +
-        'layer, fallback index, referrer manifest and bundle) and, with the registry and Node sharing 2 cores, is bound by ' +
+        'layer, fallback index, referrer manifest and bundle), all on kept-alive connections (the manifest HEAD through ' +
+        'node:http: fetch closes its connection after every HEAD), and, with the registry and Node sharing 2 cores, is bound by ' +
         `the CPU each request costs on both sides. cosign runs retried after a registry ping timeout: ${retries}.`,
     };
   } finally {

@@ -1,11 +1,46 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'tsup';
 import { libraryConfig } from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+const define = { __COSIGNKIT_VERSION__: JSON.stringify(version) };
 
-export default libraryConfig({
-  entry: ['src/index.ts', 'src/bin/cosignkit.ts'],
-  // Every output file gets it (esbuild has no per-entry banner); it is inert in chunks and the library.
-  banner: { js: '#!/usr/bin/env node' },
-  define: { __COSIGNKIT_VERSION__: JSON.stringify(version) },
-});
+/** The workspace libraries bundled into the command, by their source entry. */
+const bundled: Record<string, string> = Object.fromEntries(
+  [
+    ['@cosignkit/core', 'core'],
+    ['@cosignkit/dsse', 'dsse'],
+    ['@cosignkit/oci', 'oci'],
+    ['@cosignkit/key-file', 'key-file'],
+    ['cosignkit', 'cosignkit'],
+  ].map(([name, dir]) => [name, fileURLToPath(new URL(`../${dir}/src/index.ts`, import.meta.url))]),
+);
+
+export default [
+  libraryConfig({ entry: ['src/index.ts'], define }),
+  // The command as npm installs it: one ESM entry with the workspace libraries a hot command needs bundled
+  // in (core, dsse, oci, the engines, the file backend) and every command a lazily loaded chunk. A run then
+  // resolves no package and loads only what its command reaches: esbuild drops the imports (node:readline,
+  // node:child_process, …) that the command's code never uses, which is most of a one-shot run's start-up.
+  // The agent, keyless signing, the server and the dev stack stay packages of their own, loaded on demand.
+  defineConfig({
+    entry: { cosignkit: 'src/bin/cosignkit.ts' },
+    outDir: 'dist/bin',
+    format: ['esm'],
+    splitting: true,
+    sourcemap: true,
+    clean: true,
+    dts: false,
+    target: 'node22',
+    platform: 'node',
+    shims: false,
+    noExternal: [...Object.keys(bundled), /^@noble\//],
+    // From their sources, not their one-file dist: esbuild then drops each module a command never reaches.
+    esbuildOptions(options) {
+      options.alias = bundled;
+    },
+    banner: { js: '#!/usr/bin/env node' },
+    define,
+  }),
+];

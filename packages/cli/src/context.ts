@@ -1,5 +1,4 @@
-import { BackendRegistry, loadConfig, type KeyOpener } from '@cosignkit/core';
-import { backendImporter } from '@cosignkit/agent';
+import { BackendRegistry, loadConfig, type KeyOpener, type ModuleImporter } from '@cosignkit/core';
 import type { CommandContext } from './command.js';
 import { withCheckoutCosign } from './checkout-cosign.js';
 import { cliSecrets } from './secrets.js';
@@ -19,7 +18,7 @@ export async function buildContext(
     secrets: cliSecrets({ env: base.env }),
     logger: base.logger,
     env: base.env,
-    importer: backendImporter(base.cwd),
+    importer: cliBackendImporter(base.cwd),
   });
   // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process. The
   // agent is looked for on the first open(): commands that open no key (verify-blob with a PEM) skip it.
@@ -38,5 +37,19 @@ function agentOnFirstOpen(
       return (await backed).open(reference);
     },
     secret: (request) => registry.secret(request),
+  };
+}
+
+/**
+ * The file backend is part of the CLI's own bundle (the one backend a one-shot `sign-blob` needs, sharing the
+ * bundled core); every other backend resolves as the agent resolves it, from the agent's dependencies, then
+ * from the working directory. The agent package is loaded only then.
+ */
+function cliBackendImporter(cwd: string): ModuleImporter {
+  let fallback: Promise<ModuleImporter> | undefined;
+  return async (specifier) => {
+    if (specifier === '@cosignkit/key-file') return import('@cosignkit/key-file');
+    fallback ??= import('@cosignkit/agent').then((m) => m.backendImporter(cwd));
+    return (await fallback)(specifier);
   };
 }

@@ -1,19 +1,14 @@
 import { createPrivateKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { CosignkitError, algorithmOfKey, escapeForTerminal, type KeyAlgorithm } from '@cosignkit/core';
+import { READ_N, SCRYPT_MAXMEM, SCRYPT_P, SCRYPT_R, WRITE_N } from './scrypt-params.js';
+import { takePrestartedKey } from './scrypt-prestart.js';
 
 /** The label cosign writes since v2; the older label is still read. */
 export const COSIGN_KEY_LABEL = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const LEGACY_COSIGN_KEY_LABEL = 'ENCRYPTED COSIGN PRIVATE KEY';
 const READ_LABELS = new Set([COSIGN_KEY_LABEL, LEGACY_COSIGN_KEY_LABEL]);
 
-/** cosign writes N=65536 and reads these three (its "interactive", default and "high" presets), r=8, p=1. */
-const WRITE_N = 65536;
-const READ_N = new Set([32768, 65536, 131072]);
-const SCRYPT_R = 8;
-const SCRYPT_P = 1;
-// Node's default maxmem (32 MiB) is too small for N=131072, r=8 (128 MiB).
-const SCRYPT_MAXMEM = 256 * 1024 * 1024;
 const SALT_LENGTH = 32;
 const NONCE_LENGTH = 24;
 const TAG_LENGTH = 16;
@@ -195,7 +190,9 @@ function pemEncode(label: string, bytes: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-function deriveKey(password: string, salt: Buffer, N: number): Promise<Buffer> {
+async function deriveKey(password: string, salt: Buffer, N: number): Promise<Buffer> {
+  const ahead = await takePrestartedKey(password, salt, N, SCRYPT_R, SCRYPT_P);
+  if (ahead) return ahead;
   return new Promise((resolve, reject) => {
     scrypt(
       Buffer.from(password, 'utf8'),

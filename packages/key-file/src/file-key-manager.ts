@@ -66,6 +66,11 @@ export class FileKeyManager implements KeyManager {
   readonly #unlocked = new Map<string, Promise<DecryptedCosignKey>>();
   /** Where each key id was found: resolved once, not with a stat per signature (a signing service's hot path). */
   readonly #resolved = new Map<string, KeyPaths>();
+  /**
+   * The public half of each unlocked key and its fingerprint, derived once: deriving them costs more than an
+   * OpenSSL signature, and envelope signing asks for both on every signature.
+   */
+  readonly #publicOf = new Map<string, Promise<{ key: KeyObject; algorithm: KeyAlgorithm; fingerprint: string }>>();
 
   constructor(dir: string, options: FileKeyManagerOptions) {
     this.dir = dir;
@@ -97,6 +102,7 @@ export class FileKeyManager implements KeyManager {
     });
     await writeKeyPair(paths.keyPath, pem, pubPath, publicKeyPem(publicKey));
     this.#unlocked.set(paths.keyPath, Promise.resolve({ privateKey, algorithm }));
+    this.#publicOf.delete(paths.keyPath);
     this.#logger.debug('generated a key pair', { keyPath: paths.keyPath, algorithm });
     return this.#infoOf(paths, publicKey);
   }
@@ -107,8 +113,7 @@ export class FileKeyManager implements KeyManager {
    * (`public-key --key k.key > k.pub`).
    */
   async getPublicKey(id: string): Promise<KeyObject> {
-    const paths = await this.#paths(id);
-    return createPublicKey((await this.#unlock(paths)).privateKey);
+    return (await this.#publicOfUnlocked(await this.#paths(id))).key;
   }
 
   async getPublicKeyPem(id: string): Promise<string> {
@@ -116,12 +121,14 @@ export class FileKeyManager implements KeyManager {
   }
 
   async getPublicKeyFingerprint(id: string): Promise<string> {
-    return fingerprintOf(await this.getPublicKey(id));
+    return (await this.#publicOfUnlocked(await this.#paths(id))).fingerprint;
   }
 
   /** Answered from the `.pub` when there is one (no password); signing checks the decrypted key again. */
   async getAlgorithm(id: string): Promise<KeyAlgorithm> {
-    return algorithmOfKey(await this.#publicKeyHint(await this.#paths(id)));
+    const paths = await this.#paths(id);
+    if (this.#unlocked.has(paths.keyPath)) return (await this.#publicOfUnlocked(paths)).algorithm;
+    return algorithmOfKey(await this.#publicKeyHint(paths));
   }
 
   async signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
@@ -129,7 +136,8 @@ export class FileKeyManager implements KeyManager {
     const paths = await this.#paths(id);
     // Check the digest before asking for a password: a wrong call should not prompt anyone. The `.pub`
     // only gives a hint here; the decrypted key's own algorithm is checked again below.
-    assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
+    if (!this.#unlocked.has(paths.keyPath))
+      assertDigestLength(algorithmOfKey(await this.#publicKeyHint(paths)), digest);
     const { privateKey, algorithm } = await this.#unlock(paths);
     throwIfAborted(options.signal);
     assertDigestLength(algorithm, digest);
@@ -208,6 +216,7 @@ export class FileKeyManager implements KeyManager {
     const paths = await resolveKeyPaths(this.dir, id);
     this.#resolved.delete(id);
     this.#unlocked.delete(paths.keyPath);
+    this.#publicOf.delete(paths.keyPath);
     await removeFile(paths.keyPath);
     if (paths.pubPath) await removeFile(paths.pubPath, true);
   }
@@ -223,6 +232,7 @@ export class FileKeyManager implements KeyManager {
   async close(): Promise<void> {
     // Dropping the references is all JavaScript allows: KeyObject memory is freed by the collector.
     this.#unlocked.clear();
+    this.#publicOf.clear();
     this.#resolved.clear();
   }
 
@@ -235,8 +245,7 @@ export class FileKeyManager implements KeyManager {
    * memory, else the `.pub` beside the key (unverified), else the decrypted key. Never reported as the key's own.
    */
   async #publicKeyHint(paths: KeyPaths): Promise<KeyObject> {
-    const unlocked = this.#unlocked.get(paths.keyPath);
-    if (unlocked) return createPublicKey((await unlocked).privateKey);
+    if (this.#unlocked.has(paths.keyPath)) return (await this.#publicOfUnlocked(paths)).key;
     if (paths.pubPath && (await isFile(paths.pubPath))) {
       const pem = await readSmallFile(paths.pubPath);
       let key: KeyObject;
@@ -249,6 +258,23 @@ export class FileKeyManager implements KeyManager {
       return key;
     }
     return createPublicKey((await this.#unlock(paths)).privateKey);
+  }
+
+  /** The unlocked key's own public key, algorithm and fingerprint, derived once per unlock. */
+  #publicOfUnlocked(paths: KeyPaths): Promise<{ key: KeyObject; algorithm: KeyAlgorithm; fingerprint: string }> {
+    const unlocking = this.#unlock(paths);
+    let known = this.#publicOf.get(paths.keyPath);
+    if (!known) {
+      known = unlocking.then(({ privateKey }) => {
+        const key = createPublicKey(privateKey);
+        return { key, algorithm: algorithmOfKey(key), fingerprint: fingerprintOf(key) };
+      });
+      this.#publicOf.set(paths.keyPath, known);
+      known.catch(() => {
+        if (this.#publicOf.get(paths.keyPath) === known) this.#publicOf.delete(paths.keyPath);
+      });
+    }
+    return known;
   }
 
   /** Decrypts a key once; concurrent callers share the one password request. A failure is not cached. */

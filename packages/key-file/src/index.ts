@@ -11,3 +11,4 @@ export {
 export type { DecryptedCosignKey } from './cosign-key-format.js';
 export { importKeyPair } from './import-key-pair.js';
 export type { ImportKeyPairOptions, ImportedKeyPair } from './import-key-pair.js';
+export { prestartKeyDerivation } from './scrypt-prestart.js';

@@ -4,6 +4,7 @@ import { readBoundedBody } from './bounded-body.js';
 import { dockerConfigCredentials, type CredentialSource } from './docker-credentials.js';
 import { isLoopbackRegistry } from './image-reference.js';
 import { MANIFEST_ACCEPT, MEDIA_TYPES, type ImageIndex } from './media-types.js';
+import { canHeadDirectly, headRequest } from './head-request.js';
 import { answerChallenge, parseChallenge } from './registry-auth.js';
 import { abortedError, exchangeSignal } from './registry-deadline.js';
 import { digestWithAlgorithmOf, requireRegistryDigest } from './registry-digest.js';
@@ -307,6 +308,14 @@ export class RegistryClient {
       if (auth) headers.authorization = auth;
       try {
         const body = o.stream ? o.stream() : o.body;
+        if (method === 'HEAD' && !this.#options.fetch && canHeadDirectly(url)) {
+          const head = await headRequest(url, headers, signal);
+          // Redirects are fetch's to follow (and to check, as for every other request).
+          if (head.status < 300 || head.status >= 400) {
+            this.#signals.set(head, signal);
+            return head;
+          }
+        }
         const response = await this.#fetch(url, {
           method,
           headers,

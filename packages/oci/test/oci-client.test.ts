@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CosignkitError } from '@cosignkit/core';
 import { parseImageReference } from '../src/image-reference.js';
@@ -63,6 +64,45 @@ describe('RegistryClient against docker-registry', () => {
     expect(await client.getBlob(repo, layerDigest)).toEqual(layer);
     expect(await client.listTags(repo)).toEqual(['v1']);
     expect((await client.referrers(repo, digest)).fallback).toBe(true);
+  });
+
+  it('resolves manifests (HEAD) over one kept-alive connection, not a new one per request', async () => {
+    // A TCP pass-through in front of the real registry counts the connections the client opens.
+    let connections = 0;
+    const [host, port] = registry.host.split(':');
+    const proxy = createServer((inbound) => {
+      connections++;
+      const outbound = connect(Number(port), host!);
+      inbound.pipe(outbound).pipe(inbound);
+      const close = () => {
+        inbound.destroy();
+        outbound.destroy();
+      };
+      inbound.on('error', close).on('close', close);
+      outbound.on('error', close).on('close', close);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new RegistryClient({ credentials: noCredentials });
+      const repo = { registry: `127.0.0.1:${(proxy.address() as AddressInfo).port}`, repository: 'demo/heads' };
+      const config = Buffer.from('{}');
+      const configDigest = await client.pushBlob(repo, config);
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.ociManifest,
+          config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+          layers: [],
+        }),
+      );
+      const digest = await client.putManifest(repo, 'v1', manifest, MEDIA_TYPES.ociManifest);
+      const before = connections;
+      for (let i = 0; i < 10; i++) expect((await client.resolve(repo, 'v1')).digest).toBe(digest);
+      await expect(client.resolve(repo, 'absent')).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+      expect(connections - before).toBeLessThanOrEqual(1);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('says IMAGE_NOT_FOUND for an unknown tag and REGISTRY_UNAVAILABLE for a registry that is down', async () => {

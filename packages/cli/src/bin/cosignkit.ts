@@ -1,5 +1,9 @@
 import module from 'node:module';
 import { main } from '../main.js';
+import { startEarlyKeyDerivation } from './early-key-derivation.js';
+
+// First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
+startEarlyKeyDerivation(process.argv.slice(2), process.env);
 
 // V8's on-disk code cache: core, the engines and backends load after this line and skip recompiling
 // on every run (a cosign-like CLI is started once per file it signs).

@@ -77,9 +77,20 @@ export function publicKeyPem(key: KeyObject): string {
 
 /** Lower-case hex SHA-256 of the SPKI DER: the fingerprint cosignkit shows and uses as DSSE keyid. */
 export function fingerprintOf(key: KeyObject): string {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(spkiDer(pub)).digest('hex');
+  let fingerprint = fingerprints.get(key);
+  if (fingerprint === undefined) {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    fingerprint = createHash('sha256').update(spkiDer(pub)).digest('hex');
+    fingerprints.set(key, fingerprint);
+  }
+  return fingerprint;
 }
+
+/**
+ * A KeyObject never changes, and verifying many images against one key asks for its fingerprint on every
+ * signature found (an SPKI export and a hash each): remembered per key object for as long as it lives.
+ */
+const fingerprints = new WeakMap<KeyObject, string>();
 
 /** Converts a raw r‖s (IEEE P1363) ECDSA signature to ASN.1 DER. */
 export function rawToDer(raw: Uint8Array): Uint8Array {
