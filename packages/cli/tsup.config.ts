@@ -14,7 +14,15 @@ const bundled: Record<string, string> = Object.fromEntries(
     ['@cosignkit/oci', 'oci'],
     ['@cosignkit/key-file', 'key-file'],
     ['cosignkit', 'cosignkit'],
-  ].map(([name, dir]) => [name, fileURLToPath(new URL(`../${dir}/src/index.ts`, import.meta.url))]),
+  ]
+    .map(([name, dir]) => [name, `${dir}/src/index.ts`])
+    // core's light subpath entries: an alias of `@cosignkit/core` alone would also remap these to `index.ts/…`
+    .concat([
+      ['@cosignkit/core/errors', 'core/src/errors.ts'],
+      ['@cosignkit/core/config', 'core/src/config.ts'],
+      ['@cosignkit/core/duration', 'core/src/shared/duration.ts'],
+    ])
+    .map(([name, path]) => [name, fileURLToPath(new URL(`../${path}`, import.meta.url))]),
 );
 
 export default [
