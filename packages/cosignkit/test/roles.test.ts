@@ -106,10 +106,10 @@ describe('Signer', () => {
     // A plugin that would fail if it were ever run: auto must not even try it.
     writeFileSync(join(pluginDir, 'sigstore-kms-cosignkit'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
     const env = { ...withCosign, PATH: `${pluginDir}:${withCosign.PATH}` };
-    const signed = await createSigner({ keys: registry(env), env }).signBlobLocal(artifact, { key: 'fakemem:main' });
+    const signed = await createSigner({ keys: registry(env), env }).signBlobLocal(artifact, { key: keys.ref('main') });
     expect(signed.engine).toBe('native');
     const attested = await createAttester({ keys: registry(env), env }).attestBlobLocal(artifact, {
-      key: 'fakemem:main',
+      key: keys.ref('main'),
       predicate: join(dir, 'auto-predicate.json'),
     });
     expect(attested.engine).toBe('native');

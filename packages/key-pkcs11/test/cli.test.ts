@@ -73,7 +73,7 @@ describe('cosignkit CLI with a pkcs11 key', () => {
     const ran = await cosignkit('key', 'generate', '--key', key());
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toContain('object=release');
-    expect(ran.stdout).toContain('ecdsa-p256-sha256');
+    expect(ran.stdout).toContain('ecdsa-p384-sha384'); // the design's default curve (seed 001)
   });
 
   it('cosign verifies what sign-blob --engine native signed, as a signature and as a bundle', async () => {
@@ -190,7 +190,7 @@ describe('cosignkit CLI with a pkcs11 key', () => {
     const ids = (JSON.parse(listed.stdout) as { keys: { id: string; algorithm: string }[] }).keys.map(
       (k) => `${k.id} ${k.algorithm}`,
     );
-    expect(ids).toEqual(['release ecdsa-p256-sha256', 'second ecdsa-p384-sha384']);
+    expect(ids).toEqual(['release ecdsa-p384-sha384', 'second ecdsa-p384-sha384']);
   });
 
   it('key delete removes the key from the token', async () => {

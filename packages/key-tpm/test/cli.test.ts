@@ -64,7 +64,7 @@ if (!existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'))) {
 
 describe('cosignkit CLI with tpm keys', () => {
   it('key generate makes P-256 and P-384 keys in the TPM; key list shows both', async () => {
-    const p256 = await cosignkit('key', 'generate', '--key', 'tpm:release');
+    const p256 = await cosignkit('key', 'generate', '--curve', 'P256', '--key', 'tpm:release');
     expect(p256.code, p256.stderr).toBe(0);
     expect(p256.stdout).toMatch(/tpm:release\s+ecdsa-p256-sha256\s+[0-9a-f]{64}/);
     const p384 = await cosignkit('key', 'generate', '--key', 'tpm:release384?curve=p384');
