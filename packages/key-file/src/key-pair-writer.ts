@@ -90,7 +90,9 @@ async function writeSynced(path: string, data: string, mode: number): Promise<vo
     throw fileError(dirname(path), error);
   }
   try {
-    await handle.chmod(mode); // explicit, so the umask cannot change it
+    // A private key is exactly 0600 whatever the umask; a public key is created as every public output is,
+    // 0644 less the umask (open() applied it).
+    if (mode === 0o600) await handle.chmod(mode);
     await handle.writeFile(data);
     await handle.sync();
   } catch (error) {
