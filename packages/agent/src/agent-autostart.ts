@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { CosignkitError } from '@cosignkit/core/errors';
-import { sleep } from './agent-control.js';
+import { lastLogLine, sleep } from './agent-control.js';
 import { prepareAgentDir } from './agent-location.js';
 import { type AgentClient, type AgentClientOptions, agentClientOf, isAgentUnavailable } from './client.js';
 
@@ -116,7 +116,7 @@ async function spawnAndWait(
     if (exited !== undefined) {
       throw new CosignkitError(
         'BACKEND_UNAVAILABLE',
-        `the agent exited at start (status ${String(exited)}): ${lastLine(paths.logFile)}`,
+        `the agent exited at start (status ${String(exited)}): ${lastLogLine(paths.logFile)}`,
       );
     }
     const client = await answering(env, options);
@@ -126,15 +126,6 @@ async function spawnAndWait(
     'TIMEOUT',
     `the agent did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.logFile}`,
   );
-}
-
-function lastLine(file: string): string {
-  try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    return lines[lines.length - 1] ?? '(empty log)';
-  } catch {
-    return '(no log)';
-  }
 }
 
 function unlinkQuietly(path: string): void {

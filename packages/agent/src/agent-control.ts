@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { agentClientOf, findAgent, isAgentUnavailable } from './client.js';
 import type { AgentStatus } from './server.js';
 
@@ -28,4 +29,14 @@ export function formatUptime(ms: number): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The agent log's last line, for a one-line error when the agent dies at start. */
+export function lastLogLine(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    return lines[lines.length - 1] ?? '(empty log)';
+  } catch {
+    return '(no log)';
+  }
 }

@@ -14,7 +14,7 @@ export { ensurePrivateDir } from './private-files.js';
 export { locateAgent, prepareAgentDir } from './agent-location.js';
 export type { AgentLocation } from './agent-location.js';
 export type { AgentPaths } from './paths.js';
-export { formatUptime, pingAgent, sleep } from './agent-control.js';
+export { formatUptime, lastLogLine, pingAgent, sleep } from './agent-control.js';
 export { agentLogger } from './agent-logger.js';
 export { agentKeyOpener } from './agent-key-opener.js';
 export { backendImporter } from './backend-importer.js';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { DEFAULT_TTL, pingAgent, prepareAgentDir, sleep } from '@cosignkit/agent';
+import { DEFAULT_TTL, lastLogLine, pingAgent, prepareAgentDir, sleep } from '@cosignkit/agent';
 import { AGENT_FLAGS } from './agent-run.js';
 
 const START_TIMEOUT_MS = 20_000;
@@ -63,7 +63,7 @@ Flags:
         const { CosignkitError } = await import('@cosignkit/core');
         throw new CosignkitError(
           'BACKEND_UNAVAILABLE',
-          `the agent exited at start (status ${String(exited)}): ${lastLine(paths.logFile)}`,
+          `the agent exited at start (status ${String(exited)}): ${lastLogLine(paths.logFile)}`,
         );
       }
       const status = await pingAgent(env).catch(() => undefined);
@@ -82,14 +82,5 @@ Flags:
     );
   },
 };
-
-function lastLine(file: string): string {
-  try {
-    const lines = readFileSync(file, 'utf8').trim().split('\n');
-    return lines[lines.length - 1] ?? '(empty log)';
-  } catch {
-    return '(no log)';
-  }
-}
 
 export default command;

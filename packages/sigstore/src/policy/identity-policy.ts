@@ -1,19 +1,20 @@
-import { CosignkitError, type Logger } from '@cosignkit/core';
+import { CosignkitError, type KeylessPolicy, type Logger } from '@cosignkit/core';
 import { compileGoRegexp, goRegexpMatches, type GoRegexp } from './go-regexp.js';
 import type { FulcioExtensions } from './fulcio-extensions.js';
 
-/** cosign's keyless identity flags, as given on the command line. */
-export interface IdentityPolicyInput {
-  certificateIdentity?: string;
-  certificateIdentityRegexp?: string;
-  certificateOidcIssuer?: string;
-  certificateOidcIssuerRegexp?: string;
-  githubWorkflowTrigger?: string;
-  githubWorkflowSha?: string;
-  githubWorkflowName?: string;
-  githubWorkflowRepository?: string;
-  githubWorkflowRef?: string;
-}
+/** cosign's keyless identity flags, as given on the command line (core's KeylessPolicy, less the trust options). */
+export type IdentityPolicyInput = Pick<
+  KeylessPolicy,
+  | 'certificateIdentity'
+  | 'certificateIdentityRegexp'
+  | 'certificateOidcIssuer'
+  | 'certificateOidcIssuerRegexp'
+  | 'githubWorkflowTrigger'
+  | 'githubWorkflowSha'
+  | 'githubWorkflowName'
+  | 'githubWorkflowRepository'
+  | 'githubWorkflowRef'
+>;
 
 /** A compiled policy: exact strings compared as they are, regexps with Go's unanchored semantics. */
 export interface IdentityPolicy {
