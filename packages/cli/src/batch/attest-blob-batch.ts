@@ -7,6 +7,7 @@ import { usageError } from '../usage-error.js';
 import { BATCH_FLAGS, batchFiles, jobsFlag, refuseUnbatchableSigningFlags } from './batch-flags.js';
 import { outputPathFor } from './expand-inputs.js';
 import { failedReport, runBatch } from './run-batch.js';
+import { roleOptions } from '../role-options.js';
 
 /** An attestation's bundle is named apart from a signature's, so both can sit beside the same file. */
 export const ATTESTATION_SUFFIX = '.att.sigstore.json';
@@ -50,14 +51,7 @@ export async function runAttestBlobBatch(context: CommandContext): Promise<Comma
     file,
     bundle: outputPathFor(file, ATTESTATION_SUFFIX, outputDir, context.cwd),
   }));
-  const attester = createAttester({
-    engine: context.engine,
-    keys: context.keys,
-    logger: context.logger,
-    env: context.env,
-    defaultKey: context.config.defaultKey,
-    fallbackKey: context.config.fallbackKey,
-  });
+  const attester = createAttester(roleOptions(context));
   const jobs = jobsFlag(command, flags);
   const type = stringFlag(flags, 'type');
   const result = await runBatch(

@@ -8,6 +8,7 @@ import { usageError } from '../usage-error.js';
 import { BATCH_FLAGS, batchFiles, jobsFlag } from './batch-flags.js';
 import { outputPathFor } from './expand-inputs.js';
 import { failedReport, runBatch } from './run-batch.js';
+import { roleOptions } from '../role-options.js';
 
 export const SIGN_BLOB_BATCH_FLAGS = {
   ...BATCH_FLAGS,
@@ -100,14 +101,7 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
     };
   }
   const key = mode.key;
-  const signer = createSigner({
-    engine: context.engine,
-    keys: context.keys,
-    logger: context.logger,
-    env: context.env,
-    defaultKey: context.config.defaultKey,
-    fallbackKey: context.config.fallbackKey,
-  });
+  const signer = createSigner(roleOptions(context));
   const result = await runBatch(
     context,
     { done: 'signed', command },

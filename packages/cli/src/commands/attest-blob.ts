@@ -17,6 +17,7 @@ import type { Command } from '../command.js';
 import { attestBlobWithServices, KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
 import { attestBlobAndPush, keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested } from './blob-push.js';
+import { roleOptions } from '../role-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -144,14 +145,7 @@ ${ATTEST_BLOB_BATCH_HELP}`,
     }
     // Undefined without --key: the role takes the default key (or the fallback key) and reports which.
     const key = stringFlag(flags, 'key');
-    const attester = createAttester({
-      engine: context.engine,
-      keys: context.keys,
-      logger: context.logger,
-      env: context.env,
-      defaultKey: context.config.defaultKey,
-      fallbackKey: context.config.fallbackKey,
-    });
+    const attester = createAttester(roleOptions(context));
     const result = await attester.attestBlobLocal(file, {
       key,
       predicate: predicatePath,

@@ -5,6 +5,7 @@ import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { registryTimeoutMs } from './registry-timeout.js';
+import { roleOptions } from '../role-options.js';
 
 /** Flags every registry command takes, with cosign's names. */
 export const REGISTRY_FLAGS = {
@@ -21,12 +22,7 @@ export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a reg
 /** The role options of a registry command (engine, keys, plain-HTTP permission) from its context and flags. */
 export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): RoleOptions {
   return {
-    engine: context.engine,
-    keys: context.keys,
-    logger: context.logger,
-    env: context.env,
-    defaultKey: context.config.defaultKey,
-    fallbackKey: context.config.fallbackKey,
+    ...roleOptions(context),
     allowHttp:
       booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
     registryTimeoutMs: registryTimeoutMs(flags, context.env),

@@ -9,6 +9,7 @@ import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signBlobWithServices, signingMod
 import { usageError } from '../usage-error.js';
 import { keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
 import { parseArtifactDigest } from './artifact-digest.js';
+import { roleOptions } from '../role-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -66,14 +67,7 @@ ${SIGN_BLOB_BATCH_HELP}`,
     // Undefined without --key: the role then takes the default key, or the fallback key when the default
     // key's backend is unavailable (config fallbackKey), and reports which it used.
     const key = stringFlag(flags, 'key');
-    const signer = createSigner({
-      engine: context.engine,
-      keys: context.keys,
-      logger: context.logger,
-      env: context.env,
-      defaultKey: context.config.defaultKey,
-      fallbackKey: context.config.fallbackKey,
-    });
+    const signer = createSigner(roleOptions(context));
     const file = flags.positionals[0]!;
     const digest = parseArtifactDigest(file);
     const result = await signer.signBlobLocal(file, {

@@ -4,6 +4,7 @@ import { createSigner } from 'cosignkit';
 import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
+import { roleOptions } from '../role-options.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -51,14 +52,7 @@ Flags:
     }
     // What verifiers will parse: a manifest that does not parse is not signed.
     const ids = (await readKeyMap(manifest)).map((k) => k.keyid);
-    const signer = createSigner({
-      engine: context.engine,
-      keys: context.keys,
-      logger: context.logger,
-      env: context.env,
-      defaultKey: context.config.defaultKey,
-      fallbackKey: context.config.fallbackKey,
-    });
+    const signer = createSigner(roleOptions(context));
     const key = stringFlag(flags, 'key');
     if (key === undefined && context.config.defaultKey === undefined)
       throw new CosignkitError('USAGE', 'no root key: pass --key <ref> or set a default key');
