@@ -135,7 +135,7 @@ export async function prepareSigner(
   if (options.legacyImage && resolved.rekorApiVersion === 2) {
     throw new CosignkitError(
       'NOT_SUPPORTED',
-      "images are signed in cosign 2.x's legacy layout, whose Rekor bundle needs a Rekor v1 entry: the signing config names a Rekor v2 log (pass --rekor-url for a v1 log)",
+      "images are signed in cosign 2.x's legacy layout, whose Rekor bundle needs a Rekor v1 entry: the signing config names a Rekor v2 log (pass --format bundle, or --rekor-url for a v1 log)",
     );
   }
   const where = [

@@ -213,3 +213,110 @@ describe('keyless image sign on the local stack (legacy layout, as cosign 2.5)',
     expectFailure(run, 1, 'USAGE');
   });
 });
+
+describe("keyless image sign and attest in cosign 3's bundle layout (--format bundle)", () => {
+  const verifyArgs = (identity = info.identity) => [
+    '--certificate-identity',
+    identity,
+    '--certificate-oidc-issuer',
+    info.issuerUrl,
+    '--trusted-root',
+    trust('trustedRoot'),
+  ];
+
+  it('sign pushes a bundle referrer (no .sig tag); verify finds it by identity; a wrong identity exits 2', async () => {
+    const digest = await seed(registry.host, 'keyless/bundled', 'v1');
+    const image = `${registry.host}/keyless/bundled:v1`;
+    const signed = expectOk(await keyless(['sign', '--json', '--format', 'bundle', '-a', 'team=blue', image]));
+    const result = JSON.parse(signed.stdout) as { format: string; location: string; logIndex?: string };
+    expect(result.format).toBe('bundle');
+    expect(result.location).toMatch(new RegExp(`^${registry.host}/keyless/bundled@sha256:[0-9a-f]{64}$`));
+    expect(result.logIndex).toBeDefined();
+    const tags = await client.listTags({ registry: registry.host, repository: 'keyless/bundled' });
+    expect(tags).not.toContain(`${digest.replace(':', '-')}.sig`);
+
+    const verified = expectOk(await cosignkit(['--json', 'verify', ...verifyArgs(), image], { cwd }));
+    const found = (JSON.parse(verified.stdout) as { found: { format: string; verified: boolean }[] }).found;
+    expect(found).toEqual([expect.objectContaining({ format: 'bundle', verified: true })]);
+    expectFailure(await cosignkit(['verify', ...verifyArgs('mallory@example.com'), image], { cwd }), 2);
+    // A signature is not an attestation.
+    expectFailure(await cosignkit(['verify-attestation', ...verifyArgs(), image], { cwd }), 2);
+    // Recorded: cosign 2.5's `verify --new-bundle-format` does not look for cosign 3's signing-statement
+    // referrers (the keyed bundle layout has the same limit); cosign 3 is what reads this layout.
+    const theirs = await cosignVerify(['verify', '--new-bundle-format', '--trusted-root', trust('trustedRoot'), image]);
+    expect(theirs.stderr).toContain('no signatures found');
+  });
+
+  it('attest pushes the envelope bundle as a referrer; the real cosign verify-attestation --new-bundle-format verifies it', async () => {
+    const digest = await seed(registry.host, 'keyless/bundled-att', 'v1');
+    const image = `${registry.host}/keyless/bundled-att:v1`;
+    expectOk(
+      await keyless([
+        'attest',
+        '--format',
+        'bundle',
+        '--predicate',
+        'predicate.json',
+        '--type',
+        'slsaprovenance',
+        image,
+      ]),
+    );
+    const tags = await client.listTags({ registry: registry.host, repository: 'keyless/bundled-att' });
+    expect(tags).not.toContain(`${digest.replace(':', '-')}.att`);
+    expectOk(await cosignkit(['verify-attestation', ...verifyArgs(), '--type', 'slsaprovenance', image], { cwd }));
+    const theirs = expectOk(
+      await cosignVerify([
+        'verify-attestation',
+        '--new-bundle-format',
+        '--trusted-root',
+        trust('trustedRoot'),
+        '--type',
+        'slsaprovenance',
+        image,
+      ]),
+    );
+    const envelope = JSON.parse(theirs.stdout.trim().split('\n')[0]!) as { payload: string };
+    const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+      subject: { digest: { sha256: string } }[];
+    };
+    expect(statement.subject[0]!.digest.sha256).toBe(digest.slice('sha256:'.length));
+    expect(
+      (
+        await cosign(
+          [
+            'verify-attestation',
+            '--new-bundle-format',
+            '--trusted-root',
+            trust('trustedRoot'),
+            '--certificate-identity',
+            'mallory@example.com',
+            '--certificate-oidc-issuer',
+            info.issuerUrl,
+            '--type',
+            'slsaprovenance',
+            '--allow-http-registry',
+            image,
+          ],
+          { cwd, env: cosignEnv() },
+        )
+      ).code,
+    ).not.toBe(0);
+  });
+
+  it('a Rekor v2 signing config: the bundle carries the v2 entry and verifies', async () => {
+    await seed(registry.host, 'keyless/bundled-v2', 'v1');
+    const image = `${registry.host}/keyless/bundled-v2:v1`;
+    const signed = expectOk(
+      await cosignkit(
+        ['--json', 'sign', '--signing-config', trust('signingConfigRekorV2'), '--format', 'bundle', image],
+        {
+          cwd,
+          env: { SIGSTORE_ID_TOKEN: info.token },
+        },
+      ),
+    );
+    expect((JSON.parse(signed.stdout) as { format: string }).format).toBe('bundle');
+    expectOk(await cosignkit(['verify', ...verifyArgs(), image], { cwd }));
+  });
+});

@@ -1,17 +1,17 @@
 import type { KeyManager } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { attachBundleReferrer, BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
+import { BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
 import { serializeEnvelope, type Envelope } from '@cosignkit/dsse';
 import { dsseBundleBytes, envelopeOfBundle, envelopeOfLayer, signCosignEnvelope } from './envelope-io.js';
 import { repositoryName } from './image-reference.js';
 import {
+  attachImageBundle,
   checkStatementEnvelope,
   isAttestationPredicate,
   readLayersOrFailure,
   readReferrersOrFailure,
   resolveImage,
   signatureRepository,
-  subjectOf,
   type FoundSignature,
   type ImageVerification,
   type ResolvedImage,
@@ -62,10 +62,7 @@ export async function attestImage(
   const envelope = await signCosignEnvelope(o.manager, o.keyId, o.statement(subject), o.signal);
   if (o.format === 'bundle') {
     const bundle = dsseBundleBytes(envelope, await o.manager.getPublicKey(o.keyId));
-    const digest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
-      [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
-      [BUNDLE_ANNOTATIONS.predicateType]: o.predicateType,
-    });
+    const digest = await attachImageBundle(client, target, resolved, bundle, o.predicateType);
     return { digest: resolved.digest, format: 'bundle', location: `${where}@${digest}`, envelope };
   }
   const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'att', {

@@ -159,20 +159,9 @@ export async function signImage(
       repository: where,
     };
   }
-  const statement = Buffer.from(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
-      predicateType: COSIGN_SIGN_PREDICATE,
-      predicate: o.annotations && Object.keys(o.annotations).length > 0 ? { annotations: o.annotations } : {},
-    }),
-  );
-  const envelope = await signCosignEnvelope(o.manager, o.keyId, statement, o.signal);
+  const envelope = await signCosignEnvelope(o.manager, o.keyId, cosignSignStatement(resolved, o.annotations), o.signal);
   const bundle = dsseBundleBytes(envelope, await o.manager.getPublicKey(o.keyId));
-  const manifestDigest = await attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
-    [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
-    [BUNDLE_ANNOTATIONS.predicateType]: COSIGN_SIGN_PREDICATE,
-  });
+  const manifestDigest = await attachSignatureBundle(client, target, resolved, bundle);
   return {
     digest: resolved.digest,
     format: 'bundle',
@@ -180,6 +169,45 @@ export async function signImage(
     signature: encodeBase64(envelope.signatures[0]!.sig),
     repository: where,
   };
+}
+
+/**
+ * What cosign v3 signs for an image in the bundle layout: an in-toto v1 statement naming the image's digest,
+ * of the signing predicate, with the `-a` annotations as its predicate.
+ */
+export function cosignSignStatement(resolved: ResolvedImage, annotations?: Record<string, string>): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: repositoryName(resolved.ref), digest: { sha256: resolved.digest.slice('sha256:'.length) } }],
+      predicateType: COSIGN_SIGN_PREDICATE,
+      predicate: annotations && Object.keys(annotations).length > 0 ? { annotations } : {},
+    }),
+  );
+}
+
+/** Pushes a signature's bundle (a DSSE statement of the signing predicate) as a referrer of the image. */
+export function attachSignatureBundle(
+  client: RegistryClient,
+  target: Repository,
+  resolved: ResolvedImage,
+  bundle: Buffer,
+): Promise<string> {
+  return attachImageBundle(client, target, resolved, bundle, COSIGN_SIGN_PREDICATE);
+}
+
+/** Pushes a DSSE bundle whose statement is of `predicateType` as a referrer of the image, as cosign v3 does. */
+export function attachImageBundle(
+  client: RegistryClient,
+  target: Repository,
+  resolved: ResolvedImage,
+  bundle: Buffer,
+  predicateType: string,
+): Promise<string> {
+  return attachBundleReferrer(client, target, subjectOf(resolved), bundle, {
+    [BUNDLE_ANNOTATIONS.content]: 'dsse-envelope',
+    [BUNDLE_ANNOTATIONS.predicateType]: predicateType,
+  });
 }
 
 export function subjectOf(image: ResolvedImage): { mediaType: string; digest: string; size: number } {

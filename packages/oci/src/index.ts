@@ -7,7 +7,10 @@ export { formatImageReference, isLoopbackRegistry, parseImageReference, reposito
 export type { ImageReference } from './image-reference.js';
 export { MEDIA_TYPES } from './media-types.js';
 export {
+  attachImageBundle,
+  attachSignatureBundle,
   COSIGN_SIGN_PREDICATE,
+  cosignSignStatement,
   resolveImage,
   signatureRepository,
   signImage,

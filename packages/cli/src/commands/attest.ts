@@ -28,7 +28,8 @@ Signs an in-toto statement (v0.1, as cosign 2.x) whose subject is <image>'s dige
 bundle: a Sigstore-bundle referrer (cosign attest --new-bundle-format). Default: legacy with --engine
 cosign, bundle natively. Keyless (no --key, an identity token) and --key with --tlog-upload write the
 legacy layout as cosign 2.5 does: the .att layer carries the certificate, chain and the Rekor bundle of a
-dsse entry; "cosign verify-attestation --certificate-identity …" verifies it.
+dsse entry; "cosign verify-attestation --certificate-identity …" verifies it. With --format bundle,
+the envelope's Sigstore bundle is pushed as a referrer instead (a Rekor v1 or v2 log).
 
 Flags:
   --key <ref>                  the key
@@ -52,16 +53,12 @@ ${REGISTRY_HELP}`,
       parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const mode = signingMode('attest', flags, context);
     if (mode.kind !== 'key') {
-      if (format === 'bundle')
-        throw usageError(
-          'attest',
-          'keyless and log attestations of images write the legacy layout (cosign 2.x); --format bundle is not supported yet',
-        );
-      const prepared = await prepareSigner('attest', mode, flags, context, { legacyImage: true });
+      const prepared = await prepareSigner('attest', mode, flags, context, { legacyImage: format !== 'bundle' });
       const result = await attestImageWithSigstore(ociRoleOptions(context, flags), flags.positionals[0]!, {
         signer: prepared.signer,
         predicate: predicatePath,
         type,
+        ...(format ? { format } : {}),
         ...(prepared.chain ? { chain: prepared.chain } : {}),
         ...(prepared.check ? { check: (bundle) => prepared.check!(bundle, undefined) } : {}),
         signal: context.signal,
@@ -80,7 +77,7 @@ ${REGISTRY_HELP}`,
           ...prepared.notes,
           `Using payload from: ${predicatePath}`,
           ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
-          `Attested ${result.image} (legacy): ${result.location}`,
+          `Attested ${result.image} (${result.format}): ${result.location}`,
         ],
       };
     }

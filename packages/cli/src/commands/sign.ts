@@ -42,14 +42,16 @@ Keyless (no --key, an identity token) and --key with --tlog-upload write the leg
 does by default: the layer carries the certificate and chain (dev.sigstore.cosign/certificate, /chain),
 the Rekor entry's signed bundle (dev.sigstore.cosign/bundle, a hashedrekord over the payload) and, with
 a timestamp authority, dev.sigstore.cosign/rfc3161timestamp; "cosign verify --certificate-identity …"
-verifies it. COSIGN_REPOSITORY is honoured.
+verifies it. With --format bundle they write cosign 3's layout instead: the signing statement's
+Sigstore bundle (certificate, log entry, timestamps) as a referrer, on a Rekor v1 or v2 log.
+COSIGN_REPOSITORY is honoured.
 
 Several images are signed -j at a time; each failure is one line, then a summary; exit 0 only when every
 image was signed, 1 otherwise.
 
 Flags:
   --key <ref>                  the key: cosign.key, file:…, pkcs11:…, tpm:…, keyring:…
-  --format legacy|bundle       the layout to write (keyless and log signing: legacy only)
+  --format legacy|bundle       the layout to write
   -a, --annotations key=value  an annotation signed with the image (repeatable)
   --tlog-upload[=bool]         with --key: =true logs the signature in Rekor (default false: offline)
   --new-bundle-format[=bool]   cosign 3 spelling: true means --format bundle, false --format legacy
@@ -95,12 +97,7 @@ ${REGISTRY_HELP}`,
         };
       });
     }
-    if (format === 'bundle')
-      throw usageError(
-        'sign',
-        'keyless and log signing of images write the legacy layout (cosign 2.x); --format bundle is not supported yet',
-      );
-    const prepared = await prepareSigner('sign', mode, flags, context, { legacyImage: true });
+    const prepared = await prepareSigner('sign', mode, flags, context, { legacyImage: format !== 'bundle' });
     return runImageBatch('sign', 'signed', flags.positionals, batch, async (image) => {
       const result = await signImageWithSigstore(roleOptions, image, {
         signer: prepared.signer,
@@ -112,6 +109,7 @@ ${REGISTRY_HELP}`,
             }
           : {}),
         ...(annotations ? { annotations } : {}),
+        ...(format ? { format } : {}),
         signal: context.signal,
       });
       return {
@@ -127,7 +125,7 @@ ${REGISTRY_HELP}`,
           ...prepared.notes,
           ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
         ],
-        note: `Signed ${result.image} (legacy): ${result.location}`,
+        note: `Signed ${result.image} (${result.format}): ${result.location}`,
       };
     });
   },

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Digest } from '@cosignkit/core';
+import type { SignatureFormat } from '@cosignkit/oci';
 import { CosignkitError } from '@cosignkit/core';
 import { cosignStatementPayload, resolvePredicateType } from '@cosignkit/dsse';
 import {
   appendSignatureLayer,
+  attachImageBundle,
+  attachSignatureBundle,
+  cosignSignStatement,
   formatImageReference,
   MEDIA_TYPES,
   repositoryName,
@@ -35,13 +39,15 @@ export interface SigstoreImageOptions {
   chain?: () => Promise<string[]>;
   /** Checks the new bundle before anything is pushed (the CLI's --trusted-root). */
   check?: (bundle: SerializedSigstoreBundle, digest: Buffer | undefined) => Promise<void>;
+  /** `legacy` (default): cosign 2.x's `.sig`/`.att` layer; `bundle`: cosign 3's Sigstore-bundle referrer. */
+  format?: SignatureFormat;
   signal?: AbortSignal;
 }
 
 export interface SigstoreImageResult {
   image: string;
   digest: Digest;
-  format: 'legacy';
+  format: SignatureFormat;
   location: string;
   /** The Rekor entry's index, when one was made. */
   logIndex?: string;
@@ -51,7 +57,8 @@ export interface SigstoreImageResult {
  * `cosign sign` with a certificate (or `--key … --tlog-upload`): the simple-signing payload signed, logged in
  * Rekor as a `hashedrekord` over its SHA-256, and pushed as a layer of the `sha256-<hex>.sig` image with the
  * certificate, chain and Rekor bundle annotations cosign 2.x writes, so `cosign verify
- * --certificate-identity …` checks it offline from the annotations.
+ * --certificate-identity …` checks it offline from the annotations. With `format: 'bundle'`, cosign v3's
+ * layout instead: a DSSE statement of the signing predicate, its bundle pushed as a referrer of the image.
  */
 export async function signImageWithSigstore(
   options: RoleOptions,
@@ -61,6 +68,14 @@ export async function signImageWithSigstore(
   const client = clientFor(options);
   const resolved = await resolveImage(client, image);
   const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
+  const target = signatureRepository(resolved, options.env as NodeJS.ProcessEnv);
+  if (o.format === 'bundle') {
+    const statement = cosignSignStatement(resolved, o.annotations);
+    const bundle = await o.signer.signDsse(IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
+    await o.check?.(bundle, undefined);
+    const referrer = await attachSignatureBundle(client, target, resolved, bundleBytes(bundle));
+    return result(byDigest, resolved.digest, `${target.registry}/${target.repository}@${referrer}`, bundle, 'bundle');
+  }
   const payload = simpleSigningPayload(repositoryName(resolved.ref), resolved.digest, o.annotations);
   const digest = createHash('sha256').update(payload).digest();
   const bundle = await o.signer.signDigest(digest, o.signal);
@@ -72,7 +87,6 @@ export async function signImageWithSigstore(
     // The timestamp is over the raw signature, as cosign's TSA signer makes it for `sign`.
     ...legacySigstoreAnnotations(bundle, (await o.chain?.()) ?? [], true),
   };
-  const target = signatureRepository(resolved, options.env as NodeJS.ProcessEnv);
   const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'sig', {
     mediaType: MEDIA_TYPES.simpleSigning,
     bytes: payload,
@@ -86,6 +100,7 @@ export async function signImageWithSigstore(
  * DSSE envelope, logged in Rekor as a `dsse` entry (cosign 2.x's default --rekor-entry-type), pushed as a
  * layer of the `sha256-<hex>.att` image with the certificate, chain and Rekor bundle annotations. No
  * timestamp annotation: cosign stamps the whole envelope there, the bundle's timestamp covers the signature.
+ * With `format: 'bundle'` the bundle itself is pushed as a referrer (cosign attest --new-bundle-format).
  */
 export async function attestImageWithSigstore(
   options: RoleOptions,
@@ -102,6 +117,12 @@ export async function attestImageWithSigstore(
   const statement = Buffer.from(cosignStatementPayload({ type, predicate, subjects: [subject], version: 'v0.1' }));
   const bundle = await o.signer.signDsse(IN_TOTO_PAYLOAD_TYPE, statement, o.signal);
   await o.check?.(bundle, undefined);
+  const target = signatureRepository(resolved, options.env as NodeJS.ProcessEnv);
+  if (o.format === 'bundle') {
+    const referrer = await attachImageBundle(client, target, resolved, bundleBytes(bundle), predicateType);
+    const where = `${target.registry}/${target.repository}@${referrer}`;
+    return { ...result(byDigest, resolved.digest, where, bundle, 'bundle'), predicateType };
+  }
   const envelope = (
     bundle as { dsseEnvelope?: { payloadType: string; payload: string; signatures: { sig: string }[] } }
   ).dsseEnvelope;
@@ -113,7 +134,6 @@ export async function attestImageWithSigstore(
       signatures: envelope.signatures.map((s) => ({ keyid: '', sig: s.sig })),
     }),
   );
-  const target = signatureRepository(resolved, options.env as NodeJS.ProcessEnv);
   const { tag } = await appendSignatureLayer(client, target, resolved.digest, 'att', {
     mediaType: MEDIA_TYPES.dsseEnvelope,
     bytes,
@@ -129,12 +149,23 @@ export async function attestImageWithSigstore(
   };
 }
 
-function result(image: string, digest: string, location: string, bundle: SerializedSigstoreBundle) {
+/** The bundle as it is stored in the registry: the signer's v0.3 JSON, as cosign v3 pushes it. */
+function bundleBytes(bundle: SerializedSigstoreBundle): Buffer {
+  return Buffer.from(JSON.stringify(bundle));
+}
+
+function result(
+  image: string,
+  digest: string,
+  location: string,
+  bundle: SerializedSigstoreBundle,
+  format: SignatureFormat = 'legacy',
+) {
   const logIndex = bundle.verificationMaterial?.tlogEntries?.[0]?.logIndex;
   return {
     image,
     digest: digestOf(digest),
-    format: 'legacy' as const,
+    format,
     location,
     ...(logIndex !== undefined ? { logIndex: String(logIndex) } : {}),
   };
