@@ -188,6 +188,30 @@ describe('keyless image sign on the local stack (legacy layout, as cosign 2.5)',
     expect(data.results.map((r) => r.status)).toEqual(['ok', 'failed']);
   });
 
+  it('attest with several images: each attested (the real cosign verifies each), a missing one fails alone', async () => {
+    const images = await Promise.all(
+      ['d', 'e'].map(async (name) => {
+        await seed(registry.host, `many/${name}`, 'v1');
+        return `${registry.host}/many/${name}:v1`;
+      }),
+    );
+    const all = expectOk(await keyless(['attest', '--predicate', 'predicate.json', '-j', '2', ...images]));
+    expect(all.stderr).toContain('attest: attested 2 of 2');
+    for (const image of images) expectOk(await cosignVerify(['verify-attestation', '--type', 'custom', image]));
+    const mixed = await keyless([
+      'attest',
+      '--json',
+      '--predicate',
+      'predicate.json',
+      images[0]!,
+      `${registry.host}/many/absent:v1`,
+    ]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr.split('\n').filter((l) => l.startsWith('cosignkit: '))).toHaveLength(1);
+    const data = JSON.parse(mixed.stdout) as { results: { status: string }[] };
+    expect(data.results.map((r) => r.status)).toEqual(['ok', 'failed']);
+  });
+
   it('Rekor down: exit 1, one line, nothing pushed', async () => {
     const digest = await seed(registry.host, 'keyless/unlogged', 'v1');
     const run = await keyless(['sign', '--rekor-url', 'http://127.0.0.1:9', `${registry.host}/keyless/unlogged:v1`]);

@@ -4,7 +4,9 @@ import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
-import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { jobsFlag } from '../batch/batch-flags.js';
+import { runImageBatch } from './image-batch.js';
+import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP, registryClient } from './oci-shared.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -15,15 +17,17 @@ const FLAGS = {
   'tlog-upload': { type: 'boolean' },
   'use-signing-config': { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  jobs: { type: 'string', short: 'j' },
+  'fail-fast': { type: 'boolean' },
   ...KEYLESS_SIGN_FLAGS,
   ...REGISTRY_FLAGS,
 } as const;
 
 const command: Command = {
   summary: 'attest a container image: sign an in-toto statement about it into its registry',
-  help: `Usage: cosignkit attest [--key <ref>] --predicate <file> [--type <name|URI>] [--format legacy|bundle] [flags] <image>
+  help: `Usage: cosignkit attest [--key <ref>] --predicate <file> [--type <name|URI>] [--format legacy|bundle] [flags] <image>...
 
-Signs an in-toto statement (v0.1, as cosign 2.x) whose subject is <image>'s digest, as
+Signs, for each <image>, an in-toto statement (v0.1, as cosign 2.x) whose subject is its digest, as
 "cosign attest --key … --tlog-upload=false" does. legacy: a DSSE layer in the sha256-<hex>.att image;
 bundle: a Sigstore-bundle referrer (cosign attest --new-bundle-format). Default: legacy with --engine
 cosign, bundle natively. Keyless (no --key, an identity token) and --key with --tlog-upload write the
@@ -40,11 +44,17 @@ Flags:
   --new-bundle-format[=bool]   cosign's spelling of --format bundle / legacy
   --tlog-upload[=bool]         with --key: =true logs the envelope in Rekor (default false: offline)
   -y, --yes                    accepted for cosign compatibility
+  -j, --jobs <n>               images attested at once (default 4)
+  --fail-fast                  stop at the first failure
 
 ${imageKeylessHelp()}
 ${REGISTRY_HELP}`,
   async run(context) {
-    const flags = parseFlags('attest', context.argv, FLAGS, { min: 1, max: 1, names: 'the image to attest' });
+    const flags = parseFlags('attest', context.argv, FLAGS, {
+      min: 1,
+      max: Number.POSITIVE_INFINITY,
+      names: 'the images to attest',
+    });
     const predicatePath = stringFlag(flags, 'predicate');
     if (predicatePath === undefined) throw usageError('attest', 'missing --predicate <file>');
     const type = stringFlag(flags, 'type') ?? 'custom';
@@ -52,53 +62,60 @@ ${REGISTRY_HELP}`,
     const format =
       parseFormat('attest', stringFlag(flags, 'format')) ?? (nbf === undefined ? undefined : nbf ? 'bundle' : 'legacy');
     const mode = signingMode('attest', flags, context);
+    const batch = {
+      jobs: jobsFlag('attest', flags) ?? 4,
+      failFast: booleanFlag(flags, 'fail-fast') === true,
+      signal: context.signal,
+    };
+    // One registry client for every image: its token cache is shared.
+    const roleOptions = { ...ociRoleOptions(context, flags), client: registryClient(context, flags) };
+    const payloadNote = `Using payload from: ${predicatePath}`;
     if (mode.kind !== 'key') {
       const prepared = await prepareSigner('attest', mode, flags, context, { legacyImage: format !== 'bundle' });
-      const result = await attestImageWithSigstore(ociRoleOptions(context, flags), flags.positionals[0]!, {
-        signer: prepared.signer,
+      return runImageBatch('attest', 'attested', flags.positionals, batch, async (image) => {
+        const result = await attestImageWithSigstore(roleOptions, image, {
+          signer: prepared.signer,
+          predicate: predicatePath,
+          type,
+          ...(format ? { format } : {}),
+          ...(prepared.chain ? { chain: prepared.chain } : {}),
+          ...(prepared.check ? { check: (bundle) => prepared.check!(bundle, undefined) } : {}),
+          signal: context.signal,
+        });
+        return {
+          data: {
+            engine: 'native',
+            mode: mode.kind,
+            ...result,
+            ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
+            ...(prepared.identity ? { identity: prepared.identity } : {}),
+          },
+          notes: [
+            'engine: native',
+            ...prepared.notes,
+            payloadNote,
+            ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
+          ],
+          note: `Attested ${result.image} (${result.format}): ${result.location}`,
+        };
+      });
+    }
+    const key = mode.key;
+    const attester = createAttester(roleOptions);
+    return runImageBatch('attest', 'attested', flags.positionals, batch, async (image) => {
+      const result = await attester.attestArtifact(image, {
+        key,
         predicate: predicatePath,
         type,
         ...(format ? { format } : {}),
-        ...(prepared.chain ? { chain: prepared.chain } : {}),
-        ...(prepared.check ? { check: (bundle) => prepared.check!(bundle, undefined) } : {}),
         signal: context.signal,
       });
       return {
-        text: '',
-        data: {
-          engine: 'native',
-          mode: mode.kind,
-          ...result,
-          ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
-          ...(prepared.identity ? { identity: prepared.identity } : {}),
-        },
-        notes: [
-          'engine: native',
-          ...prepared.notes,
-          `Using payload from: ${predicatePath}`,
-          ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
-          `Attested ${result.image} (${result.format}): ${result.location}`,
-        ],
+        data: { ...result, key: redactKeyRef(key) },
+        notes: [`engine: ${result.engine}`, payloadNote],
+        note: `Attested ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`,
       };
-    }
-    const key = mode.key;
-    const attester = createAttester(ociRoleOptions(context, flags));
-    const result = await attester.attestArtifact(flags.positionals[0]!, {
-      key,
-      predicate: predicatePath,
-      type,
-      ...(format ? { format } : {}),
-      signal: context.signal,
     });
-    return {
-      text: '',
-      data: { ...result, key: redactKeyRef(key) },
-      notes: [
-        `engine: ${result.engine}`,
-        `Using payload from: ${predicatePath}`,
-        `Attested ${result.image} (${result.format})${result.location ? `: ${result.location}` : ''}`,
-      ],
-    };
   },
 };
 
