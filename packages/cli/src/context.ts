@@ -22,18 +22,16 @@ export async function buildContext(
   });
   // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process. The
   // agent is looked for on the first open(): commands that open no key (verify-blob with a PEM) skip it.
-  const keys = base.useAgent ? agentOnFirstOpen(registry, base) : registry;
+  const keys = base.useAgent ? agentOnFirstOpen(registry, { ...base, config }) : registry;
   return { context: { ...base, config, registry, keys }, close: () => registry.close() };
 }
 
-function agentOnFirstOpen(
-  registry: BackendRegistry,
-  base: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
-): KeyOpener {
+/** `options.config` carries the caller's `agent.timeout`, which wins over the one the agent announces. */
+function agentOnFirstOpen(registry: BackendRegistry, options: Omit<CommandContext, 'registry' | 'keys'>): KeyOpener {
   let backed: Promise<KeyOpener> | undefined;
   return {
     async open(reference) {
-      backed ??= import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, base));
+      backed ??= import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, options));
       return (await backed).open(reference);
     },
     secret: (request) => registry.secret(request),
