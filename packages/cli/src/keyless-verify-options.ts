@@ -85,7 +85,8 @@ export function keylessPolicyOf(flags: ParsedFlags): KeylessPolicy {
 type Sigstore = typeof import('@cosignkit/sigstore');
 type KeylessVerification = import('@cosignkit/sigstore').KeylessVerification;
 
-async function prepare(
+/** The identity policy, the trusted root and the options every keyless check of one command shares. */
+export async function prepare(
   command: string,
   flags: ParsedFlags,
   context: CommandContext,

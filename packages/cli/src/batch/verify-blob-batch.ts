@@ -4,13 +4,15 @@ import { CosignkitError } from '@cosignkit/core';
 import { createVerifier } from 'cosignkit';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
-import { usageError } from '../usage-error.js';
+import { isKeyless, KEYLESS_FLAGS } from '../keyless-verify-options.js';
 import { BATCH_FLAGS, batchFiles, jobsFlag } from './batch-flags.js';
 import { outputPathFor } from './expand-inputs.js';
+import { runKeylessVerifyBlobBatch } from './keyless-verify-blob-batch.js';
 import { failedReport, runBatch, verificationReport } from './run-batch.js';
 
 export const VERIFY_BLOB_BATCH_FLAGS = {
   ...BATCH_FLAGS,
+  ...KEYLESS_FLAGS,
   key: { type: 'string' },
   signatures: { type: 'boolean' },
   'insecure-ignore-tlog': { type: 'boolean' },
@@ -23,7 +25,8 @@ Many files (several paths, globs, directories with --recursive, --files-from): e
 with <file>.sigstore.json, beside it or under --output-dir (with --signatures: <file>.sig instead).
   -r, --recursive, --files-from <file|->, --output-dir <dir>, -j/--jobs <n>, --fail-fast: as sign-blob
   Each failure is one line on stderr naming its file, then a summary; --json prints one JSON line per file.
-  Exit 0 when every file verified, 2 when any did not, 1 when any could not be checked.`;
+  Exit 0 when every file verified, 2 when any did not, 1 when any could not be checked.
+  Keyless (the --certificate-* flags, no --key): the policy and root are loaded once for the batch.`;
 
 /** `verify-blob` with many inputs: one public key, `--jobs` files at a time, every file's verdict reported. */
 export async function runVerifyBlobBatch(context: CommandContext): Promise<CommandResult> {
@@ -33,8 +36,9 @@ export async function runVerifyBlobBatch(context: CommandContext): Promise<Comma
     max: Number.POSITIVE_INFINITY,
     names: 'files',
   });
+  // No key on the line or in the config (or an identity flag): keyless, as cosign.
+  const keyless = isKeyless(command, flags, context);
   const key = stringFlag(flags, 'key') ?? context.config.defaultKey;
-  if (key === undefined) throw usageError(command, 'no key: pass --key <public key file or ref>');
   const trustedRoot = stringFlag(flags, 'trusted-root');
   if (trustedRoot !== undefined) {
     await access(trustedRoot).catch((error: unknown) => {
@@ -49,6 +53,7 @@ export async function runVerifyBlobBatch(context: CommandContext): Promise<Comma
       ? { file, signature: outputPathFor(file, '.sig', outputDir, context.cwd) }
       : { file, bundle: outputPathFor(file, '.sigstore.json', outputDir, context.cwd) },
   );
+  if (keyless || key === undefined) return runKeylessVerifyBlobBatch(context, flags, inputs);
   const verifier = createVerifier({
     engine: context.engine,
     keys: context.keys,
