@@ -171,7 +171,11 @@ export async function verifyBlobKeyless(context: CommandContext, flags: ParsedFl
         ...(timestamp !== undefined ? { rfc3161Timestamp: timestamp } : {}),
       },
       flags.positionals[0]!,
-      options,
+      {
+        ...options,
+        offline: booleanFlag(flags, 'offline') ?? false,
+        ...(stringFlag(flags, 'rekor-url') !== undefined ? { rekorUrl: stringFlag(flags, 'rekor-url') } : {}),
+      },
     );
     return outcome(result, rootNote);
   }

@@ -7,7 +7,8 @@ import { cosign, cosignkit, expectFailure, expectOk, requireCosign, tempHome, ty
 // cosign's pre-bundle keyless blob form: `sign-blob --output-certificate --output-signature --bundle` (the
 // legacy bundle, whose rekorBundle is the log entry) made by the REAL cosign 2.5 against @cosignkit/dev-stack
 // (@sigstore/mock's Fulcio and Rekor over real HTTP on loopback), verified by cosignkit with
-// `verify-blob --certificate --signature` offline, and by cosign itself for agreement.
+// `verify-blob --certificate --signature` offline (and with the entry looked up in the stack's Rekor, as
+// cosign does online), and by cosign itself for agreement.
 let stack: DevStack;
 let info: StackInfo;
 const home = tempHome();
@@ -114,12 +115,48 @@ describe('verify-blob --certificate --signature (cosign legacy keyless)', () => 
     expectOk(await ours('a', ['--bundle', 'a.bundle.json'], info.identity, `sha256:${digest.digest('hex')}`));
   });
 
-  it('--insecure-ignore-tlog without a bundle: the certificate is checked now; neither: USAGE', async () => {
+  it('--insecure-ignore-tlog without a bundle: the certificate is checked now; --offline with neither: USAGE', async () => {
     const ignored = JSON.parse(expectOk(await ours('a', ['--json', '--insecure-ignore-tlog'])).stdout);
     expect(ignored.signatures[0].tlogEntries).toEqual([]);
-    const neither = await ours('a');
-    expectFailure(neither, 1, 'USAGE');
-    expect(neither.stderr).toMatch(/--bundle|--insecure-ignore-tlog/);
+    const offline = await ours('a', ['--offline']);
+    expectFailure(offline, 1, 'USAGE');
+    expect(offline.stderr).toMatch(/--bundle|--insecure-ignore-tlog/);
+  });
+
+  it('with neither, the entry is looked up in Rekor online, as cosign does (both agree on the stack)', async () => {
+    const legacy = JSON.parse(readFileSync(join(cwd, 'a.bundle.json'), 'utf8'));
+    // The trusted root's log is the stack's Rekor: no --rekor-url needed.
+    const found = JSON.parse(expectOk(await ours('a', ['--json'])).stdout);
+    expect(found.signatures[0].tlogEntries[0]).toEqual(
+      expect.objectContaining({ kind: 'hashedrekord', logIndex: legacy.rekorBundle.Payload.logIndex }),
+    );
+    expectOk(await ours('b', ['--rekor-url', info.rekorUrl], info.identity, 'other.txt'));
+    const theirs = await cosign(
+      [
+        'verify-blob',
+        '--certificate',
+        'a.pem',
+        '--signature',
+        'a.sig',
+        '--rekor-url',
+        info.rekorUrl,
+        '--certificate-identity',
+        info.identity,
+        '--certificate-oidc-issuer',
+        info.issuerUrl,
+        'blob.txt',
+      ],
+      { cwd, env: cosignEnv() },
+    );
+    expect(theirs.code, theirs.stderr).toBe(0);
+    // b's certificate with a's signature: the log has an entry for the file, but not by that certificate.
+    writeFileSync(join(cwd, 'unlogged.pem'), readFileSync(join(cwd, 'b.pem')));
+    writeFileSync(join(cwd, 'unlogged.sig'), readFileSync(join(cwd, 'a.sig')));
+    const unlogged = await ours('unlogged');
+    expectFailure(unlogged, 2, 'VERIFICATION_FAILED');
+    expect(unlogged.stderr).toContain('no entry in the transparency log');
+    // Rekor down: one line, exit 1.
+    expectFailure(await ours('a', ['--rekor-url', 'http://127.0.0.1:9']), 1, 'BACKEND_UNAVAILABLE');
   });
 
   it('fails (exit 2) for another file, a wrong identity, another signing’s certificate or log entry', async () => {

@@ -38,6 +38,7 @@ export class HttpService {
     this.#server.keepAliveTimeout = 1000;
   }
 
+  /** `path` may end in `*`: then it serves every path under that prefix (Rekor's entries by UUID). */
   route(method: string, path: string, handler: Route): this {
     this.#routes.set(`${method} ${path}`, handler);
     return this;
@@ -62,10 +63,17 @@ export class HttpService {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
+  #prefixRoute(method: string | undefined, path: string): Route | undefined {
+    for (const [key, route] of this.#routes) {
+      if (key.endsWith('*') && `${method} ${path}`.startsWith(key.slice(0, -1))) return route;
+    }
+    return undefined;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const route = this.#routes.get(`${req.method} ${url.pathname}`);
+      const route = this.#routes.get(`${req.method} ${url.pathname}`) ?? this.#prefixRoute(req.method, url.pathname);
       if (!route)
         return send(res, {
           statusCode: 404,

@@ -21,6 +21,9 @@ export class RekorService {
   readonly service = new HttpService('rekor');
   readonly keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   tlog!: TLog;
+  /** v1 entries made here, by UUID, and their UUIDs by the artifact hash they log (Rekor's index). */
+  readonly #entries = new Map<string, unknown>();
+  readonly #byHash = new Map<string, Set<string>>();
 
   async start(): Promise<string> {
     const url = await this.service.listen();
@@ -40,7 +43,51 @@ export class RekorService {
       } catch (error) {
         return badRequest(error instanceof Error ? error.message : 'invalid entry');
       }
-      return mock.fn(JSON.stringify(entry)) as Promise<RouteResult>;
+      const result = (await mock.fn(JSON.stringify(entry))) as RouteResult;
+      return result.statusCode === 201 ? { ...result, response: this.#remember(result.response) } : result;
+    });
+    // Rekor's search, as cosign uses it for a signature given without its entry: the index by artifact
+    // hash, then the entries by UUID.
+    this.service.route('POST', '/api/v1/index/retrieve', async (request) => {
+      const query = parseJson(request.body) as { hash?: unknown } | undefined;
+      if (typeof query?.hash !== 'string') return badRequest('the search needs a hash');
+      const hex = query.hash.replace(/^sha256:/, '');
+      return ok([...(this.#byHash.get(hex) ?? [])]);
+    });
+    this.service.route('POST', '/api/v1/log/entries/retrieve', async (request) => {
+      // By UUID (rekor-cli, cosignkit) or by the proposed entry itself (cosign's FindTlogEntry).
+      const query = parseJson(request.body) as { entryUUIDs?: unknown; entries?: unknown } | undefined;
+      if (Array.isArray(query?.entryUUIDs)) {
+        return ok(
+          query.entryUUIDs.flatMap((uuid) => {
+            const entry = typeof uuid === 'string' ? this.#entries.get(uuid) : undefined;
+            return entry === undefined ? [] : [{ [uuid as string]: entry }];
+          }),
+        );
+      }
+      if (Array.isArray(query?.entries)) {
+        return ok(
+          query.entries.flatMap((proposed) => {
+            const wanted = hashedrekordKey(proposed);
+            const match = [...this.#entries].find(
+              ([, e]) => wanted !== undefined && hashedrekordKey(bodyOf(e)) === wanted,
+            );
+            return match ? [{ [match[0]]: match[1] }] : [];
+          }),
+        );
+      }
+      return badRequest('the search needs entryUUIDs or entries');
+    });
+    this.service.route('GET', '/api/v1/log/entries/*', async (request) => {
+      const uuid = request.path.slice('/api/v1/log/entries/'.length);
+      const entry = this.#entries.get(uuid);
+      if (entry === undefined)
+        return {
+          statusCode: 404,
+          response: JSON.stringify({ code: 404, message: 'not found' }),
+          contentType: 'application/json',
+        };
+      return ok({ [uuid]: entry });
     });
     // Rekor v2's API on the same log (and key): the entry comes back as a TransparencyLogEntry.
     this.service.route('POST', '/api/v2/log/entries', async (request) => {
@@ -59,6 +106,70 @@ export class RekorService {
     }));
     return url;
   }
+
+  /**
+   * Keeps a new v1 entry for the search routes, under its real UUID. The mock names entries with random
+   * bytes; Rekor's UUID is the entry's Merkle leaf hash, SHA-256(0x00 ‖ body), which cosign checks when it
+   * finds an entry by search. So the answer is rewritten to carry that UUID.
+   */
+  #remember(response: RouteResult['response']): string {
+    const text =
+      typeof response === 'string'
+        ? response
+        : Buffer.from(response.buffer, response.byteOffset, response.byteLength).toString('utf8');
+    const created = (parseJson(Buffer.from(text)) ?? {}) as Record<string, { body?: unknown }>;
+    const renamed: Record<string, unknown> = {};
+    for (const entry of Object.values(created)) {
+      if (typeof entry.body !== 'string') return text;
+      const uuid = createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0]), Buffer.from(entry.body, 'base64')]))
+        .digest('hex');
+      renamed[uuid] = entry;
+      this.#entries.set(uuid, entry);
+      const hash = loggedHash(entry.body);
+      if (hash) this.#byHash.set(hash, (this.#byHash.get(hash) ?? new Set()).add(uuid));
+    }
+    return JSON.stringify(renamed);
+  }
+}
+
+/** The artifact hash Rekor indexes an entry by: a hashedrekord's data hash, a dsse entry's payload hash. */
+function loggedHash(body: string): string | undefined {
+  const entry = parseJson(Buffer.from(body, 'base64')) as
+    | { spec?: { data?: { hash?: { value?: unknown } }; payloadHash?: { value?: unknown } } }
+    | undefined;
+  const value = entry?.spec?.data?.hash?.value ?? entry?.spec?.payloadHash?.value;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function bodyOf(entry: unknown): unknown {
+  const body = (entry as { body?: unknown }).body;
+  return typeof body === 'string' ? parseJson(Buffer.from(body, 'base64')) : undefined;
+}
+
+/** What identifies a hashedrekord entry: its hash, signature and public key (the mock logs proposals verbatim). */
+function hashedrekordKey(entry: unknown): string | undefined {
+  const e = entry as {
+    kind?: unknown;
+    spec?: {
+      data?: { hash?: { value?: unknown } };
+      signature?: { content?: unknown; publicKey?: { content?: unknown } };
+    };
+  };
+  if (e?.kind !== 'hashedrekord') return undefined;
+  return JSON.stringify([e.spec?.data?.hash?.value, e.spec?.signature?.content, e.spec?.signature?.publicKey?.content]);
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function ok(value: unknown): RouteResult {
+  return { statusCode: 200, response: JSON.stringify(value), contentType: 'application/json' };
 }
 
 interface DsseProposal {

@@ -15,6 +15,7 @@ const FLAGS = {
   certificate: { type: 'string' },
   'certificate-chain': { type: 'string' },
   'rfc3161-timestamp': { type: 'string' },
+  'rekor-url': { type: 'string' },
   'insecure-ignore-tlog': { type: 'boolean' },
   'new-bundle-format': { type: 'boolean' },
   'trusted-root': { type: 'string' },
@@ -40,8 +41,10 @@ Flags:
 <file> may also be sha256:<hex> (the artifact's digest) for keyless bundles.
 
 cosign's pre-bundle keyless form: --certificate <pem> [--certificate-chain <pem>] --signature <file>, with
-the log entry from --bundle <cosign legacy bundle> (its rekorBundle) or none with --insecure-ignore-tlog
-(the certificate is then checked at the current time, or at --rfc3161-timestamp <file>'s time).
+the log entry from --bundle <cosign legacy bundle> (its rekorBundle), or looked up in Rekor online as cosign
+does (--rekor-url <url>, default the trusted root's v1 log; refused with --offline), or none with
+--insecure-ignore-tlog (the certificate is then checked at the current time, or at --rfc3161-timestamp
+<file>'s time). A looked-up entry is verified as a bundled one: its SET against the root's log key.
 
 ${KEYLESS_HELP}
 ${VERIFY_BLOB_BATCH_HELP}`,

@@ -61,6 +61,11 @@ export function cosignLegacyBundle(material: CosignLegacyMaterial): Record<strin
 }
 
 /** The base64 DER of each certificate in PEM text (or base64 of PEM text); at least one. */
+/** The leaf certificate's DER from PEM text or base64 of PEM (as cosign writes `--output-certificate`). */
+export function leafCertificateDer(text: string): Buffer {
+  return Buffer.from(pemCertificates(text, 'certificate')[0]!, 'base64');
+}
+
 function pemCertificates(text: string, what: string): string[] {
   const pem = text.includes('-----BEGIN') ? text : Buffer.from(text, 'base64').toString('utf8');
   const found = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) =>

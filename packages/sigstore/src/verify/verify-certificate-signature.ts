@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CosignkitError } from '@cosignkit/core';
 import { parseJsonText, readLimitedFile } from '../io/read-limited-file.js';
-import { cosignLegacyBundle } from './cosign-legacy-bundle.js';
+import { cosignLegacyBundle, leafCertificateDer } from './cosign-legacy-bundle.js';
+import { findRekorEntry } from './rekor-lookup.js';
 import { BUNDLE_SIZE_LIMIT, readArtifact } from './verify-bundle-file.js';
 import { verifyBundle, type KeylessVerification, type VerifyBundleOptions } from './verify-bundle.js';
 
@@ -21,19 +22,20 @@ export interface CertificateSignatureFiles {
 
 /**
  * `verify-blob --certificate C --signature S [--bundle legacy.json | --insecure-ignore-tlog] FILE`, as cosign:
- * the pieces become one v0.1 bundle and are verified as every bundle is. cosign looks the signature up in
- * Rekor when neither a bundle nor --insecure-ignore-tlog is given; cosignkit verifies offline, so it asks
- * for one of them instead (USAGE) rather than going to the network or passing without a log.
+ * the pieces become one v0.1 bundle and are verified as every bundle is. With neither a bundle nor
+ * --insecure-ignore-tlog the log entry is looked up in Rekor online, as cosign does (`rekorUrl`, else the
+ * trusted root's v1 log); `offline` refuses that (USAGE) rather than passing without a log.
  */
 export async function verifyCertificateSignature(
   files: CertificateSignatureFiles,
   artifactPathOrDigest: string,
-  options: Omit<VerifyBundleOptions, 'artifact'> & { signal?: AbortSignal },
+  options: Omit<VerifyBundleOptions, 'artifact'> & { signal?: AbortSignal; rekorUrl?: string; offline?: boolean },
 ): Promise<KeylessVerification> {
-  if (files.bundle === undefined && !options.insecureIgnoreTlog) {
+  const lookUp = files.bundle === undefined && !options.insecureIgnoreTlog;
+  if (lookUp && options.offline) {
     throw new CosignkitError(
       'USAGE',
-      '--certificate with --signature needs the log entry: pass --bundle <cosign bundle with its rekorBundle> (cosign would look it up in Rekor online), or --insecure-ignore-tlog',
+      '--certificate with --signature needs the log entry, which --offline cannot look up in Rekor: pass --bundle <cosign bundle with its rekorBundle>, or --insecure-ignore-tlog',
     );
   }
   const text = async (path: string, what: string) =>
@@ -65,6 +67,15 @@ export async function verifyCertificateSignature(
     throw new CosignkitError('USAGE', 'a certificate signature is verified over the artifact: give sha256:<hex>');
   }
   const sha256 = 'bytes' in artifact ? createHash('sha256').update(artifact.bytes).digest() : artifact.digest.value;
+  if (lookUp) {
+    rekorBundle = await findRekorEntry({
+      rekorUrl: options.rekorUrl ?? lookupLogOf(options.trustedRoot),
+      sha256,
+      signature,
+      certificate: leafCertificateDer(certificate),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
   const bundle = cosignLegacyBundle({
     certificate,
     ...(chain !== undefined ? { chain } : {}),
@@ -81,4 +92,16 @@ function decodeSignature(bytes: Buffer): Buffer {
   if (/^[A-Za-z0-9+/]+=*$/.test(text) && text.length % 4 === 0) return Buffer.from(text, 'base64');
   if (bytes[0] === 0x30) return bytes;
   throw new CosignkitError('SIGNATURE_MALFORMED', 'the signature file is neither base64 nor a DER signature');
+}
+
+/** The v1 logs of the public-good and staging instances, which the trusted roots also list beside v2 shards. */
+const V1_LOGS = ['https://rekor.sigstore.dev', 'https://rekor.sigstage.dev'];
+
+/** Where to look an entry up without --rekor-url: the root's v1 log, else the first log it names. */
+function lookupLogOf(root: VerifyBundleOptions['trustedRoot']): string {
+  const urls = root.tlogs.map((t) => t.baseUrl).filter((u): u is string => typeof u === 'string' && u !== '');
+  const url = urls.find((u) => V1_LOGS.includes(u.replace(/\/+$/, ''))) ?? urls[0];
+  if (url === undefined)
+    throw new CosignkitError('USAGE', 'the trusted root names no log to look the entry up in: pass --rekor-url');
+  return url;
 }

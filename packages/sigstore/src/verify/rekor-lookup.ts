@@ -1,0 +1,167 @@
+import { X509Certificate } from 'node:crypto';
+import { CosignkitError } from '@cosignkit/core';
+
+/**
+ * cosign's online step for a signature without its log entry (`verify-blob --certificate C --signature S`
+ * with neither a bundle nor --insecure-ignore-tlog): search Rekor's index by the artifact's SHA-256, fetch
+ * the entries found, and keep the `hashedrekord` whose signature and certificate are the ones given.
+ *
+ * Rekor is untrusted here: what it answers only picks the entry. The entry is then verified as an offline
+ * one is (its SET against the trusted root's log key, its body against the signature and certificate), so
+ * a lying log can make verification fail, never pass.
+ */
+export interface RekorLookup {
+  /** The log's base URL (`--rekor-url`, or the trusted root's v1 log). */
+  rekorUrl: string;
+  sha256: Buffer;
+  signature: Buffer;
+  /** The signer's certificate (DER). */
+  certificate: Buffer;
+  signal?: AbortSignal;
+  /** Per request; default 10 s. */
+  timeoutMs?: number;
+}
+
+/** cosign's Rekor bundle for the entry found: `{SignedEntryTimestamp, Payload}`. */
+export interface RekorBundle {
+  SignedEntryTimestamp: string;
+  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+}
+
+/** A popular artifact may have many entries; more than this is not looked through (as a bound, not a verdict). */
+const MAX_ENTRIES = 64;
+const MAX_ANSWER_BYTES = 2 * 1024 * 1024;
+
+export async function findRekorEntry(lookup: RekorLookup): Promise<RekorBundle> {
+  const base = lookup.rekorUrl.replace(/\/+$/, '');
+  const uuids = await postJson(lookup, `${base}/api/v1/index/retrieve`, {
+    hash: `sha256:${lookup.sha256.toString('hex')}`,
+  });
+  if (!Array.isArray(uuids) || !uuids.every((u) => typeof u === 'string')) {
+    throw unavailable(lookup.rekorUrl, 'its index answer is not a list of entry UUIDs');
+  }
+  if (uuids.length === 0) throw notLogged(lookup.rekorUrl);
+  const answer = await postJson(lookup, `${base}/api/v1/log/entries/retrieve`, {
+    entryUUIDs: uuids.slice(0, MAX_ENTRIES),
+  });
+  if (!Array.isArray(answer)) throw unavailable(lookup.rekorUrl, 'its entries answer is not a list');
+  for (const map of answer) {
+    if (typeof map !== 'object' || map === null) continue;
+    for (const entry of Object.values(map as Record<string, unknown>)) {
+      const found = asRekorBundle(entry);
+      if (found && bodyMatches(found.Payload.body, lookup)) return found;
+    }
+  }
+  throw notLogged(lookup.rekorUrl);
+}
+
+function asRekorBundle(entry: unknown): RekorBundle | undefined {
+  const e = entry as {
+    body?: unknown;
+    integratedTime?: unknown;
+    logIndex?: unknown;
+    logID?: unknown;
+    verification?: { signedEntryTimestamp?: unknown };
+  };
+  if (
+    typeof e?.body !== 'string' ||
+    typeof e.integratedTime !== 'number' ||
+    typeof e.logIndex !== 'number' ||
+    typeof e.logID !== 'string' ||
+    typeof e.verification?.signedEntryTimestamp !== 'string'
+  ) {
+    return undefined;
+  }
+  return {
+    SignedEntryTimestamp: e.verification.signedEntryTimestamp,
+    Payload: { body: e.body, integratedTime: e.integratedTime, logIndex: e.logIndex, logID: e.logID },
+  };
+}
+
+/** The entry is a hashedrekord over this digest, with this signature, by this certificate. */
+function bodyMatches(body: string, lookup: RekorLookup): boolean {
+  try {
+    const parsed = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as {
+      kind?: unknown;
+      spec?: {
+        data?: { hash?: { algorithm?: unknown; value?: unknown } };
+        signature?: { content?: unknown; publicKey?: { content?: unknown } };
+      };
+    };
+    if (parsed.kind !== 'hashedrekord') return false;
+    const hash = parsed.spec?.data?.hash;
+    if (hash?.algorithm !== 'sha256' || hash.value !== lookup.sha256.toString('hex')) return false;
+    const signature = parsed.spec?.signature?.content;
+    if (typeof signature !== 'string' || !Buffer.from(signature, 'base64').equals(lookup.signature)) return false;
+    const key = parsed.spec?.signature?.publicKey?.content;
+    if (typeof key !== 'string') return false;
+    return new X509Certificate(Buffer.from(key, 'base64')).raw.equals(lookup.certificate);
+  } catch {
+    return false;
+  }
+}
+
+async function postJson(lookup: RekorLookup, url: string, body: unknown): Promise<unknown> {
+  const timeout = AbortSignal.timeout(lookup.timeoutMs ?? 10_000);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: lookup.signal ? AbortSignal.any([lookup.signal, timeout]) : timeout,
+    });
+  } catch (error) {
+    if (lookup.signal?.aborted) throw new CosignkitError('ABORTED', 'cancelled', { cause: error });
+    throw unavailable(lookup.rekorUrl, timeout.aborted ? 'no answer in time' : 'unreachable', error);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw unavailable(lookup.rekorUrl, `HTTP ${response.status}`);
+  }
+  const text = (await readBounded(response, lookup.rekorUrl)).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw unavailable(lookup.rekorUrl, 'its answer is not JSON');
+  }
+}
+
+/** Reads the answer up to the bound: the declared length is checked first, then every chunk as it comes. */
+async function readBounded(response: Response, rekorUrl: string): Promise<Buffer> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > MAX_ANSWER_BYTES) {
+    await response.body?.cancel();
+    throw unavailable(rekorUrl, 'its answer is too large');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (!response.body) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw unavailable(rekorUrl, 'its answer is too large');
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
+function notLogged(rekorUrl: string): CosignkitError {
+  return new CosignkitError(
+    'VERIFICATION_FAILED',
+    `no entry in the transparency log ${rekorUrl} has this signature and certificate for the artifact`,
+  );
+}
+
+function unavailable(rekorUrl: string, why: string, cause?: unknown): CosignkitError {
+  return new CosignkitError(
+    'BACKEND_UNAVAILABLE',
+    `looking the signature up in Rekor (${rekorUrl}): ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
