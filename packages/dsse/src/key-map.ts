@@ -3,6 +3,7 @@ import {
   CosignkitError,
   escapeForTerminal,
   MAX_PUBLIC_KEY_FILE_BYTES,
+  readBoundedResponse,
   readPublicKeyText,
   verifyPayload,
 } from '@cosignkit/core';
@@ -139,23 +140,10 @@ async function fetchText(url: string, what: string, signal: AbortSignal | undefi
 
 /** The body, refused as soon as it grows past what a key map can be (a hostile server may never stop). */
 async function boundedText(response: Response, url: string): Promise<string> {
-  const tooLarge = () =>
-    new CosignkitError('KEY_MALFORMED', `key map ${url} is larger than ${MAX_PUBLIC_KEY_FILE_BYTES} bytes`);
-  if (Number(response.headers.get('content-length') ?? 0) > MAX_PUBLIC_KEY_FILE_BYTES) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body ?? []) {
-    size += chunk.length;
-    if (size > MAX_PUBLIC_KEY_FILE_BYTES) {
-      await response.body?.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readBoundedResponse(response, MAX_PUBLIC_KEY_FILE_BYTES);
+  if (body === undefined)
+    throw new CosignkitError('KEY_MALFORMED', `key map ${url} is larger than ${MAX_PUBLIC_KEY_FILE_BYTES} bytes`);
+  return body.toString('utf8');
 }
 
 /** Trusted keys over plain HTTP could be swapped by anyone on the path: HTTPS, or HTTP to this machine only. */

@@ -1,4 +1,4 @@
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, readBoundedResponse } from '@cosignkit/core';
 import { IDENTITY_TOKEN_SIZE_LIMIT } from './identity-token.js';
 
 /**
@@ -38,9 +38,9 @@ export async function fetchGithubActionsToken(
       'IDENTITY_TOKEN',
       `the GitHub Actions token endpoint ${where} answered ${response.status}`,
     );
-  const text = await response.text();
-  if (text.length > IDENTITY_TOKEN_SIZE_LIMIT * 2)
-    throw new CosignkitError('IDENTITY_TOKEN', 'the GitHub Actions token answer is too large');
+  const body = await readBoundedResponse(response, IDENTITY_TOKEN_SIZE_LIMIT * 2);
+  if (body === undefined) throw new CosignkitError('IDENTITY_TOKEN', 'the GitHub Actions token answer is too large');
+  const text = body.toString('utf8');
   let value: unknown;
   try {
     value = (JSON.parse(text) as { value?: unknown }).value;

@@ -1,3 +1,4 @@
+import { readBoundedResponse } from '@cosignkit/core';
 import type { SigstoreService } from './service-error.js';
 
 export interface ServiceFetchOptions {
@@ -49,8 +50,8 @@ export async function postToService(
       }
       throw error;
     }
-    const data = Buffer.from(await response.arrayBuffer());
-    if (data.length > MAX_ANSWER_BYTES) throw new ServiceHttpError(response.status, 'answer too large');
+    const data = await readBoundedResponse(response, MAX_ANSWER_BYTES);
+    if (data === undefined) throw new ServiceHttpError(response.status, 'answer too large');
     if (response.ok) return data;
     const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
     if (retryable && attempt < retries) {

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, readBoundedResponse } from '@cosignkit/core';
 
 /**
  * cosign's online step for a signature without its log entry (`verify-blob --certificate C --signature S`
@@ -119,36 +119,14 @@ async function postJson(lookup: RekorLookup, url: string, body: unknown): Promis
     await response.body?.cancel();
     throw unavailable(lookup.rekorUrl, `HTTP ${response.status}`);
   }
-  const text = (await readBounded(response, lookup.rekorUrl)).toString('utf8');
+  const answer = await readBoundedResponse(response, MAX_ANSWER_BYTES);
+  if (answer === undefined) throw unavailable(lookup.rekorUrl, 'its answer is too large');
+  const text = answer.toString('utf8');
   try {
     return JSON.parse(text);
   } catch {
     throw unavailable(lookup.rekorUrl, 'its answer is not JSON');
   }
-}
-
-/** Reads the answer up to the bound: the declared length is checked first, then every chunk as it comes. */
-async function readBounded(response: Response, rekorUrl: string): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > MAX_ANSWER_BYTES) {
-    await response.body?.cancel();
-    throw unavailable(rekorUrl, 'its answer is too large');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      throw unavailable(rekorUrl, 'its answer is too large');
-    }
-    chunks.push(Buffer.from(value));
-  }
-  return Buffer.concat(chunks);
 }
 
 function notLogged(rekorUrl: string): CosignkitError {
