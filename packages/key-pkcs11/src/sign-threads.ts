@@ -1,0 +1,238 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { CosignkitError, type Logger } from '@cosignkit/core';
+import { wrapPkcs11Error } from './pkcs11-errors.js';
+import type { SignReply, SignRequest, SignWorkerInit } from './sign-worker.js';
+
+// The values sign-worker.ts uses (only its types are imported: importing it would run it).
+const ROLE = 'cosignkit-pkcs11-sign';
+const CLOSE = 'close';
+const STARTUP = -1;
+/** How long close() waits for a thread to close its session before terminating it. */
+const CLOSE_GRACE_MS = 5_000;
+
+export type SpawnWorker = (file: URL, options: WorkerOptions) => Worker;
+
+export interface SignThreadsInit {
+  modulePath: string;
+  /** The CK_SLOT_ID as graphene holds it (`Slot.handle`). */
+  slot: Buffer;
+  /** At most this many threads (each with one session); more are started only while all are busy. */
+  threads: number;
+  logger: Logger;
+  /** Starts a thread (the tests wrap it to reach the Worker). */
+  spawn?: SpawnWorker;
+}
+
+interface Waiting {
+  resolve(signature: Buffer): void;
+  reject(error: unknown): void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Waiting>;
+  /** Requests not posted yet: the ones made in one turn of the event loop go in one message. */
+  outbox: SignRequest[];
+  /** Set once the thread is closing or gone: it takes no more requests. */
+  ended: boolean;
+  exited: Promise<void>;
+}
+
+/**
+ * Signing threads for one token. C_SignInit is synchronous in pkcs11js and, under concurrent C_Sign calls on
+ * the libuv pool, SoftHSM2 held the event loop in it for milliseconds at a time: every per-signature PKCS#11
+ * call (C_SignInit, C_Sign) runs in a worker_thread instead, synchronously there, and the main thread only
+ * posts a key handle and a digest and receives r‖s. The threads share the process's login; they need no PIN.
+ */
+export class SignThreads {
+  readonly #init: SignThreadsInit;
+  readonly #spawn: SpawnWorker;
+  readonly #threads: Thread[] = [];
+  #nextId = 0;
+  #closed: Promise<void> | undefined;
+
+  constructor(init: SignThreadsInit) {
+    this.#init = init;
+    this.#spawn = init.spawn ?? ((file, options) => new Worker(file, options));
+  }
+
+  /** Signs a digest with the private key object `key` (CKM_ECDSA); resolves to the token's raw r‖s. */
+  sign(key: Buffer, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    const thread = this.#pick();
+    const id = this.#nextId++;
+    return new Promise<Buffer>((resolve, reject) => {
+      const onAbort = (): void => {
+        // The token finishes what it started; its answer is dropped.
+        if (thread.pending.delete(id)) settled();
+        reject(abortedError(signal!));
+      };
+      const settled = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        if (thread.pending.size === 0) thread.worker.unref();
+      };
+      if (thread.pending.size === 0) thread.worker.ref(); // a signature in flight keeps the process alive
+      thread.pending.set(id, {
+        resolve: (signature) => {
+          settled();
+          resolve(signature);
+        },
+        reject: (error) => {
+          settled();
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // Copies: a digest may be a view on a larger (pooled) buffer, which structured cloning would copy whole.
+      if (thread.outbox.push({ id, key: new Uint8Array(key), digest: new Uint8Array(digest) }) === 1) {
+        setImmediate(() => this.#flush(thread));
+      }
+    });
+  }
+
+  #flush(thread: Thread): void {
+    const requests = thread.outbox;
+    if (requests.length === 0 || thread.ended) return; // a failed thread rejected these already
+    thread.outbox = [];
+    const transfer = requests.flatMap((r) => [r.key.buffer as ArrayBuffer, r.digest.buffer as ArrayBuffer]);
+    thread.worker.postMessage(requests, transfer);
+  }
+
+  /** Ends every thread (after the requests already posted): each closes its session and exits. */
+  close(): Promise<void> {
+    this.#closed ??= Promise.all(this.#threads.map((thread) => this.#end(thread))).then(() => undefined);
+    return this.#closed;
+  }
+
+  /** The live thread with the fewest requests in flight; a new one while every thread is busy and room is left. */
+  #pick(): Thread {
+    let best: Thread | undefined;
+    for (const thread of this.#threads) {
+      if (!thread.ended && (!best || thread.pending.size < best.pending.size)) best = thread;
+    }
+    if (best && (best.pending.size === 0 || this.#threads.length >= Math.max(1, this.#init.threads))) return best;
+    return this.#start();
+  }
+
+  #start(): Thread {
+    const init: SignWorkerInit = {
+      role: ROLE,
+      pkcs11js: pkcs11jsPath(),
+      modulePath: this.#init.modulePath,
+      slot: new Uint8Array(this.#init.slot),
+    };
+    const worker = this.#spawn(workerFile(), {
+      workerData: init,
+      // The thread needs none of the parent's stdio; its only output is its messages.
+      stdout: true,
+      stderr: true,
+      env: {},
+    });
+    worker.unref();
+    let exited!: () => void;
+    const thread: Thread = {
+      worker,
+      pending: new Map(),
+      outbox: [],
+      ended: false,
+      exited: new Promise((r) => (exited = r)),
+    };
+    this.#threads.push(thread);
+    worker.on('message', (replies: SignReply[]) => {
+      for (const reply of replies) {
+        if (reply.id === STARTUP && 'error' in reply) {
+          this.#fail(thread, wrapPkcs11Error(pkcs11Error(reply.error), 'cannot start a PKCS#11 signing thread'));
+          return;
+        }
+        const waiting = thread.pending.get(reply.id);
+        if (!waiting) continue; // aborted meanwhile
+        thread.pending.delete(reply.id);
+        if ('error' in reply) waiting.reject(pkcs11Error(reply.error));
+        else {
+          const { signature } = reply;
+          waiting.resolve(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
+        }
+      }
+    });
+    worker.on('error', (error) => {
+      this.#fail(thread, failure(`the PKCS#11 signing thread failed: ${oneLine(error)}`, error));
+    });
+    worker.on('exit', (code) => {
+      if (!thread.ended || thread.pending.size > 0) {
+        this.#fail(thread, failure(`the PKCS#11 signing thread stopped unexpectedly (exit code ${code})`));
+      }
+      thread.ended = true;
+      exited();
+    });
+    this.#init.logger.debug('pkcs11: signing thread started', { threads: this.#threads.length });
+    return thread;
+  }
+
+  /** Takes a thread out of use and rejects what it still owed; the next sign() starts a fresh one. */
+  #fail(thread: Thread, error: CosignkitError): void {
+    thread.ended = true;
+    thread.outbox = [];
+    const at = this.#threads.indexOf(thread);
+    if (at >= 0) this.#threads.splice(at, 1);
+    const waiting = [...thread.pending.values()];
+    thread.pending.clear();
+    for (const w of waiting) w.reject(error);
+    // Nobody was waiting: the failure would go unseen otherwise.
+    if (waiting.length === 0) this.#init.logger.warn('pkcs11: signing thread failed', { error: error.message });
+    void thread.worker.terminate();
+  }
+
+  async #end(thread: Thread): Promise<void> {
+    if (!thread.ended) {
+      this.#flush(thread); // the requests made before close() go first
+      thread.ended = true;
+      thread.worker.ref();
+      thread.worker.postMessage(CLOSE);
+      const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_GRACE_MS);
+      await thread.exited;
+      clearTimeout(timer);
+    }
+    await thread.exited;
+  }
+}
+
+/** sign-worker.js beside the bundle in dist; the TypeScript source when this file runs from src (the tests). */
+function workerFile(): URL {
+  const built = new URL('./sign-worker.js', import.meta.url);
+  return existsSync(built) ? built : new URL('./sign-worker.ts', import.meta.url);
+}
+
+let pkcs11js: string | undefined;
+
+/** The pkcs11js graphene-pk11 loads (a dependency of graphene's, not of this package). */
+function pkcs11jsPath(): string {
+  if (pkcs11js) return pkcs11js;
+  const fromHere = createRequire(import.meta.url);
+  pkcs11js = createRequire(fromHere.resolve('graphene-pk11')).resolve('pkcs11js');
+  return pkcs11js;
+}
+
+/** A pkcs11js error rebuilt from a reply: an Error with the CK_RV as `code`, as pkcs11-errors.ts expects. */
+function pkcs11Error(error: { message: string; code?: number }): Error {
+  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+}
+
+function failure(message: string, cause?: unknown): CosignkitError {
+  return new CosignkitError('BACKEND_FAILURE', message, cause === undefined ? {} : { cause });
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+function closedError(): CosignkitError {
+  return new CosignkitError('BACKEND_UNAVAILABLE', 'the PKCS#11 key store is closed');
+}
+
+function abortedError(signal: AbortSignal): CosignkitError {
+  return new CosignkitError('ABORTED', 'the operation was aborted', { cause: signal.reason });
+}

@@ -1,0 +1,144 @@
+// The signing threads on their own, on a real SoftHSM2 token: what the key manager relies on when a thread
+// fails (a crash must reject what it owed with one clean line, never hang) or cannot start.
+import { createHash, verify } from 'node:crypto';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { type CosignkitError, parseKeyRef, rawToDer, silentLogger } from '@cosignkit/core';
+import type * as Graphene from 'graphene-pk11';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backend, type Pkcs11KeyManager } from '../src/index.js';
+import { SignThreads, type SpawnWorker } from '../src/sign-threads.js';
+import { probeSession } from './probe.js';
+import { TEST_PIN, startSoftHsm, type SoftHsm } from './softhsm.js';
+
+const TOKEN = 'threads';
+let hsm: SoftHsm;
+let manager: Pkcs11KeyManager;
+let probe: Graphene.Session;
+let keyHandle: Buffer;
+let slot: Buffer;
+const digest = createHash('sha256').update('threads').digest();
+
+beforeAll(async () => {
+  hsm = await startSoftHsm([TOKEN]);
+  // The manager logs the process in (the threads rely on that login) and makes the key.
+  manager = (await backend.open(parseKeyRef(hsm.ref(TOKEN)), {
+    options: { signThreads: 0 },
+    secrets: async () => '',
+    logger: silentLogger,
+    env: {},
+  })) as Pkcs11KeyManager;
+  await manager.generateKeyPair({ label: 'k' });
+  probe = probeSession(hsm.modulePath, TOKEN);
+  const { ObjectClass } = (await import('./probe.js')).graphene;
+  keyHandle = probe.find({ class: ObjectClass.PRIVATE_KEY, label: 'k' }).items(0).handle;
+  slot = probe.slot.handle;
+});
+afterAll(async () => {
+  probe?.close();
+  await manager?.close();
+  await hsm?.stop();
+});
+
+/** Threads whose Workers the test can reach. */
+function threads(count = 1, at = slot): { threads: SignThreads; workers: Worker[]; given: WorkerOptions[] } {
+  const workers: Worker[] = [];
+  const given: WorkerOptions[] = [];
+  const spawn: SpawnWorker = (file, options) => {
+    const worker = new Worker(file, options);
+    workers.push(worker);
+    given.push(options);
+    return worker;
+  };
+  return {
+    threads: new SignThreads({ modulePath: hsm.modulePath, slot: at, threads: count, logger: silentLogger, spawn }),
+    workers,
+    given,
+  };
+}
+
+async function verifies(raw: Buffer): Promise<boolean> {
+  const key = await manager.getPublicKey('k');
+  return verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, rawToDer(raw));
+}
+
+describe('SignThreads', () => {
+  it('signs on a thread that shares the process login, with no PIN of its own, and closes cleanly', async () => {
+    process.env.COSIGN_PKCS11_PIN = TEST_PIN; // were it inherited, the check below would see it
+    const { threads: t, workers, given } = threads(2);
+    const signatures = await Promise.all(Array.from({ length: 20 }, () => t.sign(keyHandle, digest)));
+    for (const raw of signatures) expect(await verifies(raw)).toBe(true);
+    expect(workers.length).toBeGreaterThanOrEqual(1);
+    expect(workers.length).toBeLessThanOrEqual(2);
+    // No PIN went to a thread: not in its workerData, argv or environment.
+    delete process.env.COSIGN_PKCS11_PIN;
+    for (const options of given) {
+      expect(JSON.stringify({ ...options, workerData: { ...options.workerData, slot: undefined } })).not.toContain(
+        TEST_PIN,
+      );
+      expect(options.env).toEqual({});
+      expect(options.argv).toBeUndefined();
+    }
+    await t.close();
+    await expect(t.sign(keyHandle, digest)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+
+  it('a thread that dies mid-flight rejects what it owed with one line; the next call gets a fresh thread', async () => {
+    const { threads: t, workers } = threads(1);
+    await t.sign(keyHandle, digest); // started
+    const inFlight = Array.from({ length: 8 }, () => t.sign(keyHandle, digest));
+    await workers[0]!.terminate();
+    const settled = await Promise.allSettled(inFlight);
+    const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // Some may have been answered before the thread died; every other one must fail cleanly.
+    for (const f of failures) {
+      expect((f.reason as CosignkitError).code).toBe('BACKEND_FAILURE');
+      expect((f.reason as Error).message).toMatch(
+        /^the PKCS#11 signing thread stopped unexpectedly \(exit code \d+\)$/,
+      );
+    }
+    expect(await verifies(await t.sign(keyHandle, digest))).toBe(true);
+    expect(workers).toHaveLength(2);
+    await t.close();
+  });
+
+  it('a thread that cannot open a session fails its callers with the mapped code, not a hang', async () => {
+    const bogus = Buffer.alloc(8);
+    bogus.writeBigUInt64LE(987_654n);
+    const { threads: t } = threads(1, bogus);
+    const error = (await t.sign(keyHandle, digest).catch((e: unknown) => e)) as CosignkitError;
+    expect(error.code).toBe('TOKEN_NOT_FOUND'); // CKR_SLOT_ID_INVALID
+    expect(error.message).toMatch(/^cannot start a PKCS#11 signing thread: CKR_SLOT_ID_INVALID/);
+    expect(error.message).not.toMatch(/\n/);
+    await t.close();
+  });
+
+  it('a PKCS#11 error from the thread keeps its CK_RV (a dead key handle is KEY_NOT_FOUND to the manager)', async () => {
+    const { threads: t } = threads(1);
+    const dead = Buffer.alloc(8);
+    dead.writeBigUInt64LE(0x7fff_fff0n);
+    const error = (await t.sign(dead, digest).catch((e: unknown) => e)) as Error & { code: unknown };
+    expect(error.code).toBe(0x82); // CKR_OBJECT_HANDLE_INVALID: the manager looks the key up again
+    await t.close();
+  });
+
+  it('an abort while the request is on the thread rejects at once with ABORTED', async () => {
+    const { threads: t } = threads(1);
+    await t.sign(keyHandle, digest);
+    const controller = new AbortController();
+    const ahead = Array.from({ length: 50 }, () => t.sign(keyHandle, digest));
+    const mine = t.sign(keyHandle, digest, controller.signal);
+    controller.abort();
+    await expect(mine).rejects.toMatchObject({ code: 'ABORTED' });
+    await Promise.all(ahead);
+    await t.close();
+  });
+
+  it('close() lets the requests already posted finish', async () => {
+    const { threads: t, workers } = threads(1);
+    const inFlight = Array.from({ length: 16 }, () => t.sign(keyHandle, digest));
+    await t.close();
+    const signatures = await Promise.all(inFlight);
+    expect(signatures).toHaveLength(16);
+    expect(workers.every((w) => w.threadId === -1)).toBe(true); // exited
+  });
+});
