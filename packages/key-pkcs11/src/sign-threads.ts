@@ -97,8 +97,7 @@ export class SignThreads {
     const requests = thread.outbox;
     if (requests.length === 0 || thread.ended) return; // a failed thread rejected these already
     thread.outbox = [];
-    const transfer = requests.flatMap((r) => [r.key.buffer as ArrayBuffer, r.digest.buffer as ArrayBuffer]);
-    thread.worker.postMessage(requests, transfer);
+    thread.worker.postMessage(requests);
   }
 
   /** Ends every thread (after the requests already posted): each closes its session and exits. */
