@@ -268,8 +268,9 @@ export class Pkcs11KeyManager implements KeyManager {
   }
 
   #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-    const threads = this.#connection.signThreads;
-    if (threads) return threads.sign(key.privateKey.handle, digest, signal);
+    // On a signing thread when one is ready; here otherwise (the first signatures on a token, no threads).
+    const threaded = this.#connection.signThreads?.sign(key.privateKey.handle, digest, signal);
+    if (threaded) return threaded;
     return this.#connection.pool.use(
       (session) =>
         new Promise<Buffer>((resolve, reject) => {

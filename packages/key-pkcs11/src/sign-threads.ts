@@ -32,6 +32,8 @@ interface Waiting {
 
 interface Thread {
   worker: Worker;
+  /** Set by the thread's first message: its session is open. Requests go to ready threads only. */
+  ready: boolean;
   pending: Map<number, Waiting>;
   /** Requests not posted yet: the ones made in one turn of the event loop go in one message. */
   outbox: SignRequest[];
@@ -45,12 +47,20 @@ interface Thread {
  * the libuv pool, SoftHSM2 held the event loop in it for milliseconds at a time: every per-signature PKCS#11
  * call (C_SignInit, C_Sign) runs in a worker_thread instead, synchronously there, and the main thread only
  * posts a key handle and a digest and receives r‖s. The threads share the process's login; they need no PIN.
+ *
+ * A thread takes tens of milliseconds to start (hundreds on a loaded machine), more than a one-shot command
+ * signs for: the first signature on a token never starts one, and until one is ready `sign()` answers
+ * undefined and the caller signs on its own thread as before.
  */
 export class SignThreads {
   readonly #init: SignThreadsInit;
   readonly #spawn: SpawnWorker;
   readonly #threads: Thread[] = [];
+  readonly #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  #requests = 0;
   #nextId = 0;
+  /** Why threads cannot be used here (a start-up failure): the callers sign on their own thread for good. */
+  #unavailable: CosignkitError | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(init: SignThreadsInit) {
@@ -58,11 +68,16 @@ export class SignThreads {
     this.#spawn = init.spawn ?? ((file, options) => new Worker(file, options));
   }
 
-  /** Signs a digest with the private key object `key` (CKM_ECDSA); resolves to the token's raw r‖s. */
-  sign(key: Buffer, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Signs a digest with the private key object `key` (CKM_ECDSA) on a ready thread, resolving to the token's
+   * raw r‖s; or answers undefined when no thread is ready (after starting one, from the second request on).
+   */
+  sign(key: Buffer, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> | undefined {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal));
+    this.#requests++;
     const thread = this.#pick();
+    if (!thread) return undefined;
     const id = this.#nextId++;
     return new Promise<Buffer>((resolve, reject) => {
       const onAbort = (): void => {
@@ -93,6 +108,43 @@ export class SignThreads {
     });
   }
 
+  /** Starts a thread unless one is up, and resolves once one is ready to sign (rejects if none can start). */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (this.#unavailable) return Promise.reject(this.#unavailable);
+    if (this.#threads.some((t) => t.ready && !t.ended)) return Promise.resolve();
+    if (!this.#threads.some((t) => !t.ended)) this.#start();
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
+  }
+
+  /** Ends every thread (after the requests already posted): each closes its session and exits. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await Promise.all(this.#threads.map((thread) => this.#end(thread)));
+      for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError());
+    })();
+    return this.#closed;
+  }
+
+  /**
+   * The ready thread with the fewest requests in flight, or undefined when none is ready. Starts a thread (one
+   * at a time) from the second request on while none is up, or while every ready one is busy and room is left.
+   */
+  #pick(): Thread | undefined {
+    let best: Thread | undefined;
+    let starting = false;
+    let live = 0;
+    for (const thread of this.#threads) {
+      if (thread.ended) continue;
+      live++;
+      if (!thread.ready) starting = true;
+      else if (!best || thread.pending.size < best.pending.size) best = thread;
+    }
+    const busy = best === undefined ? this.#requests > 1 : best.pending.size > 0;
+    if (busy && !starting && !this.#unavailable && live < Math.max(1, this.#init.threads)) this.#start();
+    return best;
+  }
+
   #flush(thread: Thread): void {
     const requests = thread.outbox;
     if (requests.length === 0 || thread.ended) return; // a failed thread rejected these already
@@ -100,40 +152,31 @@ export class SignThreads {
     thread.worker.postMessage(requests);
   }
 
-  /** Ends every thread (after the requests already posted): each closes its session and exits. */
-  close(): Promise<void> {
-    this.#closed ??= Promise.all(this.#threads.map((thread) => this.#end(thread))).then(() => undefined);
-    return this.#closed;
-  }
-
-  /** The live thread with the fewest requests in flight; a new one while every thread is busy and room is left. */
-  #pick(): Thread {
-    let best: Thread | undefined;
-    for (const thread of this.#threads) {
-      if (!thread.ended && (!best || thread.pending.size < best.pending.size)) best = thread;
-    }
-    if (best && (best.pending.size === 0 || this.#threads.length >= Math.max(1, this.#init.threads))) return best;
-    return this.#start();
-  }
-
-  #start(): Thread {
+  #start(): void {
     const init: SignWorkerInit = {
       role: ROLE,
       pkcs11js: pkcs11jsPath(),
       modulePath: this.#init.modulePath,
       slot: new Uint8Array(this.#init.slot),
     };
-    const worker = this.#spawn(workerFile(), {
-      workerData: init,
-      // The thread needs none of the parent's stdio; its only output is its messages.
-      stdout: true,
-      stderr: true,
-      env: {},
-    });
-    worker.unref();
+    let worker: Worker;
+    try {
+      worker = this.#spawn(workerFile(), {
+        workerData: init,
+        // The thread needs none of the parent's stdio; its only output is its messages.
+        stdout: true,
+        stderr: true,
+        env: {},
+      });
+    } catch (error) {
+      this.#cannotStart(failure(`cannot start a PKCS#11 signing thread: ${oneLine(error)}`, error));
+      return;
+    }
+    worker.unref(); // a thread waiting for work does not keep the process alive
     let exited!: () => void;
     const thread: Thread = {
       worker,
+      ready: false,
       pending: new Map(),
       outbox: [],
       ended: false,
@@ -141,11 +184,19 @@ export class SignThreads {
     };
     this.#threads.push(thread);
     worker.on('message', (replies: SignReply[]) => {
-      for (const reply of replies) {
-        if (reply.id === STARTUP && 'error' in reply) {
-          this.#fail(thread, wrapPkcs11Error(pkcs11Error(reply.error), 'cannot start a PKCS#11 signing thread'));
+      if (!thread.ready) {
+        const failed = replies.find((r) => r.id === STARTUP && 'error' in r);
+        if (failed && 'error' in failed) {
+          const error = wrapPkcs11Error(pkcs11Error(failed.error), 'cannot start a PKCS#11 signing thread');
+          this.#fail(thread, error);
+          this.#cannotStart(error);
           return;
         }
+        thread.ready = true; // its first message: the session is open
+        this.#init.logger.debug('pkcs11: signing thread ready', { threads: this.#threads.length });
+        for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
+      }
+      for (const reply of replies) {
         const waiting = thread.pending.get(reply.id);
         if (!waiting) continue; // aborted meanwhile
         thread.pending.delete(reply.id);
@@ -157,20 +208,32 @@ export class SignThreads {
       }
     });
     worker.on('error', (error) => {
-      this.#fail(thread, failure(`the PKCS#11 signing thread failed: ${oneLine(error)}`, error));
+      const failed = failure(`the PKCS#11 signing thread failed: ${oneLine(error)}`, error);
+      if (!thread.ready) this.#cannotStart(failed);
+      this.#fail(thread, failed);
     });
     worker.on('exit', (code) => {
       if (!thread.ended || thread.pending.size > 0) {
-        this.#fail(thread, failure(`the PKCS#11 signing thread stopped unexpectedly (exit code ${code})`));
+        const failed = failure(`the PKCS#11 signing thread stopped unexpectedly (exit code ${code})`);
+        if (!thread.ready) this.#cannotStart(failed);
+        this.#fail(thread, failed);
       }
       thread.ended = true;
       exited();
     });
-    this.#init.logger.debug('pkcs11: signing thread started', { threads: this.#threads.length });
-    return thread;
   }
 
-  /** Takes a thread out of use and rejects what it still owed; the next sign() starts a fresh one. */
+  /** No thread can start here: the callers keep signing on their own thread (said once, as a warning). */
+  #cannotStart(error: CosignkitError): void {
+    if (this.#unavailable) return;
+    this.#unavailable = error;
+    this.#init.logger.warn('pkcs11: signing threads unavailable; signing on the main thread', {
+      error: error.message,
+    });
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(error);
+  }
+
+  /** Takes a thread out of use and rejects what it still owed; a later request may start a fresh one. */
   #fail(thread: Thread, error: CosignkitError): void {
     thread.ended = true;
     thread.outbox = [];
@@ -179,8 +242,10 @@ export class SignThreads {
     const waiting = [...thread.pending.values()];
     thread.pending.clear();
     for (const w of waiting) w.reject(error);
-    // Nobody was waiting: the failure would go unseen otherwise.
-    if (waiting.length === 0) this.#init.logger.warn('pkcs11: signing thread failed', { error: error.message });
+    if (waiting.length === 0 && thread.ready) {
+      // Nobody was waiting: the failure would go unseen otherwise.
+      this.#init.logger.warn('pkcs11: signing thread failed', { error: error.message });
+    }
     void thread.worker.terminate();
   }
 
@@ -189,6 +254,7 @@ export class SignThreads {
       this.#flush(thread); // the requests made before close() go first
       thread.ended = true;
       thread.worker.ref();
+      // A thread still starting reads this once its session is open (its port queues it meanwhile).
       thread.worker.postMessage(CLOSE);
       const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_GRACE_MS);
       await thread.exited;

@@ -124,6 +124,7 @@ function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
     }
     port.postMessage(replies);
   });
+  port.postMessage([] satisfies SignReply[]); // ready: the first message says the session is open
 }
 
 /** A pkcs11js error as a plain object: its message is a CKR_ name and the call, never key material or a PIN. */

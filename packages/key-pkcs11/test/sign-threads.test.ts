@@ -61,12 +61,37 @@ async function verifies(raw: Buffer): Promise<boolean> {
   return verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, rawToDer(raw));
 }
 
+/** A signature from a ready thread (fails the test if sign() would have left it to the caller). */
+function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Buffer> {
+  const signing = t.sign(key, digest, signal);
+  if (!signing) throw new Error('no signing thread was ready');
+  return signing;
+}
+
 describe('SignThreads', () => {
-  it('signs on a thread that shares the process login, with no PIN of its own, and closes cleanly', async () => {
+  it('leave the first signature to the caller, start a thread at the second, sign there once it is ready', async () => {
+    const { threads: t, workers } = threads(1);
+    expect(t.sign(keyHandle, digest)).toBeUndefined(); // a one-shot command never pays for a thread
+    expect(workers).toHaveLength(0);
+    expect(t.sign(keyHandle, digest)).toBeUndefined(); // started, not ready yet: the caller signs
+    expect(workers).toHaveLength(1);
+    await t.ready();
+    expect(await verifies(await onThread(t, keyHandle))).toBe(true);
+    expect(workers).toHaveLength(1);
+    await t.close();
+  });
+
+  it('sign on threads that share the process login, with no PIN of their own, and close cleanly', async () => {
     process.env.COSIGN_PKCS11_PIN = TEST_PIN; // were it inherited, the check below would see it
     const { threads: t, workers, given } = threads(2);
-    const signatures = await Promise.all(Array.from({ length: 20 }, () => t.sign(keyHandle, digest)));
-    for (const raw of signatures) expect(await verifies(raw)).toBe(true);
+    await t.ready();
+    const first = await Promise.all(Array.from({ length: 20 }, () => onThread(t, keyHandle)));
+    // Every ready thread was busy: a second one started meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const more = await Promise.all(
+      Array.from({ length: 20 }, () => t.sign(keyHandle, digest) ?? Promise.reject(new Error('no thread'))),
+    );
+    for (const raw of [...first, ...more]) expect(await verifies(raw)).toBe(true);
     expect(workers.length).toBeGreaterThanOrEqual(1);
     expect(workers.length).toBeLessThanOrEqual(2);
     // No PIN went to a thread: not in its workerData, argv or environment.
@@ -79,13 +104,14 @@ describe('SignThreads', () => {
       expect(options.argv).toBeUndefined();
     }
     await t.close();
+    expect(workers.every((w) => w.threadId === -1)).toBe(true); // exited
     await expect(t.sign(keyHandle, digest)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
   });
 
-  it('a thread that dies mid-flight rejects what it owed with one line; the next call gets a fresh thread', async () => {
+  it('a thread that dies mid-flight rejects what it owed with one line; a fresh thread takes over', async () => {
     const { threads: t, workers } = threads(1);
-    await t.sign(keyHandle, digest); // started
-    const inFlight = Array.from({ length: 8 }, () => t.sign(keyHandle, digest));
+    await t.ready();
+    const inFlight = Array.from({ length: 8 }, () => onThread(t, keyHandle));
     await workers[0]!.terminate();
     const settled = await Promise.allSettled(inFlight);
     const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -96,49 +122,62 @@ describe('SignThreads', () => {
         /^the PKCS#11 signing thread stopped unexpectedly \(exit code \d+\)$/,
       );
     }
-    expect(await verifies(await t.sign(keyHandle, digest))).toBe(true);
+    expect(t.sign(keyHandle, digest)).toBeUndefined(); // the caller signs while the new thread starts
+    await t.ready();
+    expect(await verifies(await onThread(t, keyHandle))).toBe(true);
     expect(workers).toHaveLength(2);
     await t.close();
   });
 
-  it('a thread that cannot open a session fails its callers with the mapped code, not a hang', async () => {
+  it('a thread that cannot open a session reports the mapped code once, and the callers sign on their own', async () => {
     const bogus = Buffer.alloc(8);
     bogus.writeBigUInt64LE(987_654n);
-    const { threads: t } = threads(1, bogus);
-    const error = (await t.sign(keyHandle, digest).catch((e: unknown) => e)) as CosignkitError;
+    const { threads: t, workers } = threads(1, bogus);
+    const error = (await t.ready().catch((e: unknown) => e)) as CosignkitError;
     expect(error.code).toBe('TOKEN_NOT_FOUND'); // CKR_SLOT_ID_INVALID
     expect(error.message).toMatch(/^cannot start a PKCS#11 signing thread: CKR_SLOT_ID_INVALID/);
     expect(error.message).not.toMatch(/\n/);
+    expect(t.sign(keyHandle, digest)).toBeUndefined();
+    expect(t.sign(keyHandle, digest)).toBeUndefined();
+    expect(workers).toHaveLength(1); // not started again and again
     await t.close();
   });
 
   it('a PKCS#11 error from the thread keeps its CK_RV (a dead key handle is KEY_NOT_FOUND to the manager)', async () => {
     const { threads: t } = threads(1);
+    await t.ready();
     const dead = Buffer.alloc(8);
     dead.writeBigUInt64LE(0x7fff_fff0n);
-    const error = (await t.sign(dead, digest).catch((e: unknown) => e)) as Error & { code: unknown };
+    const error = (await onThread(t, dead).catch((e: unknown) => e)) as Error & { code: unknown };
     expect(error.code).toBe(0x82); // CKR_OBJECT_HANDLE_INVALID: the manager looks the key up again
     await t.close();
   });
 
   it('an abort while the request is on the thread rejects at once with ABORTED', async () => {
     const { threads: t } = threads(1);
-    await t.sign(keyHandle, digest);
+    await t.ready();
     const controller = new AbortController();
-    const ahead = Array.from({ length: 50 }, () => t.sign(keyHandle, digest));
-    const mine = t.sign(keyHandle, digest, controller.signal);
+    const ahead = Array.from({ length: 50 }, () => onThread(t, keyHandle));
+    const mine = onThread(t, keyHandle, controller.signal);
     controller.abort();
     await expect(mine).rejects.toMatchObject({ code: 'ABORTED' });
     await Promise.all(ahead);
     await t.close();
   });
 
-  it('close() lets the requests already posted finish', async () => {
+  it('close() lets the requests already posted finish, and ends a thread still starting', async () => {
     const { threads: t, workers } = threads(1);
-    const inFlight = Array.from({ length: 16 }, () => t.sign(keyHandle, digest));
+    await t.ready();
+    const inFlight = Array.from({ length: 16 }, () => onThread(t, keyHandle));
     await t.close();
-    const signatures = await Promise.all(inFlight);
-    expect(signatures).toHaveLength(16);
-    expect(workers.every((w) => w.threadId === -1)).toBe(true); // exited
+    expect(await Promise.all(inFlight)).toHaveLength(16);
+    expect(workers[0]!.threadId).toBe(-1);
+
+    const { threads: starting, workers: startingWorkers } = threads(1);
+    starting.sign(keyHandle, digest);
+    starting.sign(keyHandle, digest); // starts a thread
+    await starting.close();
+    expect(startingWorkers).toHaveLength(1);
+    expect(startingWorkers[0]!.threadId).toBe(-1);
   });
 });
