@@ -268,20 +268,21 @@ export class Pkcs11KeyManager implements KeyManager {
   }
 
   #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-    // On a signing thread when one is ready; here otherwise (the first signatures on a token, no threads).
-    const threaded = this.#connection.signThreads?.sign(key.privateKey.handle, digest, signal);
-    if (threaded) return threaded;
-    return this.#connection.pool.use(
-      (session) =>
-        new Promise<Buffer>((resolve, reject) => {
-          // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there, and milliseconds
-          // when it waits on SoftHSM2's locks behind C_Sign calls); C_Sign runs on the libuv thread pool.
-          session
-            .createSign('ECDSA', key.privateKey as unknown as Key)
-            .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
-        }),
-      signal,
-    );
+    const here = (): Promise<Buffer> =>
+      this.#connection.pool.use(
+        (session) =>
+          new Promise<Buffer>((resolve, reject) => {
+            // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there, and milliseconds
+            // when it waits on SoftHSM2's locks behind C_Sign calls); C_Sign runs on the libuv thread pool.
+            session
+              .createSign('ECDSA', key.privateKey as unknown as Key)
+              .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
+          }),
+        signal,
+      );
+    // On a signing thread once one is ready; here until then (one-shot commands, the first signatures).
+    const threads = this.#connection.signThreads;
+    return threads ? threads.sign(key.privateKey.handle, digest, signal, here) : here();
   }
 
   /** The key an id names, from the cache or the token. */

@@ -9,6 +9,8 @@ import type { SignReply, SignRequest, SignWorkerInit } from './sign-worker.js';
 const ROLE = 'cosignkit-pkcs11-sign';
 const CLOSE = 'close';
 const STARTUP = -1;
+/** Requests one after another before a thread starts anyway. */
+const SEQUENTIAL_START = 16;
 /** How long close() waits for a thread to close its session before terminating it. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -49,8 +51,9 @@ interface Thread {
  * posts a key handle and a digest and receives r‖s. The threads share the process's login; they need no PIN.
  *
  * A thread takes tens of milliseconds to start (hundreds on a loaded machine), more than a one-shot command
- * signs for: the first signature on a token never starts one, and until one is ready `sign()` answers
- * undefined and the caller signs on its own thread as before.
+ * signs for, and signatures one after another never block the loop for long (C_SignInit waits on SoftHSM2's
+ * locks only behind another signature in flight). So a thread starts only when a request arrives while another
+ * is in flight, or at the 16th request; until one is ready the caller's own way of signing (`here`) is used.
  */
 export class SignThreads {
   readonly #init: SignThreadsInit;
@@ -58,6 +61,8 @@ export class SignThreads {
   readonly #threads: Thread[] = [];
   readonly #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   #requests = 0;
+  /** Requests being signed by the callers themselves right now. */
+  #here = 0;
   #nextId = 0;
   /** Why threads cannot be used here (a start-up failure): the callers sign on their own thread for good. */
   #unavailable: CosignkitError | undefined;
@@ -70,14 +75,22 @@ export class SignThreads {
 
   /**
    * Signs a digest with the private key object `key` (CKM_ECDSA) on a ready thread, resolving to the token's
-   * raw r‖s; or answers undefined when no thread is ready (after starting one, from the second request on).
+   * raw r‖s; with no thread ready, calls `here` (the caller's own way of signing) instead.
    */
-  sign(key: Buffer, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> | undefined {
+  sign(key: Buffer, digest: Uint8Array, signal: AbortSignal | undefined, here: () => Promise<Buffer>): Promise<Buffer> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     this.#requests++;
     const thread = this.#pick();
-    if (!thread) return undefined;
+    if (!thread) {
+      this.#here++;
+      const done = (): void => {
+        this.#here--;
+      };
+      const signing = here();
+      signing.then(done, done);
+      return signing;
+    }
     const id = this.#nextId++;
     return new Promise<Buffer>((resolve, reject) => {
       const onAbort = (): void => {
@@ -128,7 +141,8 @@ export class SignThreads {
 
   /**
    * The ready thread with the fewest requests in flight, or undefined when none is ready. Starts a thread (one
-   * at a time) from the second request on while none is up, or while every ready one is busy and room is left.
+   * at a time) while none is up and requests overlap (or the 16th came), or while every ready one is busy and
+   * room is left.
    */
   #pick(): Thread | undefined {
     let best: Thread | undefined;
@@ -140,7 +154,7 @@ export class SignThreads {
       if (!thread.ready) starting = true;
       else if (!best || thread.pending.size < best.pending.size) best = thread;
     }
-    const busy = best === undefined ? this.#requests > 1 : best.pending.size > 0;
+    const busy = best === undefined ? this.#here > 0 || this.#requests >= SEQUENTIAL_START : best.pending.size > 0;
     if (busy && !starting && !this.#unavailable && live < Math.max(1, this.#init.threads)) this.#start();
     return best;
   }
@@ -251,10 +265,16 @@ export class SignThreads {
 
   async #end(thread: Thread): Promise<void> {
     if (!thread.ended) {
+      if (!thread.ready) {
+        thread.ended = true;
+        // Still starting (tens of milliseconds, mostly Node's own start-up) and owed nothing: not worth
+        // waiting for. A session it may have opened already lasts until the module is finalized.
+        await thread.worker.terminate();
+        return;
+      }
       this.#flush(thread); // the requests made before close() go first
       thread.ended = true;
       thread.worker.ref();
-      // A thread still starting reads this once its session is open (its port queues it meanwhile).
       thread.worker.postMessage(CLOSE);
       const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_GRACE_MS);
       await thread.exited;

@@ -143,17 +143,23 @@ describe('signing threads', () => {
     expect(mainThreadSigns).toBe(0); // C_SignInit never ran on this thread
   });
 
-  it('keep the event loop free: a 1 ms timer keeps firing while 400 signatures are in flight', async () => {
+  it('keep the event loop free: a 1 ms timer fires about as often while 400 signatures are in flight as idle', async () => {
     const digest = createHash('sha256').update('loop').digest();
-    let ticks = 0;
-    const ticker = setInterval(() => ticks++, 1);
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 400 }, () => manager.signDigest('t-p256', digest)));
-    const elapsed = performance.now() - started;
-    clearInterval(ticker);
-    // A loop that signed on this thread would fire no timer at all; here most milliseconds get their tick
-    // (a quarter leaves room for a loaded machine).
-    expect(ticks).toBeGreaterThan(Math.floor(elapsed / 4));
+    const tickRate = async (during: () => Promise<unknown>): Promise<number> => {
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 1);
+      const started = performance.now();
+      await during();
+      clearInterval(ticker);
+      return ticks / (performance.now() - started);
+    };
+    const idle = await tickRate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    const signing = await tickRate(() =>
+      Promise.all(Array.from({ length: 400 }, () => manager.signDigest('t-p256', digest))),
+    );
+    // A loop that signed on this thread would fire no timer at all; half the idle rate leaves room for a
+    // loaded machine (the bench measures the longest block).
+    expect(signing).toBeGreaterThan(idle / 2);
   });
 
   it('an aborted caller gets ABORTED; the others finish', async () => {

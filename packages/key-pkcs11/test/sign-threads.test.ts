@@ -61,24 +61,56 @@ async function verifies(raw: Buffer): Promise<boolean> {
   return verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, rawToDer(raw));
 }
 
-/** A signature from a ready thread (fails the test if sign() would have left it to the caller). */
+/** What the caller would sign with while no thread is ready: counted, and refused (the tests want threads). */
+let byCaller = 0;
+const here = (): Promise<Buffer> => {
+  byCaller++;
+  return Promise.reject(new Error('signed by the caller'));
+};
+
+/** A signature from a ready thread (fails the test if it was left to the caller). */
 function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Buffer> {
-  const signing = t.sign(key, digest, signal);
-  if (!signing) throw new Error('no signing thread was ready');
+  const before = byCaller;
+  const signing = t.sign(key, digest, signal, here);
+  if (byCaller !== before) throw new Error('no signing thread was ready');
   return signing;
 }
 
+/** True when sign() left the request to the caller. */
+function leftToCaller(t: SignThreads): boolean {
+  const before = byCaller;
+  void t.sign(keyHandle, digest, undefined, here).catch(() => undefined);
+  return byCaller !== before;
+}
+
 describe('SignThreads', () => {
-  it('leave the first signature to the caller, start a thread at the second, sign there once it is ready', async () => {
+  it('leave signatures one after another to the caller; start a thread when requests overlap, or at the 16th', async () => {
     const { threads: t, workers } = threads(1);
-    expect(t.sign(keyHandle, digest)).toBeUndefined(); // a one-shot command never pays for a thread
+    let inFlight: () => void = () => undefined;
+    const slow = (): Promise<Buffer> => {
+      byCaller++;
+      return new Promise((resolve) => (inFlight = () => resolve(Buffer.alloc(64))));
+    };
+    const first = t.sign(keyHandle, digest, undefined, slow); // a one-shot command never pays for a thread
     expect(workers).toHaveLength(0);
-    expect(t.sign(keyHandle, digest)).toBeUndefined(); // started, not ready yet: the caller signs
+    expect(leftToCaller(t)).toBe(true); // overlaps the first: a thread starts, the caller still signs this one
     expect(workers).toHaveLength(1);
+    inFlight();
+    await first;
     await t.ready();
     expect(await verifies(await onThread(t, keyHandle))).toBe(true);
     expect(workers).toHaveLength(1);
     await t.close();
+
+    const { threads: sequential, workers: sequentialWorkers } = threads(1);
+    for (let i = 0; i < 15; i++) {
+      expect(leftToCaller(sequential)).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve)); // settled: the next one overlaps nothing
+    }
+    expect(sequentialWorkers).toHaveLength(0);
+    expect(leftToCaller(sequential)).toBe(true);
+    expect(sequentialWorkers).toHaveLength(1);
+    await sequential.close();
   });
 
   it('sign on threads that share the process login, with no PIN of their own, and close cleanly', async () => {
@@ -88,9 +120,7 @@ describe('SignThreads', () => {
     const first = await Promise.all(Array.from({ length: 20 }, () => onThread(t, keyHandle)));
     // Every ready thread was busy: a second one started meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const more = await Promise.all(
-      Array.from({ length: 20 }, () => t.sign(keyHandle, digest) ?? Promise.reject(new Error('no thread'))),
-    );
+    const more = await Promise.all(Array.from({ length: 20 }, () => t.sign(keyHandle, digest, undefined, here)));
     for (const raw of [...first, ...more]) expect(await verifies(raw)).toBe(true);
     expect(workers.length).toBeGreaterThanOrEqual(1);
     expect(workers.length).toBeLessThanOrEqual(2);
@@ -105,7 +135,7 @@ describe('SignThreads', () => {
     }
     await t.close();
     expect(workers.every((w) => w.threadId === -1)).toBe(true); // exited
-    await expect(t.sign(keyHandle, digest)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    await expect(t.sign(keyHandle, digest, undefined, here)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
   });
 
   it('a thread that dies mid-flight rejects what it owed with one line; a fresh thread takes over', async () => {
@@ -122,7 +152,7 @@ describe('SignThreads', () => {
         /^the PKCS#11 signing thread stopped unexpectedly \(exit code \d+\)$/,
       );
     }
-    expect(t.sign(keyHandle, digest)).toBeUndefined(); // the caller signs while the new thread starts
+    expect(leftToCaller(t)).toBe(true); // the caller signs while the new thread starts
     await t.ready();
     expect(await verifies(await onThread(t, keyHandle))).toBe(true);
     expect(workers).toHaveLength(2);
@@ -137,8 +167,7 @@ describe('SignThreads', () => {
     expect(error.code).toBe('TOKEN_NOT_FOUND'); // CKR_SLOT_ID_INVALID
     expect(error.message).toMatch(/^cannot start a PKCS#11 signing thread: CKR_SLOT_ID_INVALID/);
     expect(error.message).not.toMatch(/\n/);
-    expect(t.sign(keyHandle, digest)).toBeUndefined();
-    expect(t.sign(keyHandle, digest)).toBeUndefined();
+    for (let i = 0; i < 20; i++) expect(leftToCaller(t)).toBe(true);
     expect(workers).toHaveLength(1); // not started again and again
     await t.close();
   });
@@ -165,7 +194,7 @@ describe('SignThreads', () => {
     await t.close();
   });
 
-  it('close() lets the requests already posted finish, and ends a thread still starting', async () => {
+  it('close() lets the requests already posted finish, and ends a thread still starting at once', async () => {
     const { threads: t, workers } = threads(1);
     await t.ready();
     const inFlight = Array.from({ length: 16 }, () => onThread(t, keyHandle));
@@ -174,9 +203,9 @@ describe('SignThreads', () => {
     expect(workers[0]!.threadId).toBe(-1);
 
     const { threads: starting, workers: startingWorkers } = threads(1);
-    starting.sign(keyHandle, digest);
-    starting.sign(keyHandle, digest); // starts a thread
-    await starting.close();
+    void starting.sign(keyHandle, digest, undefined, () => new Promise(() => undefined)); // in flight for good
+    leftToCaller(starting); // overlaps: starts a thread
+    await starting.close(); // does not wait for the thread to get ready
     expect(startingWorkers).toHaveLength(1);
     expect(startingWorkers[0]!.threadId).toBe(-1);
   });
