@@ -13,7 +13,8 @@ export const DEFAULT_SESSIONS = 8;
 
 /**
  * Signing threads per token when the config names no `backends.pkcs11.signThreads`: one per core but one (the
- * main thread keeps a core), at least one, at most four (SoftHSM2 serializes much of a signature on its locks).
+ * main thread keeps a core: on 2 cores, a second thread made both the rate and the event-loop delay worse), at
+ * least one, at most four (more is not measured).
  */
 export function defaultSignThreads(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
