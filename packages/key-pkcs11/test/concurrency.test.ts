@@ -153,13 +153,19 @@ describe('signing threads', () => {
       clearInterval(ticker);
       return ticks / (performance.now() - started);
     };
-    const idle = await tickRate(() => new Promise((resolve) => setTimeout(resolve, 300)));
-    const signing = await tickRate(() =>
-      Promise.all(Array.from({ length: 400 }, () => manager.signDigest('t-p256', digest))),
-    );
-    // A loop that signed on this thread would fire no timer at all; half the idle rate leaves room for a
+    // Interleaved, best of three each: other test files share the machine's two cores.
+    let idle = 0;
+    let signing = 0;
+    for (let round = 0; round < 3; round++) {
+      idle = Math.max(idle, await tickRate(() => new Promise((resolve) => setTimeout(resolve, 200))));
+      signing = Math.max(
+        signing,
+        await tickRate(() => Promise.all(Array.from({ length: 400 }, () => manager.signDigest('t-p256', digest)))),
+      );
+    }
+    // A loop that signed on this thread would fire no timer at all; a third of the idle rate leaves room for a
     // loaded machine (the bench measures the longest block).
-    expect(signing).toBeGreaterThan(idle / 2);
+    expect(signing).toBeGreaterThan(idle / 3);
   });
 
   it('an aborted caller gets ABORTED; the others finish', async () => {
