@@ -193,7 +193,9 @@ export default async function pkcs11(ctx) {
         '`Sign.once`; the synchronous rate is shown for reference. "On the main thread" is the same KeyManager with ' +
         `\`signThreads: 0\` (C_SignInit on the main thread, C_Sign on the libuv pool, ${SESSIONS} pooled sessions: the ` +
         'path before issue 19), measured in slices alternating with the threaded ones. The signing thread starts when ' +
-        `signatures overlap; it took over ${fmt.ms(warmUp)} into the warm-up (before it, signatures are made on the main thread).`,
+        `signatures overlap; it took over ${fmt.ms(warmUp)} into the warm-up (before it, signatures are made on the main thread). ` +
+        'A caller alone (no overlap for 100 ms: the 1-caller rows) signs on the main thread as with `signThreads: 0`; so does ' +
+        'the first request of each 4-caller slice, which follows an idle one.',
       rows: [
         {
           name: 'KeyManager.signDigest, 1 caller',
@@ -253,8 +255,8 @@ export default async function pkcs11(ctx) {
           ratio: ratio(median(busy.threads), median(busy.main)),
         },
         {
-          name: 'PKCS#11 sign calls on the main thread while 4 callers sign',
-          value: String(mainCalls.threads),
+          name: 'PKCS#11 sign calls on the main thread while 4 callers sign (first of each slice: nothing in flight then)',
+          value: `${mainCalls.threads} in ${ROUNDS} slices`,
           baseline: 'signing on the main thread: synchronous C_SignInit + C_Sign dispatch per signature, max / median',
           baselineValue: `${fmt.ms(Math.max(...mainCalls.main))} / ${us(median(mainCalls.main))}`,
         },

@@ -9,8 +9,10 @@ import type { SignReply, SignRequest, SignWorkerInit } from './sign-worker.js';
 const ROLE = 'cosignkit-pkcs11-sign';
 const CLOSE = 'close';
 const STARTUP = -1;
-/** Requests one after another before a thread starts anyway. */
+/** Requests one after another before a thread starts anyway (without `loneOnCaller`). */
 const SEQUENTIAL_START = 16;
+/** Requests count as one at a time after this long without any overlap. */
+const LONE_AFTER_MS = 100;
 /** How long close() waits for a thread to close its session before terminating it. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -23,6 +25,12 @@ export interface SignThreadsInit {
   /** At most this many threads (each with one session); more are started only while all are busy. */
   threads: number;
   logger: Logger;
+  /**
+   * While requests come one at a time (none found another in flight for 100 ms), they go to the caller (`here`)
+   * even with a thread ready: C_SignInit then waits on no C_Sign, and a lone caller saves two thread
+   * hand-offs. Default true.
+   */
+  loneOnCaller?: boolean;
   /** Starts a thread (the tests wrap it to reach the Worker). */
   spawn?: SpawnWorker;
 }
@@ -53,14 +61,18 @@ interface Thread {
  * A thread takes tens of milliseconds to start (hundreds on a loaded machine), more than a one-shot command
  * signs for, and signatures one after another never block the loop for long (C_SignInit waits on SoftHSM2's
  * locks only behind another signature in flight). So a thread starts only when a request arrives while another
- * is in flight, or at the 16th request; until one is ready the caller's own way of signing (`here`) is used.
+ * is in flight; until one is ready, and while requests come one at a time, the caller's own way of signing
+ * (`here`) is used.
  */
 export class SignThreads {
   readonly #init: SignThreadsInit;
   readonly #spawn: SpawnWorker;
+  readonly #loneOnCaller: boolean;
   readonly #threads: Thread[] = [];
   readonly #readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   #requests = 0;
+  /** When a request last found another in flight. */
+  #overlapAt = Number.NEGATIVE_INFINITY;
   /** Requests being signed by the callers themselves right now. */
   #here = 0;
   #nextId = 0;
@@ -70,19 +82,22 @@ export class SignThreads {
 
   constructor(init: SignThreadsInit) {
     this.#init = init;
+    this.#loneOnCaller = init.loneOnCaller !== false;
     this.#spawn = init.spawn ?? ((file, options) => new Worker(file, options));
   }
 
   /**
    * Signs a digest with the private key object `key` (CKM_ECDSA) on a ready thread, resolving to the token's
-   * raw r‖s; with no thread ready, calls `here` (the caller's own way of signing) instead.
+   * raw r‖s; with no thread ready, or while requests come one at a time (see `loneOnCaller`), calls `here` (the
+   * caller's own way of signing) instead.
    */
   sign(key: Buffer, digest: Uint8Array, signal: AbortSignal | undefined, here: () => Promise<Buffer>): Promise<Buffer> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     this.#requests++;
+    const alone = this.#loneOnCaller && this.#alone();
     const thread = this.#pick();
-    if (!thread) {
+    if (!thread || alone) {
       this.#here++;
       const done = (): void => {
         this.#here--;
@@ -130,6 +145,18 @@ export class SignThreads {
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
+  /**
+   * True while requests come one at a time: no request in the last 100 ms found another in flight. A lone
+   * caller then signs on its own (C_SignInit waits on no C_Sign, and two thread hand-offs are saved).
+   */
+  #alone(): boolean {
+    let inFlight = this.#here;
+    for (const thread of this.#threads) inFlight += thread.pending.size;
+    const now = performance.now();
+    if (inFlight > 0) this.#overlapAt = now;
+    return now - this.#overlapAt > LONE_AFTER_MS;
+  }
+
   /** Ends every thread (after the requests already posted): each closes its session and exits. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
@@ -154,7 +181,9 @@ export class SignThreads {
       if (!thread.ready) starting = true;
       else if (!best || thread.pending.size < best.pending.size) best = thread;
     }
-    const busy = best === undefined ? this.#here > 0 || this.#requests >= SEQUENTIAL_START : best.pending.size > 0;
+    // Lone requests stay with the caller anyway: only overlapping ones are a reason to start a thread then.
+    const sequential = !this.#loneOnCaller && this.#requests >= SEQUENTIAL_START;
+    const busy = best === undefined ? this.#here > 0 || sequential : best.pending.size > 0;
     if (busy && !starting && !this.#unavailable && live < Math.max(1, this.#init.threads)) this.#start();
     return best;
   }

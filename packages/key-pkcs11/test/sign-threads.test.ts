@@ -50,7 +50,15 @@ function threads(count = 1, at = slot): { threads: SignThreads; workers: Worker[
     return worker;
   };
   return {
-    threads: new SignThreads({ modulePath: hsm.modulePath, slot: at, threads: count, logger: silentLogger, spawn }),
+    // Every request to the threads once ready (the lone-caller rule has a test of its own).
+    threads: new SignThreads({
+      modulePath: hsm.modulePath,
+      slot: at,
+      threads: count,
+      logger: silentLogger,
+      spawn,
+      loneOnCaller: false,
+    }),
     workers,
     given,
   };
@@ -111,6 +119,25 @@ describe('SignThreads', () => {
     expect(leftToCaller(sequential)).toBe(true);
     expect(sequentialWorkers).toHaveLength(1);
     await sequential.close();
+  });
+
+  it('leave requests that come one at a time to the caller, even with a thread ready; overlapping ones not', async () => {
+    const t = new SignThreads({ modulePath: hsm.modulePath, slot, threads: 1, logger: silentLogger });
+    await t.ready();
+    await new Promise((resolve) => setTimeout(resolve, 150)); // no overlap for longer than 100 ms
+    let release: () => void = () => undefined;
+    const lone = t.sign(keyHandle, digest, undefined, () => {
+      byCaller++;
+      return new Promise<Buffer>((resolve) => (release = () => resolve(Buffer.alloc(64))));
+    });
+    const before = byCaller;
+    expect(before).toBeGreaterThan(0);
+    const overlapping = t.sign(keyHandle, digest, undefined, here); // finds the lone one in flight
+    expect(byCaller).toBe(before);
+    expect(await verifies(await overlapping)).toBe(true);
+    release();
+    await lone;
+    await t.close();
   });
 
   it('sign on threads that share the process login, with no PIN of their own, and close cleanly', async () => {
