@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { KEY_BACKEND_SPEC_VERSION, type BackendContext, type KeyBackend, type KeyRef } from '@cosignkit/core';
 import { keyIdOf } from './key-uri.js';
 import { parsePkcs11Uri, type Pkcs11Uri } from './pkcs11-uri.js';
@@ -9,6 +10,15 @@ import { selectToken } from './token-select.js';
 
 /** Sessions per token when the config names no `backends.pkcs11.sessions`. */
 export const DEFAULT_SESSIONS = 8;
+
+/**
+ * Signing threads per token when the config names no `backends.pkcs11.signThreads`: one per core but one (the
+ * main thread keeps a core: on 2 cores, a second thread made both the rate and the event-loop delay worse), at
+ * least one, at most four (more is not measured).
+ */
+export function defaultSignThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
 
 /** The PKCS#11 backend: `pkcs11:` references (RFC 7512) opened through graphene-pk11. */
 export function pkcs11Backend(): KeyBackend {
@@ -35,11 +45,17 @@ export async function openPkcs11Store(ref: KeyRef, context: BackendContext): Pro
   try {
     const token = selectToken(module, uri);
     const configured = Number(context.options.sessions);
+    const threads = Number(context.options.signThreads);
     const connection = await TokenConnection.connect({
       modulePath,
       token,
       pin: () => resolvePin(uri, ref, context),
       sessions: Number.isInteger(configured) && configured > 0 ? configured : DEFAULT_SESSIONS,
+      // 0 is allowed: sign on the main thread (C_SignInit there, C_Sign on the libuv pool).
+      signThreads:
+        context.options.signThreads !== undefined && Number.isInteger(threads) && threads >= 0
+          ? threads
+          : defaultSignThreads(),
       logger: context.logger,
     });
     return new Pkcs11KeyManager({

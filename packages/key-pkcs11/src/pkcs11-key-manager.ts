@@ -47,8 +47,8 @@ export interface Pkcs11KeyManagerInit {
 
 /**
  * The keys on one PKCS#11 token. Key ids are object labels (`id:<hex>` for a key with a CKA_ID and no
- * label). Private keys are generated on the token, sensitive and non-extractable; signing runs on a pool of
- * sessions, asynchronously, with the digest computed and checked in Node.
+ * label). Private keys are generated on the token, sensitive and non-extractable; signing runs on signing
+ * threads (or, with none, on a pool of sessions, asynchronously), with the digest computed and checked in Node.
  */
 export class Pkcs11KeyManager implements KeyManager {
   readonly backend = 'pkcs11';
@@ -268,17 +268,21 @@ export class Pkcs11KeyManager implements KeyManager {
   }
 
   #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-    return this.#connection.pool.use(
-      (session) =>
-        new Promise<Buffer>((resolve, reject) => {
-          // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there); C_Sign runs on
-          // the libuv thread pool.
-          session
-            .createSign('ECDSA', key.privateKey as unknown as Key)
-            .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
-        }),
-      signal,
-    );
+    const here = (): Promise<Buffer> =>
+      this.#connection.pool.use(
+        (session) =>
+          new Promise<Buffer>((resolve, reject) => {
+            // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there, and milliseconds
+            // when it waits on SoftHSM2's locks behind C_Sign calls); C_Sign runs on the libuv thread pool.
+            session
+              .createSign('ECDSA', key.privateKey as unknown as Key)
+              .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
+          }),
+        signal,
+      );
+    // On a signing thread once one is ready; here until then (one-shot commands, the first signatures).
+    const threads = this.#connection.signThreads;
+    return threads ? threads.sign(key.privateKey.handle, digest, signal, here) : here();
   }
 
   /** The key an id names, from the cache or the token. */

@@ -4,6 +4,7 @@ import { CosignkitError, type Logger } from '@cosignkit/core';
 import { graphene } from './graphene.js';
 import { CKR_USER_ALREADY_LOGGED_IN, CKR_USER_NOT_LOGGED_IN, pkcs11Code, wrapPkcs11Error } from './pkcs11-errors.js';
 import { SessionPool } from './session-pool.js';
+import { SignThreads } from './sign-threads.js';
 import type { SelectedToken } from './token-select.js';
 
 const CKF_LOGIN_REQUIRED = 0x4;
@@ -15,6 +16,8 @@ export interface ConnectOptions {
   /** Asked only when the token needs a login. */
   pin: () => Promise<string>;
   sessions: number;
+  /** Signing threads (0: sign on this thread, C_Sign on the libuv pool). */
+  signThreads: number;
   logger: Logger;
 }
 
@@ -27,6 +30,8 @@ export class TokenConnection {
   readonly modulePath: string;
   readonly token: SelectedToken;
   readonly pool: SessionPool;
+  /** Where signatures are made, when signing runs off the main thread. */
+  readonly signThreads: SignThreads | undefined;
   /** Per-connection memo of looked-up objects, dropped when handles may have died. */
   readonly cache = new Map<string, unknown>();
   #users = 1;
@@ -37,10 +42,15 @@ export class TokenConnection {
   #ownLogin = false;
   readonly #logger: Logger;
 
-  private constructor(modulePath: string, token: SelectedToken, sessions: number, logger: Logger) {
+  private constructor(options: ConnectOptions) {
+    const { modulePath, token, sessions, logger } = options;
     this.modulePath = modulePath;
     this.token = token;
     this.#logger = logger;
+    this.signThreads =
+      options.signThreads > 0
+        ? new SignThreads({ modulePath, slot: token.slot.handle, threads: options.signThreads, logger })
+        : undefined;
     const { SessionFlag } = graphene();
     this.pool = new SessionPool(() => {
       try {
@@ -126,6 +136,8 @@ export class TokenConnection {
 
   async #shutDown(): Promise<void> {
     const errors: unknown[] = [];
+    // The threads' sessions close before the logout and before the module can be finalized.
+    await this.signThreads?.close();
     if (this.#loggedIn && this.#ownLogin) {
       try {
         await this.pool.use((s) => s.logout());
@@ -147,23 +159,27 @@ export class TokenConnection {
   /** The shared connection to a token, created and logged in on first use. */
   static async connect(options: ConnectOptions): Promise<TokenConnection> {
     const key = keyOf(options.modulePath, options.token.slotId);
-    await closing.get(key);
-    let pending = connections.get(key);
-    if (pending) {
-      const connection = (await pending).retain();
+    // No await unless a shutdown is under way: between an `await` and the lookup below, the last user of the
+    // connection could start its shutdown, and this login would then be killed by that logout.
+    for (let shutDown = closing.get(key); shutDown; shutDown = closing.get(key)) await shutDown;
+    const known = connections.get(key);
+    if (known) {
+      // Retained before any await: the last user's release() in between would otherwise shut it down under us.
+      known.connection.retain();
       try {
-        await connection.login(options.pin);
+        await known.ready;
+        await known.connection.login(options.pin);
       } catch (error) {
-        await connection.release();
+        await known.connection.release();
         throw error;
       }
-      return connection;
+      return known.connection;
     }
-    const connection = new TokenConnection(options.modulePath, options.token, options.sessions, options.logger);
-    pending = connection.login(options.pin).then(() => connection);
-    connections.set(key, pending);
+    const connection = new TokenConnection(options);
+    const ready = connection.login(options.pin);
+    connections.set(key, { connection, ready });
     try {
-      await pending;
+      await ready;
     } catch (error) {
       await connection.release();
       throw error;
@@ -173,7 +189,8 @@ export class TokenConnection {
   }
 }
 
-const connections = new Map<string, Promise<TokenConnection>>();
+/** The connection to each token, and its first login (which later openers wait for). */
+const connections = new Map<string, { connection: TokenConnection; ready: Promise<void> }>();
 /** Connections being shut down (logout, sessions closing), by the same key. */
 const closing = new Map<string, Promise<void>>();
 
