@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
 import { jobsFlag } from '../batch/batch-flags.js';
-import { runImageBatch } from './image-batch.js';
+import { runImageBatch, sigstoreImageOutcome } from './image-batch.js';
 import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP, registryClient } from './oci-shared.js';
 
 const FLAGS = {
@@ -82,22 +82,7 @@ ${REGISTRY_HELP}`,
           ...(prepared.check ? { check: (bundle) => prepared.check!(bundle, undefined) } : {}),
           signal: context.signal,
         });
-        return {
-          data: {
-            engine: 'native',
-            mode: mode.kind,
-            ...result,
-            ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
-            ...(prepared.identity ? { identity: prepared.identity } : {}),
-          },
-          notes: [
-            'engine: native',
-            ...prepared.notes,
-            payloadNote,
-            ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
-          ],
-          note: `Attested ${result.image} (${result.format}): ${result.location}`,
-        };
+        return sigstoreImageOutcome('Attested', mode, prepared, result, [payloadNote]);
       });
     }
     const key = mode.key;

@@ -1,5 +1,7 @@
 import { escapeForTerminal, toCosignkitError } from '@cosignkit/core';
+import { redactKeyRef } from '@cosignkit/core';
 import type { CommandResult } from '../command.js';
+import type { SigningMode } from '../keyless-sign-options.js';
 
 /** What one image's signing gave: a note line for people and the JSON result. */
 export interface ImageOutcome {
@@ -63,5 +65,31 @@ export async function runImageBatch(
       ...lines.filter((l) => l !== undefined).map(escapeForTerminal),
       `${command}: ${parts.join(', ')} of ${images.length} in ${seconds.toFixed(1)}s`,
     ],
+  };
+}
+
+/** What a keyless (or keyed-with-a-log) image signature or attestation reports, for `sign` and `attest`. */
+export function sigstoreImageOutcome(
+  verb: 'Signed' | 'Attested',
+  mode: Exclude<SigningMode, { kind: 'key' }>,
+  prepared: { notes: string[]; identity?: { subject: string; issuer: string } },
+  result: { image: string; format: string; location: string; logIndex?: string },
+  extraNotes: string[] = [],
+): ImageOutcome {
+  return {
+    data: {
+      engine: 'native',
+      mode: mode.kind,
+      ...result,
+      ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
+      ...(prepared.identity ? { identity: prepared.identity } : {}),
+    },
+    notes: [
+      'engine: native',
+      ...prepared.notes,
+      ...extraNotes,
+      ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
+    ],
+    note: `${verb} ${result.image} (${result.format}): ${result.location}`,
   };
 }

@@ -5,7 +5,7 @@ import { jobsFlag } from '../batch/batch-flags.js';
 import type { Command } from '../command.js';
 import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
-import { runImageBatch } from './image-batch.js';
+import { runImageBatch, sigstoreImageOutcome } from './image-batch.js';
 import {
   ociRoleOptions,
   parseAnnotations,
@@ -112,21 +112,7 @@ ${REGISTRY_HELP}`,
         ...(format ? { format } : {}),
         signal: context.signal,
       });
-      return {
-        data: {
-          engine: 'native',
-          mode: mode.kind,
-          ...result,
-          ...(mode.kind === 'keyed-log' ? { key: redactKeyRef(mode.key) } : {}),
-          ...(prepared.identity ? { identity: prepared.identity } : {}),
-        },
-        notes: [
-          'engine: native',
-          ...prepared.notes,
-          ...(result.logIndex !== undefined ? [`tlog entry created with index: ${result.logIndex}`] : []),
-        ],
-        note: `Signed ${result.image} (${result.format}): ${result.location}`,
-      };
+      return sigstoreImageOutcome('Signed', mode, prepared, result);
     });
   },
 };
