@@ -224,6 +224,8 @@ export interface FoundSignature {
   failure?: VerificationFailure;
   /** Keyless: the signer's certificate identity, log entries and timestamps. */
   keyless?: SignatureCheck;
+  /** Where it was found: a layer of the `.sig`/`.att` image (its index) or a bundle referrer (its manifest). */
+  source?: { layer: number } | { referrer: string };
 }
 
 export interface ImageVerification {
@@ -252,12 +254,13 @@ export async function verifyImageSignatures(
   const tag = signatureTag(resolved.digest, 'sig');
   for (const [i, layer] of layers.entries()) {
     const where = `${tag} layer ${i}`;
+    const push = (f: FoundSignature): void => void found.push({ ...f, source: { layer: i } });
     if (layer.failure) {
-      found.push({ format: 'legacy', verified: false, failure: layer.failure });
+      push({ format: 'legacy', verified: false, failure: layer.failure });
       continue;
     }
     const fail = (code: VerificationFailure['code'], message: string): void => {
-      found.push({ format: 'legacy', verified: false, failure: { code, message: `${where}: ${message}` } });
+      push({ format: 'legacy', verified: false, failure: { code, message: `${where}: ${message}` } });
     };
     const b64 = layer.annotations[SIGNATURE_ANNOTATION];
     if (layer.mediaType !== MEDIA_TYPES.simpleSigning || !b64) {
@@ -281,11 +284,11 @@ export async function verifyImageSignatures(
         ),
     }));
     if (!signed.verified) {
-      found.push({ format: 'legacy', verified: false, failure: signed.failure }); // names `where` already
+      push({ format: 'legacy', verified: false, failure: signed.failure }); // names `where` already
     } else if (claimed.manifestDigest !== resolved.digest) {
       fail('VERIFICATION_FAILED', `signs ${claimed.manifestDigest}, not ${resolved.digest}`);
     } else {
-      found.push({
+      push({
         format: 'legacy',
         verified: true,
         ...signed.by,
@@ -294,18 +297,19 @@ export async function verifyImageSignatures(
     }
   }
   for (const r of referrers) {
+    const push = (f: FoundSignature): void => void found.push({ ...f, source: { referrer: r.manifestDigest } });
     if (
       r.annotations[BUNDLE_ANNOTATIONS.predicateType] &&
       r.annotations[BUNDLE_ANNOTATIONS.predicateType] !== COSIGN_SIGN_PREDICATE
     )
       continue;
     if (r.failure) {
-      found.push({ format: 'bundle', verified: false, failure: r.failure });
+      push({ format: 'bundle', verified: false, failure: r.failure });
       continue;
     }
     const checked = checkStatementBundle(r.bundle, `referrer ${r.manifestDigest}`, resolved.digest, trust);
     if (checked.predicateType !== undefined && checked.predicateType !== COSIGN_SIGN_PREDICATE) continue;
-    found.push({ format: 'bundle', ...checked.result });
+    push({ format: 'bundle', ...checked.result });
   }
   return { digest: resolved.digest, found };
 }

@@ -191,13 +191,9 @@ export class RegistryReleaseChecker implements ReleaseChecker {
       }
     }
     for (const f of keyed) {
-      // The key check's verdict on a keyless referrer judged above ("referrer sha256:…: …") is dropped.
-      const message = f.failure?.message ?? '';
-      const where = /^referrer (sha256:[0-9a-f]{64}):/.exec(message)?.[1];
-      if (where !== undefined && judged.has(where)) continue;
-      // …and on a keyless `.sig` layer ("<tag> layer N: …").
-      const layer = /^\S+\.sig layer (\d+):/.exec(message)?.[1];
-      if (layer !== undefined && judgedLayers.has(Number(layer))) continue;
+      // The key check's verdict on a keyless referrer or `.sig` layer judged above is dropped.
+      if (f.source && 'referrer' in f.source && judged.has(f.source.referrer)) continue;
+      if (f.source && 'layer' in f.source && judgedLayers.has(f.source.layer)) continue;
       counted.push({ format: f.format, verified: f.verified, ...(f.verified ? { signer: this.hintOf(f) } : {}) });
     }
     return counted;
