@@ -134,7 +134,7 @@ export {
 } from './shared/atomic-output.js';
 export { throwIfAborted } from './shared/abort.js';
 export { readBoundedResponse } from './shared/bounded-response.js';
-export { writeFileAtomic } from './shared/atomic-write.js';
+export { placeWithoutOverwrite, syncDirectory, writeFileAtomic } from './shared/atomic-write.js';
 export {
   STALE_TEMP_AGE_MS,
   isAlive,

@@ -1,7 +1,16 @@
 import { constants } from 'node:fs';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { lstat, open, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CosignkitError, fileError, removeStaleTemps, staleTemps, targetOfTemp, tempPathFor } from '@cosignkit/core';
+import {
+  CosignkitError,
+  fileError,
+  placeWithoutOverwrite,
+  removeStaleTemps,
+  staleTemps,
+  syncDirectory,
+  targetOfTemp,
+  tempPathFor,
+} from '@cosignkit/core';
 import { KEY_EXTENSION, PUBLIC_EXTENSION } from './key-paths.js';
 
 /**
@@ -102,36 +111,13 @@ async function writeSynced(path: string, data: string, mode: number): Promise<vo
   }
 }
 
+/** A hard link that fails atomically if `to` exists: nothing is overwritten. */
 async function linkNew(from: string, to: string): Promise<void> {
   try {
-    await link(from, to);
+    await placeWithoutOverwrite(from, to);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new CosignkitError('KEY_EXISTS', `${to} already exists; refusing to overwrite it`);
-    // A file system without hard links: a check, then a rename (a small race, never a partial file).
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
-      throw fileError(to, error);
-    if (
-      await lstat(to).then(
-        () => true,
-        () => false,
-      )
-    )
+    if (CosignkitError.isInstance(error) && error.code === 'OUTPUT_EXISTS')
       throw new CosignkitError('KEY_EXISTS', `${to} already exists; refusing to overwrite it`);
-    await rename(from, to).catch((e: unknown) => {
-      throw fileError(to, e);
-    });
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY).catch(() => undefined);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // Not possible on every file system; the files themselves are synced.
-  } finally {
-    await handle.close();
+    throw CosignkitError.isInstance(error) ? error : fileError(to, error);
   }
 }

@@ -55,7 +55,8 @@ export async function writeFileAtomic(
   }
 }
 
-async function placeWithoutOverwrite(temp: string, path: string): Promise<void> {
+/** Moves `temp` to `path` unless `path` exists (OUTPUT_EXISTS): a hard link, which fails atomically. */
+export async function placeWithoutOverwrite(temp: string, path: string): Promise<void> {
   try {
     await link(temp, path);
   } catch (error) {
@@ -68,7 +69,8 @@ async function placeWithoutOverwrite(temp: string, path: string): Promise<void> 
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsyncs a directory so that a new entry in it is durable, where the platform allows it. */
+export async function syncDirectory(dir: string): Promise<void> {
   // Makes the new directory entry durable; not possible on every platform, and the data is already synced.
   const handle = await open(dir, constants.O_RDONLY).catch(() => undefined);
   if (!handle) return;
