@@ -87,7 +87,7 @@ function precertView(cert: X509Certificate): X509Certificate {
 /** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
 export function accelerateCertificate(
   cert: X509Certificate,
-  options: { der?: Buffer; trusted?: boolean } = {},
+  options: { der?: Buffer; trusted?: boolean; memoize?: boolean } = {},
 ): X509Certificate {
   if (options.der) derCache.set(cert, options.der);
   if (options.trusted) trusted.add(cert);
@@ -113,20 +113,11 @@ export function accelerateCertificate(
     }
     return verdict;
   };
-  if (options.trusted) {
-    // Trust material never changes: its parsed fields are read once, on first use (a one-shot CLI run
-    // touches few of the root's certificates, a server all of them many times).
-    for (const name of [
-      'isCA',
-      'notBefore',
-      'notAfter',
-      'extBasicConstraints',
-      'extKeyUsage',
-      'extAuthorityKeyID',
-      'extSubjectKeyID',
-      'subject',
-      'issuer',
-    ] as const) {
+  if (options.trusted || options.memoize) {
+    // The object's bytes never change (trust material, or a leaf shared through the parsed-certificate
+    // cache), so its parsed fields are read once, on first use: each getter walks or re-encodes the ASN.1
+    // tree (`publicKey` re-encodes the SPKI on every read).
+    for (const name of MEMOIZED_GETTERS) {
       const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
       if (!getter) continue;
       Object.defineProperty(cert, name, {
@@ -139,5 +130,47 @@ export function accelerateCertificate(
       });
     }
   }
+  return cert;
+}
+
+const MEMOIZED_GETTERS = [
+  'isCA',
+  'notBefore',
+  'notAfter',
+  'extBasicConstraints',
+  'extKeyUsage',
+  'extAuthorityKeyID',
+  'extSubjectKeyID',
+  'subject',
+  'issuer',
+  'serialNumber',
+  'publicKey',
+  'subjectAltName',
+  'signatureAlgorithm',
+  'signatureValue',
+] as const;
+
+const PARSED_CACHE_SIZE = 1024;
+const parsed = new Map<string, X509Certificate>();
+
+/**
+ * A bundle's leaf certificate, parsed once per distinct DER (bounded, least recently used out): the pure-JS
+ * ASN.1 parse costs more than the signature checks of a whole verification. Same bytes, same object, so the
+ * per-object caches above (TBS, key, precertificate, memoized fields) are warm when one certificate signs
+ * many artifacts. Only parsing is shared: every check that takes a time or a signature still runs. Throws
+ * what X509Certificate.parse throws for bytes that are not a certificate.
+ */
+export function parsedCertificate(der: Buffer): X509Certificate {
+  const hash = createHash('sha256').update(der).digest('hex');
+  let cert = parsed.get(hash);
+  if (cert) {
+    parsed.delete(hash);
+  } else {
+    const bytes = Buffer.from(der); // a private copy: the caller's buffer may be reused
+    cert = accelerateCertificate(X509Certificate.parse(bytes), { der: bytes, memoize: true });
+    hashes.set(cert, hash);
+    if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
+  }
+  parsed.set(hash, cert);
   return cert;
 }

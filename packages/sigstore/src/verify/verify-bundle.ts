@@ -17,8 +17,9 @@ import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-exte
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
-import { accelerateCertificate } from './fast-certificates.js';
+import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
+import { installPublicKeyCache } from './public-key-cache.js';
 import { partitionTimestamps } from './signed-timestamps.js';
 
 /** What is known of the artifact: its bytes, or only its digest (`sha256:<hex>`, or a file hashed as a stream). */
@@ -103,9 +104,15 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     throw new CosignkitError('USAGE', 'a message-signature bundle needs the artifact (a file or sha256:<hex>)');
   }
 
+  installPublicKeyCache();
   let entity: SignedEntity;
   try {
-    entity = toSignedEntity(bundle, artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined);
+    // toSignedEntity parses the leaf certificate on every call; it is handed the bundle without it and the
+    // leaf comes from the parsed-certificate cache instead (same bytes, same checks, one parse per leaf).
+    const der = leafDer(bundle);
+    const artifactBytes = artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined;
+    entity = toSignedEntity(der ? withoutLeaf(bundle) : bundle, artifactBytes);
+    if (der) entity = { ...entity, key: { $case: 'certificate', certificate: parsedCertificate(der) } };
   } catch (error) {
     throw new CosignkitError(
       'BUNDLE_MALFORMED',
@@ -123,7 +130,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     if (algorithm === undefined) {
       fail(`the bundle's message digest algorithm ${messageDigest?.algorithm} is not SHA-2`);
     } else {
-      const actual = artifactDigest(artifact!, algorithm);
+      const actual = algorithm === 'sha256' && sha256 ? sha256 : artifactDigest(artifact!, algorithm);
       if (!messageDigest || !actual.equals(messageDigest.digest)) {
         fail(
           `the bundle's messageDigest (${algorithm}:${messageDigest ? Buffer.from(messageDigest.digest).toString('hex') : 'none'}) is not the artifact's (${algorithm}:${actual.toString('hex')})`,
@@ -147,23 +154,10 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     entity = { ...entity, tlogEntries: [] };
   }
 
-  const cert =
-    entity.key.$case === 'certificate'
-      ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) })
-      : undefined;
+  const cert = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
   if (cert && options.insecureIgnoreSct)
     entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
-  let certificate: SignatureCheck['certificate'];
-  if (cert) {
-    const sans = subjectAlternativeNames(cert);
-    const extensions = fulcioExtensions(cert);
-    certificate = {
-      identity: sans[0] ?? '',
-      issuer: extensions.issuer ?? '',
-      subjectAlternativeNames: sans,
-      extensions: extensions as Record<string, string>,
-    };
-  }
+  const certificate = cert ? signerIdentityOf(cert) : undefined;
 
   const verifier = new Verifier(trust, {
     tlogThreshold: options.insecureIgnoreTlog ? 0 : 1,
@@ -253,6 +247,32 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   };
 }
 
+const identities = new WeakMap<X509Certificate, NonNullable<SignatureCheck['certificate']>>();
+
+/**
+ * The signer as the result reports it, read once per certificate object (a leaf from the parsed-certificate
+ * cache is the same object each time its bytes come back). A fresh copy each call: callers may change it.
+ */
+function signerIdentityOf(cert: X509Certificate): NonNullable<SignatureCheck['certificate']> {
+  let identity = identities.get(cert);
+  if (!identity) {
+    const sans = subjectAlternativeNames(cert);
+    const extensions = fulcioExtensions(cert);
+    identity = {
+      identity: sans[0] ?? '',
+      issuer: extensions.issuer ?? '',
+      subjectAlternativeNames: sans,
+      extensions: extensions as Record<string, string>,
+    };
+    identities.set(cert, identity);
+  }
+  return {
+    ...identity,
+    subjectAlternativeNames: [...identity.subjectAlternativeNames!],
+    extensions: { ...identity.extensions },
+  };
+}
+
 /**
  * `--insecure-ignore-sct`: @sigstore/verify checks every embedded SCT whatever the threshold, and reads them
  * from `cert.clone()` (it strips the SCT extension from the clone to rebuild the precertificate). A
@@ -269,6 +289,17 @@ function withoutSctCheck(cert: X509Certificate): X509Certificate {
     return copy;
   };
   return patched;
+}
+
+/** The bundle with its certificate replaced by an empty key hint (toSignedEntity then parses no certificate). */
+function withoutLeaf(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      content: { $case: 'publicKey', publicKey: { hint: '' } },
+    },
+  };
 }
 
 function leafDer(bundle: Bundle): Buffer | undefined {
