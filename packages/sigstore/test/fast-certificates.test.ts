@@ -35,7 +35,7 @@ describe('fast certificate encodings give exactly what @sigstore/core re-encodes
     expect(ders.length).toBeGreaterThan(10);
     let count = 0;
     for (const der of ders) {
-      for (const node of nodes(X509Certificate.parse(der).root)) {
+      for (const node of nodes(X509Certificate.parse(Buffer.from(der)).root)) {
         expect(encodeParsed(node).equals(node.toDER())).toBe(true);
         count++;
       }
@@ -75,7 +75,7 @@ describe('fast certificate encodings give exactly what @sigstore/core re-encodes
     const other = parsedCertificate(flipped);
     expect(other).not.toBe(parsedCertificate(der));
     const issuer = ders
-      .map((d) => accelerateCertificate(X509Certificate.parse(d)))
+      .map((d) => accelerateCertificate(X509Certificate.parse(Buffer.from(d))))
       .find((candidate) => parsedCertificate(der).verify(candidate));
     expect(issuer).toBeDefined();
     // A signature check on the flipped copy is its own (it cannot borrow the original's verdict).
