@@ -56,22 +56,47 @@ export interface KeylessVerification extends VerificationResult {
 
 const trustCache = new WeakMap<TrustedRoot, TrustMaterial>();
 
-/** Trust material is built once per root object: parsing its certificates dominates a warm verification. */
+/**
+ * Trust material is built once per root object. Its certificates are parsed on first use, each CA's chain
+ * when a check first reads it: the library filters CAs by their `validFor` dates (from the root's JSON)
+ * before it reads a chain, so a one-shot verification parses only the CA in force and, when the bundle has
+ * an RFC 3161 timestamp, the TSAs. A root whose certificate cannot be parsed fails the check that reads it.
+ */
 function trustMaterialOf(root: TrustedRoot): TrustMaterial {
   let material = trustCache.get(root);
   if (!material) {
-    material = toTrustMaterial(root);
-    // The root's own bytes are each certificate's DER (toTrustMaterial parses them in order).
-    const sources = [...root.certificateAuthorities, ...root.timestampAuthorities];
-    [...material.certificateAuthorities, ...material.timestampAuthorities].forEach((ca, i) => {
-      ca.certChain.forEach((cert, j) => {
-        const raw = sources[i]?.certChain?.certificates[j]?.rawBytes;
-        accelerateCertificate(cert, { trusted: true, ...(raw ? { der: Buffer.from(raw) } : {}) });
-      });
+    // The library builds every authority (validity defaults, log keys); the chains are left empty here and
+    // filled on first read with the root's own certificates, parsed and accelerated as trusted.
+    const withoutChains = (cas: TrustedRoot['certificateAuthorities']) =>
+      cas.map((ca) => ({ ...ca, certChain: { certificates: [] } }));
+    material = toTrustMaterial({
+      ...root,
+      certificateAuthorities: withoutChains(root.certificateAuthorities),
+      timestampAuthorities: withoutChains(root.timestampAuthorities),
     });
+    root.certificateAuthorities.forEach((ca, i) => lazyChain(material!.certificateAuthorities[i]!, ca));
+    root.timestampAuthorities.forEach((ca, i) => lazyChain(material!.timestampAuthorities[i]!, ca));
     trustCache.set(root, material);
   }
   return material;
+}
+
+function lazyChain(
+  authority: TrustMaterial['certificateAuthorities'][number],
+  source: TrustedRoot['certificateAuthorities'][number],
+): void {
+  let chain: X509Certificate[] | undefined;
+  Object.defineProperty(authority, 'certChain', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      chain ??= (source.certChain?.certificates ?? []).map((c) => {
+        const der = Buffer.from(c.rawBytes);
+        return accelerateCertificate(X509Certificate.parse(der), { trusted: true, der });
+      });
+      return chain;
+    },
+  });
 }
 
 const HASH_NAMES: Partial<Record<HashAlgorithm, 'sha256' | 'sha384' | 'sha512'>> = {
