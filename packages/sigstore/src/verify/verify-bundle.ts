@@ -74,8 +74,13 @@ function trustMaterialOf(root: TrustedRoot): TrustMaterial {
       certificateAuthorities: withoutChains(root.certificateAuthorities),
       timestampAuthorities: withoutChains(root.timestampAuthorities),
     });
-    root.certificateAuthorities.forEach((ca, i) => lazyChain(material!.certificateAuthorities[i]!, ca));
-    root.timestampAuthorities.forEach((ca, i) => lazyChain(material!.timestampAuthorities[i]!, ca));
+    const built = material;
+    root.certificateAuthorities.forEach((ca, i) => {
+      lazyChain(built.certificateAuthorities[i]!, ca);
+    });
+    root.timestampAuthorities.forEach((ca, i) => {
+      lazyChain(built.timestampAuthorities[i]!, ca);
+    });
     trustCache.set(root, material);
   }
   return material;
