@@ -85,9 +85,11 @@ export function signingMode(command: string, flags: ParsedFlags, context: Comman
 }
 
 type Sigstore = typeof import('@cosignkit/sigstore');
+type SigstoreKeyless = typeof import('@cosignkit/sigstore/keyless');
 
 async function services(command: string, flags: ParsedFlags, keyless: boolean) {
-  const sigstore: Sigstore = await import('@cosignkit/sigstore');
+  // The light entry: enough to know the services (a keyless command then asks Fulcio before loading the rest).
+  const sigstore: SigstoreKeyless = await import('@cosignkit/sigstore/keyless');
   const tlogFlag = booleanFlag(flags, 'tlog-upload');
   // Keyless: the log is the default. Keyed (S-4): a log when --tlog-upload, a signing config, --rekor-url or
   // --use-signing-config asked for one; --timestamp-server-url alone gives a timestamp and no log.
@@ -146,8 +148,8 @@ export async function prepareSigner(
     .filter(Boolean)
     .join(', ');
   if (mode.kind === 'keyed-log') {
-    const opened = await context.keys.open(mode.key);
-    const signer = await sigstore.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
+    const [opened, full] = await Promise.all([context.keys.open(mode.key), import('@cosignkit/sigstore')]);
+    const signer = await full.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
     return { signer, notes: [`services: ${where}`] };
   }
   let token = await sigstore.resolveIdentityToken({
@@ -157,8 +159,9 @@ export async function prepareSigner(
     signal: context.signal,
   });
   if (!token && interactiveAllowed(flags)) {
-    const value = await interactiveToken(sigstore, command, flags, context);
-    const issuer = stringFlag(flags, 'oidc-issuer') ?? sigstore.PUBLIC_GOOD_OIDC_ISSUER;
+    const main: Sigstore = await import('@cosignkit/sigstore');
+    const value = await interactiveToken(main, command, flags, context);
+    const issuer = stringFlag(flags, 'oidc-issuer') ?? main.PUBLIC_GOOD_OIDC_ISSUER;
     token = { token: value, claims: sigstore.parseIdentityToken(value), source: `sign-in at ${issuer}` };
   }
   if (!token)
@@ -166,9 +169,17 @@ export async function prepareSigner(
       command,
       'keyless signing needs an identity token: $SIGSTORE_ID_TOKEN, --identity-token <file>, or a GitHub Actions job with id-token: write',
     );
-  const { signer, key } = sigstore.createKeylessSigner({ services: resolved, getToken: async () => token.token });
-  // Ask Fulcio now, while the caller hashes; a failure surfaces when the signer is used.
+  const identityToken = token.token;
+  if (!resolved.fulcioUrl) throw new CosignkitError('USAGE', 'keyless signing needs a Fulcio URL');
+  const key = new sigstore.EphemeralCertificateKey({
+    fulcioUrl: resolved.fulcioUrl,
+    getToken: async () => identityToken,
+  });
+  // Ask Fulcio now, while the rest of @cosignkit/sigstore loads and the caller hashes; a failure surfaces
+  // when the signer is used.
   key.material().catch(() => undefined);
+  const full: Sigstore = await import('@cosignkit/sigstore');
+  const { signer } = full.createKeylessSigner({ services: resolved, getToken: async () => identityToken, key });
   const trustedRootPath = stringFlag(flags, 'trusted-root');
   const prepared: Prepared = {
     signer,
@@ -181,18 +192,18 @@ export async function prepareSigner(
   };
   if (trustedRootPath !== undefined) {
     // Loaded once for the command: a batch checks every bundle against the same root.
-    let loading: ReturnType<typeof sigstore.loadTrustedRoot> | undefined;
-    const policy = sigstore.compileIdentityPolicy(
+    let loading: ReturnType<typeof full.loadTrustedRoot> | undefined;
+    const policy = full.compileIdentityPolicy(
       { certificateIdentityRegexp: '^.*$', certificateOidcIssuerRegexp: '^.*$' },
       { required: true, logger: context.logger },
     );
     prepared.check = async (bundle, artifact) => {
-      loading ??= sigstore.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
+      loading ??= full.loadTrustedRoot({ trustedRootPath, env: context.env, logger: context.logger });
       const loaded = await loading;
       // Stricter than verifying, and first: a timestamp from our own TSA that does not verify is a broken
       // service (the verifier would only warn and skip it).
-      sigstore.checkNewTimestamps(bundle as Parameters<Sigstore['checkNewTimestamps']>[0], loaded.root);
-      const result = sigstore.verifyBundle(bundle, {
+      full.checkNewTimestamps(bundle as Parameters<Sigstore['checkNewTimestamps']>[0], loaded.root);
+      const result = full.verifyBundle(bundle, {
         trustedRoot: loaded.root,
         policy,
         ...(artifact ? { artifact } : {}),

@@ -9,6 +9,8 @@ export interface KeylessSignerOptions {
   services: SigningServices;
   /** Called when a certificate is needed; resolveIdentityToken() gives one. */
   getToken: () => Promise<string>;
+  /** A key made beforehand (keyless.ts: its certificate request started before this module loaded). */
+  key?: EphemeralCertificateKey;
   timeoutMs?: number;
   retries?: number;
 }
@@ -19,12 +21,14 @@ export function createKeylessSigner(options: KeylessSignerOptions): {
   key: EphemeralCertificateKey;
 } {
   if (!options.services.fulcioUrl) throw new CosignkitError('USAGE', 'keyless signing needs a Fulcio URL');
-  const key = new EphemeralCertificateKey({
-    fulcioUrl: options.services.fulcioUrl,
-    getToken: options.getToken,
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    ...(options.retries !== undefined ? { retries: options.retries } : {}),
-  });
+  const key =
+    options.key ??
+    new EphemeralCertificateKey({
+      fulcioUrl: options.services.fulcioUrl,
+      getToken: options.getToken,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    });
   return {
     signer: new BundleSigner({
       key,

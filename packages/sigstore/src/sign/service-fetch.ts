@@ -1,4 +1,5 @@
-import { readBoundedResponse } from '@cosignkit/core';
+import { createRequire } from 'node:module';
+import { CosignkitError } from '@cosignkit/core';
 import type { SigstoreService } from './service-error.js';
 
 export interface ServiceFetchOptions {
@@ -22,9 +23,24 @@ export class ServiceHttpError extends Error {
 /** Answers are small JSON or DER documents: a bigger one is refused. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+type Http = typeof import('node:http');
+let load: NodeJS.Require | undefined;
+
 /**
- * POSTs to a Sigstore service with Node's own fetch. @sigstore/sign's clients go through make-fetch-happen,
- * whose loading alone costs 0.3–0.6 s per process: more than the whole signature round trip on loopback.
+ * node:http or node:https through require(), on first use (https, and TLS with it, only for an https URL).
+ * As ES modules (a static import, or fetch) they cost a one-shot keyless sign-blob more than its two round
+ * trips on loopback: fetch loads undici and its WebAssembly HTTP parser, and importing node:http as an ES
+ * module reads every export of it, which loads undici too. require() hands back the module as it is.
+ */
+function httpClient(protocol: 'http:' | 'https:'): Http {
+  load ??= createRequire(import.meta.url);
+  return (protocol === 'https:' ? load('node:https') : load('node:http')) as Http;
+}
+
+/**
+ * POSTs to a Sigstore service with Node's own HTTP client. @sigstore/sign's clients go through
+ * make-fetch-happen, whose loading alone costs 0.3–0.6 s per process: more than the whole signature round
+ * trip on loopback.
  */
 export async function postToService(
   _service: SigstoreService,
@@ -35,31 +51,88 @@ export async function postToService(
   const retries = options.retries ?? 1;
   for (let attempt = 0; ; attempt++) {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000);
-    let response: Response;
+    let answer: { status: number; statusText: string; data: Buffer };
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: options.accept ?? 'application/json' },
-        body,
+      answer = await post(url, body, {
+        accept: options.accept ?? 'application/json',
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
       });
     } catch (error) {
+      // A refused URL or an oversized answer is not worth another attempt.
+      if (CosignkitError.isInstance(error) || error instanceof ServiceHttpError) throw error;
       if (attempt < retries && !options.signal?.aborted) {
         await delay(200 * (attempt + 1));
         continue;
       }
       throw error;
     }
-    const data = await readBoundedResponse(response, MAX_ANSWER_BYTES);
-    if (data === undefined) throw new ServiceHttpError(response.status, 'answer too large');
-    if (response.ok) return data;
-    const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
+    const { status, statusText, data } = answer;
+    if (status >= 200 && status < 300) return data;
+    const retryable = status === 408 || status === 429 || status >= 500;
     if (retryable && attempt < retries) {
       await delay(200 * (attempt + 1));
       continue;
     }
-    throw new ServiceHttpError(response.status, messageOf(data, response.statusText));
+    throw new ServiceHttpError(status, messageOf(data, statusText));
   }
+}
+
+/** One POST; the answer is read up to MAX_ANSWER_BYTES (a bigger one is refused while it arrives). */
+function post(
+  url: string,
+  body: string,
+  options: { accept: string; signal: AbortSignal },
+): Promise<{ status: number; statusText: string; data: Buffer }> {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    return Promise.reject(new CosignkitError('USAGE', `not an http(s) URL: ${target.protocol}`));
+  const client = httpClient(target.protocol);
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.from(body, 'utf8');
+    const request = client.request(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': payload.length,
+          accept: options.accept,
+        },
+        signal: options.signal,
+      },
+      (response) => {
+        const declared = Number(response.headers['content-length'] ?? 0);
+        const tooLarge = () =>
+          new ServiceHttpError(response.statusCode ?? 0, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
+        if (declared > MAX_ANSWER_BYTES) {
+          response.destroy();
+          reject(tooLarge());
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) {
+            response.destroy();
+            reject(tooLarge());
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            statusText: response.statusMessage ?? '',
+            data: Buffer.concat(chunks),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
 }
 
 function messageOf(data: Buffer, fallback: string): string {

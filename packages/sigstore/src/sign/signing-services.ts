@@ -1,5 +1,5 @@
 import { CosignkitError } from '@cosignkit/core';
-import { SigningConfig, ServiceSelector, type Service } from '@sigstore/protobuf-specs';
+import type { Service, SigningConfig } from '@sigstore/protobuf-specs';
 import { readLimitedFile } from '../io/read-limited-file.js';
 
 export const PUBLIC_GOOD_FULCIO_URL = 'https://fulcio.sigstore.dev';
@@ -39,7 +39,11 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
   const now = options.now ?? new Date();
   const services: SigningServices = {};
   if (options.signingConfigPath !== undefined) {
-    const config = await readSigningConfig(options.signingConfigPath);
+    // protobuf-specs only when there is a config to read: the keyless entry (keyless.ts) stays light.
+    const loaded = await import('@sigstore/protobuf-specs');
+    // Bundled (tsup), a CommonJS module imported dynamically comes back as its default export only.
+    const { SigningConfig, ServiceSelector } = loaded.default ?? loaded;
+    const config = await readSigningConfig(options.signingConfigPath, SigningConfig);
     const ca = pick(config.caUrls, 1, now);
     // The newest log API in force, as cosign v3 picks: Rekor v2, else v1.
     const tlogV2 = pick(config.rekorTlogUrls, 2, now);
@@ -100,7 +104,10 @@ export async function resolveSigningServices(options: ResolveSigningServicesOpti
   return services;
 }
 
-async function readSigningConfig(path: string): Promise<SigningConfig> {
+async function readSigningConfig(
+  path: string,
+  parser: { fromJSON(json: unknown): SigningConfig },
+): Promise<SigningConfig> {
   const text = await readLimitedFile(path, SIGNING_CONFIG_SIZE_LIMIT, 'signing config');
   let json: { mediaType?: unknown };
   try {
@@ -112,7 +119,7 @@ async function readSigningConfig(path: string): Promise<SigningConfig> {
     throw new CosignkitError('BUNDLE_MALFORMED', `signing config ${path} is not a ${SIGNING_CONFIG_V02} document`);
   }
   try {
-    return SigningConfig.fromJSON(json);
+    return parser.fromJSON(json);
   } catch (error) {
     throw new CosignkitError('BUNDLE_MALFORMED', `signing config ${path} cannot be parsed`, { cause: error });
   }

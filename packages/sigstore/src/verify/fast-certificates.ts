@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+import { encodeNode, encodeParsed } from './der-encoding.js';
 
 /**
  * Speeds up @sigstore/verify's certificate-chain step without changing a verdict. It compares certificates
@@ -33,7 +34,7 @@ function hashOf(cert: X509Certificate): string {
 function derOf(cert: X509Certificate): Buffer {
   let der = derCache.get(cert);
   if (!der) {
-    der = cert.root.toDER();
+    der = encodeParsed(cert.root);
     derCache.set(cert, der);
   }
   return der;
@@ -51,7 +52,7 @@ function keyOf(cert: X509Certificate): KeyObject {
 function tbsOf(cert: X509Certificate): Buffer {
   let tbs = tbsCache.get(cert);
   if (!tbs) {
-    tbs = cert.tbsCertificate.toDER();
+    tbs = encodeParsed(cert.tbsCertificate);
     tbsCache.set(cert, tbs);
   }
   return tbs;
@@ -63,20 +64,17 @@ const precerts = new Map<string, { extensions: X509Certificate['extensions']; tb
 /**
  * `clone()` is what @sigstore/verify's SCT check calls: it removes the SCT extension from the copy and
  * re-encodes the TBS (the RFC 6962 precertificate), which costs more than the SCT's signature check. That
- * TBS is a function of the certificate's bytes alone, so it is built once per certificate (by the same
- * remove-and-re-encode on a real parsed copy) and served from a bounded cache: the copy handed back has
- * the certificate's extensions (to be spliced) and that TBS. The SCT signature itself is checked every time.
+ * TBS is a function of the certificate's bytes alone, so it is built once per certificate and served from a
+ * bounded cache: the TBS with its first SCT extension left out (as the library's splice does), the other
+ * nodes' bytes unchanged (der-encoding.ts says why they are what toDER() would give). The copy handed back
+ * has its own list of the certificate's extensions (the library splices it) and that TBS. The SCT
+ * signature itself is checked every time.
  */
 function precertView(cert: X509Certificate): X509Certificate {
   const key = hashOf(cert);
   let entry = precerts.get(key);
   if (!entry) {
-    const copy = X509Certificate.parse(Buffer.from(derOf(cert)));
-    const extensions = [...copy.extensions];
-    const stripped = X509Certificate.parse(Buffer.from(derOf(cert)));
-    const index = stripped.extensions.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT);
-    if (index !== -1) stripped.extensions.splice(index, 1);
-    entry = { extensions, tbs: stripped.tbsCertificate.toDER() };
+    entry = { extensions: [...cert.extensions], tbs: precertificateTbs(cert) };
     if (precerts.size >= PRECERT_CACHE_SIZE) precerts.delete(precerts.keys().next().value!);
     precerts.set(key, entry);
   }
@@ -84,10 +82,28 @@ function precertView(cert: X509Certificate): X509Certificate {
   return { extensions: [...entry.extensions], tbsCertificate: { toDER: () => tbs } } as unknown as X509Certificate;
 }
 
+function precertificateTbs(cert: X509Certificate): Buffer {
+  const tbs = cert.tbsCertificate;
+  const wrapper = tbs.subs.find((sub) => sub.tag.isContextSpecific(0x03));
+  const list = wrapper?.subs[0];
+  const index = list ? list.subs.findIndex((ext) => ext.subs[0]?.toOID() === EXTENSION_OID_SCT) : -1;
+  if (!wrapper || !list || index === -1) return tbsOf(cert);
+  const kept = list.subs.filter((_, i) => i !== index).map(encodeParsed);
+  const newList = encodeNode(list.tag.toDER(), kept);
+  const newWrapper = encodeNode(
+    wrapper.tag.toDER(),
+    wrapper.subs.map((sub, i) => (i === 0 ? newList : encodeParsed(sub))),
+  );
+  return encodeNode(
+    tbs.tag.toDER(),
+    tbs.subs.map((sub) => (sub === wrapper ? newWrapper : encodeParsed(sub))),
+  );
+}
+
 /** Installs the cached `equals` and `verify` on one certificate object. `der`: its bytes when known. */
 export function accelerateCertificate(
   cert: X509Certificate,
-  options: { der?: Buffer; trusted?: boolean } = {},
+  options: { der?: Buffer; trusted?: boolean; memoize?: boolean } = {},
 ): X509Certificate {
   if (options.der) derCache.set(cert, options.der);
   if (options.trusted) trusted.add(cert);
@@ -113,20 +129,19 @@ export function accelerateCertificate(
     }
     return verdict;
   };
-  if (options.trusted) {
-    // Trust material never changes: its parsed fields are read once, on first use (a one-shot CLI run
-    // touches few of the root's certificates, a server all of them many times).
-    for (const name of [
-      'isCA',
-      'notBefore',
-      'notAfter',
-      'extBasicConstraints',
-      'extKeyUsage',
-      'extAuthorityKeyID',
-      'extSubjectKeyID',
-      'subject',
-      'issuer',
-    ] as const) {
+  if (options.trusted || options.memoize) {
+    // The object's bytes never change (trust material, or a leaf shared through the parsed-certificate
+    // cache), so its parsed fields are read once, on first use: each getter walks or re-encodes the ASN.1
+    // tree (`publicKey` re-encodes the SPKI on every read).
+    Object.defineProperty(cert, 'publicKey', {
+      configurable: true,
+      get() {
+        const value = encodeParsed(cert.tbsCertificate.subs[6]!);
+        Object.defineProperty(cert, 'publicKey', { value, configurable: true });
+        return value;
+      },
+    });
+    for (const name of MEMOIZED_GETTERS) {
       const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
       if (!getter) continue;
       Object.defineProperty(cert, name, {
@@ -139,5 +154,46 @@ export function accelerateCertificate(
       });
     }
   }
+  return cert;
+}
+
+const MEMOIZED_GETTERS = [
+  'isCA',
+  'notBefore',
+  'notAfter',
+  'extBasicConstraints',
+  'extKeyUsage',
+  'extAuthorityKeyID',
+  'extSubjectKeyID',
+  'subject',
+  'issuer',
+  'serialNumber',
+  'subjectAltName',
+  'signatureAlgorithm',
+  'signatureValue',
+] as const;
+
+const PARSED_CACHE_SIZE = 1024;
+const parsed = new Map<string, X509Certificate>();
+
+/**
+ * A bundle's leaf certificate, parsed once per distinct DER (bounded, least recently used out): the pure-JS
+ * ASN.1 parse costs more than the signature checks of a whole verification. Same bytes, same object, so the
+ * per-object caches above (TBS, key, precertificate, memoized fields) are warm when one certificate signs
+ * many artifacts. Only parsing is shared: every check that takes a time or a signature still runs. Throws
+ * what X509Certificate.parse throws for bytes that are not a certificate.
+ */
+export function parsedCertificate(der: Buffer): X509Certificate {
+  const hash = createHash('sha256').update(der).digest('hex');
+  let cert = parsed.get(hash);
+  if (cert) {
+    parsed.delete(hash);
+  } else {
+    const bytes = Buffer.from(der); // a private copy: the caller's buffer may be reused
+    cert = accelerateCertificate(X509Certificate.parse(bytes), { der: bytes, memoize: true });
+    hashes.set(cert, hash);
+    if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
+  }
+  parsed.set(hash, cert);
   return cert;
 }

@@ -17,8 +17,9 @@ import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-exte
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
-import { accelerateCertificate } from './fast-certificates.js';
+import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
+import { installPublicKeyCache } from './public-key-cache.js';
 import { partitionTimestamps } from './signed-timestamps.js';
 
 /** What is known of the artifact: its bytes, or only its digest (`sha256:<hex>`, or a file hashed as a stream). */
@@ -55,22 +56,52 @@ export interface KeylessVerification extends VerificationResult {
 
 const trustCache = new WeakMap<TrustedRoot, TrustMaterial>();
 
-/** Trust material is built once per root object: parsing its certificates dominates a warm verification. */
+/**
+ * Trust material is built once per root object. Its certificates are parsed on first use, each CA's chain
+ * when a check first reads it: the library filters CAs by their `validFor` dates (from the root's JSON)
+ * before it reads a chain, so a one-shot verification parses only the CA in force and, when the bundle has
+ * an RFC 3161 timestamp, the TSAs. A root whose certificate cannot be parsed fails the check that reads it.
+ */
 function trustMaterialOf(root: TrustedRoot): TrustMaterial {
   let material = trustCache.get(root);
   if (!material) {
-    material = toTrustMaterial(root);
-    // The root's own bytes are each certificate's DER (toTrustMaterial parses them in order).
-    const sources = [...root.certificateAuthorities, ...root.timestampAuthorities];
-    [...material.certificateAuthorities, ...material.timestampAuthorities].forEach((ca, i) => {
-      ca.certChain.forEach((cert, j) => {
-        const raw = sources[i]?.certChain?.certificates[j]?.rawBytes;
-        accelerateCertificate(cert, { trusted: true, ...(raw ? { der: Buffer.from(raw) } : {}) });
-      });
+    // The library builds every authority (validity defaults, log keys); the chains are left empty here and
+    // filled on first read with the root's own certificates, parsed and accelerated as trusted.
+    const withoutChains = (cas: TrustedRoot['certificateAuthorities']) =>
+      cas.map((ca) => ({ ...ca, certChain: { certificates: [] } }));
+    material = toTrustMaterial({
+      ...root,
+      certificateAuthorities: withoutChains(root.certificateAuthorities),
+      timestampAuthorities: withoutChains(root.timestampAuthorities),
+    });
+    const built = material;
+    root.certificateAuthorities.forEach((ca, i) => {
+      lazyChain(built.certificateAuthorities[i]!, ca);
+    });
+    root.timestampAuthorities.forEach((ca, i) => {
+      lazyChain(built.timestampAuthorities[i]!, ca);
     });
     trustCache.set(root, material);
   }
   return material;
+}
+
+function lazyChain(
+  authority: TrustMaterial['certificateAuthorities'][number],
+  source: TrustedRoot['certificateAuthorities'][number],
+): void {
+  let chain: X509Certificate[] | undefined;
+  Object.defineProperty(authority, 'certChain', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      chain ??= (source.certChain?.certificates ?? []).map((c) => {
+        const der = Buffer.from(c.rawBytes);
+        return accelerateCertificate(X509Certificate.parse(der), { trusted: true, der });
+      });
+      return chain;
+    },
+  });
 }
 
 const HASH_NAMES: Partial<Record<HashAlgorithm, 'sha256' | 'sha384' | 'sha512'>> = {
@@ -103,9 +134,15 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     throw new CosignkitError('USAGE', 'a message-signature bundle needs the artifact (a file or sha256:<hex>)');
   }
 
+  installPublicKeyCache();
   let entity: SignedEntity;
   try {
-    entity = toSignedEntity(bundle, artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined);
+    // toSignedEntity parses the leaf certificate on every call; it is handed the bundle without it and the
+    // leaf comes from the parsed-certificate cache instead (same bytes, same checks, one parse per leaf).
+    const der = leafDer(bundle);
+    const artifactBytes = artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined;
+    entity = toSignedEntity(der ? withoutLeaf(bundle) : bundle, artifactBytes);
+    if (der) entity = { ...entity, key: { $case: 'certificate', certificate: parsedCertificate(der) } };
   } catch (error) {
     throw new CosignkitError(
       'BUNDLE_MALFORMED',
@@ -123,7 +160,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     if (algorithm === undefined) {
       fail(`the bundle's message digest algorithm ${messageDigest?.algorithm} is not SHA-2`);
     } else {
-      const actual = artifactDigest(artifact!, algorithm);
+      const actual = algorithm === 'sha256' && sha256 ? sha256 : artifactDigest(artifact!, algorithm);
       if (!messageDigest || !actual.equals(messageDigest.digest)) {
         fail(
           `the bundle's messageDigest (${algorithm}:${messageDigest ? Buffer.from(messageDigest.digest).toString('hex') : 'none'}) is not the artifact's (${algorithm}:${actual.toString('hex')})`,
@@ -147,23 +184,10 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
     entity = { ...entity, tlogEntries: [] };
   }
 
-  const cert =
-    entity.key.$case === 'certificate'
-      ? accelerateCertificate(entity.key.certificate, { der: leafDer(bundle) })
-      : undefined;
+  const cert = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
   if (cert && options.insecureIgnoreSct)
     entity = { ...entity, key: { $case: 'certificate', certificate: withoutSctCheck(cert) } };
-  let certificate: SignatureCheck['certificate'];
-  if (cert) {
-    const sans = subjectAlternativeNames(cert);
-    const extensions = fulcioExtensions(cert);
-    certificate = {
-      identity: sans[0] ?? '',
-      issuer: extensions.issuer ?? '',
-      subjectAlternativeNames: sans,
-      extensions: extensions as Record<string, string>,
-    };
-  }
+  const certificate = cert ? signerIdentityOf(cert) : undefined;
 
   const verifier = new Verifier(trust, {
     tlogThreshold: options.insecureIgnoreTlog ? 0 : 1,
@@ -253,6 +277,32 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   };
 }
 
+const identities = new WeakMap<X509Certificate, NonNullable<SignatureCheck['certificate']>>();
+
+/**
+ * The signer as the result reports it, read once per certificate object (a leaf from the parsed-certificate
+ * cache is the same object each time its bytes come back). A fresh copy each call: callers may change it.
+ */
+function signerIdentityOf(cert: X509Certificate): NonNullable<SignatureCheck['certificate']> {
+  let identity = identities.get(cert);
+  if (!identity) {
+    const sans = subjectAlternativeNames(cert);
+    const extensions = fulcioExtensions(cert);
+    identity = {
+      identity: sans[0] ?? '',
+      issuer: extensions.issuer ?? '',
+      subjectAlternativeNames: sans,
+      extensions: extensions as Record<string, string>,
+    };
+    identities.set(cert, identity);
+  }
+  return {
+    ...identity,
+    subjectAlternativeNames: [...identity.subjectAlternativeNames!],
+    extensions: { ...identity.extensions },
+  };
+}
+
 /**
  * `--insecure-ignore-sct`: @sigstore/verify checks every embedded SCT whatever the threshold, and reads them
  * from `cert.clone()` (it strips the SCT extension from the clone to rebuild the precertificate). A
@@ -269,6 +319,17 @@ function withoutSctCheck(cert: X509Certificate): X509Certificate {
     return copy;
   };
   return patched;
+}
+
+/** The bundle with its certificate replaced by an empty key hint (toSignedEntity then parses no certificate). */
+function withoutLeaf(bundle: Bundle): Bundle {
+  return {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      content: { $case: 'publicKey', publicKey: { hint: '' } },
+    },
+  };
 }
 
 function leafDer(bundle: Bundle): Buffer | undefined {
