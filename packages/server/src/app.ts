@@ -175,15 +175,26 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     ...(https ? { https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
+  // TLS 1.2 renegotiation could swap the client certificate under a kept connection: refuse it.
+  if (https) app.server.on('secureConnection', (socket: TLSSocket) => void socket.disableRenegotiation());
+
   app.decorateRequest('state', null as unknown as RequestState);
   app.addHook('onRequest', async (request) => {
     request.state = { auditId: request.id, started: process.hrtime.bigint() };
   });
 
+  // A connection's client certificate, parsed once per connection rather than twice per request (renegotiation,
+  // the only way it could change, is disabled on every connection below).
+  const peerCertificates = new WeakMap<TLSSocket, X509Certificate | null>();
   const clientCertificate = (request: FastifyRequest): X509Certificate | undefined => {
     const socket = request.raw.socket as TLSSocket;
     if (!socket.encrypted || !socket.authorized) return undefined;
-    return socket.getPeerX509Certificate?.();
+    let cert = peerCertificates.get(socket);
+    if (cert === undefined) {
+      cert = socket.getPeerX509Certificate?.() ?? null;
+      peerCertificates.set(socket, cert);
+    }
+    return cert ?? undefined;
   };
   const requestUrl = (request: FastifyRequest): string => {
     const path = request.url.split('?')[0]!;
@@ -311,8 +322,9 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
         }
         if (body.subject.length > plan.maxSubjects)
           throw tooLarge(`plan ${entitlement.plan} allows ${plan.maxSubjects} subjects`);
-        const payload = StatementSigner.payload(body.subject, body.predicateType, body.predicate);
-        const predicateBytes = Buffer.byteLength(canonicalize(body.predicate) ?? '');
+        // The predicate is canonicalized once: its size is checked, then it is spliced into the statement.
+        const predicate = canonicalize(body.predicate) ?? 'null';
+        const predicateBytes = Buffer.byteLength(predicate);
         if (predicateBytes > plan.maxPredicateBytes)
           throw tooLarge(`plan ${entitlement.plan} allows predicates of ${plan.maxPredicateBytes} bytes`);
         const quotaState = await quota.consume(caller.tenant, entitlement.plan);
@@ -326,6 +338,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
               `the scanner image is not trusted: ${verdict.reason}`,
             );
         }
+        const payload = StatementSigner.canonicalPayload(body.subject, body.predicateType, predicate);
         const t0 = process.hrtime.bigint();
         const signed =
           mode === 'kms'
