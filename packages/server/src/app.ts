@@ -149,9 +149,9 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   const defaultMode: 'kms' | 'keyless' = signer ? 'kms' : 'keyless';
   const quota = await QuotaEnforcer.create(config.plans, config.quotaStore, libLogger);
   const audit = await AuditLog.open(config.audit.log, libLogger);
-  const metrics = new ServerMetrics();
-  const allowedTypes = new Set(config.predicateTypes);
   let inFlight = 0;
+  const metrics = new ServerMetrics(() => inFlight);
+  const allowedTypes = new Set(config.predicateTypes);
   let closing = false;
 
   const https = config.tls
@@ -179,8 +179,10 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   if (https) app.server.on('secureConnection', (socket: TLSSocket) => void socket.disableRenegotiation());
 
   app.decorateRequest('state', null as unknown as RequestState);
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks where nothing is awaited: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.state = { auditId: request.id, started: process.hrtime.bigint() };
+    done();
   });
 
   // A connection's client certificate, parsed once per connection rather than twice per request (renegotiation,
@@ -290,7 +292,6 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       const body = request.body;
       const caller = request.state.caller!;
       inFlight++;
-      metrics.inFlight.set(inFlight);
       let release: (() => void) | undefined;
       try {
         const clientCert = clientCertificate(request);
@@ -367,7 +368,6 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
         return reply;
       } finally {
         inFlight--;
-        metrics.inFlight.set(inFlight);
         release?.();
       }
     },
@@ -426,30 +426,35 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
 
   // While draining, each answer closes its connection: a keep-alive connection would otherwise hold close()
   // open until its idle timeout.
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     // The correlation id of every answer, so a caller can quote it (it names the audit entry).
     if (request.state) void reply.header('x-cosignkit-audit-id', request.state.auditId);
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    const s = request.state;
-    if (!s) return;
-    const route = request.routeOptions.url ?? 'unknown';
-    if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
-    const seconds = Number(process.hrtime.bigint() - s.started) / 1e9;
-    metrics.requests.observe({ route, outcome: s.outcome ?? 'none', status: String(reply.statusCode) }, seconds);
-    request.log.info(
-      {
-        auditId: s.auditId,
-        route,
-        status: reply.statusCode,
-        outcome: s.outcome,
-        tenant: s.caller?.tenant,
-        ms: Math.round(seconds * 1e4) / 10,
-      },
-      'request',
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      const s = request.state;
+      if (!s) return;
+      const route = request.routeOptions.url ?? 'unknown';
+      if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
+      const seconds = Number(process.hrtime.bigint() - s.started) / 1e9;
+      metrics.requests.observe({ route, outcome: s.outcome ?? 'none', status: String(reply.statusCode) }, seconds);
+      request.log.info(
+        {
+          auditId: s.auditId,
+          route,
+          status: reply.statusCode,
+          outcome: s.outcome,
+          tenant: s.caller?.tenant,
+          ms: Math.round(seconds * 1e4) / 10,
+        },
+        'request',
+      );
+    } finally {
+      done();
+    }
   });
 
   let closed: Promise<void> | undefined;

@@ -1,9 +1,10 @@
 import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
+import type { Subject } from '@cosignkit/dsse';
 import { StatementSigner } from '../src/statement-signer.js';
 
 describe('StatementSigner.canonicalPayload (the service splices a predicate it canonicalized once)', () => {
-  const subjects = [
+  const subjects: Subject[] = [
     { name: 'b.tgz', digest: { sha512: 'f'.repeat(128), sha256: 'a'.repeat(64) } },
     { name: 'ä/€ \u2028"x"', digest: { sha256: 'b'.repeat(64) } },
   ];
