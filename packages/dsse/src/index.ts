@@ -48,7 +48,7 @@ export { canonicalEntry, GENESIS_HASH } from './log/log-entry.js';
 export type { LogEntry } from './log/log-entry.js';
 export { appendEntries, appendToLog, envelopeSubjects } from './log/log-append.js';
 export type { AppendOptions, PendingEntry } from './log/log-append.js';
-export { LogWriter } from './log/log-writer.js';
+export { LogWriter, type LogWriterOptions } from './log/log-writer.js';
 export { verifyLog } from './log/log-verify.js';
 export type { LogProblem, LogVerification } from './log/log-verify.js';
 export { headPath, readHead } from './log/log-head.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { appendEntries, readHead, verifyLog } from '../src/index.js';
 
 let dir: string | undefined;
@@ -67,5 +67,35 @@ describe('LogWriter (a log held open by one writer)', () => {
     await again.close();
     expect((await verifyLog(log)).intact).toBe(true);
     void appendToLog;
+  });
+
+  it('rewrites the head at most every headIntervalMs while entries come, and the last one on close', async () => {
+    const { LogWriter } = await import('../src/index.js');
+    dir = await mkdtemp(join(tmpdir(), 'dsse-writer-'));
+    const log = join(dir, 'audit.log');
+    const writer = await LogWriter.open(log, { headIntervalMs: 60_000 });
+    const [a] = await writer.append([{ envelope: '', subjects: [], record: { id: '1' } }]);
+    // The first head is written at once (no earlier one to wait for).
+    await vi.waitFor(async () => expect(await readHead(log)).toEqual({ seq: 1, hash: a!.hash }));
+    const [b] = await writer.append([{ envelope: '', subjects: [], record: { id: '2' } }]);
+    const [c] = await writer.append([{ envelope: '', subjects: [], record: { id: '3' } }]);
+    await new Promise((r) => setTimeout(r, 100));
+    // Within the interval the head stays behind its log, which verifies (the entries are durable).
+    expect(await readHead(log)).toEqual({ seq: 1, hash: a!.hash });
+    const behind = await verifyLog(log);
+    expect(behind.problems).toEqual([]);
+    expect(behind.intact).toBe(true);
+    expect(behind.entries).toBe(3);
+    await writer.close();
+    expect(await readHead(log)).toEqual({ seq: 3, hash: c!.hash });
+    expect(b!.seq).toBe(2);
+
+    // A short interval: the head catches up by itself, without a close.
+    const quick = await LogWriter.open(log, { headIntervalMs: 20 });
+    await quick.append([{ envelope: '', subjects: [] }]);
+    const [e] = await quick.append([{ envelope: '', subjects: [] }]);
+    await vi.waitFor(async () => expect(await readHead(log)).toEqual({ seq: 5, hash: e!.hash }));
+    await quick.close();
+    expect((await verifyLog(log)).intact).toBe(true);
   });
 });

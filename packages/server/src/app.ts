@@ -149,9 +149,9 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   const defaultMode: 'kms' | 'keyless' = signer ? 'kms' : 'keyless';
   const quota = await QuotaEnforcer.create(config.plans, config.quotaStore, libLogger);
   const audit = await AuditLog.open(config.audit.log, libLogger);
-  const metrics = new ServerMetrics();
-  const allowedTypes = new Set(config.predicateTypes);
   let inFlight = 0;
+  const metrics = new ServerMetrics(() => inFlight);
+  const allowedTypes = new Set(config.predicateTypes);
   let closing = false;
 
   const https = config.tls
@@ -175,15 +175,28 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     ...(https ? { https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
+  // TLS 1.2 renegotiation could swap the client certificate under a kept connection: refuse it.
+  if (https) app.server.on('secureConnection', (socket: TLSSocket) => void socket.disableRenegotiation());
+
   app.decorateRequest('state', null as unknown as RequestState);
-  app.addHook('onRequest', async (request) => {
+  // Callback-style hooks where nothing is awaited: an async hook costs a promise per request.
+  app.addHook('onRequest', (request, _reply, done) => {
     request.state = { auditId: request.id, started: process.hrtime.bigint() };
+    done();
   });
 
+  // A connection's client certificate, parsed once per connection rather than twice per request (renegotiation,
+  // the only way it could change, is disabled on every connection below).
+  const peerCertificates = new WeakMap<TLSSocket, X509Certificate | null>();
   const clientCertificate = (request: FastifyRequest): X509Certificate | undefined => {
     const socket = request.raw.socket as TLSSocket;
     if (!socket.encrypted || !socket.authorized) return undefined;
-    return socket.getPeerX509Certificate?.();
+    let cert = peerCertificates.get(socket);
+    if (cert === undefined) {
+      cert = socket.getPeerX509Certificate?.() ?? null;
+      peerCertificates.set(socket, cert);
+    }
+    return cert ?? undefined;
   };
   const requestUrl = (request: FastifyRequest): string => {
     const path = request.url.split('?')[0]!;
@@ -279,7 +292,6 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       const body = request.body;
       const caller = request.state.caller!;
       inFlight++;
-      metrics.inFlight.set(inFlight);
       let release: (() => void) | undefined;
       try {
         const clientCert = clientCertificate(request);
@@ -311,8 +323,9 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
         }
         if (body.subject.length > plan.maxSubjects)
           throw tooLarge(`plan ${entitlement.plan} allows ${plan.maxSubjects} subjects`);
-        const payload = StatementSigner.payload(body.subject, body.predicateType, body.predicate);
-        const predicateBytes = Buffer.byteLength(canonicalize(body.predicate) ?? '');
+        // The predicate is canonicalized once: its size is checked, then it is spliced into the statement.
+        const predicate = canonicalize(body.predicate) ?? 'null';
+        const predicateBytes = Buffer.byteLength(predicate);
         if (predicateBytes > plan.maxPredicateBytes)
           throw tooLarge(`plan ${entitlement.plan} allows predicates of ${plan.maxPredicateBytes} bytes`);
         const quotaState = await quota.consume(caller.tenant, entitlement.plan);
@@ -326,6 +339,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
               `the scanner image is not trusted: ${verdict.reason}`,
             );
         }
+        const payload = StatementSigner.canonicalPayload(body.subject, body.predicateType, predicate);
         const t0 = process.hrtime.bigint();
         const signed =
           mode === 'kms'
@@ -354,7 +368,6 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
         return reply;
       } finally {
         inFlight--;
-        metrics.inFlight.set(inFlight);
         release?.();
       }
     },
@@ -413,30 +426,35 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
 
   // While draining, each answer closes its connection: a keep-alive connection would otherwise hold close()
   // open until its idle timeout.
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     // The correlation id of every answer, so a caller can quote it (it names the audit entry).
     if (request.state) void reply.header('x-cosignkit-audit-id', request.state.auditId);
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    const s = request.state;
-    if (!s) return;
-    const route = request.routeOptions.url ?? 'unknown';
-    if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
-    const seconds = Number(process.hrtime.bigint() - s.started) / 1e9;
-    metrics.requests.observe({ route, outcome: s.outcome ?? 'none', status: String(reply.statusCode) }, seconds);
-    request.log.info(
-      {
-        auditId: s.auditId,
-        route,
-        status: reply.statusCode,
-        outcome: s.outcome,
-        tenant: s.caller?.tenant,
-        ms: Math.round(seconds * 1e4) / 10,
-      },
-      'request',
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    try {
+      const s = request.state;
+      if (!s) return;
+      const route = request.routeOptions.url ?? 'unknown';
+      if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
+      const seconds = Number(process.hrtime.bigint() - s.started) / 1e9;
+      metrics.requests.observe({ route, outcome: s.outcome ?? 'none', status: String(reply.statusCode) }, seconds);
+      request.log.info(
+        {
+          auditId: s.auditId,
+          route,
+          status: reply.statusCode,
+          outcome: s.outcome,
+          tenant: s.caller?.tenant,
+          ms: Math.round(seconds * 1e4) / 10,
+        },
+        'request',
+      );
+    } finally {
+      done();
+    }
   });
 
   let closed: Promise<void> | undefined;

@@ -29,13 +29,18 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  readonly inFlight = new Gauge({
-    name: 'cosignkit_signer_in_flight',
-    help: 'Sign requests being processed',
-    registers: [this.registry],
-  });
+  readonly inFlight: Gauge;
 
-  constructor() {
+  /** inFlight: read when scraped, so the hot path does not set a gauge twice per request. */
+  constructor(inFlight: () => number = () => 0) {
+    this.inFlight = new Gauge({
+      name: 'cosignkit_signer_in_flight',
+      help: 'Sign requests being processed',
+      registers: [this.registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 }

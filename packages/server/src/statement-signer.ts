@@ -14,6 +14,8 @@ import {
   type Subject,
 } from '@cosignkit/dsse';
 
+const STATEMENT_PREFIX = canonicalize(STATEMENT_V1)!;
+
 export interface SignedStatement {
   envelope: Envelope;
   /** The envelope as DSSE JSON. */
@@ -48,6 +50,17 @@ export class StatementSigner {
 
   static payload(subjects: Subject[], predicateType: string, predicate: unknown): Buffer {
     return Buffer.from(canonicalize({ _type: STATEMENT_V1, subject: subjects, predicateType, predicate })!, 'utf8');
+  }
+
+  /**
+   * The same bytes as payload(), from a predicate already in canonical JSON (the service canonicalizes it
+   * once, to check its size): RFC 8785 orders the statement's keys _type, predicate, predicateType, subject.
+   */
+  static canonicalPayload(subjects: Subject[], predicateType: string, canonicalPredicate: string): Buffer {
+    return Buffer.from(
+      `{"_type":${STATEMENT_PREFIX},"predicate":${canonicalPredicate},"predicateType":${canonicalize(predicateType)},"subject":${canonicalize(subjects)}}`,
+      'utf8',
+    );
   }
 
   async sign(payload: Uint8Array): Promise<SignedStatement> {

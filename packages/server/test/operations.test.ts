@@ -33,6 +33,7 @@ describe('metrics, health, readiness', () => {
     );
     expect(text).toMatch(/cosignkit_signer_throttled_total\{reason="qps"\} [1-9]/);
     expect(text).toMatch(/cosignkit_signer_signing_duration_seconds_count [1-9]/);
+    expect(text).toMatch(/^cosignkit_signer_in_flight 0$/m);
     expect((await c.request('GET', '/healthz')).status).toBe(200);
     expect((await c.request('GET', '/readyz')).status).toBe(200);
   });

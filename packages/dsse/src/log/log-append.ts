@@ -79,17 +79,21 @@ export async function appendEntries(
 
 /**
  * Opens a log for appending (creating it when neither it nor its head exists), checks it is a log and repairs
- * its end as planAppend decides; returns its last entry. The caller holds the lock.
+ * its end as planAppend decides; returns its last entry. The caller holds the lock. `dsync`: every write on
+ * the handle returns only once it is on disk (O_DSYNC: write and fdatasync in one call).
  */
 export async function openForAppend(
   logPath: string,
   logger: Logger,
+  options: { dsync?: boolean } = {},
 ): Promise<{ handle: FileHandle; created: boolean; last: LogHead | undefined }> {
   const head = await readHead(logPath);
   let handle: FileHandle;
   let created = false;
+  // (Windows has no O_DSYNC: LogWriter then syncs after each write.)
+  const sync = options.dsync ? (constants.O_DSYNC ?? 0) : 0;
   try {
-    handle = await open(logPath, constants.O_RDWR | constants.O_APPEND);
+    handle = await open(logPath, constants.O_RDWR | constants.O_APPEND | sync);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(logPath, error);
     if (head) {
@@ -103,7 +107,7 @@ export async function openForAppend(
     }
     handle = await open(
       logPath,
-      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL,
+      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | sync,
       0o644,
     ).catch((e: unknown) => {
       throw fileError(logPath, e);

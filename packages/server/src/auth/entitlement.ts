@@ -1,4 +1,4 @@
-import { createHash, type X509Certificate } from 'node:crypto';
+import { hash, type X509Certificate } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ServerConfig } from '../config.js';
 import { TtlCache } from '../expiring-set.js';
@@ -43,7 +43,7 @@ export class EntitlementValidator {
     clientVersion: string | undefined,
   ): Promise<Entitlement> {
     this.checkClientVersion(clientVersion);
-    const cacheKey = `${poe.format}:${createHash('sha256').update(poe.value).digest('base64url')}`;
+    const cacheKey = `${poe.format}:${hash('sha256', poe.value, 'base64url')}`;
     let found = this.cache.get(cacheKey);
     if (found === undefined) {
       found = poe.format === 'jwt' ? await this.fromJwt(poe.value) : this.fromCertificate(poe.value, clientCert);

@@ -106,9 +106,17 @@ export class OpTokValidator {
   }
 }
 
+// The server keeps one X509Certificate per connection, so a connection's requests hash its DER once.
+const thumbprints = new WeakMap<X509Certificate, string>();
+
 /** RFC 8705 §3.1: base64url SHA-256 of the certificate's DER. */
 export function certificateThumbprint(cert: X509Certificate): string {
-  return createHash('sha256').update(cert.raw).digest('base64url');
+  let thumbprint = thumbprints.get(cert);
+  if (thumbprint === undefined) {
+    thumbprint = createHash('sha256').update(cert.raw).digest('base64url');
+    thumbprints.set(cert, thumbprint);
+  }
+  return thumbprint;
 }
 
 function parseAuthorization(header: string | undefined): { scheme: 'bearer' | 'dpop'; token: string } {
