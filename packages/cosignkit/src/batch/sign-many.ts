@@ -161,7 +161,7 @@ async function outputsVerify(
 ): Promise<boolean> {
   if (outputs.length === 0 || !(await allRegularFiles(outputs))) return false;
   // The common resume case (a bundle only, a small file, it verifies) without the full verifier's costs.
-  if (input.bundle && !input.outputSignature && quickVerify(input.file, input.bundle)?.verified) return true;
+  if (input.bundle && !input.outputSignature && (await quickVerify(input.file, input.bundle))?.verified) return true;
   try {
     const result = await nativeVerifyBlob(input.file, {
       publicKey,

@@ -26,7 +26,7 @@ export function verifyMany(
   return runPool(inputs, options, async (input) => ({
     status: 'ok',
     result:
-      (input.bundle && !input.signature ? quick(input.file, input.bundle) : undefined) ??
+      (input.bundle && !input.signature ? await quick(input.file, input.bundle) : undefined) ??
       (await nativeVerifyBlob(input.file, {
         publicKey,
         ...(input.bundle ? { bundle: input.bundle } : {}),
