@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, removeStaleTempsOnce } from '@cosignkit/core';
 
 export async function allRegularFiles(paths: readonly string[]): Promise<boolean> {
   const infos = await Promise.all(paths.map((p) => stat(p).catch(() => undefined)));
@@ -8,15 +8,18 @@ export async function allRegularFiles(paths: readonly string[]): Promise<boolean
 }
 
 /**
- * Output directories (under --output-dir) are created as needed; `made` (one per batch) remembers those
- * already there, so a thousand files in one directory cost one mkdir, not a thousand.
+ * Output directories (under --output-dir) are created as needed, and a killed run's stale temps in them
+ * removed; `made` (one per batch) remembers those already done, so a thousand files in one directory cost
+ * one mkdir and one scan, not a thousand.
  */
 export async function ensureDirectories(outputs: readonly string[], made: Set<string> = new Set()): Promise<void> {
-  for (const dir of new Set(outputs.map((o) => dirname(o)))) {
+  for (const output of outputs) {
+    const dir = dirname(output);
     if (made.has(dir)) continue;
     await mkdir(dir, { recursive: true }).catch((error: unknown) => {
       throw new CosignkitError('IO', `cannot create ${dir}: ${(error as Error).message}`, { cause: error });
     });
+    await removeStaleTempsOnce(output);
     made.add(dir);
   }
 }

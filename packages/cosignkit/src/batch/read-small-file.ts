@@ -1,0 +1,56 @@
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { CosignkitError, fileError } from '@cosignkit/core';
+
+/**
+ * Files up to this size are read in one synchronous pass by batch work. Each asynchronous fs call costs a
+ * thread-pool round trip and a promise (measured: 1,000 files of 1–64 KiB read in ~175 ms with 8 in flight
+ * on the pool, ~80 ms with plain syscalls on the main thread). Reading 1 MiB from the page cache blocks the
+ * event loop for well under a millisecond; larger files are streamed on the pool as before.
+ */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A buffer for readSmallFileSync's `into`, one per batch: reusing it spares a fresh allocation per file, which
+ * for files of a few hundred KiB meant page faults (mmap, munmap) and collector runs driven by external memory.
+ */
+export function smallFileScratch(limit: number = SMALL_FILE_BYTES): Buffer {
+  return Buffer.allocUnsafe(limit);
+}
+
+/**
+ * The whole content of a regular file of at most `limit` bytes, or undefined when it is larger (the caller
+ * streams it). With `into` (smallFileScratch), the result is a view of that buffer: the caller must be done
+ * with it before anything else reads into the buffer, that is, before its next `await`. As core's streamFileTo: the path is stat'ed before it is opened (a FIFO or a device is
+ * refused, never opened), and the open file is checked again, so a file swapped in between is caught.
+ */
+export function readSmallFileSync(path: string, limit: number = SMALL_FILE_BYTES, into?: Buffer): Buffer | undefined {
+  let fd: number;
+  try {
+    const info = statSync(path);
+    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
+    if (info.size > limit) return undefined;
+    // O_NONBLOCK: a FIFO swapped in after the stat cannot hang the open; regular files ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
+    if (info.size > limit) return undefined;
+    // The size the open file had: a file still being appended to is signed as it was then (one read call,
+    // not a second one to find the end).
+    const buffer = into && into.length >= info.size ? into.subarray(0, info.size) : Buffer.allocUnsafe(info.size);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, length);
+      if (n === 0) break;
+      length += n;
+    }
+    return buffer.subarray(0, length);
+  } catch (error) {
+    throw CosignkitError.isInstance(error) ? error : fileError(path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
