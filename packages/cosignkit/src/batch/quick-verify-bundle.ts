@@ -32,7 +32,7 @@ export function createQuickBundleVerifier(
     if (!claim) return undefined;
     let message: Buffer | undefined;
     try {
-      // A view of `scratch`: used before this function's only await (the verify job copies its input).
+      // A view of `scratch`: hashed before this function's only await, and copied for the verify job.
       message = readSmallFileSync(file, undefined, scratch);
     } catch {
       return undefined;
@@ -41,9 +41,12 @@ export function createQuickBundleVerifier(
     const digest = hash('sha256', message, 'buffer');
     if (!digest.equals(claim.digest)) return undefined;
     // On the thread pool: the main thread reads and hashes the next files meanwhile (two cores, not one).
+    // The job gets its own copy: `message` is a view of the scratch buffer the next file is read into, and
+    // the bytes verified must be the bytes whose digest was just compared, whatever the job does with them.
+    const signed = Buffer.from(message);
     const good = await new Promise<boolean>((resolve) => {
       try {
-        verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, claim.signature, (error, ok) =>
+        verify('sha256', signed, { key: publicKey, dsaEncoding: 'der' }, claim.signature, (error, ok) =>
           resolve(!error && ok),
         );
       } catch {
