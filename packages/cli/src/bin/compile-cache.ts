@@ -9,15 +9,20 @@ const { join } = process.getBuiltinModule('node:path');
  * file, and the cache saves compiling the bundle on every start. Node's default directory is one shared
  * `$TMPDIR/node-compile-cache`; whoever can write there can plant code this process would run, so the cache
  * lives in a directory of this user's own, `${XDG_CACHE_HOME:-~/.cache}/cosignkit/node-compile-cache` (0700),
- * and stays off when that directory is not private to this user. NODE_COMPILE_CACHE (chosen by the user) and
- * NODE_DISABLE_COMPILE_CACHE are Node's own and win.
+ * and stays off when that directory is not private to this user, or when there is no cache directory at all.
+ * NODE_COMPILE_CACHE (chosen by the user) and NODE_DISABLE_COMPILE_CACHE are Node's own and win.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv): void {
   if (typeof module.enableCompileCache !== 'function') return;
   if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return; // Node applied (or refused) it already.
   try {
-    const dir = compileCacheDir(env);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const base = cacheBase(env);
+    const dir = join(base, 'cosignkit', 'node-compile-cache');
+    // Only inside a cache directory that exists already: a run creates nothing in a HOME without one (the
+    // tests check that a failed command leaves nothing behind). One level at a time, never `recursive`:
+    // Node's recursive mkdir loops forever under /proc (a HOME there).
+    if (!lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) return;
+    for (const level of [join(base, 'cosignkit'), dir]) makeDir(level);
     if (!isPrivateDir(dir)) return;
     module.enableCompileCache(dir);
   } catch {
@@ -25,11 +30,19 @@ export function enableCompileCache(env: NodeJS.ProcessEnv): void {
   }
 }
 
-function compileCacheDir(env: NodeJS.ProcessEnv): string {
-  const cache =
+function cacheBase(env: NodeJS.ProcessEnv): string {
+  return (
     env.XDG_CACHE_HOME ||
-    (process.platform === 'win32' && env.LOCALAPPDATA ? env.LOCALAPPDATA : join(env.HOME || homedir(), '.cache'));
-  return join(cache, 'cosignkit', 'node-compile-cache');
+    (process.platform === 'win32' && env.LOCALAPPDATA ? env.LOCALAPPDATA : join(env.HOME || homedir(), '.cache'))
+  );
+}
+
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 function isPrivateDir(dir: string): boolean {
