@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { median } from './lib/context.mjs';
 
 const GIB = 1024 ** 3;
 
@@ -17,25 +18,26 @@ export default async function foundation(ctx) {
   const key = join(dir, 'bench.key');
   const pub = join(dir, 'bench.pub');
   const sig = join(dir, 'small.sig');
+  const coSig = join(dir, 'small.cosign.sig');
 
-  const nodeStart = ctx.timeProcess([process.execPath, '-e', '0'], { runs: 20 });
-  const ckVersion = ctx.timeProcess([ck, 'version'], { runs: 20 });
-  const ckSign = ctx.timeProcess(
-    [ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', sig, file],
-    { env },
+  // The per-process rows are timed interleaved (one run of each command per round, medians of the rounds):
+  // each ratio then compares runs made under the same load, not one command's runs with another's later on.
+  const perProcess = timeInterleaved(
+    {
+      nodeStart: [process.execPath, '-e', '0'],
+      ckVersion: [ck, 'version'],
+      ckSign: [ck, 'sign-blob', '--engine', 'native', '--key', key, '--output-signature', sig, file],
+      // The floor: Node's start plus the scrypt every run of either tool pays (lib/scrypt-floor.cjs).
+      floor: [process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key],
+      coSign: cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', coSig, file]),
+      ckVerify: [ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file],
+      // The floor of verifying in Node: start, read the key, signature and file, one node:crypto verify.
+      verifyFloor: [process.execPath, join(ctx.root, 'bench/lib/verify-floor.cjs'), pub, sig, file],
+      coVerify: cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]),
+    },
+    { runs: 20, env, cwd: dir },
   );
-  // The floor: Node's start plus the scrypt every run of either tool pays (lib/scrypt-floor.cjs).
-  const floor = ctx.timeProcess([process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key], { env });
-  const coSign = ctx.timeProcess(
-    cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', sig, file]),
-    { env },
-  );
-  const ckVerify = ctx.timeProcess([ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file], {
-    runs: 20,
-  });
-  const coVerify = ctx.timeProcess(
-    cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]),
-  );
+  const { nodeStart, ckVersion, ckSign, floor, coSign, ckVerify, verifyFloor, coVerify } = perProcess;
 
   const { backend } = await import(join(ctx.root, 'packages/key-file/dist/index.js'));
   const { BackendRegistry } = await import(join(ctx.root, 'packages/core/dist/index.js'));
@@ -68,7 +70,7 @@ export default async function foundation(ctx) {
   return {
     title: 'Foundation: blob signing on the file backend (issue 2)',
     intro:
-      "Per-process figures are the median wall time of 10–20 runs after a warm-up, P-256 key in cosign's " +
+      "Per-process figures are the median wall time of 20 interleaved rounds after a warm-up round, P-256 key in cosign's " +
       'encrypted format (both tools decrypt it with scrypt N=65536 on every run). cosignkit runs with ' +
       '`--engine native`; cosign is the Debian 2.5.0 build.',
     rows: [
@@ -114,6 +116,27 @@ export default async function foundation(ctx) {
         met: ckVerify <= 1.3 * coVerify,
       },
       {
+        name: 'floor: `node -e 0` (starting Node, nothing else)',
+        value: fmt.ms(nodeStart),
+        baseline: '`cosign verify-blob`',
+        baselineValue: fmt.ms(coVerify),
+        ratio: fmt.ratio(r(nodeStart, coVerify)),
+      },
+      {
+        name: 'floor: `node` start + reading key, signature and file + one node:crypto verify, nothing else',
+        value: fmt.ms(verifyFloor),
+        baseline: '`cosign verify-blob`',
+        baselineValue: fmt.ms(coVerify),
+        ratio: fmt.ratio(r(verifyFloor, coVerify)),
+      },
+      {
+        name: '`cosignkit verify-blob` per process',
+        value: fmt.ms(ckVerify),
+        baseline: 'the verify floor (above)',
+        baselineValue: fmt.ms(verifyFloor),
+        ratio: fmt.ratio(r(ckVerify, verifyFloor)),
+      },
+      {
         name: 'in-process signatures (KeyManager.signMessage, 256 B blobs, 4 callers)',
         value: fmt.rate(signRate),
         goal: '≥ 10,000/s',
@@ -153,6 +176,28 @@ export default async function foundation(ctx) {
       },
     ],
   };
+}
+
+/**
+ * Median wall time in ms of each command, timed in rounds (every command once per round, after one warm-up
+ * round), as ctx.timeProcess times one: spawn, wait, stdout ignored, a non-zero exit fails the bench.
+ */
+function timeInterleaved(commands, { runs, env, cwd }) {
+  const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (let round = 0; round <= runs; round++) {
+    for (const [name, argv] of Object.entries(commands)) {
+      const start = process.hrtime.bigint();
+      const r = spawnSync(argv[0], argv.slice(1), {
+        env: { ...process.env, ...env },
+        cwd,
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+      if (round > 0) times[name].push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, list]) => [name, median(list)]));
 }
 
 /** Writes real random-ish bytes (not a sparse file, which would flatter the read path). */

@@ -1,4 +1,4 @@
-import { createPrivateKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, scrypt, type KeyObject } from 'node:crypto';
 import { xsalsa20poly1305 } from '@noble/ciphers/salsa.js';
 import { CosignkitError, algorithmOfKey, escapeForTerminal, type KeyAlgorithm } from '@cosignkit/core';
 import { READ_N, SCRYPT_MAXMEM, SCRYPT_P, SCRYPT_R, WRITE_N } from './scrypt-params.js';
@@ -71,7 +71,9 @@ export async function decryptCosignKey(
     throw malformed(`${source}: the nonce is ${nonce.length} bytes, not ${NONCE_LENGTH}`);
   if (ciphertext.length <= TAG_LENGTH) throw malformed(`${source}: the ciphertext is too short`);
 
-  const key = await deriveKey(password, salt, N);
+  const derivation = deriveKey(password, salt, N);
+  warmUpDecryption();
+  const key = await derivation;
   let plaintext: Uint8Array;
   try {
     plaintext = xsalsa20poly1305(key, nonce).decrypt(ciphertext);
@@ -91,6 +93,36 @@ export async function decryptCosignKey(
     return { privateKey, algorithm: algorithmOfKey(privateKey) };
   } finally {
     plaintext.fill(0);
+  }
+}
+
+/**
+ * The public key of P-256's generator (private scalar 1): a well-known public value, no secret. Decoding and
+ * encoding it once primes OpenSSL's key decoders and encoders, whose first use costs 5–30 ms.
+ */
+const WARM_UP_SPKI = Buffer.from(
+  '3059301306072a8648ce3d020106082a8648ce3d030107034200' +
+    '046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296' +
+    '4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5',
+  'hex',
+);
+
+/**
+ * While scrypt runs on the thread pool, does once what comes after it for the first time in this process: the
+ * pure-JS cipher on a throwaway box (its first run is interpreted and compiled) and OpenSSL's first key decode
+ * and encode. Otherwise both land after scrypt, on a one-shot sign-blob's critical path (issue 19). Nothing
+ * of it is kept; a failure here changes nothing.
+ */
+function warmUpDecryption(): void {
+  try {
+    xsalsa20poly1305(new Uint8Array(32), new Uint8Array(NONCE_LENGTH)).decrypt(new Uint8Array(TAG_LENGTH + 32));
+  } catch {
+    // Expected: the tag of a zero box does not match.
+  }
+  try {
+    createPublicKey({ key: WARM_UP_SPKI, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  } catch {
+    // Only a warm-up.
   }
 }
 

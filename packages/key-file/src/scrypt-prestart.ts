@@ -1,4 +1,3 @@
-import { scrypt } from 'node:crypto';
 import { READ_N, SCRYPT_MAXMEM, SCRYPT_P, SCRYPT_R } from './scrypt-params.js';
 
 /**
@@ -6,7 +5,8 @@ import { READ_N, SCRYPT_MAXMEM, SCRYPT_P, SCRYPT_R } from './scrypt-params.js';
  * (N=65536: 64 MiB, ~0.3 s); a CLI that knows the key file and the password before it has loaded anything
  * else starts it on the thread pool at once, and the key decryption later takes the result instead of
  * starting its own. Kept on a process-wide symbol so every loaded copy of this package sees the one table.
- * Deliberately free of other packages' imports: the CLI's entry loads it before the rest of the program.
+ * Deliberately free of other packages' imports: the CLI's entry loads it before the rest of the program
+ * (`@cosignkit/key-file/scrypt-prestart`, apart from the index, which would load core and the ciphers first).
  */
 const TABLE = Symbol.for('cosignkit.key-file.scrypt-prestart');
 
@@ -43,6 +43,10 @@ export function prestartKeyDerivation(pem: string, password: string): void {
     const salt = Buffer.from(json.kdf.salt, 'base64');
     const key = entryKey(salt, N, r, p);
     if (table().has(key)) return;
+    // node:crypto only now, by process.getBuiltinModule: loading it costs ~15 ms, which a command that starts
+    // no scrypt (verify-blob, version) should not pay, and an ESM import would also build its facade (reading
+    // every export, webcrypto's lazy getters included) before scrypt could start (issue 19).
+    const { scrypt } = process.getBuiltinModule('node:crypto');
     const derived = new Promise<Buffer | undefined>((resolve) => {
       // A failure here only means the decryption derives the key itself, and reports what went wrong.
       scrypt(Buffer.from(password, 'utf8'), salt, 32, { N, r, p, maxmem: SCRYPT_MAXMEM }, (error, out) =>

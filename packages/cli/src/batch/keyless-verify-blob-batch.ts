@@ -1,5 +1,5 @@
 import type { VerifyManyInput } from '@cosignkit/core';
-import { runPool } from 'cosignkit';
+import { runPool } from 'cosignkit/blob';
 import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { prepare } from '../keyless-verify-options.js';

@@ -1,6 +1,6 @@
 import { redactKeyRef } from '@cosignkit/core';
 import type { SignManyInput } from '@cosignkit/core';
-import { createSigner, signManyWithSigstore } from 'cosignkit';
+import { createSigner, signManyWithSigstore } from 'cosignkit/blob';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { VerifyManyInput } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { createVerifier } from 'cosignkit';
+import { createVerifier } from 'cosignkit/blob';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { isKeyless, KEYLESS_FLAGS } from '../keyless-verify-options.js';

@@ -1,13 +1,14 @@
-import module from 'node:module';
-import { main } from '../main.js';
+// The entry loads only what starting scrypt needs (a few node: modules and the prestart): everything else is
+// imported below, after scrypt is running on the thread pool (issue 19).
+import { enableCompileCache } from './compile-cache.js';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
 startEarlyKeyDerivation(process.argv.slice(2), process.env);
 
-// V8's on-disk code cache: core, the engines and backends load after this line and skip recompiling
+// V8's on-disk code cache: main, core, the engines and backends load after this line and skip recompiling
 // on every run (a cosign-like CLI is started once per file it signs).
-module.enableCompileCache?.();
+enableCompileCache(process.env);
 
 // A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -15,6 +16,8 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code !== 'EPIPE') throw error;
   });
 }
+
+const { main } = await import('../main.js');
 
 // The only place that decides the process's exit status; nothing calls process.exit.
 main(process.argv.slice(2)).then(

@@ -1,7 +1,10 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { prestartKeyDerivation } from '@cosignkit/key-file';
+import { prestartKeyDerivation } from '@cosignkit/key-file/scrypt-prestart';
+
+// Built-in modules by process.getBuiltinModule: their ESM facades (each export read, lazy getters included)
+// would cost time before scrypt starts, which is the one thing this module exists to start early.
+const { closeSync, existsSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
+const { tmpdir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
 
 /** Commands that decrypt a `--key` file to sign. */
 const SIGNING_COMMANDS = new Set(['sign-blob', 'attest-blob', 'sign', 'attest']);

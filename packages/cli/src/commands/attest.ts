@@ -6,7 +6,8 @@ import { usageError } from '../usage-error.js';
 import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
 import { jobsFlag } from '../batch/batch-flags.js';
 import { runImageBatch, sigstoreImageOutcome } from './image-batch.js';
-import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP, registryClient } from './oci-shared.js';
+import { ociRoleOptions, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { registryClient } from './registry-client.js';
 
 const FLAGS = {
   key: { type: 'string' },

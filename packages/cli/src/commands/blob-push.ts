@@ -1,8 +1,7 @@
-import { createAttester, createSigner } from 'cosignkit';
 import { stringFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { ociRoleOptions, parseAnnotations, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './registry-flags.js';
 
 /**
  * `sign-blob --push` and `attest-blob --push` (seed 000's S-2, S-6 and attest_blob_and_push): the file goes to
@@ -46,6 +45,11 @@ export async function signBlobAndPush(
   refuseLocalOutputs('sign-blob', flags, ['output-signature', 'output', 'bundle']);
   const ref = stringFlag(flags, 'push')!;
   const file = flags.positionals[0]!;
+  // The registry side only here: sign-blob and attest-blob without --push never load it.
+  const [{ ociRoleOptions, parseAnnotations, parseFormat }, { createSigner }] = await Promise.all([
+    import('./oci-shared.js'),
+    import('cosignkit'),
+  ]);
   const format = parseFormat('sign-blob', stringFlag(flags, 'format'));
   const annotations = parseAnnotations('sign-blob', flags.values.annotations);
   const signer = createSigner(ociRoleOptions(context, flags));
@@ -82,6 +86,10 @@ export async function attestBlobAndPush(
   refuseLocalOutputs('attest-blob', flags, ['output-file', 'bundle', 'annotations']);
   const ref = stringFlag(flags, 'push')!;
   const file = flags.positionals[0]!;
+  const [{ ociRoleOptions, parseFormat }, { createAttester }] = await Promise.all([
+    import('./oci-shared.js'),
+    import('cosignkit'),
+  ]);
   const format = parseFormat('attest-blob', stringFlag(flags, 'format'));
   const attester = createAttester(ociRoleOptions(context, flags));
   const result = await attester.attestBlobAndPush(file, ref, {

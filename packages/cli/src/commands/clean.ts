@@ -3,7 +3,8 @@ import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { confirmOnTerminal } from '../secrets.js';
 import { usageError } from '../usage-error.js';
-import { registryClient, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { registryClient } from './registry-client.js';
 
 const FLAGS = {
   type: { type: 'string' },

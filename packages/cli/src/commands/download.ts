@@ -2,7 +2,8 @@ import { downloadAttestations, downloadSignatures } from '@cosignkit/oci';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
-import { registryClient, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { registryClient } from './registry-client.js';
 
 const command: Command = {
   summary: 'print the signatures or attestations attached to an image',

@@ -1,5 +1,4 @@
 import { escapeForTerminal, MALFORMED_INPUT_CODES, type RegistryVerificationResult } from '@cosignkit/core';
-import { dockerConfigCredentials, RegistryClient } from '@cosignkit/oci';
 import type { RoleOptions } from 'cosignkit';
 import { booleanFlag, type ParsedFlags } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
@@ -7,17 +6,7 @@ import { usageError } from '../usage-error.js';
 import { registryTimeoutMs } from './registry-timeout.js';
 import { roleOptions } from '../role-options.js';
 
-/** Flags every registry command takes, with cosign's names. */
-export const REGISTRY_FLAGS = {
-  'allow-http-registry': { type: 'boolean' },
-  'allow-insecure-registry': { type: 'boolean' },
-  'registry-timeout': { type: 'string' },
-} as const;
-
-export const REGISTRY_HELP = `  --allow-http-registry        plain HTTP to a registry that is not on loopback (loopback always may)
-  --allow-insecure-registry    the same, as cosign spells it for TLS without verification
-  --registry-timeout <dur>     deadline of each exchange with the registry (30s, 2m; default 3m;
-                               env COSIGNKIT_REGISTRY_TIMEOUT)`;
+export { REGISTRY_FLAGS, REGISTRY_HELP } from './registry-flags.js';
 
 /** The role options of a registry command (engine, keys, plain-HTTP permission) from its context and flags. */
 export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): RoleOptions {
@@ -27,17 +16,6 @@ export function ociRoleOptions(context: CommandContext, flags: ParsedFlags): Rol
       booleanFlag(flags, 'allow-http-registry') === true || booleanFlag(flags, 'allow-insecure-registry') === true,
     registryTimeoutMs: registryTimeoutMs(flags, context.env),
   };
-}
-
-/** A registry client with the docker config's credentials and the plain-HTTP permission of the flags. */
-export function registryClient(context: CommandContext, flags: ParsedFlags): RegistryClient {
-  const o = ociRoleOptions(context, flags);
-  return new RegistryClient({
-    allowHttp: o.allowHttp,
-    credentials: dockerConfigCredentials(context.env),
-    signal: context.signal,
-    timeoutMs: o.registryTimeoutMs,
-  });
 }
 
 /** `-a key=value` annotations. */

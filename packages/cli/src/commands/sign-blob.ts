@@ -1,5 +1,5 @@
 import { unlink } from 'node:fs/promises';
-import { createSigner } from 'cosignkit';
+import { createSigner } from 'cosignkit/blob';
 import { parseKeyRef, redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import { batchRequested } from '../batch/batch-flags.js';

@@ -6,14 +6,8 @@ import type { Command } from '../command.js';
 import { imageKeylessHelp, KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
 import { runImageBatch, sigstoreImageOutcome } from './image-batch.js';
-import {
-  ociRoleOptions,
-  parseAnnotations,
-  parseFormat,
-  REGISTRY_FLAGS,
-  REGISTRY_HELP,
-  registryClient,
-} from './oci-shared.js';
+import { ociRoleOptions, parseAnnotations, parseFormat, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { registryClient } from './registry-client.js';
 
 const FLAGS = {
   key: { type: 'string' },

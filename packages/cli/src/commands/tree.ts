@@ -2,7 +2,8 @@ import { escapeForTerminal } from '@cosignkit/core';
 import { listAttachments } from '@cosignkit/oci';
 import { parseFlags } from '../args.js';
 import type { Command } from '../command.js';
-import { registryClient, REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { REGISTRY_FLAGS, REGISTRY_HELP } from './oci-shared.js';
+import { registryClient } from './registry-client.js';
 
 const NAMES = { signature: 'Signatures', attestation: 'Attestations', sbom: 'SBOMs' } as const;
 

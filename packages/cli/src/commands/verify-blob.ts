@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { CosignkitError } from '@cosignkit/core';
-import { createVerifier } from 'cosignkit';
+import { createVerifier } from 'cosignkit/blob';
 import { parseFlags, stringFlag } from '../args.js';
 import { batchRequested } from '../batch/batch-flags.js';
 import { VERIFY_BLOB_BATCH_FLAGS, VERIFY_BLOB_BATCH_HELP, runVerifyBlobBatch } from '../batch/verify-blob-batch.js';

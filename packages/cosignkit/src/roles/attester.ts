@@ -19,28 +19,32 @@ import {
   signEnvelope,
   subjectsFromFiles,
 } from '@cosignkit/dsse';
-import { attestImage, formatImageReference, resolveImage } from '@cosignkit/oci';
+import type { RegistryClient } from '@cosignkit/oci';
 import { cosignAttestBlob } from '../engines/cosign-attest-blob.js';
-import { cosignAttest } from '../engines/cosign-oci.js';
 import { engineChooser } from './engine-choice.js';
-import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { keyProvenance, resolveSigningKey } from './signing-key.js';
-import { attestMany } from '../batch/attest-many.js';
 import { readPredicate } from './read-predicate.js';
 
 /** The Attester role on either engine: in-toto statements as cosign writes them, signed as DSSE envelopes. */
 export function createAttester(options: RoleOptions): Attester {
   const choose = engineChooser(options);
-  let client: ReturnType<typeof clientFor> | undefined;
-  const registry = () => (client ??= clientFor(options));
+  // The registry side (the OCI client, cosign's image commands) is imported where it is used: a one-shot
+  // attest-blob then never loads it, nor node:http (whose ESM import alone loads undici).
+  let client: Promise<RegistryClient> | undefined;
+  const registry = () => (client ??= import('./registry-access.js').then((m) => m.clientFor(options)));
 
   const attestArtifact = async (image: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> => {
     const type = o.type ?? 'custom';
     const predicateType = resolvePredicateType(type);
     const predicate = await readPredicate(o.predicate, type);
     const key = await resolveSigningKey(options, choose, o.key);
-    const resolved = await resolveImage(registry(), image);
+    const [{ attestImage, formatImageReference, resolveImage }, { cosignAttest }, { digestOf }] = await Promise.all([
+      import('@cosignkit/oci'),
+      import('../engines/cosign-oci.js'),
+      import('./registry-access.js'),
+    ]);
+    const resolved = await resolveImage(await registry(), image);
     const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
     const format = o.format ?? (key.engine === 'cosign' ? 'legacy' : 'bundle');
     if (key.engine === 'cosign') {
@@ -65,7 +69,7 @@ export function createAttester(options: RoleOptions): Attester {
       };
     }
     const opened = await key.open();
-    const done = await attestImage(registry(), resolved, {
+    const done = await attestImage(await registry(), resolved, {
       manager: opened.manager,
       keyId: opened.keyId,
       predicateType,
@@ -172,13 +176,14 @@ export function createAttester(options: RoleOptions): Attester {
         ...(o.bundle !== undefined ? { bundlePath: o.bundle } : {}),
       };
     },
-    attestMany(inputs, o) {
+    async *attestMany(inputs, o) {
       // Each item goes through attestBlobLocal: the key opener caches the store and a file key stays
       // decrypted in it, so the batch still opens and unlocks the key once. auto attests a batch natively.
+      const { attestMany } = await import('../batch/attest-many.js');
       if (options.engine !== 'cosign') {
         const native = { ...options, engine: 'native' as const };
         const nativeChoice = engineChooser(native);
-        return attestMany(
+        yield* attestMany(
           createAttester(native),
           async () => {
             const key = await resolveSigningKey(native, nativeChoice, o.key);
@@ -187,8 +192,9 @@ export function createAttester(options: RoleOptions): Attester {
           inputs,
           o,
         );
+        return;
       }
-      return attestMany(
+      yield* attestMany(
         this,
         async () => {
           const key = await resolveSigningKey(options, choose, o.key);
@@ -199,7 +205,8 @@ export function createAttester(options: RoleOptions): Attester {
       );
     },
     async attestBlobAndPush(file: string, ref: string, o: AttestArtifactOptions): Promise<AttestArtifactResult> {
-      return attestArtifact(await pushFileArtifact(registry(), file, ref), o);
+      const { pushFileArtifact } = await import('./registry-access.js');
+      return attestArtifact(await pushFileArtifact(await registry(), file, ref), o);
     },
     attestArtifact,
   };

@@ -1,23 +1,27 @@
 import type { SignArtifactOptions, SignArtifactResult, SignBlobOptions, SignBlobResult, Signer } from '@cosignkit/core';
 import { CosignkitError, fingerprintOf } from '@cosignkit/core';
-import { formatImageReference, resolveImage, signImage } from '@cosignkit/oci';
-import { cosignSign } from '../engines/cosign-oci.js';
+import type { RegistryClient } from '@cosignkit/oci';
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { engineChooser } from './engine-choice.js';
-import { clientFor, digestOf, pushFileArtifact } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { keyProvenance, resolveSigningKey } from './signing-key.js';
-import { signMany } from '../batch/sign-many.js';
 
 /** The Signer role on either engine: files to local outputs, files pushed to a registry, images in place. */
 export function createSigner(options: RoleOptions): Signer {
   const choose = engineChooser(options);
-  let client: ReturnType<typeof clientFor> | undefined;
-  const registry = () => (client ??= clientFor(options));
+  // The registry side (the OCI client, cosign's image commands, the batch runner) is imported where it is
+  // used: a one-shot sign-blob then never loads it, nor node:http (whose ESM import alone loads undici).
+  let client: Promise<RegistryClient> | undefined;
+  const registry = () => (client ??= import('./registry-access.js').then((m) => m.clientFor(options)));
 
   const signArtifact = async (image: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> => {
     const key = await resolveSigningKey(options, choose, o.key);
-    const resolved = await resolveImage(registry(), image);
+    const [{ formatImageReference, resolveImage, signImage }, { cosignSign }, { digestOf }] = await Promise.all([
+      import('@cosignkit/oci'),
+      import('../engines/cosign-oci.js'),
+      import('./registry-access.js'),
+    ]);
+    const resolved = await resolveImage(await registry(), image);
     const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
     const format = o.format ?? (key.engine === 'cosign' ? 'legacy' : 'bundle');
     if (key.engine === 'cosign') {
@@ -39,7 +43,7 @@ export function createSigner(options: RoleOptions): Signer {
       return { engine: 'cosign', image: byDigest, digest: digestOf(resolved.digest), format, ...keyProvenance(key) };
     }
     const opened = await key.open();
-    const signed = await signImage(registry(), resolved, {
+    const signed = await signImage(await registry(), resolved, {
       manager: opened.manager,
       keyId: opened.keyId,
       format,
@@ -88,12 +92,14 @@ export function createSigner(options: RoleOptions): Signer {
       return { ...signed, ...keyProvenance(key) };
     },
     async signBlobAndPush(file: string, ref: string, o: SignArtifactOptions = {}): Promise<SignArtifactResult> {
-      return signArtifact(await pushFileArtifact(registry(), file, ref), o);
+      const { pushFileArtifact } = await import('./registry-access.js');
+      return signArtifact(await pushFileArtifact(await registry(), file, ref), o);
     },
     signArtifact,
     async *signMany(inputs, o) {
       // auto signs a batch natively: one cosign process (and key decryption) per file is what it avoids.
       const batch = options.engine === 'cosign' ? options : { ...options, engine: 'native' as const };
+      const { signMany } = await import('../batch/sign-many.js');
       yield* signMany(await resolveSigningKey(batch, engineChooser(batch), o.key), inputs, o);
     },
   };

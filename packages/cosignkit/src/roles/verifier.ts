@@ -8,27 +8,21 @@ import type {
   VerifyLocalOptions,
 } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import {
-  formatImageReference,
-  resolveImage,
-  verifyImageAttestations,
-  verifyImageSignatures,
-  type SignatureTrust,
-} from '@cosignkit/oci';
+import type { RegistryClient, SignatureTrust } from '@cosignkit/oci';
 import { keylessImageTrust, type KeylessImageTrust } from './keyless-image-trust.js';
-import { cosignVerifyImage, payloadNamesDigest } from '../engines/cosign-oci.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
-import { verifyMany } from '../batch/verify-many.js';
 import { engineChooser } from './engine-choice.js';
-import { clientFor, digestOf, registryResult, type ImageVerificationResult } from './registry-access.js';
+import type { ImageVerificationResult } from './registry-access.js';
 import type { RoleOptions } from './role-options.js';
 import { resolveVerificationKey, temporaryPemFile } from './verification-key.js';
 
 /** The Verifier role on either engine. A mismatch is `verified: false`; unusable input throws. */
 export function createVerifier(options: RoleOptions): Verifier {
   const choose = engineChooser(options);
-  let client: ReturnType<typeof clientFor> | undefined;
-  const registry = () => (client ??= clientFor(options));
+  // The registry side (the OCI client, cosign's image commands, the batch runner) is imported where it is
+  // used: a one-shot verify-blob then never loads it, nor node:http (whose ESM import alone loads undici).
+  let client: Promise<RegistryClient> | undefined;
+  const registry = () => (client ??= import('./registry-access.js').then((m) => m.clientFor(options)));
 
   const verificationKeys = async (policy: RegistryPolicy) => {
     const texts = Array.isArray(policy.key) ? policy.key : [policy.key];
@@ -62,7 +56,9 @@ export function createVerifier(options: RoleOptions): Verifier {
     if (selection.engine !== 'cosign') return undefined;
     const [key, ...more] = await verificationKeys(policy);
     if (more.length > 0) throw new CosignkitError('NOT_SUPPORTED', 'the cosign engine verifies with one --key');
-    const resolved = await resolveImage(registry(), image); // the same errors on both engines
+    const [{ formatImageReference, resolveImage }, { cosignVerifyImage, payloadNamesDigest }, { digestOf }] =
+      await Promise.all([import('@cosignkit/oci'), import('../engines/cosign-oci.js'), import('./registry-access.js')]);
+    const resolved = await resolveImage(await registry(), image); // the same errors on both engines
     // cosign gets the digest resolved here, never the tag: it would resolve a tag again (with GET, where this
     // client uses HEAD) and a registry could answer with another manifest than the digest reported.
     const byDigest = formatImageReference({ ...resolved.ref, tag: undefined, digest: resolved.digest });
@@ -132,17 +128,22 @@ export function createVerifier(options: RoleOptions): Verifier {
     async *verifyMany(inputs, o) {
       // Natively on every engine: one process per file is what a batch exists to avoid.
       const key = await resolveVerificationKey(o.key, options.keys);
+      const { verifyMany } = await import('../batch/verify-many.js');
       yield* verifyMany(key.publicKey, inputs, o);
     },
     async verifyRegistry(image: string, policy: RegistryPolicy): Promise<RegistryVerificationResult> {
       const cosign = await viaCosign(image, policy);
       if (cosign) return cosign;
       const { trust, origin } = await signatureTrust(policy);
+      const [{ verifyImageSignatures }, { registryResult }] = await Promise.all([
+        import('@cosignkit/oci'),
+        import('./registry-access.js'),
+      ]);
       return withOrigin(
         registryResult(
           image,
           'native',
-          await verifyImageSignatures(registry(), image, trust, options.env as NodeJS.ProcessEnv),
+          await verifyImageSignatures(await registry(), image, trust, options.env as NodeJS.ProcessEnv),
           'signatures',
         ),
         origin,
@@ -152,7 +153,11 @@ export function createVerifier(options: RoleOptions): Verifier {
       const cosign = await viaCosign(image, policy, policy.type ?? policy.predicateType ?? 'custom');
       if (cosign) return cosign;
       const { trust, origin } = await signatureTrust(policy);
-      const verification = await verifyImageAttestations(registry(), image, trust, {
+      const [{ verifyImageAttestations }, { registryResult }] = await Promise.all([
+        import('@cosignkit/oci'),
+        import('./registry-access.js'),
+      ]);
+      const verification = await verifyImageAttestations(await registry(), image, trust, {
         predicateType: policy.predicateType,
         env: options.env as NodeJS.ProcessEnv,
       });

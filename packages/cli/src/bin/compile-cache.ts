@@ -1,0 +1,53 @@
+// By process.getBuiltinModule, as early-key-derivation.ts: the entry imports this before scrypt starts.
+const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const { homedir } = process.getBuiltinModule('node:os');
+const { join } = process.getBuiltinModule('node:path');
+
+/**
+ * Turns on V8's on-disk code cache for the rest of the CLI (issue 19): a cosign-like CLI is started once per
+ * file, and the cache saves compiling the bundle on every start. Node's default directory is one shared
+ * `$TMPDIR/node-compile-cache`; whoever can write there can plant code this process would run, so the cache
+ * lives in a directory of this user's own, `${XDG_CACHE_HOME:-~/.cache}/cosignkit/node-compile-cache` (0700),
+ * and stays off when that directory is not private to this user, or when there is no cache directory at all.
+ * NODE_COMPILE_CACHE (chosen by the user) and NODE_DISABLE_COMPILE_CACHE are Node's own and win.
+ */
+export function enableCompileCache(env: NodeJS.ProcessEnv): void {
+  if (typeof module.enableCompileCache !== 'function') return;
+  if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return; // Node applied (or refused) it already.
+  try {
+    const base = cacheBase(env);
+    const dir = join(base, 'cosignkit', 'node-compile-cache');
+    // Only inside a cache directory that exists already: a run creates nothing in a HOME without one (the
+    // tests check that a failed command leaves nothing behind). One level at a time, never `recursive`:
+    // Node's recursive mkdir loops forever under /proc (a HOME there).
+    if (!lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) return;
+    for (const level of [join(base, 'cosignkit'), dir]) makeDir(level);
+    if (!isPrivateDir(dir)) return;
+    module.enableCompileCache(dir);
+  } catch {
+    // No cache (a read-only home, say) only costs start-up time.
+  }
+}
+
+function cacheBase(env: NodeJS.ProcessEnv): string {
+  return (
+    env.XDG_CACHE_HOME ||
+    (process.platform === 'win32' && env.LOCALAPPDATA ? env.LOCALAPPDATA : join(env.HOME || homedir(), '.cache'))
+  );
+}
+
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function isPrivateDir(dir: string): boolean {
+  const info = lstatSync(dir);
+  if (!info.isDirectory()) return false;
+  if (typeof process.getuid !== 'function') return true; // Windows: the user's profile directory.
+  return info.uid === process.getuid() && (info.mode & 0o077) === 0;
+}
