@@ -70,15 +70,18 @@ export default async function plugin(ctx) {
     'artifact.txt',
   ];
   // The plugin always exits 0 (errors are JSON): check one answer is a signature before timing it.
-  const checkPlugin = () => {
-    const out = run(pluginArgv).stdout;
+  const checkPlugin = (extra = {}) => {
+    const out = run(pluginArgv, { env: { ...process.env, ...env, ...extra } }).stdout;
     if (!/"signMessage":\{"signature":"/.test(out)) throw new Error(`the plugin did not sign: ${out}`);
   };
 
   const nodeBare = ctx.timeProcess([process.execPath, '-e', '0'], { runs: PLUGIN_RUNS });
-  checkPlugin();
-  const pluginAlone = ctx.timeProcess(pluginArgv, { runs: PLUGIN_RUNS, env, cwd: dir });
-  const cosignAlone = ctx.timeProcess(cosignArgv, { runs: COSIGN_RUNS, env, cwd: dir });
+  // Without the agent means without one: a plugin call would otherwise start one (autostart) on its first run.
+  const alone = { ...env, COSIGNKIT_AGENT_AUTOSTART: '0' };
+  checkPlugin(alone);
+  const pluginAlone = ctx.timeProcess(pluginArgv, { runs: PLUGIN_RUNS, env: alone, cwd: dir });
+  const cosignAlone = ctx.timeProcess(cosignArgv, { runs: COSIGN_RUNS, env: alone, cwd: dir });
+  if (run(['test', '-e', socket]).status === 0) throw new Error('an agent started during the no-agent rows');
 
   const started = run([ctx.cosignkit, 'agent', 'start', '--ttl', '0']);
   if (started.status !== 0) throw new Error(`agent start failed: ${started.stderr}`);
