@@ -15,6 +15,8 @@ export default async function plugin(ctx) {
   const dir = join(ctx.dir, 'plugin');
   await mkdir(join(dir, 'tokens'), { recursive: true });
   await mkdir(join(dir, 'agent'), { recursive: true, mode: 0o700 });
+  // A home with a cache directory, as a user's has: the plugin keeps its code cache there (never in /tmp).
+  await mkdir(join(dir, '.cache'), { recursive: true, mode: 0o700 });
   const conf = join(dir, 'softhsm2.conf');
   await writeFile(
     conf,

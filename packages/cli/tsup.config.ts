@@ -21,6 +21,7 @@ const bundled: Record<string, string> = Object.fromEntries(
       ['@cosignkit/core/errors', 'core/src/errors.ts'],
       ['@cosignkit/core/config', 'core/src/config.ts'],
       ['@cosignkit/core/duration', 'core/src/shared/duration.ts'],
+      ['@cosignkit/core/compile-cache', 'core/src/shared/compile-cache.ts'],
       ['@cosignkit/key-file/scrypt-prestart', 'key-file/src/scrypt-prestart.ts'],
       // The blob commands' light entry: through the index, esbuild's chunks would give them the registry side.
       ['cosignkit/blob', 'cosignkit/src/blob.ts'],

@@ -1,9 +1,10 @@
-import module from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { enableCompileCache } from '@cosignkit/core/compile-cache';
 import { runPlugin } from '../plugin/run-plugin.js';
 
-// cosign starts the plugin for every operation: V8's on-disk code cache spares recompiling it each time.
-module.enableCompileCache?.();
+// cosign starts the plugin for every operation: V8's on-disk code cache spares recompiling it each time. In a
+// directory private to this user, not Node's shared default under $TMPDIR, where others could plant code.
+enableCompileCache(process.env);
 
 // The KMS plugin stock cosign runs for `--key cosignkit://…`: argv is `v1 <request JSON>`. runPlugin answers
 // every failure as {"errorMessage": …} on stdout, as the protocol wants; this catch is the last resort.

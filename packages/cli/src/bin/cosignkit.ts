@@ -1,6 +1,6 @@
 // The entry loads only what starting scrypt needs (a few node: modules and the prestart): everything else is
 // imported below, after scrypt is running on the thread pool (issue 19).
-import { enableCompileCache } from './compile-cache.js';
+import { enableCompileCache } from '@cosignkit/core/compile-cache';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.

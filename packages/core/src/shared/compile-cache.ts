@@ -1,12 +1,12 @@
-// By process.getBuiltinModule, as early-key-derivation.ts: the entry imports this before scrypt starts.
+// By process.getBuiltinModule: the CLI's entry imports this before scrypt starts, and the KMS plugin bundles it.
 const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
 const module = process.getBuiltinModule('node:module');
 const { homedir } = process.getBuiltinModule('node:os');
 const { join } = process.getBuiltinModule('node:path');
 
 /**
- * Turns on V8's on-disk code cache for the rest of the CLI (issue 19): a cosign-like CLI is started once per
- * file, and the cache saves compiling the bundle on every start. Node's default directory is one shared
+ * Turns on V8's on-disk code cache for the rest of the process (issue 19): the CLI and the KMS plugin are
+ * started once per file or per cosign operation, and the cache saves compiling their bundles on every start. Node's default directory is one shared
  * `$TMPDIR/node-compile-cache`; whoever can write there can plant code this process would run, so the cache
  * lives in a directory of this user's own, `${XDG_CACHE_HOME:-~/.cache}/cosignkit/node-compile-cache` (0700),
  * and stays off when that directory is not private to this user, or when there is no cache directory at all.
