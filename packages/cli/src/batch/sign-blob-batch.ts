@@ -1,5 +1,5 @@
 import { redactKeyRef } from '@cosignkit/core';
-import type { SignManyInput } from '@cosignkit/core';
+import type { BatchItemResult, SignManyInput } from '@cosignkit/core';
 import { createSigner, signManyWithSigstore } from 'cosignkit/blob';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext, CommandResult } from '../command.js';
@@ -7,7 +7,7 @@ import { KEYLESS_SIGN_FLAGS, prepareSigner, signingMode } from '../keyless-sign-
 import { usageError } from '../usage-error.js';
 import { BATCH_FLAGS, batchFiles, jobsFlag } from './batch-flags.js';
 import { outputPathFor } from './expand-inputs.js';
-import { failedReport, runBatch } from './run-batch.js';
+import { failedReport, runBatch, type ItemReport } from './run-batch.js';
 import { roleOptions } from '../role-options.js';
 
 export const SIGN_BLOB_BATCH_FLAGS = {
@@ -74,20 +74,7 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
           ? { check: (bundle, digest) => prepared.check!(bundle, { digest: { algorithm: 'sha256', value: digest } }) }
           : {}),
       }),
-      (item) =>
-        item.status === 'failed'
-          ? failedReport(item.input.file, item)
-          : {
-              file: item.input.file,
-              status: item.status,
-              fields: {
-                bundle: item.input.bundle,
-                ...(item.input.outputSignature ? { signature: item.input.outputSignature } : {}),
-                ...(item.result
-                  ? { digest: item.result.digest, ...(item.result.logIndex ? { logIndex: item.result.logIndex } : {}) }
-                  : {}),
-              },
-            },
+      (item) => signedReport(item, (r) => ({ digest: r.digest, ...(r.logIndex ? { logIndex: r.logIndex } : {}) })),
     );
     return {
       ...result,
@@ -113,18 +100,24 @@ export async function runSignBlobBatch(context: CommandContext): Promise<Command
       skipExisting: booleanFlag(flags, 'skip-existing') === true,
       signal: context.signal,
     }),
-    (item) =>
-      item.status === 'failed'
-        ? failedReport(item.input.file, item)
-        : {
-            file: item.input.file,
-            status: item.status,
-            fields: {
-              bundle: item.input.bundle,
-              ...(item.input.outputSignature ? { signature: item.input.outputSignature } : {}),
-              ...(item.result ? { digest: item.result.digest, engine: item.result.engine } : {}),
-            },
-          },
+    (item) => signedReport(item, (r) => ({ digest: r.digest, engine: r.engine })),
   );
   return { ...result, data: { ...(result.data as object), key: redactKeyRef(key) } };
+}
+
+/** One signed (or skipped, or failed) file as the batch reports it: its outputs, then what its result adds. */
+function signedReport<R>(
+  item: BatchItemResult<SignManyInput, R>,
+  fromResult: (result: R) => Record<string, unknown>,
+): ItemReport {
+  if (item.status === 'failed') return failedReport(item.input.file, item);
+  return {
+    file: item.input.file,
+    status: item.status,
+    fields: {
+      bundle: item.input.bundle,
+      ...(item.input.outputSignature ? { signature: item.input.outputSignature } : {}),
+      ...(item.result ? fromResult(item.result) : {}),
+    },
+  };
 }
