@@ -1,4 +1,4 @@
-import { loadConfig, type CosignkitConfig } from '@cosignkit/core/config';
+import type { CosignkitConfig } from '@cosignkit/core/config';
 import { CosignkitError } from '@cosignkit/core/errors';
 import { parseDuration } from '@cosignkit/core/duration';
 
@@ -49,10 +49,15 @@ export function agentSettings(
   return { autostart, timeoutMs, logLevel: level as AgentLogLevel };
 }
 
-/** The settings with the config files of `cwd` (the user's and the project's) read. */
+/**
+ * The settings with the config files of `cwd` (the user's and the project's) read. The config reader is loaded
+ * here, not with this module: it brings node:fs/promises (and with it readline and the file watchers), which a
+ * plugin call answered by a running agent never needs.
+ */
 export async function loadAgentSettings(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): Promise<AgentSettings> {
+  const { loadConfig } = await import('@cosignkit/core/config');
   return agentSettings(env, await loadConfig({ cwd, env: env as NodeJS.ProcessEnv }));
 }
