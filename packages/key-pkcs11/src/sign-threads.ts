@@ -3,12 +3,14 @@ import { createRequire } from 'node:module';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { CosignkitError, type Logger } from '@cosignkit/core';
 import { wrapPkcs11Error } from './pkcs11-errors.js';
-import type { SignReply, SignRequest, SignWorkerInit } from './sign-worker.js';
+import type { SignMessage, SignWorkerInit } from './sign-worker.js';
 
 // The values sign-worker.ts uses (only its types are imported: importing it would run it).
 const ROLE = 'cosignkit-pkcs11-sign';
 const CLOSE = 'close';
-const STARTUP = -1;
+const STARTUP = 0xffffffff;
+const SIGNED = 0;
+const REPLY_HEADER = 7;
 /** Requests one after another before a thread starts anyway (without `loneOnCaller`). */
 const SEQUENTIAL_START = 16;
 /** Requests count as one at a time after this long without any overlap. */
@@ -46,7 +48,7 @@ interface Thread {
   ready: boolean;
   pending: Map<number, Waiting>;
   /** Requests not posted yet: the ones made in one turn of the event loop go in one message. */
-  outbox: SignRequest[];
+  outbox: RequestWriter;
   /** Set once the thread is closing or gone: it takes no more requests. */
   ended: boolean;
   exited: Promise<void>;
@@ -97,7 +99,8 @@ export class SignThreads {
     this.#requests++;
     const alone = this.#loneOnCaller && this.#alone();
     const thread = this.#pick();
-    if (!thread || alone) {
+    // The wire gives each length one byte (a handle is 8 bytes, a digest at most 64): anything longer stays here.
+    if (!thread || alone || key.length > 255 || digest.length > 255) {
       this.#here++;
       const done = (): void => {
         this.#here--;
@@ -106,7 +109,8 @@ export class SignThreads {
       signing.then(done, done);
       return signing;
     }
-    const id = this.#nextId++;
+    const id = this.#nextId;
+    this.#nextId = (id + 1) % STARTUP; // a u32 on the wire, never STARTUP's
     return new Promise<Buffer>((resolve, reject) => {
       const onAbort = (): void => {
         // The token finishes what it started; its answer is dropped.
@@ -129,10 +133,8 @@ export class SignThreads {
         },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      // Copies: a digest may be a view on a larger (pooled) buffer, which structured cloning would copy whole.
-      if (thread.outbox.push({ id, key: new Uint8Array(key), digest: new Uint8Array(digest) }) === 1) {
-        setImmediate(() => this.#flush(thread));
-      }
+      // Written now: the caller may reuse its digest's memory once sign() returns.
+      if (thread.outbox.add(id, key, digest) === 1) setImmediate(() => this.#flush(thread));
     });
   }
 
@@ -189,10 +191,8 @@ export class SignThreads {
   }
 
   #flush(thread: Thread): void {
-    const requests = thread.outbox;
-    if (requests.length === 0 || thread.ended) return; // a failed thread rejected these already
-    thread.outbox = [];
-    thread.worker.postMessage(requests);
+    if (thread.outbox.count === 0 || thread.ended) return; // a failed thread rejected these already
+    thread.worker.postMessage(thread.outbox.take());
   }
 
   #start(): void {
@@ -221,16 +221,17 @@ export class SignThreads {
       worker,
       ready: false,
       pending: new Map(),
-      outbox: [],
+      outbox: new RequestWriter(),
       ended: false,
       exited: new Promise((r) => (exited = r)),
     };
     this.#threads.push(thread);
-    worker.on('message', (replies: SignReply[]) => {
+    worker.on('message', (message: SignMessage) => {
+      const replies = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
       if (!thread.ready) {
-        const failed = replies.find((r) => r.id === STARTUP && 'error' in r);
-        if (failed && 'error' in failed) {
-          const error = wrapPkcs11Error(pkcs11Error(failed.error), 'cannot start a PKCS#11 signing thread');
+        if (replies.length >= REPLY_HEADER && replies.readUInt32LE(0) === STARTUP) {
+          const payload = replies.subarray(REPLY_HEADER, REPLY_HEADER + replies.readUInt16LE(5));
+          const error = wrapPkcs11Error(pkcs11Error(payload), 'cannot start a PKCS#11 signing thread');
           this.#fail(thread, error);
           this.#cannotStart(error);
           return;
@@ -239,15 +240,17 @@ export class SignThreads {
         this.#init.logger.debug('pkcs11: signing thread ready', { threads: this.#threads.length });
         for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
       }
-      for (const reply of replies) {
-        const waiting = thread.pending.get(reply.id);
+      for (let at = 0; at + REPLY_HEADER <= replies.length; ) {
+        const id = replies.readUInt32LE(at);
+        const status = replies[at + 4];
+        const end = at + REPLY_HEADER + replies.readUInt16LE(at + 5);
+        const payload = replies.subarray(at + REPLY_HEADER, end);
+        at = end;
+        const waiting = thread.pending.get(id);
         if (!waiting) continue; // aborted meanwhile
-        thread.pending.delete(reply.id);
-        if ('error' in reply) waiting.reject(pkcs11Error(reply.error));
-        else {
-          const { signature } = reply;
-          waiting.resolve(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
-        }
+        thread.pending.delete(id);
+        if (status === SIGNED) waiting.resolve(payload);
+        else waiting.reject(pkcs11Error(payload));
       }
     });
     worker.on('error', (error) => {
@@ -279,7 +282,7 @@ export class SignThreads {
   /** Takes a thread out of use and rejects what it still owed; a later request may start a fresh one. */
   #fail(thread: Thread, error: CosignkitError): void {
     thread.ended = true;
-    thread.outbox = [];
+    thread.outbox.take();
     const at = this.#threads.indexOf(thread);
     if (at >= 0) this.#threads.splice(at, 1);
     const waiting = [...thread.pending.values()];
@@ -330,8 +333,52 @@ function pkcs11jsPath(): string {
 }
 
 /** A pkcs11js error rebuilt from a reply: an Error with the CK_RV as `code`, as pkcs11-errors.ts expects. */
-function pkcs11Error(error: { message: string; code?: number }): Error {
-  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+function pkcs11Error(payload: Buffer): Error {
+  let error: { message?: unknown; code?: unknown } = {};
+  try {
+    error = JSON.parse(payload.toString('utf8')) as typeof error;
+  } catch {
+    // Not from a signing thread of this version: said as such below.
+  }
+  const message = typeof error.message === 'string' ? error.message : 'the signing thread sent an unreadable error';
+  return Object.assign(new Error(message), typeof error.code === 'number' ? { code: error.code } : {});
+}
+
+/**
+ * Requests packed as a signing thread reads them (sign-worker.ts: SignMessage), written as they are made (the
+ * caller may reuse its buffers once sign() returns) into a buffer kept from one message to the next.
+ */
+class RequestWriter {
+  #bytes = Buffer.alloc(1024);
+  #length = 0;
+  count = 0;
+
+  /** Adds one request; the number now waiting to be posted. */
+  add(id: number, key: Uint8Array, digest: Uint8Array): number {
+    const end = this.#length + 6 + key.length + digest.length;
+    if (end > this.#bytes.length) {
+      const grown = Buffer.alloc(2 * end);
+      this.#bytes.copy(grown, 0, 0, this.#length);
+      this.#bytes = grown;
+    }
+    let at = this.#length;
+    this.#bytes.writeUInt32LE(id, at);
+    this.#bytes[at + 4] = key.length;
+    this.#bytes.set(key, at + 5);
+    at += 5 + key.length;
+    this.#bytes[at] = digest.length;
+    this.#bytes.set(digest, at + 1);
+    this.#length = end;
+    return ++this.count;
+  }
+
+  /** The requests so far, copied to a buffer of their own (a view would send the whole one), and a fresh start. */
+  take(): SignMessage {
+    const message = new Uint8Array(this.#bytes.subarray(0, this.#length));
+    this.#length = 0;
+    this.count = 0;
+    return message;
+  }
 }
 
 function failure(message: string, cause?: unknown): CosignkitError {

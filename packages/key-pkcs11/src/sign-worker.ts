@@ -18,26 +18,26 @@ export interface SignWorkerInit {
   slot: Uint8Array;
 }
 
-/** A request: sign `digest` with the private key object `key` (a CK_OBJECT_HANDLE, 8 bytes). */
-export interface SignRequest {
-  id: number;
-  key: Uint8Array;
-  digest: Uint8Array;
-}
-
 /**
- * The answer to one request, or to the start-up (`id` -1) when the thread cannot sign at all. Requests and
- * answers travel in arrays: whatever piled up meanwhile goes in one message.
+ * The messages between the opener and a thread are packed bytes, one Uint8Array per message, not an object and
+ * two typed arrays per signature: structured cloning and the garbage it left were most of the main thread's
+ * share of a signature (issue 19). Integers are little-endian.
+ * - requests: per signature `id (u32) ‖ key length (u8) ‖ key (a CK_OBJECT_HANDLE) ‖ digest length (u8) ‖ digest`;
+ * - replies: per signature `id (u32) ‖ status (u8) ‖ length (u16) ‖ payload`, the payload being the raw r‖s
+ *   (status SIGNED) or the error as JSON `{ message, code? }` (status FAILED). The first message of a thread is
+ *   empty (ready: its session is open) or one FAILED reply with id STARTUP (it cannot sign at all).
+ * Whatever piled up meanwhile travels in one message, both ways.
  */
-export type SignReply =
-  | { id: number; signature: Uint8Array }
-  | { id: number; error: { message: string; code?: number } };
+export type SignMessage = Uint8Array;
 
 /** Posted by the opener to end the thread: close the session, unload, exit. */
 type Close = 'close';
 const CLOSE: Close = 'close';
 /** The id of the reply that reports a start-up failure. */
-const STARTUP = -1;
+const STARTUP = 0xffffffff;
+/** Reply statuses. */
+const SIGNED = 0;
+const FAILED = 1;
 /** Marks the workerData of a signing thread (only a type is imported elsewhere: this file runs nothing else). */
 const ROLE = 'cosignkit-pkcs11-sign';
 
@@ -61,9 +61,10 @@ const CKR_SESSION_HANDLE_INVALID = 0xb3;
 const MAX_BATCH = 32;
 /** Room for the largest raw r‖s this backend signs (P-384: 96 bytes) and then some. */
 const SIGNATURE_ROOM = 256;
+/** The bytes a reply takes besides its payload. */
+const REPLY_HEADER = 7;
 
 const port = parentPort;
-if (port && (workerData as Partial<SignWorkerInit> | undefined)?.role === ROLE) run(workerData as SignWorkerInit, port);
 
 function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
   let lib: Pkcs11Lib;
@@ -81,22 +82,25 @@ function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
     }
     session = lib.C_OpenSession(slot, CKF_SERIAL_SESSION);
   } catch (error) {
-    port.postMessage([{ id: STARTUP, error: errorOf(error) }] satisfies SignReply[]);
+    const replies = new ReplyWriter();
+    replies.add(STARTUP, FAILED, errorBytes(error));
+    port.postMessage(replies.take());
     port.close();
     return;
   }
   const out = Buffer.alloc(SIGNATURE_ROOM);
-  const sign = (request: SignRequest): SignReply => {
+  const replies = new ReplyWriter();
+  const sign = (id: number, key: Buffer, digest: Buffer): void => {
     try {
       session ??= lib.C_OpenSession(slot, CKF_SERIAL_SESSION);
       // Synchronous on purpose: this thread has nothing else to do, and the libuv pool's hand-offs cost more
       // than the signature (SoftHSM2 spends ~80 µs in C_SignInit + C_Sign).
-      lib.C_SignInit(session, { mechanism: CKM_ECDSA }, asBuffer(request.key));
-      return { id: request.id, signature: new Uint8Array(lib.C_Sign(session, asBuffer(request.digest), out)) };
+      lib.C_SignInit(session, { mechanism: CKM_ECDSA }, key);
+      replies.add(id, SIGNED, lib.C_Sign(session, digest, out));
     } catch (error) {
       const code = codeOf(error);
       if (code === CKR_SESSION_HANDLE_INVALID || code === CKR_SESSION_CLOSED) session = undefined; // reopen next time
-      return { id: request.id, error: errorOf(error) };
+      replies.add(id, FAILED, errorBytes(error));
     }
   };
   const close = (): void => {
@@ -108,23 +112,66 @@ function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
     lib.close(); // dlclose: the opener's own load keeps the module in memory
     port.close();
   };
-  port.on('message', (first: SignRequest[] | Close) => {
+  port.on('message', (first: SignMessage | Close) => {
     // What is queued already is signed now and answered in one message: a wake-up of the main thread costs
     // about as much as a signature. A bounded batch, so that the first answers do not wait for long.
-    const replies: SignReply[] = [];
-    let message: SignRequest[] | Close | undefined = first;
+    let signed = 0;
+    let message: SignMessage | Close | undefined = first;
     while (message !== undefined) {
       if (message === CLOSE) {
-        if (replies.length > 0) port.postMessage(replies);
+        if (signed > 0) port.postMessage(replies.take());
         close();
         return;
       }
-      for (const request of message) replies.push(sign(request));
-      message = replies.length < MAX_BATCH ? (receiveMessageOnPort(port)?.message as typeof message) : undefined;
+      const bytes = asBuffer(message);
+      // Each request is at least 6 bytes: the loop ends on any input.
+      for (let at = 0; at + 6 <= bytes.length; signed++) {
+        const id = bytes.readUInt32LE(at);
+        const keyEnd = at + 5 + bytes[at + 4]!;
+        const digestEnd = keyEnd + 1 + (bytes[keyEnd] ?? 0);
+        sign(id, bytes.subarray(at + 5, keyEnd), bytes.subarray(keyEnd + 1, digestEnd));
+        at = digestEnd;
+      }
+      message = signed < MAX_BATCH ? (receiveMessageOnPort(port)?.message as typeof message) : undefined;
     }
-    port.postMessage(replies);
+    port.postMessage(replies.take());
   });
-  port.postMessage([] satisfies SignReply[]); // ready: the first message says the session is open
+  port.postMessage(new Uint8Array(0) satisfies SignMessage); // ready: the first message says the session is open
+}
+
+/** Replies packed as the opener reads them (see SignMessage), in a buffer kept from one batch to the next. */
+class ReplyWriter {
+  #bytes = Buffer.alloc(MAX_BATCH * (REPLY_HEADER + SIGNATURE_ROOM));
+  #length = 0;
+
+  add(id: number, status: number, payload: Uint8Array): void {
+    const end = this.#length + REPLY_HEADER + payload.length;
+    if (end > this.#bytes.length) {
+      const grown = Buffer.alloc(2 * end);
+      this.#bytes.copy(grown, 0, 0, this.#length);
+      this.#bytes = grown;
+    }
+    this.#bytes.writeUInt32LE(id, this.#length);
+    this.#bytes[this.#length + 4] = status;
+    this.#bytes.writeUInt16LE(payload.length, this.#length + 5);
+    this.#bytes.set(payload, this.#length + REPLY_HEADER);
+    this.#length = end;
+  }
+
+  /** The replies so far, copied to a buffer of their own (a view would send the whole one), and a fresh start. */
+  take(): SignMessage {
+    const message = new Uint8Array(this.#bytes.subarray(0, this.#length));
+    this.#length = 0;
+    return message;
+  }
+}
+
+/** An error reply's payload: its message is a CKR_ name and the call, never key material or a PIN. */
+function errorBytes(error: unknown): Buffer {
+  const { message, code } = errorOf(error);
+  // Well within the u16 length however it is escaped: a pkcs11js message is a few dozen characters.
+  const bounded = message.slice(0, 1024);
+  return Buffer.from(JSON.stringify(code === undefined ? { message: bounded } : { message: bounded, code }), 'utf8');
 }
 
 /** A pkcs11js error as a plain object: its message is a CKR_ name and the call, never key material or a PIN. */
@@ -143,3 +190,6 @@ function codeOf(error: unknown): number | undefined {
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+// Last: run() uses the classes above, which exist only once their declarations have run.
+if (port && (workerData as Partial<SignWorkerInit> | undefined)?.role === ROLE) run(workerData as SignWorkerInit, port);
