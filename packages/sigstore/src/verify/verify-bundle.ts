@@ -19,7 +19,10 @@ import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
 import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
+import { installOneShotDigest } from './one-shot-digest.js';
+import { parsedTimestamp } from './parsed-timestamps.js';
 import { installPublicKeyCache } from './public-key-cache.js';
+import { installSctResults } from './sct-results.js';
 import { partitionTimestamps } from './signed-timestamps.js';
 
 /** What is known of the artifact: its bytes, or only its digest (`sha256:<hex>`, or a file hashed as a stream). */
@@ -135,14 +138,30 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   }
 
   installPublicKeyCache();
+  installOneShotDigest();
+  installSctResults();
   let entity: SignedEntity;
   try {
-    // toSignedEntity parses the leaf certificate on every call; it is handed the bundle without it and the
-    // leaf comes from the parsed-certificate cache instead (same bytes, same checks, one parse per leaf).
+    // toSignedEntity parses the leaf certificate and every RFC 3161 timestamp on every call; it is handed the
+    // bundle without them, and they come from the parsed caches instead (same bytes, same checks, one parse
+    // per distinct leaf or timestamp), in the order it would give (log entries' times, then the tokens').
     const der = leafDer(bundle);
+    const stamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
     const artifactBytes = artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined;
-    entity = toSignedEntity(der ? withoutLeaf(bundle) : bundle, artifactBytes);
+    entity = toSignedEntity(withoutParsedParts(bundle, der !== undefined), artifactBytes);
     if (der) entity = { ...entity, key: { $case: 'certificate', certificate: parsedCertificate(der) } };
+    if (stamps.length > 0) {
+      entity = {
+        ...entity,
+        timestamps: [
+          ...entity.timestamps,
+          ...stamps.map((ts) => ({
+            $case: 'timestamp-authority' as const,
+            timestamp: parsedTimestamp(ts.signedTimestamp),
+          })),
+        ],
+      };
+    }
   } catch (error) {
     throw new CosignkitError(
       'BUNDLE_MALFORMED',
@@ -248,7 +267,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   }));
   const times: TimestampCheck[] = timestamps.map((t) =>
     t.$case === 'timestamp-authority'
-      ? { source: 'timestamp-authority', time: t.timestamp.signingTime }
+      ? { source: 'timestamp-authority', time: new Date(t.timestamp.signingTime.getTime()) }
       : { source: 'transparency-log', time: new Date(Number(t.tlogEntry.integratedTime) * 1000) },
   );
   const first = tlogEntries[0];
@@ -321,15 +340,20 @@ function withoutSctCheck(cert: X509Certificate): X509Certificate {
   return patched;
 }
 
-/** The bundle with its certificate replaced by an empty key hint (toSignedEntity then parses no certificate). */
-function withoutLeaf(bundle: Bundle): Bundle {
+/**
+ * The bundle without its RFC 3161 timestamps and, when `leaf`, with its certificate replaced by an empty key
+ * hint: toSignedEntity then parses neither.
+ */
+function withoutParsedParts(bundle: Bundle, leaf: boolean): Bundle {
+  const material = bundle.verificationMaterial;
   return {
     ...bundle,
     verificationMaterial: {
-      ...bundle.verificationMaterial,
-      content: { $case: 'publicKey', publicKey: { hint: '' } },
+      ...material,
+      ...(leaf ? { content: { $case: 'publicKey', publicKey: { hint: '' } } } : {}),
+      timestampVerificationData: undefined,
     },
-  };
+  } as Bundle;
 }
 
 function leafDer(bundle: Bundle): Buffer | undefined {
