@@ -12,10 +12,12 @@ const CASES = [
   { bundle: 'tsa-bundle.txt.sigstore', root: 'tsa-trust-config' as const },
 ];
 
-function tokensOf(name: string): { der: Buffer; signature: Buffer }[] {
+function tokensOf(name: string): { der: Buffer<ArrayBuffer>; signature: Buffer<ArrayBuffer> }[] {
   const bundle = bundleFromJSON(fixtureJson(name));
   const signature =
-    bundle.content.$case === 'messageSignature' ? Buffer.from(bundle.content.messageSignature.signature) : Buffer.alloc(0);
+    bundle.content.$case === 'messageSignature'
+      ? Buffer.from(bundle.content.messageSignature.signature)
+      : Buffer.alloc(0);
   return (bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? []).map((t) => ({
     der: Buffer.from(t.signedTimestamp),
     signature,

@@ -1,6 +1,7 @@
 import { hash, type BinaryLike } from 'node:crypto';
 import { crypto as sigstoreCrypto } from '@sigstore/core';
 
+const SCRATCH = Buffer.alloc(1024);
 let installed = false;
 
 /**
@@ -17,7 +18,18 @@ export function installOneShotDigest(): void {
   const oneShot = (algorithm: string, ...data: BinaryLike[]): Buffer => {
     if (!data.every((piece) => piece instanceof Uint8Array)) return original(algorithm, ...data);
     const bytes = data as Uint8Array[];
-    return hash(algorithm, bytes.length === 1 ? bytes[0]! : Buffer.concat(bytes), 'buffer');
+    if (bytes.length === 1) return hash(algorithm, bytes[0]!, 'buffer');
+    // Several small pieces (a Merkle node: prefix, left, right) are joined in a scratch buffer, not a new one:
+    // hash() is synchronous and copies nothing it keeps.
+    let length = 0;
+    for (const piece of bytes) length += piece.length;
+    if (length > SCRATCH.length) return hash(algorithm, Buffer.concat(bytes), 'buffer');
+    let offset = 0;
+    for (const piece of bytes) {
+      SCRATCH.set(piece, offset);
+      offset += piece.length;
+    }
+    return hash(algorithm, SCRATCH.subarray(0, length), 'buffer');
   };
   (sigstoreCrypto as { digest: typeof oneShot }).digest = oneShot;
 }
