@@ -10,8 +10,8 @@ import {
   type VerificationResult,
 } from '@cosignkit/core';
 import type { Bundle } from '@sigstore/bundle';
-import { EXTENSION_OID_SCT, X509Certificate } from '@sigstore/core';
-import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
+import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+import { HashAlgorithm, PublicKeyDetails, type TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-extensions.js';
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
@@ -76,7 +76,11 @@ function trustMaterialOf(root: TrustedRoot): TrustMaterial {
       ...root,
       certificateAuthorities: withoutChains(root.certificateAuthorities),
       timestampAuthorities: withoutChains(root.timestampAuthorities),
+      tlogs: [],
+      ctlogs: [],
     });
+    material.tlogs.push(...root.tlogs.map(lazyLogAuthority));
+    material.ctlogs.push(...root.ctlogs.map(lazyLogAuthority));
     const built = material;
     root.certificateAuthorities.forEach((ca, i) => {
       lazyChain(built.certificateAuthorities[i]!, ca);
@@ -106,6 +110,39 @@ function lazyChain(
     },
   });
 }
+
+const PKCS1_KEYS = new Set([
+  PublicKeyDetails.PKCS1_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256,
+]);
+
+/**
+ * A transparency or CT log of the root as @sigstore/verify's toTrustMaterial builds it (`createTLogAuthority`:
+ * the checkpoint key id when there is one, the key's validity with open ends), except that its key is imported
+ * on first use: a root lists every log the instance ever had, a bundle uses one or two of them, and a one-shot
+ * verify-blob would otherwise import them all. Same bytes, same key type, same KeyObject once read.
+ */
+function lazyLogAuthority(log: TrustedRoot['tlogs'][number]): TrustMaterial['tlogs'][number] {
+  const keyType = PKCS1_KEYS.has(log.publicKey?.keyDetails as PublicKeyDetails) ? 'pkcs1' : 'spki';
+  let key: ReturnType<typeof sigstoreCrypto.createPublicKey> | undefined;
+  return {
+    baseURL: log.baseUrl,
+    logID: log.checkpointKeyId ? log.checkpointKeyId.keyId : log.logId!.keyId,
+    get publicKey() {
+      key ??= sigstoreCrypto.createPublicKey(log.publicKey!.rawBytes as Buffer, keyType);
+      return key;
+    },
+    validFor: {
+      start: log.publicKey?.validFor?.start || BEGINNING_OF_TIME,
+      end: log.publicKey?.validFor?.end || END_OF_TIME,
+    },
+  };
+}
+const BEGINNING_OF_TIME = new Date(0);
+const END_OF_TIME = new Date(8.64e15);
 
 const HASH_NAMES: Partial<Record<HashAlgorithm, 'sha256' | 'sha384' | 'sha512'>> = {
   [HashAlgorithm.SHA2_256]: 'sha256',
