@@ -16,6 +16,7 @@ import { Verifier, toSignedEntity, toTrustMaterial, type SignedEntity, type Trus
 import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-extensions.js';
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
+import { installCertificateSigners } from './certificate-signers.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
 import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
@@ -177,6 +178,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   installPublicKeyCache();
   installOneShotDigest();
   installSctResults();
+  installCertificateSigners();
   let entity: SignedEntity;
   try {
     // toSignedEntity parses the leaf certificate and every RFC 3161 timestamp on every call; it is handed the
