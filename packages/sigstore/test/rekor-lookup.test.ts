@@ -49,6 +49,33 @@ describe('findRekorEntry against a hostile log', () => {
     await expect(lookup()).rejects.toMatchObject({ code: 'VERIFICATION_FAILED' });
   });
 
+  it("goes through the signer's bounded node:http client (service-fetch), never fetch", async () => {
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (() => {
+      throw new Error('fetch is not the lookup client');
+    }) as typeof fetch;
+    try {
+      answer = () => ({ status: 200, body: '[]' });
+      await expect(lookup()).rejects.toMatchObject({ code: 'VERIFICATION_FAILED' });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it('cancelled by the caller: ABORTED', async () => {
+    answer = () => ({ status: 200, body: '', hang: true });
+    const controller = new AbortController();
+    const pending = findRekorEntry({
+      rekorUrl: url,
+      sha256: Buffer.alloc(32, 1),
+      signature: Buffer.from('sig'),
+      certificate: Buffer.alloc(0),
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
   it('an answer over the bound, not JSON, not a list, an HTTP error or no answer in time: BACKEND_UNAVAILABLE', async () => {
     for (const a of [
       { status: 200, body: Buffer.alloc(3 * 1024 * 1024, 0x20) },

@@ -172,5 +172,68 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
       expect(result.verified).toBe(false);
       expect(result.failures[0]!.message).toMatch(/CERTIFICATE_ERROR/);
     });
+    // sigstore-go (cosign) reads a bundle with protojson.Unmarshal, DiscardUnknown false: unknown fields,
+    // wrong JSON types and two members of a oneof are refused before any signature is checked.
+    // [case, edit, what upstream answers]: it verifies the first four as if the field were absent; the others
+    // it reads as another bundle (String(true), base64 that skips '*') and fails later, or crashes on.
+    const refused: Array<[string, (b: Record<string, any>) => void, string | undefined]> = [
+      ['an unknown top-level field', (b) => (b.extra = 1), 'OK'],
+      ['an unknown field in a log entry', (b) => (b.verificationMaterial.tlogEntries[0].note = 'x'), 'OK'],
+      ['an unknown field in the message digest', (b) => (b.messageSignature.messageDigest.hex = 'ab'), 'OK'],
+      ['a protobuf field name (tlog_entries)', (b) => (b.verificationMaterial.tlog_entries = []), 'OK'],
+      [
+        'logIndex: true',
+        (b) => (b.verificationMaterial.tlogEntries[0].logIndex = true),
+        'TLOG_INCLUSION_PROMISE_ERROR',
+      ],
+      [
+        'a Merkle hash that is not base64',
+        (b) => (b.verificationMaterial.tlogEntries[0].inclusionProof.hashes[0] = '*'),
+        'TLOG_INCLUSION_PROOF_ERROR',
+      ],
+      ['tlogEntries: [null]', (b) => (b.verificationMaterial.tlogEntries = [null]), undefined],
+      [
+        'a certificate and a chain (one oneof)',
+        (b) => (b.verificationMaterial.x509CertificateChain = { certificates: [b.verificationMaterial.certificate] }),
+        undefined,
+      ],
+    ];
+    for (const [name, edit, upstreamAnswer] of refused) {
+      it(`7. ${name}: upstream answers ${upstreamAnswer ?? 'with a crash'}; BUNDLE_MALFORMED, as sigstore-go`, () => {
+        const bundle = v3();
+        edit(bundle);
+        expect(upstream(bundle, rootOf('staging'), artifact)).toBe(upstreamAnswer);
+        expect(() => ours(bundle, rootOf('staging'), artifact, identity)).toThrow(
+          expect.objectContaining({ code: 'BUNDLE_MALFORMED' }),
+        );
+      });
+    }
+    it('7. a DSSE signature with "keyid": []: upstream reads it as "" and verifies; BUNDLE_MALFORMED', () => {
+      const dsse = fixtureJson('bundleV03-intoto.sigstore');
+      dsse.dsseEnvelope.signatures[0].keyid = [];
+      const brian = {
+        certificateIdentity: 'brian@dehamer.com',
+        certificateOidcIssuer: 'https://github.com/login/oauth',
+      };
+      expect(upstream(dsse, rootOf('public-good'), undefined)).toBe('OK');
+      expect(() =>
+        verifyBundle(dsse, {
+          trustedRoot: rootOf('public-good'),
+          policy: compileIdentityPolicy(brian, { required: true }),
+        }),
+      ).toThrow(expect.objectContaining({ code: 'BUNDLE_MALFORMED', message: expect.stringMatching(/keyid/) }));
+      // The same bundle with its keyid as the string protojson expects verifies.
+      dsse.dsseEnvelope.signatures[0].keyid = '';
+      const result = verifyBundle(dsse, {
+        trustedRoot: rootOf('public-good'),
+        policy: compileIdentityPolicy(brian, { required: true }),
+      });
+      expect(result.verified).toBe(true);
+    });
+    it('7. null is an unset field, as in protojson: still verifies', () => {
+      const bundle = v3();
+      bundle.verificationMaterial.timestampVerificationData = null;
+      expect(ours(bundle, rootOf('staging'), artifact, identity).result.verified).toBe(true);
+    });
   });
 });

@@ -8,13 +8,17 @@ export interface ServiceFetchOptions {
   /** Retries after a network error or a 408/429/5xx answer; default 1. */
   retries?: number;
   signal?: AbortSignal;
+  /** The largest answer read (a bigger one is refused while it arrives); default 4 MiB. */
+  maxAnswerBytes?: number;
 }
 
-/** An HTTP answer that is not 2xx, kept for the error line (status and the service's own message). */
+/** An HTTP answer that is not 2xx, or one over the bound, kept for the error line (status and message). */
 export class ServiceHttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    /** The answer was refused for its size, whatever its status. */
+    readonly tooLarge = false,
   ) {
     super(`(${statusCode}) ${message}`);
   }
@@ -56,6 +60,7 @@ export async function postToService(
       answer = await post(url, body, {
         accept: options.accept ?? 'application/json',
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+        maxAnswerBytes: options.maxAnswerBytes ?? MAX_ANSWER_BYTES,
       });
     } catch (error) {
       // A refused URL or an oversized answer is not worth another attempt.
@@ -77,11 +82,11 @@ export async function postToService(
   }
 }
 
-/** One POST; the answer is read up to MAX_ANSWER_BYTES (a bigger one is refused while it arrives). */
+/** One POST; the answer is read up to maxAnswerBytes (a bigger one is refused while it arrives). */
 function post(
   url: string,
   body: string,
-  options: { accept: string; signal: AbortSignal },
+  options: { accept: string; signal: AbortSignal; maxAnswerBytes: number },
 ): Promise<{ status: number; statusText: string; data: Buffer }> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:')
@@ -102,9 +107,10 @@ function post(
       },
       (response) => {
         const declared = Number(response.headers['content-length'] ?? 0);
+        const limit = options.maxAnswerBytes;
         const tooLarge = () =>
-          new ServiceHttpError(response.statusCode ?? 0, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
-        if (declared > MAX_ANSWER_BYTES) {
+          new ServiceHttpError(response.statusCode ?? 0, `answer larger than ${limit} bytes`, true);
+        if (declared > limit) {
           response.destroy();
           reject(tooLarge());
           return;
@@ -113,7 +119,7 @@ function post(
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) {
+          if (size > limit) {
             response.destroy();
             reject(tooLarge());
             return;

@@ -141,6 +141,15 @@ export function accelerateCertificate(
         return value;
       },
     });
+    // Each extension's OID is decoded (base-128, joined into a string) on every lookup: `extension(oid)`,
+    // the SCT step and the signer's OID list read them all on each verification. Decoded once per node here;
+    // a node whose first element is not an OID keeps the original method (and its error).
+    for (const ext of cert.extensions) {
+      const oidNode = ext.subs[0];
+      if (!oidNode?.tag.isOID()) continue;
+      const oid = oidNode.toOID();
+      oidNode.toOID = () => oid;
+    }
     for (const name of MEMOIZED_GETTERS) {
       const getter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(cert), name)?.get;
       if (!getter) continue;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { bundleShapeProblem, CosignkitError, escapeForTerminal } from '@cosignkit/core';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
+import { bundleFieldProblem } from './bundle-fields.js';
 import { cosignLegacyBundle } from './cosign-legacy-bundle.js';
 
 /**
@@ -15,7 +16,7 @@ export function parseBundle(json: unknown, artifactSha256?: Buffer): Bundle {
   }
   const object = json as Record<string, unknown>;
   if (!('base64Signature' in object) || 'mediaType' in object) {
-    const problem = bundleShapeProblem(object);
+    const problem = bundleShapeProblem(object) ?? bundleFieldProblem(object);
     if (problem) throw new CosignkitError('BUNDLE_MALFORMED', problem);
   }
   const serialized =

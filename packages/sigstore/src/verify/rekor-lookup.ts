@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { CosignkitError, readBoundedResponse } from '@cosignkit/core';
+import { CosignkitError } from '@cosignkit/core';
+import { postToService, ServiceHttpError } from '../sign/service-fetch.js';
 
 /**
  * cosign's online step for a signature without its log entry (`verify-blob --certificate C --signature S`
@@ -101,32 +102,39 @@ function bodyMatches(body: string, lookup: RekorLookup): boolean {
   }
 }
 
+/**
+ * One POST through the signer's bounded node:http client (service-fetch.ts: one HTTP client for every
+ * Sigstore service, no fetch/undici). No retry: the lookup is one step of a verification that can be re-run.
+ * Whatever goes wrong on the way (no answer, no answer in time, an HTTP error, an answer over the bound or not
+ * JSON) is BACKEND_UNAVAILABLE; the caller's own cancellation is ABORTED.
+ */
 async function postJson(lookup: RekorLookup, url: string, body: unknown): Promise<unknown> {
-  const timeout = AbortSignal.timeout(lookup.timeoutMs ?? 10_000);
-  let response: Response;
+  let answer: Buffer;
   try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: lookup.signal ? AbortSignal.any([lookup.signal, timeout]) : timeout,
+    answer = await postToService('Rekor', url, JSON.stringify(body), {
+      retries: 0,
+      timeoutMs: lookup.timeoutMs ?? 10_000,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      ...(lookup.signal ? { signal: lookup.signal } : {}),
     });
   } catch (error) {
     if (lookup.signal?.aborted) throw new CosignkitError('ABORTED', 'cancelled', { cause: error });
-    throw unavailable(lookup.rekorUrl, timeout.aborted ? 'no answer in time' : 'unreachable', error);
+    if (error instanceof ServiceHttpError) {
+      throw unavailable(lookup.rekorUrl, error.tooLarge ? 'its answer is too large' : `HTTP ${error.statusCode}`);
+    }
+    throw unavailable(lookup.rekorUrl, isTimeout(error) ? 'no answer in time' : 'unreachable', error);
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw unavailable(lookup.rekorUrl, `HTTP ${response.status}`);
-  }
-  const answer = await readBoundedResponse(response, MAX_ANSWER_BYTES);
-  if (answer === undefined) throw unavailable(lookup.rekorUrl, 'its answer is too large');
-  const text = answer.toString('utf8');
   try {
-    return JSON.parse(text);
+    return JSON.parse(answer.toString('utf8'));
   } catch {
     throw unavailable(lookup.rekorUrl, 'its answer is not JSON');
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: unknown; cause?: { name?: unknown } } | undefined)?.name;
+  const cause = (error as { cause?: { name?: unknown } } | undefined)?.cause?.name;
+  return name === 'TimeoutError' || cause === 'TimeoutError' || name === 'AbortError';
 }
 
 function notLogged(rekorUrl: string): CosignkitError {

@@ -10,16 +10,20 @@ import {
   type VerificationResult,
 } from '@cosignkit/core';
 import type { Bundle } from '@sigstore/bundle';
-import { EXTENSION_OID_SCT, X509Certificate } from '@sigstore/core';
-import { HashAlgorithm, type TrustedRoot } from '@sigstore/protobuf-specs';
+import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
+import { HashAlgorithm, PublicKeyDetails, type TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-extensions.js';
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
+import { installCertificateSigners } from './certificate-signers.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
 import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
+import { installOneShotDigest } from './one-shot-digest.js';
+import { parsedTimestamp } from './parsed-timestamps.js';
 import { installPublicKeyCache } from './public-key-cache.js';
+import { installSctResults } from './sct-results.js';
 import { partitionTimestamps } from './signed-timestamps.js';
 
 /** What is known of the artifact: its bytes, or only its digest (`sha256:<hex>`, or a file hashed as a stream). */
@@ -73,7 +77,11 @@ function trustMaterialOf(root: TrustedRoot): TrustMaterial {
       ...root,
       certificateAuthorities: withoutChains(root.certificateAuthorities),
       timestampAuthorities: withoutChains(root.timestampAuthorities),
+      tlogs: [],
+      ctlogs: [],
     });
+    material.tlogs.push(...root.tlogs.map(lazyLogAuthority));
+    material.ctlogs.push(...root.ctlogs.map(lazyLogAuthority));
     const built = material;
     root.certificateAuthorities.forEach((ca, i) => {
       lazyChain(built.certificateAuthorities[i]!, ca);
@@ -103,6 +111,39 @@ function lazyChain(
     },
   });
 }
+
+const PKCS1_KEYS = new Set([
+  PublicKeyDetails.PKCS1_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V5,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_2048_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_3072_SHA256,
+  PublicKeyDetails.PKIX_RSA_PKCS1V15_4096_SHA256,
+]);
+
+/**
+ * A transparency or CT log of the root as @sigstore/verify's toTrustMaterial builds it (`createTLogAuthority`:
+ * the checkpoint key id when there is one, the key's validity with open ends), except that its key is imported
+ * on first use: a root lists every log the instance ever had, a bundle uses one or two of them, and a one-shot
+ * verify-blob would otherwise import them all. Same bytes, same key type, same KeyObject once read.
+ */
+function lazyLogAuthority(log: TrustedRoot['tlogs'][number]): TrustMaterial['tlogs'][number] {
+  const keyType = PKCS1_KEYS.has(log.publicKey?.keyDetails as PublicKeyDetails) ? 'pkcs1' : 'spki';
+  let key: ReturnType<typeof sigstoreCrypto.createPublicKey> | undefined;
+  return {
+    baseURL: log.baseUrl,
+    logID: log.checkpointKeyId ? log.checkpointKeyId.keyId : log.logId!.keyId,
+    get publicKey() {
+      key ??= sigstoreCrypto.createPublicKey(log.publicKey!.rawBytes as Buffer, keyType);
+      return key;
+    },
+    validFor: {
+      start: log.publicKey?.validFor?.start || BEGINNING_OF_TIME,
+      end: log.publicKey?.validFor?.end || END_OF_TIME,
+    },
+  };
+}
+const BEGINNING_OF_TIME = new Date(0);
+const END_OF_TIME = new Date(8.64e15);
 
 const HASH_NAMES: Partial<Record<HashAlgorithm, 'sha256' | 'sha384' | 'sha512'>> = {
   [HashAlgorithm.SHA2_256]: 'sha256',
@@ -135,14 +176,31 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   }
 
   installPublicKeyCache();
+  installOneShotDigest();
+  installSctResults();
+  installCertificateSigners();
   let entity: SignedEntity;
   try {
-    // toSignedEntity parses the leaf certificate on every call; it is handed the bundle without it and the
-    // leaf comes from the parsed-certificate cache instead (same bytes, same checks, one parse per leaf).
+    // toSignedEntity parses the leaf certificate and every RFC 3161 timestamp on every call; it is handed the
+    // bundle without them, and they come from the parsed caches instead (same bytes, same checks, one parse
+    // per distinct leaf or timestamp), in the order it would give (log entries' times, then the tokens').
     const der = leafDer(bundle);
+    const stamps = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps ?? [];
     const artifactBytes = artifact !== undefined && 'bytes' in artifact ? artifact.bytes : undefined;
-    entity = toSignedEntity(der ? withoutLeaf(bundle) : bundle, artifactBytes);
+    entity = toSignedEntity(withoutParsedParts(bundle, der !== undefined), artifactBytes);
     if (der) entity = { ...entity, key: { $case: 'certificate', certificate: parsedCertificate(der) } };
+    if (stamps.length > 0) {
+      entity = {
+        ...entity,
+        timestamps: [
+          ...entity.timestamps,
+          ...stamps.map((ts) => ({
+            $case: 'timestamp-authority' as const,
+            timestamp: parsedTimestamp(ts.signedTimestamp),
+          })),
+        ],
+      };
+    }
   } catch (error) {
     throw new CosignkitError(
       'BUNDLE_MALFORMED',
@@ -248,7 +306,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   }));
   const times: TimestampCheck[] = timestamps.map((t) =>
     t.$case === 'timestamp-authority'
-      ? { source: 'timestamp-authority', time: t.timestamp.signingTime }
+      ? { source: 'timestamp-authority', time: new Date(t.timestamp.signingTime.getTime()) }
       : { source: 'transparency-log', time: new Date(Number(t.tlogEntry.integratedTime) * 1000) },
   );
   const first = tlogEntries[0];
@@ -321,15 +379,20 @@ function withoutSctCheck(cert: X509Certificate): X509Certificate {
   return patched;
 }
 
-/** The bundle with its certificate replaced by an empty key hint (toSignedEntity then parses no certificate). */
-function withoutLeaf(bundle: Bundle): Bundle {
+/**
+ * The bundle without its RFC 3161 timestamps and, when `leaf`, with its certificate replaced by an empty key
+ * hint: toSignedEntity then parses neither.
+ */
+function withoutParsedParts(bundle: Bundle, leaf: boolean): Bundle {
+  const material = bundle.verificationMaterial;
   return {
     ...bundle,
     verificationMaterial: {
-      ...bundle.verificationMaterial,
-      content: { $case: 'publicKey', publicKey: { hint: '' } },
+      ...material,
+      ...(leaf ? { content: { $case: 'publicKey', publicKey: { hint: '' } } } : {}),
+      timestampVerificationData: undefined,
     },
-  };
+  } as Bundle;
 }
 
 function leafDer(bundle: Bundle): Buffer | undefined {
