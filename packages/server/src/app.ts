@@ -351,7 +351,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
               }
             : await keyless!.sign(payload, libLogger);
         metrics.signing.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-        const digest = `sha256:${envelopeDigest(signed.envelope)}`;
+        const digest = `sha256:${'digest' in signed ? signed.digest : envelopeDigest(signed.envelope)}`;
         const identity = signed.identity;
         await answer(
           reply,
