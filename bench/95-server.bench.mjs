@@ -21,7 +21,7 @@ export default async function server(ctx) {
   const over429 = o.statuses['429'] ?? 0;
   return {
     title: 'The signing service (issue 15)',
-    intro: `autocannon over TLS with mTLS, 32 connections, 10 s per figure after a 2 s warm-up. "Full checks": file key, ES256 OpTok bound to the client certificate, ES256 licence PoE, plan quota, audit log on (group commit). The baseline is a bare Fastify route in the same process layout that only signs the same statement with the same key. Latency at a fixed rate: 64 connections, one autocannon run whose first ${f.warmSeconds} s are not counted (they hold the 64 mTLS handshakes); every later answer counts with its latency plus HdrHistogram's coordinated-omission fill at the per-connection interval (64 ms). autocannon's own whole-run p99 is shown beside it: it counts the handshakes and fills every slow answer with samples 1 ms apart.`,
+    intro: `autocannon over TLS with mTLS, 32 connections, 10 s per figure after a 2 s warm-up. "Full checks": file key, ES256 OpTok bound to the client certificate, ES256 licence PoE, plan quota, audit log on (group commit). The baseline is a bare Fastify route in the same process layout that only signs the same statement with the same key. Latency at a fixed rate: paced open-loop load (as wrk2), one request due every ${1000 / f.targetReqPerSec} ms on up to ${f.connections} kept-alive mTLS connections, each answer's latency counted from when its request was due, not from when it was sent (so a stall counts for every request behind it: coordinated omission corrected); requests due in the first ${f.warmSeconds} s (the handshakes) are not counted. autocannon's overallRate is shown in its own row, not as the figure: it sends each connection's quota for a second back to back when the second starts (a ${f.targetReqPerSec.toLocaleString('en')}-request burst each second, then idle), so it measures the queue a burst builds; its latencies are counted after the warm-up with HdrHistogram's fill at the per-connection interval (${1000 / (f.targetReqPerSec / f.connections)} ms).`,
     rows: [
       {
         name: 'sign requests per second, full checks',
@@ -44,12 +44,18 @@ export default async function server(ctx) {
             },
           ]),
       {
-        name: `p99 latency at a fixed ${f.targetReqPerSec.toLocaleString('en')} req/s, full checks, connections warm (achieved ${fmt.rate(f.achievedReqPerSec)}; p50 ${f.p50ms} ms; autocannon's whole-run histogram, handshakes included: p99 ${f.autocannonWholeRunP99ms} ms)`,
+        name: `p99 latency at a fixed ${f.targetReqPerSec.toLocaleString('en')} req/s, full checks, paced, connections warm (achieved ${fmt.rate(f.achievedReqPerSec)}; p50 ${f.p50ms} ms)`,
         value: `${f.p99ms} ms`,
-        baseline: `bare route, same load (p50 ${f.bare.p50ms} ms; whole-run ${f.bare.autocannonWholeRunP99ms} ms)`,
+        baseline: `bare route, same load (p50 ${f.bare.p50ms} ms)`,
         baselineValue: `${f.bare.p99ms} ms`,
         goal: '≤ 25 ms',
         met: f.p99ms <= 25,
+      },
+      {
+        name: `p99 latency under autocannon's overallRate ${f.targetReqPerSec.toLocaleString('en')}/s (a burst each second), full checks (p50 ${f.autocannon.full.p50ms} ms; autocannon's whole-run histogram, handshakes included: p99 ${f.autocannon.full.autocannonWholeRunP99ms} ms)`,
+        value: `${f.autocannon.full.p99ms} ms`,
+        baseline: `bare route, same load (p50 ${f.autocannon.bare.p50ms} ms; whole-run ${f.autocannon.bare.autocannonWholeRunP99ms} ms)`,
+        baselineValue: `${f.autocannon.bare.p99ms} ms`,
       },
       {
         name: `5xx answers at 10× the plan's QPS (${o.offeredReqPerSec}/s offered, plan ${o.planQps}/s; ${over429.toLocaleString('en')} × 429, ${(o.statuses['200'] ?? 0).toLocaleString('en')} × 200)`,

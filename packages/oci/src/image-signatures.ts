@@ -15,7 +15,14 @@ import {
 import { parseImageReference, repositoryName, type ImageReference } from './image-reference.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { signPayload, verifyPayload, type SignatureCheck } from '@cosignkit/core';
-import { isKeyless, type SignatureTrust } from './keyless-trust.js';
+import {
+  bundleCarriesCertificate,
+  CERTIFICATE_ANNOTATION,
+  isKeyless,
+  isKeysAndKeyless,
+  type KeylessSignatureVerifier,
+  type SignatureTrust,
+} from './keyless-trust.js';
 import type { RegistryClient, Repository } from './registry-client.js';
 import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
 import { parseSimpleSigning, simpleSigningPayload } from './simple-signing.js';
@@ -275,6 +282,7 @@ export async function verifyImageSignatures(
       continue;
     }
     const signed = checkSignature(trust, where, () => ({
+      carriesCertificate: () => Boolean(layer.annotations[CERTIFICATE_ANNOTATION]),
       keys: (k) => verifyPayload(k, layer.bytes, Buffer.from(b64, 'base64')),
       keyless: (v) =>
         v.verifyLayer(
@@ -357,6 +365,10 @@ export function checkStatementEnvelope(
     ...(facts.annotations ? { annotations: facts.annotations } : {}),
   };
   const signed = checkSignature(trust, where, () => ({
+    carriesCertificate: () =>
+      'bundle' in source
+        ? bundleCarriesCertificate(source.bundle)
+        : Boolean(source.annotations[CERTIFICATE_ANNOTATION]),
     keys: (k) => verifyingKey(envelope, [k]) !== undefined,
     keyless: (v) =>
       'bundle' in source
@@ -383,18 +395,22 @@ export function checkStatementEnvelope(
 type SignedBy = Pick<FoundSignature, 'keyFingerprint' | 'keyless'>;
 
 /**
- * One signature checked with the keys (the first that verifies) or keyless. Either way a failure is a
- * result, not a throw, so that one bad signature does not hide the good ones.
+ * One signature checked with the keys (the first that verifies) or keyless; with both, by what the signature
+ * carries (a certificate: keyless). Either way a failure is a result, not a throw, so that one bad signature
+ * does not hide the good ones.
  */
 function checkSignature(
-  trust: SignatureTrust,
+  given: SignatureTrust,
   where: string,
   how: () => {
+    /** Whether the signature names a certificate (asked only when the trust holds both keys and keyless). */
+    carriesCertificate: () => boolean;
     keys: (key: KeyObject) => boolean;
-    keyless: (verifier: Exclude<SignatureTrust, readonly KeyObject[]>) => import('./keyless-trust.js').KeylessCheck;
+    keyless: (verifier: KeylessSignatureVerifier) => import('./keyless-trust.js').KeylessCheck;
   },
 ): { verified: true; by: SignedBy } | { verified: false; failure: VerificationFailure } {
-  const { keys, keyless } = how();
+  const { carriesCertificate, keys, keyless } = how();
+  const trust = isKeysAndKeyless(given) ? (carriesCertificate() ? given.keyless : given.keys) : given;
   if (!isKeyless(trust)) {
     const key = trust.find(keys);
     return key

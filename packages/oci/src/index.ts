@@ -24,4 +24,4 @@ export type { Attachment, AttachmentKind } from './image-attachments.js';
 export { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
 export { simpleSigningPayload } from './simple-signing.js';
 export { readBundleReferrers } from './bundle-referrer.js';
-export type { KeylessCheck, KeylessSignatureVerifier, SignatureTrust } from './keyless-trust.js';
+export type { KeylessCheck, KeylessSignatureVerifier, KeysAndKeylessTrust, SignatureTrust } from './keyless-trust.js';

@@ -31,9 +31,41 @@ export interface KeylessCheck {
   check?: SignatureCheck;
 }
 
-/** Public keys (any may sign), or a keyless verifier. */
-export type SignatureTrust = readonly KeyObject[] | KeylessSignatureVerifier;
+/**
+ * Keys and a keyless verifier at once (e.g. a release trusted when signed by a key or by an identity): each
+ * signature is judged by what it carries, one with a certificate by the keyless verifier and any other by the
+ * keys, so that both kinds are judged in one read of the registry.
+ */
+export interface KeysAndKeylessTrust {
+  keys: readonly KeyObject[];
+  keyless: KeylessSignatureVerifier;
+}
+
+/** Public keys (any may sign), a keyless verifier, or both. */
+export type SignatureTrust = readonly KeyObject[] | KeylessSignatureVerifier | KeysAndKeylessTrust;
+
+/** The annotation that makes a `.sig`/`.att` layer keyless (cosign 2.x): the signer's certificate. */
+export const CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
 
 export function isKeyless(trust: SignatureTrust): trust is KeylessSignatureVerifier {
-  return !Array.isArray(trust);
+  return !Array.isArray(trust) && !isKeysAndKeyless(trust);
+}
+
+export function isKeysAndKeyless(trust: SignatureTrust): trust is KeysAndKeylessTrust {
+  return !Array.isArray(trust) && 'keys' in trust && 'keyless' in trust;
+}
+
+/** Whether a Sigstore bundle names a certificate (keyless) rather than a key hint; false when not JSON. */
+export function bundleCarriesCertificate(bundle: Buffer): boolean {
+  let material: unknown;
+  try {
+    material = (JSON.parse(bundle.toString('utf8')) as { verificationMaterial?: unknown } | null)?.verificationMaterial;
+  } catch {
+    return false;
+  }
+  return (
+    typeof material === 'object' &&
+    material !== null &&
+    ('certificate' in material || 'x509CertificateChain' in material)
+  );
 }

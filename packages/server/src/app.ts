@@ -69,6 +69,8 @@ interface SignBody {
 interface RequestState {
   auditId: string;
   started: bigint;
+  /** The matched route's path (undefined when none matched): Fastify builds routeOptions anew on each read. */
+  route: string | undefined;
   caller?: Caller;
   entitlement?: Entitlement;
   predicateType?: string;
@@ -181,7 +183,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
   app.decorateRequest('state', null as unknown as RequestState);
   // Callback-style hooks where nothing is awaited: an async hook costs a promise per request.
   app.addHook('onRequest', (request, _reply, done) => {
-    request.state = { auditId: request.id, started: process.hrtime.bigint() };
+    request.state = { auditId: request.id, started: process.hrtime.bigint(), route: request.routeOptions.url };
     done();
   });
 
@@ -231,7 +233,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     const s = request.state;
     const full: AuditRecord = {
       id: s.auditId,
-      route: request.routeOptions.url ?? request.url.split('?')[0]!,
+      route: s.route ?? request.url.split('?')[0]!,
       outcome: status === 200 ? (record.outcome ?? 'signed') : 'refused',
       status,
       ...(s.caller ? { tenant: s.caller.tenant, subject: s.caller.subject } : {}),
@@ -278,7 +280,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
       }
       if (problem.status === 429)
         metrics.throttles.inc({ reason: problem.message.includes('concurrent') ? 'concurrency' : 'qps' });
-      request.state ??= { auditId: request.id, started: process.hrtime.bigint() };
+      request.state ??= { auditId: request.id, started: process.hrtime.bigint(), route: request.routeOptions.url };
       reply.headers(problem.headers).type(PROBLEM_CONTENT_TYPE);
       await answer(reply, request, problem.status, problem.body(request.state.auditId), { problem: problem.slug });
       return reply;
@@ -349,7 +351,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
               }
             : await keyless!.sign(payload, libLogger);
         metrics.signing.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-        const digest = `sha256:${envelopeDigest(signed.envelope)}`;
+        const digest = `sha256:${'digest' in signed ? signed.digest : envelopeDigest(signed.envelope)}`;
         const identity = signed.identity;
         await answer(
           reply,
@@ -437,7 +439,7 @@ export async function createSignerServer(options: SignerServerOptions): Promise<
     try {
       const s = request.state;
       if (!s) return;
-      const route = request.routeOptions.url ?? 'unknown';
+      const route = s.route ?? 'unknown';
       if (route === '/metrics' || route === '/healthz' || route === '/readyz') return;
       const seconds = Number(process.hrtime.bigint() - s.started) / 1e9;
       metrics.requests.observe({ route, outcome: s.outcome ?? 'none', status: String(reply.statusCode) }, seconds);

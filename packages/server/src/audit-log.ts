@@ -25,9 +25,9 @@ interface Waiting {
 
 /**
  * The hash-chained audit log (dsse's log format, so `cosignkit verify-log` checks it), held open by this
- * process. Group commit: records queue while a write is in flight and the next write takes them all, in one
- * write and one fsync; each
- * caller's promise resolves only once its record is on disk, so a response never precedes its audit entry.
+ * process. Group commit: records queue while a write is in flight (or until the current event-loop turn
+ * ends) and the next write takes them all, in one O_DSYNC write; each caller's promise resolves only once its
+ * record is on disk, so a response never precedes its audit entry.
  */
 export class AuditLog {
   private queue: Waiting[] = [];
@@ -49,7 +49,10 @@ export class AuditLog {
     const entry: PendingEntry = { envelope, subjects, record: clean(record) };
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      this.writing ??= this.drain();
+      // The first write of a group starts after the requests this turn of the event loop is handling have
+      // queued theirs (setImmediate: before the loop waits for I/O again), so a burst of requests shares one
+      // write instead of the first going alone and the rest waiting for it, then for their own.
+      this.writing ??= new Promise<void>((go) => setImmediate(go)).then(() => this.drain());
     });
   }
 

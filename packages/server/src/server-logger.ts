@@ -15,12 +15,41 @@ export const REDACT_PATHS = [
   '*.poe',
 ];
 
-/** Structured JSON logs on stdout (or `destination`), credentials redacted. */
-export function createServerLogger(level: string, destination?: pino.DestinationStream): PinoLogger {
-  return pino(
-    { level, base: { service: 'cosignkit-signer' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    destination,
-  );
+/** Log lines are written once this many bytes wait (one write for many request lines)… */
+const LOG_BUFFER_BYTES = 4096;
+/** …or once the oldest has waited about this long, whichever comes first. */
+const LOG_FLUSH_MS = 100;
+
+/**
+ * Structured JSON logs, credentials redacted: to `destination` when it is a stream, else to a file
+ * descriptor or path (default stdout) through a buffer. A busy signer logs a line per request; written one by
+ * one, each line is a write handed to the thread pool (pino's default asynchronous stdout), which costs the
+ * event loop more than the line itself. Buffered, many lines share one write; a timer writes what waits after
+ * LOG_FLUSH_MS, and pino writes the rest synchronously when the process exits (a kill -9 loses at most that
+ * much of the request log; the audit log, not this one, is the durable record).
+ */
+export function createServerLogger(level: string, destination?: pino.DestinationStream | number | string): PinoLogger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'cosignkit-signer' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (typeof destination === 'object') return pino(options, destination);
+  const stream = pino.destination({ dest: destination ?? 1, minLength: LOG_BUFFER_BYTES, sync: false });
+  // sonic-boom's buffered length (a flush of an empty buffer would still cost a write); a flush while a write
+  // is in flight does nothing, and the next tick tries again.
+  const buffered = stream as unknown as { _len?: number };
+  const timer = setInterval(() => {
+    if (buffered._len === 0) return;
+    try {
+      stream.flush();
+    } catch {
+      clearInterval(timer); // destroyed
+    }
+  }, LOG_FLUSH_MS);
+  timer.unref();
+  stream.once('close', () => clearInterval(timer));
+  return pino(options, stream);
 }
 
 /** core's Logger interface on top of pino, for the libraries the server calls. */

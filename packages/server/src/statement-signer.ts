@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import type { BackendRegistry, KeyAlgorithm, KeyManager } from '@cosignkit/core';
 import {
   BUNDLE_V03_MEDIA_TYPE,
-  encodeBase64,
   envelopeToJson,
   IN_TOTO_PAYLOAD_TYPE,
   pae,
@@ -22,6 +21,8 @@ export interface SignedStatement {
   envelopeJson: unknown;
   /** A Sigstore v0.3 bundle carrying the envelope (key hint, no tlog entries), as cosign writes for a key. */
   bundle: unknown;
+  /** dsse's envelopeDigest of the envelope (hex SHA-256 of its compact serialization): its id in the audit log. */
+  digest: string;
 }
 
 /**
@@ -77,11 +78,15 @@ export class StatementSigner {
       payload: Uint8Array.from(payload),
       signatures: [{ keyid: '', sig }],
     };
-    const payloadB64 = encodeBase64(envelope.payload);
-    const sigB64 = encodeBase64(sig);
+    // Encoded once: the answer's envelope, its bundle and its digest share the base64 strings (dsse's
+    // serializeEnvelope, which envelopeDigest hashes, is JSON.stringify of this same envelopeToJson).
+    const envelopeJson = envelopeToJson(envelope);
+    const payloadB64 = envelopeJson.payload;
+    const sigB64 = envelopeJson.signatures[0]!.sig;
     return {
       envelope,
-      envelopeJson: envelopeToJson(envelope),
+      envelopeJson,
+      digest: createHash('sha256').update(JSON.stringify(envelopeJson)).digest('hex'),
       // The v0.3 bundle cosign writes for a key without a log (dsse's serializeDsseBundle, hint precomputed).
       bundle: {
         mediaType: BUNDLE_V03_MEDIA_TYPE,

@@ -17,6 +17,7 @@ import { createDevEnvironment } from '../src/dev/dev-environment.js';
 import { RegistryReleaseChecker } from '../src/release/registry-release-checker.js';
 import { parseServerConfig, REFERRERS_ROUTE, SIGN_ROUTE } from '../src/index.js';
 import { signBody, startServer, type Running } from './harness.js';
+import { startCountingProxy } from './support/counting-proxy.js';
 
 // Keyless release signatures in a real docker-registry — cosign v3's bundle referrers made by
 // @cosignkit/sigstore's keyless signer, and cosign 2.x's `.sig` layers made by the real cosign — against
@@ -211,6 +212,41 @@ describe('trusted release identities (keyless release signatures in a real regis
       const refused = await c.request('POST', SIGN_ROUTE, signBody(s.env, { scannerImageDigest: images[name] }));
       expect(refused.status, name).toBe(403);
       expect((refused.body as any).type).toBe('https://cosignkit.dev/problems/untrusted-release');
+    }
+  });
+
+  it('with keys and identities, one check reads the registry once: no request is repeated', async () => {
+    const proxy = await startCountingProxy(registry.host);
+    try {
+      const probe = structuredClone(s.env.config) as Record<string, any>;
+      probe.release = {
+        repository: `${proxy.host}/scanner`,
+        trustedKeys: [join(dir, 'release.pub')],
+        trustedIdentities: [{ identity: RELEASE, issuer: stack.issuerUrl }],
+        trustedRoot: join(dir, 'stack', STACK_FILES.trustedRoot),
+        insecure: true,
+      };
+      const checker = await RegistryReleaseChecker.create(parseServerConfig(probe, dir).release);
+      // A key-signed `.sig` layer beside a keyless bundle referrer: both layouts, both kinds of trust.
+      for (const name of ['keyAndIdentity', 'cosignLegacy'] as const) {
+        proxy.requests.length = 0;
+        const verdict = await checker.check(images[name]!);
+        expect(verdict.trusted, `${name}: ${verdict.reason}`).toBe(true);
+        const sigTag = `sha256-${images[name]!.slice('sha256:'.length)}`;
+        // Both layouts were read: the `.sig` tag and the referrers (API or tag fallback).
+        expect(
+          proxy.requests.some((r) => r.includes(`/manifests/${sigTag}.sig`)),
+          name,
+        ).toBe(true);
+        expect(
+          proxy.requests.some((r) => r.includes(`referrers`) || r.endsWith(`/manifests/${sigTag}`)),
+          name,
+        ).toBe(true);
+        const repeated = proxy.requests.filter((r, i) => proxy.requests.indexOf(r) !== i);
+        expect(repeated, `${name}: ${proxy.requests.join(', ')}`).toEqual([]);
+      }
+    } finally {
+      await proxy.close();
     }
   });
 

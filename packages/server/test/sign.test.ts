@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { verifyLog } from '@cosignkit/dsse';
+import { envelopeDigest, envelopeFromJson, verifyLog } from '@cosignkit/dsse';
 import { SIGN_ROUTE } from '../src/index.js';
 import { signBody, startServer, type Running } from './harness.js';
 
@@ -25,6 +25,13 @@ describe('sign/dsse (mTLS-bound OpTok, licence JWT)', () => {
     expect(statement.subject[0].digest.sha256).toBe('a'.repeat(64));
     const log = await readFile(s.env.files.auditLog, 'utf8');
     expect(log).toContain(`"id":"${body.auditId}"`);
+    // The entry names the returned envelope by dsse's digest of it (what verify-log --dsse looks for).
+    const entry = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.record?.id === body.auditId);
+    expect(entry.envelope).toBe(`sha256:${envelopeDigest(envelopeFromJson(body.envelope))}`);
     expect((await verifyLog(s.env.files.auditLog)).intact).toBe(true);
   });
 });

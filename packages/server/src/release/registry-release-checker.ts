@@ -6,16 +6,8 @@ import type { ReleaseConfig } from '../config.js';
 import { TtlCache } from '../expiring-set.js';
 import { unavailable } from '../problem.js';
 import type { ReleaseChecker, ReleaseVerdict } from './release-check.js';
-import {
-  dockerConfigCredentials,
-  parseImageReference,
-  readBundleReferrers,
-  readSignatureLayers,
-  RegistryClient,
-  verifyImageSignatures,
-  type FoundSignature,
-} from './registry.js';
-import { LEGACY_ANNOTATIONS, TrustedIdentities } from './trusted-identities.js';
+import { dockerConfigCredentials, RegistryClient, verifyImageSignatures, type FoundSignature } from './registry.js';
+import { TrustedIdentities } from './trusted-identities.js';
 
 /** A signature as the verdict counts it: by a trusted key (its hint) or a trusted identity, or not. */
 interface Counted {
@@ -92,7 +84,7 @@ export class RegistryReleaseChecker implements ReleaseChecker {
     const image = `${this.config.repository}@${digest}`;
     let found: Counted[];
     try {
-      found = await this.findSignatures(image, digest);
+      found = await this.findSignatures(image);
     } catch (error) {
       if (CosignkitError.isInstance(error) && error.code === 'IMAGE_NOT_FOUND') {
         return this.remember(digest, {
@@ -132,71 +124,18 @@ export class RegistryReleaseChecker implements ReleaseChecker {
   }
 
   /**
-   * Every signature of the image, judged: cosign's layouts against the trusted keys (@cosignkit/oci), then,
-   * with trusted identities, each keyless bundle referrer (a certificate, not a key) verified against them
-   * instead, and so is each keyless `.sig` layer (cosign 2.x: a certificate and a Rekor SET in its
-   * annotations). The keyless verdict replaces the key check's failure for the same referrer or layer.
+   * Every signature of the image, judged in one read of the registry (@cosignkit/oci): cosign's layouts
+   * against the trusted keys and, with trusted identities, each keyless signature (a bundle referrer naming a
+   * certificate, or a `.sig` layer with a certificate and a Rekor SET in its annotations) against them instead.
    */
-  private async findSignatures(image: string, digest: string): Promise<Counted[]> {
-    const keyed = (await verifyImageSignatures(this.client, image, this.keys)).found;
-    const counted: Counted[] = [];
-    const judged = new Set<string>();
-    const judgedLayers = new Set<number>();
-    if (this.identities) {
-      const ref = parseImageReference(image);
-      const repo = { registry: ref.registry, repository: ref.repository };
-      // Errors other than transport ones (garbage indexes, malformed manifests) are already failures in the
-      // key check's results; a registry that cannot be reached ends the check (503), as there.
-      const rethrowTransport = (error: unknown): never[] => {
-        if (!CosignkitError.isInstance(error) || error.code === 'BACKEND_UNAVAILABLE' || error.code === 'TIMEOUT')
-          throw error;
-        return [];
-      };
-      const [referrers, layers] = await Promise.all([
-        readBundleReferrers(this.client, repo, digest).catch(rethrowTransport),
-        readSignatureLayers(this.client, repo, digest, 'sig').catch(rethrowTransport),
-      ]);
-      const count = (check: ReturnType<TrustedIdentities['check']>, where: string) => {
-        if (check.kind === 'not-a-signature') return;
-        if (check.kind === 'trusted') counted.push({ format: 'bundle', verified: true, signer: check.signer });
-        else {
-          this.logger.debug(`release check: keyless ${where} not trusted: ${check.reason}`);
-          counted.push({ format: 'bundle', verified: false });
-        }
-      };
-      for (const r of referrers) {
-        if (r.failure) continue;
-        let bundle: unknown;
-        try {
-          bundle = JSON.parse(r.bundle.toString('utf8'));
-        } catch {
-          continue; // the key check records it as malformed
-        }
-        if (!TrustedIdentities.isKeyless(bundle)) continue;
-        judged.add(r.manifestDigest);
-        count(this.identities.check(bundle, digest), `referrer ${r.manifestDigest}`);
-      }
-      for (const [i, layer] of layers.entries()) {
-        if (layer.failure || !layer.annotations[LEGACY_ANNOTATIONS.certificate]) continue;
-        judgedLayers.add(i);
-        const check = this.identities.checkLegacyLayer(layer.bytes, layer.annotations, digest);
-        if (check.kind !== 'not-a-signature')
-          counted.push({
-            format: 'legacy',
-            verified: check.kind === 'trusted',
-            ...(check.kind === 'trusted' ? { signer: check.signer } : {}),
-          });
-        if (check.kind === 'untrusted')
-          this.logger.debug(`release check: keyless .sig layer ${i} not trusted: ${check.reason}`);
-      }
-    }
-    for (const f of keyed) {
-      // The key check's verdict on a keyless referrer or `.sig` layer judged above is dropped.
-      if (f.source && 'referrer' in f.source && judged.has(f.source.referrer)) continue;
-      if (f.source && 'layer' in f.source && judgedLayers.has(f.source.layer)) continue;
-      counted.push({ format: f.format, verified: f.verified, ...(f.verified ? { signer: this.hintOf(f) } : {}) });
-    }
-    return counted;
+  private async findSignatures(image: string): Promise<Counted[]> {
+    const trust = this.identities ? { keys: this.keys, keyless: this.identities } : this.keys;
+    const { found } = await verifyImageSignatures(this.client, image, trust);
+    return found.map((f) => {
+      if (!f.verified) return { format: f.format, verified: false };
+      const signer = f.keyless ? this.identities?.signerOf(f.keyless) : this.hintOf(f);
+      return { format: f.format, verified: true, ...(signer !== undefined ? { signer } : {}) };
+    });
   }
 
   private hintOf(found: FoundSignature): string | undefined {

@@ -1,4 +1,4 @@
-import { CosignkitError } from '@cosignkit/core';
+import { CosignkitError, type SignatureCheck } from '@cosignkit/core';
 import {
   compileIdentityPolicy,
   loadTrustedRoot,
@@ -8,27 +8,26 @@ import {
   type LoadedTrustedRoot,
 } from '@cosignkit/sigstore';
 import type { TrustedIdentity } from '../config.js';
-import { COSIGN_SIGN_PREDICATE } from './registry.js';
+import type { KeylessCheck, KeylessSignatureVerifier } from './registry.js';
 
 /** cosign 2.x's annotations on a keyless `.sig` layer. */
 export const LEGACY_ANNOTATIONS = {
-  signature: 'dev.cosignproject.cosign/signature',
   certificate: 'dev.sigstore.cosign/certificate',
   bundle: 'dev.sigstore.cosign/bundle',
 } as const;
 
-/** What one keyless bundle says about a release. */
-export type KeylessCheck =
-  /** Not an image signature (an attestation referrer): not counted, as cosign's verify does not. */
-  { kind: 'not-a-signature' } | { kind: 'trusted'; signer: string } | { kind: 'untrusted'; reason: string };
-
 /**
- * The trusted release identities: keyless bundles (a Fulcio certificate, a log entry) verified with
- * @cosignkit/sigstore against the configured trusted root, and their signer checked against each configured
- * identity/issuer pair (exact or Go regexp, as cosign's --certificate-identity[-regexp] and
- * --certificate-oidc-issuer[-regexp]). The bundle's statement must name the image digest.
+ * The trusted release identities, as @cosignkit/oci's keyless verifier: keyless bundles (a Fulcio
+ * certificate, a log entry) verified with @cosignkit/sigstore against the configured trusted root, and their
+ * signer checked against each configured identity/issuer pair (exact or Go regexp, as cosign's
+ * --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]). oci checks that the statement or
+ * payload names the image digest and skips statements of another predicate; `signerOf` names the identity a
+ * verified signature matched.
  */
-export class TrustedIdentities {
+export class TrustedIdentities implements KeylessSignatureVerifier {
+  /** The identity (its label) each verified check matched; keyed by the check oci puts in its result. */
+  readonly #signers = new WeakMap<SignatureCheck, string>();
+
   private constructor(
     private readonly root: LoadedTrustedRoot,
     private readonly policies: { policy: IdentityPolicy; label: string }[],
@@ -66,48 +65,49 @@ export class TrustedIdentities {
     return new TrustedIdentities(root, policies);
   }
 
-  /** Whether a bundle is keyless (names a certificate), so this class, not the key check, judges it. */
-  static isKeyless(bundle: unknown): boolean {
-    const material = (bundle as { verificationMaterial?: Record<string, unknown> } | undefined)?.verificationMaterial;
-    return (
-      typeof material === 'object' &&
-      material !== null &&
-      ('certificate' in material || 'x509CertificateChain' in material)
-    );
+  /** The configured identity a verified keyless signature (oci's FoundSignature.keyless) matched. */
+  signerOf(check: SignatureCheck): string | undefined {
+    return this.#signers.get(check);
   }
 
   /**
-   * Checks a keyless signature in cosign 2.x's `.sig` layout: the simple-signing payload, its signature, and
-   * the certificate and Rekor bundle (SET) annotations, as the legacy bundle @cosignkit/sigstore reads; the
-   * payload must name `digest`.
+   * A keyless signature in cosign 2.x's `.sig` layout: the simple-signing payload, its signature, and the
+   * certificate and Rekor bundle (SET) annotations, as the legacy bundle @cosignkit/sigstore reads.
    */
-  checkLegacyLayer(payload: Buffer, annotations: Record<string, string>, digest: string): KeylessCheck {
-    const signature = annotations[LEGACY_ANNOTATIONS.signature];
+  verifyLayer(
+    signed: Parameters<KeylessSignatureVerifier['verifyLayer']>[0],
+    annotations: Record<string, string>,
+  ): KeylessCheck {
+    if (signed.kind !== 'message') return untrusted('not an image signature layer');
     const cert = annotations[LEGACY_ANNOTATIONS.certificate];
     const rekor = annotations[LEGACY_ANNOTATIONS.bundle];
-    if (!signature || !cert || !rekor)
-      return { kind: 'untrusted', reason: 'a keyless .sig layer without its log entry' };
+    if (!cert || !rekor) return untrusted('a keyless .sig layer without its log entry');
     let rekorBundle: unknown;
-    let claimed: unknown;
     try {
       rekorBundle = JSON.parse(rekor);
-      claimed = (JSON.parse(payload.toString('utf8')) as { critical?: { image?: Record<string, unknown> } }).critical
-        ?.image?.['docker-manifest-digest'];
     } catch {
-      return { kind: 'untrusted', reason: 'a keyless .sig layer that is not JSON' };
+      return untrusted('a keyless .sig layer whose log entry is not JSON');
     }
-    if (claimed !== digest) return { kind: 'untrusted', reason: `the signed payload names ${String(claimed)}` };
-    return this.#verify({ base64Signature: signature, cert, rekorBundle }, { bytes: payload }, false);
+    return this.#verify(
+      { base64Signature: signed.signature.toString('base64'), cert, rekorBundle },
+      { bytes: signed.payload },
+    );
   }
 
-  /** Checks a keyless bundle for the image `digest` (sha256:…) against every trusted identity. */
-  check(bundle: unknown, digest: string): KeylessCheck {
-    const value = Buffer.from(digest.slice('sha256:'.length), 'hex');
-    return this.#verify(bundle, { digest: { algorithm: 'sha256', value } }, true);
+  /** A keyless bundle referrer for the image `subjectDigest` (sha256:…), against every trusted identity. */
+  verifyBundle(bundle: Buffer, subjectDigest: string): KeylessCheck {
+    let json: unknown;
+    try {
+      json = JSON.parse(bundle.toString('utf8'));
+    } catch {
+      return untrusted('the bundle is not JSON');
+    }
+    const value = Buffer.from(subjectDigest.slice('sha256:'.length), 'hex');
+    return this.#verify(json, { digest: { algorithm: 'sha256', value } });
   }
 
-  #verify(bundle: unknown, artifact: ArtifactInput, statement: boolean): KeylessCheck {
-    let lastReason = 'no trusted release identity matches';
+  #verify(bundle: unknown, artifact: ArtifactInput): KeylessCheck {
+    let failures = ['no trusted release identity matches'];
     for (const { policy, label } of this.policies) {
       let result;
       try {
@@ -118,23 +118,19 @@ export class TrustedIdentities {
           artifact,
         });
       } catch (error) {
-        return { kind: 'untrusted', reason: CosignkitError.isInstance(error) ? error.message : 'unreadable bundle' };
+        return untrusted(CosignkitError.isInstance(error) ? error.message : 'unreadable bundle');
       }
-      const predicateType = statement ? predicateTypeOf(result.envelope?.payload) : undefined;
-      if (predicateType !== undefined && predicateType !== COSIGN_SIGN_PREDICATE) return { kind: 'not-a-signature' };
-      if (result.verified) return { kind: 'trusted', signer: label };
-      lastReason = result.failures.map((f) => f.message).join('; ');
+      if (result.verified) {
+        const check: SignatureCheck = result.signatures[0] ?? { verified: true };
+        this.#signers.set(check, label);
+        return { verified: true, failures: [], check };
+      }
+      failures = result.failures.map((f) => f.message);
     }
-    return { kind: 'untrusted', reason: lastReason };
+    return { verified: false, failures };
   }
 }
 
-function predicateTypeOf(payload: Buffer | undefined): string | undefined {
-  if (!payload) return undefined;
-  try {
-    const type = (JSON.parse(payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-    return typeof type === 'string' ? type : undefined;
-  } catch {
-    return undefined;
-  }
+function untrusted(reason: string): KeylessCheck {
+  return { verified: false, failures: [reason] };
 }
