@@ -71,8 +71,10 @@ export default async function foundation(ctx) {
     title: 'Foundation: blob signing on the file backend (issue 2)',
     intro:
       "Per-process figures are the median wall time of 20 interleaved rounds after a warm-up round, P-256 key in cosign's " +
-      'encrypted format (both tools decrypt it with scrypt N=65536 on every run). cosignkit runs with ' +
-      '`--engine native`; cosign is the Debian 2.5.0 build.',
+      'encrypted format (both tools decrypt it with scrypt N=65536 on every run). cosignkit runs as npm installs ' +
+      "it (`node_modules/.bin/cosignkit`, a symlink to the package's `dist/bin/cosignkit.js`, started by its " +
+      "`#!/usr/bin/env node` line with the project's Node first on PATH) with `--engine native`; cosign is the " +
+      'Debian 2.5.0 build.',
     rows: [
       {
         name: '`cosignkit sign-blob` per process',

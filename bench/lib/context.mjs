@@ -1,8 +1,8 @@
 // Shared measuring tools for the bench files: wall time of child processes (median of N), in-process rates.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -12,7 +12,7 @@ export async function createContext() {
   return {
     root,
     dir,
-    cosignkit: join(root, 'bin', 'cosignkit'),
+    cosignkit: await installedCommand(dir),
     /** Median wall time in ms of running argv `runs` times (after one warm-up). */
     timeProcess(argv, { runs = 10, env = {}, input, cwd = dir } = {}) {
       const times = [];
@@ -54,6 +54,22 @@ export async function createContext() {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The CLI as npm installs it: `node_modules/.bin/cosignkit`, a symlink to the package's bin file, run through
+ * its `#!/usr/bin/env node` line with the project's Node first on PATH (as after `source scripts/env.sh`).
+ * Not the checkout's bin/cosignkit, a shell script a user's install does not have.
+ */
+async function installedCommand(dir) {
+  const bin = join(dir, 'node_modules', '.bin');
+  await mkdir(bin, { recursive: true });
+  const command = join(bin, 'cosignkit');
+  await symlink(join(root, 'packages', 'cli', 'dist', 'bin', 'cosignkit.js'), command);
+  const nodeDir = join(root, '.tools', 'bin');
+  const path = process.env.PATH ?? '';
+  if (path.split(delimiter)[0] !== nodeDir) process.env.PATH = `${nodeDir}${delimiter}${path}`;
+  return command;
 }
 
 export function median(values) {

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
+
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 import { libraryConfig } from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +32,142 @@ const bundled: Record<string, string> = Object.fromEntries(
     .map(([name, path]) => [name, fileURLToPath(new URL(`../${path}`, import.meta.url))]),
 );
 
+const require = createRequire(import.meta.url);
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node's built-in modules without their ESM facades (issue 19). An ESM `import … from 'node:fs'` makes Node
+ * build the module's facade, which reads every export, lazy getters included: node:fs then loads fs/promises
+ * (and readline's interface with it), node:util loads worker_threads, streams and assert's diff, node:crypto
+ * loads webcrypto — about 10 ms of a 100 ms `verify-blob`, for code it never runs. Here each builtin is a small
+ * ESM module of the bundle that takes the exports from process.getBuiltinModule (no facade) and re-exports
+ * them by name, one pure read per export, so esbuild keeps only the names the bundle imports and a getter
+ * nobody imports is never read. The names are the build's Node's: one that does not exist fails the build,
+ * as it would fail to link.
+ */
+const builtinsWithoutFacades: Plugin = {
+  name: 'builtins-without-facades',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      return BUILTINS.has(name) ? { path: name, namespace: 'builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const id = JSON.stringify(`node:${args.path}`);
+      const exported = require(`node:${args.path}`) as Record<string, unknown>;
+      const names = Object.getOwnPropertyNames(exported).filter((name) => name !== 'default');
+      if (args.path === 'fs/promises') return { contents: onFirstCall(id, exported, names), loader: 'js' };
+      const lines = names.map(
+        (name, i) =>
+          `const _${i} = /* @__PURE__ */ read(${JSON.stringify(name)});\nexport { _${i} as ${JSON.stringify(name)} };`,
+      );
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${id});`,
+          'const read = (name) => m[name];',
+          'export default m;',
+          ...lines,
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
+ * node:fs/promises loaded at the first call of one of its functions, not when a module that may call one is:
+ * loading it loads readline's interface, fs/dir and the watchers too (~3 ms), and most of the bundle's
+ * modules import it for a path a one-shot command does not take. Each export is a function but `constants`,
+ * which is node:fs's own object.
+ */
+function onFirstCall(id: string, exported: Record<string, unknown>, names: string[]): string {
+  const functions = names.filter((name) => typeof exported[name] === 'function');
+  if (names.some((name) => name !== 'constants' && !functions.includes(name))) {
+    throw new Error(`${id} exports more than functions and constants: review the CLI's lazy builtins`);
+  }
+  return [
+    'let m;',
+    `const load = () => (m ??= process.getBuiltinModule(${id}));`,
+    "export const constants = process.getBuiltinModule('node:fs').constants;",
+    ...functions.map((name) => `export function ${name}(...args) {\n  return load().${name}(...args);\n}`),
+    `export default { constants, ${functions.join(', ')} };`,
+  ].join('\n');
+}
+
+/** The bin's import of the blob commands' bundle: a file of the output (built below), not a source to bundle. */
+const blobBundleImport: Plugin = {
+  name: 'blob-bundle-import',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/blob-main\.js$/ }, (args) =>
+      args.importer.endsWith('/src/bin/cosignkit.ts') ? { path: './blob-main.js', external: true } : undefined,
+    );
+  },
+};
+
+/** The commands the blob bundle holds; main's table names the others, which the bin never sends there. */
+const BLOB_COMMANDS = new Set(['./commands/sign-blob.js', './commands/verify-blob.js']);
+
+/**
+ * In the blob bundle, the command table's other entries load a module that says so: esbuild would otherwise
+ * put every command into the one file. The bin sends only `sign-blob` and `verify-blob` lines there, which
+ * main resolves to those two and no other, so these never load.
+ */
+const onlyBlobCommands: Plugin = {
+  name: 'only-blob-commands',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) =>
+      args.importer.endsWith('/src/commands.ts') && !BLOB_COMMANDS.has(args.path)
+        ? { path: args.path, namespace: 'not-in-blob-bundle' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'not-in-blob-bundle' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the blob commands' bundle`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Third-party modules the blob commands import only off their one-file key path (execa runs the cosign CLI,
+ * @sigstore/bundle parses a bundle): the split build emits each as a named file, and the blob bundle imports
+ * that file rather than holding the largest part of its size in code a plain run never evaluates.
+ */
+const fromCore = createRequire(fileURLToPath(new URL('../core/package.json', import.meta.url)));
+const SHARED_LAZY: Record<string, string> = {
+  execa: fromCore.resolve('execa'),
+  '@sigstore/bundle': fromCore.resolve('@sigstore/bundle'),
+};
+const lazyEntryName = (specifier: string) => `lazy/${specifier.replace(/^@/, '').replace(/\//g, '-')}`;
+
+/** In the blob bundle, the imports of SHARED_LAZY's modules go to the split build's files of them. */
+const sharedLazyImports: Plugin = {
+  name: 'shared-lazy-imports',
+  setup(build) {
+    build.onResolve({ filter: /^(execa|@sigstore\/bundle)$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${lazyEntryName(args.path)}.js`, external: true } : undefined,
+    );
+  },
+};
+
+/** What the command's two builds share: the workspace libraries from their sources, builtins without facades. */
+const commandBuild = {
+  outDir: 'dist/bin',
+  format: ['esm'],
+  sourcemap: true,
+  dts: false,
+  target: 'node22',
+  platform: 'node',
+  shims: false,
+  noExternal: [...Object.keys(bundled), /^@noble\//],
+  // From their sources, not their one-file dist: esbuild then drops each module a command never reaches.
+  esbuildOptions(options) {
+    options.alias = bundled;
+  },
+  // tsup's own plugin would otherwise take every `node:` import first (to strip the prefix) and keep it.
+  removeNodeProtocol: false,
+  define,
+} satisfies Options;
+
 export default [
   libraryConfig({ entry: ['src/index.ts'], define }),
   // The command as npm installs it: one ESM entry with the workspace libraries a hot command needs bundled
@@ -37,22 +176,23 @@ export default [
   // node:child_process, …) that the command's code never uses, which is most of a one-shot run's start-up.
   // The agent, keyless signing, the server and the dev stack stay packages of their own, loaded on demand.
   defineConfig({
-    entry: { cosignkit: 'src/bin/cosignkit.ts' },
-    outDir: 'dist/bin',
-    format: ['esm'],
-    splitting: true,
-    sourcemap: true,
-    clean: true,
-    dts: false,
-    target: 'node22',
-    platform: 'node',
-    shims: false,
-    noExternal: [...Object.keys(bundled), /^@noble\//],
-    // From their sources, not their one-file dist: esbuild then drops each module a command never reaches.
-    esbuildOptions(options) {
-      options.alias = bundled;
+    ...commandBuild,
+    entry: {
+      cosignkit: 'src/bin/cosignkit.ts',
+      ...Object.fromEntries(Object.entries(SHARED_LAZY).map(([name, path]) => [lazyEntryName(name), path])),
     },
+    splitting: true,
+    clean: true,
+    esbuildPlugins: [blobBundleImport, builtinsWithoutFacades],
     banner: { js: '#!/usr/bin/env node' },
-    define,
+  }),
+  // sign-blob and verify-blob's main as one file (src/bin/blob-main.ts): what they run, in one module; what
+  // they may run (a batch, keyless, the file backend) inside it too, evaluated only when imported.
+  defineConfig({
+    ...commandBuild,
+    entry: { 'blob-main': 'src/bin/blob-main.ts' },
+    splitting: false,
+    clean: false,
+    esbuildPlugins: [onlyBlobCommands, sharedLazyImports, builtinsWithoutFacades],
   }),
 ];

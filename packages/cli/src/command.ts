@@ -50,6 +50,11 @@ export interface Command {
   /** The --help text (usage line, flags). */
   help: string;
   /**
+   * More --help text, appended to `help`, from modules the command loads only when it needs them (a batch's
+   * flags): its one-file runs then do not load them just to hold their help (issue 19).
+   */
+  moreHelp?: () => Promise<string>;
+  /**
    * True for a command that needs no config, keys or core (`version`): main.ts then skips loading them,
    * and the context's `config` is empty and its `registry` and `keys` throw when used.
    */

@@ -4,6 +4,9 @@ import type { Command, CommandContext, CommandResult } from './command.js';
 import { safeJson, safeLine, safeText } from './safe-output.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from './version.js';
+import { parseGlobals } from './global-flags.js';
+
+export { ENGINES, parseGlobals } from './global-flags.js';
 
 /**
  * The whole CLI as a function: parses global flags, finds the command, runs it, prints its result, and
@@ -26,17 +29,6 @@ const defaultIo: MainIo = {
   env: process.env,
   cwd: process.cwd(),
 };
-
-export const ENGINES = ['auto', 'native', 'cosign'] as const;
-
-interface GlobalFlags {
-  json: boolean;
-  engine: CommandContext['engine'];
-  useAgent: boolean;
-  help: boolean;
-  version: boolean;
-  rest: string[];
-}
 
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let json = argv.includes('--json');
@@ -63,7 +55,10 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       throw new CosignkitError('USAGE', `"${found.group}" ${what} (see "cosignkit ${found.group} --help")`);
     }
     const command = await loadCommand(found.name);
-    if (globals.help) return print(io, json, { text: command.help, data: { command: found.name, help: command.help } });
+    if (globals.help) {
+      const help = command.moreHelp ? command.help + (await command.moreHelp()) : command.help;
+      return print(io, json, { text: help, data: { command: found.name, help } });
+    }
     const base = {
       argv: found.args,
       json,
@@ -128,34 +123,6 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 function versionResult(): CommandResult {
   return { text: `cosignkit ${VERSION}`, data: { version: VERSION } };
-}
-
-/** Takes the global flags out wherever they stand (before `--`), leaving the command and its own flags. */
-export function parseGlobals(argv: readonly string[]): GlobalFlags {
-  const flags: GlobalFlags = { json: false, engine: 'auto', useAgent: true, help: false, version: false, rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (token === '--') {
-      flags.rest.push(...argv.slice(i));
-      break;
-    }
-    if (token === '--json' || token === '--json=true') flags.json = true;
-    else if (token === '--json=false') flags.json = false;
-    else if (token === '--no-agent') flags.useAgent = false;
-    else if (token === '--help' || token === '-h') flags.help = true;
-    else if (token === '--version') flags.version = true;
-    else if (token === '--engine' || token.startsWith('--engine=')) {
-      const value = token === '--engine' ? argv[++i] : token.slice('--engine='.length);
-      if (!(ENGINES as readonly string[]).includes(value ?? '')) {
-        throw new CosignkitError(
-          'USAGE',
-          `--engine takes ${ENGINES.join(', ')}${value === undefined ? '' : `, not "${value}"`}`,
-        );
-      }
-      flags.engine = value as GlobalFlags['engine'];
-    } else flags.rest.push(token);
-  }
-  return flags;
 }
 
 type Resolved = { name: string; args: string[] } | { group: string; next: string | undefined };

@@ -3,6 +3,9 @@
 import { enableCompileCache } from '@cosignkit/core/compile-cache';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
+/** The commands main runs from ./blob-main.js, a bundle of its own that holds no other command. */
+const BLOB_COMMANDS: ReadonlySet<string | undefined> = new Set(['sign-blob', 'verify-blob']);
+
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
 startEarlyKeyDerivation(process.argv.slice(2), process.env);
 
@@ -17,7 +20,13 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const { main } = await import('../main.js');
+// `sign-blob` and `verify-blob` (the one-shot commands run once per file) from their own one-file bundle,
+// every other command from the split build. The same global flags decide as in main itself; a line they
+// refuse goes to the split build, whose main reports it.
+const { parseGlobals } = await import('../global-flags.js');
+const { main } = BLOB_COMMANDS.has(commandOf(process.argv.slice(2)))
+  ? await import('./blob-main.js')
+  : await import('../main.js');
 
 // The only place that decides the process's exit status; nothing calls process.exit.
 main(process.argv.slice(2)).then(
@@ -30,3 +39,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
+
+function commandOf(argv: readonly string[]): string | undefined {
+  try {
+    return parseGlobals(argv).rest[0];
+  } catch {
+    return undefined;
+  }
+}

@@ -2,14 +2,13 @@ import { unlink } from 'node:fs/promises';
 import { createSigner } from 'cosignkit/blob';
 import { parseKeyRef, redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
-import { batchRequested } from '../batch/batch-flags.js';
-import { SIGN_BLOB_BATCH_FLAGS, SIGN_BLOB_BATCH_HELP, runSignBlobBatch } from '../batch/sign-blob-batch.js';
 import type { Command } from '../command.js';
 import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signBlobWithServices, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
 import { keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
 import { parseArtifactDigest } from './artifact-digest.js';
 import { roleOptions } from '../role-options.js';
+import { plainlyOneFile } from './plainly-one-file.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -49,11 +48,19 @@ ${PUSH_HELP}
 ${KEYLESS_SIGN_HELP}
 
 The engine used is noted on stderr ("engine: native" or "engine: cosign"); choose it with --engine.
-${SIGN_BLOB_BATCH_HELP}`,
+`,
+  moreHelp: async () => (await import('../batch/sign-blob-batch.js')).SIGN_BLOB_BATCH_HELP,
   async run(context) {
-    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
-    if (batchRequested('sign-blob', context.argv, { ...FLAGS, ...SIGN_BLOB_BATCH_FLAGS }))
-      return runSignBlobBatch(context);
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/, loaded only
+    // to decide a line that is not plainly for one file.
+    if (!plainlyOneFile('sign-blob', context.argv, FLAGS)) {
+      const [{ batchRequested }, batch] = await Promise.all([
+        import('../batch/batch-flags.js'),
+        import('../batch/sign-blob-batch.js'),
+      ]);
+      if (batchRequested('sign-blob', context.argv, { ...FLAGS, ...batch.SIGN_BLOB_BATCH_FLAGS }))
+        return batch.runSignBlobBatch(context);
+    }
     const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
     const mode = signingMode('sign-blob', flags, context);
     if (pushRequested(flags)) {

@@ -2,11 +2,10 @@ import { access } from 'node:fs/promises';
 import { CosignkitError } from '@cosignkit/core';
 import { createVerifier } from 'cosignkit/blob';
 import { parseFlags, stringFlag } from '../args.js';
-import { batchRequested } from '../batch/batch-flags.js';
-import { VERIFY_BLOB_BATCH_FLAGS, VERIFY_BLOB_BATCH_HELP, runVerifyBlobBatch } from '../batch/verify-blob-batch.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobKeyless } from '../keyless-verify-options.js';
+import { plainlyOneFile } from './plainly-one-file.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -47,11 +46,19 @@ does (--rekor-url <url>, default the trusted root's v1 log; refused with --offli
 <file>'s time). A looked-up entry is verified as a bundled one: its SET against the root's log key.
 
 ${KEYLESS_HELP}
-${VERIFY_BLOB_BATCH_HELP}`,
+`,
+  moreHelp: async () => (await import('../batch/verify-blob-batch.js')).VERIFY_BLOB_BATCH_HELP,
   async run(context) {
-    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/.
-    if (batchRequested('verify-blob', context.argv, { ...FLAGS, ...VERIFY_BLOB_BATCH_FLAGS }))
-      return runVerifyBlobBatch(context);
+    // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/, loaded only
+    // to decide a line that is not plainly for one file.
+    if (!plainlyOneFile('verify-blob', context.argv, FLAGS)) {
+      const [{ batchRequested }, batch] = await Promise.all([
+        import('../batch/batch-flags.js'),
+        import('../batch/verify-blob-batch.js'),
+      ]);
+      if (batchRequested('verify-blob', context.argv, { ...FLAGS, ...batch.VERIFY_BLOB_BATCH_FLAGS }))
+        return batch.runVerifyBlobBatch(context);
+    }
     const flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     const signature = stringFlag(flags, 'signature');
     const bundle = stringFlag(flags, 'bundle');

@@ -1,0 +1,17 @@
+import { type FlagSpec, parseFlags } from '../args.js';
+
+/**
+ * Whether a blob command's line is plainly for one file: it parses with the command's one-file flags and
+ * names one input that is not a glob. For every such line ../batch/batch-flags.ts's batchRequested says "no
+ * batch" (its flags are a superset of these, with the same types, and a batch-only flag would not parse
+ * here), so the command need not load the batch code to ask (issue 19: a one-shot run loads what it runs).
+ * Any other line goes to batchRequested, which decides.
+ */
+export function plainlyOneFile(command: string, argv: readonly string[], flags: Record<string, FlagSpec>): boolean {
+  try {
+    const parsed = parseFlags(command, argv, flags, { min: 1, max: 1, names: 'a file' });
+    return !/[*?[{]/.test(parsed.positionals[0]!);
+  } catch {
+    return false;
+  }
+}
