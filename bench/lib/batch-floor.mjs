@@ -4,7 +4,7 @@
 //   node batch-floor.mjs sign DIR one|two     read, SHA-256, one node:crypto ECDSA P-256 signature (which hashes
 //                                             again: node:crypto cannot sign a digest), the same bundle bytes
 //                                             written to an O_EXCL temp and renamed into place. `one`: all on
-//                                             one thread; `two`: a second thread creates and renames the
+//                                             one thread; `two`: four writer threads create and rename the
 //                                             files while the main thread reads and signs (cosignkit's shape).
 //   node batch-floor.mjs verify DIR PUB       read the bundle, parse it, read the file, SHA-256, compare, one
 //                                             node:crypto verify (on the thread pool, 8 in flight, as cosignkit).
@@ -54,31 +54,38 @@ if (mode === 'sign') {
     };
   };
   if (arg === 'two') {
-    const writer = new Worker(
-      `const { parentPort } = require('node:worker_threads'); const fs = require('node:fs');
+    // Four writer threads, items dealt in turn, eight in flight: cosignkit's shape (output-writer.ts).
+    const writers = Array.from(
+      { length: 4 },
+      () =>
+        new Worker(
+          `const { parentPort } = require('node:worker_threads'); const fs = require('node:fs');
        let done = []; let flushing = false;
        parentPort.on('message', (o) => {
          const fd = fs.openSync(o.temp, 'wx', 0o644); fs.writeSync(fd, o.data); fs.closeSync(fd); fs.renameSync(o.temp, o.out);
          done.push(1);
          if (!flushing) { flushing = true; setImmediate(() => { flushing = false; parentPort.postMessage(done.length); done = []; }); }
        });`,
-      { eval: true },
+          { eval: true },
+        ),
     );
     let inFlight = 0;
     let next = 0;
     let wake;
-    writer.on('message', (n) => {
-      inFlight -= n;
-      wake?.();
-    });
+    for (const writer of writers) {
+      writer.on('message', (n) => {
+        inFlight -= n;
+        wake?.();
+      });
+    }
     while (next < files.length || inFlight > 0) {
       while (inFlight < 8 && next < files.length) {
-        writer.postMessage(one(files[next++]));
+        writers[next % writers.length].postMessage(one(files[next++]));
         inFlight++;
       }
       await new Promise((resolve) => (wake = resolve));
     }
-    await writer.terminate();
+    await Promise.all(writers.map((writer) => writer.terminate()));
   } else {
     for (const file of files) {
       const o = one(file);
