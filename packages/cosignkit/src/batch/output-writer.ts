@@ -11,9 +11,12 @@ export const WRITER_AFTER = 64;
 /**
  * Writer threads. Replacing an existing output (re-signing a directory) frees the old file's inode in the
  * rename, which on ext4 here took ~1 ms of waiting on the journal: one thread spent 11 s of a 10,000-file run
- * in rename while the main thread idled. Several threads wait on those in parallel, as libuv's four did.
+ * in rename while the main thread idled. Several threads wait on those in parallel, as libuv's four did;
+ * they are started one at a time, only while those up are behind (each costs a Node environment's start).
  */
 export const WRITER_THREADS = 4;
+/** How long every writer thread must have been busy without a break before another is started. */
+const BEHIND_MS = 20;
 
 /**
  * The writer thread's code: commitSmallOutputsSync's steps for one item's outputs (temps named by the main
@@ -133,30 +136,56 @@ export function createOutputWriter(tempFor: (path: string) => string): OutputWri
     waiting.clear();
     for (const worker of workers) void worker.terminate();
   };
-  const start = (): void => {
-    started = true;
+  /** Items sent to each thread and not answered yet. */
+  const pending = new Map<Worker, number>();
+  /** Since when each thread has had items unanswered without a break (performance.now()). */
+  const busySince = new Map<Worker, number>();
+  let booting = false;
+  const startOne = (): void => {
+    booting = true;
     try {
-      for (let i = 0; i < WRITER_THREADS; i++) {
-        const worker = new Worker(WRITER_SOURCE, { eval: true, stdout: false, stderr: false });
-        workers.push(worker);
-        // Never what keeps the process alive: a batch that ends (or is abandoned) does not wait for the threads.
-        worker.unref();
-        worker.once('online', () => {
-          if (!failed) online.push(worker);
-        });
-        worker.on('message', settle);
-        worker.on('error', () => stop('error'));
-        worker.on('exit', (code) => stop(`exit ${code}`));
-      }
+      const worker = new Worker(WRITER_SOURCE, { eval: true, stdout: false, stderr: false });
+      workers.push(worker);
+      pending.set(worker, 0);
+      // Never what keeps the process alive: a batch that ends (or is abandoned) does not wait for the threads.
+      worker.unref();
+      worker.once('online', () => {
+        booting = false;
+        if (!failed) online.push(worker);
+      });
+      worker.on('message', (answers: WriterAnswer[]) => {
+        const left = (pending.get(worker) ?? 0) - answers.length;
+        pending.set(worker, left);
+        if (left === 0) busySince.delete(worker);
+        settle(answers);
+      });
+      worker.on('error', () => stop('error'));
+      worker.on('exit', (code) => stop(`exit ${code}`));
     } catch {
       stop('cannot start');
     }
+  };
+  /**
+   * One more thread while there are fewer than WRITER_THREADS and every one up has been behind for a while
+   * (items unanswered without a break for BEHIND_MS: the main thread is then waiting on them). A file system
+   * that creates and renames quickly keeps one thread idle between items, and never costs a second.
+   */
+  const growIfBehind = (now: number): void => {
+    if (booting || failed || workers.length >= WRITER_THREADS) return;
+    for (const worker of online) {
+      const since = busySince.get(worker);
+      if (since === undefined || now - since < BEHIND_MS) return;
+    }
+    startOne();
   };
 
   return {
     commit(outputs) {
       committed++;
-      if (!started && committed > WRITER_AFTER) start();
+      if (!started && committed > WRITER_AFTER) {
+        started = true;
+        startOne();
+      }
       if (online.length === 0) {
         try {
           commitSmallOutputsSync(outputs, tempFor);
@@ -168,7 +197,12 @@ export function createOutputWriter(tempFor: (path: string) => string): OutputWri
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        online[turn++ % online.length]!.postMessage({
+        const now = performance.now();
+        growIfBehind(now);
+        const worker = online[turn++ % online.length]!;
+        pending.set(worker, (pending.get(worker) ?? 0) + 1);
+        if (!busySince.has(worker)) busySince.set(worker, now);
+        worker.postMessage({
           id,
           outputs: outputs.map((o) => ({
             path: o.path,
