@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CosignkitError, fingerprintOf, spkiDer, targetOfTemp } from '@cosignkit/core';
 import { nativeVerifyBlob } from 'cosignkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { commitSmallOutputsSync } from '../src/batch/commit-small-outputs.js';
+import { commitSmallOutputs } from '../src/batch/commit-small-outputs.js';
 import { keyBundleWriter } from '../src/batch/key-bundle-writer.js';
 import { createOutputWriter, WRITER_AFTER } from '../src/batch/output-writer.js';
 import { createTempNamer } from '../src/batch/temp-names.js';
@@ -49,13 +49,13 @@ describe('readSmallFileSync', () => {
   });
 });
 
-describe('commitSmallOutputsSync', () => {
+describe('commitSmallOutputs', () => {
   const tempFor = createTempNamer();
   it('writes every output whole (replacing an old one) and leaves no temp', async () => {
     const out = join(dir, 'out1');
     mkdirSync(out);
     writeFileSync(join(out, 'a.sig'), 'old');
-    commitSmallOutputsSync(
+    await commitSmallOutputs(
       [
         { path: join(out, 'a.sig'), data: 'new signature' },
         { path: join(out, 'a.sigstore.json'), data: '{"x":1}' },
@@ -70,26 +70,25 @@ describe('commitSmallOutputsSync', () => {
   it('renames nothing when one target is unusable, and removes its temps', async () => {
     const out = join(dir, 'out2');
     mkdirSync(join(out, 'b.sigstore.json'), { recursive: true });
+    const codeOfCommit = (outputs: { path: string; data: string }[]): Promise<string | undefined> =>
+      commitSmallOutputs(outputs, tempFor).then(
+        () => undefined,
+        (error: unknown) => (CosignkitError.isInstance(error) ? error.code : String(error)),
+      );
     expect(
-      codeOf(() =>
-        commitSmallOutputsSync(
-          [
-            { path: join(out, 'b.sig'), data: 'sig' },
-            { path: join(out, 'b.sigstore.json'), data: '{}' },
-          ],
-          tempFor,
-        ),
-      ),
+      await codeOfCommit([
+        { path: join(out, 'b.sig'), data: 'sig' },
+        { path: join(out, 'b.sigstore.json'), data: '{}' },
+      ]),
     ).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // One output onto a directory: the rename itself refuses it.
-    expect(codeOf(() => commitSmallOutputsSync([{ path: join(out, 'b.sigstore.json'), data: '{}' }], tempFor))).toBe(
-      'NOT_A_FILE',
-    );
+    expect(await codeOfCommit([{ path: join(out, 'b.sigstore.json'), data: '{}' }])).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // A missing directory is FILE_NOT_FOUND naming the output, never the temp.
-    const missing = join(out, 'no-such-dir', 'c.sigstore.json');
-    expect(codeOf(() => commitSmallOutputsSync([{ path: missing, data: '{}' }], tempFor))).toBe('FILE_NOT_FOUND');
+    expect(await codeOfCommit([{ path: join(out, 'no-such-dir', 'c.sigstore.json'), data: '{}' }])).toBe(
+      'FILE_NOT_FOUND',
+    );
   });
 
   it("names temps in core's pattern (stale-temp cleanup finds them), each one different", () => {

@@ -1,13 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { PendingOutput } from '@cosignkit/core';
 import { CosignkitError, PUBLIC_OUTPUT_MODE } from '@cosignkit/core';
-import { commitSmallOutputsSync, outputErrorOf } from './commit-small-outputs.js';
+import { commitSmallOutputs, outputErrorOf } from './commit-small-outputs.js';
 
 /**
- * Outputs committed on the main thread before the writer thread is started: a batch of a few files never
- * pays for a thread (starting one costs tens of milliseconds of CPU).
+ * Outputs committed through the thread pool before a writer thread is started. Starting one is a Node
+ * environment's start (tens of milliseconds of CPU on a quiet machine, ~0.2 s on a busy one: 1,000 small
+ * files cost ~20% more CPU with the thread than without), which pays back only over thousands of files.
  */
-export const WRITER_AFTER = 64;
+export const WRITER_AFTER = 1000;
 /**
  * Writer threads. Replacing an existing output (re-signing a directory) frees the old file's inode in the
  * rename, which on ext4 here took ~1 ms of waiting on the journal: one thread spent 11 s of a 10,000-file run
@@ -19,7 +20,7 @@ export const WRITER_THREADS = 4;
 const BEHIND_MS = 20;
 
 /**
- * The writer thread's code: commitSmallOutputsSync's steps for one item's outputs (temps named by the main
+ * The writer thread's code: commitSmallOutputs's steps, with plain syscalls, for one item's outputs (temps named by the main
  * thread). Plain CommonJS run with `eval`, so it needs no file of its own beside whichever bundle this module
  * ends up in. It only ever receives paths and public bytes (bundles, signatures), never key material. Its
  * answers for the items of one event-loop turn go back in one message.
@@ -78,12 +79,12 @@ interface WriterAnswer {
   /** A cosignkit error code (short write, a target that is not a file), with its reason. */
   code?: 'IO' | 'NOT_A_FILE';
   message?: string;
-  /** A system error's code (ENOENT, EISDIR, EACCES, ENOSPC…), mapped as commitSmallOutputsSync maps it. */
+  /** A system error's code (ENOENT, EISDIR, EACCES, ENOSPC…), mapped as commitSmallOutputs maps it. */
   errno?: string;
 }
 
 export interface OutputWriter {
-  /** Commits one item's outputs (commitSmallOutputsSync's guarantees); settles when they are in place. */
+  /** Commits one item's outputs (commitSmallOutputs's guarantees); settles when they are in place. */
   commit(outputs: readonly PendingOutput[]): Promise<void>;
   /** Stops the writer thread once no commit is pending. */
   close(): Promise<void>;
@@ -96,8 +97,9 @@ export interface OutputWriter {
  * small file (on ext4 here, more than reading, hashing and signing it), so after WRITER_AFTER items it runs on
  * threads of its own (WRITER_THREADS, items dealt in turn) while the main thread reads and signs the next
  * files. One message per item each way at most (answers are grouped), against the four thread-pool round
- * trips per file asynchronous fs calls cost. Until a thread is up (and if none can start) outputs are
- * committed on the calling thread, with the same steps.
+ * trips per file asynchronous fs calls cost (the main thread's time went to waiting on the pool's lock:
+ * ~135,000 futex calls for 10,000 files). Until a thread is up (and if none can start) outputs are committed
+ * through the thread pool (commitSmallOutputs): for a batch of up to WRITER_AFTER files that measured best.
  */
 export function createOutputWriter(tempFor: (path: string) => string): OutputWriter {
   let committed = 0;
@@ -125,7 +127,7 @@ export function createOutputWriter(tempFor: (path: string) => string): OutputWri
     }
   };
   // One thread gone wrong stops them all: what was queued fails (each item reports it), and what comes next is
-  // committed on the calling thread.
+  // committed through the thread pool.
   const stop = (reason: string): void => {
     if (failed) return;
     failed = true;
@@ -186,14 +188,7 @@ export function createOutputWriter(tempFor: (path: string) => string): OutputWri
         started = true;
         startOne();
       }
-      if (online.length === 0) {
-        try {
-          commitSmallOutputsSync(outputs, tempFor);
-          return Promise.resolve();
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
+      if (online.length === 0) return commitSmallOutputs(outputs, tempFor);
       const id = nextId++;
       return new Promise<void>((resolve, reject) => {
         waiting.set(id, { resolve, reject });

@@ -26,15 +26,14 @@ import { createQuickBundleVerifier } from './quick-verify-bundle.js';
 import { readSmallFileSync, smallFileScratch } from './read-small-file.js';
 import { type ItemOutcome, runPool } from './run-pool.js';
 import { createTempNamer } from './temp-names.js';
-import { createTimeSlicer } from './time-slice.js';
 
 /**
  * Signs many files with one key: the key is opened (and a file key decrypted) once, then `jobs` files are
  * hashed and signed at a time. P-256 software keys sign in OpenSSL (a small file in one call, signOnce);
  * other keys sign digests through their backend, concurrently, so a token or TPM always has work queued. A
- * small file (most of a release) is read, hashed, signed and its bundle written with plain syscalls on the
- * main thread, pausing every few milliseconds for the event loop (time-slice.ts): its asynchronous round
- * trips cost more than the work; larger files are streamed through the thread pool.
+ * small file (most of a release) is read, hashed and signed with plain syscalls on the main thread (its
+ * asynchronous round trips cost more than the work); larger files are streamed through the thread pool.
+ * Outputs go through the output writer (output-writer.ts): the thread pool, then writer threads.
  */
 export async function* signMany(
   key: SigningKey,
@@ -82,7 +81,6 @@ async function nativeWork(
   const quickVerify = createQuickBundleVerifier(publicKey, fingerprintOf(publicKey));
   const bundleJson = keyBundleWriter(keyHint);
   const writer = createOutputWriter(createTempNamer());
-  const slice = createTimeSlicer();
   const scratch = smallFileScratch();
   const directories = new Set<string>();
   const work: Work = async (input) => {
@@ -96,8 +94,6 @@ async function nativeWork(
       const result = await nativeSignBlob(input.file, { manager, keyId, ...input, signal });
       return { status: 'ok', result };
     }
-    const due = slice();
-    if (due) await due;
     let signed: { digest: Buffer; signature: Uint8Array };
     if (signOnce) {
       // Read, hashed and signed with no await in between: `data` is a view of the one scratch buffer.
