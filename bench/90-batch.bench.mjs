@@ -48,7 +48,7 @@ export default async function batch(ctx) {
     await writeFile(join(many, `f${i}.bin`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
   }
   // The floor under those rows: a bare Node script doing only the per-file work on the same files (see
-  // lib/batch-floor.mjs), on one thread and with cosignkit's two-thread shape; the faster one is the floor.
+  // lib/batch-floor.mjs), on one thread and with writer threads; the faster one is the floor.
   // It runs first: its bundles (another key) are then replaced by cosignkit's.
   const floorScript = join(ctx.root, 'bench/lib/batch-floor.mjs');
   const floorSign = Math.min(

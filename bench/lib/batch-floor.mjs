@@ -4,8 +4,8 @@
 //   node batch-floor.mjs sign DIR one|two     read, SHA-256, one node:crypto ECDSA P-256 signature (which hashes
 //                                             again: node:crypto cannot sign a digest), the same bundle bytes
 //                                             written to an O_EXCL temp and renamed into place. `one`: all on
-//                                             one thread; `two`: four writer threads create and rename the
-//                                             files while the main thread reads and signs (cosignkit's shape).
+//                                             one thread (cosignkit's shape); `two`: four writer threads create
+//                                             and rename the files while the main thread reads and signs.
 //   node batch-floor.mjs verify DIR PUB       read the bundle, parse it, read the file, SHA-256, compare, one
 //                                             node:crypto verify (on the thread pool, 8 in flight, as cosignkit).
 // The key for `sign` is made here: any P-256 key costs the same to sign with.
@@ -54,7 +54,7 @@ if (mode === 'sign') {
     };
   };
   if (arg === 'two') {
-    // Four writer threads, items dealt in turn, eight in flight: cosignkit's shape (output-writer.ts).
+    // Four writer threads, items dealt in turn, eight in flight (a shape tried for cosignkit: slower here).
     const writers = Array.from(
       { length: 4 },
       () =>

@@ -6,9 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CosignkitError, fingerprintOf, spkiDer, targetOfTemp } from '@cosignkit/core';
 import { nativeVerifyBlob } from 'cosignkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { commitSmallOutputs } from '../src/batch/commit-small-outputs.js';
+import { commitSmallOutputsSync } from '../src/batch/commit-small-outputs.js';
 import { keyBundleWriter } from '../src/batch/key-bundle-writer.js';
-import { createOutputWriter, WRITER_AFTER } from '../src/batch/output-writer.js';
 import { createTempNamer } from '../src/batch/temp-names.js';
 import { createQuickBundleVerifier } from '../src/batch/quick-verify-bundle.js';
 import { readSmallFileSync, smallFileScratch } from '../src/batch/read-small-file.js';
@@ -49,13 +48,13 @@ describe('readSmallFileSync', () => {
   });
 });
 
-describe('commitSmallOutputs', () => {
+describe('commitSmallOutputsSync', () => {
   const tempFor = createTempNamer();
   it('writes every output whole (replacing an old one) and leaves no temp', async () => {
     const out = join(dir, 'out1');
     mkdirSync(out);
     writeFileSync(join(out, 'a.sig'), 'old');
-    await commitSmallOutputs(
+    commitSmallOutputsSync(
       [
         { path: join(out, 'a.sig'), data: 'new signature' },
         { path: join(out, 'a.sigstore.json'), data: '{"x":1}' },
@@ -70,25 +69,26 @@ describe('commitSmallOutputs', () => {
   it('renames nothing when one target is unusable, and removes its temps', async () => {
     const out = join(dir, 'out2');
     mkdirSync(join(out, 'b.sigstore.json'), { recursive: true });
-    const codeOfCommit = (outputs: { path: string; data: string }[]): Promise<string | undefined> =>
-      commitSmallOutputs(outputs, tempFor).then(
-        () => undefined,
-        (error: unknown) => (CosignkitError.isInstance(error) ? error.code : String(error)),
-      );
     expect(
-      await codeOfCommit([
-        { path: join(out, 'b.sig'), data: 'sig' },
-        { path: join(out, 'b.sigstore.json'), data: '{}' },
-      ]),
+      codeOf(() =>
+        commitSmallOutputsSync(
+          [
+            { path: join(out, 'b.sig'), data: 'sig' },
+            { path: join(out, 'b.sigstore.json'), data: '{}' },
+          ],
+          tempFor,
+        ),
+      ),
     ).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // One output onto a directory: the rename itself refuses it.
-    expect(await codeOfCommit([{ path: join(out, 'b.sigstore.json'), data: '{}' }])).toBe('NOT_A_FILE');
+    expect(codeOf(() => commitSmallOutputsSync([{ path: join(out, 'b.sigstore.json'), data: '{}' }], tempFor))).toBe(
+      'NOT_A_FILE',
+    );
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // A missing directory is FILE_NOT_FOUND naming the output, never the temp.
-    expect(await codeOfCommit([{ path: join(out, 'no-such-dir', 'c.sigstore.json'), data: '{}' }])).toBe(
-      'FILE_NOT_FOUND',
-    );
+    const missing = join(out, 'no-such-dir', 'c.sigstore.json');
+    expect(codeOf(() => commitSmallOutputsSync([{ path: missing, data: '{}' }], tempFor))).toBe('FILE_NOT_FOUND');
   });
 
   it("names temps in core's pattern (stale-temp cleanup finds them), each one different", () => {
@@ -97,50 +97,6 @@ describe('commitSmallOutputs', () => {
     for (const name of names.slice(0, 10)) {
       expect(name.startsWith(join(dir, 'x', '.f.bin.sigstore.json.'))).toBe(true);
       expect(targetOfTemp(name)).toBe('f.bin.sigstore.json');
-    }
-  });
-});
-
-describe('the output writer', () => {
-  it('commits on the calling thread, then on its own thread, with the same results and error codes', async () => {
-    const out = join(dir, 'writer');
-    mkdirSync(join(out, 'taken.sigstore.json'), { recursive: true });
-    const writer = createOutputWriter(createTempNamer());
-    const codeOfCommit = (outputs: { path: string; data: string }[]): Promise<string | undefined> =>
-      writer.commit(outputs).then(
-        () => undefined,
-        (error: unknown) => (CosignkitError.isInstance(error) ? error.code : String(error)),
-      );
-    const round = async (tag: string): Promise<(string | undefined)[]> => [
-      await codeOfCommit([{ path: join(out, `${tag}.sigstore.json`), data: `{"${tag}":1}` }]),
-      await codeOfCommit([
-        { path: join(out, `${tag}.sig`), data: 'sig' },
-        { path: join(out, 'taken.sigstore.json'), data: '{}' },
-      ]),
-      await codeOfCommit([{ path: join(out, 'taken.sigstore.json'), data: '{}' }]),
-      await codeOfCommit([{ path: join(out, 'missing', `${tag}.sig`), data: 'sig' }]),
-    ];
-    try {
-      const expected = [undefined, 'NOT_A_FILE', 'NOT_A_FILE', 'FILE_NOT_FOUND'];
-      expect(await round('first')).toEqual(expected);
-      for (let i = 0; i <= WRITER_AFTER; i++) await writer.commit([{ path: join(out, `f${i}.sig`), data: `${i}` }]);
-      const until = Date.now() + 30_000;
-      while (!writer.threaded && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(writer.threaded).toBe(true);
-      expect(await round('threaded')).toEqual(expected);
-      // Many at once through the thread: every output whole, no temp left.
-      await Promise.all(
-        Array.from({ length: 200 }, (_, i) => writer.commit([{ path: join(out, `g${i}.sig`), data: `g${i}` }])),
-      );
-      for (let i = 0; i < 200; i += 37) expect(readFileSync(join(out, `g${i}.sig`), 'utf8')).toBe(`g${i}`);
-      expect(readFileSync(join(out, 'threaded.sigstore.json'), 'utf8')).toBe('{"threaded":1}');
-      expect(readdirSync(out).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-      expect(readdirSync(out).filter((n) => n.startsWith('threaded') || n.startsWith('first'))).toEqual([
-        'first.sigstore.json',
-        'threaded.sigstore.json',
-      ]);
-    } finally {
-      await writer.close();
     }
   });
 });

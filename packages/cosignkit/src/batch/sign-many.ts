@@ -19,21 +19,22 @@ import {
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
 import type { SigningKey } from '../roles/signing-key.js';
+import { commitSmallOutputsSync } from './commit-small-outputs.js';
 import { keyBundleWriter } from './key-bundle-writer.js';
 import { allRegularFiles, ensureDirectories } from './output-files.js';
-import { createOutputWriter } from './output-writer.js';
 import { createQuickBundleVerifier } from './quick-verify-bundle.js';
 import { readSmallFileSync, smallFileScratch } from './read-small-file.js';
 import { type ItemOutcome, runPool } from './run-pool.js';
 import { createTempNamer } from './temp-names.js';
+import { createTimeSlicer } from './time-slice.js';
 
 /**
  * Signs many files with one key: the key is opened (and a file key decrypted) once, then `jobs` files are
  * hashed and signed at a time. P-256 software keys sign in OpenSSL (a small file in one call, signOnce);
  * other keys sign digests through their backend, concurrently, so a token or TPM always has work queued. A
- * small file (most of a release) is read, hashed and signed with plain syscalls on the main thread (its
- * asynchronous round trips cost more than the work); larger files are streamed through the thread pool.
- * Outputs go through the output writer (output-writer.ts): the thread pool, then writer threads.
+ * small file (most of a release) is read, hashed, signed and its bundle written with plain syscalls on the
+ * main thread, pausing every few milliseconds for the event loop (time-slice.ts): its asynchronous round
+ * trips cost more than the work; larger files are streamed through the thread pool.
  */
 export async function* signMany(
   key: SigningKey,
@@ -50,7 +51,7 @@ export async function* signMany(
 }
 
 type Work = (input: SignManyInput) => Promise<ItemOutcome<SignBlobResult>>;
-/** A batch's work, and what releases its resources (the output writer's thread) once every item is done. */
+/** A batch's work, and what releases its resources once every item is done. */
 interface BatchWork {
   work: Work;
   close: () => Promise<void>;
@@ -80,7 +81,8 @@ async function nativeWork(
 
   const quickVerify = createQuickBundleVerifier(publicKey, fingerprintOf(publicKey));
   const bundleJson = keyBundleWriter(keyHint);
-  const writer = createOutputWriter(createTempNamer());
+  const tempFor = createTempNamer();
+  const slice = createTimeSlicer();
   const scratch = smallFileScratch();
   const directories = new Set<string>();
   const work: Work = async (input) => {
@@ -94,6 +96,8 @@ async function nativeWork(
       const result = await nativeSignBlob(input.file, { manager, keyId, ...input, signal });
       return { status: 'ok', result };
     }
+    const due = slice();
+    if (due) await due;
     let signed: { digest: Buffer; signature: Uint8Array };
     if (signOnce) {
       // Read, hashed and signed with no await in between: `data` is a view of the one scratch buffer.
@@ -124,7 +128,10 @@ async function nativeWork(
     const pending: PendingOutput[] = [];
     if (input.outputSignature) pending.push({ path: input.outputSignature, data: base64Signature });
     if (input.bundle) pending.push({ path: input.bundle, data: bundleJson(digestBytes, base64Signature) });
-    await writer.commit(pending);
+    // Plain syscalls on this thread: measured against four thread-pool round trips per file (as before) and
+    // against writer threads, the same work on one thread took the least time and half the CPU (10,000 files:
+    // a bare script 4.4 s one thread, 4.8 s with the pool, 5.7–6.1 s with writer threads, 2 vCPUs at load 3).
+    commitSmallOutputsSync(pending, tempFor);
     return {
       status: 'ok',
       result: {
@@ -137,7 +144,7 @@ async function nativeWork(
       },
     };
   };
-  return { work, close: () => writer.close() };
+  return { work, close: async () => undefined };
 
   /** A file past the small-file size, or any file without signOnce: streamed once into a fresh signer. */
   async function streamAndSign(file: string): Promise<{ digest: Buffer; signature: Uint8Array }> {
