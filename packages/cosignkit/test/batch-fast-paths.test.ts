@@ -3,10 +3,12 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CosignkitError, fingerprintOf, spkiDer } from '@cosignkit/core';
+import { CosignkitError, fingerprintOf, spkiDer, targetOfTemp } from '@cosignkit/core';
 import { nativeVerifyBlob } from 'cosignkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { commitSmallOutputs } from '../src/batch/commit-small-outputs.js';
+import { commitSmallOutputsSync } from '../src/batch/commit-small-outputs.js';
+import { keyBundleWriter } from '../src/batch/key-bundle-writer.js';
+import { createTempNamer } from '../src/batch/temp-names.js';
 import { createQuickBundleVerifier } from '../src/batch/quick-verify-bundle.js';
 import { readSmallFileSync, smallFileScratch } from '../src/batch/read-small-file.js';
 import { keyBundleJson } from '../src/engines/native/bundle-json.js';
@@ -46,15 +48,19 @@ describe('readSmallFileSync', () => {
   });
 });
 
-describe('commitSmallOutputs', () => {
+describe('commitSmallOutputsSync', () => {
+  const tempFor = createTempNamer();
   it('writes every output whole (replacing an old one) and leaves no temp', async () => {
     const out = join(dir, 'out1');
     mkdirSync(out);
     writeFileSync(join(out, 'a.sig'), 'old');
-    await commitSmallOutputs([
-      { path: join(out, 'a.sig'), data: 'new signature' },
-      { path: join(out, 'a.sigstore.json'), data: '{"x":1}' },
-    ]);
+    commitSmallOutputsSync(
+      [
+        { path: join(out, 'a.sig'), data: 'new signature' },
+        { path: join(out, 'a.sigstore.json'), data: '{"x":1}' },
+      ],
+      tempFor,
+    );
     expect(readFileSync(join(out, 'a.sig'), 'utf8')).toBe('new signature');
     expect(readFileSync(join(out, 'a.sigstore.json'), 'utf8')).toBe('{"x":1}');
     expect(readdirSync(out).sort()).toEqual(['a.sig', 'a.sigstore.json']);
@@ -63,16 +69,54 @@ describe('commitSmallOutputs', () => {
   it('renames nothing when one target is unusable, and removes its temps', async () => {
     const out = join(dir, 'out2');
     mkdirSync(join(out, 'b.sigstore.json'), { recursive: true });
-    const error = await commitSmallOutputs([
-      { path: join(out, 'b.sig'), data: 'sig' },
-      { path: join(out, 'b.sigstore.json'), data: '{}' },
-    ]).catch((e: unknown) => e);
-    expect(CosignkitError.isInstance(error) && error.code).toBe('NOT_A_FILE');
+    expect(
+      codeOf(() =>
+        commitSmallOutputsSync(
+          [
+            { path: join(out, 'b.sig'), data: 'sig' },
+            { path: join(out, 'b.sigstore.json'), data: '{}' },
+          ],
+          tempFor,
+        ),
+      ),
+    ).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // One output onto a directory: the rename itself refuses it.
-    const one = await commitSmallOutputs([{ path: join(out, 'b.sigstore.json'), data: '{}' }]).catch((e: unknown) => e);
-    expect(CosignkitError.isInstance(one) && one.code).toBe('NOT_A_FILE');
+    expect(codeOf(() => commitSmallOutputsSync([{ path: join(out, 'b.sigstore.json'), data: '{}' }], tempFor))).toBe(
+      'NOT_A_FILE',
+    );
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
+    // A missing directory is FILE_NOT_FOUND naming the output, never the temp.
+    const missing = join(out, 'no-such-dir', 'c.sigstore.json');
+    expect(codeOf(() => commitSmallOutputsSync([{ path: missing, data: '{}' }], tempFor))).toBe('FILE_NOT_FOUND');
+  });
+
+  it("names temps in core's pattern (stale-temp cleanup finds them), each one different", () => {
+    const names = Array.from({ length: 1000 }, () => tempFor(join(dir, 'x', 'f.bin.sigstore.json')));
+    expect(new Set(names).size).toBe(1000);
+    for (const name of names.slice(0, 10)) {
+      expect(name.startsWith(join(dir, 'x', '.f.bin.sigstore.json.'))).toBe(true);
+      expect(targetOfTemp(name)).toBe('f.bin.sigstore.json');
+    }
+  });
+});
+
+describe('keyBundleWriter', () => {
+  it('writes exactly the bytes keyBundleJson writes', () => {
+    for (let i = 0; i < 50; i++) {
+      const keyHint = createHash('sha256').update(`key ${i}`).digest();
+      const digest = createHash('sha256').update(`file ${i}`).digest();
+      const signature = createHash('sha512')
+        .update(`sig ${i}`)
+        .digest()
+        .subarray(0, 64 + (i % 8));
+      const write = keyBundleWriter(keyHint);
+      // A view into a larger buffer, as the batch's digests may be.
+      const view = Buffer.concat([Buffer.from('xx'), digest]).subarray(2);
+      expect(write(view, Buffer.from(signature).toString('base64'))).toBe(
+        keyBundleJson({ keyHint, digestAlgorithm: 'sha256', digest, signature }),
+      );
+    }
   });
 });
 

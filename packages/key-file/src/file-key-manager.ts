@@ -157,10 +157,14 @@ export class FileKeyManager implements KeyManager {
     throwIfAborted(options.signal);
     const { privateKey, algorithm } = await this.#unlock(await this.#paths(id));
     if (algorithm !== 'ecdsa-p256-sha256') return undefined;
-    const signer = createSign('sha256');
+    // The streaming state is made on the first update: a caller signing whole messages (signOnce) never pays it.
+    let signer: ReturnType<typeof createSign> | undefined;
+    const streaming = (): ReturnType<typeof createSign> => (signer ??= createSign('sha256'));
     return {
-      update: (chunk) => void signer.update(chunk),
-      sign: () => new Uint8Array(signer.sign({ key: privateKey, dsaEncoding: 'der' })),
+      update: (chunk) => void streaming().update(chunk),
+      sign: () => new Uint8Array(streaming().sign({ key: privateKey, dsaEncoding: 'der' })),
+      // DER is node:crypto's default encoding for EC keys; the plain KeyObject spares parsing options per call.
+      signOnce: (message) => new Uint8Array(sign('sha256', message, privateKey)),
     };
   }
 

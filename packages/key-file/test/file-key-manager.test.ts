@@ -79,6 +79,26 @@ describe('FileKeyManager: signing', () => {
     expect(verify(hash, Buffer.from('m'), publicKey, viaMessage)).toBe(true);
   });
 
+  it('P-256 message signer: streamed and one-shot (signOnce, reusable) signatures are DER and verify', async () => {
+    const m = manager();
+    await m.generateKeyPair({ label: 'k', algorithm: 'ecdsa-p256-sha256' });
+    const publicKey = await m.getPublicKey('k');
+    const signer = (await m.createMessageSigner('k'))!;
+    signer.update(Buffer.from('part one, '));
+    signer.update(Buffer.from('part two'));
+    const streamed = signer.sign();
+    expect(verify('sha256', Buffer.from('part one, part two'), publicKey, streamed)).toBe(true);
+    const once = (await m.createMessageSigner('k'))!;
+    for (const text of ['a', 'b', 'a longer message']) {
+      const signature = once.signOnce!(Buffer.from(text));
+      expect(signature[0]).toBe(0x30);
+      expect(verify('sha256', Buffer.from(text), { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+      expect(verify('sha256', Buffer.from(`${text}!`), publicKey, signature)).toBe(false);
+    }
+    await m.generateKeyPair({ label: 'p384', algorithm: 'ecdsa-p384-sha384' });
+    expect(await m.createMessageSigner('p384')).toBeUndefined();
+  });
+
   it('ed25519: signMessage is pure Ed25519; signDigest is refused', async () => {
     const m = manager();
     await m.generateKeyPair({ label: 'ed', algorithm: 'ed25519' });

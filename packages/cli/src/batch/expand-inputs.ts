@@ -1,5 +1,5 @@
 import { glob, readdir, readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CosignkitError } from '@cosignkit/core';
 
 /** More inputs than this in one command is refused before any work: split the list. */
@@ -29,8 +29,8 @@ const GLOB_CHARS = /[*?[{]/;
 export async function expandInputs(sources: InputSources): Promise<string[]> {
   const seen = new Set<string>();
   const out: string[] = [];
-  const add = (path: string): void => {
-    const key = resolve(sources.cwd, path);
+  // `key`, when the caller has it already (a walk's files): the resolved path, for spotting duplicates.
+  const add = (path: string, key: string = resolve(sources.cwd, path)): void => {
     if (seen.has(key)) return;
     if (out.length >= MAX_BATCH_ITEMS) {
       throw new CosignkitError('USAGE', `more than ${MAX_BATCH_ITEMS} inputs: split the batch`);
@@ -54,8 +54,13 @@ export async function expandInputs(sources: InputSources): Promise<string[]> {
       if (!sources.recursive) {
         throw new CosignkitError('USAGE', `${entry} is a directory: pass --recursive to sign the files in it`);
       }
-      for (const file of await walk(resolve(sources.cwd, entry)))
-        add(join(entry, relative(resolve(sources.cwd, entry), file)));
+      // Each file as join(entry, its path under the directory), without a join/relative/resolve per file
+      // (10,000 files: ~0.1 s of path functions before): the paths a walk gives are already normal.
+      const root = resolve(sources.cwd, entry);
+      const base = join(entry, '.');
+      const prefix = base === '.' ? '' : base.endsWith(sep) ? base : `${base}${sep}`;
+      const rootPrefix = root.endsWith(sep) ? root : `${root}${sep}`;
+      for (const rel of await walk(root)) add(`${prefix}${rel}`, `${rootPrefix}${rel}`);
       continue;
     }
     add(entry);
@@ -78,12 +83,16 @@ async function isRegularFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() === true;
 }
 
-/** Regular files under a directory, sorted; symlinks and special files are not followed or taken. */
+/**
+ * Regular files under a directory, as paths relative to it, sorted; symlinks and special files are not followed
+ * or taken.
+ */
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const under = dir.endsWith(sep) ? dir : `${dir}${sep}`;
   return entries
     .filter((e) => e.isFile() && !isOutput(e.name))
-    .map((e) => join(e.parentPath, e.name))
+    .map((e) => (e.parentPath === dir ? e.name : `${e.parentPath.slice(under.length)}${sep}${e.name}`))
     .sort();
 }
 

@@ -1,0 +1,38 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expandInputs } from '../src/batch/expand-inputs.js';
+
+const cwd = mkdtempSync(join(tmpdir(), 'cosignkit-expand-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+const expand = (positionals: string[], at = cwd): Promise<string[]> =>
+  expandInputs({ positionals, recursive: true, readStdin: async () => '', cwd: at });
+
+describe('expandInputs: directories with --recursive', () => {
+  mkdirSync(join(cwd, 'd', 'sub', 'deep'), { recursive: true });
+  for (const f of ['b.bin', 'a.bin', 'a.bin.sigstore.json', 'a.bin.sig', '.a.bin.sigstore.json.123.0123456789ab.tmp'])
+    writeFileSync(join(cwd, 'd', f), f);
+  writeFileSync(join(cwd, 'd', 'sub', 'c.bin'), 'c');
+  writeFileSync(join(cwd, 'd', 'sub', 'deep', 'e.bin'), 'e');
+  symlinkSync(join(cwd, 'd', 'a.bin'), join(cwd, 'd', 'link.bin'));
+
+  it('lists regular files under the directory as join(entry, path), sorted, outputs and links left out', async () => {
+    const want = ['a.bin', 'b.bin', 'sub/c.bin', 'sub/deep/e.bin'];
+    expect(await expand(['d'])).toEqual(want.map((f) => `d/${f}`));
+    expect(await expand(['./d/'])).toEqual(want.map((f) => `d/${f}`));
+    expect(await expand(['.'], join(cwd, 'd'))).toEqual(want);
+    expect(await expand(['..'], join(cwd, 'd', 'sub'))).toEqual(want.map((f) => `../${f}`));
+    expect(await expand([join(cwd, 'd')])).toEqual(want.map((f) => join(cwd, 'd', f)));
+  });
+
+  it('keeps each file once across a directory and the same file named again', async () => {
+    expect(await expand(['d/sub', 'd/sub/c.bin', './d/sub/deep/e.bin', 'd'])).toEqual([
+      'd/sub/c.bin',
+      'd/sub/deep/e.bin',
+      'd/a.bin',
+      'd/b.bin',
+    ]);
+  });
+});
