@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CosignkitError, fingerprintOf, spkiDer, targetOfTemp } from '@cosignkit/core';
 import { nativeVerifyBlob } from 'cosignkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
-import { commitSmallOutputsSync } from '../src/batch/commit-small-outputs.js';
+import { commitSmallOutputs } from '../src/batch/commit-small-outputs.js';
 import { keyBundleWriter } from '../src/batch/key-bundle-writer.js';
 import { createTempNamer } from '../src/batch/temp-names.js';
 import { createQuickBundleVerifier } from '../src/batch/quick-verify-bundle.js';
@@ -15,6 +15,15 @@ import { keyBundleJson } from '../src/engines/native/bundle-json.js';
 
 const { dir, cleanup } = tempDir();
 afterAll(cleanup);
+
+async function codeOfAsync(call: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call();
+  } catch (error) {
+    return CosignkitError.isInstance(error) ? error.code : `not a CosignkitError: ${String(error)}`;
+  }
+  return undefined;
+}
 
 function codeOf(call: () => unknown): string | undefined {
   try {
@@ -48,13 +57,13 @@ describe('readSmallFileSync', () => {
   });
 });
 
-describe('commitSmallOutputsSync', () => {
+describe('commitSmallOutputs', () => {
   const tempFor = createTempNamer();
   it('writes every output whole (replacing an old one) and leaves no temp', async () => {
     const out = join(dir, 'out1');
     mkdirSync(out);
     writeFileSync(join(out, 'a.sig'), 'old');
-    commitSmallOutputsSync(
+    await commitSmallOutputs(
       [
         { path: join(out, 'a.sig'), data: 'new signature' },
         { path: join(out, 'a.sigstore.json'), data: '{"x":1}' },
@@ -70,8 +79,8 @@ describe('commitSmallOutputsSync', () => {
     const out = join(dir, 'out2');
     mkdirSync(join(out, 'b.sigstore.json'), { recursive: true });
     expect(
-      codeOf(() =>
-        commitSmallOutputsSync(
+      await codeOfAsync(() =>
+        commitSmallOutputs(
           [
             { path: join(out, 'b.sig'), data: 'sig' },
             { path: join(out, 'b.sigstore.json'), data: '{}' },
@@ -82,13 +91,15 @@ describe('commitSmallOutputsSync', () => {
     ).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // One output onto a directory: the rename itself refuses it.
-    expect(codeOf(() => commitSmallOutputsSync([{ path: join(out, 'b.sigstore.json'), data: '{}' }], tempFor))).toBe(
-      'NOT_A_FILE',
-    );
+    expect(
+      await codeOfAsync(() => commitSmallOutputs([{ path: join(out, 'b.sigstore.json'), data: '{}' }], tempFor)),
+    ).toBe('NOT_A_FILE');
     expect(readdirSync(out)).toEqual(['b.sigstore.json']);
     // A missing directory is FILE_NOT_FOUND naming the output, never the temp.
     const missing = join(out, 'no-such-dir', 'c.sigstore.json');
-    expect(codeOf(() => commitSmallOutputsSync([{ path: missing, data: '{}' }], tempFor))).toBe('FILE_NOT_FOUND');
+    expect(await codeOfAsync(() => commitSmallOutputs([{ path: missing, data: '{}' }], tempFor))).toBe(
+      'FILE_NOT_FOUND',
+    );
   });
 
   it("names temps in core's pattern (stale-temp cleanup finds them), each one different", () => {

@@ -19,22 +19,21 @@ import {
 import { nativeSignBlob } from '../engines/native/sign-blob.js';
 import { nativeVerifyBlob } from '../engines/native/verify-blob.js';
 import type { SigningKey } from '../roles/signing-key.js';
-import { commitSmallOutputsSync } from './commit-small-outputs.js';
+import { commitSmallOutputs } from './commit-small-outputs.js';
 import { keyBundleWriter } from './key-bundle-writer.js';
 import { allRegularFiles, ensureDirectories } from './output-files.js';
 import { createQuickBundleVerifier } from './quick-verify-bundle.js';
 import { readSmallFileSync, smallFileScratch } from './read-small-file.js';
 import { type ItemOutcome, runPool } from './run-pool.js';
 import { createTempNamer } from './temp-names.js';
-import { createTimeSlicer } from './time-slice.js';
 
 /**
  * Signs many files with one key: the key is opened (and a file key decrypted) once, then `jobs` files are
  * hashed and signed at a time. P-256 software keys sign in OpenSSL (a small file in one call, signOnce);
  * other keys sign digests through their backend, concurrently, so a token or TPM always has work queued. A
- * small file (most of a release) is read, hashed, signed and its bundle written with plain syscalls on the
- * main thread, pausing every few milliseconds for the event loop (time-slice.ts): its asynchronous round
- * trips cost more than the work; larger files are streamed through the thread pool.
+ * small file (most of a release) is read, hashed and signed with plain syscalls on the main thread (its
+ * asynchronous round trips cost more than the work) and its bundle written on the thread pool; larger files
+ * are streamed through the thread pool.
  */
 export async function* signMany(
   key: SigningKey,
@@ -82,7 +81,6 @@ async function nativeWork(
   const quickVerify = createQuickBundleVerifier(publicKey, fingerprintOf(publicKey));
   const bundleJson = keyBundleWriter(keyHint);
   const tempFor = createTempNamer();
-  const slice = createTimeSlicer();
   const scratch = smallFileScratch();
   const directories = new Set<string>();
   const work: Work = async (input) => {
@@ -96,8 +94,6 @@ async function nativeWork(
       const result = await nativeSignBlob(input.file, { manager, keyId, ...input, signal });
       return { status: 'ok', result };
     }
-    const due = slice();
-    if (due) await due;
     let signed: { digest: Buffer; signature: Uint8Array };
     if (signOnce) {
       // Read, hashed and signed with no await in between: `data` is a view of the one scratch buffer.
@@ -128,10 +124,8 @@ async function nativeWork(
     const pending: PendingOutput[] = [];
     if (input.outputSignature) pending.push({ path: input.outputSignature, data: base64Signature });
     if (input.bundle) pending.push({ path: input.bundle, data: bundleJson(digestBytes, base64Signature) });
-    // Plain syscalls on this thread: measured against four thread-pool round trips per file (as before) and
-    // against writer threads, the same work on one thread took the least time and half the CPU (10,000 files:
-    // a bare script 4.4 s one thread, 4.8 s with the pool, 5.7–6.1 s with writer threads, 2 vCPUs at load 3).
-    commitSmallOutputsSync(pending, tempFor);
+    // Written on the thread pool while this thread signs the next files (commit-small-outputs.ts says why).
+    await commitSmallOutputs(pending, tempFor);
     return {
       status: 'ok',
       result: {
