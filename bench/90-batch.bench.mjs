@@ -48,12 +48,13 @@ export default async function batch(ctx) {
     await writeFile(join(many, `f${i}.bin`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
   }
   // The floor under those rows: a bare Node script doing only the per-file work on the same files (see
-  // lib/batch-floor.mjs), on one thread and with writer threads; the faster one is the floor.
+  // lib/batch-floor.mjs), on one thread, with writer threads and on the thread pool; the fastest is the floor.
   // It runs first: its bundles (another key) are then replaced by cosignkit's.
   const floorScript = join(ctx.root, 'bench/lib/batch-floor.mjs');
   const floorSign = Math.min(
     ctx.timeProcess([process.execPath, floorScript, 'sign', many, 'one'], { runs: 3 }),
     ctx.timeProcess([process.execPath, floorScript, 'sign', many, 'two'], { runs: 3 }),
+    ctx.timeProcess([process.execPath, floorScript, 'sign', many, 'pool'], { runs: 3 }),
   );
   const ckMany = ctx.timeProcess([ck, 'sign-blob', '--key', key, '-r', many], { runs: 3, env });
   const ckVerifyMany = ctx.timeProcess([ck, 'verify-blob', '--key', pub, '-r', many], { runs: 3 });

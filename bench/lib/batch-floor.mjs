@@ -1,16 +1,19 @@
 // The floor under batch signing and verifying (issue 16): a bare Node script doing exactly the per-file work
 // of `cosignkit sign-blob -r DIR` / `verify-blob -r DIR` on the same files, and nothing else (no CLI, no key
 // decryption, no progress, no per-item reporting).
-//   node batch-floor.mjs sign DIR one|two     read, SHA-256, one node:crypto ECDSA P-256 signature (which hashes
+//   node batch-floor.mjs sign DIR one|two|pool
+//                                             read, SHA-256, one node:crypto ECDSA P-256 signature (which hashes
 //                                             again: node:crypto cannot sign a digest), the same bundle bytes
 //                                             written to an O_EXCL temp and renamed into place. `one`: all on
-//                                             one thread (cosignkit's shape); `two`: four writer threads create
-//                                             and rename the files while the main thread reads and signs.
+//                                             one thread; `two`: four writer threads create and rename the
+//                                             files while the main thread reads and signs; `pool`: the files
+//                                             written on the libuv thread pool, 8 in flight (cosignkit's shape).
 //   node batch-floor.mjs verify DIR PUB       read the bundle, parse it, read the file, SHA-256, compare, one
 //                                             node:crypto verify (on the thread pool, 8 in flight, as cosignkit).
 // The key for `sign` is made here: any P-256 key costs the same to sign with.
 import { generateKeyPairSync, hash, createPublicKey, sign, verify } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -86,6 +89,18 @@ if (mode === 'sign') {
       await new Promise((resolve) => (wake = resolve));
     }
     await Promise.all(writers.map((writer) => writer.terminate()));
+  } else if (arg === 'pool') {
+    let next = 0;
+    const lane = async () => {
+      while (next < files.length) {
+        const o = one(files[next++]);
+        const handle = await open(o.temp, 'wx', 0o644);
+        await handle.write(o.data);
+        await handle.close();
+        await rename(o.temp, o.out);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
   } else {
     for (const file of files) {
       const o = one(file);
@@ -116,5 +131,5 @@ if (mode === 'sign') {
   await Promise.all(Array.from({ length: 8 }, lane));
   if (bad > 0) throw new Error(`${bad} files did not verify`);
 } else {
-  throw new Error('usage: batch-floor.mjs sign DIR one|two | verify DIR PUB');
+  throw new Error('usage: batch-floor.mjs sign DIR one|two|pool | verify DIR PUB');
 }
