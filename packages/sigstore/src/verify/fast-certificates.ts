@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { EXTENSION_OID_SCT, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core';
 import { encodeNode, encodeParsed } from './der-encoding.js';
+import { parsedByDer } from './parsed-by-der.js';
 
 /**
  * Speeds up @sigstore/verify's certificate-chain step without changing a verdict. It compares certificates
@@ -182,9 +183,6 @@ const MEMOIZED_GETTERS = [
   'signatureValue',
 ] as const;
 
-const PARSED_CACHE_SIZE = 1024;
-const parsed = new Map<string, X509Certificate>();
-
 /**
  * A bundle's leaf certificate, parsed once per distinct DER (bounded, least recently used out): the pure-JS
  * ASN.1 parse costs more than the signature checks of a whole verification. Same bytes, same object, so the
@@ -192,17 +190,9 @@ const parsed = new Map<string, X509Certificate>();
  * many artifacts. Only parsing is shared: every check that takes a time or a signature still runs. Throws
  * what X509Certificate.parse throws for bytes that are not a certificate.
  */
-export function parsedCertificate(der: Buffer): X509Certificate {
-  const hash = createHash('sha256').update(der).digest('hex');
-  let cert = parsed.get(hash);
-  if (cert) {
-    parsed.delete(hash);
-  } else {
-    const bytes = Buffer.from(der); // a private copy: the caller's buffer may be reused
-    cert = accelerateCertificate(X509Certificate.parse(bytes), { der: bytes, memoize: true });
-    hashes.set(cert, hash);
-    if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
-  }
-  parsed.set(hash, cert);
+export const parsedCertificate: (der: Uint8Array) => X509Certificate = parsedByDer(1024, (der, hash) => {
+  const bytes = Buffer.from(der); // a private copy: the caller's buffer may be reused
+  const cert = accelerateCertificate(X509Certificate.parse(bytes), { der: bytes, memoize: true });
+  hashes.set(cert, hash);
   return cert;
-}
+});

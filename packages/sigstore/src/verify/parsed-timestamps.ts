@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
 import { encodeParsed } from './der-encoding.js';
-
-const CACHE_SIZE = 1024;
-const parsed = new Map<string, RFC3161Timestamp>();
+import { parsedByDer } from './parsed-by-der.js';
 
 /**
  * An RFC 3161 timestamp token, parsed once per distinct DER (bounded, least recently used out), as
@@ -15,18 +12,9 @@ const parsed = new Map<string, RFC3161Timestamp>();
  * bundle's signature, the signed digest against TSTInfo, and the TSA's signature over the signed attributes.
  * Throws what RFC3161Timestamp.parse throws for bytes that are not a timestamp.
  */
-export function parsedTimestamp(der: Uint8Array): RFC3161Timestamp {
-  const hash = createHash('sha256').update(der).digest('hex');
-  let timestamp = parsed.get(hash);
-  if (timestamp) {
-    parsed.delete(hash);
-  } else {
-    timestamp = accelerate(RFC3161Timestamp.parse(Buffer.from(der)));
-    if (parsed.size >= CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
-  }
-  parsed.set(hash, timestamp);
-  return timestamp;
-}
+export const parsedTimestamp: (der: Uint8Array) => RFC3161Timestamp = parsedByDer(1024, (der) =>
+  accelerate(RFC3161Timestamp.parse(Buffer.from(der))),
+);
 
 const TIMESTAMP_GETTERS = [
   'status',
