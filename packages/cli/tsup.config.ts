@@ -94,12 +94,17 @@ function onFirstCall(id: string, exported: Record<string, unknown>, names: strin
   ].join('\n');
 }
 
-/** The bin's import of the blob commands' bundle: a file of the output (built below), not a source to bundle. */
-const blobBundleImport: Plugin = {
-  name: 'blob-bundle-import',
+/**
+ * The bin's imports of the two mains: files of the output (built below), not sources to bundle. The bin is
+ * one file of its own, and main's split build emits `main.js` under that name for it.
+ */
+const mainImports: Plugin = {
+  name: 'main-imports',
   setup(build) {
-    build.onResolve({ filter: /^\.\/blob-main\.js$/ }, (args) =>
-      args.importer.endsWith('/src/bin/cosignkit.ts') ? { path: './blob-main.js', external: true } : undefined,
+    build.onResolve({ filter: /^(\.\/blob-main|\.\.\/main)\.js$/ }, (args) =>
+      args.importer.endsWith('/src/bin/cosignkit.ts')
+        ? { path: `./${args.path.replace(/^\.\.?\//, '')}`, external: true }
+        : undefined,
     );
   },
 };
@@ -170,20 +175,31 @@ const commandBuild = {
 
 export default [
   libraryConfig({ entry: ['src/index.ts'], define }),
-  // The command as npm installs it: one ESM entry with the workspace libraries a hot command needs bundled
-  // in (core, dsse, oci, the engines, the file backend) and every command a lazily loaded chunk. A run then
-  // resolves no package and loads only what its command reaches: esbuild drops the imports (node:readline,
-  // node:child_process, …) that the command's code never uses, which is most of a one-shot run's start-up.
-  // The agent, keyless signing, the server and the dev stack stay packages of their own, loaded on demand.
+  // Every command but the blob ones: main (dist/bin/main.js) with the workspace libraries a hot command needs
+  // bundled in (core, dsse, oci, the engines, the file backend) and every command a lazily loaded chunk. A run
+  // then resolves no package and loads only what its command reaches: esbuild drops the imports
+  // (node:readline, node:child_process, …) that the command's code never uses, which is most of a one-shot
+  // run's start-up. The agent, keyless signing, the server and the dev stack stay packages of their own,
+  // loaded on demand.
   defineConfig({
     ...commandBuild,
     entry: {
-      cosignkit: 'src/bin/cosignkit.ts',
+      main: 'src/main.ts',
       ...Object.fromEntries(Object.entries(SHARED_LAZY).map(([name, path]) => [lazyEntryName(name), path])),
     },
     splitting: true,
     clean: true,
-    esbuildPlugins: [blobBundleImport, builtinsWithoutFacades],
+    esbuildPlugins: [builtinsWithoutFacades],
+  }),
+  // The command as npm installs it (package.json `bin`): one file that starts scrypt, turns on the code cache,
+  // reads the global flags and imports one of the two mains. One file, not an entry of the split build,
+  // whose shared chunks would make every run load five more modules first.
+  defineConfig({
+    ...commandBuild,
+    entry: { cosignkit: 'src/bin/cosignkit.ts' },
+    splitting: false,
+    clean: false,
+    esbuildPlugins: [mainImports, builtinsWithoutFacades],
     banner: { js: '#!/usr/bin/env node' },
   }),
   // sign-blob and verify-blob's main as one file (src/bin/blob-main.ts): what they run, in one module; what

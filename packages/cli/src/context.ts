@@ -2,6 +2,7 @@ import { BackendRegistry, loadConfig, type KeyOpener, type ModuleImporter } from
 import type { CommandContext } from './command.js';
 import { withCheckoutCosign } from './checkout-cosign.js';
 import { cliSecrets } from './secrets.js';
+import { agentMayBeRunning } from './agent-presence.js';
 
 /**
  * Builds the parts of the context that need core: the merged config files and the backend registry.
@@ -26,12 +27,17 @@ export async function buildContext(
   return { context: { ...base, config, registry, keys }, close: () => registry.close() };
 }
 
-/** `options.config` carries the caller's `agent.timeout`, which wins over the one the agent announces. */
+/**
+ * `options.config` carries the caller's `agent.timeout`, which wins over the one the agent announces. With no
+ * agent's socket (or fallback pointer) on disk, keys open here without loading the agent package at all.
+ */
 function agentOnFirstOpen(registry: BackendRegistry, options: Omit<CommandContext, 'registry' | 'keys'>): KeyOpener {
   let backed: Promise<KeyOpener> | undefined;
   return {
     async open(reference) {
-      backed ??= import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, options));
+      backed ??= agentMayBeRunning(options.env)
+        ? import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, options))
+        : Promise.resolve(registry);
       return (await backed).open(reference);
     },
     secret: (request) => registry.secret(request),

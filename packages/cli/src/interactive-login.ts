@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ParsedFlags } from './args.js';
 import { stringFlag } from './args.js';
 import type { CommandContext } from './command.js';
@@ -64,6 +63,9 @@ function openInBrowser(url: string, env: NodeJS.ProcessEnv): Promise<void> {
   const program = env.BROWSER || 'xdg-open';
   return new Promise((resolve) => {
     try {
+      // node:child_process here, not at the top: it loads net and dgram with it, and every keyed sign-blob
+      // loads this module without ever opening a browser.
+      const { spawn } = process.getBuiltinModule('node:child_process');
       const child = spawn(program, [url], { stdio: 'ignore', detached: true, env });
       child.on('error', () => resolve());
       child.unref();

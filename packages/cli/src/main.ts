@@ -5,6 +5,7 @@ import { safeJson, safeLine, safeText } from './safe-output.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from './version.js';
 import { parseGlobals } from './global-flags.js';
+import { fdWriter } from './fd-output.js';
 
 export { ENGINES, parseGlobals } from './global-flags.js';
 
@@ -22,10 +23,14 @@ export interface MainIo {
   cwd: string;
 }
 
+// Neither stream is built unless a command needs one (fd-output.ts): asking stderr whether it is a terminal
+// builds it, so only a batch's progress bar asks, when it draws.
 const defaultIo: MainIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-  stderrIsTTY: process.stderr.isTTY === true,
+  stdout: fdWriter(1, () => process.stdout),
+  stderr: fdWriter(2, () => process.stderr),
+  get stderrIsTTY() {
+    return process.stderr.isTTY === true;
+  },
   env: process.env,
   cwd: process.cwd(),
 };
@@ -67,7 +72,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       env: io.env,
       cwd: io.cwd,
       signal: controller.signal,
-      io: { stdout: io.stdout, stderr: io.stderr, stderrIsTTY: io.stderrIsTTY === true },
+      io: {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        get stderrIsTTY() {
+          return io.stderrIsTTY === true;
+        },
+      },
     };
     let context: CommandContext;
     if (command.bare) {

@@ -20,7 +20,9 @@ export interface CliSecretsOptions {
  * PIN: COSIGN_PKCS11_PIN, else a terminal prompt, else PASSWORD_REQUIRED. Secrets are never echoed or logged.
  */
 export function cliSecrets(options: CliSecretsOptions): SecretProvider {
-  const stdinIsTty = options.stdinIsTty ?? Boolean(process.stdin.isTTY);
+  // Asked when a secret is, not before: process.stdin is built on first use, and a command that needs no
+  // secret (verify-blob, or COSIGN_PASSWORD set) should not pay for it.
+  const stdinIsTty = () => options.stdinIsTty ?? Boolean(process.stdin.isTTY);
   const readStdin = once(options.readStdin ?? readAllStdin);
   const prompt = options.prompt ?? promptOnTerminal;
   return async (request: SecretRequest) => {
@@ -28,7 +30,7 @@ export function cliSecrets(options: CliSecretsOptions): SecretProvider {
     const fromEnv = options.env[variable];
     if (fromEnv !== undefined) return fromEnv;
     const what = request.kind === 'pin' ? 'PIN' : 'password';
-    if (stdinIsTty) {
+    if (stdinIsTty()) {
       const first = await prompt(`Enter ${what} for ${request.subject}: `);
       if (first !== undefined) {
         if (request.purpose !== 'create') return first;

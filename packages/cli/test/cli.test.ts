@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, cosignkit, expectFailure, expectNoStackNoSecret, listDir, tempHome } from './helpers.js';
+import { CLI, PASSWORD, cosignkit, expectFailure, expectNoStackNoSecret, listDir, tempHome } from './helpers.js';
 
 let home: ReturnType<typeof tempHome>;
 let dir: string;
@@ -14,6 +15,22 @@ beforeAll(() => {
 afterAll(() => home.cleanup());
 
 describe('the command line', () => {
+  it('stops writing quietly when its reader has gone (`cosignkit --help | head -0`): exit 0, nothing on stderr', async () => {
+    const child = spawn(CLI, ['--help'], {
+      cwd: dir,
+      env: { ...process.env, HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy(); // the reader closes its end before the CLI writes a byte
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('prints general help listing every command, exit 0', async () => {
     const run = await cosignkit(['--help'], { cwd: dir });
     expect(run.code).toBe(0);

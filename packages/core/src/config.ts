@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CosignkitError } from './errors.js';
 
@@ -33,8 +33,12 @@ export interface CosignkitConfig {
 
 export const PROJECT_CONFIG_FILE = 'cosignkit.config.json';
 
+/** A config file is a few hundred bytes; anything past this is not one, and is not read. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  // node:os only when HOME is unset: loading it costs a one-shot command start-up time for nothing.
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.config');
   return join(base, 'cosignkit', 'config.json');
 }
 
@@ -103,13 +107,8 @@ export async function readConfigFile(path: string): Promise<CosignkitConfig | un
 }
 
 async function readJson(path: string): Promise<CosignkitConfig | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CosignkitError('IO', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  const text = readConfigText(path);
+  if (text === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
@@ -118,5 +117,44 @@ async function readJson(path: string): Promise<CosignkitConfig | undefined> {
     throw new CosignkitError('USAGE', `config file ${path} is not valid: ${(error as Error).message}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * The file's text, read with plain syscalls: every command reads the config files first, from the working
+ * directory up to the root, and a thread-pool round trip per candidate (or node:fs/promises, which loads
+ * readline with it) is start-up time a one-shot command pays each run. Checked on the open descriptor, so
+ * nothing can swap the file between the check and the read: a regular file (O_NONBLOCK: a FIFO planted
+ * under the name cannot hang the open) of at most MAX_CONFIG_BYTES.
+ */
+function readConfigText(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CosignkitError('IO', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new CosignkitError('IO', `cannot read config file ${path}: not a regular file`);
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new CosignkitError('IO', `cannot read config file ${path}: larger than ${MAX_CONFIG_BYTES} bytes`);
+    }
+    // One byte more than the size: a file that grew since the fstat is refused, not cut short.
+    const buffer = Buffer.alloc(info.size + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > info.size) throw new CosignkitError('IO', `cannot read config file ${path}: it changed while read`);
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (error instanceof CosignkitError) throw error;
+    throw new CosignkitError('IO', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, stat, type FileHandle } from 'node:fs/promises';
 import { CosignkitError } from './errors.js';
+import { closeQuietly, openForReading, readInto, statDescriptor, statPath } from './files/descriptor.js';
 import type { HashAlgorithm } from './keys/algorithms.js';
 
 /**
@@ -15,48 +15,46 @@ export interface ChunkSink {
   update(chunk: Buffer): unknown;
 }
 
-/** Reads the file once, in order, feeding every chunk to every sink. Never holds the whole file. */
+/**
+ * Reads the file once, in order, feeding every chunk to every sink. Never holds the whole file. The file is
+ * checked on its open descriptor (a regular file), so nothing can be swapped in between a check and the read.
+ */
 export async function streamFileTo(path: string, sinks: readonly ChunkSink[], signal?: AbortSignal): Promise<void> {
-  await assertReadableFile(path);
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(path, 'r');
+    fd = await openForReading(path);
   } catch (error) {
     throw fileError(path, error);
   }
-  let small: Buffer | undefined;
   try {
-    // A file that fits in one chunk is read in one call into a buffer of its size: a batch of thousands of
-    // small files should not allocate 8 MiB each.
-    if ((await handle.stat()).size < CHUNK) small = await handle.readFile({ signal });
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    if ((error as Error).name === 'AbortError') throw new CosignkitError('ABORTED', 'the operation was aborted');
-    throw fileError(path, error);
-  }
-  if (small) {
-    await handle.close().catch(() => undefined);
-    for (const sink of sinks) sink.update(small);
-    return;
-  }
-  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
-  let current = 0;
-  try {
-    let pending = handle.read(buffers[0]!, 0, CHUNK, null);
+    const info = await statDescriptor(fd);
+    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
+    // A file that fits in one chunk is read into one buffer of its size (one read, then the one that says
+    // end of file): a batch of thousands of small files should not allocate 8 MiB each.
+    const buffers =
+      info.size < CHUNK ? [Buffer.allocUnsafe(info.size + 1)] : [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let current = 0;
+    let pending = readInto(fd, buffers[0]!);
     for (;;) {
-      const { bytesRead } = await pending;
+      const bytesRead = await pending;
       if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted');
       if (bytesRead === 0) break;
       const chunk = buffers[current]!.subarray(0, bytesRead);
+      if (buffers.length === 1) {
+        for (const sink of sinks) sink.update(chunk);
+        pending = readInto(fd, buffers[0]!);
+        continue;
+      }
+      // Two buffers: the next read runs on the thread pool while this chunk is hashed.
       current ^= 1;
-      pending = handle.read(buffers[current]!, 0, CHUNK, null);
+      pending = readInto(fd, buffers[current]!);
       for (const sink of sinks) sink.update(chunk);
     }
   } catch (error) {
     if (CosignkitError.isInstance(error)) throw error;
     throw fileError(path, error);
   } finally {
-    await handle.close().catch(() => undefined);
+    await closeQuietly(fd);
   }
 }
 
@@ -84,7 +82,7 @@ export async function digestFileMulti<A extends HashAlgorithm>(
 export async function assertReadableFile(path: string): Promise<void> {
   let info;
   try {
-    info = await stat(path);
+    info = await statPath(path);
   } catch (error) {
     throw fileError(path, error);
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,5 +81,38 @@ describe('config files', () => {
     writeFileSync(join(bad, 'cosignkit.config.json'), '[1, 2]');
     const error = await loadConfig({ cwd: bad, env }).catch((e: unknown) => e);
     expect(CosignkitError.isInstance(error) && error.code).toBe('USAGE');
+  });
+});
+
+describe('loadConfig on hostile files', () => {
+  const project = (name: string) => {
+    const at = join(dir, name);
+    mkdirSync(at, { recursive: true });
+    return at;
+  };
+  const env = { XDG_CONFIG_HOME: join(dir, 'no-user-config') };
+
+  it('refuses a config file over 1 MiB before reading it, in one line', async () => {
+    const cwd = project('huge');
+    writeFileSync(join(cwd, 'cosignkit.config.json'), `{"pad":"${'x'.repeat(1024 * 1024)}"}`);
+    const error = await loadConfig({ cwd, env }).catch((e: unknown) => e);
+    expect(CosignkitError.isInstance(error) && error.code).toBe('IO');
+    expect((error as Error).message).toMatch(/larger than 1048576 bytes/);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a FIFO in place of the config file without waiting for a writer', async () => {
+    const cwd = project('fifo');
+    execFileSync('mkfifo', [join(cwd, 'cosignkit.config.json')]);
+    const error = await loadConfig({ cwd, env }).catch((e: unknown) => e);
+    expect(CosignkitError.isInstance(error) && error.code).toBe('IO');
+    expect((error as Error).message).toMatch(/not a regular file/);
+  });
+
+  it('refuses a directory in place of the config file', async () => {
+    const cwd = project('directory');
+    mkdirSync(join(cwd, 'cosignkit.config.json'));
+    const error = await loadConfig({ cwd, env }).catch((e: unknown) => e);
+    expect(CosignkitError.isInstance(error) && error.code).toBe('IO');
   });
 });

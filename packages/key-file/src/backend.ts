@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statPath } from './stat-path.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   CosignkitError,
@@ -62,7 +62,7 @@ async function storeOf(ref: KeyRef, context: BackendContext): Promise<{ dir: str
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
-    return (await stat(isAbsolute(path) ? path : resolve(path))).isDirectory();
+    return (await statPath(isAbsolute(path) ? path : resolve(path))).isDirectory();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // A path that does not exist yet names a key file to create, not a store.

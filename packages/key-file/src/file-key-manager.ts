@@ -6,7 +6,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import {
   ALGORITHMS,
@@ -17,6 +17,7 @@ import {
   isKeyAlgorithm,
   publicKeyPem,
   prepareEcdsaDigestSigner,
+  readBoundedFile,
   signEcdsaDigest,
   throwIfAborted,
   silentLogger,
@@ -318,19 +319,23 @@ async function newKeyPair(algorithm: KeyAlgorithm): Promise<{ privateKey: KeyObj
   return generateAsync('ec', { namedCurve: ALGORITHMS[algorithm].namedCurve! });
 }
 
+/**
+ * A key file's text, checked on its open descriptor (core's readBoundedFile): a regular file of at most
+ * MAX_KEY_FILE_BYTES, so nothing swapped in after a check is read, and no FIFO hangs the read.
+ */
 async function readSmallFile(path: string): Promise<string> {
   try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > MAX_KEY_FILE_BYTES)
-      throw new CosignkitError('KEY_MALFORMED', `${path} is too large to be a key file`);
-    return await readFile(path, 'utf8');
+    const bytes = await readBoundedFile(path, {
+      maxBytes: MAX_KEY_FILE_BYTES,
+      tooLargeCode: 'KEY_MALFORMED',
+      what: 'a key file',
+    });
+    return bytes.toString('utf8');
   } catch (error) {
-    if (CosignkitError.isInstance(error)) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (CosignkitError.isInstance(error) && error.code === 'FILE_NOT_FOUND') {
       throw new CosignkitError('KEY_NOT_FOUND', `${path} does not exist`, { cause: error });
     }
-    throw new CosignkitError('IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    throw error;
   }
 }
 

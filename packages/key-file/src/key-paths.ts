@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statPath } from './stat-path.js';
 import { basename, join } from 'node:path';
 import { CosignkitError, parseKeyRef } from '@cosignkit/core';
 
@@ -55,7 +55,7 @@ export function keyRefOf(keyPath: string): string {
 
 export async function isFile(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    return (await statPath(path)).isFile();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
       return false;

@@ -13,11 +13,15 @@ startEarlyKeyDerivation(process.argv.slice(2), process.env);
 // on every run (a cosign-like CLI is started once per file it signs).
 enableCompileCache(process.env);
 
-// A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+// A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace. The handler is
+// added when Node first builds the stream: building both here would load node:stream on every run, while
+// main writes its output straight to the descriptors (fd-output.ts) and most runs never build either.
+for (const name of ['stdout', 'stderr'] as const) {
+  onFirstBuild(name, (stream) =>
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    }),
+  );
 }
 
 // `sign-blob` and `verify-blob` (the one-shot commands run once per file) from their own one-file bundle,
@@ -46,4 +50,27 @@ function commandOf(argv: readonly string[]): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Runs `then` on process[name] once Node's lazy getter has built it (at once if it is not a getter). */
+function onFirstBuild(name: 'stdout' | 'stderr', then: (stream: NodeJS.WriteStream) => void): void {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  const build = original?.get;
+  if (!build || !original.configurable) {
+    then(process[name]);
+    return;
+  }
+  let seen = false;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      const stream = build.call(process) as NodeJS.WriteStream;
+      if (!seen) {
+        seen = true;
+        then(stream);
+      }
+      return stream;
+    },
+  });
 }

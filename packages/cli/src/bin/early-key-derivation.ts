@@ -1,10 +1,9 @@
 import { prestartKeyDerivation } from '@cosignkit/key-file/scrypt-prestart';
+import { agentMayBeRunning } from '../agent-presence.js';
 
 // Built-in modules by process.getBuiltinModule: their ESM facades (each export read, lazy getters included)
 // would cost time before scrypt starts, which is the one thing this module exists to start early.
-const { closeSync, existsSync, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
-const { tmpdir } = process.getBuiltinModule('node:os');
-const { join } = process.getBuiltinModule('node:path');
+const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /** Commands that decrypt a `--key` file to sign. */
 const SIGNING_COMMANDS = new Set(['sign-blob', 'attest-blob', 'sign', 'attest']);
@@ -31,7 +30,7 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: NodeJS.Pro
   }
   if (!keyPath) return;
   // With an agent listening, the key opens (and scrypt runs) in the agent: nothing to start here.
-  if (!argv.includes('--no-agent') && existsSync(agentSocket(env))) return;
+  if (!argv.includes('--no-agent') && agentMayBeRunning(env)) return;
   const pem = readSmallRegularFile(keyPath);
   if (pem !== undefined) prestartKeyDerivation(pem, password);
 }
@@ -39,7 +38,8 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: NodeJS.Pro
 function readSmallRegularFile(path: string): string | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO named as the key cannot hang the start; it is refused below as not a regular file.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     const info = fstatSync(fd);
     if (!info.isFile() || info.size > MAX_KEY_FILE_BYTES) return undefined;
     const buffer = Buffer.alloc(info.size);
@@ -50,16 +50,4 @@ function readSmallRegularFile(path: string): string | undefined {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-}
-
-/** Where the agent listens, as @cosignkit/agent's agentPaths() says (not imported: it would load the agent). */
-function agentSocket(env: NodeJS.ProcessEnv): string {
-  if (env.COSIGNKIT_AGENT_SOCKET) return env.COSIGNKIT_AGENT_SOCKET;
-  if (env.COSIGNKIT_AGENT_DIR) return join(env.COSIGNKIT_AGENT_DIR, 'agent.sock');
-  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'cosignkit', 'agent.sock');
-  return join(
-    tmpdir(),
-    `cosignkit-agent-${typeof process.getuid === 'function' ? process.getuid() : -1}`,
-    'agent.sock',
-  );
 }

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { SignBlobResult } from '../contracts/roles.js';
@@ -218,7 +217,8 @@ export class CosignRunner {
 
 async function privateTempDir(): Promise<string> {
   // mkdtemp creates the directory 0700: the trusted root and scratch bundles stay private.
-  return mkdtemp(join(tmpdir(), 'cosignkit-'));
+  // node:os here, not at the top: this module is part of core's index, which every command loads.
+  return mkdtemp(join(process.getBuiltinModule('node:os').tmpdir(), 'cosignkit-'));
 }
 
 /** Reads back the bundle cosign wrote: the signature, the digest and the key's hint (its fingerprint). */

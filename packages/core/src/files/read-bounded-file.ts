@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { fileError } from '../digest.js';
 import { CosignkitError, type ErrorCode } from '../errors.js';
+import { closeQuietly, openForReading, readInto, statDescriptor } from './descriptor.js';
 
 export interface ReadBoundedFileOptions {
   /** The largest file accepted; a larger one is refused before any byte is read. */
@@ -18,20 +17,20 @@ export interface ReadBoundedFileOptions {
  * read no further than the limit even if it grows meanwhile.
  */
 export async function readBoundedFile(path: string, options: ReadBoundedFileOptions): Promise<Buffer> {
-  let handle;
+  let fd: number;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    fd = await openForReading(path);
   } catch (error) {
     throw fileError(path, error);
   }
   try {
-    const info = await handle.stat();
+    const info = await statDescriptor(fd);
     if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
     if (info.size > options.maxBytes) throw tooLarge(path, options);
     const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
     let length = 0;
     while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      const bytesRead = await readInto(fd, buffer, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
@@ -40,7 +39,7 @@ export async function readBoundedFile(path: string, options: ReadBoundedFileOpti
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
   } finally {
-    await handle.close();
+    await closeQuietly(fd);
   }
 }
 

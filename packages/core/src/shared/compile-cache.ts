@@ -1,7 +1,6 @@
 // By process.getBuiltinModule: the CLI's entry imports this before scrypt starts, and the KMS plugin bundles it.
 const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
 const module = process.getBuiltinModule('node:module');
-const { homedir } = process.getBuiltinModule('node:os');
 const { join } = process.getBuiltinModule('node:path');
 
 /**
@@ -31,10 +30,10 @@ export function enableCompileCache(env: NodeJS.ProcessEnv): void {
 }
 
 function cacheBase(env: NodeJS.ProcessEnv): string {
-  return (
-    env.XDG_CACHE_HOME ||
-    (process.platform === 'win32' && env.LOCALAPPDATA ? env.LOCALAPPDATA : join(env.HOME || homedir(), '.cache'))
-  );
+  if (env.XDG_CACHE_HOME) return env.XDG_CACHE_HOME;
+  if (process.platform === 'win32' && env.LOCALAPPDATA) return env.LOCALAPPDATA;
+  // node:os only without HOME: loading it is start-up time most runs do not need.
+  return join(env.HOME || process.getBuiltinModule('node:os').homedir(), '.cache');
 }
 
 function makeDir(path: string): void {

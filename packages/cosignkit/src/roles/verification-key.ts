@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CosignkitError,
@@ -55,7 +54,8 @@ async function readKeyFileText(path: string): Promise<string> {
 
 /** A PEM file of the key for cosign's `--key`, in a private temp dir; `cleanup` removes it. */
 export async function temporaryPemFile(publicKey: KeyObject): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'cosignkit-'));
+  // node:os here, not at the top: every verify-blob loads this module, few take this path.
+  const dir = await mkdtemp(join(process.getBuiltinModule('node:os').tmpdir(), 'cosignkit-'));
   const path = join(dir, 'key.pub');
   await writeFile(path, publicKeyPem(publicKey), { mode: 0o600 });
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
