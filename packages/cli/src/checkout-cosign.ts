@@ -1,6 +1,11 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// node:fs's callback access, not node:fs/promises: every run with the auto engine asks, and loading
+// node:fs/promises costs a one-shot command milliseconds.
+const accessPath = promisify(access);
 
 /** Where scripts/setup unpacks the real cosign inside a checkout. */
 const CHECKOUT_COSIGN = join('.tools', 'cosign', 'usr', 'bin', 'cosign');
@@ -14,7 +19,7 @@ export async function checkoutCosign(from: string = fileURLToPath(import.meta.ur
   for (let depth = 0; depth < 6; depth++) {
     const candidate = join(dir, CHECKOUT_COSIGN);
     try {
-      await access(candidate, constants.X_OK);
+      await accessPath(candidate, constants.X_OK);
       return candidate;
     } catch {
       // not here: one level up

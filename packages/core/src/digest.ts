@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CosignkitError } from './errors.js';
-import { closeQuietly, openForReading, readInto, statDescriptor, statPath } from './files/descriptor.js';
+import { closeQuietly, openForReading, readInto, statDescriptor, statPath } from './files/fs-calls.js';
 import type { HashAlgorithm } from './keys/algorithms.js';
 
 /**

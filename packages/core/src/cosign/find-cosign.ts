@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { CosignkitError } from '../errors.js';
+import { accessPath, statPath } from '../files/fs-calls.js';
 
 /** The two argv grammars: v3 changed the defaults of `--new-bundle-format` and `--use-signing-config`. */
 export type CosignGrammar = 'v2' | 'v3';
@@ -106,8 +106,8 @@ async function probeCosign(path: string, env: Env): Promise<CosignInfo> {
 
 async function isExecutableFile(path: string): Promise<boolean> {
   try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
+    await accessPath(path, constants.X_OK);
+    return (await statPath(path)).isFile();
   } catch {
     return false;
   }

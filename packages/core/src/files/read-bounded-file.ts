@@ -1,6 +1,6 @@
 import { fileError } from '../digest.js';
 import { CosignkitError, type ErrorCode } from '../errors.js';
-import { closeQuietly, openForReading, readInto, statDescriptor } from './descriptor.js';
+import { closeQuietly, openForReading, readInto, statDescriptor } from './fs-calls.js';
 
 export interface ReadBoundedFileOptions {
   /** The largest file accepted; a larger one is refused before any byte is read. */

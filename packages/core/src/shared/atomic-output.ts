@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CosignkitError } from '../errors.js';
+import { renamePath, statPath, unlinkPath, writeWholeFile } from '../files/fs-calls.js';
 import { removeStaleTempsOnce } from './stale-temps.js';
 
 export interface PendingOutput {
@@ -27,7 +27,7 @@ export const PUBLIC_OUTPUT_MODE = 0o644;
  * writes ends up with the same mode as what the native engine writes.
  */
 export async function reserveTempFile(temp: string, finalPath: string): Promise<void> {
-  await writeFile(temp, '', { flag: 'wx', mode: PUBLIC_OUTPUT_MODE }).catch((error: unknown) => {
+  await writeWholeFile(temp, '', { flag: 'wx', mode: PUBLIC_OUTPUT_MODE }).catch((error: unknown) => {
     throw outputError(error, finalPath);
   });
 }
@@ -44,7 +44,7 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
     for (const output of outputs) {
       const temp = tempPathFor(output.path);
       temps.push(temp);
-      await writeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch(
+      await writeWholeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch(
         (error: unknown) => {
           throw outputError(error, output.path);
         },
@@ -63,13 +63,13 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
  */
 export async function renameAll(moves: readonly { from: string; to: string }[]): Promise<void> {
   for (const move of moves) {
-    const info = await stat(move.to).catch(() => undefined);
+    const info = await statPath(move.to).catch(() => undefined);
     if (info && !info.isFile())
       throw new CosignkitError('NOT_A_FILE', `cannot write ${move.to}: it is not a regular file`);
   }
   for (const move of moves) {
     try {
-      await rename(move.from, move.to);
+      await renamePath(move.from, move.to);
     } catch (error) {
       throw outputError(error, move.to);
     }
@@ -78,7 +78,7 @@ export async function renameAll(moves: readonly { from: string; to: string }[]):
 
 /** Removes temp files; a file that is already gone is fine, anything else is reported by the caller's error. */
 export async function removeQuietly(paths: readonly string[]): Promise<void> {
-  await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
+  await Promise.all(paths.map((p) => unlinkPath(p).catch(() => undefined)));
 }
 
 export function outputError(error: unknown, path?: string): CosignkitError {

@@ -1,4 +1,4 @@
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { listDir, lstatPath, unlinkPath } from '../files/fs-calls.js';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -37,7 +37,7 @@ export async function removeStaleTemps(dir: string, options: StaleTempOptions = 
   for (const name of await staleTemps(dir, options)) {
     try {
       // unlink never follows a link: even a file swapped for a symlink since the check only loses its name.
-      await unlink(join(dir, name));
+      await unlinkPath(join(dir, name));
       removed.push(name);
     } catch {
       // Gone already (another run cleaned it), or not ours to remove: either way, nothing to do.
@@ -53,7 +53,7 @@ export async function staleTemps(dir: string, options: StaleTempOptions = {}): P
   const now = options.now ?? Date.now();
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await listDir(dir);
   } catch {
     return [];
   }
@@ -61,7 +61,7 @@ export async function staleTemps(dir: string, options: StaleTempOptions = {}): P
   for (const name of names) {
     const match = TEMP_NAME.exec(name);
     if (!match || match[4] !== suffix) continue;
-    const info = await lstat(join(dir, name)).catch(() => undefined);
+    const info = await lstatPath(join(dir, name)).catch(() => undefined);
     if (!info?.isFile()) continue;
     if (typeof process.getuid === 'function' && info.uid !== process.getuid()) continue;
     if (now - info.mtimeMs < minAge) continue;
