@@ -51,10 +51,9 @@ function pathOf(verifier: ChainVerifier): X509Certificate[] {
   const leaf = verifier.untrustedCert;
   const trusted = verifier.trustedCerts;
   const known = paths.get(leaf);
-  const hit = known?.find(
-    (entry) => entry.trusted.length === trusted.length && entry.trusted.every((cert, i) => cert === trusted[i]),
-  );
-  if (hit) return hit.path;
+  if (known) {
+    for (const entry of known) if (sameCertificates(entry.trusted, trusted)) return entry.path;
+  }
   const path = verifier.sort();
   verifier.checkPath(path);
   const entries = known ?? [];
@@ -62,4 +61,10 @@ function pathOf(verifier: ChainVerifier): X509Certificate[] {
   entries.push({ trusted: [...trusted], path: [...path] });
   paths.set(leaf, entries);
   return path;
+}
+
+function sameCertificates(a: X509Certificate[], b: X509Certificate[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
