@@ -90,8 +90,8 @@ const builtinsWithoutFacades: Plugin = {
 // more CPU than the whole keyless verification (0.11 s vs 0.01 s bundled, with the compile cache), and a
 // verify-blob is one short process. @sigstore/tuf stays external (its network stack is loaded only online).
 export default libraryConfig({
-  // keyless.ts: the light entry a keyless signing command loads first (see there).
-  entry: ['src/index.ts', 'src/keyless.ts'],
+  // keyless.ts: the light entry a keyless signing command loads first; sign.ts what it loads next (see there).
+  entry: ['src/index.ts', 'src/keyless.ts', 'src/sign.ts'],
   noExternal: [/^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/, /^@cosignkit\/(core|dsse)$/, 'canonicalize', /^@noble\//],
   external: ['execa', '@sigstore/tuf', 'oauth4webapi'],
   esbuildPlugins: [directBase64, builtinsWithoutFacades],
