@@ -167,8 +167,10 @@ export default async function keyless(ctx) {
       `${RUNS} interleaved rounds per process row, each a warm-up and a timed run (median). ` +
       'In-process rates run 3 s each on one core; the trust material is built once per root, each leaf ' +
       "certificate and RFC 3161 token parsed once per process (bounded caches by their bytes' SHA-256), a leaf's " +
-      'chain signature and embedded SCTs checked once per (leaf, root): functions of the certificate and the ' +
-      "root alone, as when one CI certificate signs many files. Every bundle's own signatures (artifact or " +
+      'chain path (and its signatures) and embedded SCTs found and checked once per (leaf, root): functions of ' +
+      'the certificate and the root alone, as when one CI certificate signs many files; the validity of each ' +
+      "certificate of the path at the bundle's times is checked on every verification. Every bundle's own " +
+      'signatures (artifact or ' +
       `DSSE, SET, checkpoint, timestamp) are checked on every verification (${checks} per bundle). The floor ` +
       'row replays exactly those checks with node:crypto, nothing else: the verification rate cannot pass it.',
   };

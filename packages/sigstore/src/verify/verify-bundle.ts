@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import {
   CosignkitError,
   silentLogger,
@@ -408,7 +408,7 @@ function leafDer(bundle: Bundle): Buffer | undefined {
 }
 
 function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
-  if ('bytes' in artifact) return createHash(algorithm).update(artifact.bytes).digest();
+  if ('bytes' in artifact) return oneShotHash(algorithm, artifact.bytes, 'buffer');
   if (artifact.digest.algorithm !== algorithm) {
     throw new CosignkitError(
       'USAGE',
