@@ -40,7 +40,12 @@ export function installOneShotDigest(): void {
       }
       offset += piece.length;
     }
-    return hash(algorithm, (VIEWS[length] ??= SCRATCH.subarray(0, length)), 'buffer');
+    let view = VIEWS[length];
+    if (view === undefined) {
+      view = SCRATCH.subarray(0, length);
+      VIEWS[length] = view;
+    }
+    return hash(algorithm, view, 'buffer');
   };
   (sigstoreCrypto as { digest: typeof oneShot }).digest = oneShot;
 }
