@@ -1,17 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { builtinModules, createRequire } from 'node:module';
+import type { Options } from 'tsup';
 import { libraryConfig } from '../../tsup.base.js';
+
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+
+const BYTES_FROM_BASE64 = 'return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));';
+
+/**
+ * @sigstore/protobuf-specs' generated decoders read every `bytes` field of a bundle (certificate, log entry
+ * body, SET, each inclusion-proof hash) as `Buffer.from(bytesFromBase64(s))`: bytesFromBase64 decodes into a
+ * Buffer, copies that into a fresh Uint8Array through `Uint8Array.from`, which walks it element by element,
+ * and the caller copies the result once more. The bundled copy decodes each such field straight into the
+ * Buffer it keeps (`Buffer.from(s, "base64")`, the same bytes, pooled below 4 KiB as Buffer.from(copy) is),
+ * about a third of the cost, on every verification. A generated file with another use of bytesFromBase64
+ * fails the build (a new protobuf-specs: look again).
+ */
+const directBase64: Plugin = {
+  name: 'protobuf-specs-direct-base64',
+  setup(build) {
+    build.onLoad({ filter: /@sigstore[\\/]protobuf-specs[\\/]dist[\\/]__generated__[\\/].*\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('function bytesFromBase64(')) return { contents: source, loader: 'js' };
+      const direct = source.replace(/Buffer\.from\(bytesFromBase64\(([\w.?]+)\)\)/g, 'Buffer.from($1, "base64")');
+      // Every other use is the definition: a call whose result is not copied would need the original.
+      if (!source.includes(BYTES_FROM_BASE64) || direct.split('bytesFromBase64(').length !== 2) {
+        throw new Error(`${args.path}: bytesFromBase64 is not what the direct-base64 plugin expects`);
+      }
+      return { contents: direct, loader: 'js' };
+    });
+  },
+};
+
+const require = createRequire(import.meta.url);
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node's built-ins without their ESM facades, in the ES module build (the CLI's build does the same for its
+ * own bundle, packages/cli/tsup.config.ts). An ESM `import … from 'node:crypto'` makes Node build the
+ * module's facade, which reads every export, lazy getters included: node:crypto then loads webcrypto,
+ * node:fs/promises loads readline's interface and the watchers. Here each built-in is a small module that
+ * takes the exports from process.getBuiltinModule and re-exports the names imported, one pure read each;
+ * fs/promises is loaded at the first call of one of its functions. The CommonJS build keeps require().
+ */
+const builtinsWithoutFacades: Plugin = {
+  name: 'builtins-without-facades',
+  setup(build) {
+    if (build.initialOptions.format !== 'esm') return;
+    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
+      // The bundled CommonJS libraries' require() calls stay require() (the banner's): a namespace object
+      // made from this module would read every export, which is what the facade does.
+      if (args.kind !== 'import-statement') return undefined;
+      const name = args.path.replace(/^node:/, '');
+      return BUILTINS.has(name) ? { path: name, namespace: 'builtin' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      const id = JSON.stringify(`node:${args.path}`);
+      const exported = require(`node:${args.path}`) as Record<string, unknown>;
+      const names = Object.getOwnPropertyNames(exported).filter((name) => name !== 'default');
+      if (args.path === 'fs/promises') {
+        const functions = names.filter((name) => typeof exported[name] === 'function');
+        if (names.some((name) => name !== 'constants' && !functions.includes(name))) {
+          throw new Error(`${id} exports more than functions and constants: review the lazy built-ins`);
+        }
+        return {
+          contents: [
+            'let m;',
+            `const load = () => (m ??= process.getBuiltinModule(${id}));`,
+            "export const constants = process.getBuiltinModule('node:fs').constants;",
+            ...functions.map((name) => `export function ${name}(...args) {\n  return load().${name}(...args);\n}`),
+            `export default { constants, ${functions.join(', ')} };`,
+          ].join('\n'),
+          loader: 'js',
+        };
+      }
+      const lines = names.map(
+        (name, i) =>
+          `const _${i} = /* @__PURE__ */ read(${JSON.stringify(name)});\nexport { _${i} as ${JSON.stringify(name)} };`,
+      );
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${id});`,
+          'const read = (name) => m[name];',
+          'export default m;',
+          ...lines,
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 // @sigstore/verify, bundle, core and protobuf-specs are bundled in: loaded as ~100 CommonJS files they cost
 // more CPU than the whole keyless verification (0.11 s vs 0.01 s bundled, with the compile cache), and a
 // verify-blob is one short process. @sigstore/tuf stays external (its network stack is loaded only online).
 export default libraryConfig({
-  // keyless.ts: the light entry a keyless signing command loads first (see there).
-  entry: ['src/index.ts', 'src/keyless.ts'],
-  noExternal: [/^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/],
-  // Bundled CommonJS calls require() for Node built-ins; an ES module has none, so give it one.
+  // keyless.ts: the light entry a keyless signing command loads first; sign.ts what it loads next (see there).
+  entry: ['src/index.ts', 'src/keyless.ts', 'src/sign.ts'],
+  noExternal: [
+    /^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/,
+    /^@cosignkit\/(core|dsse)$/,
+    'canonicalize',
+    /^@noble\//,
+  ],
+  external: ['execa', '@sigstore/tuf', 'oauth4webapi'],
+  esbuildPlugins: [directBase64, builtinsWithoutFacades],
+  // tsup's own plugin would otherwise take every `node:` import first (to strip the prefix) and keep it.
+  removeNodeProtocol: false,
+  // Bundled CommonJS calls require() for Node built-ins (only those: @sigstore/* need crypto and util); an ES
+  // module has none, so give it one. A built-in comes from process.getBuiltinModule, not through the CommonJS
+  // loader (which would load its hooks and TypeScript support for a name it then finds built in); anything
+  // else goes to a real require of this file.
   banner: (ctx) =>
     ctx.format === 'esm'
       ? {
-          js: "import { createRequire as __cosignkitCreateRequire } from 'node:module';\nconst require = __cosignkitCreateRequire(import.meta.url);",
+          js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
         }
       : undefined,
 });

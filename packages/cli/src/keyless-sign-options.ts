@@ -86,6 +86,7 @@ export function signingMode(command: string, flags: ParsedFlags, context: Comman
 
 type Sigstore = typeof import('@cosignkit/sigstore');
 type SigstoreKeyless = typeof import('@cosignkit/sigstore/keyless');
+type SigstoreSign = typeof import('@cosignkit/sigstore/sign');
 
 async function services(command: string, flags: ParsedFlags, keyless: boolean) {
   // The light entry: enough to know the services (a keyless command then asks Fulcio before loading the rest).
@@ -112,7 +113,7 @@ async function services(command: string, flags: ParsedFlags, keyless: boolean) {
 }
 
 interface Prepared {
-  signer: import('@cosignkit/sigstore').BundleSigner;
+  signer: import('@cosignkit/sigstore/sign').BundleSigner;
   notes: string[];
   /** Checks a new keyless bundle against --trusted-root; undefined without it. */
   check?: (
@@ -148,8 +149,8 @@ export async function prepareSigner(
     .filter(Boolean)
     .join(', ');
   if (mode.kind === 'keyed-log') {
-    const [opened, full] = await Promise.all([context.keys.open(mode.key), import('@cosignkit/sigstore')]);
-    const signer = await full.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
+    const [opened, signing] = await Promise.all([context.keys.open(mode.key), import('@cosignkit/sigstore/sign')]);
+    const signer = await signing.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
     return { signer, notes: [`services: ${where}`] };
   }
   let token = await sigstore.resolveIdentityToken({
@@ -175,11 +176,11 @@ export async function prepareSigner(
     fulcioUrl: resolved.fulcioUrl,
     getToken: async () => identityToken,
   });
-  // Ask Fulcio now, while the rest of @cosignkit/sigstore loads and the caller hashes; a failure surfaces
-  // when the signer is used.
+  // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
+  // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).
   key.material().catch(() => undefined);
-  const full: Sigstore = await import('@cosignkit/sigstore');
-  const { signer } = full.createKeylessSigner({ services: resolved, getToken: async () => identityToken, key });
+  const signing: SigstoreSign = await import('@cosignkit/sigstore/sign');
+  const { signer } = signing.createKeylessSigner({ services: resolved, getToken: async () => identityToken, key });
   const trustedRootPath = stringFlag(flags, 'trusted-root');
   const prepared: Prepared = {
     signer,
@@ -191,6 +192,7 @@ export async function prepareSigner(
     chain: () => key.chain(),
   };
   if (trustedRootPath !== undefined) {
+    const full: Sigstore = await import('@cosignkit/sigstore');
     // Loaded once for the command: a batch checks every bundle against the same root.
     let loading: ReturnType<typeof full.loadTrustedRoot> | undefined;
     const policy = full.compileIdentityPolicy(

@@ -82,6 +82,7 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   async #obtain() {
+    preloadDigestSigning();
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     let token = '';
@@ -119,4 +120,18 @@ export class EphemeralCertificateKey implements SigningKey {
       chain: [cert.toString(), ...chain.slice(1).map((c) => new X509Certificate(c).toString())],
     };
   }
+}
+
+/**
+ * The modules core's signEcdsaDigest loads at its first call (noble's field, DER and byte helpers: this
+ * package bundles core and noble, so they are the same module instances), started while Fulcio answers: a
+ * one-shot command would otherwise load them only once the certificate is there, between the two round trips.
+ * A failure here is not one: signEcdsaDigest loads them again and reports its own.
+ */
+function preloadDigestSigning(): void {
+  void Promise.all([
+    import('@noble/curves/abstract/modular.js'),
+    import('@noble/curves/abstract/der.js'),
+    import('@noble/curves/utils.js'),
+  ]).catch(() => undefined);
 }

@@ -96,8 +96,7 @@ function messageProblem(value: Record<string, unknown>, message: Message, path: 
   let oneofSet: string | undefined;
   for (const name of Object.keys(value)) {
     const field = message.fields[name];
-    const here = `${path}.${name}`;
-    if (field === undefined) return `${show(here)}: unknown field (sigstore-go refuses it)`;
+    if (field === undefined) return `${show(`${path}.${name}`)}: unknown field (sigstore-go refuses it)`;
     const member = value[name];
     // protojson: null is the field left unset.
     if (member === null) continue;
@@ -105,38 +104,51 @@ function messageProblem(value: Record<string, unknown>, message: Message, path: 
       if (oneofSet !== undefined) return `${show(path)}: both ${oneofSet} and ${name} are set (one of them only)`;
       oneofSet = name;
     }
-    const problem = fieldProblem(member, field, here);
+    const problem = fieldProblem(member, field, path, name);
     if (problem) return problem;
   }
   return undefined;
 }
 
-function fieldProblem(value: unknown, field: Field, path: string): string | undefined {
-  if (field === 'string') return typeof value === 'string' ? undefined : `${show(path)}: not a string`;
+/**
+ * The field `key` of the message at `path` (or element `key` of the list at `path`). Its own path is
+ * written out only for a problem or to go down into it: a bundle has hundreds of fields and list elements,
+ * and a valid one (every verification) needs none of their names.
+ */
+function fieldProblem(value: unknown, field: Field, path: string, key: string | number): string | undefined {
+  if (field === 'string') return typeof value === 'string' ? undefined : `${show(fieldPath(path, key))}: not a string`;
   if (field === 'bytes') {
-    return typeof value === 'string' && BASE64.test(value) ? undefined : `${show(path)}: not base64 bytes`;
+    return typeof value === 'string' && BASE64.test(value)
+      ? undefined
+      : `${show(fieldPath(path, key))}: not base64 bytes`;
   }
   if (field === 'int64') {
     const ok =
       (typeof value === 'number' && Number.isInteger(value)) || (typeof value === 'string' && INT64_STRING.test(value));
-    return ok ? undefined : `${show(path)}: not an integer`;
+    return ok ? undefined : `${show(fieldPath(path, key))}: not an integer`;
   }
   if (field === 'enum') {
     const ok = typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
-    return ok ? undefined : `${show(path)}: not an enum name or number`;
+    return ok ? undefined : `${show(fieldPath(path, key))}: not an enum name or number`;
   }
   if ('message' in field) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${show(path)}: not an object`;
-    return messageProblem(value as Record<string, unknown>, field.message, path);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return `${show(fieldPath(path, key))}: not an object`;
+    return messageProblem(value as Record<string, unknown>, field.message, fieldPath(path, key));
   }
-  if (!Array.isArray(value)) return `${show(path)}: not a list`;
+  if (!Array.isArray(value)) return `${show(fieldPath(path, key))}: not a list`;
   const element = field.repeated;
+  const listPath = fieldPath(path, key);
   for (let i = 0; i < value.length; i++) {
     // protojson refuses a null element of a list (it is not "unset" there).
-    const problem = fieldProblem(value[i], element, `${path}[${i}]`);
+    const problem = fieldProblem(value[i], element, listPath, i);
     if (problem) return problem;
   }
   return undefined;
+}
+
+function fieldPath(path: string, key: string | number): string {
+  return typeof key === 'number' ? `${path}[${key}]` : `${path}.${key}`;
 }
 
 /** A path built from the bundle's own keys: escaped and bounded before it reaches a terminal. */

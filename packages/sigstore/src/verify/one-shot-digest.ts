@@ -2,6 +2,9 @@ import { hash, type BinaryLike } from 'node:crypto';
 import { crypto as sigstoreCrypto } from '@sigstore/core';
 
 const SCRATCH = Buffer.alloc(1024);
+/** SCRATCH's first n bytes, by n: made on first use. */
+const VIEWS: Buffer[] = [];
+const SMALL_PIECE = 64;
 let installed = false;
 
 /**
@@ -16,20 +19,33 @@ export function installOneShotDigest(): void {
   installed = true;
   const original = sigstoreCrypto.digest;
   const oneShot = (algorithm: string, ...data: BinaryLike[]): Buffer => {
-    if (!data.every((piece) => piece instanceof Uint8Array)) return original(algorithm, ...data);
-    const bytes = data as Uint8Array[];
-    if (bytes.length === 1) return hash(algorithm, bytes[0]!, 'buffer');
-    // Several small pieces (a Merkle node: prefix, left, right) are joined in a scratch buffer, not a new one:
-    // hash() is synchronous and copies nothing it keeps.
     let length = 0;
-    for (const piece of bytes) length += piece.length;
-    if (length > SCRATCH.length) return hash(algorithm, Buffer.concat(bytes), 'buffer');
+    for (let i = 0; i < data.length; i++) {
+      const piece = data[i];
+      if (!(piece instanceof Uint8Array)) return original(algorithm, ...data);
+      length += piece.length;
+    }
+    if (data.length === 1) return hash(algorithm, data[0] as Uint8Array, 'buffer');
+    if (length > SCRATCH.length) return hash(algorithm, Buffer.concat(data as Uint8Array[]), 'buffer');
+    // Several small pieces (a Merkle node: prefix, left, right) are joined in a scratch buffer, not a new one:
+    // hash() is synchronous and copies nothing it keeps. A hash-sized piece is copied byte by byte (a typed
+    // array's set() costs more than 32 bytes' worth of plain stores), and the view of each length is made once.
     let offset = 0;
-    for (const piece of bytes) {
-      SCRATCH.set(piece, offset);
+    for (let i = 0; i < data.length; i++) {
+      const piece = data[i] as Uint8Array;
+      if (piece.length <= SMALL_PIECE) {
+        for (let j = 0; j < piece.length; j++) SCRATCH[offset + j] = piece[j]!;
+      } else {
+        SCRATCH.set(piece, offset);
+      }
       offset += piece.length;
     }
-    return hash(algorithm, SCRATCH.subarray(0, length), 'buffer');
+    let view = VIEWS[length];
+    if (view === undefined) {
+      view = SCRATCH.subarray(0, length);
+      VIEWS[length] = view;
+    }
+    return hash(algorithm, view, 'buffer');
   };
   (sigstoreCrypto as { digest: typeof oneShot }).digest = oneShot;
 }

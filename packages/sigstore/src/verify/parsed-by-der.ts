@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /**
  * A parser whose results are kept per distinct DER (bounded, least recently used out): the pure-JS ASN.1
@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 export function parsedByDer<T>(size: number, parse: (der: Uint8Array, hash: string) => T): (der: Uint8Array) => T {
   const kept = new Map<string, T>();
   return (der) => {
-    const hash = createHash('sha256').update(der).digest('hex');
+    const hash = oneShotHash('sha256', der, 'hex'); // one-shot: no Hash object per lookup
     let value = kept.get(hash);
     if (value !== undefined) {
       kept.delete(hash);

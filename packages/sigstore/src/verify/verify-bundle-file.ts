@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { CosignkitError, digestFile, fileError } from '@cosignkit/core';
 import { parseJsonText, readLimitedFile } from '../io/read-limited-file.js';
 import {
@@ -31,7 +31,7 @@ export async function readArtifact(pathOrDigest: string, signal?: AbortSignal): 
   const path = pathOrDigest;
   let info;
   try {
-    info = await stat(path);
+    info = statSync(path); // one syscall: a thread-pool round trip would cost more than it does
   } catch (error) {
     throw fileError(path, error);
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import {
   CosignkitError,
   silentLogger,
@@ -17,6 +17,7 @@ import { fulcioExtensions, subjectAlternativeNames } from '../policy/fulcio-exte
 import { evaluateIdentityPolicy, type IdentityPolicy } from '../policy/identity-policy.js';
 import type { TrustedRootOrigin } from '../trust/trusted-root-source.js';
 import { installCertificateSigners } from './certificate-signers.js';
+import { installChainPaths } from './chain-paths.js';
 import { DigestSignatureContent } from './digest-signature-content.js';
 import { accelerateCertificate, parsedCertificate } from './fast-certificates.js';
 import { parseBundle } from './parse-bundle.js';
@@ -179,6 +180,7 @@ export function verifyBundle(bundleJson: unknown, options: VerifyBundleOptions):
   installOneShotDigest();
   installSctResults();
   installCertificateSigners();
+  installChainPaths();
   let entity: SignedEntity;
   try {
     // toSignedEntity parses the leaf certificate and every RFC 3161 timestamp on every call; it is handed the
@@ -406,7 +408,7 @@ function leafDer(bundle: Bundle): Buffer | undefined {
 }
 
 function artifactDigest(artifact: ArtifactInput, algorithm: 'sha256' | 'sha384' | 'sha512'): Buffer {
-  if ('bytes' in artifact) return createHash(algorithm).update(artifact.bytes).digest();
+  if ('bytes' in artifact) return oneShotHash(algorithm, artifact.bytes, 'buffer');
   if (artifact.digest.algorithm !== algorithm) {
     throw new CosignkitError(
       'USAGE',
