@@ -223,7 +223,8 @@ export default async function batch(ctx) {
       {
         name: '1,000 files verified per second, end to end',
         value: fmt.rate(verifyRate),
-        baseline: 'floor: the bare per-file verify (read both, parse, SHA-256, verify) over the same 1,000 files, with its Node start',
+        baseline:
+          'floor: the bare per-file verify (read both, parse, SHA-256, verify) over the same 1,000 files, with its Node start',
         baselineValue: `${fmt.rate(verifyFloorSmallE2e)} (${fmt.ms(floorVerifySmall.wall)})`,
         ratio: ofFloor(verifyRate, verifyFloorSmallE2e),
         goal: goal5k(verifyFloorSmallE2e),
