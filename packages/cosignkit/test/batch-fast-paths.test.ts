@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, scrypt, sign, verify } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,6 +132,29 @@ describe('keyBundleWriter', () => {
 });
 
 describe('the quick bundle verifier', () => {
+  it("can hand node:crypto's asynchronous verify a view of its scratch buffer: the job copies it at the call", async () => {
+    // Every pool thread is kept busy first, so the verify job cannot start before the buffer is overwritten:
+    // if node:crypto read the caller's bytes when the job runs rather than copying them at the call, the
+    // verdict would be over the zeroed bytes, which do not verify (the control below).
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const message = Buffer.from('the bytes that were hashed and compared');
+    const signature = sign('sha256', message, privateKey);
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    const busy = Array.from(
+      { length: threads },
+      () => new Promise((done) => scrypt('x', 'salt', 32, { N: 2 ** 14, r: 8, p: 1 }, done)),
+    );
+    const verdict = new Promise<boolean>((resolve) =>
+      verify('sha256', message, { key: publicKey, dsaEncoding: 'der' }, signature, (error, ok) =>
+        resolve(!error && ok),
+      ),
+    );
+    message.fill(0);
+    expect(await verdict).toBe(true);
+    expect(verify('sha256', message, publicKey, signature)).toBe(false);
+    await Promise.all(busy);
+  });
+
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const quick = createQuickBundleVerifier(publicKey, fingerprintOf(publicKey));
   const file = join(dir, 'artifact.bin');
