@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, scrypt, sign, verify } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CosignkitError, fingerprintOf, spkiDer, targetOfTemp } from '@cosignkit/core';
@@ -10,7 +10,7 @@ import { commitSmallOutputs } from '../src/batch/commit-small-outputs.js';
 import { keyBundleWriter } from '../src/batch/key-bundle-writer.js';
 import { createTempNamer } from '../src/batch/temp-names.js';
 import { createQuickBundleVerifier } from '../src/batch/quick-verify-bundle.js';
-import { readSmallFileSync, smallFileScratch } from '../src/batch/read-small-file.js';
+import { readSmallFileSync, readSmallRegularFileSync, smallFileScratch } from '../src/batch/read-small-file.js';
 import { keyBundleJson } from '../src/engines/native/bundle-json.js';
 
 const { dir, cleanup } = tempDir();
@@ -243,5 +243,19 @@ describe('the quick bundle verifier', () => {
     expect(await createQuickBundleVerifier(ed, fingerprintOf(ed))(file, path)).toBeUndefined();
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
     expect(await createQuickBundleVerifier(p384, fingerprintOf(p384))(file, path)).toBeUndefined();
+  });
+
+  it('never follows a symbolic link (O_NOFOLLOW, no stat first): a linked file or bundle goes to the full verifier', async () => {
+    const path = bundleWith('good3', good);
+    const linkedFile = join(dir, 'linked.bin');
+    const linkedBundle = join(dir, 'linked.sigstore.json');
+    symlinkSync(file, linkedFile);
+    symlinkSync(path, linkedBundle);
+    expect(() => readSmallRegularFileSync(linkedFile)).toThrow();
+    expect(readSmallRegularFileSync(file)?.equals(content)).toBe(true);
+    expect(await quick(linkedFile, path)).toBeUndefined();
+    expect(await quick(file, linkedBundle)).toBeUndefined();
+    // The full verifier follows a link the user named, as for one file.
+    expect((await nativeVerifyBlob(linkedFile, { publicKey, bundle: linkedBundle })).verified).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { hash, verify, type KeyObject } from 'node:crypto';
 import type { VerificationResult } from '@cosignkit/core';
 import { algorithmOfKey } from '@cosignkit/core';
-import { readSmallFileSync, smallFileScratch } from './read-small-file.js';
+import { readSmallRegularFileSync, smallFileScratch } from './read-small-file.js';
 
 /** The two spellings of the v0.3 media type: what batch signing (and cosign) write for a key bundle. */
 const V03_MEDIA_TYPES = new Set([
@@ -33,7 +33,7 @@ export function createQuickBundleVerifier(
     let message: Buffer | undefined;
     try {
       // A view of `scratch`: hashed, and copied by node:crypto into the verify job, before the only await.
-      message = readSmallFileSync(file, undefined, scratch);
+      message = readSmallRegularFileSync(file, undefined, scratch);
     } catch {
       return undefined;
     }
@@ -105,7 +105,7 @@ function strictBase64(value: unknown): Buffer | undefined {
 
 function readBounded(path: string): string | undefined {
   try {
-    return readSmallFileSync(path, MAX_QUICK_BUNDLE)?.toString('utf8');
+    return readSmallRegularFileSync(path, MAX_QUICK_BUNDLE)?.toString('utf8');
   } catch {
     return undefined;
   }
