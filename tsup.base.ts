@@ -1,3 +1,4 @@
+import { builtinModules, createRequire } from 'node:module';
 import { defineConfig, type Options } from 'tsup';
 
 /** The build every package shares (STYLE.md): ESM + CJS, types per condition, Node 22 syntax. */
@@ -13,4 +14,77 @@ export function libraryConfig(overrides: Options = {}) {
     shims: true,
     ...overrides,
   });
+}
+
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+
+const require = createRequire(import.meta.url);
+const BUILTINS = new Set(builtinModules);
+
+/**
+ * Node's built-in modules without their ESM facades, for the ES module bundles that one-shot commands load
+ * (issue 19). An ESM `import … from 'node:fs'` makes Node build the module's facade, which reads every export,
+ * lazy getters included: node:fs then loads fs/promises (and readline's interface with it), node:util loads
+ * worker_threads, streams and assert's diff, node:crypto loads webcrypto, about 10 ms of a 100 ms
+ * `verify-blob` for code it never runs. Here each built-in is a small ESM module of the bundle that takes the
+ * exports from process.getBuiltinModule (no facade) and re-exports them by name, one pure read per export, so
+ * esbuild keeps only the names the bundle imports and a getter nobody imports is never read. node:fs/promises
+ * is loaded at the first call of one of its functions (onFirstCall). The names are the build's Node's: one
+ * that does not exist fails the build, as it would fail to link.
+ *
+ * `importsOnly`: only `import` statements are rewritten, and a bundled CommonJS library's require() of a
+ * built-in stays a require() (the build then gives its ES module one): a namespace object made from one of
+ * these modules for require() would read every export, which is what the facade does.
+ */
+export function builtinsWithoutFacades(options: { importsOnly?: boolean } = {}): Plugin {
+  return {
+    name: 'builtins-without-facades',
+    setup(build) {
+      if (build.initialOptions.format !== 'esm') return;
+      build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
+        if (options.importsOnly && args.kind !== 'import-statement') return undefined;
+        const name = args.path.replace(/^node:/, '');
+        return BUILTINS.has(name) ? { path: name, namespace: 'builtin' } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+        const id = JSON.stringify(`node:${args.path}`);
+        const exported = require(`node:${args.path}`) as Record<string, unknown>;
+        const names = Object.getOwnPropertyNames(exported).filter((name) => name !== 'default');
+        if (args.path === 'fs/promises') return { contents: onFirstCall(id, exported, names), loader: 'js' };
+        const lines = names.map(
+          (name, i) =>
+            `const _${i} = /* @__PURE__ */ read(${JSON.stringify(name)});\nexport { _${i} as ${JSON.stringify(name)} };`,
+        );
+        return {
+          contents: [
+            `const m = process.getBuiltinModule(${id});`,
+            'const read = (name) => m[name];',
+            'export default m;',
+            ...lines,
+          ].join('\n'),
+          loader: 'js',
+        };
+      });
+    },
+  };
+}
+
+/**
+ * node:fs/promises loaded at the first call of one of its functions, not when a module that may call one is:
+ * loading it loads readline's interface, fs/dir and the watchers too (~3 ms), and most bundled modules import
+ * it for a path a one-shot command does not take. Each export is a function but `constants`, which is
+ * node:fs's own object.
+ */
+function onFirstCall(id: string, exported: Record<string, unknown>, names: string[]): string {
+  const functions = names.filter((name) => typeof exported[name] === 'function');
+  if (names.some((name) => name !== 'constants' && !functions.includes(name))) {
+    throw new Error(`${id} exports more than functions and constants: review the lazy built-ins`);
+  }
+  return [
+    'let m;',
+    `const load = () => (m ??= process.getBuiltinModule(${id}));`,
+    "export const constants = process.getBuiltinModule('node:fs').constants;",
+    ...functions.map((name) => `export function ${name}(...args) {\n  return load().${name}(...args);\n}`),
+    `export default { constants, ${functions.join(', ')} };`,
+  ].join('\n');
 }

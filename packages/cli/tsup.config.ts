@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
-import { libraryConfig } from '../../tsup.base.js';
+import { builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const define = { __COSIGNKIT_VERSION__: JSON.stringify(version) };
@@ -31,68 +31,6 @@ const bundled: Record<string, string> = Object.fromEntries(
     ])
     .map(([name, path]) => [name, fileURLToPath(new URL(`../${path}`, import.meta.url))]),
 );
-
-const require = createRequire(import.meta.url);
-const BUILTINS = new Set(builtinModules);
-
-/**
- * Node's built-in modules without their ESM facades (issue 19). An ESM `import … from 'node:fs'` makes Node
- * build the module's facade, which reads every export, lazy getters included: node:fs then loads fs/promises
- * (and readline's interface with it), node:util loads worker_threads, streams and assert's diff, node:crypto
- * loads webcrypto — about 10 ms of a 100 ms `verify-blob`, for code it never runs. Here each builtin is a small
- * ESM module of the bundle that takes the exports from process.getBuiltinModule (no facade) and re-exports
- * them by name, one pure read per export, so esbuild keeps only the names the bundle imports and a getter
- * nobody imports is never read. The names are the build's Node's: one that does not exist fails the build,
- * as it would fail to link.
- */
-const builtinsWithoutFacades: Plugin = {
-  name: 'builtins-without-facades',
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '');
-      return BUILTINS.has(name) ? { path: name, namespace: 'builtin' } : undefined;
-    });
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const id = JSON.stringify(`node:${args.path}`);
-      const exported = require(`node:${args.path}`) as Record<string, unknown>;
-      const names = Object.getOwnPropertyNames(exported).filter((name) => name !== 'default');
-      if (args.path === 'fs/promises') return { contents: onFirstCall(id, exported, names), loader: 'js' };
-      const lines = names.map(
-        (name, i) =>
-          `const _${i} = /* @__PURE__ */ read(${JSON.stringify(name)});\nexport { _${i} as ${JSON.stringify(name)} };`,
-      );
-      return {
-        contents: [
-          `const m = process.getBuiltinModule(${id});`,
-          'const read = (name) => m[name];',
-          'export default m;',
-          ...lines,
-        ].join('\n'),
-        loader: 'js',
-      };
-    });
-  },
-};
-
-/**
- * node:fs/promises loaded at the first call of one of its functions, not when a module that may call one is:
- * loading it loads readline's interface, fs/dir and the watchers too (~3 ms), and most of the bundle's
- * modules import it for a path a one-shot command does not take. Each export is a function but `constants`,
- * which is node:fs's own object.
- */
-function onFirstCall(id: string, exported: Record<string, unknown>, names: string[]): string {
-  const functions = names.filter((name) => typeof exported[name] === 'function');
-  if (names.some((name) => name !== 'constants' && !functions.includes(name))) {
-    throw new Error(`${id} exports more than functions and constants: review the CLI's lazy builtins`);
-  }
-  return [
-    'let m;',
-    `const load = () => (m ??= process.getBuiltinModule(${id}));`,
-    "export const constants = process.getBuiltinModule('node:fs').constants;",
-    ...functions.map((name) => `export function ${name}(...args) {\n  return load().${name}(...args);\n}`),
-    `export default { constants, ${functions.join(', ')} };`,
-  ].join('\n');
-}
 
 /**
  * The bin's imports of the two mains: files of the output (built below), not sources to bundle. The bin is
@@ -189,7 +127,7 @@ export default [
     },
     splitting: true,
     clean: true,
-    esbuildPlugins: [builtinsWithoutFacades],
+    esbuildPlugins: [builtinsWithoutFacades()],
   }),
   // The command as npm installs it (package.json `bin`): one file that starts scrypt, turns on the code cache,
   // reads the global flags and imports one of the two mains. One file, not an entry of the split build,
@@ -199,7 +137,7 @@ export default [
     entry: { cosignkit: 'src/bin/cosignkit.ts' },
     splitting: false,
     clean: false,
-    esbuildPlugins: [mainImports, builtinsWithoutFacades],
+    esbuildPlugins: [mainImports, builtinsWithoutFacades()],
     banner: { js: '#!/usr/bin/env node' },
   }),
   // sign-blob and verify-blob's main as one file (src/bin/blob-main.ts): what they run, in one module; what
@@ -209,6 +147,6 @@ export default [
     entry: { 'blob-main': 'src/bin/blob-main.ts' },
     splitting: false,
     clean: false,
-    esbuildPlugins: [onlyBlobCommands, sharedLazyImports, builtinsWithoutFacades],
+    esbuildPlugins: [onlyBlobCommands, sharedLazyImports, builtinsWithoutFacades()],
   }),
 ];

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { builtinModules, createRequire } from 'node:module';
 import type { Options } from 'tsup';
-import { libraryConfig } from '../../tsup.base.js';
+import { builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -32,65 +31,6 @@ const directBase64: Plugin = {
   },
 };
 
-const require = createRequire(import.meta.url);
-const BUILTINS = new Set(builtinModules);
-
-/**
- * Node's built-ins without their ESM facades, in the ES module build (the CLI's build does the same for its
- * own bundle, packages/cli/tsup.config.ts). An ESM `import … from 'node:crypto'` makes Node build the
- * module's facade, which reads every export, lazy getters included: node:crypto then loads webcrypto,
- * node:fs/promises loads readline's interface and the watchers. Here each built-in is a small module that
- * takes the exports from process.getBuiltinModule and re-exports the names imported, one pure read each;
- * fs/promises is loaded at the first call of one of its functions. The CommonJS build keeps require().
- */
-const builtinsWithoutFacades: Plugin = {
-  name: 'builtins-without-facades',
-  setup(build) {
-    if (build.initialOptions.format !== 'esm') return;
-    build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
-      // The bundled CommonJS libraries' require() calls stay require() (the banner's): a namespace object
-      // made from this module would read every export, which is what the facade does.
-      if (args.kind !== 'import-statement') return undefined;
-      const name = args.path.replace(/^node:/, '');
-      return BUILTINS.has(name) ? { path: name, namespace: 'builtin' } : undefined;
-    });
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      const id = JSON.stringify(`node:${args.path}`);
-      const exported = require(`node:${args.path}`) as Record<string, unknown>;
-      const names = Object.getOwnPropertyNames(exported).filter((name) => name !== 'default');
-      if (args.path === 'fs/promises') {
-        const functions = names.filter((name) => typeof exported[name] === 'function');
-        if (names.some((name) => name !== 'constants' && !functions.includes(name))) {
-          throw new Error(`${id} exports more than functions and constants: review the lazy built-ins`);
-        }
-        return {
-          contents: [
-            'let m;',
-            `const load = () => (m ??= process.getBuiltinModule(${id}));`,
-            "export const constants = process.getBuiltinModule('node:fs').constants;",
-            ...functions.map((name) => `export function ${name}(...args) {\n  return load().${name}(...args);\n}`),
-            `export default { constants, ${functions.join(', ')} };`,
-          ].join('\n'),
-          loader: 'js',
-        };
-      }
-      const lines = names.map(
-        (name, i) =>
-          `const _${i} = /* @__PURE__ */ read(${JSON.stringify(name)});\nexport { _${i} as ${JSON.stringify(name)} };`,
-      );
-      return {
-        contents: [
-          `const m = process.getBuiltinModule(${id});`,
-          'const read = (name) => m[name];',
-          'export default m;',
-          ...lines,
-        ].join('\n'),
-        loader: 'js',
-      };
-    });
-  },
-};
-
 // @sigstore/verify, bundle, core and protobuf-specs are bundled in: loaded as ~100 CommonJS files they cost
 // more CPU than the whole keyless verification (0.11 s vs 0.01 s bundled, with the compile cache), and a
 // verify-blob is one short process. @sigstore/tuf stays external (its network stack is loaded only online).
@@ -104,7 +44,7 @@ export default libraryConfig({
     /^@noble\//,
   ],
   external: ['execa', '@sigstore/tuf', 'oauth4webapi'],
-  esbuildPlugins: [directBase64, builtinsWithoutFacades],
+  esbuildPlugins: [directBase64, builtinsWithoutFacades({ importsOnly: true })],
   // tsup's own plugin would otherwise take every `node:` import first (to strip the prefix) and keep it.
   removeNodeProtocol: false,
   // Bundled CommonJS calls require() for Node built-ins (only those: @sigstore/* need crypto and util); an ES
