@@ -1,5 +1,6 @@
 // `pnpm bench`: runs every bench/*.bench.mjs in name order and rewrites BENCHMARKS.md. Each figure stands
 // beside a baseline measured in the same run, as a ratio. Nothing here is asserted: the goals are read, not enforced.
+import { execFileSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,9 @@ const ctx = await createContext();
 const sections = [];
 try {
   for (const file of files) {
+    // Each section starts on a settled disk: the batch section leaves tens of thousands of freshly written
+    // files, and their writeback would otherwise land on the next section's O_DSYNC audit-log writes.
+    execFileSync('sync');
     process.stderr.write(`bench: ${file}\n`);
     const { default: bench } = await import(join(here, file));
     try {
