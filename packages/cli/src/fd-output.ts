@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 
 /**
  * A command's output written straight to its file descriptor (issue 19). process.stdout and process.stderr
@@ -29,4 +29,18 @@ export function fdWriter(fd: 1 | 2, stream: () => NodeJS.WritableStream): (text:
       stream().write(bytes.subarray(written));
     }
   };
+}
+
+/**
+ * Whether the descriptor is a terminal, without building Node's stream for it when it cannot be one: the
+ * stream of a pipe is a net.Socket, and building it loads node:net (a batch's progress bar asks, and CI logs
+ * are pipes). Only a character device can be a terminal, which fstat says; for one, the stream decides.
+ */
+export function isTerminal(fd: 1 | 2, stream: () => NodeJS.WriteStream): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return stream().isTTY === true;
 }

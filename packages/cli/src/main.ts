@@ -5,7 +5,7 @@ import { safeJson, safeLine, safeText } from './safe-output.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from './version.js';
 import { parseGlobals } from './global-flags.js';
-import { fdWriter } from './fd-output.js';
+import { fdWriter, isTerminal } from './fd-output.js';
 
 export { ENGINES, parseGlobals } from './global-flags.js';
 
@@ -23,13 +23,15 @@ export interface MainIo {
   cwd: string;
 }
 
-// Neither stream is built unless a command needs one (fd-output.ts): asking stderr whether it is a terminal
-// builds it, so only a batch's progress bar asks, when it draws.
+// Neither stream is built unless a command needs one (fd-output.ts), and only a batch's progress bar asks
+// whether stderr is a terminal, when it draws.
+let stderrTerminal: boolean | undefined;
 const defaultIo: MainIo = {
   stdout: fdWriter(1, () => process.stdout),
   stderr: fdWriter(2, () => process.stderr),
   get stderrIsTTY() {
-    return process.stderr.isTTY === true;
+    stderrTerminal ??= isTerminal(2, () => process.stderr);
+    return stderrTerminal;
   },
   env: process.env,
   cwd: process.cwd(),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,5 +35,18 @@ describe('expandInputs: directories with --recursive', () => {
       'd/a.bin',
       'd/b.bin',
     ]);
+  });
+});
+
+describe('expandInputs: --files-from on hostile input', () => {
+  const fromList = (filesFrom: string): Promise<string[]> =>
+    expandInputs({ positionals: [], filesFrom, recursive: false, readStdin: async () => '', cwd });
+
+  it('reads a list, and refuses a FIFO in its place without waiting for a writer', async () => {
+    writeFileSync(join(cwd, 'list.txt'), 'x.bin\r\n\ny.bin\n');
+    expect(await fromList(join(cwd, 'list.txt'))).toEqual(['x.bin', 'y.bin']);
+    const fifo = join(cwd, 'list.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(fromList(fifo)).rejects.toMatchObject({ code: 'NOT_A_FILE' });
   });
 });

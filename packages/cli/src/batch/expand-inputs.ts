@@ -1,6 +1,18 @@
-import { glob, readdir, readFile, stat } from 'node:fs/promises';
+import { glob as globFiles, readdir, stat as statFile } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { CosignkitError } from '@cosignkit/core';
+import { promisify } from 'node:util';
+import { CosignkitError, readBoundedFile } from '@cosignkit/core';
+
+// node:fs's callback API, not node:fs/promises: loading that (readline, the watchers) is start-up time every
+// batch command would pay before its first file.
+const stat = promisify(statFile);
+const listTree = promisify(readdir);
+
+function glob(pattern: string, options: { cwd: string }): Promise<string[]> {
+  return new Promise((done, fail) =>
+    globFiles(pattern, options, (error, matches) => (error ? fail(error) : done(matches as string[]))),
+  );
+}
 
 /** More inputs than this in one command is refused before any work: split the list. */
 export const MAX_BATCH_ITEMS = 1_000_000;
@@ -42,8 +54,7 @@ export async function expandInputs(sources: InputSources): Promise<string[]> {
   if (sources.filesFrom !== undefined) named.push(...(await readList(sources.filesFrom, sources.readStdin)));
   for (const entry of named) {
     if (GLOB_CHARS.test(entry) && !(await exists(resolve(sources.cwd, entry)))) {
-      const matches: string[] = [];
-      for await (const match of glob(entry, { cwd: sources.cwd })) matches.push(match);
+      const matches = await glob(entry, { cwd: sources.cwd });
       for (const match of matches.sort()) {
         if (!isOutput(match) && (await isRegularFile(resolve(sources.cwd, match)))) add(match);
       }
@@ -88,7 +99,7 @@ async function isRegularFile(path: string): Promise<boolean> {
  * or taken.
  */
 async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const entries = await listTree(dir, { recursive: true, withFileTypes: true });
   const under = dir.endsWith(sep) ? dir : `${dir}${sep}`;
   return entries
     .filter((e) => e.isFile() && !isOutput(e.name))
@@ -101,14 +112,10 @@ async function readList(source: string, readStdin: () => Promise<string>): Promi
   if (source === '-') {
     text = await readStdin();
   } else {
-    const info = await stat(source).catch((error: unknown) => {
-      throw new CosignkitError('FILE_NOT_FOUND', `--files-from ${source}: no such file`, { cause: error });
-    });
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `--files-from ${source} is not a regular file`);
-    if (info.size > MAX_LIST_BYTES) {
-      throw new CosignkitError('USAGE', `--files-from ${source} is larger than ${MAX_LIST_BYTES} bytes`);
-    }
-    text = await readFile(source, 'utf8');
+    // Checked on the open file, bounded before it is read (core's readBoundedFile): no stat-then-read race.
+    text = (
+      await readBoundedFile(source, { maxBytes: MAX_LIST_BYTES, tooLargeCode: 'USAGE', what: 'a --files-from list' })
+    ).toString('utf8');
   }
   // One path a line; blank lines skipped; CRLF lists (from Windows tools) accepted.
   return text

@@ -1,6 +1,11 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir as makeDir, stat as statPath } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { CosignkitError, removeStaleTempsOnce } from '@cosignkit/core';
+
+// node:fs's callback API, not node:fs/promises: loading that (readline, the watchers) costs a batch's start.
+const mkdir = promisify(makeDir);
+const stat = promisify(statPath);
 
 export async function allRegularFiles(paths: readonly string[]): Promise<boolean> {
   const infos = await Promise.all(paths.map((p) => stat(p).catch(() => undefined)));
