@@ -73,22 +73,10 @@ export default async function batch(ctx) {
     );
     return { nodeStart: nodeStart.wall, ckOne: ckOne.wall, ckSet: ckSet.wall, floor };
   };
-  const signSmall = signSet(small);
-  const verifySmall = verifySet(small);
-  const signMany = signSet(many);
-  const verifyMany = verifySet(many);
-  const ckSmall = signSmall.ckSet;
-  const ckOne = signSmall.ckOne;
-  const floor = signSmall.scrypt;
-  const floorSmall = signSmall.floor;
-  const ckVerify = verifySmall.ckSet;
-  const ckVerifyOne = verifySmall.ckOne;
-  const nodeStart = verifySmall.nodeStart;
-  const floorVerifySmall = verifySmall.floor;
-  const ckMany = signMany.ckSet;
-  const floorMany = signMany.floor;
-  const ckVerifyMany = verifyMany.ckSet;
-  const floorVerifyMany = verifyMany.floor;
+  const { ckSet: ckSmall, ckOne, scrypt: floor, floor: floorSmall } = signSet(small);
+  const { ckSet: ckVerify, ckOne: ckVerifyOne, nodeStart, floor: floorVerifySmall } = verifySet(small);
+  const { ckSet: ckMany, ckOne: ckManyOne, scrypt: scryptMany, floor: floorMany } = signSet(many);
+  const { ckSet: ckVerifyMany, ckOne: ckVerifyManyOne, floor: floorVerifyMany } = verifySet(many);
   // cosign: one process (and one scrypt key decryption) per file; 20 files, extrapolated to 1,000.
   const sample = smallFiles.slice(0, 20);
   const start = performance.now();
@@ -130,14 +118,14 @@ export default async function batch(ctx) {
   const verifyPastFixed = 999 / ((ckVerify - ckVerifyOne) / 1000);
   const manyRate = 10_000 / (ckMany / 1000);
   const verifyManyRate = 10_000 / (ckVerifyMany / 1000);
-  const manyPastFixed = 9999 / ((ckMany - signMany.ckOne) / 1000);
-  const verifyManyPastFixed = 9999 / ((ckVerifyMany - verifyMany.ckOne) / 1000);
+  const manyPastFixed = 9999 / ((ckMany - ckManyOne) / 1000);
+  const verifyManyPastFixed = 9999 / ((ckVerifyMany - ckVerifyManyOne) / 1000);
   // The floors. Per file: the bare script's own time (`work`, without Node's start). End to end: a signing
   // command cannot start and decrypt its key faster than the scrypt floor (Node start + scrypt), and then has
   // at least the per-file work to do; a verifying command's floor is the bare script's whole process.
   const rate = (n, ms) => n / (ms / 1000);
   const signFloorSmallE2e = rate(1000, floor + floorSmall.work);
-  const signFloorManyE2e = rate(10_000, signMany.scrypt + floorMany.work);
+  const signFloorManyE2e = rate(10_000, scryptMany + floorMany.work);
   const verifyFloorSmallE2e = rate(1000, floorVerifySmall.wall);
   const verifyFloorManyE2e = rate(10_000, floorVerifyMany.wall);
   const ofFloor = (value, floorRate) => `${((value / floorRate) * 100).toFixed(0)}% of the floor`;

@@ -3,6 +3,7 @@ import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { CommandContext } from '../command.js';
 import { expandInputs, readStdinBounded } from './expand-inputs.js';
 import { usageError } from '../usage-error.js';
+import { looksLikeGlob } from '../glob-pattern.js';
 
 /** The flags every batch command adds to its one-file flags. */
 export const BATCH_FLAGS = {
@@ -27,7 +28,7 @@ export function batchRequested(command: string, argv: readonly string[], flags: 
     return false;
   }
   if (parsed.positionals.length !== 1) return parsed.positionals.length > 1 || hasBatchFlag(parsed);
-  return hasBatchFlag(parsed) || /[*?[{]/.test(parsed.positionals[0]!);
+  return hasBatchFlag(parsed) || looksLikeGlob(parsed.positionals[0]!);
 }
 
 function hasBatchFlag(parsed: ReturnType<typeof parseFlags>): boolean {

@@ -2,6 +2,7 @@ import { glob as globFiles, readdir, stat as statFile } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { CosignkitError, readBoundedFile } from '@cosignkit/core';
+import { looksLikeGlob } from '../glob-pattern.js';
 
 // node:fs's callback API, not node:fs/promises: loading that (readline, the watchers) is start-up time every
 // batch command would pay before its first file.
@@ -31,8 +32,6 @@ export interface InputSources {
   cwd: string;
 }
 
-const GLOB_CHARS = /[*?[{]/;
-
 /**
  * Expands paths, globs, directories (with --recursive) and --files-from into a de-duplicated list of paths,
  * in a stable order. Named paths are kept as given (a missing one fails as its own item, not the batch);
@@ -53,7 +52,7 @@ export async function expandInputs(sources: InputSources): Promise<string[]> {
   const named: string[] = [...sources.positionals];
   if (sources.filesFrom !== undefined) named.push(...(await readList(sources.filesFrom, sources.readStdin)));
   for (const entry of named) {
-    if (GLOB_CHARS.test(entry) && !(await exists(resolve(sources.cwd, entry)))) {
+    if (looksLikeGlob(entry) && !(await exists(resolve(sources.cwd, entry)))) {
       const matches = await glob(entry, { cwd: sources.cwd });
       for (const match of matches.sort()) {
         if (!isOutput(match) && (await isRegularFile(resolve(sources.cwd, match)))) add(match);

@@ -1,4 +1,5 @@
 import { type FlagSpec, parseFlags } from '../args.js';
+import { looksLikeGlob } from '../glob-pattern.js';
 
 /**
  * Whether a blob command's line is plainly for one file: it parses with the command's one-file flags and
@@ -10,7 +11,7 @@ import { type FlagSpec, parseFlags } from '../args.js';
 export function plainlyOneFile(command: string, argv: readonly string[], flags: Record<string, FlagSpec>): boolean {
   try {
     const parsed = parseFlags(command, argv, flags, { min: 1, max: 1, names: 'a file' });
-    return !/[*?[{]/.test(parsed.positionals[0]!);
+    return !looksLikeGlob(parsed.positionals[0]!);
   } catch {
     return false;
   }
