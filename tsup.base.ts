@@ -35,12 +35,15 @@ const BUILTINS = new Set(builtinModules);
  * `importsOnly`: only `import` statements are rewritten, and a bundled CommonJS library's require() of a
  * built-in stays a require() (the build then gives its ES module one): a namespace object made from one of
  * these modules for require() would read every export, which is what the facade does.
+ *
+ * Only ES module builds, unless `everyFormat`: a library's CommonJS build is for require(), which has no
+ * facades, while the CLI's CommonJS bundle (code-cached-bundle.ts) still wants node:fs/promises at first call.
  */
-export function builtinsWithoutFacades(options: { importsOnly?: boolean } = {}): Plugin {
+export function builtinsWithoutFacades(options: { importsOnly?: boolean; everyFormat?: boolean } = {}): Plugin {
   return {
     name: 'builtins-without-facades',
     setup(build) {
-      if (build.initialOptions.format !== 'esm') return;
+      if (build.initialOptions.format !== 'esm' && !options.everyFormat) return;
       build.onResolve({ filter: /^(node:)?[a-z_]+(\/[a-z0-9_]+)?$/ }, (args) => {
         if (options.importsOnly && args.kind !== 'import-statement') return undefined;
         const name = args.path.replace(/^node:/, '');

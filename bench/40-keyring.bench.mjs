@@ -139,7 +139,7 @@ async function child() {
 
   let cli;
   const bin = join(root, 'bin', 'cosignkit');
-  if (existsSync(join(root, 'packages/cli/dist/bin/cosignkit.js'))) {
+  if (existsSync(join(root, 'packages/cli/dist/bin/cosignkit.cjs'))) {
     const dir = await mkdtemp(join(tmpdir(), 'cosignkit-bench-keyring-'));
     try {
       await writeFile(join(dir, 'artifact'), 'bench artifact\n');

@@ -65,7 +65,7 @@ async function installedCommand(dir) {
   const bin = join(dir, 'node_modules', '.bin');
   await mkdir(bin, { recursive: true });
   const command = join(bin, 'cosignkit');
-  await symlink(join(root, 'packages', 'cli', 'dist', 'bin', 'cosignkit.js'), command);
+  await symlink(join(root, 'packages', 'cli', 'dist', 'bin', 'cosignkit.cjs'), command);
   const nodeDir = join(root, '.tools', 'bin');
   const path = process.env.PATH ?? '';
   if (path.split(delimiter)[0] !== nodeDir) process.env.PATH = `${nodeDir}${delimiter}${path}`;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+type TsupPlugin = NonNullable<Options['plugins']>[number];
 import { builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,63 +34,122 @@ const bundled: Record<string, string> = Object.fromEntries(
 );
 
 /**
- * The bin's imports of the two mains: files of the output (built below), not sources to bundle. The bin is
- * one file of its own, and main's split build emits `main.js` under that name for it.
+ * The bin's import of the split build's main: a file of the output (built below), not a source to bundle. The
+ * bin is one file of its own, and main's split build emits `main.js` under that name for it.
  */
-const mainImports: Plugin = {
-  name: 'main-imports',
+const mainImport: Plugin = {
+  name: 'main-import',
   setup(build) {
-    build.onResolve({ filter: /^(\.\/blob-main|\.\.\/main)\.js$/ }, (args) =>
-      args.importer.endsWith('/src/bin/cosignkit.ts')
-        ? { path: `./${args.path.replace(/^\.\.?\//, '')}`, external: true }
-        : undefined,
+    build.onResolve({ filter: /^\.\.\/main\.js$/ }, (args) =>
+      args.importer.endsWith('/src/bin/cosignkit.ts') ? { path: './main.js', external: true } : undefined,
     );
   },
 };
 
-/** The commands the blob bundle holds; main's table names the others, which the bin never sends there. */
-const BLOB_COMMANDS = new Set(['./commands/sign-blob.js', './commands/verify-blob.js']);
+/**
+ * The blob bundle runs in vm.Script (src/bin/code-cached-bundle.ts), where import() needs an experimental
+ * flag: its dynamic imports, after bundling only those of files outside it (./lazy/*, @cosignkit/sigstore,
+ * @cosignkit/agent, a third party's backend), call the import the bin hands in instead.
+ */
+const importThroughBin: TsupPlugin = {
+  name: 'import-through-bin',
+  renderChunk(code, chunk) {
+    if (!chunk.path.endsWith('.cjs')) return undefined;
+    // The bin reads the file as Latin-1, which is only right for ASCII (esbuild's default charset).
+    if (/[^\x00-\x7f]/.test(code)) throw new Error(`${chunk.path}: not ASCII`);
+    return { code: code.replace(/(?<![\w$.])import\(/g, '__cosignkitImport(') };
+  },
+};
+
+/** Node's CommonJS wrapper, written into the file: the bin compiles the text as it is (code-cached-bundle.ts). */
+const COMMONJS_WRAPPER = {
+  banner: { js: '(function (exports, require, module, __filename, __dirname, __cosignkitImport) {' },
+  footer: { js: '})' },
+};
 
 /**
- * In the blob bundle, the command table's other entries load a module that says so: esbuild would otherwise
- * put every command into the one file. The bin sends only `sign-blob` and `verify-blob` lines there, which
- * main resolves to those two and no other, so these never load.
+ * The hot commands: `sign-blob` and `verify-blob` (one-shot, run once per file), each in a one-file bundle of
+ * its own (dist/bin/<name>.cjs, from src/bin/blob-main.ts) that holds that command alone. What a plain run of
+ * the command never reaches stays out of its file (LAZY below), except `inside`: the file backend and the
+ * pure-JS signing step that every keyed sign-blob uses.
  */
-const onlyBlobCommands: Plugin = {
-  name: 'only-blob-commands',
+const fromCore = createRequire(fileURLToPath(new URL('../core/package.json', import.meta.url)));
+const source = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+/**
+ * What the hot commands import only off their plain path (a batch, the registry side, the cosign CLI through
+ * execa, other backends, @sigstore/bundle's parser, DSSE policies): the split build emits each as a named
+ * file, dist/bin/lazy/<name>.js, and a hot bundle imports that file when it needs it. Such a module then
+ * brings its own copies of the workspace code it uses, as the agent does; nothing here relies on a single copy
+ * (errors are recognised by their brand, not their class).
+ */
+const LAZY: Record<string, string> = {
+  execa: fromCore.resolve('execa'),
+  'sigstore-bundle': fromCore.resolve('@sigstore/bundle'),
+  'noble-der': fromCore.resolve('@noble/curves/abstract/der.js'),
+  'noble-modular': fromCore.resolve('@noble/curves/abstract/modular.js'),
+  'noble-utils': fromCore.resolve('@noble/curves/utils.js'),
+  oci: source('oci/src/index.ts'),
+  dsse: source('dsse/src/index.ts'),
+  'key-file': source('key-file/src/index.ts'),
+  'registry-access': source('cosignkit/src/roles/registry-access.ts'),
+  'cosign-oci': source('cosignkit/src/engines/cosign-oci.ts'),
+  'sign-many': source('cosignkit/src/batch/sign-many.ts'),
+  'verify-many': source('cosignkit/src/batch/verify-many.ts'),
+  'batch-flags': source('cli/src/batch/batch-flags.ts'),
+  'sign-blob-batch': source('cli/src/batch/sign-blob-batch.ts'),
+  'verify-blob-batch': source('cli/src/batch/verify-blob-batch.ts'),
+};
+const HOT: Record<string, { command: string; inside: string[] }> = {
+  'sign-blob': {
+    command: './commands/sign-blob.js',
+    inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils'],
+  },
+  'verify-blob': { command: './commands/verify-blob.js', inside: [] },
+};
+
+/**
+ * In a hot bundle, the command table's other entries load a module that says so: esbuild would otherwise put
+ * every command into the one file. The bin sends only that command's lines there, so these never load.
+ */
+const onlyCommand = (held: string): Plugin => ({
+  name: 'only-command',
   setup(build) {
     build.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) =>
-      args.importer.endsWith('/src/commands.ts') && !BLOB_COMMANDS.has(args.path)
-        ? { path: args.path, namespace: 'not-in-blob-bundle' }
+      args.importer.endsWith('/src/commands.ts') && args.path !== held
+        ? { path: args.path, namespace: 'not-in-this-bundle' }
         : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'not-in-blob-bundle' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the blob commands' bundle`)});`,
+    build.onLoad({ filter: /.*/, namespace: 'not-in-this-bundle' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in this command's bundle`)});`,
       loader: 'js',
     }));
   },
-};
+});
 
-/**
- * Third-party modules the blob commands import only off their one-file key path (execa runs the cosign CLI,
- * @sigstore/bundle parses a bundle): the split build emits each as a named file, and the blob bundle imports
- * that file rather than holding the largest part of its size in code a plain run never evaluates.
- */
-const fromCore = createRequire(fileURLToPath(new URL('../core/package.json', import.meta.url)));
-const SHARED_LAZY: Record<string, string> = {
-  execa: fromCore.resolve('execa'),
-  '@sigstore/bundle': fromCore.resolve('@sigstore/bundle'),
-};
-const lazyEntryName = (specifier: string) => `lazy/${specifier.replace(/^@/, '').replace(/\//g, '-')}`;
-
-/** In the blob bundle, the imports of SHARED_LAZY's modules go to the split build's files of them. */
-const sharedLazyImports: Plugin = {
-  name: 'shared-lazy-imports',
-  setup(build) {
-    build.onResolve({ filter: /^(execa|@sigstore\/bundle)$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: `./${lazyEntryName(args.path)}.js`, external: true } : undefined,
-    );
-  },
+/** In a hot bundle, a dynamic import of one of LAZY's modules (but `inside`) goes to the split build's file. */
+const lazyImports = (inside: readonly string[]): Plugin => {
+  const names = new Map(
+    Object.entries(LAZY)
+      .filter(([name]) => !inside.includes(name))
+      .map(([name, path]) => [path, name]),
+  );
+  return {
+    name: 'lazy-imports',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.pluginData === 'lazy-imports') return undefined;
+        const { path } = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'lazy-imports',
+        });
+        const name = names.get(path);
+        return name === undefined ? undefined : { path: `./lazy/${name}.js`, external: true };
+      });
+    },
+  };
 };
 
 /** What the command's two builds share: the workspace libraries from their sources, builtins without facades. */
@@ -123,7 +183,7 @@ export default [
     ...commandBuild,
     entry: {
       main: 'src/main.ts',
-      ...Object.fromEntries(Object.entries(SHARED_LAZY).map(([name, path]) => [lazyEntryName(name), path])),
+      ...Object.fromEntries(Object.entries(LAZY).map(([name, path]) => [`lazy/${name}`, path])),
     },
     splitting: true,
     clean: true,
@@ -135,18 +195,27 @@ export default [
   defineConfig({
     ...commandBuild,
     entry: { cosignkit: 'src/bin/cosignkit.ts' },
+    format: ['cjs'],
+    shims: true,
     splitting: false,
     clean: false,
-    esbuildPlugins: [mainImports, builtinsWithoutFacades()],
+    esbuildPlugins: [mainImport, builtinsWithoutFacades()],
     banner: { js: '#!/usr/bin/env node' },
   }),
-  // sign-blob and verify-blob's main as one file (src/bin/blob-main.ts): what they run, in one module; what
-  // they may run (a batch, keyless, the file backend) inside it too, evaluated only when imported.
-  defineConfig({
-    ...commandBuild,
-    entry: { 'blob-main': 'src/bin/blob-main.ts' },
-    splitting: false,
-    clean: false,
-    esbuildPlugins: [onlyBlobCommands, sharedLazyImports, builtinsWithoutFacades()],
-  }),
+  // The hot commands' bundles: what a plain run of the command runs, in one module. CommonJS, for the bin runs
+  // each through vm.Script with a code cache made after a run (src/bin/code-cached-bundle.ts).
+  ...Object.entries(HOT).map(([name, { command, inside }]) =>
+    defineConfig({
+      ...commandBuild,
+      entry: { [`${name}-main`]: 'src/bin/blob-main.ts' },
+      format: ['cjs'],
+      // import.meta.url from __filename, which the bin's wrapper passes in.
+      shims: true,
+      splitting: false,
+      clean: false,
+      esbuildPlugins: [onlyCommand(command), lazyImports(inside), builtinsWithoutFacades({ everyFormat: true })],
+      plugins: [importThroughBin],
+      ...COMMONJS_WRAPPER,
+    }),
+  ),
 ];

@@ -7,7 +7,7 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** The tests run the built CLI; (re)build it when a source file is newer than the bin. */
 export default function setup(): void {
-  const bin = join(packageDir, 'dist', 'bin', 'cosignkit.js');
+  const bin = join(packageDir, 'dist', 'bin', 'cosignkit.cjs');
   let built = 0;
   try {
     built = statSync(bin).mtimeMs;

@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin', 'cosignkit');
 // The CLI loads this package from its build, like any backend (scripts/test builds everything first).
 function requireBuilds(): void {
-  for (const built of ['packages/cli/dist/bin/cosignkit.js', 'packages/key-keyring/dist/index.js']) {
+  for (const built of ['packages/cli/dist/bin/cosignkit.cjs', 'packages/key-keyring/dist/index.js']) {
     if (!existsSync(join(root, built)))
       throw new Error(`${built} is missing: run scripts/setup (it builds every package)`);
   }

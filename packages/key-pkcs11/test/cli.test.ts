@@ -62,7 +62,7 @@ afterAll(async () => {
 });
 
 // scripts/test builds every package first; a missing CLI build is a failure here, never a skip.
-if (!existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.js'))) {
+if (!existsSync(join(ROOT, 'packages/cli/dist/bin/cosignkit.cjs'))) {
   throw new Error('packages/cli/dist is missing: run scripts/setup (it builds every package)');
 }
 

@@ -1,10 +1,12 @@
 // The entry loads only what starting scrypt needs (a few node: modules and the prestart): everything else is
 // imported below, after scrypt is running on the thread pool (issue 19).
 import { enableCompileCache } from '@cosignkit/core/compile-cache';
+import { parseGlobals } from '../global-flags.js';
+import { loadCodeCachedBundle } from './code-cached-bundle.js';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
-/** The commands main runs from ./blob-main.js, a bundle of its own that holds no other command. */
-const BLOB_COMMANDS: ReadonlySet<string | undefined> = new Set(['sign-blob', 'verify-blob']);
+/** The commands run from a bundle of their own (./<command>-main.cjs, tsup.config.ts), which holds no other. */
+const HOT_COMMANDS: ReadonlySet<string | undefined> = new Set(['sign-blob', 'verify-blob']);
 
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
 startEarlyKeyDerivation(process.argv.slice(2), process.env);
@@ -24,25 +26,34 @@ for (const name of ['stdout', 'stderr'] as const) {
   );
 }
 
-// `sign-blob` and `verify-blob` (the one-shot commands run once per file) from their own one-file bundle,
-// every other command from the split build. The same global flags decide as in main itself; a line they
-// refuse goes to the split build, whose main reports it.
-const { parseGlobals } = await import('../global-flags.js');
-const { main } = BLOB_COMMANDS.has(commandOf(process.argv.slice(2)))
-  ? await import('./blob-main.js')
-  : await import('../main.js');
+// `sign-blob` and `verify-blob` (the one-shot commands run once per file) each from a one-file bundle of its
+// own, run with a code cache of what a run compiles (code-cached-bundle.ts); every other command from the split
+// build. The same global flags decide as in main itself; a line they refuse goes to the split build, whose
+// main reports it.
+const command = commandOf(process.argv.slice(2));
+const blob = HOT_COMMANDS.has(command)
+  ? loadCodeCachedBundle<typeof import('./blob-main.js')>(
+      new URL(`./${command}-main.cjs`, import.meta.url),
+      process.env,
+      (specifier) => import(specifier),
+    )
+  : undefined;
 
 // The only place that decides the process's exit status; nothing calls process.exit.
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // main() reports every error itself; this is the last resort should reporting fail.
-    process.stderr.write(`cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]\n`);
-    process.exitCode = 1;
-  },
-);
+(blob ? Promise.resolve(blob.exports) : import('../main.js'))
+  .then(({ main }) => main(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exitCode = code;
+      // After a run that went as runs usually go: its cache then holds what such runs compile.
+      if (code === 0) blob?.saveCodeCache();
+    },
+    (error: unknown) => {
+      // main() reports every error itself; this is the last resort should reporting fail.
+      process.stderr.write(`cosignkit: ${error instanceof Error ? error.message : String(error)} [INTERNAL]\n`);
+      process.exitCode = 1;
+    },
+  );
 
 function commandOf(argv: readonly string[]): string | undefined {
   try {

@@ -14,18 +14,33 @@ const { join } = process.getBuiltinModule('node:path');
 export function enableCompileCache(env: NodeJS.ProcessEnv): void {
   if (typeof module.enableCompileCache !== 'function') return;
   if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return; // Node applied (or refused) it already.
+  const dir = privateCacheDir(env, 'node-compile-cache');
+  if (dir === undefined) return;
+  try {
+    module.enableCompileCache(dir);
+  } catch {
+    // No cache only costs start-up time.
+  }
+}
+
+/**
+ * `${XDG_CACHE_HOME:-~/.cache}/cosignkit/<name>`, made 0700 if missing, when it is a directory private to
+ * this user; otherwise undefined (the caller then keeps no cache). Code caches hold code this process will
+ * run, so whoever can write to the directory must be this user alone.
+ */
+export function privateCacheDir(env: NodeJS.ProcessEnv, name: string): string | undefined {
   try {
     const base = cacheBase(env);
-    const dir = join(base, 'cosignkit', 'node-compile-cache');
+    const dir = join(base, 'cosignkit', name);
     // Only inside a cache directory that exists already: a run creates nothing in a HOME without one (the
     // tests check that a failed command leaves nothing behind). One level at a time, never `recursive`:
     // Node's recursive mkdir loops forever under /proc (a HOME there).
-    if (!lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) return;
+    if (!lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) return undefined;
     for (const level of [join(base, 'cosignkit'), dir]) makeDir(level);
-    if (!isPrivateDir(dir)) return;
-    module.enableCompileCache(dir);
+    return isPrivateDir(dir) ? dir : undefined;
   } catch {
-    // No cache (a read-only home, say) only costs start-up time.
+    // A read-only home, say.
+    return undefined;
   }
 }
 
