@@ -6,7 +6,6 @@ import {
   assertDigestLength,
   fingerprintOf,
   publicKeyPem,
-  rawToDer,
   type GenerateKeyOptions,
   type KeyAlgorithm,
   type KeyInfo,
@@ -15,6 +14,7 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
+import { derFromRaw } from './der-signature.js';
 import { EC_PARAMS, algorithmOfParams, publicKeyFromPoint } from './ec-key.js';
 import { graphene } from './graphene.js';
 import { ID_PREFIX, keyQuery, keyRefText } from './key-uri.js';
@@ -57,7 +57,12 @@ export class Pkcs11KeyManager implements KeyManager {
   readonly #logger: Logger;
   readonly #onClose: (() => void) | undefined;
   #closed: Promise<void> | undefined;
-  readonly #pending = new Set<Promise<unknown>>();
+  /** Operations in flight (close() waits for them): a count, not a set of promises, to allocate nothing per call. */
+  #active = 0;
+  #drained: (() => void) | undefined;
+  readonly #settled = (): void => {
+    if (--this.#active === 0 && this.#drained) this.#drained();
+  };
 
   constructor(init: Pkcs11KeyManagerInit) {
     this.#connection = init.connection;
@@ -147,22 +152,25 @@ export class Pkcs11KeyManager implements KeyManager {
     return this.#run(async () => (await this.#key(id)).algorithm);
   }
 
-  signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    return this.#run(() => this.#sign(id, digest, options));
+  signDigest(id: string, digest: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#track(this.#sign(id, digest, options?.signal));
   }
 
-  async #sign(id: string, digest: Uint8Array, options: SignOptions): Promise<Uint8Array> {
-    let key = await this.#key(id, options.signal);
+  // Per signature this allocates little on purpose (no closure, no default options object): at thousands of
+  // signatures a second the main thread's garbage sets how often its scavenges stall the event loop (issue 19).
+  async #sign(id: string, digest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    let key = known.get(this.#connection.cache.get(id) as object) ?? (await this.#key(id, signal));
     assertDigestLength(key.algorithm, digest);
     let raw: Buffer;
     try {
-      raw = await this.#signRaw(key, digest, options.signal);
+      raw = await this.#signRaw(key, digest, signal);
     } catch (error) {
       if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
       // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
       this.#connection.cache.delete(id);
-      key = await this.#key(id, options.signal);
-      raw = await this.#signRaw(key, digest, options.signal).catch((again: unknown) => {
+      key = await this.#key(id, signal);
+      raw = await this.#signRaw(key, digest, signal).catch((again: unknown) => {
         throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
       });
     }
@@ -173,13 +181,13 @@ export class Pkcs11KeyManager implements KeyManager {
         `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`,
       );
     }
-    return rawToDer(raw);
+    return derFromRaw(raw);
   }
 
   signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     return this.#run(async () => {
       const algorithm = (await this.#key(id, options.signal)).algorithm;
-      return this.#sign(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options);
+      return this.#sign(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options.signal);
     });
   }
 
@@ -253,7 +261,7 @@ export class Pkcs11KeyManager implements KeyManager {
   async close(): Promise<void> {
     this.#closed ??= (async () => {
       // Calls made before close() finish first: they hold this manager's share of the token.
-      await Promise.allSettled([...this.#pending]);
+      if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
       try {
         await this.#connection.release();
       } finally {
@@ -295,9 +303,12 @@ export class Pkcs11KeyManager implements KeyManager {
       `cannot read key "${id}" on token "${this.tokenLabel}"`,
     );
     this.#connection.cache.set(id, lookup);
-    lookup.catch(() => {
-      if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
-    });
+    lookup.then(
+      (key) => known.set(lookup, key),
+      () => {
+        if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
+      },
+    );
     return lookup;
   }
 
@@ -362,12 +373,13 @@ export class Pkcs11KeyManager implements KeyManager {
   /** Runs a public operation: refused once close() was called, waited for by close() otherwise. */
   #run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
-    const promise = operation();
-    this.#pending.add(promise);
-    const forget = (): void => {
-      this.#pending.delete(promise);
-    };
-    promise.then(forget, forget);
+    return this.#track(operation());
+  }
+
+  /** Counts an operation in flight until it settles (close() waits for the count to reach zero). */
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#active++;
+    promise.then(this.#settled, this.#settled);
     return promise;
   }
 
@@ -384,6 +396,13 @@ export class Pkcs11KeyManager implements KeyManager {
 }
 
 type Query = { label: string } | { id: Buffer };
+
+/**
+ * The key each settled lookup in a connection's cache found, so that a signature with a known key reads it
+ * without awaiting the cached promise. Keyed by that promise: a lookup dropped from the cache (a stale handle,
+ * a deleted key) is no longer reached, and its entry goes with it.
+ */
+const known = new WeakMap<object, TokenKey>();
 
 function closedError(): CosignkitError {
   return new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');
