@@ -24,6 +24,13 @@ describe('derFromRaw', () => {
     }
   });
 
+  it('reads r‖s in place from a range of a larger array', () => {
+    const [raw] = samples(32);
+    const around = new Uint8Array(5 + raw!.length + 7).fill(0xee);
+    around.set(raw!, 5);
+    expect(Buffer.from(derFromRaw(around, 5, 5 + raw!.length))).toEqual(Buffer.from(rawToDer(raw!)));
+  });
+
   it('refuses an empty or odd-length r‖s with SIGNATURE_MALFORMED', () => {
     for (const raw of [new Uint8Array(0), new Uint8Array(63)]) {
       expect(() => derFromRaw(raw)).toThrow(expect.objectContaining({ code: 'SIGNATURE_MALFORMED' }));

@@ -2,22 +2,24 @@ import { CosignkitError } from '@cosignkit/core';
 
 /**
  * The DER `SEQUENCE { INTEGER r, INTEGER s }` cosign expects, from the raw r‖s a token returns (CKM_ECDSA), the
- * same bytes as core's `rawToDer`, written into one array. Core's assembles it from a dozen small Buffers, about
+ * same bytes as core's `rawToDer`, written into one array; of `raw[from..to)` when given (a reply read in place).
+ * Core's assembles it from a dozen small Buffers, about
  * 2.5 kB of garbage per signature: at thousands of signatures a second that was most of what the main thread
  * allocated per signature, and each scavenge it brought was an event-loop stall (issue 19).
  */
-export function derFromRaw(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) {
-    throw new CosignkitError('SIGNATURE_MALFORMED', `raw ECDSA signature has odd length ${raw.length}`);
+export function derFromRaw(raw: Uint8Array, from = 0, to = raw.length): Uint8Array {
+  const length = to - from;
+  if (length <= 0 || length % 2 !== 0) {
+    throw new CosignkitError('SIGNATURE_MALFORMED', `raw ECDSA signature has odd length ${Math.max(0, length)}`);
   }
-  const half = raw.length / 2;
-  const rStart = firstSignificant(raw, 0, half);
-  const sStart = firstSignificant(raw, half, raw.length);
+  const half = from + length / 2;
+  const rStart = firstSignificant(raw, from, half);
+  const sStart = firstSignificant(raw, half, to);
   // A leading 0x00 keeps an integer with its top bit set positive.
   const rPad = raw[rStart]! & 0x80 ? 1 : 0;
   const sPad = raw[sStart]! & 0x80 ? 1 : 0;
   const rLength = half - rStart + rPad;
-  const sLength = raw.length - sStart + sPad;
+  const sLength = to - sStart + sPad;
   const body = 2 + rLength + 2 + sLength;
   // P-256 and P-384 bodies are under 128 bytes (short-form length); a longer one takes the 0x81 form.
   const header = body < 0x80 ? 2 : 3;
@@ -37,7 +39,7 @@ export function derFromRaw(raw: Uint8Array): Uint8Array {
   der[at++] = 0x02;
   der[at++] = sLength;
   at += sPad;
-  for (let i = sStart; i < raw.length; i++) der[at++] = raw[i]!;
+  for (let i = sStart; i < to; i++) der[at++] = raw[i]!;
   return der;
 }
 

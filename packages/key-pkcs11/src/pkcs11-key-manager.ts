@@ -34,6 +34,8 @@ interface TokenKey {
   publicKey: KeyObject;
   publicKeyPem: string;
   fingerprint: string;
+  /** The DER signature from the token's raw r‖s (`raw[from..to)`), whose length this key's curve fixes (made once per key). */
+  der: (raw: Uint8Array, from?: number, to?: number) => Uint8Array;
 }
 
 export interface Pkcs11KeyManagerInit {
@@ -154,34 +156,43 @@ export class Pkcs11KeyManager implements KeyManager {
 
   signDigest(id: string, digest: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(closedError());
-    return this.#track(this.#sign(id, digest, options?.signal));
+    const signal = options?.signal;
+    const key = known.get(this.#connection.cache.get(id) as object);
+    return this.#track(key ? this.#signWith(key, id, digest, signal) : this.#sign(id, digest, signal));
   }
 
-  // Per signature this allocates little on purpose (no closure, no default options object): at thousands of
-  // signatures a second the main thread's garbage sets how often its scavenges stall the event loop (issue 19).
   async #sign(id: string, digest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    let key = known.get(this.#connection.cache.get(id) as object) ?? (await this.#key(id, signal));
-    assertDigestLength(key.algorithm, digest);
-    let raw: Buffer;
+    return this.#signWith(await this.#key(id, signal), id, digest, signal);
+  }
+
+  /**
+   * Signs with a key at hand. A promise chain with the key's own `der`, not an async function: per signature
+   * that allocates a few hundred bytes less, and at thousands of signatures a second the main thread's garbage
+   * sets how often its scavenges stall the event loop (issue 19).
+   */
+  #signWith(key: TokenKey, id: string, digest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     try {
-      raw = await this.#signRaw(key, digest, signal);
+      assertDigestLength(key.algorithm, digest);
     } catch (error) {
-      if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
-      // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
-      this.#connection.cache.delete(id);
-      key = await this.#key(id, signal);
-      raw = await this.#signRaw(key, digest, signal).catch((again: unknown) => {
-        throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
-      });
+      return Promise.reject(error);
     }
-    const expected = 2 * (ALGORITHMS[key.algorithm].coordinateLength ?? 0);
-    if (raw.length !== expected) {
-      throw new CosignkitError(
-        'BACKEND_FAILURE',
-        `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`,
-      );
-    }
-    return derFromRaw(raw);
+    return this.#signDer(key, digest, signal).catch((error: unknown) => this.#signAgain(error, id, digest, signal));
+  }
+
+  /** After a failed signature: once more with the key looked up again if its handle died, else the error. */
+  async #signAgain(
+    error: unknown,
+    id: string,
+    digest: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
+    // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
+    this.#connection.cache.delete(id);
+    const key = await this.#key(id, signal);
+    return this.#signDer(key, digest, signal).catch((again: unknown) => {
+      throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
+    });
   }
 
   signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
@@ -275,22 +286,32 @@ export class Pkcs11KeyManager implements KeyManager {
     await this.close();
   }
 
-  #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-    const here = (): Promise<Buffer> =>
+  /** The DER signature (the raw r‖s checked and converted as it arrives: no copy of it in between). */
+  #signDer(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    const here = (): Promise<Uint8Array> =>
       this.#connection.pool.use(
         (session) =>
-          new Promise<Buffer>((resolve, reject) => {
+          new Promise<Uint8Array>((resolve, reject) => {
             // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there, and milliseconds
             // when it waits on SoftHSM2's locks behind C_Sign calls); C_Sign runs on the libuv thread pool.
             session
               .createSign('ECDSA', key.privateKey as unknown as Key)
-              .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
+              .once(Buffer.from(digest), (error, signature) => {
+                if (error) reject(error);
+                else {
+                  try {
+                    resolve(key.der(signature));
+                  } catch (failure) {
+                    reject(failure);
+                  }
+                }
+              });
           }),
         signal,
       );
     // On a signing thread once one is ready; here until then (one-shot commands, the first signatures).
     const threads = this.#connection.signThreads;
-    return threads ? threads.sign(key.privateKey.handle, digest, signal, here) : here();
+    return threads ? threads.sign(key.privateKey.handle, digest, signal, here, key.der) : here();
   }
 
   /** The key an id names, from the cache or the token. */
@@ -334,7 +355,17 @@ export class Pkcs11KeyManager implements KeyManager {
     if (!point) throw new CosignkitError('KEY_NOT_FOUND', `${what} has no public key object on the token`);
     const publicKey = publicKeyFromPoint(algorithm, point, what);
     const label = readLabel(privateKey);
+    const rawLength = 2 * (ALGORITHMS[algorithm].coordinateLength ?? 0);
     return {
+      der: (raw, from = 0, to = raw.length) => {
+        if (to - from !== rawLength) {
+          throw new CosignkitError(
+            'BACKEND_FAILURE',
+            `the token returned a ${to - from}-byte signature; expected ${rawLength} bytes`,
+          );
+        }
+        return derFromRaw(raw, from, to);
+      },
       id,
       ...(label ? { label } : {}),
       privateKey,

@@ -20,6 +20,13 @@ const CLOSE_GRACE_MS = 5_000;
 
 export type SpawnWorker = (file: URL, options: WorkerOptions) => Worker;
 
+/**
+ * What a signature resolves to, made from the raw r‖s at `bytes[start..end)` of a reply (which other replies
+ * share): the caller's own form of it, read in place (issue 19: no copy first), in memory of its own. A throw
+ * rejects the request.
+ */
+export type Answer = (bytes: Uint8Array, start: number, end: number) => Uint8Array;
+
 export interface SignThreadsInit {
   modulePath: string;
   /** The CK_SLOT_ID as graphene holds it (`Slot.handle`). */
@@ -42,8 +49,9 @@ export interface SignThreadsInit {
  * closures: what the main thread allocates per signature is what makes its scavenges come (issue 19).
  */
 interface Waiting {
-  resolve(signature: Buffer): void;
+  resolve(signature: Uint8Array): void;
   reject(error: unknown): void;
+  answer: Answer;
   /** The caller's signal and the listener on it, when it gave one: removed once the request is settled. */
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
@@ -97,10 +105,16 @@ export class SignThreads {
 
   /**
    * Signs a digest with the private key object `key` (CKM_ECDSA) on a ready thread, resolving to the token's
-   * raw r‖s; with no thread ready, or while requests come one at a time (see `loneOnCaller`), calls `here` (the
+   * raw r‖s (or what `answer` makes of it); with no thread ready, or while requests come one at a time (see `loneOnCaller`), calls `here` (the
    * caller's own way of signing) instead.
    */
-  sign(key: Buffer, digest: Uint8Array, signal: AbortSignal | undefined, here: () => Promise<Buffer>): Promise<Buffer> {
+  sign(
+    key: Buffer,
+    digest: Uint8Array,
+    signal: AbortSignal | undefined,
+    here: () => Promise<Uint8Array>,
+    answer: Answer = copyOf,
+  ): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     this.#requests++;
@@ -118,8 +132,8 @@ export class SignThreads {
     }
     const id = this.#nextId;
     this.#nextId = (id + 1) % STARTUP; // a u32 on the wire, never STARTUP's
-    const waiting: Waiting = { resolve: noop, reject: noop, signal: undefined, onAbort: undefined };
-    const promise = new Promise<Buffer>((resolve, reject) => {
+    const waiting: Waiting = { resolve: noop, reject: noop, answer, signal: undefined, onAbort: undefined };
+    const promise = new Promise<Uint8Array>((resolve, reject) => {
       waiting.resolve = resolve;
       waiting.reject = reject;
     });
@@ -154,7 +168,8 @@ export class SignThreads {
    */
   #alone(): boolean {
     let inFlight = this.#here;
-    for (const thread of this.#threads) inFlight += thread.pending.size;
+    // Index loops here and in #pick: an iterator per call is garbage made per signature.
+    for (let i = 0; i < this.#threads.length; i++) inFlight += this.#threads[i]!.pending.size;
     const now = performance.now();
     if (inFlight > 0) this.#overlapAt = now;
     return now - this.#overlapAt > LONE_AFTER_MS;
@@ -178,7 +193,8 @@ export class SignThreads {
     let best: Thread | undefined;
     let starting = false;
     let live = 0;
-    for (const thread of this.#threads) {
+    for (let i = 0; i < this.#threads.length; i++) {
+      const thread = this.#threads[i]!;
       if (thread.ended) continue;
       live++;
       if (!thread.ready) starting = true;
@@ -249,9 +265,14 @@ export class SignThreads {
         if (!waiting) continue; // aborted meanwhile
         thread.pending.delete(id);
         settle(thread, waiting);
-        // A copy of its own: the caller's signature must not share memory with the other replies.
-        if (status === SIGNED) waiting.resolve(Buffer.copyBytesFrom(replies, start, Math.max(0, Math.min(at, replies.length) - start)));
-        else waiting.reject(pkcs11Error(replies, start, at));
+        if (status !== SIGNED) waiting.reject(pkcs11Error(replies, start, at));
+        else {
+          try {
+            waiting.resolve(waiting.answer(replies, start, Math.min(at, replies.length)));
+          } catch (error) {
+            waiting.reject(error);
+          }
+        }
       }
     });
     worker.on('error', (error) => {
@@ -338,6 +359,11 @@ function pkcs11jsPath(): string {
 
 function noop(): void {}
 
+/** The raw r‖s itself, copied: the caller's signature must not share memory with the other replies. */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return bytes.slice(start, end);
+}
+
 /** A request is settled: its abort listener goes, and a thread owed nothing more lets the process exit. */
 function settle(thread: Thread, waiting: Waiting): void {
   if (waiting.onAbort) waiting.signal?.removeEventListener('abort', waiting.onAbort);
@@ -355,7 +381,11 @@ function readU32(bytes: Uint8Array, at: number): number {
  */
 function pkcs11Error(bytes: Uint8Array, start: number, end?: number): Error {
   const stop = end ?? start + (bytes[start - 2]! | (bytes[start - 1]! << 8));
-  const payload = Buffer.from(bytes.buffer, bytes.byteOffset + start, Math.max(0, Math.min(stop, bytes.length) - start));
+  const payload = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + start,
+    Math.max(0, Math.min(stop, bytes.length) - start),
+  );
   let error: { message?: unknown; code?: unknown } = {};
   try {
     error = JSON.parse(payload.toString('utf8')) as typeof error;
@@ -384,7 +414,11 @@ class RequestWriter {
       this.#bytes = grown;
     }
     let at = this.#length;
-    this.#bytes.writeUInt32LE(id, at);
+    // By hand: writeUInt32LE's range check allocates.
+    this.#bytes[at] = id & 0xff;
+    this.#bytes[at + 1] = (id >>> 8) & 0xff;
+    this.#bytes[at + 2] = (id >>> 16) & 0xff;
+    this.#bytes[at + 3] = id >>> 24;
     this.#bytes[at + 4] = key.length;
     this.#bytes.set(key, at + 5);
     at += 5 + key.length;

@@ -64,7 +64,7 @@ function threads(count = 1, at = slot): { threads: SignThreads; workers: Worker[
   };
 }
 
-async function verifies(raw: Buffer): Promise<boolean> {
+async function verifies(raw: Uint8Array): Promise<boolean> {
   const key = await manager.getPublicKey('k');
   return verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, rawToDer(raw));
 }
@@ -77,7 +77,7 @@ const here = (): Promise<Buffer> => {
 };
 
 /** A signature from a ready thread (fails the test if it was left to the caller). */
-function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Buffer> {
+function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Uint8Array> {
   const before = byCaller;
   const signing = t.sign(key, digest, signal, here);
   if (byCaller !== before) throw new Error('no signing thread was ready');
