@@ -4,11 +4,12 @@
 // default) beside the same run with signing on the main thread (`signThreads: 0`, the path before issue 19).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import { median } from './lib/context.mjs';
 
 const MODULE = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
@@ -17,6 +18,18 @@ const PAIRS = 16;
 const SESSIONS = Number(process.env.PKCS11_BENCH_SESSIONS ?? 8);
 const PAIR_SLICE = 0.25; // seconds per rate slice
 const ROUNDS = 6; // raw and KeyManager runs alternate in short slices; medians: the machine is shared and noisy
+
+/**
+ * Milliseconds the main thread has spent runnable but waiting for a core (Linux: the second field of
+ * /proc/thread-self/schedstat, run-queue time in ns); undefined elsewhere.
+ */
+function runQueueMs() {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
 
 export default async function pkcs11(ctx) {
   const { fmt } = ctx;
@@ -122,15 +135,31 @@ export default async function pkcs11(ctx) {
     const slices = { threads: [], main: [], idle: [] };
     // Main-thread busy time per signature: event-loop utilization × slice ÷ signatures.
     const busy = { threads: [], main: [] };
+    // Longest GC pause per slice, scavenges per 1000 signatures, run-queue ms per s (Linux).
+    const gc = { threads: [], main: [], idle: [], perThousand: { threads: [], main: [] } };
+    const queue = { threads: [], main: [], idle: [] };
+    // The main thread's GC pauses (perf_hooks 'gc' entries: a scavenge stops the event loop for its whole
+    // length, helpers included) and its run-queue time: what the longest blocks are made of.
+    const gcEntries = [];
+    const gcObserver = new PerformanceObserver((list) => gcEntries.push(...list.getEntries()));
+    gcObserver.observe({ entryTypes: ['gc'] });
     const measure = async (fn) => {
       const histogram = monitorEventLoopDelay({ resolution: 1 });
       const elu = performance.eventLoopUtilization();
       const started = performance.now();
+      const queued = runQueueMs();
       histogram.enable();
       const value = await fn();
       histogram.disable();
-      const spent = performance.eventLoopUtilization(elu).utilization * (performance.now() - started);
-      return { value, spent, max: histogram.max / 1e6, p99: histogram.percentile(99) / 1e6 };
+      const ended = performance.now();
+      const spent = performance.eventLoopUtilization(elu).utilization * (ended - started);
+      const waited = queued === undefined ? undefined : (runQueueMs() - queued) / ((ended - started) / 1000);
+      await new Promise((resolve) => setImmediate(resolve)); // the observer reports on a later turn
+      const gcs = gcEntries.filter((e) => e.startTime >= started && e.startTime < ended);
+      gcEntries.length = 0;
+      const scavenges = gcs.filter((e) => e.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR).length;
+      const gcMax = Math.max(0, ...gcs.map((e) => e.duration));
+      return { value, spent, max: histogram.max / 1e6, p99: histogram.percentile(99) / 1e6, gcMax, scavenges, waited };
     };
     const fourCallers = async (which) => {
       syncTimes = [];
@@ -153,6 +182,9 @@ export default async function pkcs11(ctx) {
       slices[which].push(m.max);
       block[`${which}P99`].push(m.p99);
       busy[which].push(m.spent / count);
+      gc[which].push(m.gcMax);
+      gc.perThousand[which].push((1000 * m.scavenges) / count);
+      if (m.waited !== undefined) queue[which].push(m.waited);
     };
     // Rates: raw and KeyManager alternate in short slices, so both see the same moments of a noisy machine;
     // the 1-caller ratio is the median of the per-pair ratios.
@@ -175,8 +207,11 @@ export default async function pkcs11(ctx) {
       block.idle = Math.max(block.idle, idle.max);
       slices.idle.push(idle.max);
       block.idleP99.push(idle.p99);
+      gc.idle.push(idle.gcMax);
+      if (idle.waited !== undefined) queue.idle.push(idle.waited);
       await fourCallers(round % 2 ? 'threads' : 'main');
     }
+    gcObserver.disconnect();
     const best = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
     const ratio = (v, b) => fmt.ratio(v / b);
     const within = (maxima) => `${maxima.filter((v) => v <= 5).length}/${maxima.length}`;
@@ -187,7 +222,7 @@ export default async function pkcs11(ctx) {
       intro:
         `P-256 key generated on a SoftHSM2 token of the bench's own; \`KeyManager.signDigest\` over a SHA-256 digest ` +
         `(CKM_ECDSA, raw r‖s → DER), ${threadsText} (the backend's default on this ${availableParallelism()}-core machine: ` +
-        'C_SignInit + C_Sign run synchronously in a worker_thread, the main thread posts the digest), ' +
+        'C_SignInit + C_Sign run synchronously in a worker_thread at niceness 10, the main thread posts the digest), ' +
         `median of ${PAIRS} slices of ${PAIR_SLICE} s alternating with the baseline (the 1-caller ratio is the median of ` +
         'the per-pair ratios). The raw baseline is graphene-pk11 on one logged-in session, same key, sequential async ' +
         '`Sign.once`; the synchronous rate is shown for reference. "On the main thread" is the same KeyManager with ' +
@@ -261,6 +296,22 @@ export default async function pkcs11(ctx) {
           baselineValue: `${fmt.ms(Math.max(...mainCalls.main))} / ${us(median(mainCalls.main))}`,
         },
         {
+          name: 'longest main-thread GC pause while 4 callers sign (perf_hooks "gc"); scavenges per 1000 signatures (median of slices)',
+          value: `${fmt.ms(Math.max(...gc.threads))}; ${median(gc.perThousand.threads).toFixed(2)}`,
+          baseline: 'idle; on the main thread (signThreads 0)',
+          baselineValue: `${fmt.ms(Math.max(...gc.idle))}; ${fmt.ms(Math.max(...gc.main))}, ${median(gc.perThousand.main).toFixed(2)}`,
+        },
+        {
+          name: 'main thread runnable but waiting for a core while 4 callers sign (Linux run-queue time, ms per s, median of slices / max)',
+          value: queue.threads.length
+            ? `${median(queue.threads).toFixed(1)} / ${Math.max(...queue.threads).toFixed(1)}`
+            : 'n/a',
+          baseline: 'idle; on the main thread (signThreads 0)',
+          baselineValue: queue.idle.length
+            ? `${median(queue.idle).toFixed(1)} / ${Math.max(...queue.idle).toFixed(1)}; ${median(queue.main).toFixed(1)} / ${Math.max(...queue.main).toFixed(1)}`
+            : 'n/a',
+        },
+        {
           name: 'p99 event-loop delay while 4 callers sign (median of slices)',
           value: fmt.ms(median(block.threadsP99)),
           baseline: 'p99 while idle; on the main thread (signThreads 0)',
@@ -279,9 +330,12 @@ export default async function pkcs11(ctx) {
         }` +
         'With the signing threads the main thread makes no PKCS#11 call per signature (one per slice: the first, ' +
         'after an idle slice) and its share of a signature is the busy-time row, in pieces of a few signatures at ' +
-        'most (4 callers: at most 4 replies per message); what the 4-caller maximum adds to the idle one is the ' +
-        'machine running the signing thread (SoftHSM2 signs in it) and the rest of its load while the loop waits ' +
-        'for a core.',
+        'most (4 callers: at most 4 replies per message); the signing thread runs at niceness 10 (Linux), so the ' +
+        "event loop and V8's GC helper threads take a core from it as soon as they wake. What the 4-caller maximum " +
+        "adds to the idle one is shown by the two rows after it: the main thread's GC pauses (a scavenge stops the " +
+        "loop until V8's helper threads finish their share, and on a busy machine they wait for a core too; how often " +
+        'one comes is set by what the main thread allocates per signature) and the time the main thread spent ' +
+        "runnable but off a core (the rest of the machine's load).",
     };
   } finally {
     graphene.Session.prototype.createSign = createSignOriginal;

@@ -6,7 +6,6 @@ import {
   assertDigestLength,
   fingerprintOf,
   publicKeyPem,
-  rawToDer,
   type GenerateKeyOptions,
   type KeyAlgorithm,
   type KeyInfo,
@@ -15,6 +14,7 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
+import { derFromRaw } from './der-signature.js';
 import { EC_PARAMS, algorithmOfParams, publicKeyFromPoint } from './ec-key.js';
 import { graphene } from './graphene.js';
 import { ID_PREFIX, keyQuery, keyRefText } from './key-uri.js';
@@ -34,6 +34,8 @@ interface TokenKey {
   publicKey: KeyObject;
   publicKeyPem: string;
   fingerprint: string;
+  /** The DER signature from the token's raw r‖s (`raw[from..to)`), whose length this key's curve fixes (made once per key). */
+  der: (raw: Uint8Array, from?: number, to?: number) => Uint8Array;
 }
 
 export interface Pkcs11KeyManagerInit {
@@ -57,7 +59,12 @@ export class Pkcs11KeyManager implements KeyManager {
   readonly #logger: Logger;
   readonly #onClose: (() => void) | undefined;
   #closed: Promise<void> | undefined;
-  readonly #pending = new Set<Promise<unknown>>();
+  /** Operations in flight (close() waits for them): a count, not a set of promises, to allocate nothing per call. */
+  #active = 0;
+  #drained: (() => void) | undefined;
+  readonly #settled = (): void => {
+    if (--this.#active === 0 && this.#drained) this.#drained();
+  };
 
   constructor(init: Pkcs11KeyManagerInit) {
     this.#connection = init.connection;
@@ -147,39 +154,51 @@ export class Pkcs11KeyManager implements KeyManager {
     return this.#run(async () => (await this.#key(id)).algorithm);
   }
 
-  signDigest(id: string, digest: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
-    return this.#run(() => this.#sign(id, digest, options));
+  signDigest(id: string, digest: Uint8Array, options?: SignOptions): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(closedError());
+    const signal = options?.signal;
+    const key = known.get(this.#connection.cache.get(id) as object);
+    return this.#track(key ? this.#signWith(key, id, digest, signal) : this.#sign(id, digest, signal));
   }
 
-  async #sign(id: string, digest: Uint8Array, options: SignOptions): Promise<Uint8Array> {
-    let key = await this.#key(id, options.signal);
-    assertDigestLength(key.algorithm, digest);
-    let raw: Buffer;
+  async #sign(id: string, digest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    return this.#signWith(await this.#key(id, signal), id, digest, signal);
+  }
+
+  /**
+   * Signs with a key at hand. A promise chain with the key's own `der`, not an async function: per signature
+   * that allocates a few hundred bytes less, and at thousands of signatures a second the main thread's garbage
+   * sets how often its scavenges stall the event loop (issue 19).
+   */
+  #signWith(key: TokenKey, id: string, digest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
     try {
-      raw = await this.#signRaw(key, digest, options.signal);
+      assertDigestLength(key.algorithm, digest);
     } catch (error) {
-      if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
-      // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
-      this.#connection.cache.delete(id);
-      key = await this.#key(id, options.signal);
-      raw = await this.#signRaw(key, digest, options.signal).catch((again: unknown) => {
-        throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
-      });
+      return Promise.reject(error);
     }
-    const expected = 2 * (ALGORITHMS[key.algorithm].coordinateLength ?? 0);
-    if (raw.length !== expected) {
-      throw new CosignkitError(
-        'BACKEND_FAILURE',
-        `the token returned a ${raw.length}-byte signature; expected ${expected} bytes`,
-      );
-    }
-    return rawToDer(raw);
+    return this.#signDer(key, digest, signal).catch((error: unknown) => this.#signAgain(error, id, digest, signal));
+  }
+
+  /** After a failed signature: once more with the key looked up again if its handle died, else the error. */
+  async #signAgain(
+    error: unknown,
+    id: string,
+    digest: Uint8Array,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
+    if (!isStaleHandle(error)) throw wrapPkcs11Error(error, `cannot sign with key "${id}"`);
+    // The handle died (a logout elsewhere, the key replaced by another tool): look it up once more.
+    this.#connection.cache.delete(id);
+    const key = await this.#key(id, signal);
+    return this.#signDer(key, digest, signal).catch((again: unknown) => {
+      throw wrapPkcs11Error(again, `cannot sign with key "${id}"`);
+    });
   }
 
   signMessage(id: string, message: Uint8Array, options: SignOptions = {}): Promise<Uint8Array> {
     return this.#run(async () => {
       const algorithm = (await this.#key(id, options.signal)).algorithm;
-      return this.#sign(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options);
+      return this.#sign(id, createHash(ALGORITHMS[algorithm].hash).update(message).digest(), options.signal);
     });
   }
 
@@ -253,7 +272,7 @@ export class Pkcs11KeyManager implements KeyManager {
   async close(): Promise<void> {
     this.#closed ??= (async () => {
       // Calls made before close() finish first: they hold this manager's share of the token.
-      await Promise.allSettled([...this.#pending]);
+      if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
       try {
         await this.#connection.release();
       } finally {
@@ -267,22 +286,32 @@ export class Pkcs11KeyManager implements KeyManager {
     await this.close();
   }
 
-  #signRaw(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Buffer> {
-    const here = (): Promise<Buffer> =>
+  /** The DER signature (the raw r‖s checked and converted as it arrives: no copy of it in between). */
+  #signDer(key: TokenKey, digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    const here = (): Promise<Uint8Array> =>
       this.#connection.pool.use(
         (session) =>
-          new Promise<Buffer>((resolve, reject) => {
+          new Promise<Uint8Array>((resolve, reject) => {
             // C_SignInit is synchronous (about 70 µs on SoftHSM2, which decrypts the key there, and milliseconds
             // when it waits on SoftHSM2's locks behind C_Sign calls); C_Sign runs on the libuv thread pool.
             session
               .createSign('ECDSA', key.privateKey as unknown as Key)
-              .once(Buffer.from(digest), (error, signature) => (error ? reject(error) : resolve(signature)));
+              .once(Buffer.from(digest), (error, signature) => {
+                if (error) reject(error);
+                else {
+                  try {
+                    resolve(key.der(signature));
+                  } catch (failure) {
+                    reject(failure);
+                  }
+                }
+              });
           }),
         signal,
       );
     // On a signing thread once one is ready; here until then (one-shot commands, the first signatures).
     const threads = this.#connection.signThreads;
-    return threads ? threads.sign(key.privateKey.handle, digest, signal, here) : here();
+    return threads ? threads.sign(key.privateKey.handle, digest, signal, here, key.der) : here();
   }
 
   /** The key an id names, from the cache or the token. */
@@ -295,9 +324,12 @@ export class Pkcs11KeyManager implements KeyManager {
       `cannot read key "${id}" on token "${this.tokenLabel}"`,
     );
     this.#connection.cache.set(id, lookup);
-    lookup.catch(() => {
-      if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
-    });
+    lookup.then(
+      (key) => known.set(lookup, key),
+      () => {
+        if (this.#connection.cache.get(id) === lookup) this.#connection.cache.delete(id);
+      },
+    );
     return lookup;
   }
 
@@ -323,7 +355,17 @@ export class Pkcs11KeyManager implements KeyManager {
     if (!point) throw new CosignkitError('KEY_NOT_FOUND', `${what} has no public key object on the token`);
     const publicKey = publicKeyFromPoint(algorithm, point, what);
     const label = readLabel(privateKey);
+    const rawLength = 2 * (ALGORITHMS[algorithm].coordinateLength ?? 0);
     return {
+      der: (raw, from = 0, to = raw.length) => {
+        if (to - from !== rawLength) {
+          throw new CosignkitError(
+            'BACKEND_FAILURE',
+            `the token returned a ${to - from}-byte signature; expected ${rawLength} bytes`,
+          );
+        }
+        return derFromRaw(raw, from, to);
+      },
       id,
       ...(label ? { label } : {}),
       privateKey,
@@ -362,12 +404,13 @@ export class Pkcs11KeyManager implements KeyManager {
   /** Runs a public operation: refused once close() was called, waited for by close() otherwise. */
   #run<T>(operation: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(closedError());
-    const promise = operation();
-    this.#pending.add(promise);
-    const forget = (): void => {
-      this.#pending.delete(promise);
-    };
-    promise.then(forget, forget);
+    return this.#track(operation());
+  }
+
+  /** Counts an operation in flight until it settles (close() waits for the count to reach zero). */
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#active++;
+    promise.then(this.#settled, this.#settled);
     return promise;
   }
 
@@ -384,6 +427,13 @@ export class Pkcs11KeyManager implements KeyManager {
 }
 
 type Query = { label: string } | { id: Buffer };
+
+/**
+ * The key each settled lookup in a connection's cache found, so that a signature with a known key reads it
+ * without awaiting the cached promise. Keyed by that promise: a lookup dropped from the cache (a stale handle,
+ * a deleted key) is no longer reached, and its entry goes with it.
+ */
+const known = new WeakMap<object, TokenKey>();
 
 function closedError(): CosignkitError {
   return new CosignkitError('BACKEND_UNAVAILABLE', 'this PKCS#11 key store is closed');

@@ -20,6 +20,13 @@ const CLOSE_GRACE_MS = 5_000;
 
 export type SpawnWorker = (file: URL, options: WorkerOptions) => Worker;
 
+/**
+ * What a signature resolves to, made from the raw r‖s at `bytes[start..end)` of a reply (which other replies
+ * share): the caller's own form of it, read in place (issue 19: no copy first), in memory of its own. A throw
+ * rejects the request.
+ */
+export type Answer = (bytes: Uint8Array, start: number, end: number) => Uint8Array;
+
 export interface SignThreadsInit {
   modulePath: string;
   /** The CK_SLOT_ID as graphene holds it (`Slot.handle`). */
@@ -37,9 +44,17 @@ export interface SignThreadsInit {
   spawn?: SpawnWorker;
 }
 
+/**
+ * A request posted to a thread. One plain object per signature with the promise's own resolvers, not wrapper
+ * closures: what the main thread allocates per signature is what makes its scavenges come (issue 19).
+ */
 interface Waiting {
-  resolve(signature: Buffer): void;
+  resolve(signature: Uint8Array): void;
   reject(error: unknown): void;
+  answer: Answer;
+  /** The caller's signal and the listener on it, when it gave one: removed once the request is settled. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 interface Thread {
@@ -90,10 +105,16 @@ export class SignThreads {
 
   /**
    * Signs a digest with the private key object `key` (CKM_ECDSA) on a ready thread, resolving to the token's
-   * raw r‖s; with no thread ready, or while requests come one at a time (see `loneOnCaller`), calls `here` (the
+   * raw r‖s (or what `answer` makes of it); with no thread ready, or while requests come one at a time (see `loneOnCaller`), calls `here` (the
    * caller's own way of signing) instead.
    */
-  sign(key: Buffer, digest: Uint8Array, signal: AbortSignal | undefined, here: () => Promise<Buffer>): Promise<Buffer> {
+  sign(
+    key: Buffer,
+    digest: Uint8Array,
+    signal: AbortSignal | undefined,
+    here: () => Promise<Uint8Array>,
+    answer: Answer = copyOf,
+  ): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(closedError());
     if (signal?.aborted) return Promise.reject(abortedError(signal));
     this.#requests++;
@@ -111,31 +132,25 @@ export class SignThreads {
     }
     const id = this.#nextId;
     this.#nextId = (id + 1) % STARTUP; // a u32 on the wire, never STARTUP's
-    return new Promise<Buffer>((resolve, reject) => {
-      const onAbort = (): void => {
-        // The token finishes what it started; its answer is dropped.
-        if (thread.pending.delete(id)) settled();
-        reject(abortedError(signal!));
-      };
-      const settled = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        if (thread.pending.size === 0) thread.worker.unref();
-      };
-      if (thread.pending.size === 0) thread.worker.ref(); // a signature in flight keeps the process alive
-      thread.pending.set(id, {
-        resolve: (signature) => {
-          settled();
-          resolve(signature);
-        },
-        reject: (error) => {
-          settled();
-          reject(error);
-        },
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // Written now: the caller may reuse its digest's memory once sign() returns.
-      if (thread.outbox.add(id, key, digest) === 1) setImmediate(() => this.#flush(thread));
+    const waiting: Waiting = { resolve: noop, reject: noop, answer, signal: undefined, onAbort: undefined };
+    const promise = new Promise<Uint8Array>((resolve, reject) => {
+      waiting.resolve = resolve;
+      waiting.reject = reject;
     });
+    if (signal) {
+      waiting.signal = signal;
+      waiting.onAbort = () => {
+        // The token finishes what it started; its answer is dropped.
+        if (thread.pending.delete(id)) settle(thread, waiting);
+        waiting.reject(abortedError(signal));
+      };
+      signal.addEventListener('abort', waiting.onAbort, { once: true });
+    }
+    if (thread.pending.size === 0) thread.worker.ref(); // a signature in flight keeps the process alive
+    thread.pending.set(id, waiting);
+    // Written now: the caller may reuse its digest's memory once sign() returns.
+    if (thread.outbox.add(id, key, digest) === 1) setImmediate(() => this.#flush(thread));
+    return promise;
   }
 
   /** Starts a thread unless one is up, and resolves once one is ready to sign (rejects if none can start). */
@@ -153,7 +168,8 @@ export class SignThreads {
    */
   #alone(): boolean {
     let inFlight = this.#here;
-    for (const thread of this.#threads) inFlight += thread.pending.size;
+    // Index loops here and in #pick: an iterator per call is garbage made per signature.
+    for (let i = 0; i < this.#threads.length; i++) inFlight += this.#threads[i]!.pending.size;
     const now = performance.now();
     if (inFlight > 0) this.#overlapAt = now;
     return now - this.#overlapAt > LONE_AFTER_MS;
@@ -177,7 +193,8 @@ export class SignThreads {
     let best: Thread | undefined;
     let starting = false;
     let live = 0;
-    for (const thread of this.#threads) {
+    for (let i = 0; i < this.#threads.length; i++) {
+      const thread = this.#threads[i]!;
       if (thread.ended) continue;
       live++;
       if (!thread.ready) starting = true;
@@ -226,12 +243,10 @@ export class SignThreads {
       exited: new Promise((r) => (exited = r)),
     };
     this.#threads.push(thread);
-    worker.on('message', (message: SignMessage) => {
-      const replies = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+    worker.on('message', (replies: SignMessage) => {
       if (!thread.ready) {
-        if (replies.length >= REPLY_HEADER && replies.readUInt32LE(0) === STARTUP) {
-          const payload = replies.subarray(REPLY_HEADER, REPLY_HEADER + replies.readUInt16LE(5));
-          const error = wrapPkcs11Error(pkcs11Error(payload), 'cannot start a PKCS#11 signing thread');
+        if (replies.length >= REPLY_HEADER && readU32(replies, 0) === STARTUP) {
+          const error = wrapPkcs11Error(pkcs11Error(replies, REPLY_HEADER), 'cannot start a PKCS#11 signing thread');
           this.#fail(thread, error);
           this.#cannotStart(error);
           return;
@@ -240,17 +255,24 @@ export class SignThreads {
         this.#init.logger.debug('pkcs11: signing thread ready', { threads: this.#threads.length });
         for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve();
       }
+      // Read in place: a view per message and per reply was garbage the main thread made per signature.
       for (let at = 0; at + REPLY_HEADER <= replies.length; ) {
-        const id = replies.readUInt32LE(at);
+        const id = readU32(replies, at);
         const status = replies[at + 4];
-        const end = at + REPLY_HEADER + replies.readUInt16LE(at + 5);
-        const payload = replies.subarray(at + REPLY_HEADER, end);
-        at = end;
+        const start = at + REPLY_HEADER;
+        at = start + (replies[at + 5]! | (replies[at + 6]! << 8));
         const waiting = thread.pending.get(id);
         if (!waiting) continue; // aborted meanwhile
         thread.pending.delete(id);
-        if (status === SIGNED) waiting.resolve(payload);
-        else waiting.reject(pkcs11Error(payload));
+        settle(thread, waiting);
+        if (status !== SIGNED) waiting.reject(pkcs11Error(replies, start, at));
+        else {
+          try {
+            waiting.resolve(waiting.answer(replies, start, Math.min(at, replies.length)));
+          } catch (error) {
+            waiting.reject(error);
+          }
+        }
       }
     });
     worker.on('error', (error) => {
@@ -287,7 +309,10 @@ export class SignThreads {
     if (at >= 0) this.#threads.splice(at, 1);
     const waiting = [...thread.pending.values()];
     thread.pending.clear();
-    for (const w of waiting) w.reject(error);
+    for (const w of waiting) {
+      settle(thread, w);
+      w.reject(error);
+    }
     if (waiting.length === 0 && thread.ready) {
       // Nobody was waiting: the failure would go unseen otherwise.
       this.#init.logger.warn('pkcs11: signing thread failed', { error: error.message });
@@ -332,8 +357,35 @@ function pkcs11jsPath(): string {
   return pkcs11js;
 }
 
-/** A pkcs11js error rebuilt from a reply: an Error with the CK_RV as `code`, as pkcs11-errors.ts expects. */
-function pkcs11Error(payload: Buffer): Error {
+function noop(): void {}
+
+/** The raw r‖s itself, copied: the caller's signature must not share memory with the other replies. */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return bytes.slice(start, end);
+}
+
+/** A request is settled: its abort listener goes, and a thread owed nothing more lets the process exit. */
+function settle(thread: Thread, waiting: Waiting): void {
+  if (waiting.onAbort) waiting.signal?.removeEventListener('abort', waiting.onAbort);
+  if (thread.pending.size === 0) thread.worker.unref();
+}
+
+/** A little-endian u32 of a reply, read in place. */
+function readU32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
+}
+
+/**
+ * A pkcs11js error rebuilt from a reply's payload (`bytes` from `start` to `end`, or to the length the reply
+ * header at `start - REPLY_HEADER` gives): an Error with the CK_RV as `code`, as pkcs11-errors.ts expects.
+ */
+function pkcs11Error(bytes: Uint8Array, start: number, end?: number): Error {
+  const stop = end ?? start + (bytes[start - 2]! | (bytes[start - 1]! << 8));
+  const payload = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + start,
+    Math.max(0, Math.min(stop, bytes.length) - start),
+  );
   let error: { message?: unknown; code?: unknown } = {};
   try {
     error = JSON.parse(payload.toString('utf8')) as typeof error;
@@ -362,7 +414,11 @@ class RequestWriter {
       this.#bytes = grown;
     }
     let at = this.#length;
-    this.#bytes.writeUInt32LE(id, at);
+    // By hand: writeUInt32LE's range check allocates.
+    this.#bytes[at] = id & 0xff;
+    this.#bytes[at + 1] = (id >>> 8) & 0xff;
+    this.#bytes[at + 2] = (id >>> 16) & 0xff;
+    this.#bytes[at + 3] = id >>> 24;
     this.#bytes[at + 4] = key.length;
     this.#bytes.set(key, at + 5);
     at += 5 + key.length;

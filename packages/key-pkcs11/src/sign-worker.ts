@@ -5,7 +5,9 @@
 //
 // It imports nothing from this package: it is loaded on its own (dist/sign-worker.js, or the .ts source under
 // the tests), with the path of pkcs11js handed over by the opener.
+import { readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
 /** What the opener passes in `workerData`. */
@@ -54,11 +56,18 @@ interface Pkcs11Lib {
 const CKF_OS_LOCKING_OK = 2;
 const CKF_SERIAL_SESSION = 4;
 const CKM_ECDSA = 0x1041;
+/** One mechanism object for every C_SignInit (pkcs11js reads it, never keeps it). */
+const ECDSA = { mechanism: CKM_ECDSA };
 const CKR_CRYPTOKI_ALREADY_INITIALIZED = 0x191;
 const CKR_SESSION_CLOSED = 0xb0;
 const CKR_SESSION_HANDLE_INVALID = 0xb3;
 /** Signatures answered in one message at most. */
 const MAX_BATCH = 32;
+/**
+ * The niceness this thread runs at (Linux): the weight CFS gives it is about a tenth of a normal thread's, so the
+ * main thread and V8's GC helpers, when they wake, take the core from it at once instead of queueing behind it.
+ */
+const NICENESS = 10;
 /** Room for the largest raw r‖s this backend signs (P-384: 96 bytes) and then some. */
 const SIGNATURE_ROOM = 256;
 /** The bytes a reply takes besides its payload. */
@@ -67,6 +76,7 @@ const REPLY_HEADER = 7;
 const port = parentPort;
 
 function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
+  lowerPriority();
   let lib: Pkcs11Lib;
   let session: Buffer | undefined;
   const slot = asBuffer(init.slot);
@@ -95,7 +105,7 @@ function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
       session ??= lib.C_OpenSession(slot, CKF_SERIAL_SESSION);
       // Synchronous on purpose: this thread has nothing else to do, and the libuv pool's hand-offs cost more
       // than the signature (SoftHSM2 spends ~80 µs in C_SignInit + C_Sign).
-      lib.C_SignInit(session, { mechanism: CKM_ECDSA }, key);
+      lib.C_SignInit(session, ECDSA, key);
       replies.add(id, SIGNED, lib.C_Sign(session, digest, out));
     } catch (error) {
       const code = codeOf(error);
@@ -137,6 +147,24 @@ function run(init: SignWorkerInit, port: NonNullable<typeof parentPort>): void {
     port.postMessage(replies.take());
   });
   port.postMessage(new Uint8Array(0) satisfies SignMessage); // ready: the first message says the session is open
+}
+
+/**
+ * Makes this thread yield to the process's event loop (issue 19). It signs flat out while callers wait, and on a
+ * machine with few cores it competed for one with the main thread and with the GC helper threads a scavenge on
+ * the main thread waits for: the event loop then stalled for milliseconds. Linux only: there a thread is a task
+ * with a niceness of its own, and raising it needs no privilege; elsewhere `setPriority` would act on the whole
+ * process, so nothing is done.
+ */
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    // "PID/task/TID": this thread's kernel id, which worker_threads do not expose.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, NICENESS);
+  } catch {
+    // No /proc, or a seccomp policy refusing setpriority: the thread signs at the normal priority.
+  }
 }
 
 /** Replies packed as the opener reads them (see SignMessage), in a buffer kept from one batch to the next. */

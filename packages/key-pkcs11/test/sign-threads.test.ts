@@ -1,6 +1,7 @@
 // The signing threads on their own, on a real SoftHSM2 token: what the key manager relies on when a thread
 // fails (a crash must reject what it owed with one clean line, never hang) or cannot start.
 import { createHash, verify } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { type CosignkitError, parseKeyRef, rawToDer, silentLogger } from '@cosignkit/core';
 import type * as Graphene from 'graphene-pk11';
@@ -64,7 +65,7 @@ function threads(count = 1, at = slot): { threads: SignThreads; workers: Worker[
   };
 }
 
-async function verifies(raw: Buffer): Promise<boolean> {
+async function verifies(raw: Uint8Array): Promise<boolean> {
   const key = await manager.getPublicKey('k');
   return verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, rawToDer(raw));
 }
@@ -77,11 +78,26 @@ const here = (): Promise<Buffer> => {
 };
 
 /** A signature from a ready thread (fails the test if it was left to the caller). */
-function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Buffer> {
+function onThread(t: SignThreads, key: Buffer, signal?: AbortSignal): Promise<Uint8Array> {
   const before = byCaller;
   const signing = t.sign(key, digest, signal, here);
   if (byCaller !== before) throw new Error('no signing thread was ready');
   return signing;
+}
+
+/** The niceness of each thread (task) of this process, by its kernel id (Linux: /proc/self/task/<tid>/stat). */
+function nicenessByTask(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      // After "pid (comm) ": state is field 3, nice field 19 of the whole line.
+      out.set(Number(task), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // The task ended meanwhile.
+    }
+  }
+  return out;
 }
 
 /** True when sign() left the request to the caller. */
@@ -165,6 +181,22 @@ describe('SignThreads', () => {
     await expect(t.sign(keyHandle, digest, undefined, here)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
   });
 
+  it.runIf(process.platform === 'linux')(
+    'run each signing thread at niceness 10 (Linux), leaving the rest of the process as it was',
+    async () => {
+      const before = nicenessByTask();
+      const { threads: t } = threads(1);
+      await t.ready();
+      const after = nicenessByTask();
+      const started = [...after].filter(([task]) => !before.has(task));
+      // The signing thread is the one new task at niceness 10; the main thread keeps its own.
+      expect(started.filter(([, nice]) => nice === 10)).toHaveLength(1);
+      expect(after.get(process.pid)).toBe(before.get(process.pid));
+      expect(await verifies(await onThread(t, keyHandle))).toBe(true);
+      await t.close();
+    },
+  );
+
   it('a thread that dies mid-flight rejects what it owed with one line; a fresh thread takes over', async () => {
     const { threads: t, workers } = threads(1);
     await t.ready();
@@ -218,6 +250,26 @@ describe('SignThreads', () => {
     controller.abort();
     await expect(mine).rejects.toMatchObject({ code: 'ABORTED' });
     await Promise.all(ahead);
+    await t.close();
+  });
+
+  it("hand each reply's r‖s to the caller's answer in place; an answer that throws rejects that request alone", async () => {
+    const { threads: t } = threads(1);
+    await t.ready();
+    const seen: number[] = [];
+    const der = (bytes: Uint8Array, start: number, end: number): Uint8Array => {
+      seen.push(end - start);
+      return rawToDer(bytes.slice(start, end));
+    };
+    const refused = t.sign(keyHandle, digest, undefined, here, () => {
+      throw new Error('not this one');
+    });
+    const signed = await Promise.all(Array.from({ length: 8 }, () => t.sign(keyHandle, digest, undefined, here, der)));
+    await expect(refused).rejects.toThrow('not this one');
+    expect(seen).toEqual(Array(8).fill(64)); // P-256: r‖s is 64 bytes
+    const key = await manager.getPublicKey('k');
+    for (const sig of signed)
+      expect(verify('sha256', Buffer.from('threads'), { key, dsaEncoding: 'der' }, sig)).toBe(true);
     await t.close();
   });
 
