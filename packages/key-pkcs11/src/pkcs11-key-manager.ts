@@ -6,6 +6,7 @@ import {
   assertDigestLength,
   fingerprintOf,
   publicKeyPem,
+  rawToDer,
   type GenerateKeyOptions,
   type KeyAlgorithm,
   type KeyInfo,
@@ -14,7 +15,6 @@ import {
   type Logger,
   type SignOptions,
 } from '@cosignkit/core';
-import { derFromRaw } from './der-signature.js';
 import { EC_PARAMS, algorithmOfParams, publicKeyFromPoint } from './ec-key.js';
 import { graphene } from './graphene.js';
 import { ID_PREFIX, keyQuery, keyRefText } from './key-uri.js';
@@ -364,7 +364,7 @@ export class Pkcs11KeyManager implements KeyManager {
             `the token returned a ${to - from}-byte signature; expected ${rawLength} bytes`,
           );
         }
-        return derFromRaw(raw, from, to);
+        return rawToDer(raw, from, to);
       },
       id,
       ...(label ? { label } : {}),

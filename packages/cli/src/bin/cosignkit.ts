@@ -11,10 +11,6 @@ const HOT_COMMANDS: ReadonlySet<string | undefined> = new Set(['sign-blob', 'ver
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
 startEarlyKeyDerivation(process.argv.slice(2), process.env);
 
-// V8's on-disk code cache: main, core, the engines and backends load after this line and skip recompiling
-// on every run (a cosign-like CLI is started once per file it signs).
-enableCompileCache(process.env);
-
 // A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace. The handler is
 // added when Node first builds the stream: building both here would load node:stream on every run, while
 // main writes its output straight to the descriptors (fd-output.ts) and most runs never build either.
@@ -35,12 +31,15 @@ const blob = HOT_COMMANDS.has(command)
   ? loadCodeCachedBundle<typeof import('./blob-main.js')>(
       new URL(`./${command}-main.cjs`, import.meta.url),
       process.env,
-      (specifier) => import(specifier),
+      (specifier) => {
+        withCompileCache();
+        return import(specifier);
+      },
     )
   : undefined;
 
 // The only place that decides the process's exit status; nothing calls process.exit.
-(blob ? Promise.resolve(blob.exports) : import('../main.js'))
+(blob ? Promise.resolve(blob.exports) : importSplitMain())
   .then(({ main }) => main(process.argv.slice(2)))
   .then(
     (code) => {
@@ -54,6 +53,23 @@ const blob = HOT_COMMANDS.has(command)
       process.exitCode = 1;
     },
   );
+
+/**
+ * V8's on-disk code cache, on before the first import: main, core, the engines and backends then skip
+ * recompiling on every run (a cosign-like CLI is started once per file it signs). A hot command's plain run
+ * imports nothing, and does not set it up.
+ */
+let compileCacheOn = false;
+function withCompileCache(): void {
+  if (compileCacheOn) return;
+  compileCacheOn = true;
+  enableCompileCache(process.env);
+}
+
+function importSplitMain(): Promise<typeof import('../main.js')> {
+  withCompileCache();
+  return import('../main.js');
+}
 
 function commandOf(argv: readonly string[]): string | undefined {
   try {

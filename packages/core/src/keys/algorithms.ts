@@ -92,20 +92,51 @@ export function fingerprintOf(key: KeyObject): string {
  */
 const fingerprints = new WeakMap<KeyObject, string>();
 
-/** Converts a raw r‖s (IEEE P1363) ECDSA signature to ASN.1 DER. */
-export function rawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) {
-    throw new CosignkitError('SIGNATURE_MALFORMED', `raw ECDSA signature has odd length ${raw.length}`);
+/**
+ * Converts a raw r‖s (IEEE P1363) ECDSA signature, `raw[from..to)` (all of it by default: a token's reply can
+ * be read in place), to the ASN.1 DER `SEQUENCE { INTEGER r, INTEGER s }` cosign expects. Written into one
+ * array: a signing service converts thousands a second, and each small Buffer was garbage for the event loop
+ * to collect (issue 19).
+ */
+export function rawToDer(raw: Uint8Array, from = 0, to = raw.length): Uint8Array {
+  const length = to - from;
+  if (length <= 0 || length % 2 !== 0) {
+    throw new CosignkitError('SIGNATURE_MALFORMED', `raw ECDSA signature has odd length ${Math.max(0, length)}`);
   }
-  const half = raw.length / 2;
-  const integer = (bytes: Uint8Array): Buffer => {
-    let i = 0;
-    while (i < bytes.length - 1 && bytes[i] === 0) i++;
-    const trimmed = Buffer.from(bytes.subarray(i));
-    const body = trimmed[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
-    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
-  };
-  const seq = Buffer.concat([integer(raw.subarray(0, half)), integer(raw.subarray(half))]);
-  const len = seq.length < 0x80 ? Buffer.from([seq.length]) : Buffer.from([0x81, seq.length]);
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30]), len, seq]));
+  const half = from + length / 2;
+  const rStart = firstSignificant(raw, from, half);
+  const sStart = firstSignificant(raw, half, to);
+  // A leading 0x00 keeps an integer with its top bit set positive.
+  const rPad = raw[rStart]! & 0x80 ? 1 : 0;
+  const sPad = raw[sStart]! & 0x80 ? 1 : 0;
+  const rLength = half - rStart + rPad;
+  const sLength = to - sStart + sPad;
+  const body = 2 + rLength + 2 + sLength;
+  // P-256 and P-384 bodies are under 128 bytes (short-form length); a longer one takes the 0x81 form.
+  const header = body < 0x80 ? 2 : 3;
+  const der = new Uint8Array(header + body);
+  der[0] = 0x30;
+  if (header === 2) der[1] = body;
+  else {
+    der[1] = 0x81;
+    der[2] = body;
+  }
+  let at = header;
+  der[at++] = 0x02;
+  der[at++] = rLength;
+  at += rPad; // the array starts zeroed
+  // Byte loops, not set(subarray): a view is an allocation too.
+  for (let i = rStart; i < half; i++) der[at++] = raw[i]!;
+  der[at++] = 0x02;
+  der[at++] = sLength;
+  at += sPad;
+  for (let i = sStart; i < to; i++) der[at++] = raw[i]!;
+  return der;
+}
+
+/** Where an integer's significant bytes start: leading zeros dropped, at least one byte kept. */
+function firstSignificant(raw: Uint8Array, start: number, end: number): number {
+  let i = start;
+  while (i < end - 1 && raw[i] === 0) i++;
+  return i;
 }
