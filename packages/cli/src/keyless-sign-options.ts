@@ -179,9 +179,9 @@ export async function prepareSigner(
   // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
   // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).
   key.material().catch(() => undefined);
-  // One turn of the event loop first: the request's connection completes there (at once on loopback) and the
-  // request leaves; loaded before that, the signing half would hold it back for as long as it takes to load.
-  await new Promise((resolve) => setImmediate(resolve));
+  // Once the request has left: loaded before, the signing half would hold it back (one thread) for as long as
+  // it takes to load, rather than load while Fulcio answers.
+  await key.requestSent();
   const signing: SigstoreSign = await import('@cosignkit/sigstore/sign');
   const { signer } = signing.createKeylessSigner({ services: resolved, getToken: async () => identityToken, key });
   const trustedRootPath = stringFlag(flags, 'trusted-root');

@@ -25,6 +25,8 @@ const RENEW_MARGIN_MS = 60_000;
  */
 export class EphemeralCertificateKey implements SigningKey {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
+  /** Settles once the certificate request in progress has left (or failed); see requestSent(). */
+  #sent: Promise<void> = Promise.resolve();
   #current?: Promise<{
     privateKey: KeyObject;
     material: SigningKeyMaterial & { kind: 'certificate' };
@@ -48,6 +50,15 @@ export class EphemeralCertificateKey implements SigningKey {
    */
   async chain(): Promise<string[]> {
     return (await this.#state()).material.chain ?? [];
+  }
+
+  /**
+   * Resolves once the certificate request in progress has been handed to the network in full, or has failed;
+   * at once when none is in progress. A one-shot command loads the rest of its code after this: loaded
+   * before, it would hold the request back for as long as the loading takes, on the process's one thread.
+   */
+  requestSent(): Promise<void> {
+    return this.#sent;
   }
 
   /** The certificate in force (for reporting). */
@@ -82,7 +93,22 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   async #obtain() {
-    preloadDigestSigning();
+    let sent = () => {};
+    this.#sent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    try {
+      return await this.#request(() => {
+        sent();
+        // The modules signing will need load once the request is out, while Fulcio answers.
+        preloadDigestSigning();
+      });
+    } finally {
+      sent();
+    }
+  }
+
+  async #request(onSent: () => void) {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     let token = '';
@@ -97,7 +123,7 @@ export class EphemeralCertificateKey implements SigningKey {
           publicKeyPem,
           proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey),
         },
-        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1 },
+        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1, onSent },
       );
     } catch (error) {
       throw serviceError('Fulcio', this.options.fulcioUrl, error, [token]);
