@@ -17,6 +17,14 @@ export interface EphemeralCertificateKeyOptions {
 /** A certificate this close to its notAfter is not used for a new signature: a log entry must land inside it. */
 const RENEW_MARGIN_MS = 60_000;
 
+/** A key with its Fulcio certificate. */
+interface CertifiedKey {
+  privateKey: KeyObject;
+  material: SigningKeyMaterial & { kind: 'certificate'; fingerprint: string };
+  notAfter: number;
+  chain: string[];
+}
+
 /**
  * Keyless signing's key: an ECDSA P-256 key made in memory (never written anywhere, gone with the process)
  * and a Fulcio certificate binding it to the token's identity. The certificate is asked for once and serves
@@ -27,12 +35,9 @@ export class EphemeralCertificateKey implements SigningKey {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
   /** Settles once the certificate request in progress has left (or failed); see requestSent(). */
   #sent: Promise<void> = Promise.resolve();
-  #current?: Promise<{
-    privateKey: KeyObject;
-    material: SigningKeyMaterial & { kind: 'certificate' };
-    notAfter: number;
-    chain: string[];
-  }>;
+  #current?: Promise<CertifiedKey>;
+  /** The key whose certificate is being asked for, until the answer (or failure) is there. */
+  #inFlight?: { privateKey: KeyObject; state: Promise<CertifiedKey> };
 
   constructor(private readonly options: EphemeralCertificateKeyOptions) {}
 
@@ -42,6 +47,21 @@ export class EphemeralCertificateKey implements SigningKey {
 
   async signDigest(digest: Uint8Array): Promise<Uint8Array> {
     return signEcdsaDigest((await this.#state()).privateKey, this.algorithm, digest);
+  }
+
+  /**
+   * A signature and the certificate of the key that made it, from one state (a renewal between the two
+   * cannot pair one key's signature with another's certificate). While the certificate is being asked for,
+   * its key signs at once and the answer is awaited after: the signing overlaps Fulcio's round trip.
+   */
+  async signDigestWithMaterial(digest: Uint8Array): Promise<{ signature: Uint8Array; material: SigningKeyMaterial }> {
+    const inFlight = this.#inFlight;
+    if (inFlight) {
+      const signature = await signEcdsaDigest(inFlight.privateKey, this.algorithm, digest);
+      return { signature, material: (await inFlight.state).material };
+    }
+    const state = await this.#state();
+    return { signature: await signEcdsaDigest(state.privateKey, this.algorithm, digest), material: state.material };
   }
 
   /**
@@ -84,21 +104,28 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   #renew() {
-    const next = this.#obtain();
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const next = this.#obtain(privateKey, publicKey);
     this.#current = next;
-    next.catch(() => {
+    const inFlight = { privateKey, state: next };
+    this.#inFlight = inFlight;
+    const landed = () => {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
+    };
+    next.then(landed, () => {
+      landed();
       if (this.#current === next) this.#current = undefined;
     });
     return next;
   }
 
-  async #obtain() {
+  async #obtain(privateKey: KeyObject, publicKey: KeyObject): Promise<CertifiedKey> {
     let sent = () => {};
     this.#sent = new Promise<void>((resolve) => {
       sent = resolve;
     });
     try {
-      return await this.#request(() => {
+      return await this.#request(privateKey, publicKey, () => {
         sent();
         // The modules signing will need load once the request is out, while Fulcio answers.
         preloadDigestSigning();
@@ -108,8 +135,7 @@ export class EphemeralCertificateKey implements SigningKey {
     }
   }
 
-  async #request(onSent: () => void) {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  async #request(privateKey: KeyObject, publicKey: KeyObject, onSent: () => void): Promise<CertifiedKey> {
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     let token = '';
     let chain: string[];
