@@ -159,17 +159,20 @@ export class EphemeralCertificateKey implements SigningKey {
     if (!cert.publicKey.equals(publicKey))
       throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
     const der = cert.raw;
+    const leafPem = cert.toString();
+    // Each certificate parsed once, between Fulcio's answer and the log upload.
+    const above = chain.slice(1).map((c) => new X509Certificate(c).toString());
     return {
       privateKey,
       material: {
         kind: 'certificate' as const,
         der,
-        pem: cert.toString(),
+        pem: leafPem,
         fingerprint: createHash('sha256').update(der).digest('hex'),
-        chain: chain.slice(1).map((c) => new X509Certificate(c).toString()),
+        chain: above,
       },
       notAfter: new Date(cert.validTo).getTime(),
-      chain: [cert.toString(), ...chain.slice(1).map((c) => new X509Certificate(c).toString())],
+      chain: [leafPem, ...above],
     };
   }
 }
