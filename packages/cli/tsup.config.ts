@@ -127,8 +127,11 @@ const onlyCommand = (held: string): Plugin => ({
   },
 });
 
-/** In a hot bundle, a dynamic import of one of LAZY's modules (but `inside`) goes to the split build's file. */
-const lazyImports = (inside: readonly string[]): Plugin => {
+/**
+ * In a hot bundle, a dynamic import of one of LAZY's modules (but `inside`) goes to the split build's file;
+ * `from` is where that file is seen from (`./` in dist/bin/lazy/ itself).
+ */
+const lazyImports = (inside: readonly string[], from = './lazy/'): Plugin => {
   const names = new Map(
     Object.entries(LAZY)
       .filter(([name]) => !inside.includes(name))
@@ -146,10 +149,115 @@ const lazyImports = (inside: readonly string[]): Plugin => {
           pluginData: 'lazy-imports',
         });
         const name = names.get(path);
-        return name === undefined ? undefined : { path: `./lazy/${name}.js`, external: true };
+        return name === undefined ? undefined : { path: `${from}${name}.js`, external: true };
       });
     },
   };
+};
+
+/**
+ * Keyless signing's entry of @cosignkit/sigstore, built from source into two files of the command
+ * (dist/bin/lazy/), with everything they run bundled in, so loading them resolves no package. Through the
+ * package the path was twelve files, each found through the exports map or a chunk import (about a
+ * millisecond each in Node's ES module loader), a one-shot keyless sign-blob's largest cost before its
+ * Fulcio request could leave.
+ * - cosignkit-sigstore-keyless.js: keyless.ts, what the request needs (services, token, ephemeral key,
+ *   Fulcio client), and no more, as it loads before the request leaves;
+ * - cosignkit-sigstore-signing.js: everything keyless.ts loads on demand, in one file loaded once the request
+ *   has left: the signing half (its loadSigning()), noble's field and DER modules (core's digest signing) and
+ *   protobuf-specs (a --signing-config). Its exports are the names those importers take (SIGNING_HALF).
+ */
+const SIGSTORE_KEYLESS = fileURLToPath(new URL('../sigstore/src/keyless.ts', import.meta.url));
+const KEYLESS_FILE = 'lazy/cosignkit-sigstore-keyless';
+const SIGNING_FILE = 'lazy/cosignkit-sigstore-signing';
+
+/** The on-demand imports of the keyless file: the importers allowed, and the names they take. */
+const SIGNING_HALF: Record<string, { importers: string[]; names: string[] | '*'; from: string }> = {
+  './sign.js': { importers: ['sigstore/src/keyless.ts'], names: '*', from: './sign.ts' },
+  '@noble/curves/abstract/modular.js': {
+    importers: ['core/src/keys/software-ecdsa.ts', 'sigstore/src/sign/ephemeral-certificate-key.ts'],
+    names: ['Field', 'mapHashToField'],
+    from: '@noble/curves/abstract/modular.js',
+  },
+  '@noble/curves/abstract/der.js': {
+    importers: ['core/src/keys/software-ecdsa.ts', 'sigstore/src/sign/ephemeral-certificate-key.ts'],
+    names: ['DER'],
+    from: '@noble/curves/abstract/der.js',
+  },
+  '@noble/curves/utils.js': {
+    importers: ['core/src/keys/software-ecdsa.ts', 'sigstore/src/sign/ephemeral-certificate-key.ts'],
+    names: ['bytesToNumberBE'],
+    from: '@noble/curves/utils.js',
+  },
+  '@sigstore/protobuf-specs': {
+    importers: ['sigstore/src/sign/signing-services.ts'],
+    names: ['SigningConfig', 'ServiceSelector'],
+    from: '@sigstore/protobuf-specs',
+  },
+};
+
+/** The signing file's entry: SIGNING_HALF's modules, re-exported under one namespace. */
+const signingEntry: Plugin = {
+  name: 'sigstore-signing-entry',
+  setup(build) {
+    // The build's entry is sign.ts (a file tsup can find); as the entry point it is this module instead.
+    build.onResolve({ filter: /[\\/]sigstore[\\/]src[\\/]sign\.ts$/ }, (args) =>
+      args.kind === 'entry-point' ? { path: 'entry', namespace: 'sigstore-signing' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'sigstore-signing' }, () => ({
+      resolveDir: fileURLToPath(new URL('../sigstore/src/', import.meta.url)),
+      loader: 'js',
+      contents: Object.values(SIGNING_HALF)
+        .map(({ names, from }) =>
+          names === '*'
+            ? `export * from ${JSON.stringify(from)};`
+            : `export { ${names.join(', ')} } from ${JSON.stringify(from)};`,
+        )
+        .join('\n'),
+    }));
+  },
+};
+
+/** In the keyless file, SIGNING_HALF's dynamic imports go to the signing file. */
+const signingHalfImports: Plugin = {
+  name: 'sigstore-signing-half-imports',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const half = SIGNING_HALF[args.path];
+      const importer = args.importer.replace(/\\/g, '/');
+      // Others: LAZY's files (lazyImports, next), else refused (onlyKnownDynamicImports, last).
+      if (!half?.importers.some((suffix) => importer.endsWith(suffix))) return undefined;
+      return { path: `./${SIGNING_FILE.replace(/^lazy\//, '')}.js`, external: true };
+    });
+  },
+};
+
+/**
+ * The last say on the keyless file's dynamic imports: one that neither the signing file nor a LAZY file takes
+ * fails the build (it would be bundled into the file loaded before the Fulcio request), a new on-demand
+ * import needing its names in SIGNING_HALF or a file of its own.
+ */
+const onlyKnownDynamicImports: Plugin = {
+  name: 'only-known-dynamic-imports',
+  setup(build) {
+    // (lazyImports resolves each one once more, marked, to find its path: that one is not for here.)
+    build.onResolve({ filter: /.*/ }, (args) =>
+      args.kind === 'dynamic-import' && args.pluginData !== 'lazy-imports'
+        ? { errors: [{ text: `${args.path} from ${args.importer}: not in SIGNING_HALF nor LAZY (tsup.config.ts)` }] }
+        : undefined,
+    );
+  },
+};
+
+/** The hot bundles' and main's dynamic imports of the keyless entry go to its file in dist/bin/lazy/. */
+const sigstoreKeylessImports: Plugin = {
+  name: 'sigstore-keyless-imports',
+  setup(build) {
+    build.onResolve({ filter: /^@cosignkit\/sigstore\/keyless$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${KEYLESS_FILE}.js`, external: true } : undefined,
+    );
+  },
 };
 
 /** What the command's two builds share: the workspace libraries from their sources, builtins without facades. */
@@ -171,14 +279,25 @@ const commandBuild = {
   define,
 } satisfies Options;
 
+/** How the keyless and signing files are built: as @cosignkit/sigstore builds itself (bundled CommonJS keeps
+ * its require() of built-ins, and the banner gives the ES module a require for them), everything bundled. */
+const sigstoreFileBuild = {
+  splitting: false,
+  clean: false,
+  noExternal: [...commandBuild.noExternal, /^@sigstore\//, 'canonicalize'],
+  banner: {
+    js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
+  },
+} satisfies Options;
+
 export default [
   libraryConfig({ entry: ['src/index.ts'], define }),
   // Every command but the blob ones: main (dist/bin/main.js) with the workspace libraries a hot command needs
   // bundled in (core, dsse, oci, the engines, the file backend) and every command a lazily loaded chunk. A run
   // then resolves no package and loads only what its command reaches: esbuild drops the imports
   // (node:readline, node:child_process, …) that the command's code never uses, which is most of a one-shot
-  // run's start-up. The agent, keyless signing, the server and the dev stack stay packages of their own,
-  // loaded on demand.
+  // run's start-up. The agent, keyless verification, the server and the dev stack stay packages of their own,
+  // loaded on demand; keyless signing loads the files SIGSTORE_KEYLESS describes.
   defineConfig({
     ...commandBuild,
     entry: {
@@ -187,7 +306,9 @@ export default [
     },
     splitting: true,
     clean: true,
-    esbuildPlugins: [builtinsWithoutFacades()],
+    // tsup's own plugin would take a dependency's import first and keep it: sigstoreKeylessImports decides it.
+    noExternal: [...commandBuild.noExternal, '@cosignkit/sigstore/keyless'],
+    esbuildPlugins: [sigstoreKeylessImports, builtinsWithoutFacades()],
   }),
   // The command as npm installs it (package.json `bin`): one file that starts scrypt, turns on the code cache,
   // reads the global flags and imports one of the two mains. One file, not an entry of the split build,
@@ -213,9 +334,39 @@ export default [
       shims: true,
       splitting: false,
       clean: false,
-      esbuildPlugins: [onlyCommand(command), lazyImports(inside), builtinsWithoutFacades({ everyFormat: true })],
+      // tsup's own plugin would take a dependency's import first and keep it: sigstoreKeylessImports decides it.
+      noExternal: [...commandBuild.noExternal, '@cosignkit/sigstore/keyless'],
+      esbuildPlugins: [
+        onlyCommand(command),
+        sigstoreKeylessImports,
+        lazyImports(inside),
+        builtinsWithoutFacades({ everyFormat: true }),
+      ],
       plugins: [importThroughBin],
       ...COMMONJS_WRAPPER,
     }),
   ),
+  // The keyless file and the signing file (see SIGSTORE_KEYLESS), ES modules the bin's import loads.
+  defineConfig({
+    ...commandBuild,
+    ...sigstoreFileBuild,
+    entry: { [KEYLESS_FILE]: SIGSTORE_KEYLESS },
+    esbuildPlugins: [
+      signingHalfImports,
+      lazyImports([], './'),
+      onlyKnownDynamicImports,
+      builtinsWithoutFacades({ importsOnly: true }),
+    ],
+  }),
+  defineConfig({
+    ...commandBuild,
+    ...sigstoreFileBuild,
+    entry: { [SIGNING_FILE]: fileURLToPath(new URL('../sigstore/src/sign.ts', import.meta.url)) },
+    // noble's modules are in the file already (SIGNING_HALF), not files of their own.
+    esbuildPlugins: [
+      signingEntry,
+      lazyImports(['noble-der', 'noble-modular', 'noble-utils'], './'),
+      builtinsWithoutFacades({ importsOnly: true }),
+    ],
+  }),
 ];

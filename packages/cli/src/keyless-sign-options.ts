@@ -149,7 +149,7 @@ export async function prepareSigner(
     .filter(Boolean)
     .join(', ');
   if (mode.kind === 'keyed-log') {
-    const [opened, signing] = await Promise.all([context.keys.open(mode.key), import('@cosignkit/sigstore/sign')]);
+    const [opened, signing] = await Promise.all([context.keys.open(mode.key), sigstore.loadSigning()]);
     const signer = await signing.createKeyedLogSigner(opened.manager, opened.keyId, resolved);
     return { signer, notes: [`services: ${where}`] };
   }
@@ -179,7 +179,10 @@ export async function prepareSigner(
   // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
   // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).
   key.material().catch(() => undefined);
-  const signing: SigstoreSign = await import('@cosignkit/sigstore/sign');
+  // Once the request has left: loaded before, the signing half would hold it back (one thread) for as long as
+  // it takes to load, rather than load while Fulcio answers.
+  await key.requestSent();
+  const signing: SigstoreSign = await sigstore.loadSigning();
   const { signer } = signing.createKeylessSigner({ services: resolved, getToken: async () => identityToken, key });
   const trustedRootPath = stringFlag(flags, 'trusted-root');
   const prepared: Prepared = {

@@ -10,3 +10,12 @@ export { resolveSigningServices } from './sign/signing-services.js';
 export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
 export { EphemeralCertificateKey } from './sign/ephemeral-certificate-key.js';
 export type { EphemeralCertificateKeyOptions } from './sign/ephemeral-certificate-key.js';
+
+/**
+ * The signing entry (`@cosignkit/sigstore/sign`), loaded when called. A command that bundles this entry into
+ * one file of its own gets the signing half inside it, evaluated only once this is called: one file to load
+ * for the whole keyless path, its second half after the Fulcio request has left.
+ */
+export function loadSigning(): Promise<typeof import('./sign.js')> {
+  return import('./sign.js');
+}

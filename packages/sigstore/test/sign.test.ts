@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compileIdentityPolicy,
   createKeylessSigner,
+  EphemeralCertificateKey,
   parseIdentityToken,
   parseTrustedRoot,
   resolveIdentityToken,
@@ -59,6 +60,37 @@ describe('keyless signing with one certificate for many artifacts', () => {
       expect(verifyBundle(bundle, { trustedRoot, policy, artifact: { bytes: artifacts[i]! } }).verified).toBe(true);
     }
     expect(verifyBundle(bundles[0], { trustedRoot, policy, artifact: { bytes: artifacts[1]! } }).verified).toBe(false);
+  });
+
+  it("signs while the certificate is in flight, with that certificate's key: requestSent() comes first, the bundle verifies", async () => {
+    const key = new EphemeralCertificateKey({ fulcioUrl: info.fulcioUrl, getToken: async () => info.token });
+    let landed = false;
+    const certificate = key.material().then(() => {
+      landed = true;
+    });
+    await key.requestSent();
+    expect(landed).toBe(false);
+    const services = { fulcioUrl: info.fulcioUrl, rekorUrl: info.rekorUrl };
+    const { signer } = createKeylessSigner({ services, getToken: async () => info.token, key });
+    const artifact = randomBytes(64);
+    const bundle = await signer.signDigest(createHash('sha256').update(artifact).digest());
+    await certificate;
+    const trustedRoot = parseTrustedRoot(stack.trustedRoot(), 'dev stack').root;
+    const policy = compileIdentityPolicy(
+      { certificateIdentity: info.identity, certificateOidcIssuer: info.issuerUrl },
+      { required: true },
+    );
+    expect(verifyBundle(bundle, { trustedRoot, policy, artifact: { bytes: artifact } }).verified).toBe(true);
+    // A refused certificate: the signature made meanwhile goes nowhere, the error is Fulcio's.
+    const otherAudience = await stack.issueToken({ audience: 'other' });
+    const refused = new EphemeralCertificateKey({ fulcioUrl: info.fulcioUrl, getToken: async () => otherAudience });
+    const refusing = refused.material();
+    await refused.requestSent();
+    const refusedSigner = createKeylessSigner({ services, getToken: async () => otherAudience, key: refused }).signer;
+    expect(await codeOf(refusedSigner.signDigest(createHash('sha256').update(artifact).digest()))).toMatch(
+      /^IDENTITY_TOKEN: Fulcio at .* refused: 401/,
+    );
+    expect(await codeOf(refusing)).toMatch(/^IDENTITY_TOKEN: Fulcio at .* refused: 401/);
   });
 
   it('a DSSE bundle whose Rekor dsse entry and timestamp verify', async () => {

@@ -39,7 +39,8 @@ export class BundleSigner {
   /** A bundle for an artifact whose SHA-256 digest the caller computed (cosign sign-blob). */
   async signDigest(digest: Uint8Array, signal?: AbortSignal): Promise<SerializedBundle> {
     if (digest.length !== 32) throw new RangeError('a SHA-256 digest is 32 bytes');
-    const signature = Buffer.from(await this.options.key.signDigest(digest, signal));
+    const signed = await this.#sign(digest, signal);
+    const signature = Buffer.from(signed.signature);
     const content: Bundle['content'] = {
       $case: 'messageSignature',
       messageSignature: {
@@ -47,13 +48,19 @@ export class BundleSigner {
         signature,
       },
     };
-    return this.#assemble(content, { kind: 'messageSignature', digest: Buffer.from(digest), signature }, signal);
+    return this.#assemble(
+      content,
+      { kind: 'messageSignature', digest: Buffer.from(digest), signature },
+      signed.material,
+      signal,
+    );
   }
 
   /** A bundle carrying a DSSE envelope over the payload (cosign attest-blob). */
   async signDsse(payloadType: string, payload: Uint8Array, signal?: AbortSignal): Promise<SerializedBundle> {
     const digest = createHash('sha256').update(pae(payloadType, payload)).digest();
-    const sig = Buffer.from(await this.options.key.signDigest(digest, signal));
+    const signed = await this.#sign(digest, signal);
+    const sig = Buffer.from(signed.signature);
     const content: Bundle['content'] = {
       $case: 'dsseEnvelope',
       // keyid "" as cosign writes it.
@@ -62,12 +69,28 @@ export class BundleSigner {
     return this.#assemble(
       content,
       { kind: 'dsseEnvelope', payloadType, payload: Buffer.from(payload), signature: sig },
+      signed.material,
       signal,
     );
   }
 
-  async #assemble(content: Bundle['content'], signed: SignedContent, signal?: AbortSignal): Promise<SerializedBundle> {
-    const material = await this.options.key.material(signal);
+  /** The signature and the key's material (certificate or hint), of the same key. */
+  async #sign(
+    digest: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ signature: Uint8Array; material: SigningKeyMaterial }> {
+    const { key } = this.options;
+    if (key.signDigestWithMaterial) return key.signDigestWithMaterial(digest, signal);
+    const signature = await key.signDigest(digest, signal);
+    return { signature, material: await key.material(signal) };
+  }
+
+  async #assemble(
+    content: Bundle['content'],
+    signed: SignedContent,
+    material: SigningKeyMaterial,
+    signal?: AbortSignal,
+  ): Promise<SerializedBundle> {
     const { rekorUrl, tsaUrl } = this.options.services;
     const fetchOptions: ServiceFetchOptions = {
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),

@@ -17,6 +17,14 @@ export interface EphemeralCertificateKeyOptions {
 /** A certificate this close to its notAfter is not used for a new signature: a log entry must land inside it. */
 const RENEW_MARGIN_MS = 60_000;
 
+/** A key with its Fulcio certificate. */
+interface CertifiedKey {
+  privateKey: KeyObject;
+  material: SigningKeyMaterial & { kind: 'certificate'; fingerprint: string };
+  notAfter: number;
+  chain: string[];
+}
+
 /**
  * Keyless signing's key: an ECDSA P-256 key made in memory (never written anywhere, gone with the process)
  * and a Fulcio certificate binding it to the token's identity. The certificate is asked for once and serves
@@ -25,12 +33,11 @@ const RENEW_MARGIN_MS = 60_000;
  */
 export class EphemeralCertificateKey implements SigningKey {
   readonly algorithm: KeyAlgorithm = 'ecdsa-p256-sha256';
-  #current?: Promise<{
-    privateKey: KeyObject;
-    material: SigningKeyMaterial & { kind: 'certificate' };
-    notAfter: number;
-    chain: string[];
-  }>;
+  /** Settles once the certificate request in progress has left (or failed); see requestSent(). */
+  #sent: Promise<void> = Promise.resolve();
+  #current?: Promise<CertifiedKey>;
+  /** The key whose certificate is being asked for, until the answer (or failure) is there. */
+  #inFlight?: { privateKey: KeyObject; state: Promise<CertifiedKey> };
 
   constructor(private readonly options: EphemeralCertificateKeyOptions) {}
 
@@ -43,11 +50,35 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   /**
+   * A signature and the certificate of the key that made it, from one state (a renewal between the two
+   * cannot pair one key's signature with another's certificate). While the certificate is being asked for,
+   * its key signs at once and the answer is awaited after: the signing overlaps Fulcio's round trip.
+   */
+  async signDigestWithMaterial(digest: Uint8Array): Promise<{ signature: Uint8Array; material: SigningKeyMaterial }> {
+    const inFlight = this.#inFlight;
+    if (inFlight) {
+      const signature = await signEcdsaDigest(inFlight.privateKey, this.algorithm, digest);
+      return { signature, material: (await inFlight.state).material };
+    }
+    const state = await this.#state();
+    return { signature: await signEcdsaDigest(state.privateKey, this.algorithm, digest), material: state.material };
+  }
+
+  /**
    * The CA chain above the certificate in force (PEM, intermediates first): cosign's legacy image layout
    * carries it in the `dev.sigstore.cosign/chain` annotation.
    */
   async chain(): Promise<string[]> {
     return (await this.#state()).material.chain ?? [];
+  }
+
+  /**
+   * Resolves once the certificate request in progress has been handed to the network in full, or has failed;
+   * at once when none is in progress. A one-shot command loads the rest of its code after this: loaded
+   * before, it would hold the request back for as long as the loading takes, on the process's one thread.
+   */
+  requestSent(): Promise<void> {
+    return this.#sent;
   }
 
   /** The certificate in force (for reporting). */
@@ -73,17 +104,38 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   #renew() {
-    const next = this.#obtain();
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const next = this.#obtain(privateKey, publicKey);
     this.#current = next;
-    next.catch(() => {
+    const inFlight = { privateKey, state: next };
+    this.#inFlight = inFlight;
+    const landed = () => {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
+    };
+    next.then(landed, () => {
+      landed();
       if (this.#current === next) this.#current = undefined;
     });
     return next;
   }
 
-  async #obtain() {
-    preloadDigestSigning();
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  async #obtain(privateKey: KeyObject, publicKey: KeyObject): Promise<CertifiedKey> {
+    let sent = () => {};
+    this.#sent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    try {
+      return await this.#request(privateKey, publicKey, () => {
+        sent();
+        // The modules signing will need load once the request is out, while Fulcio answers.
+        preloadDigestSigning();
+      });
+    } finally {
+      sent();
+    }
+  }
+
+  async #request(privateKey: KeyObject, publicKey: KeyObject, onSent: () => void): Promise<CertifiedKey> {
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     let token = '';
     let chain: string[];
@@ -97,7 +149,7 @@ export class EphemeralCertificateKey implements SigningKey {
           publicKeyPem,
           proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey),
         },
-        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1 },
+        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1, onSent },
       );
     } catch (error) {
       throw serviceError('Fulcio', this.options.fulcioUrl, error, [token]);
@@ -107,17 +159,20 @@ export class EphemeralCertificateKey implements SigningKey {
     if (!cert.publicKey.equals(publicKey))
       throw serviceError('Fulcio', this.options.fulcioUrl, new Error('the certificate is for another key'));
     const der = cert.raw;
+    const leafPem = cert.toString();
+    // Each certificate parsed once, between Fulcio's answer and the log upload.
+    const above = chain.slice(1).map((c) => new X509Certificate(c).toString());
     return {
       privateKey,
       material: {
         kind: 'certificate' as const,
         der,
-        pem: cert.toString(),
+        pem: leafPem,
         fingerprint: createHash('sha256').update(der).digest('hex'),
-        chain: chain.slice(1).map((c) => new X509Certificate(c).toString()),
+        chain: above,
       },
       notAfter: new Date(cert.validTo).getTime(),
-      chain: [cert.toString(), ...chain.slice(1).map((c) => new X509Certificate(c).toString())],
+      chain: [leafPem, ...above],
     };
   }
 }

@@ -10,6 +10,8 @@ export interface ServiceFetchOptions {
   signal?: AbortSignal;
   /** The largest answer read (a bigger one is refused while it arrives); default 4 MiB. */
   maxAnswerBytes?: number;
+  /** Called each time a request has been handed to the network in full (its connection made). */
+  onSent?: () => void;
 }
 
 /** An HTTP answer that is not 2xx, or one over the bound, kept for the error line (status and message). */
@@ -61,6 +63,7 @@ export async function postToService(
         accept: options.accept ?? 'application/json',
         signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
         maxAnswerBytes: options.maxAnswerBytes ?? MAX_ANSWER_BYTES,
+        ...(options.onSent ? { onSent: options.onSent } : {}),
       });
     } catch (error) {
       // A refused URL or an oversized answer is not worth another attempt.
@@ -86,7 +89,7 @@ export async function postToService(
 function post(
   url: string,
   body: string,
-  options: { accept: string; signal: AbortSignal; maxAnswerBytes: number },
+  options: { accept: string; signal: AbortSignal; maxAnswerBytes: number; onSent?: () => void },
 ): Promise<{ status: number; statusText: string; data: Buffer }> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:')
@@ -137,6 +140,8 @@ function post(
       },
     );
     request.on('error', reject);
+    // 'finish': the whole request is with the operating system (after the connection, and TLS, are made).
+    if (options.onSent) request.once('finish', options.onSent);
     request.end(payload);
   });
 }

@@ -20,4 +20,12 @@ export interface SigningKey {
   /** ECDSA (DER) over a digest computed with the key's hash. */
   signDigest(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
   material(signal?: AbortSignal): Promise<SigningKeyMaterial>;
+  /**
+   * Both at once, of one and the same key (a key that may be replaced between two calls has this); without
+   * it, signDigest then material.
+   */
+  signDigestWithMaterial?(
+    digest: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<{ signature: Uint8Array; material: SigningKeyMaterial }>;
 }
