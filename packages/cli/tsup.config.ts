@@ -92,6 +92,8 @@ const LAZY: Record<string, string> = {
   oci: source('oci/src/index.ts'),
   dsse: source('dsse/src/index.ts'),
   'key-file': source('key-file/src/index.ts'),
+  cosignkit: source('cosignkit/src/index.ts'),
+  'oci-shared': source('cli/src/commands/oci-shared.ts'),
   'registry-access': source('cosignkit/src/roles/registry-access.ts'),
   'cosign-oci': source('cosignkit/src/engines/cosign-oci.ts'),
   'sign-many': source('cosignkit/src/batch/sign-many.ts'),
@@ -103,9 +105,9 @@ const LAZY: Record<string, string> = {
 const HOT: Record<string, { command: string; inside: string[] }> = {
   'sign-blob': {
     command: './commands/sign-blob.js',
-    inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils'],
+    inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils', 'batch-flags', 'sign-blob-batch'],
   },
-  'verify-blob': { command: './commands/verify-blob.js', inside: [] },
+  'verify-blob': { command: './commands/verify-blob.js', inside: ['batch-flags', 'verify-blob-batch'] },
 };
 
 /**
