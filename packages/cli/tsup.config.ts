@@ -77,7 +77,7 @@ const fromCore = createRequire(fileURLToPath(new URL('../core/package.json', imp
 const source = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 /**
- * What the hot commands import only off their plain path (a batch, the registry side, the cosign CLI through
+ * What the hot commands import only off their plain path (the registry side and --push, the cosign CLI through
  * execa, other backends, @sigstore/bundle's parser, DSSE policies): the split build emits each as a named
  * file, dist/bin/lazy/<name>.js, and a hot bundle imports that file when it needs it. Such a module then
  * brings its own copies of the workspace code it uses, as the agent does; nothing here relies on a single copy
@@ -98,16 +98,13 @@ const LAZY: Record<string, string> = {
   'cosign-oci': source('cosignkit/src/engines/cosign-oci.ts'),
   'sign-many': source('cosignkit/src/batch/sign-many.ts'),
   'verify-many': source('cosignkit/src/batch/verify-many.ts'),
-  'batch-flags': source('cli/src/batch/batch-flags.ts'),
-  'sign-blob-batch': source('cli/src/batch/sign-blob-batch.ts'),
-  'verify-blob-batch': source('cli/src/batch/verify-blob-batch.ts'),
 };
 const HOT: Record<string, { command: string; inside: string[] }> = {
   'sign-blob': {
     command: './commands/sign-blob.js',
-    inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils', 'batch-flags', 'sign-blob-batch'],
+    inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils'],
   },
-  'verify-blob': { command: './commands/verify-blob.js', inside: ['batch-flags', 'verify-blob-batch'] },
+  'verify-blob': { command: './commands/verify-blob.js', inside: [] },
 };
 
 /**
