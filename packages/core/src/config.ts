@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CosignkitError } from './errors.js';
+import { escapeForTerminal } from './text/escape-for-terminal.js';
 
 /**
  * The config files: the user's (`$XDG_CONFIG_HOME/cosignkit/config.json`) and the project's
@@ -114,9 +115,14 @@ async function readJson(path: string): Promise<CosignkitConfig | undefined> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
     return value as CosignkitConfig;
   } catch (error) {
-    throw new CosignkitError('USAGE', `config file ${path} is not valid: ${(error as Error).message}`, {
-      cause: error,
-    });
+    // JSON.parse quotes the text it stopped at, which may hold control characters.
+    throw new CosignkitError(
+      'USAGE',
+      escapeForTerminal(`config file ${path} is not valid: ${(error as Error).message}`),
+      {
+        cause: error,
+      },
+    );
   }
 }
 

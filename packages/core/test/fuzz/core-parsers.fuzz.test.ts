@@ -8,7 +8,9 @@ import {
   type ErrorCode,
   decodeSignature,
   parsePublicKeyPem,
+  rawToDer,
   readBundle,
+  readConfigFile,
   readSignatureFile,
   verifyPayload,
 } from '../../src/index.js';
@@ -145,6 +147,79 @@ describe('bundle parser (readBundle)', () => {
           expect(value.signature.equals(signature)).toBe(true);
       }),
       fuzzParams(400),
+    );
+  });
+});
+
+/** The two INTEGERs of a DER `SEQUENCE { r, s }`, read strictly: any other shape fails the property. */
+function derIntegers(der: Uint8Array): bigint[] {
+  expect(der[0]).toBe(0x30);
+  const long = der[1] === 0x81;
+  const bodyStart = long ? 3 : 2;
+  expect(long ? der[2]! >= 0x80 : der[1]! < 0x80).toBe(true); // the shortest length form
+  expect(der.length - bodyStart).toBe(long ? der[2] : der[1]);
+  const values: bigint[] = [];
+  let at = bodyStart;
+  while (at < der.length) {
+    expect(der[at]).toBe(0x02);
+    const length = der[at + 1]!;
+    const bytes = der.subarray(at + 2, at + 2 + length);
+    expect(bytes.length).toBe(length);
+    expect(bytes[0]! & 0x80).toBe(0); // positive
+    if (length > 1) expect(bytes[0] === 0 && (bytes[1]! & 0x80) === 0).toBe(false); // minimal
+    values.push(BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`));
+    at += 2 + length;
+  }
+  return values;
+}
+
+describe('raw r‖s to DER (rawToDer: a token or TPM answer)', () => {
+  const halves = (raw: Uint8Array) => [raw.subarray(0, raw.length / 2), raw.subarray(raw.length / 2)];
+  const asNumber = (bytes: Uint8Array) => BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+
+  it('turns any even-length r‖s into the DER of the same two integers, and refuses the rest', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 140 }), async (raw) => {
+        const { value, code } = await settles(SIGNATURE_CODES, () => rawToDer(raw));
+        if (raw.length === 0 || raw.length % 2 !== 0) {
+          expect(code).toBe('SIGNATURE_MALFORMED');
+          return;
+        }
+        expect(derIntegers(value!)).toEqual(halves(raw).map(asNumber));
+      }),
+      fuzzParams(500),
+    );
+  });
+
+  it('reads a range of a larger array as it reads a copy of that range', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ minLength: 2, maxLength: 132 }),
+        fc.uint8Array({ maxLength: 40 }),
+        (before, raw, after) => {
+          const even = raw.subarray(0, raw.length - (raw.length % 2));
+          const around = Buffer.concat([before, even, after]);
+          expect(rawToDer(around, before.length, before.length + even.length)).toEqual(rawToDer(even));
+        },
+      ),
+      fuzzParams(300),
+    );
+  });
+});
+
+describe('config file reader (readConfigFile)', () => {
+  const CONFIG_CODES = new Set<ErrorCode>(['USAGE', 'IO']);
+  const config = JSON.stringify({ defaultKey: 'file:cosign.key', backends: { file: '@cosignkit/key-file' } });
+
+  it('reads mutated config files as an object or refuses them with USAGE', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutatedJson(config), arbitraryText), async (text) => {
+        const { value, code } = await settles(CONFIG_CODES, () => readConfigFile(tempFile(text)));
+        if (code === undefined) expect(typeof value === 'object' && value !== null && !Array.isArray(value)).toBe(true);
+        else expect(code).toBe('USAGE');
+      }),
+      fuzzParams(300),
     );
   });
 });
