@@ -73,6 +73,15 @@ export function builtinsWithoutFacades(options: { importsOnly?: boolean; everyFo
 }
 
 /**
+ * A `require` for an ES module build that bundles CommonJS (sigstore-js): such code calls require() for Node
+ * built-ins alone, which come from process.getBuiltinModule, not through the CommonJS loader (which would load
+ * its hooks and TypeScript support for a name it then finds built in); anything else goes to a real require of
+ * the file.
+ */
+export const BUILTIN_REQUIRE_BANNER =
+  "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);";
+
+/**
  * node:fs/promises loaded at the first call of one of its functions, not when a module that may call one is:
  * loading it loads readline's interface, fs/dir and the watchers too (~3 ms), and most bundled modules import
  * it for a path a one-shot command does not take. Each export is a function but `constants`, which is

@@ -5,7 +5,7 @@ import { defineConfig, type Options } from 'tsup';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 type TsupPlugin = NonNullable<Options['plugins']>[number];
-import { builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
+import { BUILTIN_REQUIRE_BANNER, builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const define = { __COSIGNKIT_VERSION__: JSON.stringify(version) };
@@ -285,7 +285,7 @@ const sigstoreFileBuild = {
   clean: false,
   noExternal: [...commandBuild.noExternal, /^@sigstore\//, 'canonicalize'],
   banner: {
-    js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
+    js: BUILTIN_REQUIRE_BANNER,
   },
 } satisfies Options;
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Options } from 'tsup';
-import { builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
+import { BUILTIN_REQUIRE_BANNER, builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -48,13 +48,11 @@ export default libraryConfig({
   // tsup's own plugin would otherwise take every `node:` import first (to strip the prefix) and keep it.
   removeNodeProtocol: false,
   // Bundled CommonJS calls require() for Node built-ins (only those: @sigstore/* need crypto and util); an ES
-  // module has none, so give it one. A built-in comes from process.getBuiltinModule, not through the CommonJS
-  // loader (which would load its hooks and TypeScript support for a name it then finds built in); anything
-  // else goes to a real require of this file.
+  // module has none, so give it one (tsup.base.ts).
   banner: (ctx) =>
     ctx.format === 'esm'
       ? {
-          js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
+          js: BUILTIN_REQUIRE_BANNER,
         }
       : undefined,
 });

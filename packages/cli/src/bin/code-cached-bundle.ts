@@ -1,7 +1,8 @@
 import { privateCacheDir } from '@cosignkit/core/compile-cache';
+import { readSmallRegularFile } from './small-regular-file.js';
 
 // By process.getBuiltinModule, as in the rest of the bin: ESM facades would cost start-up time.
-const { closeSync, constants, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } =
+const { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } =
   process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const { basename, dirname, join } = process.getBuiltinModule('node:path');
@@ -82,25 +83,11 @@ function identityOf(info: import('node:fs').BigIntStats): Buffer {
 
 /** The cache's V8 data when the file is a regular one of sane size made from this very file. */
 function readCache(path: string, identity: Buffer): Buffer | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size <= IDENTITY_BYTES || info.size > MAX_CACHE_BYTES) return undefined;
-    const data = Buffer.allocUnsafe(info.size);
-    let length = 0;
-    while (length < data.length) {
-      const read = readSync(fd, data, length, data.length - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    if (length !== data.length || !data.subarray(0, IDENTITY_BYTES).equals(identity)) return undefined;
-    return data.subarray(IDENTITY_BYTES);
-  } catch {
+  const data = readSmallRegularFile(path, MAX_CACHE_BYTES);
+  if (data === undefined || data.length <= IDENTITY_BYTES || !data.subarray(0, IDENTITY_BYTES).equals(identity)) {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
+  return data.subarray(IDENTITY_BYTES);
 }
 
 /** Whole or not at all: a temp file of this process's own, then a rename over the old cache. */

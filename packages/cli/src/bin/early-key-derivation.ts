@@ -1,9 +1,6 @@
 import { prestartKeyDerivation } from '@cosignkit/key-file/scrypt-prestart';
 import { agentMayBeRunning } from '../agent-presence.js';
-
-// Built-in modules by process.getBuiltinModule: their ESM facades (each export read, lazy getters included)
-// would cost time before scrypt starts, which is the one thing this module exists to start early.
-const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
+import { readSmallRegularFile } from './small-regular-file.js';
 
 /** Commands that decrypt a `--key` file to sign. */
 const SIGNING_COMMANDS = new Set(['sign-blob', 'attest-blob', 'sign', 'attest']);
@@ -31,23 +28,6 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: NodeJS.Pro
   if (!keyPath) return;
   // With an agent listening, the key opens (and scrypt runs) in the agent: nothing to start here.
   if (!argv.includes('--no-agent') && agentMayBeRunning(env)) return;
-  const pem = readSmallRegularFile(keyPath);
-  if (pem !== undefined) prestartKeyDerivation(pem, password);
-}
-
-function readSmallRegularFile(path: string): string | undefined {
-  let fd: number | undefined;
-  try {
-    // O_NONBLOCK: a FIFO named as the key cannot hang the start; it is refused below as not a regular file.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-    const info = fstatSync(fd);
-    if (!info.isFile() || info.size > MAX_KEY_FILE_BYTES) return undefined;
-    const buffer = Buffer.alloc(info.size);
-    const read = readSync(fd, buffer, 0, info.size, 0);
-    return buffer.toString('utf8', 0, read);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const pem = readSmallRegularFile(keyPath, MAX_KEY_FILE_BYTES);
+  if (pem !== undefined) prestartKeyDerivation(pem.toString('utf8'), password);
 }
