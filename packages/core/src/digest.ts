@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { CosignkitError } from './errors.js';
-import { closeQuietly, openForReading, readInto, statDescriptor, statPath } from './files/fs-calls.js';
+import { throwIfAborted } from './shared/abort.js';
+import { readInto } from './files/fs-calls.js';
+import { closeQuietly, openRegularFile, readIntoSync, SMALL_FILE_BYTES } from './files/open-regular-file.js';
 import type { HashAlgorithm } from './keys/algorithms.js';
 
 /**
@@ -20,32 +23,28 @@ export interface ChunkSink {
  * checked on its open descriptor (a regular file), so nothing can be swapped in between a check and the read.
  */
 export async function streamFileTo(path: string, sinks: readonly ChunkSink[], signal?: AbortSignal): Promise<void> {
-  let fd: number;
+  const { fd, size } = openRegularFile(path);
   try {
-    fd = await openForReading(path);
-  } catch (error) {
-    throw fileError(path, error);
-  }
-  try {
-    const info = await statDescriptor(fd);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    // A file that fits in one chunk is read into one buffer of its size (one read, then the one that says
-    // end of file): a batch of thousands of small files should not allocate 8 MiB each.
-    const buffers =
-      info.size < CHUNK ? [Buffer.allocUnsafe(info.size + 1)] : [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    if (size < SMALL_FILE_BYTES) {
+      // One buffer of its size, read with plain calls (SMALL_FILE_BYTES): one read, then the one that says end
+      // of file. A batch of thousands of small files should not allocate 8 MiB each either.
+      const buffer = Buffer.allocUnsafe(size + 1);
+      for (let bytesRead = readIntoSync(fd, buffer); bytesRead > 0; bytesRead = readIntoSync(fd, buffer)) {
+        const chunk = buffer.subarray(0, bytesRead);
+        for (const sink of sinks) sink.update(chunk);
+      }
+      throwIfAborted(signal);
+      return;
+    }
+    // Two buffers: the next read runs on the thread pool while the current chunk is hashed.
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let current = 0;
     let pending = readInto(fd, buffers[0]!);
     for (;;) {
       const bytesRead = await pending;
-      if (signal?.aborted) throw new CosignkitError('ABORTED', 'the operation was aborted');
+      throwIfAborted(signal);
       if (bytesRead === 0) break;
       const chunk = buffers[current]!.subarray(0, bytesRead);
-      if (buffers.length === 1) {
-        for (const sink of sinks) sink.update(chunk);
-        pending = readInto(fd, buffers[0]!);
-        continue;
-      }
-      // Two buffers: the next read runs on the thread pool while this chunk is hashed.
       current ^= 1;
       pending = readInto(fd, buffers[current]!);
       for (const sink of sinks) sink.update(chunk);
@@ -54,7 +53,7 @@ export async function streamFileTo(path: string, sinks: readonly ChunkSink[], si
     if (CosignkitError.isInstance(error)) throw error;
     throw fileError(path, error);
   } finally {
-    await closeQuietly(fd);
+    closeQuietly(fd);
   }
 }
 
@@ -79,10 +78,12 @@ export async function digestFileMulti<A extends HashAlgorithm>(
   return Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest()])) as Record<A, Buffer>;
 }
 
+/** An early, clear error for a missing file or a directory; the read itself checks the open file again. */
 export async function assertReadableFile(path: string): Promise<void> {
   let info;
   try {
-    info = await statPath(path);
+    // A plain stat, not one on the thread pool: a round trip there costs more than the call (open-regular-file.ts).
+    info = statSync(path);
   } catch (error) {
     throw fileError(path, error);
   }

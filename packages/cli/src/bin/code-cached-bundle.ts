@@ -4,7 +4,6 @@ import { readSmallRegularFile } from './small-regular-file.js';
 // By process.getBuiltinModule, as in the rest of the bin: ESM facades would cost start-up time.
 const { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } =
   process.getBuiltinModule('node:fs');
-const { createRequire } = process.getBuiltinModule('node:module');
 const { basename, dirname, join } = process.getBuiltinModule('node:path');
 const { fileURLToPath } = process.getBuiltinModule('node:url');
 const { Script } = process.getBuiltinModule('node:vm');
@@ -58,7 +57,7 @@ export function loadCodeCachedBundle<Exports>(
   // The file is Node's CommonJS wrapper around the bundle, with the bin's import as one more parameter.
   const script = new Script(source, { filename, ...(cached ? { cachedData: cached } : {}) });
   const module = { exports: {} as Exports };
-  script.runInThisContext()(module.exports, createRequire(filename), module, filename, dirname(filename), importModule);
+  script.runInThisContext()(module.exports, lazyRequire(filename), module, filename, dirname(filename), importModule);
 
   return {
     exports: module.exports,
@@ -66,6 +65,18 @@ export function loadCodeCachedBundle<Exports>(
       if (cachePath === undefined || (cached && !script.cachedDataRejected)) return;
       writeCache(cachePath, Buffer.concat([identity, script.createCachedData()]));
     },
+  };
+}
+
+/**
+ * The bundle's `require`, made on its first call: the bundles take built-ins through process.getBuiltinModule
+ * and call require only off their plain path, and node:module is start-up time a plain run need not pay.
+ */
+function lazyRequire(filename: string): (id: string) => unknown {
+  let require: NodeJS.Require | undefined;
+  return (id) => {
+    require ??= process.getBuiltinModule('node:module').createRequire(filename);
+    return require(id);
   };
 }
 

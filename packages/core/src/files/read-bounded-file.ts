@@ -1,6 +1,7 @@
 import { fileError } from '../digest.js';
 import { CosignkitError, type ErrorCode } from '../errors.js';
-import { closeQuietly, openForReading, readInto, statDescriptor } from './fs-calls.js';
+import { readInto } from './fs-calls.js';
+import { closeQuietly, openRegularFile, readIntoSync, SMALL_FILE_BYTES } from './open-regular-file.js';
 
 export interface ReadBoundedFileOptions {
   /** The largest file accepted; a larger one is refused before any byte is read. */
@@ -17,20 +18,16 @@ export interface ReadBoundedFileOptions {
  * read no further than the limit even if it grows meanwhile.
  */
 export async function readBoundedFile(path: string, options: ReadBoundedFileOptions): Promise<Buffer> {
-  let fd: number;
+  const { fd, size } = openRegularFile(path);
   try {
-    fd = await openForReading(path);
-  } catch (error) {
-    throw fileError(path, error);
-  }
-  try {
-    const info = await statDescriptor(fd);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > options.maxBytes) throw tooLarge(path, options);
-    const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
+    if (size > options.maxBytes) throw tooLarge(path, options);
+    // One byte more than the limit: a file that grew past it since the check is seen, and refused.
+    const buffer = Buffer.alloc(Math.min(size, options.maxBytes) + 1);
+    // Small files with plain calls, larger ones on the thread pool (open-regular-file.ts).
+    const small = size < SMALL_FILE_BYTES;
     let length = 0;
     while (length < buffer.length) {
-      const bytesRead = await readInto(fd, buffer, length);
+      const bytesRead = small ? readIntoSync(fd, buffer, length) : await readInto(fd, buffer, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
@@ -39,7 +36,7 @@ export async function readBoundedFile(path: string, options: ReadBoundedFileOpti
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
   } finally {
-    await closeQuietly(fd);
+    closeQuietly(fd);
   }
 }
 

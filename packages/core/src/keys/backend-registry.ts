@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -190,6 +189,12 @@ function storeIdentity(ref: KeyRef): string {
   }
   return JSON.stringify(query);
 }
+
+/**
+ * node:module when a backend package is first looked up: loading it is start-up time that a command using
+ * the file backend (bundled in) or no key at all need not pay (issue 19).
+ */
+const createRequire = (base: string) => process.getBuiltinModule('node:module').createRequire(base);
 
 const defaultImporter: ModuleImporter = async (specifier) => {
   for (const base of [join(process.cwd(), 'noop.js'), import.meta.url]) {

@@ -1,6 +1,5 @@
 // By process.getBuiltinModule: the CLI's entry imports this before scrypt starts, and the KMS plugin bundles it.
 const { lstatSync, mkdirSync } = process.getBuiltinModule('node:fs');
-const module = process.getBuiltinModule('node:module');
 const { join } = process.getBuiltinModule('node:path');
 
 /**
@@ -12,6 +11,9 @@ const { join } = process.getBuiltinModule('node:path');
  * NODE_COMPILE_CACHE (chosen by the user) and NODE_DISABLE_COMPILE_CACHE are Node's own and win.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv): void {
+  // node:module here, not at the top: the CLI's hot commands never turn Node's cache on, and loading it is
+  // start-up time (issue 19).
+  const module = process.getBuiltinModule('node:module');
   if (typeof module.enableCompileCache !== 'function') return;
   if (env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE) return; // Node applied (or refused) it already.
   const dir = privateCacheDir(env, 'node-compile-cache');
@@ -36,8 +38,12 @@ export function privateCacheDir(env: NodeJS.ProcessEnv, name: string): string | 
     // tests check that a failed command leaves nothing behind). One level at a time, never `recursive`:
     // Node's recursive mkdir loops forever under /proc (a HOME there).
     if (!lstatSync(base, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+    // Every run but the first finds the directory made: no mkdir failing with EEXIST then (a thrown error's
+    // stack is start-up time too).
+    const made = lstatSync(dir, { throwIfNoEntry: false });
+    if (made) return isPrivateDir(made) ? dir : undefined;
     for (const level of [join(base, 'cosignkit'), dir]) makeDir(level);
-    return isPrivateDir(dir) ? dir : undefined;
+    return isPrivateDir(lstatSync(dir)) ? dir : undefined;
   } catch {
     // A read-only home, say.
     return undefined;
@@ -59,8 +65,7 @@ function makeDir(path: string): void {
   }
 }
 
-function isPrivateDir(dir: string): boolean {
-  const info = lstatSync(dir);
+function isPrivateDir(info: import('node:fs').Stats): boolean {
   if (!info.isDirectory()) return false;
   if (typeof process.getuid !== 'function') return true; // Windows: the user's profile directory.
   return info.uid === process.getuid() && (info.mode & 0o077) === 0;

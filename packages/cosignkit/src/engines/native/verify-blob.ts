@@ -85,7 +85,13 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   }
 
   const digests = new Map([...hashes].map(([a, h]) => [a, h.digest()]));
-  const keyFingerprint = fingerprintOf(publicKey);
+  // The key's fingerprint is worked out when first read: a plain one-shot run prints "Verified OK" and never
+  // reads it, and the key's first export costs it start-up time (issue 19); --json and library callers read it.
+  const signatureCheck = (verified: boolean): SignatureCheck =>
+    Object.defineProperty({ verified }, 'keyFingerprint', {
+      enumerable: true,
+      get: () => fingerprintOf(publicKey),
+    });
   const signatures: SignatureCheck[] = [];
   const failures: VerificationFailure[] = [];
   claims.forEach((claim, i) => {
@@ -109,7 +115,7 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
         message: `${claim.source}: the signature does not match the artifact and key`,
       });
     }
-    signatures.push({ verified, keyFingerprint });
+    signatures.push(signatureCheck(verified));
   });
   return {
     verified: failures.length === 0 && signatures.every((s) => s.verified),
