@@ -14,12 +14,14 @@ startEarlyKeyDerivation(process.argv.slice(2), process.env);
 // A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace. The handler is
 // added when Node first builds the stream: building both here would load node:stream on every run, while
 // main writes its output straight to the descriptors (fd-output.ts) and most runs never build either.
+let streamBuilt = false;
 for (const name of ['stdout', 'stderr'] as const) {
-  onFirstBuild(name, (stream) =>
+  onFirstBuild(name, (stream) => {
+    streamBuilt = true;
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE') throw error;
-    }),
-  );
+    });
+  });
 }
 
 // `sign-blob` and `verify-blob` (the one-shot commands run once per file) each from a one-file bundle of its
@@ -38,7 +40,8 @@ const blob = HOT_COMMANDS.has(command)
     )
   : undefined;
 
-// The only place that decides the process's exit status; nothing calls process.exit.
+// The only place that decides the process's exit status and ends it early (below); nothing else calls
+// process.exit.
 (blob ? Promise.resolve(blob.exports) : importSplitMain())
   .then(({ main }) => main(process.argv.slice(2)))
   .then(
@@ -46,6 +49,11 @@ const blob = HOT_COMMANDS.has(command)
       process.exitCode = code;
       // After a run that went as runs usually go: its cache then holds what such runs compile.
       if (code === 0) blob?.saveCodeCache();
+      // A hot command has written everything straight to the descriptors (fd-output.ts) and left nothing
+      // running: it ends now, not once the event loop has drained, where V8 would run the young-generation
+      // collection it scheduled (3-6 ms) on a heap about to be thrown away (issue 19). Once a stream has been
+      // built it may hold writes that have not drained: those runs end the usual way.
+      if (blob && !streamBuilt) process.exit();
     },
     (error: unknown) => {
       // main() reports every error itself; this is the last resort should reporting fail.
