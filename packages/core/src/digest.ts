@@ -36,8 +36,10 @@ export async function streamFileTo(path: string, sinks: readonly ChunkSink[], si
       throwIfAborted(signal);
       return;
     }
-    // Two buffers: the next read runs on the thread pool while the current chunk is hashed.
-    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    // On the thread pool: one buffer of the file's size when it fits in one chunk, else two, the next read
+    // running while the current chunk is hashed.
+    const buffers =
+      size < CHUNK ? [Buffer.allocUnsafe(size + 1)] : [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
     let current = 0;
     let pending = readInto(fd, buffers[0]!);
     for (;;) {
@@ -45,6 +47,11 @@ export async function streamFileTo(path: string, sinks: readonly ChunkSink[], si
       throwIfAborted(signal);
       if (bytesRead === 0) break;
       const chunk = buffers[current]!.subarray(0, bytesRead);
+      if (buffers.length === 1) {
+        for (const sink of sinks) sink.update(chunk);
+        pending = readInto(fd, buffers[0]!);
+        continue;
+      }
       current ^= 1;
       pending = readInto(fd, buffers[current]!);
       for (const sink of sinks) sink.update(chunk);
