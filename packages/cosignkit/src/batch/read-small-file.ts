@@ -1,13 +1,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { CosignkitError, fileError } from '@cosignkit/core';
+import { CosignkitError, fileError, SMALL_FILE_BYTES } from '@cosignkit/core';
 
-/**
- * Files up to this size are read in one synchronous pass by batch work. Each asynchronous fs call costs a
- * thread-pool round trip and a promise (measured: 1,000 files of 1–64 KiB read in ~175 ms with 8 in flight
- * on the pool, ~80 ms with plain syscalls on the main thread). Reading 1 MiB from the page cache blocks the
- * event loop for well under a millisecond; larger files are streamed on the pool as before.
- */
-export const SMALL_FILE_BYTES = 1024 * 1024;
+// Files up to core's SMALL_FILE_BYTES are read in one synchronous pass by batch work, as core reads them for
+// one file. Each asynchronous fs call costs a thread-pool round trip and a promise (measured: 1,000 files of
+// 1–64 KiB read in ~175 ms with 8 in flight on the pool, ~80 ms with plain syscalls on the main thread).
 
 /**
  * A buffer for readSmallFileSync's `into`, one per batch: reusing it spares a fresh allocation per file, which
@@ -20,8 +16,9 @@ export function smallFileScratch(limit: number = SMALL_FILE_BYTES): Buffer {
 /**
  * The whole content of a regular file of at most `limit` bytes, or undefined when it is larger (the caller
  * streams it). With `into` (smallFileScratch), the result is a view of that buffer: the caller must be done
- * with it before anything else reads into the buffer, that is, before its next `await`. As core's streamFileTo: the path is stat'ed before it is opened (a FIFO or a device is
- * refused, never opened), and the open file is checked again, so a file swapped in between is caught.
+ * with it before anything else reads into the buffer, that is, before its next `await`. The path is stat'ed
+ * before it is opened (a FIFO or a device is refused, never opened), and the open file is checked again, so a
+ * file swapped in between is caught.
  */
 export function readSmallFileSync(path: string, limit: number = SMALL_FILE_BYTES, into?: Buffer): Buffer | undefined {
   try {
