@@ -1,4 +1,4 @@
-import { access, lstat, read, readdir, rename, stat, unlink, writeFile } from 'node:fs';
+import { access, lstat, read, readdir, stat, unlink, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -12,7 +12,6 @@ export const accessPath = promisify(access);
 export const statPath = promisify(stat);
 export const lstatPath = promisify(lstat);
 export const listDir = promisify(readdir);
-export const renamePath = promisify(rename);
 export const unlinkPath = promisify(unlink);
 export const writeWholeFile = promisify(writeFile);
 

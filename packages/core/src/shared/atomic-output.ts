@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CosignkitError } from '../errors.js';
-import { renamePath, statPath, unlinkPath, writeWholeFile } from '../files/fs-calls.js';
+import { unlinkPath, writeWholeFile } from '../files/fs-calls.js';
+import { SMALL_FILE_BYTES } from '../files/open-regular-file.js';
 import { removeStaleTempsOnce } from './stale-temps.js';
 
 export interface PendingOutput {
@@ -40,15 +42,20 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
   const temps: string[] = [];
   // A run killed mid-way (SIGKILL) left temps here: removed once they are certainly stale.
   for (const output of outputs) await removeStaleTempsOnce(output.path);
+  // Small outputs (a signature, a bundle) with plain calls: a thread-pool round trip per call (open, write,
+  // close, stat, rename) costs more than the call itself (files/open-regular-file.ts).
+  const small = outputs.every((o) => o.data.length <= SMALL_FILE_BYTES);
   try {
     for (const output of outputs) {
       const temp = tempPathFor(output.path);
       temps.push(temp);
-      await writeWholeFile(temp, output.data, { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE }).catch(
-        (error: unknown) => {
-          throw outputError(error, output.path);
-        },
-      );
+      const options = { flag: 'wx', mode: output.mode ?? PUBLIC_OUTPUT_MODE };
+      try {
+        if (small) writeFileSync(temp, output.data, options);
+        else await writeWholeFile(temp, output.data, options);
+      } catch (error) {
+        throw outputError(error, output.path);
+      }
     }
     await renameAll(outputs.map((o, i) => ({ from: temps[i]!, to: o.path })));
   } catch (error) {
@@ -62,17 +69,26 @@ export async function commitOutputs(outputs: readonly PendingOutput[]): Promise<
  * checked first, so that one unusable target does not leave the others renamed.
  */
 export async function renameAll(moves: readonly { from: string; to: string }[]): Promise<void> {
+  // Plain calls: a stat and a rename are metadata, and a round trip to the thread pool each costs more.
   for (const move of moves) {
-    const info = await statPath(move.to).catch(() => undefined);
+    const info = statOrUndefined(move.to);
     if (info && !info.isFile())
       throw new CosignkitError('NOT_A_FILE', `cannot write ${move.to}: it is not a regular file`);
   }
   for (const move of moves) {
     try {
-      await renamePath(move.from, move.to);
+      renameSync(move.from, move.to);
     } catch (error) {
       throw outputError(error, move.to);
     }
+  }
+}
+
+function statOrUndefined(path: string): import('node:fs').Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 
