@@ -27,6 +27,7 @@ const bundled: Record<string, string> = Object.fromEntries(
       ['@cosignkit/core/duration', 'core/src/shared/duration.ts'],
       ['@cosignkit/core/compile-cache', 'core/src/shared/compile-cache.ts'],
       ['@cosignkit/key-file/scrypt-prestart', 'key-file/src/scrypt-prestart.ts'],
+      ['@cosignkit/sigstore/certificate-prestart', 'sigstore/src/certificate-prestart.ts'],
       // The blob commands' light entry: through the index, esbuild's chunks would give them the registry side.
       ['cosignkit/blob', 'cosignkit/src/blob.ts'],
     ])
@@ -321,6 +322,18 @@ export default [
     clean: false,
     esbuildPlugins: [mainImport, builtinsWithoutFacades()],
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  // What decides and starts a keyless sign-blob's early Fulcio request (src/bin/early-certificate-start.ts):
+  // a file of its own, which the bin requires only for a line that may be one, so every other run loads none
+  // of it. CommonJS, so the bin loads it at once (require) and the request is made before the bundle loads.
+  defineConfig({
+    ...commandBuild,
+    entry: { 'early-certificate': 'src/bin/early-certificate-start.ts' },
+    format: ['cjs'],
+    shims: true,
+    splitting: false,
+    clean: false,
+    esbuildPlugins: [builtinsWithoutFacades()],
   }),
   // The hot commands' bundles: what a plain run of the command runs, in one module. CommonJS, for the bin runs
   // each through vm.Script with a code cache made after a run (src/bin/code-cached-bundle.ts).

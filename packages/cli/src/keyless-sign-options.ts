@@ -1,4 +1,4 @@
-import { CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
+import { assertReadableFile, CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
 import type { ParsedFlags } from './args.js';
 import { booleanFlag, stringFlag } from './args.js';
 import type { CommandContext, CommandResult } from './command.js';
@@ -172,9 +172,13 @@ export async function prepareSigner(
     );
   const identityToken = token.token;
   if (!resolved.fulcioUrl) throw new CosignkitError('USAGE', 'keyless signing needs a Fulcio URL');
+  // The bin may have asked already, for this very Fulcio and token (src/bin/early-certificate.ts): that request
+  // is this one, made before the command loaded.
+  const prestarted = sigstore.takePrestartedCertificateRequest(resolved.fulcioUrl, identityToken);
   const key = new sigstore.EphemeralCertificateKey({
     fulcioUrl: resolved.fulcioUrl,
     getToken: async () => identityToken,
+    ...(prestarted ? { prestarted } : {}),
   });
   // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
   // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).
@@ -242,6 +246,9 @@ export async function signBlobWithServices(
     );
   const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
   const file = flags.positionals[0]!;
+  // A file that is not there (or not a file) is reported before Fulcio is asked: a certificate asked for is
+  // issued, and a real Fulcio logs it. The hashing itself overlaps the request.
+  await assertReadableFile(file);
   const [prepared, digest] = await Promise.all([
     prepareSigner(command, mode, flags, context),
     digestFile(file, 'sha256', { signal: context.signal }),
