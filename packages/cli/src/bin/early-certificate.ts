@@ -1,3 +1,5 @@
+import { enableCompileCache } from '@cosignkit/core/compile-cache';
+
 /** The file that decides and starts the request (early-certificate-start.ts), beside the bin. */
 const START_FILE = './early-certificate.cjs';
 
@@ -12,6 +14,8 @@ export function startEarlyCertificate(argv: readonly string[], env: NodeJS.Proce
   if (!env.SIGSTORE_ID_TOKEN || !argv.includes('sign-blob')) return;
   if (!argv.some((token) => token === '--fulcio-url' || token.startsWith('--fulcio-url='))) return;
   try {
+    // Node's code cache first (the command's code turns it on too, later): the file is compiled on every run.
+    enableCompileCache(env);
     const load = process.getBuiltinModule('node:module').createRequire(import.meta.url);
     (load(START_FILE) as typeof import('./early-certificate-start.js')).startEarlyCertificate(argv, env);
   } catch {
