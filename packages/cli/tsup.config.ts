@@ -103,10 +103,12 @@ const LAZY: Record<string, string> = {
   'sign-many': source('cosignkit/src/batch/sign-many.ts'),
   'verify-many': source('cosignkit/src/batch/verify-many.ts'),
 };
-const HOT: Record<string, { command: string; inside: string[] }> = {
+const HOT: Record<string, { command: string; inside: string[]; entry?: string }> = {
   'sign-blob': {
     command: './commands/sign-blob.js',
     inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils'],
+    // blob-main.ts, and the early keyless Fulcio request as the bundle loads.
+    entry: 'src/bin/sign-blob-main.ts',
   },
   'verify-blob': { command: './commands/verify-blob.js', inside: [] },
 };
@@ -323,24 +325,12 @@ export default [
     esbuildPlugins: [mainImport, builtinsWithoutFacades()],
     banner: { js: '#!/usr/bin/env node' },
   }),
-  // What decides and starts a keyless sign-blob's early Fulcio request (src/bin/early-certificate-start.ts):
-  // a file of its own, which the bin requires only for a line that may be one, so every other run loads none
-  // of it. CommonJS, so the bin loads it at once (require) and the request is made before the bundle loads.
-  defineConfig({
-    ...commandBuild,
-    entry: { 'early-certificate': 'src/bin/early-certificate-start.ts' },
-    format: ['cjs'],
-    shims: true,
-    splitting: false,
-    clean: false,
-    esbuildPlugins: [builtinsWithoutFacades()],
-  }),
   // The hot commands' bundles: what a plain run of the command runs, in one module. CommonJS, for the bin runs
   // each through vm.Script with a code cache made after a run (src/bin/code-cached-bundle.ts).
-  ...Object.entries(HOT).map(([name, { command, inside }]) =>
+  ...Object.entries(HOT).map(([name, { command, inside, entry = 'src/bin/blob-main.ts' }]) =>
     defineConfig({
       ...commandBuild,
-      entry: { [`${name}-main`]: 'src/bin/blob-main.ts' },
+      entry: { [`${name}-main`]: entry },
       format: ['cjs'],
       // import.meta.url from __filename, which the bin's wrapper passes in.
       shims: true,

@@ -3,7 +3,6 @@
 import { enableCompileCache } from '@cosignkit/core/compile-cache';
 import { parseGlobals } from '../global-flags.js';
 import { loadCodeCachedBundle } from './code-cached-bundle.js';
-import { startEarlyCertificate } from './early-certificate.js';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
 /** The commands run from a bundle of their own (./<command>-main.cjs, tsup.config.ts), which holds no other. */
@@ -11,8 +10,6 @@ const HOT_COMMANDS: ReadonlySet<string | undefined> = new Set(['sign-blob', 'ver
 
 // First of all: scrypt for a signing command's key file runs on the thread pool while the rest loads.
 startEarlyKeyDerivation(process.argv.slice(2), process.env);
-// Likewise a keyless sign-blob's Fulcio request, when the line makes it certain (early-certificate.ts).
-startEarlyCertificate(process.argv.slice(2), process.env);
 
 // A reader that goes away (`cosignkit --help | head -1`) is not an error worth a stack trace. The handler is
 // added when Node first builds the stream: building both here would load node:stream on every run, while

@@ -1,5 +1,4 @@
-// Built as a file of its own (dist/bin/early-certificate.cjs, tsup.config.ts), loaded by the bin only for a
-// line that may be a keyless sign-blob (early-certificate.ts): every other command never loads it.
+// In sign-blob's hot bundle only (sign-blob-main.ts), run as the bundle loads, before main.
 import { loadConfigSync } from '@cosignkit/core/config';
 import {
   prestartCertificateRequest,
@@ -31,7 +30,8 @@ const NOT_HERE = ['key', 'push', 'identity-token', 'signing-config'] as const;
 export function startEarlyCertificate(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): boolean {
   try {
     const token = env.SIGSTORE_ID_TOKEN?.trim();
-    if (!token) return false;
+    // Two scans of argv first: a keyed sign-blob (most of this bundle's runs) pays for nothing more.
+    if (!token || !argv.some((t) => t === '--fulcio-url' || t.startsWith('--fulcio-url='))) return false;
     const globals = parseGlobals(argv);
     if (globals.help || globals.engine === 'cosign' || globals.rest[0] !== 'sign-blob') return false;
     const flags = parseFlags('sign-blob', globals.rest.slice(1), SIGN_BLOB_FLAGS, {
