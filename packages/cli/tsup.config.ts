@@ -27,7 +27,6 @@ const bundled: Record<string, string> = Object.fromEntries(
       ['@cosignkit/core/duration', 'core/src/shared/duration.ts'],
       ['@cosignkit/core/compile-cache', 'core/src/shared/compile-cache.ts'],
       ['@cosignkit/key-file/scrypt-prestart', 'key-file/src/scrypt-prestart.ts'],
-      ['@cosignkit/sigstore/certificate-prestart', 'sigstore/src/certificate-prestart.ts'],
       // The blob commands' light entry: through the index, esbuild's chunks would give them the registry side.
       ['cosignkit/blob', 'cosignkit/src/blob.ts'],
     ])
@@ -103,12 +102,10 @@ const LAZY: Record<string, string> = {
   'sign-many': source('cosignkit/src/batch/sign-many.ts'),
   'verify-many': source('cosignkit/src/batch/verify-many.ts'),
 };
-const HOT: Record<string, { command: string; inside: string[]; entry?: string }> = {
+const HOT: Record<string, { command: string; inside: string[] }> = {
   'sign-blob': {
     command: './commands/sign-blob.js',
     inside: ['key-file', 'noble-der', 'noble-modular', 'noble-utils'],
-    // blob-main.ts, and the early keyless Fulcio request as the bundle loads.
-    entry: 'src/bin/sign-blob-main.ts',
   },
   'verify-blob': { command: './commands/verify-blob.js', inside: [] },
 };
@@ -327,10 +324,10 @@ export default [
   }),
   // The hot commands' bundles: what a plain run of the command runs, in one module. CommonJS, for the bin runs
   // each through vm.Script with a code cache made after a run (src/bin/code-cached-bundle.ts).
-  ...Object.entries(HOT).map(([name, { command, inside, entry = 'src/bin/blob-main.ts' }]) =>
+  ...Object.entries(HOT).map(([name, { command, inside }]) =>
     defineConfig({
       ...commandBuild,
-      entry: { [`${name}-main`]: entry },
+      entry: { [`${name}-main`]: 'src/bin/blob-main.ts' },
       format: ['cjs'],
       // import.meta.url from __filename, which the bin's wrapper passes in.
       shims: true,

@@ -35,9 +35,8 @@ const directBase64: Plugin = {
 // more CPU than the whole keyless verification (0.11 s vs 0.01 s bundled, with the compile cache), and a
 // verify-blob is one short process. @sigstore/tuf stays external (its network stack is loaded only online).
 export default libraryConfig({
-  // keyless.ts: the light entry a keyless signing command loads first; sign.ts what it loads next (see there);
-  // certificate-prestart.ts what a CLI loads to start the Fulcio request before its command.
-  entry: ['src/index.ts', 'src/keyless.ts', 'src/sign.ts', 'src/certificate-prestart.ts'],
+  // keyless.ts: the light entry a keyless signing command loads first; sign.ts what it loads next (see there).
+  entry: ['src/index.ts', 'src/keyless.ts', 'src/sign.ts'],
   noExternal: [
     /^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/,
     /^@cosignkit\/(core|dsse)$/,

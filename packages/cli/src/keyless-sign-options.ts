@@ -172,13 +172,9 @@ export async function prepareSigner(
     );
   const identityToken = token.token;
   if (!resolved.fulcioUrl) throw new CosignkitError('USAGE', 'keyless signing needs a Fulcio URL');
-  // The bin may have asked already, for this very Fulcio and token (src/bin/early-certificate.ts): that request
-  // is this one, made before the command loaded.
-  const prestarted = sigstore.takePrestartedCertificateRequest(resolved.fulcioUrl, identityToken);
   const key = new sigstore.EphemeralCertificateKey({
     fulcioUrl: resolved.fulcioUrl,
     getToken: async () => identityToken,
-    ...(prestarted ? { prestarted } : {}),
   });
   // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
   // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).

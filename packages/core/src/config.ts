@@ -44,30 +44,17 @@ export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export async function findProjectConfig(cwd: string = process.cwd()): Promise<string | undefined> {
-  return findProjectConfigSync(cwd);
-}
-
-function findProjectConfigSync(cwd: string = process.cwd()): string | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const candidate = join(dir, PROJECT_CONFIG_FILE);
-    if (readJsonSync(candidate) !== undefined) return candidate;
+    if ((await readJson(candidate)) !== undefined) return candidate;
     if (dirname(dir) === dir) return undefined;
   }
 }
 
 export async function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CosignkitConfig> {
-  return loadConfigSync(options);
-}
-
-/**
- * loadConfig, synchronously (the files are read with plain syscalls either way): a CLI's code that runs
- * before its command loads (the bin's early keyless request) asks it whether the command's loadConfig will
- * succeed. The same files, answers and errors.
- */
-export function loadConfigSync(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CosignkitConfig {
-  const user = readJsonSync(userConfigPath(options.env)) ?? {};
-  const projectPath = findProjectConfigSync(options.cwd);
-  const project = projectPath ? (readJsonSync(projectPath) ?? {}) : {};
+  const user = (await readJson(userConfigPath(options.env))) ?? {};
+  const projectPath = await findProjectConfig(options.cwd);
+  const project = projectPath ? ((await readJson(projectPath)) ?? {}) : {};
   return mergeConfig(user, project);
 }
 
@@ -121,10 +108,6 @@ export async function readConfigFile(path: string): Promise<CosignkitConfig | un
 }
 
 async function readJson(path: string): Promise<CosignkitConfig | undefined> {
-  return readJsonSync(path);
-}
-
-function readJsonSync(path: string): CosignkitConfig | undefined {
   const text = readConfigText(path);
   if (text === undefined) return undefined;
   try {

@@ -10,8 +10,6 @@ export { resolveSigningServices } from './sign/signing-services.js';
 export type { ResolveSigningServicesOptions, SigningServices } from './sign/signing-services.js';
 export { EphemeralCertificateKey } from './sign/ephemeral-certificate-key.js';
 export type { EphemeralCertificateKeyOptions } from './sign/ephemeral-certificate-key.js';
-export { takePrestartedCertificateRequest } from './sign/certificate-prestart.js';
-export type { PrestartedCertificateRequest } from './sign/certificate-prestart.js';
 
 /**
  * The signing entry (`@cosignkit/sigstore/sign`), loaded when called. A command that bundles this entry into

@@ -3,15 +3,25 @@ import { createSigner } from 'cosignkit/blob';
 import { parseKeyRef, redactKeyRef, writeFileAtomic } from '@cosignkit/core';
 import { booleanFlag, parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
-import { KEYLESS_SIGN_HELP, signBlobWithServices, signingMode } from '../keyless-sign-options.js';
+import { KEYLESS_SIGN_FLAGS, KEYLESS_SIGN_HELP, signBlobWithServices, signingMode } from '../keyless-sign-options.js';
 import { usageError } from '../usage-error.js';
-import { keyNote, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
-import { SIGN_BLOB_FLAGS } from './sign-blob-flags.js';
+import { keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
 import { parseArtifactDigest } from './artifact-digest.js';
 import { roleOptions } from '../role-options.js';
 import { oneFileFlags } from './plainly-one-file.js';
 
-const FLAGS = SIGN_BLOB_FLAGS;
+const FLAGS = {
+  key: { type: 'string' },
+  'output-signature': { type: 'string' },
+  output: { type: 'string' },
+  bundle: { type: 'string' },
+  'new-bundle-format': { type: 'boolean' },
+  'tlog-upload': { type: 'boolean' },
+  'use-signing-config': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  ...KEYLESS_SIGN_FLAGS,
+  ...PUSH_FLAGS,
+} as const;
 
 const command: Command = {
   summary: 'sign a file with a key (a .sig and/or a Sigstore bundle)',

@@ -1,7 +1,7 @@
-import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign as signMessage, X509Certificate, type KeyObject } from 'node:crypto';
 import { signEcdsaDigest, type KeyAlgorithm } from '@cosignkit/core';
-import type { PrestartedCertificateRequest } from './certificate-prestart.js';
-import { requestCertificateForKey } from './fulcio-client.js';
+import { requestSigningCertificate } from './fulcio-client.js';
+import { parseIdentityToken } from '../identity/identity-token.js';
 import { serviceError } from './service-error.js';
 import type { SigningKey, SigningKeyMaterial } from './signing-key.js';
 
@@ -12,11 +12,6 @@ export interface EphemeralCertificateKeyOptions {
   /** Per request; default 10 s. */
   timeoutMs?: number;
   retries?: number;
-  /**
-   * The first certificate's request, already on its way (certificate-prestart.ts), for this Fulcio and the
-   * token getToken gives: its key and answer serve the first certificate instead of a request of its own.
-   */
-  prestarted?: PrestartedCertificateRequest;
 }
 
 /** A certificate this close to its notAfter is not used for a new signature: a log entry must land inside it. */
@@ -43,12 +38,8 @@ export class EphemeralCertificateKey implements SigningKey {
   #current?: Promise<CertifiedKey>;
   /** The key whose certificate is being asked for, until the answer (or failure) is there. */
   #inFlight?: { privateKey: KeyObject; state: Promise<CertifiedKey> };
-  /** options.prestarted until the first certificate takes it. */
-  #prestarted?: PrestartedCertificateRequest;
 
-  constructor(private readonly options: EphemeralCertificateKeyOptions) {
-    this.#prestarted = options.prestarted;
-  }
+  constructor(private readonly options: EphemeralCertificateKeyOptions) {}
 
   async material(): Promise<SigningKeyMaterial> {
     return (await this.#state()).material;
@@ -113,10 +104,8 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   #renew() {
-    const prestarted = this.#prestarted;
-    this.#prestarted = undefined;
-    const { privateKey, publicKey } = prestarted ?? generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const next = this.#obtain(privateKey, publicKey, prestarted);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const next = this.#obtain(privateKey, publicKey);
     this.#current = next;
     const inFlight = { privateKey, state: next };
     this.#inFlight = inFlight;
@@ -130,17 +119,13 @@ export class EphemeralCertificateKey implements SigningKey {
     return next;
   }
 
-  async #obtain(
-    privateKey: KeyObject,
-    publicKey: KeyObject,
-    prestarted: PrestartedCertificateRequest | undefined,
-  ): Promise<CertifiedKey> {
+  async #obtain(privateKey: KeyObject, publicKey: KeyObject): Promise<CertifiedKey> {
     let sent = () => {};
     this.#sent = new Promise<void>((resolve) => {
       sent = resolve;
     });
     try {
-      return await this.#request(privateKey, publicKey, prestarted, () => {
+      return await this.#request(privateKey, publicKey, () => {
         sent();
         // The modules signing will need load once the request is out, while Fulcio answers.
         preloadDigestSigning();
@@ -150,28 +135,22 @@ export class EphemeralCertificateKey implements SigningKey {
     }
   }
 
-  async #request(
-    privateKey: KeyObject,
-    publicKey: KeyObject,
-    prestarted: PrestartedCertificateRequest | undefined,
-    onSent: () => void,
-  ): Promise<CertifiedKey> {
+  async #request(privateKey: KeyObject, publicKey: KeyObject, onSent: () => void): Promise<CertifiedKey> {
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     let token = '';
     let chain: string[];
     try {
       token = await this.options.getToken();
-      if (prestarted) {
-        // The same request, made earlier: its failures are reported as this one's would be.
-        void prestarted.sent.then(onSent);
-        chain = await prestarted.chain;
-      } else {
-        chain = await requestCertificateForKey(
-          this.options.fulcioUrl,
-          token,
-          { privateKey, publicKey },
-          { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1, onSent },
-        );
-      }
+      const { subject } = parseIdentityToken(token);
+      chain = await requestSigningCertificate(
+        this.options.fulcioUrl,
+        {
+          identityToken: token,
+          publicKeyPem,
+          proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), privateKey),
+        },
+        { timeoutMs: this.options.timeoutMs ?? 10_000, retries: this.options.retries ?? 1, onSent },
+      );
     } catch (error) {
       throw serviceError('Fulcio', this.options.fulcioUrl, error, [token]);
     }

@@ -1,29 +1,4 @@
-import { sign as signMessage, type KeyObject } from 'node:crypto';
-import { parseIdentityToken } from '../identity/identity-token.js';
 import { postToService, type ServiceFetchOptions } from './service-fetch.js';
-
-/**
- * Asks Fulcio to certify a key pair for the token's identity: the proof of possession is a signature over the
- * token's subject (its email, else its sub), as Fulcio wants. The request is made before this returns (its
- * sending settles later, see options.onSent); a token that is not a well-formed, unexpired JWT throws here.
- */
-export function requestCertificateForKey(
-  fulcioUrl: string,
-  identityToken: string,
-  key: { privateKey: KeyObject; publicKey: KeyObject },
-  options: ServiceFetchOptions = {},
-): Promise<string[]> {
-  const { subject } = parseIdentityToken(identityToken);
-  return requestSigningCertificate(
-    fulcioUrl,
-    {
-      identityToken,
-      publicKeyPem: key.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      proofOfPossession: signMessage('sha256', Buffer.from(subject, 'utf8'), key.privateKey),
-    },
-    options,
-  );
-}
 
 /**
  * Fulcio's v2 `signingCert` call: the identity token, the public key (PEM) and the proof of possession (a
