@@ -74,6 +74,7 @@ const COMMONJS_WRAPPER = {
  * pure-JS signing step that every keyed sign-blob uses.
  */
 const fromCore = createRequire(fileURLToPath(new URL('../core/package.json', import.meta.url)));
+const fromSigstore = createRequire(fileURLToPath(new URL('../sigstore/package.json', import.meta.url)));
 const source = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 /**
@@ -86,6 +87,8 @@ const source = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta
 const LAZY: Record<string, string> = {
   execa: fromCore.resolve('execa'),
   'sigstore-bundle': fromCore.resolve('@sigstore/bundle'),
+  // A signing config's parser and a Rekor v2 entry's: the keyless files import it only then.
+  'protobuf-specs': fromSigstore.resolve('@sigstore/protobuf-specs'),
   'noble-der': fromCore.resolve('@noble/curves/abstract/der.js'),
   'noble-modular': fromCore.resolve('@noble/curves/abstract/modular.js'),
   'noble-utils': fromCore.resolve('@noble/curves/utils.js'),
@@ -163,8 +166,10 @@ const lazyImports = (inside: readonly string[], from = './lazy/'): Plugin => {
  * - cosignkit-sigstore-keyless.js: keyless.ts, what the request needs (services, token, ephemeral key,
  *   Fulcio client), and no more, as it loads before the request leaves;
  * - cosignkit-sigstore-signing.js: everything keyless.ts loads on demand, in one file loaded once the request
- *   has left: the signing half (its loadSigning()), noble's field and DER modules (core's digest signing) and
- *   protobuf-specs (a --signing-config). Its exports are the names those importers take (SIGNING_HALF).
+ *   has left: the signing half (its loadSigning()) and noble's field and DER modules (core's digest signing).
+ *   Its exports are the names those importers take (SIGNING_HALF).
+ * protobuf-specs (a --signing-config's parser, a Rekor v2 entry's) is LAZY's file of its own: evaluating it
+ * (its CommonJS exports copied for ES module importers) cost more than the rest of the signing file.
  */
 const SIGSTORE_KEYLESS = fileURLToPath(new URL('../sigstore/src/keyless.ts', import.meta.url));
 const KEYLESS_FILE = 'lazy/cosignkit-sigstore-keyless';
@@ -187,11 +192,6 @@ const SIGNING_HALF: Record<string, { importers: string[]; names: string[] | '*';
     importers: ['core/src/keys/software-ecdsa.ts', 'sigstore/src/sign/ephemeral-certificate-key.ts'],
     names: ['bytesToNumberBE'],
     from: '@noble/curves/utils.js',
-  },
-  '@sigstore/protobuf-specs': {
-    importers: ['sigstore/src/sign/signing-services.ts'],
-    names: ['SigningConfig', 'ServiceSelector'],
-    from: '@sigstore/protobuf-specs',
   },
 };
 

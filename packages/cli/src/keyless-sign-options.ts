@@ -1,4 +1,4 @@
-import { CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
+import { assertReadableFile, CosignkitError, commitOutputs, digestFile } from '@cosignkit/core';
 import type { ParsedFlags } from './args.js';
 import { booleanFlag, stringFlag } from './args.js';
 import type { CommandContext, CommandResult } from './command.js';
@@ -242,6 +242,9 @@ export async function signBlobWithServices(
     );
   const outputSignature = stringFlag(flags, 'output-signature') ?? stringFlag(flags, 'output');
   const file = flags.positionals[0]!;
+  // A file that is not there (or not a file) is reported before Fulcio is asked: a certificate asked for is
+  // issued, and a real Fulcio logs it. The hashing itself overlaps the request.
+  await assertReadableFile(file);
   const [prepared, digest] = await Promise.all([
     prepareSigner(command, mode, flags, context),
     digestFile(file, 'sha256', { signal: context.signal }),

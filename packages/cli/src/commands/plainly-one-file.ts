@@ -1,4 +1,4 @@
-import { type FlagSpec, parseFlags } from '../args.js';
+import { type FlagSpec, type ParsedFlags, parseFlags } from '../args.js';
 import { looksLikeGlob } from '../glob-pattern.js';
 
 /**
@@ -9,10 +9,19 @@ import { looksLikeGlob } from '../glob-pattern.js';
  * Any other line goes to batchRequested, which decides.
  */
 export function plainlyOneFile(command: string, argv: readonly string[], flags: Record<string, FlagSpec>): boolean {
+  return oneFileFlags(command, argv, flags) !== undefined;
+}
+
+/** plainlyOneFile's parse, kept: the line's flags when it is plainly for one file, else undefined. */
+export function oneFileFlags(
+  command: string,
+  argv: readonly string[],
+  flags: Record<string, FlagSpec>,
+): ParsedFlags | undefined {
   try {
     const parsed = parseFlags(command, argv, flags, { min: 1, max: 1, names: 'a file' });
-    return !looksLikeGlob(parsed.positionals[0]!);
+    return looksLikeGlob(parsed.positionals[0]!) ? undefined : parsed;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -8,7 +8,7 @@ import { usageError } from '../usage-error.js';
 import { keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
 import { parseArtifactDigest } from './artifact-digest.js';
 import { roleOptions } from '../role-options.js';
-import { plainlyOneFile } from './plainly-one-file.js';
+import { oneFileFlags } from './plainly-one-file.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -53,15 +53,17 @@ The engine used is noted on stderr ("engine: native" or "engine: cosign"); choos
   async run(context) {
     // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/, loaded only
     // to decide a line that is not plainly for one file.
-    if (!plainlyOneFile('sign-blob', context.argv, FLAGS)) {
+    // A line plainly for one file is parsed once (the parse that decided it is the command's).
+    let flags = oneFileFlags('sign-blob', context.argv, FLAGS);
+    if (!flags) {
       const [{ batchRequested }, batch] = await Promise.all([
         import('../batch/batch-flags.js'),
         import('../batch/sign-blob-batch.js'),
       ]);
       if (batchRequested('sign-blob', context.argv, { ...FLAGS, ...batch.SIGN_BLOB_BATCH_FLAGS }))
         return batch.runSignBlobBatch(context);
+      flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
     }
-    const flags = parseFlags('sign-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to sign' });
     const mode = signingMode('sign-blob', flags, context);
     if (pushRequested(flags)) {
       if (mode.kind !== 'key') throw usageError('sign-blob', '--push signs with a key (--key or the default key)');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pae } from '@cosignkit/dsse';
-import { bundleToJSON, type Bundle, type SerializedBundle, type TransparencyLogEntry } from '@sigstore/bundle';
-import { HashAlgorithm } from '@sigstore/protobuf-specs';
+import type { Bundle, SerializedBundle, TransparencyLogEntry } from '@sigstore/bundle';
+import { serializeBundle } from './bundle-json.js';
 import {
   createLogEntry,
   createLogEntryV2,
@@ -16,6 +16,8 @@ import type { SigningServices } from './signing-services.js';
 import type { SigningKey, SigningKeyMaterial } from './signing-key.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+/** protobuf-specs' HashAlgorithm.SHA2_256 (this file does not load protobuf-specs: bundle-json.ts says why). */
+const SHA2_256 = 1;
 
 export interface BundleSignerOptions {
   key: SigningKey;
@@ -44,7 +46,7 @@ export class BundleSigner {
     const content: Bundle['content'] = {
       $case: 'messageSignature',
       messageSignature: {
-        messageDigest: { algorithm: HashAlgorithm.SHA2_256, digest: Buffer.from(digest) },
+        messageDigest: { algorithm: SHA2_256, digest: Buffer.from(digest) },
         signature,
       },
     };
@@ -134,7 +136,7 @@ export class BundleSigner {
       },
       content,
     } as Bundle;
-    return bundleToJSON(bundle);
+    return serializeBundle(bundle);
   }
 }
 

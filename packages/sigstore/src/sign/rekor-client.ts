@@ -1,6 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import type { TransparencyLogEntry } from '@sigstore/bundle';
-import { TransparencyLogEntry as LogEntryMessage } from '@sigstore/protobuf-specs';
 import { postToService, type ServiceFetchOptions } from './service-fetch.js';
 
 export type SignedContent =
@@ -161,6 +160,10 @@ export async function createLogEntryV2(
       )
     ).toString('utf8'),
   ) as unknown;
+  // protobuf-specs only here (Rekor v2): loading it is most of the signing half's load time (bundle-json.ts).
+  const loaded = await import('@sigstore/protobuf-specs');
+  // Bundled (tsup), a CommonJS module imported dynamically comes back as its default export only.
+  const { TransparencyLogEntry: LogEntryMessage } = loaded.default ?? loaded;
   let entry: TransparencyLogEntry;
   try {
     entry = LogEntryMessage.fromJSON(answer) as TransparencyLogEntry;
