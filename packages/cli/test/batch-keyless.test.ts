@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DevStack, STACK_FILES, type StackInfo } from '@cosignkit/dev-stack';
 import { compileIdentityPolicy, loadTrustedRoot, verifyBundleFile } from '@cosignkit/sigstore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosign, cosignkit, expectOk, requireCosign, tempHome } from './helpers.js';
+import { cosignkit, cosignVerifiesKeyless, expectOk, requireCosign, tempHome } from './helpers.js';
 
 // Keyless batch signing (issue 16 with issue 14) on the dev stack: @sigstore/mock's Fulcio, Rekor and TSA
 // served over real HTTP on loopback in this process, so the test can count the certificates Fulcio issued.
@@ -75,21 +75,11 @@ describe('keyless sign-blob with many files', () => {
     expect(crossed.verified).toBe(false);
     for (const i of [0, 41, 99, 150, 199]) {
       expectOk(
-        await cosign(
-          [
-            'verify-blob',
-            '--new-bundle-format',
-            '--trusted-root',
-            trust('trustedRoot'),
-            '--certificate-identity',
-            info.identity,
-            '--certificate-oidc-issuer',
-            info.issuerUrl,
-            '--bundle',
-            join('files', `f${i}.txt.sigstore.json`),
-            join('files', `f${i}.txt`),
-          ],
-          { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+        await cosignVerifiesKeyless(
+          { trustedRoot: trust('trustedRoot'), identity: info.identity, issuer: info.issuerUrl },
+          join('files', `f${i}.txt.sigstore.json`),
+          join('files', `f${i}.txt`),
+          cwd,
         ),
       );
     }

@@ -71,6 +71,21 @@ export function cosign(args: string[], options: RunOptions): Promise<Run> {
   return runProcess('cosign', args, options);
 }
 
+/**
+ * The real cosign verifying a keyless bundle made on a local stack: the stack's trusted root, its identity and
+ * issuer, no TUF (a private TUF_ROOT under `cwd`).
+ */
+export function cosignVerifiesKeyless(
+  stack: { trustedRoot: string; identity: string; issuer: string },
+  bundle: string,
+  file: string,
+  cwd: string,
+): Promise<Run> {
+  const args = ['verify-blob', '--new-bundle-format', '--trusted-root', stack.trustedRoot];
+  args.push('--certificate-identity', stack.identity, '--certificate-oidc-issuer', stack.issuer);
+  return cosign([...args, '--bundle', bundle, file], { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } });
+}
+
 /** Fails loudly when the real cosign is missing: the interop tests mean nothing without it. */
 export function requireCosign(): string {
   const result = spawnSync('cosign', ['version'], { encoding: 'utf8' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DevStack, STACK_FILES, type StackInfo } from '@cosignkit/dev-stack';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cosign, cosignkit, expectFailure, expectOk, requireCosign, tempHome } from './helpers.js';
+import { cosignkit, cosignVerifiesKeyless, expectFailure, expectOk, requireCosign, tempHome } from './helpers.js';
 
 // A keyless sign-blob's Fulcio requests, as Fulcio sees them: the CLI is pointed at a counting relay on loopback
 // in front of the stack's Fulcio (@sigstore/mock served by @cosignkit/dev-stack over real HTTP), which counts
@@ -84,21 +84,11 @@ describe("a keyless sign-blob's Fulcio requests", () => {
     expect(bundle.verificationMaterial.certificate.rawBytes).toBeTypeOf('string');
     expect(bundle.verificationMaterial.tlogEntries).toHaveLength(1);
     expectOk(
-      await cosign(
-        [
-          'verify-blob',
-          '--new-bundle-format',
-          '--trusted-root',
-          trust('trustedRoot'),
-          '--certificate-identity',
-          info.identity,
-          '--certificate-oidc-issuer',
-          info.issuerUrl,
-          '--bundle',
-          'one.json',
-          'blob.txt',
-        ],
-        { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+      await cosignVerifiesKeyless(
+        { trustedRoot: trust('trustedRoot'), identity: info.identity, issuer: info.issuerUrl },
+        'one.json',
+        'blob.txt',
+        cwd,
       ),
     );
     // Global flags anywhere, --flag=value, --output-signature: still one request.

@@ -2,7 +2,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DevStack, STACK_FILES, type StackInfo } from '@cosignkit/dev-stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosign, cosignkit, expectFailure, expectOk, listDir, PASSWORD, requireCosign, tempHome } from './helpers.js';
+import {
+  cosign,
+  cosignkit,
+  cosignVerifiesKeyless,
+  expectFailure,
+  expectOk,
+  listDir,
+  PASSWORD,
+  requireCosign,
+  tempHome,
+} from './helpers.js';
 
 // The Sigstore services are @sigstore/mock served over real HTTP on loopback by @cosignkit/dev-stack, in this
 // process: every CLI and cosign run below is an asynchronous child, so the stack keeps answering.
@@ -86,21 +96,11 @@ describe('keyless sign-blob on the local stack', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/mallory@example\.com.*\[VERIFICATION_FAILED\]/);
     expectOk(
-      await cosign(
-        [
-          'verify-blob',
-          '--new-bundle-format',
-          '--trusted-root',
-          trust('trustedRoot'),
-          '--certificate-identity',
-          info.identity,
-          '--certificate-oidc-issuer',
-          info.issuerUrl,
-          '--bundle',
-          'kb.json',
-          'blob.txt',
-        ],
-        { cwd, env: { TUF_ROOT: join(cwd, 'tuf') } },
+      await cosignVerifiesKeyless(
+        { trustedRoot: trust('trustedRoot'), identity: info.identity, issuer: info.issuerUrl },
+        'kb.json',
+        'blob.txt',
+        cwd,
       ),
     );
   });
