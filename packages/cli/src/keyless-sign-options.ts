@@ -175,6 +175,8 @@ export async function prepareSigner(
   const key = new sigstore.EphemeralCertificateKey({
     fulcioUrl: resolved.fulcioUrl,
     getToken: async () => identityToken,
+    // The token is fixed for the command: a refusal is final, not a reason to ask again when signing.
+    askAgainAfterFailure: false,
   });
   // Ask Fulcio now, while the signing half of @cosignkit/sigstore loads and the caller hashes; a failure
   // surfaces when the signer is used. The verification half loads only to check the bundle (--trusted-root).

@@ -12,6 +12,12 @@ export interface EphemeralCertificateKeyOptions {
   /** Per request; default 10 s. */
   timeoutMs?: number;
   retries?: number;
+  /**
+   * After a failed request, whether the next call asks Fulcio again (default true: a service or a batch may
+   * get a fresh token meanwhile). A command signing once passes false: the failure is its answer, and asking
+   * again would only repeat the refusal.
+   */
+  askAgainAfterFailure?: boolean;
 }
 
 /** A certificate this close to its notAfter is not used for a new signature: a log entry must land inside it. */
@@ -38,6 +44,8 @@ export class EphemeralCertificateKey implements SigningKey {
   #current?: Promise<CertifiedKey>;
   /** The key whose certificate is being asked for, until the answer (or failure) is there. */
   #inFlight?: { privateKey: KeyObject; state: Promise<CertifiedKey> };
+  /** The failed request that answers every later call (askAgainAfterFailure: false). */
+  #failed?: Promise<CertifiedKey>;
 
   constructor(private readonly options: EphemeralCertificateKeyOptions) {}
 
@@ -92,6 +100,7 @@ export class EphemeralCertificateKey implements SigningKey {
   }
 
   #state() {
+    if (this.#failed) return this.#failed;
     const current = this.#current;
     if (current) {
       return current.then((state) => {
@@ -115,6 +124,7 @@ export class EphemeralCertificateKey implements SigningKey {
     next.then(landed, () => {
       landed();
       if (this.#current === next) this.#current = undefined;
+      if (this.options.askAgainAfterFailure === false) this.#failed = next;
     });
     return next;
   }
