@@ -84,7 +84,7 @@ export {
 export type { CosignkitConfig } from './config.js';
 export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
 export { readBoundedFile } from './files/read-bounded-file.js';
-export { SMALL_FILE_BYTES } from './files/open-regular-file.js';
+export { closeQuietly, openRegularFile, type OpenRegularFile, SMALL_FILE_BYTES } from './files/open-regular-file.js';
 export { escapeForTerminal } from './text/escape-for-terminal.js';
 export type { ReadBoundedFileOptions } from './files/read-bounded-file.js';
 export {

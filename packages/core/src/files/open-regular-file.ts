@@ -19,12 +19,14 @@ export interface OpenRegularFile {
 /**
  * Opens `path` for reading and checks the open descriptor, not the path, so nothing can be swapped in between
  * the check and the read. O_NONBLOCK: a FIFO under the name cannot hang the open (regular files ignore the
- * flag); O_NOCTTY: a terminal never becomes ours. The descriptor is the caller's to close (closeQuietly).
+ * flag); O_NOCTTY: a terminal never becomes ours. `noFollow`: a symbolic link fails (ELOOP) rather than being
+ * followed. The descriptor is the caller's to close (closeQuietly).
  */
-export function openRegularFile(path: string): OpenRegularFile {
+export function openRegularFile(path: string, options: { noFollow?: boolean } = {}): OpenRegularFile {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+    fd = openSync(path, options.noFollow ? flags | constants.O_NOFOLLOW : flags);
   } catch (error) {
     throw fileError(path, error);
   }

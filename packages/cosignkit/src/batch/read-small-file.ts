@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { CosignkitError, fileError, SMALL_FILE_BYTES } from '@cosignkit/core';
+import { readSync, statSync } from 'node:fs';
+import { CosignkitError, closeQuietly, fileError, openRegularFile, SMALL_FILE_BYTES } from '@cosignkit/core';
 
 // Files up to core's SMALL_FILE_BYTES are read in one synchronous pass by batch work, as core reads them for
 // one file. Each asynchronous fs call costs a thread-pool round trip and a promise (measured: 1,000 files of
@@ -28,8 +28,8 @@ export function readSmallFileSync(path: string, limit: number = SMALL_FILE_BYTES
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
   }
-  // O_NONBLOCK: a FIFO swapped in after the stat cannot hang the open; regular files ignore the flag.
-  return readOpened(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY, limit, into);
+  // O_NONBLOCK (core's openRegularFile): a FIFO swapped in after the stat cannot hang the open.
+  return readOpened(path, false, limit, into);
 }
 
 /**
@@ -43,24 +43,16 @@ export function readSmallRegularFileSync(
   limit: number = SMALL_FILE_BYTES,
   into?: Buffer,
 ): Buffer | undefined {
-  const flags = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | constants.O_NOFOLLOW;
-  return readOpened(path, flags, limit, into);
+  return readOpened(path, true, limit, into);
 }
 
-function readOpened(path: string, flags: number, limit: number, into?: Buffer): Buffer | undefined {
-  let fd: number;
+function readOpened(path: string, noFollow: boolean, limit: number, into?: Buffer): Buffer | undefined {
+  const { fd, size } = openRegularFile(path, { noFollow });
   try {
-    fd = openSync(path, flags);
-  } catch (error) {
-    throw fileError(path, error);
-  }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw new CosignkitError('NOT_A_FILE', `${path} is not a regular file`);
-    if (info.size > limit) return undefined;
+    if (size > limit) return undefined;
     // The size the open file had: a file still being appended to is signed as it was then (one read call,
     // not a second one to find the end).
-    const buffer = into && into.length >= info.size ? into.subarray(0, info.size) : Buffer.allocUnsafe(info.size);
+    const buffer = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
     let length = 0;
     while (length < buffer.length) {
       const n = readSync(fd, buffer, length, buffer.length - length, length);
@@ -71,6 +63,6 @@ function readOpened(path: string, flags: number, limit: number, into?: Buffer): 
   } catch (error) {
     throw CosignkitError.isInstance(error) ? error : fileError(path, error);
   } finally {
-    closeSync(fd);
+    closeQuietly(fd);
   }
 }
