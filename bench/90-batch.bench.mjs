@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { asTheBinStartsNode } from './lib/context.mjs';
 
 export default async function batch(ctx) {
   const { dir, cosignkit: ck, fmt } = ctx;
@@ -42,7 +43,8 @@ export default async function batch(ctx) {
     await writeFile(join(many, `f${i}.bin`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
   }
   const floorScript = join(ctx.root, 'bench/lib/batch-floor.mjs');
-  const scryptFloor = [process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key];
+  // Started as the bin starts Node (huge pages for scrypt's 64 MiB), as a floor under the CLI must be.
+  const scryptFloor = asTheBinStartsNode([process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key]);
   const floorSignModes = ['pool 8', 'pool 16', 'poolsign 8', 'poolsign 16'];
   // Each set's measures interleaved one by one, round after round, so all see the same moments of a shared
   // machine. Signing: the floor's modes (their bundles, made with another key, are replaced by cosignkit's
@@ -146,7 +148,7 @@ export default async function batch(ctx) {
       'script (bench/lib/batch-floor.mjs) doing only the per-file work on the same files, the fastest way Node ' +
       'offers, and nothing a real command must also do (no checks of hostile input, no reporting): per file, ' +
       'its own time without Node start; end to end, for signing, the scrypt floor (Node start + the key’s ' +
-      'scrypt) plus that time, for verifying, its whole process. Signing floor modes (fastest shown, each ' +
+      'scrypt, with huge pages for malloc as the bin starts Node) plus that time, for verifying, its whole process. Signing floor modes (fastest shown, each ' +
       'interleaved with the others): `pool` reads, hashes and signs on the main thread and writes on the libuv ' +
       'thread pool; `poolsign` signs on the pool too (node:crypto’s asynchronous sign); 8 or 16 files in flight. ' +
       'A goal above its floor is marked unreachable: no implementation in Node can meet it on this machine.',

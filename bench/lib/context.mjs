@@ -58,8 +58,8 @@ export async function createContext() {
 
 /**
  * The CLI as npm installs it: `node_modules/.bin/cosignkit`, a symlink to the package's bin file, run through
- * its `#!/usr/bin/env node` line with the project's Node first on PATH (as after `source scripts/env.sh`).
- * Not the checkout's bin/cosignkit, a shell script a user's install does not have.
+ * its `#!/bin/sh` prelude (which starts `node` with huge pages for glibc's malloc) with the project's Node first
+ * on PATH (as after `source scripts/env.sh`). Not the checkout's bin/cosignkit, which a user's install lacks.
  */
 async function installedCommand(dir) {
   const bin = join(dir, 'node_modules', '.bin');
@@ -75,4 +75,12 @@ async function installedCommand(dir) {
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
+}
+
+/**
+ * A floor command started as the bin starts Node (packages/cli/tsup.config.ts): glibc's malloc asking for
+ * transparent huge pages, so a floor with scrypt measures the same allocator the CLI runs with.
+ */
+export function asTheBinStartsNode(argv) {
+  return ['env', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', ...argv];
 }

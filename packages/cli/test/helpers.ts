@@ -42,7 +42,8 @@ function environment(cwd: string, extra: Record<string, string | undefined> = {}
   return env;
 }
 
-function runProcess(file: string, args: string[], options: RunOptions): Promise<Run> {
+/** Runs `file` (an executable) with the test environment. */
+export function runProcess(file: string, args: string[], options: RunOptions): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
