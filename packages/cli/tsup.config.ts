@@ -217,8 +217,11 @@ const signingEntry: Plugin = {
   },
 };
 
-/** In the keyless file, SIGNING_HALF's dynamic imports go to the signing file. */
-const signingHalfImports: Plugin = {
+/**
+ * In the keyless file, SIGNING_HALF's dynamic imports go to the signing file: `./<name>.js` beside the ES
+ * module, `./lazy/<name>.cjs` from the CommonJS one (whose imports the bin resolves from dist/bin/).
+ */
+const signingHalfImports = (target: string): Plugin => ({
   name: 'sigstore-signing-half-imports',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
@@ -227,10 +230,10 @@ const signingHalfImports: Plugin = {
       const importer = args.importer.replace(/\\/g, '/');
       // Others: LAZY's files (lazyImports, next), else refused (onlyKnownDynamicImports, last).
       if (!half?.importers.some((suffix) => importer.endsWith(suffix))) return undefined;
-      return { path: `./${SIGNING_FILE.replace(/^lazy\//, '')}.js`, external: true };
+      return { path: target, external: true };
     });
   },
-};
+});
 
 /**
  * The last say on the keyless file's dynamic imports: one that neither the signing file nor a LAZY file takes
@@ -249,15 +252,18 @@ const onlyKnownDynamicImports: Plugin = {
   },
 };
 
-/** The hot bundles' and main's dynamic imports of the keyless entry go to its file in dist/bin/lazy/. */
-const sigstoreKeylessImports: Plugin = {
+/**
+ * Dynamic imports of the keyless entry go to its file in dist/bin/lazy/: main's to the ES module (`.js`), the
+ * hot bundles' to the CommonJS one (`.cjs`), which the bin runs with a code cache as it runs them.
+ */
+const sigstoreKeylessImports = (extension: '.js' | '.cjs'): Plugin => ({
   name: 'sigstore-keyless-imports',
   setup(build) {
     build.onResolve({ filter: /^@cosignkit\/sigstore\/keyless$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: `./${KEYLESS_FILE}.js`, external: true } : undefined,
+      args.kind === 'dynamic-import' ? { path: `./${KEYLESS_FILE}${extension}`, external: true } : undefined,
     );
   },
-};
+});
 
 /** What the command's two builds share: the workspace libraries from their sources, builtins without facades. */
 const commandBuild = {
@@ -318,7 +324,7 @@ export default [
     clean: true,
     // tsup's own plugin would take a dependency's import first and keep it: sigstoreKeylessImports decides it.
     noExternal: [...commandBuild.noExternal, '@cosignkit/sigstore/keyless'],
-    esbuildPlugins: [sigstoreKeylessImports, builtinsWithoutFacades()],
+    esbuildPlugins: [sigstoreKeylessImports('.js'), builtinsWithoutFacades()],
   }),
   // The command as npm installs it (package.json `bin`): one file that starts scrypt, turns on the code cache,
   // reads the global flags and imports one of the two mains. One file, not an entry of the split build,
@@ -348,7 +354,7 @@ export default [
       noExternal: [...commandBuild.noExternal, '@cosignkit/sigstore/keyless'],
       esbuildPlugins: [
         onlyCommand(command),
-        sigstoreKeylessImports,
+        sigstoreKeylessImports('.cjs'),
         lazyImports(inside),
         builtinsWithoutFacades({ everyFormat: true }),
       ],
@@ -356,27 +362,39 @@ export default [
       ...COMMONJS_WRAPPER,
     }),
   ),
-  // The keyless file and the signing file (see SIGSTORE_KEYLESS), ES modules the bin's import loads.
-  defineConfig({
-    ...commandBuild,
-    ...sigstoreFileBuild,
-    entry: { [KEYLESS_FILE]: SIGSTORE_KEYLESS },
-    esbuildPlugins: [
-      signingHalfImports,
-      lazyImports([], './'),
-      onlyKnownDynamicImports,
-      builtinsWithoutFacades({ importsOnly: true }),
-    ],
-  }),
-  defineConfig({
-    ...commandBuild,
-    ...sigstoreFileBuild,
-    entry: { [SIGNING_FILE]: fileURLToPath(new URL('../sigstore/src/sign.ts', import.meta.url)) },
-    // noble's modules are in the file already (SIGNING_HALF), not files of their own.
-    esbuildPlugins: [
-      signingEntry,
-      lazyImports(['noble-der', 'noble-modular', 'noble-utils'], './'),
-      builtinsWithoutFacades({ importsOnly: true }),
-    ],
+  // The keyless file and the signing file (see SIGSTORE_KEYLESS): ES modules for main's commands, and the same
+  // two as CommonJS for the hot bundles, which the bin runs with a code cache (a keyless sign-blob's functions
+  // compiled once, not on every run: Node's cache of an ES module holds its top level alone).
+  ...(['.js', '.cjs'] as const).flatMap((extension) => {
+    const commonJs = extension === '.cjs';
+    // A CommonJS file's imports go through the bin, which resolves them from dist/bin/.
+    const from = commonJs ? './lazy/' : './';
+    const format = {
+      ...(commonJs ? { format: ['cjs'] as Options['format'], shims: true, plugins: [importThroughBin] } : {}),
+      ...(commonJs ? COMMONJS_WRAPPER : {}),
+    };
+    const builtins = builtinsWithoutFacades({ importsOnly: true, everyFormat: commonJs });
+    return [
+      defineConfig({
+        ...commandBuild,
+        ...sigstoreFileBuild,
+        ...format,
+        entry: { [KEYLESS_FILE]: SIGSTORE_KEYLESS },
+        esbuildPlugins: [
+          signingHalfImports(`${from}${SIGNING_FILE.replace(/^lazy\//, '')}${extension}`),
+          lazyImports([], from),
+          onlyKnownDynamicImports,
+          builtins,
+        ],
+      }),
+      defineConfig({
+        ...commandBuild,
+        ...sigstoreFileBuild,
+        ...format,
+        entry: { [SIGNING_FILE]: fileURLToPath(new URL('../sigstore/src/sign.ts', import.meta.url)) },
+        // noble's modules are in the file already (SIGNING_HALF), not files of their own.
+        esbuildPlugins: [signingEntry, lazyImports(['noble-der', 'noble-modular', 'noble-utils'], from), builtins],
+      }),
+    ];
   }),
 ];

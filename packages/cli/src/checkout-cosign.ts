@@ -1,11 +1,6 @@
-import { access, constants } from 'node:fs';
-import { promisify } from 'node:util';
+import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-// node:fs's callback access, not node:fs/promises: every run with the auto engine asks, and loading
-// node:fs/promises costs a one-shot command milliseconds.
-const accessPath = promisify(access);
 
 /** Where scripts/setup unpacks the real cosign inside a checkout. */
 const CHECKOUT_COSIGN = join('.tools', 'cosign', 'usr', 'bin', 'cosign');
@@ -18,8 +13,9 @@ export async function checkoutCosign(from: string = fileURLToPath(import.meta.ur
   let dir = dirname(from);
   for (let depth = 0; depth < 6; depth++) {
     const candidate = join(dir, CHECKOUT_COSIGN);
+    // A plain call: every run with the auto engine may ask, and a thread-pool round trip costs more than it.
     try {
-      await accessPath(candidate, constants.X_OK);
+      accessSync(candidate, constants.X_OK);
       return candidate;
     } catch {
       // not here: one level up

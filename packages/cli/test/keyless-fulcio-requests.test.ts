@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -75,6 +75,30 @@ const keyless = (
     ['sign-blob', '--fulcio-url', relayUrl, '--rekor-url', info.rekorUrl, '--bundle', bundle, ...extra, 'blob.txt'],
     { cwd: options.dir ?? cwd, env: options.env ?? token() },
   );
+
+describe("a keyless sign-blob's code caches", () => {
+  // The bin runs the sign-blob bundle and the two keyless files with code caches made after a run
+  // (src/bin/code-cached-bundle.ts); a keyless run keeps its own cache of the bundle, apart from a keyed run's.
+  it('are written by the first run (the bundle’s keyless one and both keyless files) and used by the next', async () => {
+    const cache = join(cwd, 'keyless-cache');
+    mkdirSync(cache, { mode: 0o700 });
+    const env = { ...token(), XDG_CACHE_HOME: cache };
+    expectOk(await keyless('cached.json', [], { env }));
+    const dir = join(cache, 'cosignkit', 'code-cache');
+    const names = readdirSync(dir).sort();
+    expect(names.map((name) => name.replace(/\.v\d+\.\d+\.\d+-\w+$/, ''))).toEqual([
+      'cosignkit-sigstore-keyless.cjs',
+      'cosignkit-sigstore-signing.cjs',
+      'sign-blob-main.cjs.keyless',
+    ]);
+    const before = names.map((name) => statSync(join(dir, name)));
+    expectOk(await keyless('cached.json', [], { env }));
+    // Used as they are: a cache V8 rejected (or one made from another file) would have been rewritten.
+    const after = names.map((name) => statSync(join(dir, name)));
+    expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
+    expect(signingCertRequests).toBe(2);
+  });
+});
 
 describe("a keyless sign-blob's Fulcio requests", () => {
   it('are one per signature, and the real cosign verifies the bundle', async () => {

@@ -36,6 +36,8 @@ export function loadCodeCachedBundle<Exports>(
   bundle: URL,
   env: NodeJS.ProcessEnv,
   importModule: (specifier: string) => Promise<unknown>,
+  /** Which of the bundle's paths this run takes, when they compile different code: a cache of its own each. */
+  variant?: string,
 ): CodeCachedBundle<Exports> {
   const filename = fileURLToPath(bundle);
   // Identity and text from one descriptor: the cache is keyed to the very file that is compiled.
@@ -51,7 +53,9 @@ export function loadCodeCachedBundle<Exports>(
   }
   const dir = env.NODE_DISABLE_COMPILE_CACHE ? undefined : privateCacheDir(env, 'code-cache');
   const cachePath =
-    dir === undefined ? undefined : join(dir, `${basename(filename)}.${process.version}-${process.arch}`);
+    dir === undefined
+      ? undefined
+      : join(dir, `${basename(filename)}${variant ? `.${variant}` : ''}.${process.version}-${process.arch}`);
   const cached = cachePath === undefined ? undefined : readCache(cachePath, identity);
 
   // The file is Node's CommonJS wrapper around the bundle, with the bin's import as one more parameter.
@@ -69,12 +73,15 @@ export function loadCodeCachedBundle<Exports>(
 }
 
 /**
- * The bundle's `require`, made on its first call: the bundles take built-ins through process.getBuiltinModule
- * and call require only off their plain path, and node:module is start-up time a plain run need not pay.
+ * The bundle's `require`: a built-in from process.getBuiltinModule (bundled CommonJS, sigstore-js's, requires
+ * built-ins alone), anything else through a real require made on its first call (node:module is start-up
+ * time a plain run need not pay).
  */
 function lazyRequire(filename: string): (id: string) => unknown {
   let require: NodeJS.Require | undefined;
   return (id) => {
+    const builtin = process.getBuiltinModule(id);
+    if (builtin !== undefined) return builtin;
     require ??= process.getBuiltinModule('node:module').createRequire(filename);
     return require(id);
   };

@@ -2,7 +2,7 @@
 // imported below, after scrypt is running on the thread pool (issue 19).
 import { enableCompileCache } from '@cosignkit/core/compile-cache';
 import { parseGlobals } from '../global-flags.js';
-import { loadCodeCachedBundle } from './code-cached-bundle.js';
+import { type CodeCachedBundle, loadCodeCachedBundle } from './code-cached-bundle.js';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
 /** The commands run from a bundle of their own (./<command>-main.cjs, tsup.config.ts), which holds no other. */
@@ -29,15 +29,11 @@ for (const name of ['stdout', 'stderr'] as const) {
 // build. The same global flags decide as in main itself; a line they refuse goes to the split build, whose
 // main reports it.
 const command = commandOf(process.argv.slice(2));
+const codeCached = new Map<string, CodeCachedBundle<unknown>>();
 const blob = HOT_COMMANDS.has(command)
-  ? loadCodeCachedBundle<typeof import('./blob-main.js')>(
-      new URL(`./${command}-main.cjs`, import.meta.url),
-      process.env,
-      (specifier) => {
-        withCompileCache();
-        return import(specifier);
-      },
-    )
+  ? (runCodeCached(`./${command}-main.cjs`, pathOf(command, process.argv)) as CodeCachedBundle<
+      typeof import('./blob-main.js')
+    >)
   : undefined;
 
 // The only place that decides the process's exit status and ends it early (below); nothing else calls
@@ -47,8 +43,8 @@ const blob = HOT_COMMANDS.has(command)
   .then(
     (code) => {
       process.exitCode = code;
-      // After a run that went as runs usually go: its cache then holds what such runs compile.
-      if (code === 0) blob?.saveCodeCache();
+      // After a run that went as runs usually go: its caches then hold what such runs compile.
+      if (code === 0) for (const bundle of codeCached.values()) bundle.saveCodeCache();
       // A hot command has written everything straight to the descriptors (fd-output.ts) and left nothing
       // running: it ends now, not once the event loop has drained, where V8 would run the young-generation
       // collection it scheduled (3-6 ms) on a heap about to be thrown away (issue 19). Once a stream has been
@@ -61,6 +57,33 @@ const blob = HOT_COMMANDS.has(command)
       process.exitCode = 1;
     },
   );
+
+/**
+ * The import a hot bundle is handed (its `import()` calls are rewritten to it, tsup.config.ts), resolving from
+ * dist/bin/ as the bundle's own would. A CommonJS file of the build (the hot bundles, the keyless files) runs
+ * once, with a code cache of its own (code-cached-bundle.ts); anything else is imported.
+ */
+function importModule(specifier: string): Promise<unknown> {
+  if (!specifier.endsWith('.cjs')) {
+    withCompileCache();
+    return import(specifier);
+  }
+  try {
+    return Promise.resolve(runCodeCached(specifier).exports);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Runs one of the build's CommonJS files once (later calls get the same), its code cache kept for saving. */
+function runCodeCached(specifier: string, variant?: string): CodeCachedBundle<unknown> {
+  let bundle = codeCached.get(specifier);
+  if (bundle === undefined) {
+    bundle = loadCodeCachedBundle(new URL(specifier, import.meta.url), process.env, importModule, variant);
+    codeCached.set(specifier, bundle);
+  }
+  return bundle;
+}
 
 /**
  * V8's on-disk code cache, on before the first import: main, core, the engines and backends then skip
@@ -77,6 +100,16 @@ function withCompileCache(): void {
 function importSplitMain(): Promise<typeof import('../main.js')> {
   withCompileCache();
   return import('../main.js');
+}
+
+/**
+ * A keyless `sign-blob` (no --key) and a keyed one run different halves of the bundle: each keeps a code cache
+ * of its own, or whichever ran first would leave the other compiling its functions on every run. A guess
+ * from argv alone (a configured default key signs without --key): a wrong one costs time, never correctness.
+ */
+function pathOf(command: string | undefined, argv: readonly string[]): string | undefined {
+  if (command !== 'sign-blob') return undefined;
+  return argv.some((arg) => arg === '--key' || arg.startsWith('--key=')) ? undefined : 'keyless';
 }
 
 function commandOf(argv: readonly string[]): string | undefined {

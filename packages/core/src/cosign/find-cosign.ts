@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { CosignkitError } from '../errors.js';
-import { accessPath, statPath } from '../files/fs-calls.js';
 
 /** The two argv grammars: v3 changed the defaults of `--new-bundle-format` and `--use-signing-config`. */
 export type CosignGrammar = 'v2' | 'v3';
@@ -104,10 +103,15 @@ async function probeCosign(path: string, env: Env): Promise<CosignInfo> {
   );
 }
 
+/**
+ * Plain calls, as a shell's PATH search makes them: a search is a stat per PATH entry, each a few
+ * microseconds, where a thread-pool round trip per call cost a keyless sign-blob ~2 ms (issue 14).
+ */
 async function isExecutableFile(path: string): Promise<boolean> {
   try {
-    await accessPath(path, constants.X_OK);
-    return (await statPath(path)).isFile();
+    if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { access, lstat, read, readdir, stat, unlink, writeFile } from 'node:fs';
+import { lstat, read, readdir, unlink, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 
 /**
@@ -8,8 +8,6 @@ import { promisify } from 'node:util';
  * opens it with plain calls (open-regular-file.ts); this file's readInto reads the large ones.
  */
 
-export const accessPath = promisify(access);
-export const statPath = promisify(stat);
 export const lstatPath = promisify(lstat);
 export const listDir = promisify(readdir);
 export const unlinkPath = promisify(unlink);
