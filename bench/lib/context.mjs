@@ -58,7 +58,7 @@ export async function createContext() {
 
 /**
  * The CLI as npm installs it: `node_modules/.bin/cosignkit`, a symlink to the package's bin file, run through
- * its `#!/bin/sh` prelude (which starts `node` with huge pages for glibc's malloc) with the project's Node first
+ * its `#!/usr/bin/env sh` prelude (which starts `node` with huge pages for glibc's malloc) with the project's Node first
  * on PATH (as after `source scripts/env.sh`). Not the checkout's bin/cosignkit, which a user's install lacks.
  */
 async function installedCommand(dir) {

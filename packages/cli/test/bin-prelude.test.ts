@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, REPO_ROOT, cosignkit, expectOk, runProcess, tempHome } from './helpers.js';
 
-// The installed bin (package.json `bin`) opens with a /bin/sh prelude that starts Node with glibc's malloc
+// The installed bin (package.json `bin`) opens with an sh prelude that starts Node with glibc's malloc
 // asking for huge pages (packages/cli/tsup.config.ts): scrypt's 64 MiB then costs ~32 page faults, not 16,000.
 // It must run however a package manager starts it, keep the user's own tunables (after ours, so theirs win),
 // and reach the scrypt of a key-file signature.
