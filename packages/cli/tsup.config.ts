@@ -296,11 +296,11 @@ const sigstoreFileBuild = {
 } satisfies Options;
 
 // The bin's first two lines, read by sh (npm's symlink, pnpm's shim; `#!/usr/bin/env`, as publint asks) and
-// skipped by Node (the `#!` line, then a string and a comment). sh starts Node with glibc's malloc asking for transparent huge pages
-// (`glibc.malloc.hugetlb=1`, glibc ≥ 2.35; other libcs and older glibcs ignore it). The reason is scrypt: a
-// cosign key's N=65536 takes 64 MiB, and each 4 KiB page costs a fault on first touch, most of a sign-blob's
-// time where faults are dear (≈17 µs each in a VM: 16,000 of them). With huge pages it is 32. The user's own
-// tunables come after ours, so theirs win (`glibc.malloc.hugetlb=0` turns it off).
+// skipped by Node (the `#!` line, then a string and a comment). sh starts Node with glibc's malloc asking for
+// transparent huge pages (`glibc.malloc.hugetlb=1`, glibc ≥ 2.35; other libcs and older glibcs ignore it).
+// The reason is scrypt: a cosign key's N=65536 takes 64 MiB, and each 4 KiB page costs a fault on first touch,
+// most of a sign-blob's time where faults are dear (≈17 µs each in a VM: 16,000 of them). With huge pages it
+// is 32. The user's own tunables come after ours, so theirs win (`glibc.malloc.hugetlb=0` turns it off).
 const SH_PRELUDE = [
   '#!/usr/bin/env sh',
   `':' //; export GLIBC_TUNABLES="glibc.malloc.hugetlb=1\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node "$0" "$@"`,
