@@ -369,10 +369,9 @@ export default [
     const commonJs = extension === '.cjs';
     // A CommonJS file's imports go through the bin, which resolves them from dist/bin/.
     const from = commonJs ? './lazy/' : './';
-    const format = {
-      ...(commonJs ? { format: ['cjs'] as Options['format'], shims: true, plugins: [importThroughBin] } : {}),
-      ...(commonJs ? COMMONJS_WRAPPER : {}),
-    };
+    const format = commonJs
+      ? { format: ['cjs'] as Options['format'], shims: true, plugins: [importThroughBin], ...COMMONJS_WRAPPER }
+      : {};
     const builtins = builtinsWithoutFacades({ importsOnly: true, everyFormat: commonJs });
     return [
       defineConfig({

@@ -9,7 +9,7 @@ const CHECKOUT_COSIGN = join('.tools', 'cosign', 'usr', 'bin', 'cosign');
  * The cosign a checkout's scripts/setup installed (`<checkout>/.tools/cosign/usr/bin/cosign`), found from
  * where this CLI's code lies (packages/cli/dist/… in a checkout); undefined for an installed CLI.
  */
-export async function checkoutCosign(from: string = fileURLToPath(import.meta.url)): Promise<string | undefined> {
+export function checkoutCosign(from: string = fileURLToPath(import.meta.url)): string | undefined {
   let dir = dirname(from);
   for (let depth = 0; depth < 6; depth++) {
     const candidate = join(dir, CHECKOUT_COSIGN);
@@ -36,6 +36,6 @@ export async function withCheckoutCosign(env: NodeJS.ProcessEnv): Promise<NodeJS
   if (env.COSIGN_PATH) return env;
   const { findOnPath } = await import('@cosignkit/core');
   if (await findOnPath('cosign', env)) return env;
-  const found = await checkoutCosign();
+  const found = checkoutCosign();
   return found ? { ...env, COSIGN_PATH: found } : env;
 }

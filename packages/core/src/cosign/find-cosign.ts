@@ -25,7 +25,7 @@ export async function findOnPath(name: string, env: Env = process.env): Promise<
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    if (await isExecutableFile(candidate)) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
 }
@@ -36,7 +36,7 @@ export async function locateCosign(options: FindCosignOptions = {}): Promise<str
   const explicit = options.cosignPath ?? env.COSIGN_PATH;
   if (explicit) {
     const path = isAbsolute(explicit) || explicit.includes('/') ? resolve(explicit) : await findOnPath(explicit, env);
-    return path && (await isExecutableFile(path)) ? path : undefined;
+    return path && isExecutableFile(path) ? path : undefined;
   }
   return findOnPath('cosign', env);
 }
@@ -107,7 +107,7 @@ async function probeCosign(path: string, env: Env): Promise<CosignInfo> {
  * Plain calls, as a shell's PATH search makes them: a search is a stat per PATH entry, each a few
  * microseconds, where a thread-pool round trip per call cost a keyless sign-blob ~2 ms (issue 14).
  */
-async function isExecutableFile(path: string): Promise<boolean> {
+function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(path, constants.X_OK);
