@@ -237,6 +237,46 @@ describe('the hash-chained log', () => {
     );
   });
 
+  // verifyLog reads 64 KiB at a time (src/log/log-verify.ts): a line may straddle one chunk edge or several,
+  // and a multi-byte character may be cut by one.
+  it('verifyLog: long lines across its read chunks verify as written, and one changed byte anywhere does not', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 200_000 }), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        async (nameLengths, at) => {
+          let previous = GENESIS_HASH;
+          const longLines = nameLengths.map((length, i) => {
+            const { entry, line } = makeEntry({
+              seq: i + 1,
+              time: '2026-11-30T12:00:00Z',
+              envelope: `sha256:${'e'.repeat(64)}`,
+              subjects: [
+                { name: `é${'€'.repeat(length % 5)}${'x'.repeat(length)}😀`, digest: { sha256: 'a'.repeat(64) } },
+              ],
+              prev: previous,
+            });
+            previous = entry.hash;
+            return line;
+          });
+          const bytes = Buffer.from(`${longLines.join('\n')}\n`);
+          const path = join(dir, `long-${counter++}`);
+          writeFileSync(path, bytes);
+          writeFileSync(headPath(path), `${JSON.stringify({ seq: longLines.length, hash: previous })}\n`);
+          expect(await verifyLog(path)).toMatchObject({ intact: true, entries: longLines.length });
+          const flipAt = at % bytes.length;
+          bytes[flipAt] = bytes[flipAt]! ^ 0x01;
+          writeFileSync(path, bytes);
+          const { value } = await settles(new Set<ErrorCode>(), () => verifyLog(path));
+          expect(value!.intact).toBe(false);
+          rmSync(path);
+          rmSync(headPath(path));
+        },
+      ),
+      fuzzParams(40),
+    );
+  });
+
   it('append: on a mutated log it appends or refuses with VERIFICATION_FAILED, and a refusal changes nothing', async () => {
     const envelope = signed('text/plain', Buffer.from('x'));
     await fc.assert(
