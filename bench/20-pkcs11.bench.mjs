@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { median } from './lib/context.mjs';
 
 const MODULE = process.env.SOFTHSM2_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
@@ -55,7 +56,8 @@ export default async function pkcs11(ctx) {
 
   const { backend, defaultSignThreads } = await import(join(ctx.root, 'packages/key-pkcs11/dist/index.js'));
   const { parseKeyRef, silentLogger } = await import(join(ctx.root, 'packages/core/dist/index.js'));
-  const graphene = createRequire(join(ctx.root, 'packages/key-pkcs11/package.json'))('graphene-pk11');
+  const fromBackend = createRequire(join(ctx.root, 'packages/key-pkcs11/package.json'));
+  const graphene = fromBackend('graphene-pk11');
   const signThreads = Number(process.env.PKCS11_BENCH_SIGN_THREADS ?? defaultSignThreads());
   const open = (token, options) =>
     backend.open(parseKeyRef(`pkcs11:token=${token}?module-path=${MODULE}&pin-source=file:${pinFile}`), {
@@ -68,6 +70,7 @@ export default async function pkcs11(ctx) {
   // The path before issue 19: C_SignInit on the main thread, C_Sign on the libuv pool, on pooled sessions.
   const onMain = await open('bench-main', { signThreads: 0 });
   let rawSession;
+  let pacedSigner;
   const createSignOriginal = graphene.Session.prototype.createSign;
   try {
     const info = await manager.generateKeyPair({ label: 'bench-p256' });
@@ -90,6 +93,33 @@ export default async function pkcs11(ctx) {
     const rawSync = async () => rawSession.createSign('ECDSA', key).once(digest);
     const viaManager = () => manager.signDigest(info.id, digest);
     const viaMain = () => onMain.signDigest(infoMain.id, digest);
+
+    // The floor of the block rows: the signing work alone (bench/lib/pkcs11-paced-signer.mjs), the 4 callers'
+    // signatures per second made on a thread of this process at the signing thread's niceness, with nothing on
+    // the main thread, which only waits.
+    pacedSigner = new Worker(new URL('./lib/pkcs11-paced-signer.mjs', import.meta.url), {
+      workerData: {
+        pkcs11js: createRequire(fromBackend.resolve('graphene-pk11')).resolve('pkcs11js'),
+        modulePath: MODULE,
+        slot: new Uint8Array(slot.handle),
+        key: new Uint8Array(key.handle),
+        digest: new Uint8Array(digest),
+      },
+    });
+    await new Promise((resolve, reject) => {
+      pacedSigner.once('message', resolve);
+      pacedSigner.once('error', reject);
+    });
+    const signAlone = (perSecond) =>
+      new Promise((resolve, reject) => {
+        const failed = (error) => reject(error ?? new Error('the paced signer stopped'));
+        pacedSigner.once('error', failed).once('exit', failed);
+        pacedSigner.once('message', (answer) => {
+          pacedSigner.off('error', failed).off('exit', failed);
+          resolve(answer);
+        });
+        pacedSigner.postMessage({ seconds: SLICE, perSecond });
+      });
 
     // The synchronous PKCS#11 work a KeyManager does on the main thread per signature: C_SignInit (inside
     // createSign) and handing C_Sign to the libuv pool (once with a callback). Timed by wrapping graphene,
@@ -130,9 +160,9 @@ export default async function pkcs11(ctx) {
     if (warmUp === undefined) throw new Error('the signing thread never took over (5 s of 4 callers)');
     const runs = { rawAsync: [], rawSync: [], one: [], four: [], fourMain: [] };
     const mainCalls = { threads: 0, main: [] };
-    const block = { threads: 0, threadsP99: [], main: 0, mainP99: [], idle: 0, idleP99: [] };
+    const block = { threads: 0, threadsP99: [], main: 0, mainP99: [], idle: 0, idleP99: [], alone: 0, aloneP99: [] };
     // Each slice's longest block: how often the machine's noise, not the code, set the maximum.
-    const slices = { threads: [], main: [], idle: [] };
+    const slices = { threads: [], main: [], idle: [], alone: [] };
     // Main-thread busy time per signature: event-loop utilization × slice ÷ signatures.
     const busy = { threads: [], main: [] };
     // Longest GC pause per slice, scavenges per 1000 signatures, run-queue ms per s (Linux).
@@ -209,6 +239,11 @@ export default async function pkcs11(ctx) {
       block.idleP99.push(idle.p99);
       gc.idle.push(idle.gcMax);
       if (idle.waited !== undefined) queue.idle.push(idle.waited);
+      // The signing work alone at the rate the 4 callers reached in the latest slice with the signing threads.
+      const alone = await measure(() => signAlone(runs.four.at(-1)));
+      block.alone = Math.max(block.alone, alone.max);
+      slices.alone.push(alone.max);
+      block.aloneP99.push(alone.p99);
       await fourCallers(round % 2 ? 'threads' : 'main');
     }
     gcObserver.disconnect();
@@ -265,10 +300,17 @@ export default async function pkcs11(ctx) {
         {
           name: 'longest event-loop block while 4 callers sign',
           value: fmt.ms(block.threads),
+          baseline: 'floor: the same signing alone, nothing on the main thread (below)',
+          baselineValue: fmt.ms(block.alone),
+          ratio: ratio(block.threads, block.alone),
+          goal: block.alone > 5 ? '≤ 5 ms (below the floor: unreachable)' : '≤ 5 ms',
+          met: block.threads <= 5,
+        },
+        {
+          name: "floor: longest event-loop block beside the signing work alone (the 4 callers' signatures per second on a thread at niceness 10, the main thread only waiting)",
+          value: fmt.ms(block.alone),
           baseline: 'longest block while idle, same run',
           baselineValue: fmt.ms(block.idle),
-          goal: '≤ 5 ms',
-          met: block.threads <= 5,
         },
         {
           name: 'longest event-loop block while 4 callers sign on the main thread (signThreads 0)',
@@ -279,8 +321,8 @@ export default async function pkcs11(ctx) {
         {
           name: 'longest event-loop block per slice while 4 callers sign, median of slices (slices ≤ 5 ms)',
           value: `${fmt.ms(median(slices.threads))} (${within(slices.threads)})`,
-          baseline: 'idle; on the main thread (signThreads 0)',
-          baselineValue: `${fmt.ms(median(slices.idle))} (${within(slices.idle)}); ${fmt.ms(median(slices.main))} (${within(slices.main)})`,
+          baseline: 'the signing alone (floor); idle; on the main thread (signThreads 0)',
+          baselineValue: `${fmt.ms(median(slices.alone))} (${within(slices.alone)}); ${fmt.ms(median(slices.idle))} (${within(slices.idle)}); ${fmt.ms(median(slices.main))} (${within(slices.main)})`,
         },
         {
           name: 'main-thread busy time per signature, 4 callers (event-loop utilization × time ÷ signatures, median of slices)',
@@ -314,18 +356,25 @@ export default async function pkcs11(ctx) {
         {
           name: 'p99 event-loop delay while 4 callers sign (median of slices)',
           value: fmt.ms(median(block.threadsP99)),
-          baseline: 'p99 while idle; on the main thread (signThreads 0)',
-          baselineValue: `${fmt.ms(median(block.idleP99))}; ${fmt.ms(median(block.mainP99))}`,
+          baseline: 'the signing alone (floor); idle; on the main thread (signThreads 0)',
+          baselineValue: `${fmt.ms(median(block.aloneP99))}; ${fmt.ms(median(block.idleP99))}; ${fmt.ms(median(block.mainP99))}`,
         },
       ],
       notes:
         'Event-loop delay from `perf_hooks.monitorEventLoopDelay` (1 ms resolution) over the 4-caller slices, beside ' +
         'the same measure over idle slices of equal length in between: the idle figure is what the shared ' +
         `machine (load average ${loadavg()[0].toFixed(1)} at the end of the run) adds by descheduling the process. ` +
+        'The floor row is the signing work alone: a thread of the same process makes the signatures the 4 callers ' +
+        'made (their rate in the latest 4-caller slice with the signing threads, on a session of its own, ' +
+        'C_SignInit + C_Sign at niceness 10 as the signing thread makes them, in paced batches 0.1 ms apart) while ' +
+        'the main thread only waits (bench/lib/pkcs11-paced-signer.mjs): no message, no promise, no garbage on the ' +
+        'main thread. What the event loop misses then is what this machine does to a loop beside that much signing, ' +
+        'which every design that signs at that rate on this machine, on another thread or in another process, has ' +
+        "too; the ratio on the goal row is what the backend's own part adds to it. " +
         `${
-          block.idle > 5
-            ? `The ≤ 5 ms goal sits below this run's floor: the event loop was ${fmt.ms(block.idle)} late with nothing to ` +
-              'do at all, so no signing code can bring the 4-caller maximum under 5 ms on this machine. '
+          block.alone > 5
+            ? `The ≤ 5 ms goal sits below this run's floor: beside the signing alone the event loop was ${fmt.ms(block.alone)} ` +
+              'late with nothing to do, so no signing code can bring the 4-caller maximum under 5 ms on this machine. '
             : ''
         }` +
         'With the signing threads the main thread makes no PKCS#11 call per signature (one per slice: the first, ' +
@@ -339,6 +388,10 @@ export default async function pkcs11(ctx) {
     };
   } finally {
     graphene.Session.prototype.createSign = createSignOriginal;
+    if (pacedSigner) {
+      pacedSigner.postMessage('close');
+      await new Promise((resolve) => pacedSigner.once('exit', resolve));
+    }
     rawSession?.close();
     await manager.close();
     await onMain.close();
