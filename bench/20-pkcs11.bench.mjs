@@ -4,6 +4,7 @@
 // default) beside the same run with signing on the main thread (`signThreads: 0`, the path before issue 19).
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -106,20 +107,12 @@ export default async function pkcs11(ctx) {
         digest: new Uint8Array(digest),
       },
     });
-    await new Promise((resolve, reject) => {
-      pacedSigner.once('message', resolve);
-      pacedSigner.once('error', reject);
-    });
-    const signAlone = (perSecond) =>
-      new Promise((resolve, reject) => {
-        const failed = (error) => reject(error ?? new Error('the paced signer stopped'));
-        pacedSigner.once('error', failed).once('exit', failed);
-        pacedSigner.once('message', (answer) => {
-          pacedSigner.off('error', failed).off('exit', failed);
-          resolve(answer);
-        });
-        pacedSigner.postMessage({ seconds: SLICE, perSecond });
-      });
+    // events.once rejects on the worker's 'error' (a failed start, a crash), so neither wait can hang.
+    await once(pacedSigner, 'message'); // ready: its session is open
+    const signAlone = (perSecond) => {
+      pacedSigner.postMessage({ seconds: SLICE, perSecond });
+      return once(pacedSigner, 'message');
+    };
 
     // The synchronous PKCS#11 work a KeyManager does on the main thread per signature: C_SignInit (inside
     // createSign) and handing C_Sign to the libuv pool (once with a callback). Timed by wrapping graphene,
@@ -393,7 +386,7 @@ export default async function pkcs11(ctx) {
     graphene.Session.prototype.createSign = createSignOriginal;
     if (pacedSigner) {
       pacedSigner.postMessage('close');
-      await new Promise((resolve) => pacedSigner.once('exit', resolve));
+      await once(pacedSigner, 'exit');
     }
     rawSession?.close();
     await manager.close();
