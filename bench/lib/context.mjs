@@ -7,12 +7,14 @@ import { fileURLToPath } from 'node:url';
 
 export const root = resolve(fileURLToPath(import.meta.url), '../../..');
 
-export async function createContext() {
-  const dir = await mkdtemp(join(tmpdir(), 'cosignkit-bench-'));
+/** The run's tools; `dir` is a directory made by the createContext() of the run (bench/run.mjs) to share. */
+export async function createContext({ dir } = {}) {
+  const owned = dir === undefined;
+  if (owned) dir = await mkdtemp(join(tmpdir(), 'cosignkit-bench-'));
   return {
     root,
     dir,
-    cosignkit: await installedCommand(dir),
+    cosignkit: await installedCommand(dir, owned),
     /** Median wall time in ms of running argv `runs` times (after one warm-up). */
     timeProcess(argv, { runs = 10, env = {}, input, cwd = dir } = {}) {
       const times = [];
@@ -51,7 +53,7 @@ export async function createContext() {
       ratio: (v) => `${v.toFixed(2)}×`,
     },
     async close() {
-      await rm(dir, { recursive: true, force: true });
+      if (owned) await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -61,11 +63,13 @@ export async function createContext() {
  * its `#!/usr/bin/env sh` prelude (which starts `node` with huge pages for glibc's malloc) with the project's Node first
  * on PATH (as after `source scripts/env.sh`). Not the checkout's bin/cosignkit, which a user's install lacks.
  */
-async function installedCommand(dir) {
+async function installedCommand(dir, install) {
   const bin = join(dir, 'node_modules', '.bin');
-  await mkdir(bin, { recursive: true });
   const command = join(bin, 'cosignkit');
-  await symlink(join(root, 'packages', 'cli', 'dist', 'bin', 'cosignkit.cjs'), command);
+  if (install) {
+    await mkdir(bin, { recursive: true });
+    await symlink(join(root, 'packages', 'cli', 'dist', 'bin', 'cosignkit.cjs'), command);
+  }
   const nodeDir = join(root, '.tools', 'bin');
   const path = process.env.PATH ?? '';
   if (path.split(delimiter)[0] !== nodeDir) process.env.PATH = `${nodeDir}${delimiter}${path}`;
