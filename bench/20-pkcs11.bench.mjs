@@ -248,6 +248,8 @@ export default async function pkcs11(ctx) {
     const within = (maxima) => `${maxima.filter((v) => v <= 5).length}/${maxima.length}`;
     const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
     const threadsText = `${signThreads} signing thread${signThreads === 1 ? '' : 's'}`;
+    // "Unreachable" only when missed: a maximum under 5 ms beside a floor over it met the goal all the same.
+    const belowFloor = block.alone > 5 && block.threads > 5;
     return {
       title: 'PKCS#11 signing on SoftHSM2 (issues 3, 19)',
       intro:
@@ -299,8 +301,7 @@ export default async function pkcs11(ctx) {
           baseline: 'floor: the same signing alone, nothing on the main thread (below)',
           baselineValue: fmt.ms(block.alone),
           ratio: ratio(block.threads, block.alone),
-          // "Unreachable" only when missed: a maximum under 5 ms beside a floor over it met the goal all the same.
-          goal: block.alone > 5 && block.threads > 5 ? '≤ 5 ms (below the floor: unreachable)' : '≤ 5 ms',
+          goal: belowFloor ? '≤ 5 ms (below the floor: unreachable)' : '≤ 5 ms',
           met: block.threads <= 5,
         },
         {
@@ -369,7 +370,7 @@ export default async function pkcs11(ctx) {
         'which every design that signs at that rate on this machine, on another thread or in another process, has ' +
         "too; the ratio on the goal row is what the backend's own part adds to it. " +
         `${
-          block.alone > 5 && block.threads > 5
+          belowFloor
             ? `The ≤ 5 ms goal sits below this run's floor: beside the signing alone the event loop was ${fmt.ms(block.alone)} ` +
               'late with nothing to do, so no signing code can bring the 4-caller maximum under 5 ms on this machine. '
             : ''

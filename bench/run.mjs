@@ -36,7 +36,8 @@ async function runSection(path) {
   child.on('message', (message) => {
     result = message;
   });
-  const [code, signal] = await once(child, 'exit');
+  // 'close', not 'exit': it comes once the IPC channel has closed too, so no message can still be on its way.
+  const [code, signal] = await once(child, 'close');
   return (
     result ?? { title: basename(path), error: `the section's process exited (${signal ?? code}) without a result` }
   );

@@ -1,6 +1,7 @@
 // One bench section in a process of its own (bench/run.mjs forks this per file): its in-process figures then
 // see only its own heap, not what the sections before it left for V8 to collect. Replies over IPC with what
 // the section returned.
+import { basename } from 'node:path';
 import { createContext } from './context.mjs';
 
 const [file, dir] = process.argv.slice(2);
@@ -10,6 +11,6 @@ try {
   const { default: bench } = await import(file);
   result = await bench(ctx);
 } catch (error) {
-  result = { title: file, error: String(error?.stack ?? error) };
+  result = { title: basename(file), error: String(error?.stack ?? error) };
 }
 process.send(result, () => process.disconnect());
