@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,38 @@ describe('scripts/setup, run again', () => {
     expect(tasks.length).toBeGreaterThan(0);
     expect(tasks.filter((t) => t !== 'test')).toEqual([]);
   }, 120_000);
+});
+
+describe('scripts/setup on a machine that has never heard of its apt packages', () => {
+  it('installs them all rather than stopping at dpkg-query, which exits 1 for a package it does not know', () => {
+    // Shims ahead of the real commands: dpkg-query answers as on a fresh Debian machine (nothing, exit 1), and
+    // apt-get records what it is asked for. The rest of setup is a re-run (the packages are really there).
+    const shims = mkdtempSync(join(tmpdir(), 'setup-fresh-apt-'));
+    try {
+      const asked = join(shims, 'asked');
+      const shim = (name, body) => {
+        writeFileSync(join(shims, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(shims, name), 0o755);
+      };
+      shim('dpkg-query', 'echo "dpkg-query: no packages found matching $3" >&2; exit 1');
+      shim('apt-get', `echo "$*" >> '${asked}'`);
+      const run = spawnSync('bash', ['scripts/setup'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, PATH: `${shims}:${process.env.PATH}` },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const install = readFileSync(asked, 'utf8')
+        .split('\n')
+        .find((line) => line.includes('install'));
+      for (const name of ['softhsm2', 'swtpm', 'gnome-keyring', 'docker-registry', 'redis-server']) {
+        expect(install?.split(' ')).toContain(name);
+      }
+    } finally {
+      rmSync(shims, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 describe('scripts/env.sh', () => {
