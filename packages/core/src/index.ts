@@ -82,7 +82,14 @@ export {
   userConfigPath,
 } from './config.js';
 export type { CosignkitConfig } from './config.js';
-export { assertReadableFile, digestFile, digestFileMulti, fileError, streamFileTo } from './digest.js';
+export {
+  assertReadableFile,
+  digestFile,
+  digestFileMulti,
+  fileError,
+  smallFileOrStream,
+  streamFileTo,
+} from './digest.js';
 export { readBoundedFile } from './files/read-bounded-file.js';
 export { closeQuietly, openRegularFile, type OpenRegularFile, SMALL_FILE_BYTES } from './files/open-regular-file.js';
 export { escapeForTerminal } from './text/escape-for-terminal.js';

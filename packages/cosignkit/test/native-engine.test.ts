@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CosignkitError, spkiDer } from '@cosignkit/core';
+import { CosignkitError, SMALL_FILE_BYTES, spkiDer } from '@cosignkit/core';
 import { nativeSignBlob, nativeVerifyBlob } from 'cosignkit';
 import { memoryStore } from '@cosignkit/key-testkit';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
@@ -158,6 +158,32 @@ describe('native verify-blob', () => {
       ).toBe(true);
     }
   });
+
+  // Files under SMALL_FILE_BYTES are hashed and verified in one call each, larger ones streamed: both ways must
+  // give the same verdicts and digest, for every key type and for P-384's SHA-256 candidate.
+  it.each([0, 1000, SMALL_FILE_BYTES - 1, SMALL_FILE_BYTES, SMALL_FILE_BYTES + 1])(
+    'verifies a %i-byte file whichever way it is read, and refuses it changed by one byte',
+    async (size) => {
+      const file = join(dir, `sized-${size}.bin`);
+      const changed = join(dir, `sized-${size}-changed.bin`);
+      const data = Buffer.alloc(size, 'sized');
+      writeFileSync(file, data);
+      writeFileSync(changed, Buffer.concat([data, Buffer.from('x')]));
+      for (const keyId of ['p256', 'p384', 'ed']) {
+        const signature = join(dir, `sized-${size}-${keyId}.sig`);
+        const sizedBundle = join(dir, `sized-${size}-${keyId}.json`);
+        await nativeSignBlob(file, { manager, keyId, outputSignature: signature, bundle: sizedBundle });
+        for (const input of [{ signature }, { bundle: sizedBundle }, { signature, bundle: sizedBundle }]) {
+          const good = await nativeVerifyBlob(file, { publicKey: pub(keyId), ...input });
+          expect(good, `${keyId} ${JSON.stringify(input)}`).toMatchObject({ verified: true, failures: [] });
+          const { algorithm, hex } = good.artifact.digest;
+          expect(hex).toBe(createHash(algorithm).update(data).digest('hex'));
+          const bad = await nativeVerifyBlob(changed, { publicKey: pub(keyId), ...input });
+          expect(bad.verified, `${keyId} ${JSON.stringify(input)}`).toBe(false);
+        }
+      }
+    },
+  );
 
   it('accepts a raw DER signature file', async () => {
     const der = join(dir, 'v.der');

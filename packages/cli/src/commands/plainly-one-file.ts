@@ -2,17 +2,12 @@ import { type FlagSpec, type ParsedFlags, parseFlags } from '../args.js';
 import { looksLikeGlob } from '../glob-pattern.js';
 
 /**
- * Whether a blob command's line is plainly for one file: it parses with the command's one-file flags and
- * names one input that is not a glob. For every such line ../batch/batch-flags.ts's batchRequested says "no
- * batch" (its flags are a superset of these, with the same types, and a batch-only flag would not parse
- * here), so the command need not load the batch code to ask (issue 19: a one-shot run loads what it runs).
- * Any other line goes to batchRequested, which decides.
+ * A blob command's flags when its line is plainly for one file: it parses with the command's one-file flags
+ * and names one input that is not a glob; otherwise undefined. For every such line ../batch/batch-flags.ts's
+ * batchRequested says "no batch" (its flags are a superset of these, with the same types, and a batch-only
+ * flag would not parse here), so the command need not load the batch code to ask (issue 19: a one-shot run
+ * loads what it runs). Any other line goes to batchRequested, which decides.
  */
-export function plainlyOneFile(command: string, argv: readonly string[], flags: Record<string, FlagSpec>): boolean {
-  return oneFileFlags(command, argv, flags) !== undefined;
-}
-
-/** plainlyOneFile's parse, kept: the line's flags when it is plainly for one file, else undefined. */
 export function oneFileFlags(
   command: string,
   argv: readonly string[],

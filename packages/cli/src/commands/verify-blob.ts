@@ -5,7 +5,7 @@ import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobKeyless } from '../keyless-verify-options.js';
-import { plainlyOneFile } from './plainly-one-file.js';
+import { oneFileFlags } from './plainly-one-file.js';
 
 const FLAGS = {
   key: { type: 'string' },
@@ -50,16 +50,17 @@ ${KEYLESS_HELP}
   moreHelp: async () => (await import('../batch/verify-blob-batch.js')).VERIFY_BLOB_BATCH_HELP,
   async run(context) {
     // More than one input (or a glob, a directory, a batch flag): the batch path, in ../batch/, loaded only
-    // to decide a line that is not plainly for one file.
-    if (!plainlyOneFile('verify-blob', context.argv, FLAGS)) {
+    // to decide a line that is not plainly for one file. A line plainly for one file is parsed once.
+    let flags = oneFileFlags('verify-blob', context.argv, FLAGS);
+    if (!flags) {
       const [{ batchRequested }, batch] = await Promise.all([
         import('../batch/batch-flags.js'),
         import('../batch/verify-blob-batch.js'),
       ]);
       if (batchRequested('verify-blob', context.argv, { ...FLAGS, ...batch.VERIFY_BLOB_BATCH_FLAGS }))
         return batch.runVerifyBlobBatch(context);
+      flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     }
-    const flags = parseFlags('verify-blob', context.argv, FLAGS, { min: 1, max: 1, names: 'the file to verify' });
     const signature = stringFlag(flags, 'signature');
     const bundle = stringFlag(flags, 'bundle');
     if (signature === undefined && bundle === undefined) {

@@ -1,4 +1,12 @@
-import { createHash, createVerify, verify as verifyPure, type Hash, type KeyObject, type Verify } from 'node:crypto';
+import {
+  createHash,
+  createVerify,
+  hash,
+  verify as verifyWhole,
+  type Hash,
+  type KeyObject,
+  type Verify,
+} from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SignatureCheck, VerificationFailure, VerificationResult } from '@cosignkit/core';
 import { assertReadableFile, fileError } from '@cosignkit/core';
@@ -7,7 +15,7 @@ import { ALGORITHMS, algorithmOfKey, fingerprintOf, type HashAlgorithm } from '@
 import { throwIfAborted } from '@cosignkit/core';
 import { readBundle, type BundleSignature } from '@cosignkit/core';
 import { readSignatureFile } from '@cosignkit/core';
-import { streamFileTo } from '@cosignkit/core';
+import { smallFileOrStream } from '@cosignkit/core';
 
 export interface NativeVerifyBlobOptions {
   publicKey: KeyObject;
@@ -59,8 +67,7 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
     primary,
     ...claims.flatMap((c) => (c.messageDigest ? [c.messageDigest.algorithm] : [])),
   ]);
-  const hashes = new Map<HashAlgorithm, Hash>([...wanted].map((a) => [a, createHash(a)]));
-
+  let digests: Map<HashAlgorithm, Buffer>;
   let outcomes: boolean[];
   if (algorithm === 'ed25519') {
     // Ed25519 is a pure signature over the whole message: verifying needs the file in memory.
@@ -72,19 +79,40 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
         ? new CosignkitError('ABORTED', 'the operation was aborted', { cause: error })
         : fileError(file, error);
     }
-    for (const hash of hashes.values()) hash.update(message);
-    outcomes = claims.map((c) => safeVerify(() => verifyPure(null, message, publicKey, c.signature), c.source));
+    digests = new Map([...wanted].map((a) => [a, hash(a, message, 'buffer')]));
+    outcomes = claims.map((c) => safeVerify(() => verifyWhole(null, message, publicKey, c.signature), c.source));
   } else {
-    // One pass over the file feeds the digests and every candidate verifier (node:crypto cannot verify a
-    // precomputed digest). P-384 signatures made with SHA-256 (older signers) are accepted too.
-    const verifiers = claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h)));
-    await streamFileTo(file, [...hashes.values(), ...verifiers.flat()], signal);
-    outcomes = claims.map((c, i) =>
-      verifiers[i]!.some((v: Verify) => safeVerify(() => v.verify(publicKey, c.signature), c.source)),
+    // One pass over the file: a small one whole, hashed and verified with one call each; a larger one
+    // streamed to the digests and every candidate verifier (node:crypto cannot verify a precomputed digest).
+    // P-384 signatures made with SHA-256 (older signers) are accepted too.
+    let streamed: { hashes: Hash[]; verifiers: Verify[][] } | undefined;
+    const whole = await smallFileOrStream(
+      file,
+      () => {
+        streamed = {
+          hashes: [...wanted].map((a) => createHash(a)),
+          verifiers: claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h))),
+        };
+        return [...streamed.hashes, ...streamed.verifiers.flat()];
+      },
+      signal,
     );
+    if (whole !== undefined) {
+      digests = new Map([...wanted].map((a) => [a, hash(a, whole, 'buffer')]));
+      outcomes = claims.map((c) =>
+        candidateHashes(algorithm, c).some((h) =>
+          safeVerify(() => verifyWhole(h, whole, publicKey, c.signature), c.source),
+        ),
+      );
+    } else {
+      const { hashes, verifiers } = streamed!;
+      digests = new Map([...wanted].map((a, i) => [a, hashes[i]!.digest()]));
+      outcomes = claims.map((c, i) =>
+        verifiers[i]!.some((v) => safeVerify(() => v.verify(publicKey, c.signature), c.source)),
+      );
+    }
   }
 
-  const digests = new Map([...hashes].map(([a, h]) => [a, h.digest()]));
   // The key's fingerprint is worked out when first read: a plain one-shot run prints "Verified OK" and never
   // reads it, and the key's first export costs it start-up time (issue 19); --json and library callers read it.
   const signatureCheck = (verified: boolean): SignatureCheck =>
