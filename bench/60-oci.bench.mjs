@@ -3,12 +3,16 @@
 // once per image, in the same run, on the same registry.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const IMAGES = Number(process.env.BENCH_OCI_IMAGES ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_OCI_CONCURRENCY ?? 32);
+// /proc's unit of CPU time (USER_HZ): 100 on every Linux architecture Node runs on.
+const CLOCK_TICKS = 100;
 
 export default async function oci(ctx) {
   const { dir, fmt } = ctx;
@@ -57,12 +61,19 @@ export default async function oci(ctx) {
       pool(images, (image) => core.signImage(client, image, { manager, keyId, format: 'bundle' })),
     );
     let verifiedAll = true;
+    // The registry's own CPU while cosignkit verifies: what serving the requests costs it, whoever asks.
+    const registryCpu0 = registry.cpuMs();
     const ckVerify = await timed(() =>
       pool(images, async (image) => {
         const v = await core.verifyImageSignatures(client, image, [publicKey]);
         verifiedAll &&= v.found.length === 2 && v.found.every((f) => f.verified);
       }),
     );
+    // The floor of reading both layouts of an image here: the registry's CPU for its requests, spread over every
+    // core, with nothing else running (Node's own CPU not counted). No client reading the same documents can
+    // verify an image faster on this machine.
+    const registryCpuPerImage = (registry.cpuMs() - registryCpu0) / IMAGES;
+    const verifyFloor = registryCpuPerImage / availableParallelism();
     await keys.close();
 
     let retries = 0;
@@ -111,8 +122,25 @@ export default async function oci(ctx) {
           baseline: '`cosign verify` per image',
           baselineValue: fmt.ms(coVerify),
           ratio: fmt.ratio(speedup(ckVerify, coVerify)),
-          goal: '≥ 10× faster',
+          goal:
+            coVerify / ckVerify < 10 && coVerify / verifyFloor < 10
+              ? '≥ 10× faster (below the floor: unreachable)'
+              : '≥ 10× faster',
           met: coVerify / ckVerify >= 10,
+        },
+        {
+          name: `floor: the registry's CPU for one image's 6 requests (${fmt.ms(registryCpuPerImage)}) over ${availableParallelism()} cores`,
+          value: fmt.ms(verifyFloor),
+          baseline: '`cosign verify` per image',
+          baselineValue: fmt.ms(coVerify),
+          ratio: fmt.ratio(speedup(verifyFloor, coVerify)),
+        },
+        {
+          name: 'verify (both layouts read), per image, against the floor',
+          value: fmt.ms(ckVerify),
+          baseline: 'the floor (above)',
+          baselineValue: fmt.ms(verifyFloor),
+          ratio: fmt.ratio(ckVerify / verifyFloor),
         },
         {
           name: 'sign, Sigstore-bundle referrer with fallback index, per image',
@@ -128,7 +156,10 @@ export default async function oci(ctx) {
         "Go process; cosignkit's verification makes 6 registry requests per image here (manifest HEAD, `.sig` manifest and " +
         'layer, fallback index, referrer manifest and bundle), all on kept-alive connections (the manifest HEAD through ' +
         'node:http: fetch closes its connection after every HEAD), and, with the registry and Node sharing 2 cores, is bound by ' +
-        `the CPU each request costs on both sides. cosign runs retried after a registry ping timeout: ${retries}.`,
+        "the CPU each request costs on both sides. The floor is the registry's own CPU time (from /proc) while cosignkit " +
+        'verified, per image, over the cores: the wall time of serving those requests with every core on them and nothing ' +
+        'else running, so no client reading the same documents verifies faster here; a goal above it is marked unreachable. ' +
+        `cosign runs retried after a registry ping timeout: ${retries}.`,
     };
   } finally {
     await registry.stop();
@@ -199,6 +230,11 @@ async function startRegistry(dir) {
   }
   return {
     host,
+    /** The registry process's CPU time so far (user + system, from /proc), in ms. */
+    cpuMs: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    },
     stop: () =>
       new Promise((r) => {
         if (child.exitCode !== null) return r();
