@@ -48,7 +48,8 @@ export default async function server(ctx) {
         value: `${f.p99ms} ms`,
         baseline: `bare route, same load (p50 ${f.bare.p50ms} ms)`,
         baselineValue: `${f.bare.p99ms} ms`,
-        goal: '≤ 25 ms',
+        // The bare route (signing alone, no checks) under the same load is this machine's floor for the goal.
+        goal: f.p99ms > 25 && f.bare.p99ms > 25 ? '≤ 25 ms (below the floor: unreachable)' : '≤ 25 ms',
         met: f.p99ms <= 25,
       },
       {
