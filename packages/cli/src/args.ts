@@ -32,7 +32,7 @@ export function parseFlags(
   const values: ParsedFlags['values'] = {};
   const found: string[] = [];
   const store = (name: string, value: string | boolean) => {
-    if (flags[name]!.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value as string];
+    if (flags[name]!.multiple) ((values[name] ??= []) as string[]).push(value as string);
     else values[name] = value;
   };
   // A string flag without `=value` takes the next argument.

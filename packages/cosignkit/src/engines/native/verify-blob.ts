@@ -85,15 +85,15 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
     // One pass over the file: a small one whole, hashed and verified with one call each; a larger one
     // streamed to the digests and every candidate verifier (node:crypto cannot verify a precomputed digest).
     // P-384 signatures made with SHA-256 (older signers) are accepted too.
-    let streamed: { hashes: Hash[]; verifiers: Verify[][] } | undefined;
+    // Made only for a file that is streamed.
+    let hashes: Hash[] = [];
+    let verifiers: Verify[][] = [];
     const whole = await smallFileOrStream(
       file,
       () => {
-        streamed = {
-          hashes: [...wanted].map((a) => createHash(a)),
-          verifiers: claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h))),
-        };
-        return [...streamed.hashes, ...streamed.verifiers.flat()];
+        hashes = [...wanted].map((a) => createHash(a));
+        verifiers = claims.map((c) => candidateHashes(algorithm, c).map((h) => createVerify(h)));
+        return [...hashes, ...verifiers.flat()];
       },
       signal,
     );
@@ -105,7 +105,6 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
         ),
       );
     } else {
-      const { hashes, verifiers } = streamed!;
       digests = new Map([...wanted].map((a, i) => [a, hashes[i]!.digest()]));
       outcomes = claims.map((c, i) =>
         verifiers[i]!.some((v) => safeVerify(() => v.verify(publicKey, c.signature), c.source)),
