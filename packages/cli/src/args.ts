@@ -62,7 +62,8 @@ export function parseFlags(
         store(name, token.slice(equals + 1));
       } else {
         const text = token.slice(equals + 1);
-        const value = BOOLEAN_TEXT[text.toLowerCase()];
+        const key = text.toLowerCase();
+        const value = Object.hasOwn(BOOLEAN_TEXT, key) ? BOOLEAN_TEXT[key] : undefined;
         if (value === undefined) throw usageError(command, `--${name} takes true or false, not "${text}"`);
         store(name, value);
       }

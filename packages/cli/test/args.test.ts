@@ -54,6 +54,7 @@ describe('parseFlags', () => {
     expect(refusal('--key', '--yes')).toMatch(/^flag --key needs a value /);
     expect(refusal('-j')).toMatch(/^flag -j needs a value /);
     expect(refusal('--yes=maybe')).toMatch(/^--yes takes true or false, not "maybe" /);
+    expect(refusal('--yes=constructor')).toMatch(/^--yes takes true or false, not "constructor" /);
   });
 
   it('counts the files', () => {
