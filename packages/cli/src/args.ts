@@ -32,8 +32,13 @@ export function parseFlags(
   const values: ParsedFlags['values'] = {};
   const found: string[] = [];
   const store = (name: string, value: string | boolean) => {
-    if (flags[name]!.multiple) ((values[name] ??= []) as string[]).push(value as string);
-    else values[name] = value;
+    if (!flags[name]!.multiple) {
+      values[name] = value;
+      return;
+    }
+    const list = (values[name] as string[] | undefined) ?? [];
+    list.push(value as string);
+    values[name] = list;
   };
   // A string flag without `=value` takes the next argument.
   const valueAfter = (index: number, written: string): string => {
