@@ -5,7 +5,12 @@ import { defineConfig, type Options } from 'tsup';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 type TsupPlugin = NonNullable<Options['plugins']>[number];
-import { BUILTIN_REQUIRE_BANNER, builtinsWithoutFacades, libraryConfig } from '../../tsup.base.js';
+import {
+  BUILTIN_REQUIRE_BANNER,
+  builtinsWithoutFacades,
+  libraryConfig,
+  protobufSpecsDirectBase64,
+} from '../../tsup.base.js';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 const define = { __COSIGNKIT_VERSION__: JSON.stringify(version) };
@@ -265,6 +270,39 @@ const sigstoreKeylessImports = (extension: '.js' | '.cjs'): Plugin => ({
   },
 });
 
+/**
+ * Keyless verification's file: src/keyless-verification.ts with @cosignkit/sigstore built in from source
+ * (dist/bin/lazy/keyless-verification.cjs), what the hot bundles import instead of the package. Through the
+ * package, a keyless verify-blob loaded six ES modules and compiled every function it ran on every start
+ * (Node's compile cache holds a module's top level alone): a fifth of its time. Run by the bin with a code
+ * cache made after a run, those functions are compiled once. Only @sigstore/tuf stays outside (the online
+ * refresh of the trusted root, with its network stack): the command depends on it for this file.
+ */
+const KEYLESS_VERIFICATION = 'keyless-verification';
+
+/** In a hot bundle, keyless-verify-options.ts's import of ./keyless-verification.js goes to that file. */
+const keylessVerificationImport: Plugin = {
+  name: 'keyless-verification-import',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/keyless-verification\.js$/ }, (args) =>
+      args.kind === 'dynamic-import' && args.importer.replace(/\\/g, '/').endsWith('/src/keyless-verify-options.ts')
+        ? { path: `./lazy/${KEYLESS_VERIFICATION}.cjs`, external: true }
+        : undefined,
+    );
+  },
+};
+
+/** A CommonJS file's import() calls, once built, are these alone (or the file would load what it should hold). */
+const onlyImportsOf = (allowed: readonly string[]): TsupPlugin => ({
+  name: 'only-imports-of',
+  renderChunk(code, chunk) {
+    for (const [, specifier] of code.matchAll(/(?<![\w$.])import\(([^)]*)\)/g)) {
+      if (!allowed.includes(specifier!)) throw new Error(`${chunk.path}: import(${specifier}) is not expected`);
+    }
+    return undefined;
+  },
+});
+
 /** What the command's two builds share: the workspace libraries from their sources, builtins without facades. */
 const commandBuild = {
   outDir: 'dist/bin',
@@ -355,6 +393,7 @@ export default [
       esbuildPlugins: [
         onlyCommand(command),
         sigstoreKeylessImports('.cjs'),
+        keylessVerificationImport,
         lazyImports(inside),
         builtinsWithoutFacades({ everyFormat: true }),
       ],
@@ -395,5 +434,27 @@ export default [
         esbuildPlugins: [signingEntry, lazyImports(['noble-der', 'noble-modular', 'noble-utils'], from), builtins],
       }),
     ];
+  }),
+  // Keyless verification's file (KEYLESS_VERIFICATION), CommonJS for the hot bundles.
+  defineConfig({
+    ...commandBuild,
+    ...sigstoreFileBuild,
+    entry: { [`lazy/${KEYLESS_VERIFICATION}`]: `src/${KEYLESS_VERIFICATION}.ts` },
+    format: ['cjs'],
+    shims: true,
+    noExternal: [
+      ...commandBuild.noExternal,
+      '@cosignkit/sigstore',
+      /^@sigstore\/(verify|bundle|core|protobuf-specs)(\/|$)/,
+      'canonicalize',
+    ],
+    external: ['@sigstore/tuf'],
+    esbuildOptions(options) {
+      options.alias = { ...bundled, '@cosignkit/sigstore': source('sigstore/src/index.ts') };
+    },
+    esbuildPlugins: [protobufSpecsDirectBase64, builtinsWithoutFacades({ importsOnly: true, everyFormat: true })],
+    // importThroughBin rewrites what onlyImportsOf has checked.
+    plugins: [onlyImportsOf(['"@sigstore/tuf"']), importThroughBin],
+    ...COMMONJS_WRAPPER,
   }),
 ];

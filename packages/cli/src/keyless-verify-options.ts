@@ -8,7 +8,7 @@ import { usageError } from './usage-error.js';
  * Keyless verification for verify-blob, verify-blob-attestation and verify-dsse (issue 13): cosign's
  * identity and trust flags, parsed here and handed to @cosignkit/sigstore. The commands only spread
  * KEYLESS_FLAGS into their flag table and call in when `isKeyless` says so; @cosignkit/sigstore is imported
- * on that path only, so key-based verification loads none of it.
+ * on that path only (./keyless-verification.js), so key-based verification loads none of it.
  */
 export const KEYLESS_FLAGS = {
   'certificate-identity': { type: 'string' },
@@ -82,8 +82,7 @@ export function keylessPolicyOf(flags: ParsedFlags): KeylessPolicy {
   return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) as KeylessPolicy;
 }
 
-type Sigstore = typeof import('@cosignkit/sigstore');
-type KeylessVerification = import('@cosignkit/sigstore').KeylessVerification;
+type KeylessVerification = import('./keyless-verification.js').KeylessVerification;
 
 /** The identity policy, the trusted root and the options every keyless check of one command shares. */
 export async function prepare(
@@ -92,7 +91,7 @@ export async function prepare(
   context: CommandContext,
   identity?: { identity?: string; issuer?: string },
 ) {
-  const sigstore: Sigstore = await import('@cosignkit/sigstore');
+  const sigstore = await import('./keyless-verification.js');
   const policy = sigstore.compileIdentityPolicy(
     {
       certificateIdentity: identity?.identity ?? stringFlag(flags, 'certificate-identity'),

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CASES, FIXTURES, ROOT_FILES } from '../../sigstore/test/helpers.js';
 import { PASSWORD, cosignkit, expectOk, tempHome } from './helpers.js';
 
 // sign-blob and verify-blob run from bundles of their own with a V8 code cache made after a successful run
@@ -77,6 +78,40 @@ describe("the hot commands' code cache", () => {
     const run = await cosignkit(verify.slice(0, -1).concat('other.txt'), { cwd: dir, env: other });
     expect(run.code).toBe(2);
     expect(readdirSync(join(dir, 'cache-failed', 'cosignkit', 'code-cache'))).toEqual([]);
+  });
+
+  it('keeps a keyless verify-blob apart: a cache of its half of the bundle, and one of the keyless file', async () => {
+    const c = CASES.find((x) => x.bundle === 'bundle_v3_github.whl.sigstore')!;
+    const keyless = [
+      'verify-blob',
+      '--bundle',
+      join(FIXTURES, c.bundle),
+      '--certificate-identity',
+      c.identity,
+      '--certificate-oidc-issuer',
+      c.issuer,
+      '--trusted-root',
+      join(FIXTURES, ROOT_FILES[c.root]),
+      '--offline',
+      join(FIXTURES, c.artifact!),
+    ];
+    mkdirSync(join(dir, 'cache-keyless'));
+    const both = { ...env, XDG_CACHE_HOME: join(dir, 'cache-keyless') };
+    expectOk(await cosignkit(keyless, { cwd: dir, env: both }));
+    expectOk(await cosignkit(verify, { cwd: dir, env: both }));
+    const kept = join(dir, 'cache-keyless', 'cosignkit', 'code-cache');
+    const names = readdirSync(kept).sort();
+    expect(names.map((name) => name.replace(/\.v\d+\.\d+\.\d+-\w+$/, '')).sort()).toEqual([
+      'keyless-verification.cjs',
+      'verify-blob-main.cjs',
+      'verify-blob-main.cjs.keyless',
+    ]);
+    const before = names.map((name) => statSync(join(kept, name)));
+    expect(expectOk(await cosignkit(keyless, { cwd: dir, env: both })).stdout).toBe('Verified OK\n');
+    expectOk(await cosignkit(verify, { cwd: dir, env: both }));
+    // Used as they are: a cache V8 rejected (or one made from another file) would have been rewritten.
+    const after = names.map((name) => statSync(join(kept, name)));
+    expect(after.map((s) => [s.ino, s.mtimeMs])).toEqual(before.map((s) => [s.ino, s.mtimeMs]));
   });
 
   it('stays off in a cache directory others can write to', async () => {

@@ -86,7 +86,37 @@ const VARIANTS: Variant[] = [
     root: (c) => rootFile(c.otherRoot),
     expected: false,
   },
+  {
+    name: "the root certificates' self-signatures broken (a trust anchor is taken as given)",
+    identity: (c) => ['--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer],
+    root: (c) => brokenRoot(c, (chain) => chain.length - 1, 'anchors'),
+    expected: true,
+  },
+  {
+    name: "the intermediate certificates' signatures broken",
+    identity: (c) => ['--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer],
+    root: (c) => brokenRoot(c, (chain) => (chain.length > 1 ? 0 : -1), 'intermediates'),
+    expected: false,
+  },
 ];
+
+/**
+ * The case's trusted root with one certificate of each CA's chain broken: its last byte, the last of its
+ * signature's s, flipped (the bytes still parse, the signature no longer verifies).
+ */
+function brokenRoot(c: Case, pick: (chain: unknown[]) => number, name: string): string {
+  const root = JSON.parse(readFileSync(rootFile(c.root), 'utf8'));
+  for (const ca of root.certificateAuthorities) {
+    const cert = ca.certChain.certificates[pick(ca.certChain.certificates)];
+    if (cert === undefined) continue;
+    const der = Buffer.from(cert.rawBytes, 'base64');
+    der[der.length - 1]! ^= 0x01;
+    cert.rawBytes = der.toString('base64');
+  }
+  const path = join(dir, `${c.root}-broken-${name}.json`);
+  writeFileSync(path, JSON.stringify(root));
+  return path;
+}
 
 const messageCases = CASES.filter((c) => !c.dsse && !c.bundle.startsWith('staging-rekor-v2'));
 

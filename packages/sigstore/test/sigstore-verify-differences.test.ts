@@ -237,3 +237,37 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
     });
   });
 });
+
+describe("8. a trusted root's root certificate with a broken self-signature", () => {
+  // The last byte of a DER certificate is the last byte of its signature's s: the bytes still parse, the
+  // signature no longer verifies. The key, name and extensions are the root's own.
+  const breakLast = (root: Record<string, any>, pick: (chain: unknown[]) => number) => {
+    for (const ca of root.certificateAuthorities) {
+      const cert = ca.certChain.certificates[pick(ca.certChain.certificates)];
+      if (cert === undefined) continue;
+      const der = Buffer.from(cert.rawBytes, 'base64');
+      der[der.length - 1]! ^= 0x01;
+      cert.rawBytes = der.toString('base64');
+    }
+    return parseTrustedRoot(root, 'edited').root;
+  };
+  const bundle = () => fixtureJson('bundle_v3_github.whl.sigstore');
+  const artifact = fixture('bundle_v3_github.whl');
+  const identity = {
+    certificateIdentity: 'https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2',
+    certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+  };
+
+  it('upstream finds no certificate path; verifies, as cosign (Go takes a trust anchor as given)', () => {
+    const root = breakLast(fixtureJson('public-good-trusted_root.json'), (chain) => chain.length - 1);
+    expect(upstream(bundle(), root, artifact)).toBe('CERTIFICATE_ERROR');
+    expect(ours(bundle(), root, artifact, identity).result.verified).toBe(true);
+  });
+
+  it('an intermediate with a broken signature still fails both', () => {
+    const root = breakLast(fixtureJson('public-good-trusted_root.json'), (chain) => (chain.length > 1 ? 0 : -1));
+    expect(upstream(bundle(), root, artifact)).toBe('CERTIFICATE_ERROR');
+    const { result } = ours(bundle(), root, artifact, identity);
+    expect(result.verified).toBe(false);
+  });
+});

@@ -103,12 +103,13 @@ function importSplitMain(): Promise<typeof import('../main.js')> {
 }
 
 /**
- * A keyless `sign-blob` (no --key) and a keyed one run different halves of the bundle: each keeps a code cache
- * of its own, or whichever ran first would leave the other compiling its functions on every run. A guess
- * from argv alone (a configured default key signs without --key): a wrong one costs time, never correctness.
+ * A keyless `sign-blob` or `verify-blob` (no --key) and a keyed one run different halves of the bundle: each
+ * keeps a code cache of its own, or whichever ran first would leave the other compiling its functions on
+ * every run. A guess from argv alone (a configured default key signs without --key): a wrong one costs time,
+ * never correctness.
  */
 function pathOf(command: string | undefined, argv: readonly string[]): string | undefined {
-  if (command !== 'sign-blob') return undefined;
+  if (!HOT_COMMANDS.has(command)) return undefined;
   return argv.some((arg) => arg === '--key' || arg.startsWith('--key=')) ? undefined : 'keyless';
 }
 

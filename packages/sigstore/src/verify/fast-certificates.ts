@@ -111,6 +111,12 @@ export function accelerateCertificate(
   cert.equals = (other: X509Certificate) => derOf(cert).equals(derOf(other));
   cert.clone = () => precertView(cert);
   cert.verify = (issuer?: X509Certificate) => {
+    // A certificate of the trusted root asked whether it signed itself is a trust anchor: RFC 5280 (6.1)
+    // takes an anchor's name and key as given, and Go's crypto/x509 (cosign, sigstore-go) never checks a
+    // root's self-signature. @sigstore/verify asks (findIssuer, to end a path at a self-signed certificate):
+    // a P-384 check, a millisecond of a one-shot verify-blob, that adds no trust. Everything it signs is
+    // still checked against its key.
+    if (issuer === undefined && trusted.has(cert)) return true;
     const signer = issuer ?? cert;
     if (trusted.has(cert) && trusted.has(signer)) {
       const pair = `${hashOf(cert)}:${hashOf(signer)}`;
