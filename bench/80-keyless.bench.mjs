@@ -152,7 +152,8 @@ export default async function keyless(ctx) {
       {
         name: 'in-process verifications, 4 bundles in turn',
         value: fmt.rate(mixed),
-        goal: '≥ 2,000/s',
+        // The floor row's rate is the most any verifier can reach here: a goal above it cannot be met.
+        goal: floor < 2000 ? '≥ 2,000/s (below the floor: unreachable)' : '≥ 2,000/s',
         met: mixed >= 2000,
       },
       {
@@ -178,7 +179,8 @@ export default async function keyless(ctx) {
       "certificate of the path at the bundle's times is checked on every verification. Every bundle's own " +
       'signatures (artifact or ' +
       `DSSE, SET, checkpoint, timestamp) are checked on every verification (${checks} per bundle). The floor ` +
-      'row replays exactly those checks with node:crypto, nothing else: the verification rate cannot pass it.',
+      'row replays exactly those checks with node:crypto, nothing else: the verification rate cannot pass it, and ' +
+      'a goal above it is marked unreachable.',
   };
 }
 
