@@ -18,6 +18,7 @@ export function libraryConfig(overrides: Options = {}) {
 }
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+type TsupPlugin = NonNullable<Options['plugins']>[number];
 
 const require = createRequire(import.meta.url);
 const BUILTINS = new Set(builtinModules);
@@ -127,4 +128,26 @@ export const protobufSpecsDirectBase64: Plugin = {
       return { contents: direct, loader: 'js' };
     });
   },
+};
+
+/**
+ * A bin's code-cached bundle (the CLI's hot commands and keyless files, the KMS plugin) runs in vm.Script
+ * (core's code-cached-bundle.ts), where import() needs an experimental flag: its dynamic imports, after
+ * bundling only those of files outside it (a lazily loaded file, another package, a third party's backend),
+ * call the import the bin hands in instead.
+ */
+export const importThroughBin: TsupPlugin = {
+  name: 'import-through-bin',
+  renderChunk(code, chunk) {
+    if (!chunk.path.endsWith('.cjs')) return undefined;
+    // The bin reads the file as Latin-1, which is only right for ASCII (esbuild's default charset).
+    if (/[^\x00-\x7f]/.test(code)) throw new Error(`${chunk.path}: not ASCII`);
+    return { code: code.replace(/(?<![\w$.])import\(/g, '__cosignkitImport(') };
+  },
+};
+
+/** Node's CommonJS wrapper, written into the file: the bin compiles the text as it is (code-cached-bundle.ts). */
+export const COMMONJS_WRAPPER = {
+  banner: { js: '(function (exports, require, module, __filename, __dirname, __cosignkitImport) {' },
+  footer: { js: '})' },
 };

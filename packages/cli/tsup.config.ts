@@ -7,7 +7,9 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 type TsupPlugin = NonNullable<Options['plugins']>[number];
 import {
   BUILTIN_REQUIRE_BANNER,
+  COMMONJS_WRAPPER,
   builtinsWithoutFacades,
+  importThroughBin,
   libraryConfig,
   protobufSpecsDirectBase64,
 } from '../../tsup.base.js';
@@ -49,27 +51,6 @@ const mainImport: Plugin = {
       args.importer.endsWith('/src/bin/cosignkit.ts') ? { path: './main.js', external: true } : undefined,
     );
   },
-};
-
-/**
- * The blob bundle runs in vm.Script (src/bin/code-cached-bundle.ts), where import() needs an experimental
- * flag: its dynamic imports, after bundling only those of files outside it (./lazy/*, @cosignkit/sigstore,
- * @cosignkit/agent, a third party's backend), call the import the bin hands in instead.
- */
-const importThroughBin: TsupPlugin = {
-  name: 'import-through-bin',
-  renderChunk(code, chunk) {
-    if (!chunk.path.endsWith('.cjs')) return undefined;
-    // The bin reads the file as Latin-1, which is only right for ASCII (esbuild's default charset).
-    if (/[^\x00-\x7f]/.test(code)) throw new Error(`${chunk.path}: not ASCII`);
-    return { code: code.replace(/(?<![\w$.])import\(/g, '__cosignkitImport(') };
-  },
-};
-
-/** Node's CommonJS wrapper, written into the file: the bin compiles the text as it is (code-cached-bundle.ts). */
-const COMMONJS_WRAPPER = {
-  banner: { js: '(function (exports, require, module, __filename, __dirname, __cosignkitImport) {' },
-  footer: { js: '})' },
 };
 
 /**
@@ -378,7 +359,7 @@ export default [
     banner: { js: SH_PRELUDE },
   }),
   // The hot commands' bundles: what a plain run of the command runs, in one module. CommonJS, for the bin runs
-  // each through vm.Script with a code cache made after a run (src/bin/code-cached-bundle.ts).
+  // each through vm.Script with a code cache made after a run (core's src/shared/code-cached-bundle.ts).
   ...Object.entries(HOT).map(([name, { command, inside }]) =>
     defineConfig({
       ...commandBuild,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The plugin as a stock-cosign user installs it: @cosignkit/agent with its dependencies (core, key-file) and no
-// native backend. The bin is copied (not linked: a link would resolve back into this workspace, where the
+// native backend. The bin and its bundle are copied (not linked: a link would resolve back into this workspace, where the
 // backends are dev dependencies), core and key-file are linked to the workspace builds.
 const AGENT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGES = join(AGENT, '..');
@@ -20,7 +20,9 @@ beforeAll(() => {
   mkdirSync(join(scope, 'agent', 'dist', 'bin'), { recursive: true });
   copyFileSync(join(AGENT, 'package.json'), join(scope, 'agent', 'package.json'));
   plugin = join(scope, 'agent', 'dist', 'bin', 'sigstore-kms-cosignkit.cjs');
-  copyFileSync(join(AGENT, 'dist', 'bin', 'sigstore-kms-cosignkit.cjs'), plugin);
+  // The bin and the bundle it runs (plugin-main.cjs, beside it).
+  for (const file of ['sigstore-kms-cosignkit.cjs', 'plugin-main.cjs'])
+    copyFileSync(join(AGENT, 'dist', 'bin', file), join(dirname(plugin), file));
   symlinkSync(join(PACKAGES, 'core'), join(scope, 'core'));
   symlinkSync(join(PACKAGES, 'key-file'), join(scope, 'key-file'));
   work = join(root, 'work');

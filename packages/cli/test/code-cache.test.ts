@@ -5,7 +5,7 @@ import { CASES, FIXTURES, ROOT_FILES } from '../../sigstore/test/helpers.js';
 import { PASSWORD, cosignkit, expectOk, tempHome } from './helpers.js';
 
 // sign-blob and verify-blob run from bundles of their own with a V8 code cache made after a successful run
-// (src/bin/code-cached-bundle.ts). It holds code the CLI will run, so it must live where only the user can
+// (core's src/shared/code-cached-bundle.ts). It holds code the CLI will run, so it must live where only the user can
 // write, be made only from the very bundle it is used with, and never be half-written.
 const home = tempHome();
 const dir = home.dir;

@@ -78,7 +78,7 @@ const keyless = (
 
 describe("a keyless sign-blob's code caches", () => {
   // The bin runs the sign-blob bundle and the two keyless files with code caches made after a run
-  // (src/bin/code-cached-bundle.ts); a keyless run keeps its own cache of the bundle, apart from a keyed run's.
+  // (core's src/shared/code-cached-bundle.ts); a keyless run keeps its own cache of the bundle, apart from a keyed run's.
   it('are written by the first run (the bundle’s keyless one and both keyless files) and used by the next', async () => {
     const cache = join(cwd, 'keyless-cache');
     mkdirSync(cache, { mode: 0o700 });

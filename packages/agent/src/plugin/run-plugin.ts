@@ -21,9 +21,9 @@ export interface PluginIo {
  * The whole plugin: one request in argv, one JSON answer on stdout (errors too: cosign ignores the exit status).
  * Loads only what the request needs: the few small modules here and node:net for the agent; core and the
  * backend only when the plugin does the work itself; node:crypto for the agent's handshake (an HMAC) and to
- * hash or verify a message.
+ * hash or verify a message. Resolves to whether the answer was a result (not an `errorMessage`).
  */
-export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<void> {
+export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<boolean> {
   let response: Record<string, unknown>;
   try {
     const request = parseRequest(argv);
@@ -37,6 +37,7 @@ export async function runPlugin(argv: readonly string[], io: PluginIo): Promise<
     response = errorResponse(error);
   }
   io.stdout.write(`${JSON.stringify(response)}\n`);
+  return !('errorMessage' in response);
 }
 
 async function serve(request: PluginRequest, io: PluginIo): Promise<Record<string, unknown>> {

@@ -1,8 +1,7 @@
 // The entry loads only what starting scrypt needs (a few node: modules and the prestart): everything else is
 // imported below, after scrypt is running on the thread pool (issue 19).
-import { enableCompileCache } from '@cosignkit/core/compile-cache';
+import { type CodeCachedBundle, enableCompileCache, loadCodeCachedBundle } from '@cosignkit/core/compile-cache';
 import { parseGlobals } from '../global-flags.js';
-import { type CodeCachedBundle, loadCodeCachedBundle } from './code-cached-bundle.js';
 import { startEarlyKeyDerivation } from './early-key-derivation.js';
 
 /** The commands run from a bundle of their own (./<command>-main.cjs, tsup.config.ts), which holds no other. */
@@ -25,7 +24,7 @@ for (const name of ['stdout', 'stderr'] as const) {
 }
 
 // `sign-blob` and `verify-blob` (the one-shot commands run once per file) each from a one-file bundle of its
-// own, run with a code cache of what a run compiles (code-cached-bundle.ts); every other command from the split
+// own, run with a code cache of what a run compiles (core's code-cached-bundle.ts); every other command from the split
 // build. The same global flags decide as in main itself; a line they refuse goes to the split build, whose
 // main reports it.
 const command = commandOf(process.argv.slice(2));
@@ -61,7 +60,7 @@ const blob = HOT_COMMANDS.has(command)
 /**
  * The import a hot bundle is handed (its `import()` calls are rewritten to it, tsup.config.ts), resolving from
  * dist/bin/ as the bundle's own would. A CommonJS file of the build (the hot bundles, the keyless files) runs
- * once, with a code cache of its own (code-cached-bundle.ts); anything else is imported.
+ * once, with a code cache of its own (core's code-cached-bundle.ts); anything else is imported.
  */
 function importModule(specifier: string): Promise<unknown> {
   if (!specifier.endsWith('.cjs')) {

@@ -1,6 +1,6 @@
 import { prestartKeyDerivation } from '@cosignkit/key-file/scrypt-prestart';
 import { agentMayBeRunning } from '../agent-presence.js';
-import { readSmallRegularFile } from './small-regular-file.js';
+import { readSmallRegularFile } from '@cosignkit/core/compile-cache';
 
 /** Commands that decrypt a `--key` file to sign. */
 const SIGNING_COMMANDS = new Set(['sign-blob', 'attest-blob', 'sign', 'attest']);

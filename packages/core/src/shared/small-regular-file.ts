@@ -1,9 +1,9 @@
-// By process.getBuiltinModule, as in the rest of the bin: ESM facades would cost start-up time.
+// By process.getBuiltinModule, as everywhere a bin runs first: ESM facades would cost start-up time.
 const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /**
  * The bytes of a regular file of at most `maxBytes`, or undefined for anything else (no such file, a FIFO, a
- * directory, too large, cut short while read). The bin's inputs that are only a head start (a key file for
+ * directory, too large, cut short while read). A bin's inputs that are only a head start (a key file for
  * the early scrypt, a code cache) go through here: the command proper reads and reports them otherwise.
  * Checked on the open descriptor, so nothing can swap the file between the check and the read; O_NONBLOCK so a
  * FIFO under the name cannot hang the open.

@@ -1,7 +1,7 @@
-import { privateCacheDir } from '@cosignkit/core/compile-cache';
+import { privateCacheDir } from './private-cache-dir.js';
 import { readSmallRegularFile } from './small-regular-file.js';
 
-// By process.getBuiltinModule, as in the rest of the bin: ESM facades would cost start-up time.
+// By process.getBuiltinModule, as everywhere a bin runs first: ESM facades would cost start-up time.
 const { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } =
   process.getBuiltinModule('node:fs');
 const { basename, dirname, join } = process.getBuiltinModule('node:path');
@@ -20,15 +20,17 @@ export interface CodeCachedBundle<Exports> {
 }
 
 /**
- * Runs one of the CLI's CommonJS bundles with a V8 code cache made at the end of a run (issue 19).
+ * Runs one of a bin's CommonJS bundles (the CLI's hot commands, the KMS plugin) with a V8 code cache made at
+ * the end of a run (issue 19).
  *
  * Node's compile cache (`module.enableCompileCache`) is made when a file is compiled, before it runs, so it
  * holds the top-level code alone and every function a command calls is compiled again on each start. A
- * one-shot command (run once per file it signs or verifies) spends a fifth of its time there. This cache is
+ * one-shot command (run once per file it signs or verifies, or per cosign operation) spends a fifth of its
+ * time there. This cache is
  * made after a successful run instead, one per bundle and Node version, in the same private directory
  * rules as Node's (`${XDG_CACHE_HOME:-~/.cache}/cosignkit/code-cache`, 0700, off when not private).
  *
- * The bundle's `import()` calls are rewritten at build time to `__cosignkitImport(…)` (tsup.config.ts): code
+ * The bundle's `import()` calls are rewritten at build time to `__cosignkitImport(…)` (tsup.base.ts): code
  * run by vm.Script cannot import without an experimental flag, so the bin hands in its own import, which
  * resolves from the same directory as the bundle's own would.
  */
