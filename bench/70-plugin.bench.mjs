@@ -140,16 +140,17 @@ export default async function plugin(ctx) {
         baseline: 'no agent',
         baselineValue: fmt.ms(pluginAlone),
         ratio: `${fmt.ratio(speedup)} faster`,
-        goal: '≥ 3× faster',
+        goal: pluginAlone / netFloor < 3 ? '≥ 3× faster (below the floor: unreachable)' : '≥ 3× faster',
         met: speedup >= 3,
       },
       {
-        // The floor: a call through the agent still starts a Node process, so no agent can beat `node -e 0`.
-        name: 'floor: the most an agent could save (no agent vs `node -e 0`)',
-        value: fmt.ms(node),
+        // The floor: a call through the agent still starts a Node process and loads its socket module, so no
+        // agent can beat `node -e "require('node:net')"` (the floor row of a call, below).
+        name: 'floor: the most an agent could save (no agent vs Node with node:net)',
+        value: fmt.ms(netFloor),
         baseline: 'no agent',
         baselineValue: fmt.ms(pluginAlone),
-        ratio: `${fmt.ratio(pluginAlone / node)} faster`,
+        ratio: `${fmt.ratio(pluginAlone / netFloor)} faster`,
       },
       {
         name: 'plugin signMessage, with the agent, vs `node -e 0` (alternating one by one)',
@@ -190,8 +191,8 @@ export default async function plugin(ctx) {
       'by one `node -e 0` and the two medians are of those. The machine is shared (2 cores), so figures move between runs. ' +
       "With the agent a call loads the bin, its bundle (code-cached) and node:net, and no node:crypto (the handshake's HMAC is " +
       '@noble/hashes), no node:fs/promises (the config is read only to start an agent) and no package: the "floor of a ' +
-      'call through the agent" row is Node with node:net alone. The ≥ 3× goal sits below the floor: a plugin call ' +
-      'is a process cosign starts, so with the agent it can at best take as long as `node -e 0`, which is less than ' +
-      '3× faster than the call without the agent (the floor row).',
+      'call through the agent" row is Node with node:net alone. A plugin call is a process cosign starts, so with the ' +
+      'agent it can at best take as long as that floor: when the call without the agent is less than 3× slower than ' +
+      'it, the ≥ 3× goal sits below the floor and is marked unreachable.',
   };
 }
