@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CASES, FIXTURES as SIGSTORE_FIXTURES, ROOT_FILES, flipByte, type Case } from '../../sigstore/test/helpers.js';
+import {
+  CASES,
+  FIXTURES as SIGSTORE_FIXTURES,
+  ROOT_FILES,
+  flipByte,
+  withBrokenCertificates,
+  type Case,
+} from '../../sigstore/test/helpers.js';
 import { cosign, cosignkit, requireCosign } from './helpers.js';
 
 // The real cosign (2.5) and cosignkit give the same verdict on the real keyless bundles, offline: cosign
@@ -100,21 +107,10 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-/**
- * The case's trusted root with one certificate of each CA's chain broken: its last byte, the last of its
- * signature's s, flipped (the bytes still parse, the signature no longer verifies).
- */
+/** The case's trusted root with one certificate of each CA's chain broken (withBrokenCertificates), as a file. */
 function brokenRoot(c: Case, pick: (chain: unknown[]) => number, name: string): string {
-  const root = JSON.parse(readFileSync(rootFile(c.root), 'utf8'));
-  for (const ca of root.certificateAuthorities) {
-    const cert = ca.certChain.certificates[pick(ca.certChain.certificates)];
-    if (cert === undefined) continue;
-    const der = Buffer.from(cert.rawBytes, 'base64');
-    der[der.length - 1]! ^= 0x01;
-    cert.rawBytes = der.toString('base64');
-  }
   const path = join(dir, `${c.root}-broken-${name}.json`);
-  writeFileSync(path, JSON.stringify(root));
+  writeFileSync(path, JSON.stringify(withBrokenCertificates(JSON.parse(readFileSync(rootFile(c.root), 'utf8')), pick)));
   return path;
 }
 

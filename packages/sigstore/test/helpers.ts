@@ -118,6 +118,26 @@ export function flipByte(bytes: Buffer): Buffer {
   return copy;
 }
 
+/**
+ * A trusted root's JSON with one certificate of each CA's chain broken (`pick` gives its index, or -1 for
+ * none): its last byte, the last of its signature's s, flipped. The bytes still parse; the signature no longer
+ * verifies; the key, name and extensions are the certificate's own.
+ */
+export function withBrokenCertificates(
+  rootJson: Record<string, any>,
+  pick: (chain: unknown[]) => number,
+): Record<string, any> {
+  const copy = structuredClone(rootJson);
+  for (const ca of copy.certificateAuthorities) {
+    const cert = ca.certChain.certificates[pick(ca.certChain.certificates)];
+    if (cert === undefined) continue;
+    const der = Buffer.from(cert.rawBytes, 'base64');
+    der[der.length - 1]! ^= 0x01;
+    cert.rawBytes = der.toString('base64');
+  }
+  return copy;
+}
+
 export function withoutTlog(bundle: Record<string, any>): Record<string, any> {
   const copy = structuredClone(bundle);
   copy.verificationMaterial.tlogEntries = [];

@@ -8,7 +8,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { compileIdentityPolicy, parseTrustedRoot, verifyBundle, type IdentityPolicyInput } from '../src/index.js';
-import { fixture, fixtureJson, quietLogger, rootOf } from './helpers.js';
+import { fixture, fixtureJson, quietLogger, rootOf, withBrokenCertificates } from './helpers.js';
 
 function upstream(
   bundle: unknown,
@@ -239,18 +239,8 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
 });
 
 describe("8. a trusted root's root certificate with a broken self-signature", () => {
-  // The last byte of a DER certificate is the last byte of its signature's s: the bytes still parse, the
-  // signature no longer verifies. The key, name and extensions are the root's own.
-  const breakLast = (root: Record<string, any>, pick: (chain: unknown[]) => number) => {
-    for (const ca of root.certificateAuthorities) {
-      const cert = ca.certChain.certificates[pick(ca.certChain.certificates)];
-      if (cert === undefined) continue;
-      const der = Buffer.from(cert.rawBytes, 'base64');
-      der[der.length - 1]! ^= 0x01;
-      cert.rawBytes = der.toString('base64');
-    }
-    return parseTrustedRoot(root, 'edited').root;
-  };
+  const breakLast = (root: Record<string, any>, pick: (chain: unknown[]) => number) =>
+    parseTrustedRoot(withBrokenCertificates(root, pick), 'edited').root;
   const bundle = () => fixtureJson('bundle_v3_github.whl.sigstore');
   const artifact = fixture('bundle_v3_github.whl');
   const identity = {
