@@ -6,7 +6,7 @@ import { cosign, cosignkit, expectOk, requireCosign, tempHome, type Run } from '
 
 // Attestations with a key that never leaves its token: SoftHSM2 in a temp dir, verified by the real cosign.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '7351';
+const PIN = 'Zq-7351-pin'; // not hex: it must not turn up by chance in a digest
 const REF = `pkcs11:token=dsse;object=attester?module-path=${MODULE}`;
 let home: ReturnType<typeof tempHome>;
 let dir: string;

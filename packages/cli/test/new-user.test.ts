@@ -6,7 +6,7 @@ import { CLI, PASSWORD, REPO_ROOT, cosignkit, expectFailure, requireCosign, temp
 
 // Issue 17, item by item, through the built CLI: what a new user trips over.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '7351';
+const PIN = 'Zq-7351-pin'; // not hex: it must not turn up by chance in a digest
 let home: ReturnType<typeof tempHome>;
 let dir: string;
 let cosignDir: string;

@@ -6,7 +6,7 @@ import { cosign, cosignkit, expectFailure, expectNoStackNoSecret, requireCosign,
 
 // The CLI through the registry to a real token: SoftHSM2 in a temp dir, the key never leaves it.
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '7351';
+const PIN = 'Zq-7351-pin'; // not hex: it must not turn up by chance in a digest
 let home: ReturnType<typeof tempHome>;
 let dir: string;
 let env: Record<string, string>;

@@ -11,7 +11,7 @@ import { cosign, cosignkit, expectFailure, expectOk, PASSWORD, requireCosign, ty
  * "unavailable"), and the key's backend and id in results.
  */
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '7351';
+const PIN = 'Zq-7351-pin'; // not hex: it must not turn up by chance in a digest
 const MISSING = 'pkcs11:token=gone;object=release?module-path=/nonexistent/libgone.so';
 let home: ReturnType<typeof tempHome>;
 let dir: string;
