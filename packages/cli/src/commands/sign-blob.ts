@@ -8,7 +8,7 @@ import { usageError } from '../usage-error.js';
 import { keyNote, PUSH_FLAGS, PUSH_HELP, pushRequested, signBlobAndPush } from './blob-push.js';
 import { parseArtifactDigest } from './artifact-digest.js';
 import { roleOptions } from '../role-options.js';
-import { oneFileFlags } from './plainly-one-file.js';
+import { oneFileFlags } from './one-file-flags.js';
 
 const FLAGS = {
   key: { type: 'string' },

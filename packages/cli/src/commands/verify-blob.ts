@@ -5,7 +5,7 @@ import { parseFlags, stringFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { usageError } from '../usage-error.js';
 import { KEYLESS_FLAGS, KEYLESS_HELP, isKeyless, verifyBlobKeyless } from '../keyless-verify-options.js';
-import { oneFileFlags } from './plainly-one-file.js';
+import { oneFileFlags } from './one-file-flags.js';
 
 const FLAGS = {
   key: { type: 'string' },
