@@ -59,5 +59,11 @@ export interface Command {
    * and the context's `config` is empty and its `registry` and `keys` throw when used.
    */
   bare?: boolean;
+  /**
+   * True for a command that only verifies: it reads the config files when it first needs them (a default
+   * key), not before it starts, so a `verify-blob --key` reads none (issue 19). Every other command reads
+   * them first and stops at a broken one before it does anything.
+   */
+  configOnUse?: boolean;
   run(context: CommandContext): Promise<CommandResult>;
 }

@@ -1,4 +1,10 @@
-import { BackendRegistry, loadConfig, type KeyOpener, type ModuleImporter } from '@cosignkit/core';
+import {
+  BackendRegistry,
+  type CosignkitConfig,
+  loadConfigSync,
+  type KeyOpener,
+  type ModuleImporter,
+} from '@cosignkit/core';
 import type { CommandContext } from './command.js';
 import { withCheckoutCosign } from './checkout-cosign.js';
 import { cliSecrets } from './secrets.js';
@@ -7,15 +13,29 @@ import { agentMayBeRunning } from './agent-presence.js';
 /**
  * Builds the parts of the context that need core: the merged config files and the backend registry.
  * Backends are imported from here, so the CLI's own dependencies resolve wherever the user runs it from.
+ *
+ * The config files are read here, unless `configOnUse` (a command that only verifies: Command.configOnUse):
+ * then when something first needs them (a default key, a backend's options, the agent's settings), and a
+ * file that is not valid JSON is reported then, as the command's error. A `verify-blob --key` reads none
+ * (issue 19: the walk from the working directory up to the root for a project file is start-up time).
  */
 export async function buildContext(
   given: Omit<CommandContext, 'config' | 'registry' | 'keys'>,
+  configOnUse = false,
 ): Promise<{ context: CommandContext; close: () => Promise<void> }> {
   // Native runs never look for cosign; the other two find the checkout's own when nothing else names one.
   const base = given.engine === 'native' ? given : { ...given, env: await withCheckoutCosign(given.env) };
-  const config = await loadConfig({ cwd: base.cwd, env: base.env });
+  let loaded: CosignkitConfig | undefined;
+  const config = () => {
+    loaded ??= loadConfigSync({ cwd: base.cwd, env: base.env });
+    return loaded;
+  };
+  if (!configOnUse) config();
   const registry = new BackendRegistry({
-    config,
+    // The registry reads its options when it opens a key.
+    get config() {
+      return config();
+    },
     secrets: cliSecrets({ env: base.env }),
     logger: base.logger,
     env: base.env,
@@ -23,20 +43,32 @@ export async function buildContext(
   });
   // With a cosignkit agent running, keys open in it (issue 6); --no-agent keeps them in this process. The
   // agent is looked for on the first open(): commands that open no key (verify-blob with a PEM) skip it.
-  const keys = base.useAgent ? agentOnFirstOpen(registry, { ...base, config }) : registry;
-  return { context: { ...base, config, registry, keys }, close: () => registry.close() };
+  const keys = base.useAgent ? agentOnFirstOpen(registry, base, config) : registry;
+  const context: CommandContext = {
+    ...base,
+    get config() {
+      return config();
+    },
+    registry,
+    keys,
+  };
+  return { context, close: () => registry.close() };
 }
 
 /**
  * `options.config` carries the caller's `agent.timeout`, which wins over the one the agent announces. With no
  * agent's socket (or fallback pointer) on disk, keys open here without loading the agent package at all.
  */
-function agentOnFirstOpen(registry: BackendRegistry, options: Omit<CommandContext, 'registry' | 'keys'>): KeyOpener {
+function agentOnFirstOpen(
+  registry: BackendRegistry,
+  options: Omit<CommandContext, 'registry' | 'keys' | 'config'>,
+  config: () => CosignkitConfig,
+): KeyOpener {
   let backed: Promise<KeyOpener> | undefined;
   return {
     async open(reference) {
       backed ??= agentMayBeRunning(options.env)
-        ? import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, options))
+        ? import('@cosignkit/agent').then((m) => m.agentKeyOpener(registry, { ...options, config: config() }))
         : Promise.resolve(registry);
       return (await backed).open(reference);
     },

@@ -93,7 +93,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       };
     } else {
       const { buildContext } = await import('./context.js');
-      const built = await buildContext({ ...base, logger: stderrLogger(io) });
+      const built = await buildContext({ ...base, logger: stderrLogger(io) }, command.configOnUse === true);
       context = built.context;
       close = built.close;
     }

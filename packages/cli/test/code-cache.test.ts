@@ -71,13 +71,23 @@ describe("the hot commands' code cache", () => {
     expect(again.subarray(0, 40)).toEqual(good.subarray(0, 40));
   });
 
-  it('is not written by a run that fails', async () => {
+  it('is not written by a run that fails, which makes no cache directory either', async () => {
     const other = { ...env, XDG_CACHE_HOME: join(dir, 'cache-failed') };
     mkdirSync(join(dir, 'cache-failed'));
     writeFileSync(join(dir, 'other.txt'), 'not what was signed\n');
     const run = await cosignkit(verify.slice(0, -1).concat('other.txt'), { cwd: dir, env: other });
     expect(run.code).toBe(2);
-    expect(readdirSync(join(dir, 'cache-failed', 'cosignkit', 'code-cache'))).toEqual([]);
+    expect(readdirSync(join(dir, 'cache-failed'))).toEqual([]);
+  });
+
+  it('is not used when others could have written it, and is then replaced by one of 0600', async () => {
+    const path = cacheFile();
+    chmodSync(path, 0o622);
+    const before = statSync(path);
+    expect(expectOk(await cosignkit(verify, { cwd: dir, env })).stdout).toBe('Verified OK\n');
+    const after = statSync(path);
+    expect(after.ino).not.toBe(before.ino);
+    expect(after.mode & 0o777).toBe(0o600);
   });
 
   it('keeps a keyless verify-blob apart: a cache of its half of the bundle, and one of the keyless file', async () => {

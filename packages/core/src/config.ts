@@ -44,17 +44,30 @@ export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export async function findProjectConfig(cwd: string = process.cwd()): Promise<string | undefined> {
+  return findProjectConfigSync(cwd)?.path;
+}
+
+function findProjectConfigSync(cwd: string = process.cwd()): { path: string; config: CosignkitConfig } | undefined {
   for (let dir = cwd; ; dir = dirname(dir)) {
-    const candidate = join(dir, PROJECT_CONFIG_FILE);
-    if ((await readJson(candidate)) !== undefined) return candidate;
+    const path = join(dir, PROJECT_CONFIG_FILE);
+    const config = readJson(path);
+    if (config !== undefined) return { path, config };
     if (dirname(dir) === dir) return undefined;
   }
 }
 
 export async function loadConfig(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CosignkitConfig> {
-  const user = (await readJson(userConfigPath(options.env))) ?? {};
-  const projectPath = await findProjectConfig(options.cwd);
-  const project = projectPath ? ((await readJson(projectPath)) ?? {}) : {};
+  return loadConfigSync(options);
+}
+
+/**
+ * loadConfig without a promise: the files are a few hundred bytes read with plain syscalls (readConfigText),
+ * so a caller can read them when first needed, e.g. from a getter (the CLI: a command that needs no default
+ * key, backend options or agent settings reads no config file at all).
+ */
+export function loadConfigSync(options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CosignkitConfig {
+  const user = readJson(userConfigPath(options.env)) ?? {};
+  const project = findProjectConfigSync(options.cwd)?.config ?? {};
   return mergeConfig(user, project);
 }
 
@@ -94,7 +107,7 @@ export async function updateConfigFile(
   change: (config: CosignkitConfig) => CosignkitConfig,
   options: { shared?: boolean } = {},
 ): Promise<string> {
-  const next = change((await readJson(path)) ?? {});
+  const next = change(readJson(path) ?? {});
   if (!options.shared) await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: options.shared ? 0o644 : 0o600 });
@@ -107,7 +120,7 @@ export async function readConfigFile(path: string): Promise<CosignkitConfig | un
   return readJson(path);
 }
 
-async function readJson(path: string): Promise<CosignkitConfig | undefined> {
+function readJson(path: string): CosignkitConfig | undefined {
   const text = readConfigText(path);
   if (text === undefined) return undefined;
   try {

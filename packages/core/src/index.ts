@@ -75,6 +75,7 @@ export {
   PROJECT_CONFIG_FILE,
   findProjectConfig,
   loadConfig,
+  loadConfigSync,
   mergeConfig,
   updateUserConfig,
   updateConfigFile,

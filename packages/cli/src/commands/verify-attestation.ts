@@ -18,6 +18,7 @@ const FLAGS = {
 
 const command: Command = {
   summary: 'verify the attestations of container images in their registry',
+  configOnUse: true,
   help: `Usage: cosignkit verify-attestation (--key <pub|ref> | --certificate-identity… --certificate-oidc-issuer…) [--type <name|URI>] [flags] <image>...
 
 Verifies attestations of <image> as "cosign verify-attestation" does, in both layouts (the

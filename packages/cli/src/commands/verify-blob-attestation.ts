@@ -29,6 +29,7 @@ const FLAGS = {
 
 const command: Command = {
   summary: 'verify a file attestation (DSSE envelope or bundle) against a public key',
+  configOnUse: true,
   help: `Usage: cosignkit verify-blob-attestation --key <pub|ref> (--signature <file> | --bundle <file>) [--type <name|URI>] [flags] <file>
 
 Verifies an attestation of <file> as "cosign verify-blob-attestation --insecure-ignore-tlog" does: a

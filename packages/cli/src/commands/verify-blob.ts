@@ -23,6 +23,7 @@ const FLAGS = {
 
 const command: Command = {
   summary: 'verify a file against a public key and a signature or bundle',
+  configOnUse: true,
   help: `Usage: cosignkit verify-blob --key <pub|ref> (--signature <file> | --bundle <file>) [flags] <file>
 
 Verifies <file> as "cosign verify-blob --key … --insecure-ignore-tlog" does and prints "Verified OK".

@@ -44,6 +44,7 @@ const FLAGS = {
 
 const command: Command = {
   summary: 'verify a DSSE envelope against trusted keys and a policy',
+  configOnUse: true,
   help: `Usage: cosignkit verify-dsse --dsse <file> (--key-file <pem> | --keys <keymap.json> | --keys-url <url>) [policy flags]
 
 Verifies every signature of a DSSE envelope (a bare envelope or a Sigstore bundle) against the trusted

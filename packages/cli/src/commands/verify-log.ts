@@ -7,6 +7,7 @@ const FLAGS = { dsse: { type: 'string' }, log: { type: 'string' } } as const;
 
 const command: Command = {
   summary: 'verify an append-only DSSE log and find an envelope in it',
+  configOnUse: true,
   help: `Usage: cosignkit verify-log --log <log.jsonl> [--dsse <file>]
 
 Checks the whole hash chain of the log (each line's own hash, the link to the previous line, the sequence

@@ -20,6 +20,7 @@ const FLAGS = {
 
 const command: Command = {
   summary: 'verify the signatures of container images in their registry',
+  configOnUse: true,
   help: `Usage: cosignkit verify (--key <pub|ref> | --certificate-identity… --certificate-oidc-issuer…) [flags] <image>...
 
 Verifies <image> as "cosign verify" does: signatures are looked for in both layouts (the sha256-<hex>.sig

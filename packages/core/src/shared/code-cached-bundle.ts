@@ -1,4 +1,4 @@
-import { privateCacheDir } from './private-cache-dir.js';
+import { cacheDirPath, privateCacheDir } from './private-cache-dir.js';
 import { readSmallRegularFile } from './small-regular-file.js';
 
 // By process.getBuiltinModule, as everywhere a bin runs first: ESM facades would cost start-up time.
@@ -26,9 +26,9 @@ export interface CodeCachedBundle<Exports> {
  * Node's compile cache (`module.enableCompileCache`) is made when a file is compiled, before it runs, so it
  * holds the top-level code alone and every function a command calls is compiled again on each start. A
  * one-shot command (run once per file it signs or verifies, or per cosign operation) spends a fifth of its
- * time there. This cache is
- * made after a successful run instead, one per bundle and Node version, in the same private directory
- * rules as Node's (`${XDG_CACHE_HOME:-~/.cache}/cosignkit/code-cache`, 0700, off when not private).
+ * time there. This cache is made after a successful run instead, one per bundle and Node version. It is
+ * written only into a directory private to this user (`${XDG_CACHE_HOME:-~/.cache}/cosignkit/code-cache`,
+ * 0700; none when it is not private), and used only from a file nobody but this user can have written.
  *
  * The bundle's `import()` calls are rewritten at build time to `__cosignkitImport(…)` (tsup.base.ts): code
  * run by vm.Script cannot import without an experimental flag, so the bin hands in its own import, which
@@ -53,12 +53,11 @@ export function loadCodeCachedBundle<Exports>(
   } finally {
     closeSync(fd);
   }
-  const dir = env.NODE_DISABLE_COMPILE_CACHE ? undefined : privateCacheDir(env, 'code-cache');
-  const cachePath =
-    dir === undefined
-      ? undefined
-      : join(dir, `${basename(filename)}${variant ? `.${variant}` : ''}.${process.version}-${process.arch}`);
-  const cached = cachePath === undefined ? undefined : readCache(cachePath, identity);
+  const cacheName = `${basename(filename)}${variant ? `.${variant}` : ''}.${process.version}-${process.arch}`;
+  // Read without checking the directories first: the file itself must be one only this user can have written
+  // (readCache). The directories' own checks come before a write, which is rare.
+  const dir = env.NODE_DISABLE_COMPILE_CACHE ? undefined : cacheDirPath(env, 'code-cache');
+  const cached = dir === undefined ? undefined : readCache(join(dir, cacheName), identity);
 
   // The file is Node's CommonJS wrapper around the bundle, with the bin's import as one more parameter.
   const script = new Script(source, { filename, ...(cached ? { cachedData: cached } : {}) });
@@ -68,8 +67,10 @@ export function loadCodeCachedBundle<Exports>(
   return {
     exports: module.exports,
     saveCodeCache() {
-      if (cachePath === undefined || (cached && !script.cachedDataRejected)) return;
-      writeCache(cachePath, Buffer.concat([identity, script.createCachedData()]));
+      if (dir === undefined || (cached && !script.cachedDataRejected)) return;
+      const privateDir = privateCacheDir(env, 'code-cache');
+      if (privateDir === undefined) return;
+      writeCache(join(privateDir, cacheName), Buffer.concat([identity, script.createCachedData()]));
     },
   };
 }
@@ -101,9 +102,12 @@ function identityOf(info: import('node:fs').BigIntStats): Buffer {
   return identity;
 }
 
-/** The cache's V8 data when the file is a regular one of sane size made from this very file. */
+/**
+ * The cache's V8 data when the file is a regular one of sane size that only this user can have written, made
+ * from this very file.
+ */
 function readCache(path: string, identity: Buffer): Buffer | undefined {
-  const data = readSmallRegularFile(path, MAX_CACHE_BYTES);
+  const data = readSmallRegularFile(path, MAX_CACHE_BYTES, true);
   if (data === undefined || data.length <= IDENTITY_BYTES || !data.subarray(0, IDENTITY_BYTES).equals(identity)) {
     return undefined;
   }

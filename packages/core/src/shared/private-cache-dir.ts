@@ -27,6 +27,19 @@ export function privateCacheDir(env: NodeJS.ProcessEnv, name: string): string | 
   }
 }
 
+/**
+ * Where privateCacheDir(env, name) is, without looking at the disk (undefined when there is no home to put it
+ * in). For a read that checks the file itself instead (readSmallRegularFile's `ownOnly`): the two lstat calls
+ * are start-up time a one-shot command would pay on every run (issue 19).
+ */
+export function cacheDirPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  try {
+    return join(cacheBase(env), 'cosignkit', name);
+  } catch {
+    return undefined;
+  }
+}
+
 function cacheBase(env: NodeJS.ProcessEnv): string {
   if (env.XDG_CACHE_HOME) return env.XDG_CACHE_HOME;
   if (process.platform === 'win32' && env.LOCALAPPDATA) return env.LOCALAPPDATA;

@@ -67,7 +67,7 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
     primary,
     ...claims.flatMap((c) => (c.messageDigest ? [c.messageDigest.algorithm] : [])),
   ]);
-  let digests: Map<HashAlgorithm, Buffer>;
+  let digests: (algorithm: HashAlgorithm) => Buffer;
   let outcomes: boolean[];
   if (algorithm === 'ed25519') {
     // Ed25519 is a pure signature over the whole message: verifying needs the file in memory.
@@ -79,7 +79,7 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
         ? new CosignkitError('ABORTED', 'the operation was aborted', { cause: error })
         : fileError(file, error);
     }
-    digests = new Map([...wanted].map((a) => [a, hash(a, message, 'buffer')]));
+    digests = lazyDigests((a) => hash(a, message, 'buffer'));
     outcomes = claims.map((c) => safeVerify(() => verifyWhole(null, message, publicKey, c.signature), c.source));
   } else {
     // One pass over the file: a small one whole, hashed and verified with one call each; a larger one
@@ -98,14 +98,15 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
       signal,
     );
     if (whole !== undefined) {
-      digests = new Map([...wanted].map((a) => [a, hash(a, whole, 'buffer')]));
+      digests = lazyDigests((a) => hash(a, whole, 'buffer'));
       outcomes = claims.map((c) =>
         candidateHashes(algorithm, c).some((h) =>
           safeVerify(() => verifyWhole(h, whole, publicKey, c.signature), c.source),
         ),
       );
     } else {
-      digests = new Map([...wanted].map((a, i) => [a, hashes[i]!.digest()]));
+      const made = new Map([...wanted].map((a, i) => [a, hashes[i]!.digest()]));
+      digests = (a) => made.get(a)!;
       outcomes = claims.map((c, i) =>
         verifiers[i]!.some((v) => safeVerify(() => v.verify(publicKey, c.signature), c.source)),
       );
@@ -123,7 +124,7 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   const failures: VerificationFailure[] = [];
   claims.forEach((claim, i) => {
     let verified = outcomes[i]!;
-    if (claim.messageDigest && !digests.get(claim.messageDigest.algorithm)!.equals(claim.messageDigest.digest)) {
+    if (claim.messageDigest && !digests(claim.messageDigest.algorithm).equals(claim.messageDigest.digest)) {
       verified = false;
       failures.push({
         code: 'VERIFICATION_FAILED',
@@ -147,9 +148,32 @@ export async function nativeVerifyBlob(file: string, options: NativeVerifyBlobOp
   return {
     verified: failures.length === 0 && signatures.every((s) => s.verified),
     engine: 'native',
-    artifact: { path: file, digest: { algorithm: primary, hex: digests.get(primary)!.toString('hex') } },
+    // Like the fingerprint, worked out when first read (--json, library callers): hashing a file already in
+    // memory is one more first call into OpenSSL that a plain "Verified OK" does without.
+    artifact: {
+      path: file,
+      digest: {
+        algorithm: primary,
+        get hex() {
+          return digests(primary).toString('hex');
+        },
+      },
+    },
     signatures,
     failures,
+  };
+}
+
+/** The file's digests, each made on first use (the file is in memory), once. */
+function lazyDigests(digest: (algorithm: HashAlgorithm) => Buffer): (algorithm: HashAlgorithm) => Buffer {
+  const made = new Map<HashAlgorithm, Buffer>();
+  return (algorithm) => {
+    let value = made.get(algorithm);
+    if (value === undefined) {
+      value = digest(algorithm);
+      made.set(algorithm, value);
+    }
+    return value;
   };
 }
 
