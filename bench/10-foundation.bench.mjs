@@ -33,13 +33,37 @@ export default async function foundation(ctx) {
       floorSmallPages: [process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key],
       coSign: cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', coSig, file]),
       ckVerify: [ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file],
+      // The same bin started by `node` itself: what the sh prelude (kept for scrypt's huge pages) costs a run.
+      ckVerifyByNode: [
+        process.execPath,
+        ck,
+        'verify-blob',
+        '--engine',
+        'native',
+        '--key',
+        pub,
+        '--signature',
+        sig,
+        file,
+      ],
       // The floor of verifying in Node: start, read the key, signature and file, one node:crypto verify.
       verifyFloor: [process.execPath, join(ctx.root, 'bench/lib/verify-floor.cjs'), pub, sig, file],
       coVerify: cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]),
     },
     { runs: 20, env, cwd: dir },
   );
-  const { nodeStart, ckVersion, ckSign, floor, floorSmallPages, coSign, ckVerify, verifyFloor, coVerify } = perProcess;
+  const {
+    nodeStart,
+    ckVersion,
+    ckSign,
+    floor,
+    floorSmallPages,
+    coSign,
+    ckVerify,
+    ckVerifyByNode,
+    verifyFloor,
+    coVerify,
+  } = perProcess;
 
   const { backend } = await import(join(ctx.root, 'packages/key-file/dist/index.js'));
   const { BackendRegistry } = await import(join(ctx.root, 'packages/core/dist/index.js'));
@@ -79,7 +103,10 @@ export default async function foundation(ctx) {
       "Debian 2.5.0 build. The prelude starts Node with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: scrypt's " +
       '64 MiB then takes 2 MiB pages, about 32 page faults instead of 16,000, each dear in this VM. cosign ' +
       "allocates through Go's runtime, which the tunable does not reach; the scrypt floor is shown with both " +
-      'page sizes.',
+      'page sizes. What the prelude costs every run (sh started between `env` and Node) is shown by the same ' +
+      '`verify-blob` started by `node` itself. A start-up snapshot of the command (`node --build-snapshot`) cannot ' +
+      'verify: in Node 24 a process started from a user-land snapshot has OpenSSL uninitialised (importing any key ' +
+      'fails with ERR_OSSL_UNSUPPORTED or ERR_CRYPTO_INVALID_JWK).',
     rows: [
       {
         name: '`cosignkit sign-blob` per process',
@@ -142,6 +169,13 @@ export default async function foundation(ctx) {
         baseline: '`cosign verify-blob`',
         baselineValue: fmt.ms(coVerify),
         ratio: fmt.ratio(r(verifyFloor, coVerify)),
+      },
+      {
+        name: '`cosignkit verify-blob` started by `node` itself (the bin without its sh prelude)',
+        value: fmt.ms(ckVerifyByNode),
+        baseline: '`cosign verify-blob`',
+        baselineValue: fmt.ms(coVerify),
+        ratio: fmt.ratio(r(ckVerifyByNode, coVerify)),
       },
       {
         name: '`cosignkit verify-blob` per process',
