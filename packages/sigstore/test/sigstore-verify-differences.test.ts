@@ -8,7 +8,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { compileIdentityPolicy, parseTrustedRoot, verifyBundle, type IdentityPolicyInput } from '../src/index.js';
-import { fixture, fixtureJson, quietLogger, rootOf, withBrokenCertificates } from './helpers.js';
+import { CASES, fixture, fixtureJson, quietLogger, rootOf, withBrokenCertificates } from './helpers.js';
 
 function upstream(
   bundle: unknown,
@@ -241,12 +241,10 @@ describe('where cosignkit changes @sigstore/verify 4.x answers', () => {
 describe("8. a trusted root's root certificate with a broken self-signature", () => {
   const breakLast = (root: Record<string, any>, pick: (chain: unknown[]) => number) =>
     parseTrustedRoot(withBrokenCertificates(root, pick), 'edited').root;
-  const bundle = () => fixtureJson('bundle_v3_github.whl.sigstore');
-  const artifact = fixture('bundle_v3_github.whl');
-  const identity = {
-    certificateIdentity: 'https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2',
-    certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
-  };
+  const github = CASES.find((c) => c.bundle === 'bundle_v3_github.whl.sigstore')!;
+  const bundle = () => fixtureJson(github.bundle);
+  const artifact = fixture(github.artifact!);
+  const identity = { certificateIdentity: github.identity, certificateOidcIssuer: github.issuer };
 
   it('upstream finds no certificate path; verifies, as cosign (Go takes a trust anchor as given)', () => {
     const root = breakLast(fixtureJson('public-good-trusted_root.json'), (chain) => chain.length - 1);
