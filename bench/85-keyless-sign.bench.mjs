@@ -163,7 +163,8 @@ export default async function keyless(ctx) {
           baseline: 'keyless `cosign sign-blob` (2.5)',
           baselineValue: fmt.ms(coSign),
           ratio: fmt.ratio(ckSign / coSign),
-          goal: '≤ 1.0×',
+          // As the other sections mark a goal their floor row puts out of reach.
+          goal: floor > coSign ? '≤ 1.0× (below the floor: unreachable)' : '≤ 1.0×',
           met: ckSign <= coSign,
         },
         {

@@ -82,9 +82,10 @@ export function median(values) {
 }
 
 /**
- * A floor command started as the bin starts Node (packages/cli/tsup.config.ts): glibc's malloc asking for
- * transparent huge pages, so a floor with scrypt measures the same allocator the CLI runs with.
+ * A floor command (`[node, script, ...args]`) started as the bin starts Node (packages/cli/tsup.config.ts):
+ * glibc's malloc asking for transparent huge pages and V8's young generation at 8 MiB semi-spaces, so a
+ * floor with scrypt measures the same allocator and heap the CLI runs with.
  */
-export function asTheBinStartsNode(argv) {
-  return ['env', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', ...argv];
+export function asTheBinStartsNode([node, ...rest]) {
+  return ['env', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', node, '--min-semi-space-size=8', ...rest];
 }
