@@ -19,6 +19,7 @@ export default async function foundation(ctx) {
   const pub = join(dir, 'bench.pub');
   const sig = join(dir, 'small.sig');
   const coSig = join(dir, 'small.cosign.sig');
+  const verifyArgs = ['verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file];
 
   // The per-process rows are timed interleaved (one run of each command per round, medians of the rounds):
   // each ratio then compares runs made under the same load, not one command's runs with another's later on.
@@ -32,20 +33,9 @@ export default async function foundation(ctx) {
       floor: asTheBinStartsNode([process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key]),
       floorSmallPages: [process.execPath, join(ctx.root, 'bench/lib/scrypt-floor.cjs'), key],
       coSign: cosign(['sign-blob', '--key', key, '--tlog-upload=false', '--yes', '--output-signature', coSig, file]),
-      ckVerify: [ck, 'verify-blob', '--engine', 'native', '--key', pub, '--signature', sig, file],
+      ckVerify: [ck, ...verifyArgs],
       // The same bin started by `node` itself: what the sh prelude (kept for scrypt's huge pages) costs a run.
-      ckVerifyByNode: [
-        process.execPath,
-        ck,
-        'verify-blob',
-        '--engine',
-        'native',
-        '--key',
-        pub,
-        '--signature',
-        sig,
-        file,
-      ],
+      ckVerifyByNode: [process.execPath, ck, ...verifyArgs],
       // The floor of verifying in Node: start, read the key, signature and file, one node:crypto verify.
       verifyFloor: [process.execPath, join(ctx.root, 'bench/lib/verify-floor.cjs'), pub, sig, file],
       coVerify: cosign(['verify-blob', '--key', pub, '--signature', sig, '--insecure-ignore-tlog=true', file]),

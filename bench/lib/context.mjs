@@ -82,6 +82,14 @@ export function median(values) {
 }
 
 /**
+ * A row's goal as BENCHMARKS.md shows it: marked unreachable when the floor measured in the same run already
+ * misses it, for then no implementation can meet it there.
+ */
+export function goalAgainstFloor(goal, belowFloor) {
+  return belowFloor ? `${goal} (below the floor: unreachable)` : goal;
+}
+
+/**
  * A floor command (`[node, script, ...args]`) started as the bin starts Node (packages/cli/tsup.config.ts):
  * glibc's malloc asking for transparent huge pages and V8's young generation at 8 MiB semi-spaces, so a
  * floor with scrypt measures the same allocator and heap the CLI runs with.
