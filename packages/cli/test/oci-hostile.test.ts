@@ -142,7 +142,8 @@ describe("credentials go only to the registry's own origin (CLI)", () => {
     const client = new RegistryClient({ credentials: async () => ({ username: USER, password: REGISTRY_PASSWORD }) });
     const image = `${basicProxy.host}/hostile/redirect:v1`;
     await seed(basicProxy.host, 'hostile/redirect', 'v1', client);
-    ok(await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', image]));
+    // Annotated, so the payload is not the one verification rebuilds: its blob is fetched, and redirected.
+    ok(await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', '-a', 'build=7', image]));
     ok(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', image]));
     basicProxy.tamper = {
       answer(req, res) {

@@ -17,7 +17,7 @@ import { REGISTRY_LIMITS } from '@cosignkit/oci';
 import { readSignatureLayers, signatureTag } from '@cosignkit/oci';
 import { startRegistry, type RunningRegistry } from '../../oci/test/harness/docker-registry.js';
 import { seedImage } from '../../oci/test/harness/seed-image.js';
-import { startTamperingProxy, type TamperingProxy } from '../../oci/test/harness/tampering-proxy.js';
+import { startTamperingProxy, type Tamper, type TamperingProxy } from '../../oci/test/harness/tampering-proxy.js';
 import { tempDir } from '../../core/test/helpers/cosign-cli.js';
 import { fakeMemoryBackend, memoryStore } from '@cosignkit/key-testkit';
 
@@ -93,10 +93,11 @@ const isGet = (req: IncomingMessage, part: string): boolean => req.method === 'G
 async function signedImage(
   repository: string,
   format: 'legacy' | 'bundle' = 'legacy',
+  annotations?: Record<string, string>,
 ): Promise<{ image: string; digest: string }> {
   const digest = await seedImage(client(), proxy.host, repository, 'v1');
   const image = `${proxy.host}/${repository}:v1`;
-  await createSigner(roleOptions()).signArtifact(image, { key: 'memory:t/k', format });
+  await createSigner(roleOptions()).signArtifact(image, { key: 'memory:t/k', format, annotations });
   return { image, digest };
 }
 
@@ -156,7 +157,8 @@ describe('bounded responses', () => {
 
   it("a chunked signature layer over 16 MB is counted, refused, and recorded as that layer's failure", async () => {
     const repository = 'bounds/chunked-layer';
-    const { image, digest } = await signedImage(repository);
+    // With an annotation the payload is not the one verification rebuilds, so its blob is fetched.
+    const { image, digest } = await signedImage(repository, 'legacy', { build: '7' });
     const layers = await readSignatureLayers(client(), { registry: proxy.host, repository }, digest, 'sig');
     const layerDigest = sha256Digest(layers[0]!.bytes);
     const sent = { bytes: 0 };
@@ -364,6 +366,37 @@ describe('digests from the registry', () => {
     expect(result.found.slice(1, 5).every((f) => /no well-formed digest/.test(f.failure!.message))).toBe(true);
     expect(result.found[6]!.failure!.message).not.toMatch(/digest/);
     expect(requested.filter((u) => u.includes('..') || u.includes('md5') || /sha256:A/.test(u))).toEqual([]);
+  });
+
+  it("cosign's payload for the image is rebuilt, not fetched; a layer that differs in digest or size is fetched", async () => {
+    const blobsAsked = async (image: string, tamper: Partial<Tamper> = {}): Promise<number> => {
+      let blobs = 0;
+      proxy.tamper = {
+        ...tamper,
+        answer(req, res) {
+          if (isGet(req, '/blobs/')) blobs++;
+          return tamper.answer?.(req, res) ?? false;
+        },
+      };
+      const result = await verifyImageSignatures(client(), image, [publicKey], env);
+      expect(result.found.map((f) => [f.format, f.verified, f.failure?.code])).toEqual([['legacy', true, undefined]]);
+      return blobs;
+    };
+    const plain = await signedImage('bounds/rebuilt');
+    expect(await blobsAsked(plain.image)).toBe(0);
+    const annotated = await signedImage('bounds/rebuilt-annotated', 'legacy', { build: '7' });
+    expect(await blobsAsked(annotated.image)).toBe(1);
+    // The digest is the payload's but the size is not: not taken for it, so the blob is read (and its digest checked).
+    const real = await client().getManifest(
+      { registry: proxy.host, repository: 'bounds/rebuilt' },
+      signatureTag(plain.digest, 'sig'),
+    );
+    const manifest = JSON.parse(real.bytes.toString('utf8')) as { layers: { size: number }[] };
+    manifest.layers[0]!.size += 1;
+    const resized = (req: IncomingMessage, res: ServerResponse): boolean =>
+      isGet(req, '.sig') &&
+      (res.writeHead(200, { 'content-type': MEDIA_TYPES.ociManifest }).end(JSON.stringify(manifest)), true);
+    expect(await blobsAsked(plain.image, { answer: resized })).toBe(1);
   });
 
   it('a Docker-Content-Digest that is not a digest is refused before it reaches a URL', async () => {

@@ -253,7 +253,12 @@ export async function verifyImageSignatures(
   const resolved = await resolveImage(client, image);
   const target = signatureRepository(resolved, env);
   const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
-    readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'sig')),
+    // cosign's payload without annotations, the usual case, is rebuilt rather than fetched.
+    readLayersOrFailure(() =>
+      readSignatureLayers(client, target, resolved.digest, 'sig', [
+        simpleSigningPayload(repositoryName(resolved.ref), resolved.digest),
+      ]),
+    ),
     readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
   ]);
   const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];

@@ -82,16 +82,22 @@ export async function appendSignatureLayer(
  * The layers of the subject's signature image with their blobs, or [] when there is none. A manifest that
  * cannot be parsed throws SIGNATURE_MALFORMED; a layer that cannot be read is returned with its `failure`,
  * so one bad layer does not hide the others. Counts, sizes and concurrency are bounded (REGISTRY_LIMITS).
+ *
+ * `expected` are bytes the caller can rebuild (cosign's payload for the subject): a layer whose sha256 digest
+ * and size are theirs holds exactly them, so they stand in for its blob and the registry is asked one request
+ * less. The proof is the one a fetched blob gets, its digest; any other layer is fetched.
  */
 export async function readSignatureLayers(
   client: RegistryClient,
   target: Repository,
   subjectDigest: string,
   suffix: SignatureSuffix,
+  expected: readonly Buffer[] = [],
 ): Promise<SignatureLayer[]> {
   const tag = signatureTag(subjectDigest, suffix);
   const found = await readManifest(client, target, tag, 'SIGNATURE_MALFORMED');
   if (!found) return [];
+  const known = new Map(expected.map((bytes) => [sha256Digest(bytes), bytes]));
   let budget = REGISTRY_LIMITS.totalSignatureBytes;
   return mapWithConcurrency(
     found.manifest.layers as unknown[],
@@ -112,6 +118,11 @@ export async function readSignatureLayers(
       const limit = Math.min(REGISTRY_LIMITS.signatureLayerBytes, budget);
       if (typeof d.size === 'number' && d.size > limit)
         return fail('REGISTRY_ERROR', `the layer is larger than ${limit} bytes`);
+      const rebuilt = known.get(d.digest);
+      if (rebuilt && rebuilt.length === d.size && rebuilt.length <= limit) {
+        budget -= rebuilt.length;
+        return { ...layer, bytes: rebuilt };
+      }
       try {
         const bytes = await client.getBlob(target, d.digest, limit);
         budget -= bytes.length;
