@@ -153,8 +153,11 @@ export default async function oci(ctx) {
         'start and scrypt key decryption, which cosignkit does once. `cosign verify` needs no key decryption and is a ~30 ms ' +
         "Go process; cosignkit's verification makes 5 registry requests per image here (manifest HEAD, `.sig` manifest, " +
         "fallback index, referrer manifest and bundle; the `.sig` layer holds cosign's payload for the image, which is rebuilt " +
-        "and taken for the layer when its digest and size are the layer's, so its blob is not fetched), all on kept-alive connections (the manifest HEAD through " +
-        'node:http: fetch closes its connection after every HEAD), and, with the registry and Node sharing 2 cores, is bound by ' +
+        "and taken for the layer when its digest and size are the layer's, so its blob is not fetched). Each of the five is " +
+        'needed to read both layouts: the HEAD confirms the image exists (cosign reads its manifest too), the `.sig` manifest ' +
+        "names the signatures, the index lists the referrers, the referrer's manifest names its bundle's digest and the bundle " +
+        'holds the signature. They go on kept-alive connections (the manifest HEAD through ' +
+        'node:http: fetch closes its connection after every HEAD); with the registry and Node sharing 2 cores, verifying is bound by ' +
         "the CPU each request costs on both sides. The floor is the registry's own CPU time (from /proc) while cosignkit " +
         'verified, per image, over the cores: the wall time of serving those requests with every core on them and nothing ' +
         'else running, so no client reading the same documents verifies faster here; a goal above it is marked unreachable. ' +
