@@ -8,6 +8,7 @@ import {
   requireCosign,
   type Run,
 } from './helpers.js';
+import { sha256Digest, signatureTag, simpleSigningPayload } from '@cosignkit/oci';
 import { ociWorkspace, RegistryClient, seed, startRegistry, type RunningRegistry } from './oci-setup.js';
 
 let registry: RunningRegistry;
@@ -144,6 +145,15 @@ describe('interop with the real cosign on one registry (legacy layout)', () => {
     const data = JSON.parse(verified.stdout) as { verified: boolean; found: { format: string; verified: boolean }[] };
     expect(data.verified).toBe(true);
     expect(data.found).toEqual([expect.objectContaining({ format: 'legacy', verified: true })]);
+    // cosign's payload is byte for byte the one verification rebuilds, so its layer's blob is not fetched.
+    const repo = { registry: registry.host, repository: 'interop/by-cosign' };
+    const sigImage = JSON.parse(
+      (await client.getManifest(repo, signatureTag(digest, 'sig'))).bytes.toString('utf8'),
+    ) as {
+      layers: { digest: string; size: number }[];
+    };
+    const rebuilt = simpleSigningPayload(`${registry.host}/interop/by-cosign`, digest);
+    expect(sigImage.layers).toEqual([expect.objectContaining({ digest: sha256Digest(rebuilt), size: rebuilt.length })]);
     ok(
       await run([
         'verify-attestation',
