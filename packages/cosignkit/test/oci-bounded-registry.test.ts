@@ -368,6 +368,45 @@ describe('digests from the registry', () => {
     expect(requested.filter((u) => u.includes('..') || u.includes('md5') || /sha256:A/.test(u))).toEqual([]);
   });
 
+  it('by digest, the signature reads start with the HEAD; its verdict still comes first, and nothing is left running', async () => {
+    const repository = 'bounds/parallel-head';
+    const { digest } = await signedImage(repository);
+    const head = await client().resolve({ registry: proxy.host, repository }, digest);
+    const events: string[] = [];
+    const later = (what: string, res: ServerResponse, status: number, headers: Record<string, string>): true => {
+      setTimeout(() => {
+        events.push(what);
+        res.writeHead(status, headers).end();
+      }, 300);
+      return true;
+    };
+    proxy.tamper = {
+      answer(req, res) {
+        if (isGet(req, '.sig')) events.push('.sig asked');
+        if (req.method !== 'HEAD') return false;
+        return later('HEAD answered', res, 200, {
+          'docker-content-digest': head.digest,
+          'content-type': head.mediaType,
+          'content-length': String(head.size),
+        });
+      },
+    };
+    const image = `${proxy.host}/${repository}@${digest}`;
+    const result = await verifyImageSignatures(client(), image, [publicKey], env);
+    expect(result.found.map((f) => [f.format, f.verified])).toEqual([['legacy', true]]);
+    expect(events).toEqual(['.sig asked', 'HEAD answered']);
+    // An image that is not there: IMAGE_NOT_FOUND from the HEAD, returned only once the slow read has ended.
+    events.length = 0;
+    const missing = sha256Digest(randomBytes(16));
+    proxy.tamper = {
+      answer: (req, res) => isGet(req, '.sig') && later('.sig answered', res, 404, {}),
+    };
+    expect(
+      await codeOf(verifyImageSignatures(client(), `${proxy.host}/${repository}@${missing}`, [publicKey], env)),
+    ).toBe('IMAGE_NOT_FOUND');
+    expect(events).toEqual(['.sig answered']);
+  });
+
   it("cosign's payload for the image is rebuilt, not fetched; a layer that differs in digest or size is fetched", async () => {
     const blobsAsked = async (image: string, tamper: Partial<Tamper> = {}): Promise<number> => {
       let blobs = 0;

@@ -1,6 +1,6 @@
 import type { KeyManager } from '@cosignkit/core';
 import { CosignkitError } from '@cosignkit/core';
-import { BUNDLE_ANNOTATIONS, readBundleReferrers } from './bundle-referrer.js';
+import { BUNDLE_ANNOTATIONS } from './bundle-referrer.js';
 import { serializeEnvelope, type Envelope } from '@cosignkit/dsse';
 import { dsseBundleBytes, envelopeOfBundle, envelopeOfLayer, signCosignEnvelope } from './envelope-io.js';
 import { repositoryName } from './image-reference.js';
@@ -8,8 +8,7 @@ import {
   attachImageBundle,
   checkStatementEnvelope,
   isAttestationPredicate,
-  readLayersOrFailure,
-  readReferrersOrFailure,
+  resolveAndReadAttached,
   resolveImage,
   signatureRepository,
   type FoundSignature,
@@ -20,7 +19,7 @@ import {
 import type { SignatureTrust } from './keyless-trust.js';
 import { MEDIA_TYPES } from './media-types.js';
 import type { RegistryClient } from './registry-client.js';
-import { appendSignatureLayer, readSignatureLayers, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
+import { appendSignatureLayer, SIGNATURE_ANNOTATION, signatureTag } from './signature-image.js';
 
 /** The in-toto subject of an image as cosign writes it: the repository name and the sha256 digest. */
 export interface ImageSubject {
@@ -86,12 +85,11 @@ export async function verifyImageAttestations(
   trust: SignatureTrust,
   o: VerifyAttestationsOptions = {},
 ): Promise<ImageVerification> {
-  const resolved = await resolveImage(client, image);
-  const target = signatureRepository(resolved, o.env);
-  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
-    readLayersOrFailure(() => readSignatureLayers(client, target, resolved.digest, 'att')),
-    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
-  ]);
+  const {
+    resolved,
+    layers: { layers, failure },
+    referrers: { referrers, failure: indexFailure },
+  } = await resolveAndReadAttached(client, image, 'att', o.env);
   const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
   if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
   // The same rule for both layouts: the signing predicate is not an attestation, then the --type filter.

@@ -50,7 +50,7 @@ export function isAttestationPredicate(predicateType: string | undefined): boole
  * The signature image's layers, or one failure when its manifest is malformed (then the other layout is
  * still read: a garbage `.sig` tag must not hide a good referrer). Other errors end the verification.
  */
-export async function readLayersOrFailure(
+async function readLayersOrFailure(
   read: () => ReturnType<typeof readSignatureLayers>,
 ): Promise<{ layers: Awaited<ReturnType<typeof readSignatureLayers>>; failure?: VerificationFailure }> {
   const { items, failure } = await readOrFailure(read, false);
@@ -61,7 +61,7 @@ export async function readLayersOrFailure(
  * The bundle referrers, or one failure when the fallback index is not an index (NOT_AN_IMAGE): a garbage
  * index must not hide a good `.sig` layer either. Limits (REGISTRY_ERROR) and transport errors end it.
  */
-export async function readReferrersOrFailure(
+async function readReferrersOrFailure(
   read: () => ReturnType<typeof readBundleReferrers>,
 ): Promise<{ referrers: Awaited<ReturnType<typeof readBundleReferrers>>; failure?: VerificationFailure }> {
   const { items, failure } = await readOrFailure(read, true);
@@ -114,7 +114,10 @@ export async function resolveImage(client: RegistryClient, image: string): Promi
 }
 
 /** Where signatures are stored: the image's repository, or COSIGN_REPOSITORY as cosign honours it. */
-export function signatureRepository(image: ResolvedImage, env: NodeJS.ProcessEnv = process.env): Repository {
+export function signatureRepository(
+  image: Pick<ResolvedImage, 'repo'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Repository {
   const override = env.COSIGN_REPOSITORY;
   if (!override) return image.repo;
   const ref = parseImageReference(`${override}:x`);
@@ -250,17 +253,11 @@ export async function verifyImageSignatures(
   trust: SignatureTrust,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ImageVerification> {
-  const resolved = await resolveImage(client, image);
-  const target = signatureRepository(resolved, env);
-  const [{ layers, failure }, { referrers, failure: indexFailure }] = await Promise.all([
-    // cosign's payload without annotations, the usual case, is rebuilt rather than fetched.
-    readLayersOrFailure(() =>
-      readSignatureLayers(client, target, resolved.digest, 'sig', [
-        simpleSigningPayload(repositoryName(resolved.ref), resolved.digest),
-      ]),
-    ),
-    readReferrersOrFailure(() => readBundleReferrers(client, target, resolved.digest)),
-  ]);
+  const {
+    resolved,
+    layers: { layers, failure },
+    referrers: { referrers, failure: indexFailure },
+  } = await resolveAndReadAttached(client, image, 'sig', env);
   const found: FoundSignature[] = failure ? [{ format: 'legacy', verified: false, failure }] : [];
   if (indexFailure) found.push({ format: 'bundle', verified: false, failure: indexFailure });
   const tag = signatureTag(resolved.digest, 'sig');
@@ -325,6 +322,44 @@ export async function verifyImageSignatures(
     push({ format: 'bundle', ...checked.result });
   }
   return { digest: resolved.digest, found };
+}
+
+/**
+ * Resolves the image and reads both layouts of what is attached to it: the `suffix` image's layers and the
+ * bundle referrers. By digest, where they are stored is known before the registry answers the HEAD, so the
+ * reads start with it and a verification waits one round trip fewer. The HEAD's verdict still comes first
+ * (an image that is not there is IMAGE_NOT_FOUND, whatever the reads found), and every read has settled
+ * before this returns or throws: nothing is left running.
+ */
+export async function resolveAndReadAttached(
+  client: RegistryClient,
+  image: string,
+  suffix: 'sig' | 'att',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{
+  resolved: ResolvedImage;
+  layers: Awaited<ReturnType<typeof readLayersOrFailure>>;
+  referrers: Awaited<ReturnType<typeof readReferrersOrFailure>>;
+}> {
+  const read = (ref: ImageReference, digest: string) => {
+    const target = signatureRepository({ repo: { registry: ref.registry, repository: ref.repository } }, env);
+    // cosign's signing payload without annotations, the usual case, is rebuilt rather than fetched.
+    const expected = suffix === 'sig' ? [simpleSigningPayload(repositoryName(ref), digest)] : [];
+    return Promise.all([
+      readLayersOrFailure(() => readSignatureLayers(client, target, digest, suffix, expected)),
+      readReferrersOrFailure(() => readBundleReferrers(client, target, digest)),
+    ]);
+  };
+  const ref = parseImageReference(image);
+  if (!ref.digest) {
+    const resolved = await resolveImage(client, image);
+    const [layers, referrers] = await read(resolved.ref, resolved.digest);
+    return { resolved, layers, referrers };
+  }
+  const [head, reads] = await Promise.allSettled([resolveImage(client, image), read(ref, ref.digest)]);
+  if (head.status === 'rejected') throw head.reason;
+  if (reads.status === 'rejected') throw reads.reason;
+  return { resolved: head.value, layers: reads.value[0], referrers: reads.value[1] };
 }
 
 /**
