@@ -118,6 +118,19 @@ describe.each([
   });
 });
 
+describe('token auth', () => {
+  it('a verification by digest asks the token server once, though its HEAD and reads meet the challenge together', async () => {
+    const host = token.host;
+    const digest = await seed(host, 'private/once', 'v1', clientWith(USER, REGISTRY_PASSWORD));
+    const env = { DOCKER_CONFIG: writeDockerConfig(join(authDir, 'once'), host, USER, REGISTRY_PASSWORD) };
+    const image = `${host}/private/once@${digest}`;
+    ok(await run(['sign', '--engine', 'native', '--key', 'cosign.key', '--format', 'legacy', image], env));
+    const before = tokenServer.issued();
+    ok(await run(['verify', '--engine', 'native', '--key', 'cosign.pub', image], env));
+    expect(tokenServer.issued() - before).toBe(1);
+  });
+});
+
 describe('registry errors: one line, a stable code, no stack', () => {
   it('an unknown image is IMAGE_NOT_FOUND', async () => {
     expectFailure(

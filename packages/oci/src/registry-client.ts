@@ -47,6 +47,8 @@ export class RegistryClient {
   readonly #credentials: CredentialSource;
   /** Authorization per registry and scope: tokens are scoped, so one per repository and action set. */
   readonly #auth = new Map<string, string>();
+  /** Answers to a challenge still on their way: requests that meet the same one meanwhile wait for it. */
+  readonly #answering = new Map<string, Promise<string>>();
   readonly #noReferrersApi = new Set<string>();
   /** The signal of the exchange each response came from: its body is read under the same deadline. */
   readonly #signals = new WeakMap<Response, AbortSignal>();
@@ -352,12 +354,18 @@ export class RegistryClient {
         );
       }
       if (!challenge) throw new CosignkitError('REGISTRY_AUTH', `${repo.registry} refused the request (HTTP 401)`);
-      const tokenFetch: typeof fetch = (input, init) => this.#fetch(input, { ...init, signal });
-      const limits = { idleMs: this.#idleMs, timeoutMs: this.#timeoutMs, signal };
-      this.#auth.set(
-        key,
-        await answerChallenge(challenge, repo.registry, scope, this.#credentials, tokenFetch, limits),
-      );
+      // Requests sent together (an image's HEAD and its signature reads) meet the challenge together: one
+      // answer (one token request) serves them all.
+      let answering = this.#answering.get(key);
+      if (!answering) {
+        const tokenFetch: typeof fetch = (input, init) => this.#fetch(input, { ...init, signal });
+        const limits = { idleMs: this.#idleMs, timeoutMs: this.#timeoutMs, signal };
+        answering = answerChallenge(challenge, repo.registry, scope, this.#credentials, tokenFetch, limits);
+        this.#answering.set(key, answering);
+        const settled = () => void this.#answering.delete(key);
+        answering.then(settled, settled);
+      }
+      this.#auth.set(key, await answering);
       response = await send();
     }
     const expected = o.expect ?? [200, 201, 202];
