@@ -351,15 +351,13 @@ export async function resolveAndReadAttached(
     ]);
   };
   const ref = parseImageReference(image);
-  if (!ref.digest) {
-    const resolved = await resolveImage(client, image);
-    const [layers, referrers] = await read(resolved.ref, resolved.digest);
-    return { resolved, layers, referrers };
-  }
-  const [head, reads] = await Promise.allSettled([resolveImage(client, image), read(ref, ref.digest)]);
-  if (head.status === 'rejected') throw head.reason;
-  if (reads.status === 'rejected') throw reads.reason;
-  return { resolved: head.value, layers: reads.value[0], referrers: reads.value[1] };
+  const head = resolveImage(client, image);
+  // By tag, the reads need the digest the HEAD answers; by digest, they start with it.
+  const reads = ref.digest ? read(ref, ref.digest) : head.then((resolved) => read(resolved.ref, resolved.digest));
+  const [resolved, attached] = await Promise.allSettled([head, reads]);
+  if (resolved.status === 'rejected') throw resolved.reason;
+  if (attached.status === 'rejected') throw attached.reason;
+  return { resolved: resolved.value, layers: attached.value[0], referrers: attached.value[1] };
 }
 
 /**
