@@ -42,6 +42,27 @@ describe('signEcdsaDigest', () => {
     }
   });
 
+  it('never uses a nonce twice: one key signs one digest 100 times, each r new and each signature valid', async () => {
+    // Nonces are made ahead in batches (NoncePool): a nonce handed out twice would give the key away.
+    for (const [algorithm, curve, hash] of [
+      ['ecdsa-p256-sha256', 'prime256v1', 'sha256'],
+      ['ecdsa-p384-sha384', 'secp384r1', 'sha384'],
+    ] as const) {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+      const message = Buffer.from('one message');
+      const digest = createHash(hash).update(message).digest();
+      const rs = new Set<bigint>();
+      const signatures = await Promise.all(
+        Array.from({ length: 100 }, () => signEcdsaDigest(privateKey, algorithm, digest)),
+      );
+      for (const signature of signatures) {
+        expect(verify(hash, message, { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+        rs.add(derScalars(signature).r);
+      }
+      expect(rs.size).toBe(100);
+    }
+  });
+
   it('refuses a digest of the wrong length', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     await expect(signEcdsaDigest(privateKey, 'ecdsa-p256-sha256', new Uint8Array(31))).rejects.toMatchObject({
