@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asTheBinStartsNode, median } from './lib/context.mjs';
+import { asTheBinStartsNode, goalAgainstFloor, median } from './lib/context.mjs';
 
 const GIB = 1024 ** 3;
 
@@ -97,7 +97,8 @@ export default async function foundation(ctx) {
       'page sizes. What the prelude costs every run (sh started between `env` and Node) is shown by the same ' +
       '`verify-blob` started by `node` itself. A start-up snapshot of the command (`node --build-snapshot`) cannot ' +
       'verify: in Node 24 a process started from a user-land snapshot has OpenSSL uninitialised (importing any key ' +
-      'fails with ERR_OSSL_UNSUPPORTED or ERR_CRYPTO_INVALID_JWK).',
+      'fails with ERR_OSSL_UNSUPPORTED or ERR_CRYPTO_INVALID_JWK). A goal that its floor row (the scrypt floor ' +
+      'with huge pages for signing, the verify floor for verifying) already misses in the same run is marked unreachable.',
     rows: [
       {
         name: '`cosignkit sign-blob` per process',
@@ -105,7 +106,7 @@ export default async function foundation(ctx) {
         baseline: '`cosign sign-blob`',
         baselineValue: fmt.ms(coSign),
         ratio: fmt.ratio(r(ckSign, coSign)),
-        goal: '≤ 1.0×',
+        goal: goalAgainstFloor('≤ 1.0×', floor > coSign),
         met: ckSign <= coSign,
       },
       {
@@ -135,7 +136,7 @@ export default async function foundation(ctx) {
         baseline: '`node -e 0`',
         baselineValue: fmt.ms(nodeStart),
         ratio: fmt.ratio(r(ckVerify, nodeStart)),
-        goal: '≤ 1.5×',
+        goal: goalAgainstFloor('≤ 1.5×', verifyFloor > 1.5 * nodeStart),
         met: ckVerify <= 1.5 * nodeStart,
       },
       {
@@ -144,7 +145,7 @@ export default async function foundation(ctx) {
         baseline: '`cosign verify-blob`',
         baselineValue: fmt.ms(coVerify),
         ratio: fmt.ratio(r(ckVerify, coVerify)),
-        goal: '≤ 1.3×',
+        goal: goalAgainstFloor('≤ 1.3×', verifyFloor > 1.3 * coVerify),
         met: ckVerify <= 1.3 * coVerify,
       },
       {
