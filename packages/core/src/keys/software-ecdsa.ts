@@ -126,7 +126,7 @@ interface Nonce {
   ibk: bigint;
 }
 
-/** The most nonces made at once; a process holds at most one fewer unused. */
+/** The most nonces made at once; a process holds at most one fewer unused, per curve. */
 const MAX_BATCH = 16;
 
 /**
@@ -134,7 +134,7 @@ const MAX_BATCH = 16;
  * noble's invertBatch): the inversion was a third of a signature's time, and batches of 16 double the rate.
  * Each nonce is taken once and dropped. The first batch is one nonce and each next one twice the last, up to
  * MAX_BATCH: a one-shot command makes only the nonce it uses, and unused nonces (secrets, as the key beside
- * them is) are never more than MAX_BATCH − 1.
+ * them is) are never more than MAX_BATCH − 1 per curve.
  */
 class NoncePool {
   readonly #ready: Nonce[] = [];
@@ -154,11 +154,11 @@ class NoncePool {
     const { Fn, size, ecdhName, mapHashToField, bytesToNumberBE } = this.curve;
     // One ECDH object per batch, dropped with it: no nonce outlives its batch in a long-lived object.
     const ecdh = createECDH(ecdhName);
+    // 1.5× the order's length of CSPRNG bytes mapped to [1, n−1]: negligible bias (FIPS 186-5 A.3.1). One
+    // draw gives the nonce and the blinding factor.
+    const wide = size + size / 2;
     const made: { r: bigint; b: bigint; bk: bigint }[] = [];
     while (made.length < count) {
-      // 1.5× the order's length of CSPRNG bytes mapped to [1, n−1]: negligible bias (FIPS 186-5 A.3.1). One
-      // draw gives the nonce and the blinding factor.
-      const wide = size + size / 2;
       const random = randomBytes(2 * wide);
       const kBytes = mapHashToField(random.subarray(0, wide), Fn.ORDER);
       const k = bytesToNumberBE(kBytes);
