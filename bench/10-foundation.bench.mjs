@@ -90,7 +90,7 @@ export default async function foundation(ctx) {
       'encrypted format (both tools decrypt it with scrypt N=65536 on every run). cosignkit runs as npm installs ' +
       "it (`node_modules/.bin/cosignkit`, a symlink to the package's `dist/bin/cosignkit.cjs`, started by its " +
       "`#!/usr/bin/env sh` prelude with the project's Node first on PATH) with `--engine native`; cosign is the " +
-      'Debian 2.5.0 build. The prelude starts Node with `--min-semi-space-size=8` (a one-shot command ends before ' +
+      'Debian 2.5.0 build. The prelude starts Node with `--min-semi-space-size=4` (a one-shot command ends before ' +
       "V8's first scavenge) and `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`: scrypt's " +
       '64 MiB then takes 2 MiB pages, about 32 page faults instead of 16,000, each dear in this VM. cosign ' +
       "allocates through Go's runtime, which the tunable does not reach; the scrypt floor is shown with both " +

@@ -91,9 +91,9 @@ export function goalAgainstFloor(goal, belowFloor) {
 
 /**
  * A floor command (`[node, script, ...args]`) started as the bin starts Node (packages/cli/tsup.config.ts):
- * glibc's malloc asking for transparent huge pages and V8's young generation at 8 MiB semi-spaces, so a
+ * glibc's malloc asking for transparent huge pages and V8's young generation at 4 MiB semi-spaces, so a
  * floor with scrypt measures the same allocator and heap the CLI runs with.
  */
 export function asTheBinStartsNode([node, ...rest]) {
-  return ['env', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', node, '--min-semi-space-size=8', ...rest];
+  return ['env', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1', node, '--min-semi-space-size=4', ...rest];
 }

@@ -320,13 +320,14 @@ const sigstoreFileBuild = {
 // The reason is scrypt: a cosign key's N=65536 takes 64 MiB, and each 4 KiB page costs a fault on first touch,
 // most of a sign-blob's time where faults are dear (≈17 µs each in a VM: 16,000 of them). With huge pages it
 // is 32. The user's own tunables come after ours, so theirs win (`glibc.malloc.hugetlb=0` turns it off).
-// V8's young generation starts at 8 MiB semi-spaces instead of 1 MiB: a one-shot command then ends before its
-// first scavenge (keyless verify-blob made two, ~1 ms each, keyless and key-file sign-blob one or two), and
-// nothing else changes: the flag is outside V8's code-cache flag hash, pages are touched only as they are
-// used, and a --max-semi-space-size of the user's (NODE_OPTIONS) still caps it.
+// V8's young generation starts at 4 MiB semi-spaces instead of 1 MiB: a one-shot command then ends before its
+// first scavenge (keyless verify-blob made two, ~1 ms each, keyless and key-file sign-blob one or two; 3 MiB
+// is the least that spares a keyless sign-blob its last). Not more: a larger young generation costs start-up page
+// faults of its own (8 MiB: ~50 more than 4 for a keyed verify-blob, ~1.4 ms of its ~109 in a VM). The flag is
+// outside V8's code-cache flag hash, and a --max-semi-space-size of the user's (NODE_OPTIONS) still caps it.
 const SH_PRELUDE = [
   '#!/usr/bin/env sh',
-  `':' //; export GLIBC_TUNABLES="glibc.malloc.hugetlb=1\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --min-semi-space-size=8 "$0" "$@"`,
+  `':' //; export GLIBC_TUNABLES="glibc.malloc.hugetlb=1\${GLIBC_TUNABLES:+:$GLIBC_TUNABLES}"; exec node --min-semi-space-size=4 "$0" "$@"`,
 ].join('\n');
 
 export default [
